@@ -1,0 +1,184 @@
+"""The inbox of carrier callbacks: every webhook Twilio sends is stored once, then handed to the dial loop in order.
+
+Twilio retries callbacks and may deliver them out of order, and the web process that receives them is not the
+worker that runs the dial loop. Storing each callback under a unique key (call SID + event) makes duplicates
+harmless; the worker's pump (``dialer.twilio_events``) then delivers them with a per-call rank so a late
+"ringing" after "completed" changes nothing, and replaying a whole call's stream leaves the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campaigns.db import Base
+from campaigns.models import FINAL_LEAD_STATUSES, Call, Campaign, Lead
+from dnc.sqltypes import UTCDateTime
+
+# Order of a call's life; an event ranked at or below one already delivered for the same call is stale.
+RANKS = {"initiated": 1, "ringing": 2, "answered": 3, "ended": 4}
+RESULTS = ("handled", "stale", "orphan", "error")
+
+
+class CarrierCallback(Base):
+    __tablename__ = "carrier_callbacks"
+    __table_args__ = (
+        UniqueConstraint("provider", "call_sid", "event_key"),
+        Index("ix_carrier_callbacks_pending", "processed_at", "id"),
+        Index("ix_carrier_callbacks_call", "call_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    call_sid: Mapped[str] = mapped_column(String(64))
+    event_key: Mapped[str] = mapped_column(String(48))  # e.g. "status:ringing", "amd", "digits:1"
+    kind: Mapped[str] = mapped_column(String(16))  # a CarrierEvent kind
+    rank: Mapped[int] = mapped_column(Integer, default=0)  # RANKS[kind]; 0 = not ordered (dtmf)
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    answered_by: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    digits: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    waits_for_amd: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    carrier_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    result: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One parsed webhook, ready to store."""
+
+    provider: str
+    call_sid: str
+    event_key: str
+    kind: str
+    carrier_at: datetime
+    status: str | None = None
+    outcome: str | None = None
+    answered_by: str | None = None
+    digits: str | None = None
+    sequence: int | None = None
+    waits_for_amd: bool = False
+    payload: dict | None = None
+
+
+def record(session: Session, cb: Callback, received_at: datetime) -> bool:
+    """Store a callback once; False when the same (call, event) was already stored (a Twilio retry or replay)."""
+    exists = select(CarrierCallback.id).where(CarrierCallback.provider == cb.provider,
+                                              CarrierCallback.call_sid == cb.call_sid,
+                                              CarrierCallback.event_key == cb.event_key)
+    if session.scalar(exists) is not None:
+        return False
+    row = CarrierCallback(provider=cb.provider, call_sid=cb.call_sid, event_key=cb.event_key, kind=cb.kind,
+                          rank=RANKS.get(cb.kind, 0), status=cb.status, outcome=cb.outcome,
+                          answered_by=cb.answered_by, digits=cb.digits, sequence=cb.sequence,
+                          waits_for_amd=cb.waits_for_amd, payload=cb.payload or {}, carrier_at=cb.carrier_at,
+                          received_at=received_at)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent duplicate won the race; the unique key keeps exactly one
+        return False
+    return True
+
+
+def pending(session: Session, limit: int) -> list[CarrierCallback]:
+    q = (select(CarrierCallback).where(CarrierCallback.processed_at.is_(None))
+         .order_by(CarrierCallback.id).limit(limit))
+    return list(session.scalars(q))
+
+
+def delivered_rank(session: Session, provider: str, call_sid: str) -> int:
+    q = select(func.max(CarrierCallback.rank)).where(
+        CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
+        CarrierCallback.result == "handled")
+    return session.scalar(q) or 0
+
+
+def amd_verdict(session: Session, provider: str, call_sid: str) -> str | None:
+    return session.scalar(select(CarrierCallback.answered_by).where(
+        CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
+        CarrierCallback.event_key == "amd"))
+
+
+def mark(row: CarrierCallback, result: str, now: datetime) -> None:
+    row.result, row.processed_at = result, now
+
+
+def counts(session: Session, provider: str) -> dict[str, int]:
+    """Callbacks per result (``pending`` for not yet processed): the bench's "no lost callback" figure."""
+    q = (select(func.coalesce(CarrierCallback.result, "pending"), func.count())
+         .where(CarrierCallback.provider == provider).group_by(CarrierCallback.result))
+    return {k: n for k, n in session.execute(q)}
+
+
+# --- the call a callback is about --------------------------------------------------------------------------
+def known_sids(session: Session, sids: set[str]) -> set[str]:
+    if not sids:
+        return set()
+    return set(session.scalars(select(Call.provider_sid).where(Call.provider_sid.in_(sids))))
+
+
+def call_by_sid(session: Session, sid: str) -> tuple[Call, Campaign] | None:
+    row = session.execute(select(Call, Campaign).join(Campaign, Campaign.id == Call.campaign_id)
+                          .where(Call.provider_sid == sid)).first()
+    return (row[0], row[1]) if row else None
+
+
+def record_abandon(call: Call) -> None:
+    """The safe-harbor message played: the call counts as abandoned where the 30-day rate reads it."""
+    call.outcome = "abandoned"
+
+
+def close_lead_as_dnc(session: Session, call: Call, now: datetime) -> None:
+    """A press of 9: the lead leaves the dialable pool at once (the internal DNC blocks its number everywhere)."""
+    lead = session.get(Lead, call.lead_id) if call.lead_id is not None else None
+    if lead is not None and lead.status not in FINAL_LEAD_STATUSES:
+        lead.status, lead.last_outcome, lead.updated_at = "dnc", "dnc", now
+
+
+# --- reconciliation -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InFlight:
+    id: int
+    sid: str | None
+    phone: str
+    placed_at: datetime
+    connected: bool
+
+
+def in_flight_calls(session: Session, provider: str, placed_before: datetime) -> list[InFlight]:
+    """Calls of ``provider`` with no end recorded and no final callback waiting in the inbox."""
+    ended = select(CarrierCallback.call_sid).where(CarrierCallback.provider == provider,
+                                                   CarrierCallback.kind == "ended")
+    q = (select(Call).where(Call.provider == provider, Call.ended_at.is_(None), Call.placed_at <= placed_before,
+                            or_(Call.provider_sid.is_(None), Call.provider_sid.not_in(ended)))
+         .order_by(Call.id))
+    return [InFlight(c.id, c.provider_sid, c.phone, c.placed_at, c.connected_at is not None)
+            for c in session.scalars(q)]
+
+
+def adopt_sid(session: Session, call_id: int, sid: str) -> None:
+    call = session.get(Call, call_id)
+    if call is not None and call.provider_sid is None:
+        call.provider_sid = sid
+
+
+def fail_unplaced(session: Session, call_id: int, now: datetime) -> None:
+    """The carrier never took this call: end it as failed and give the lead back with the attempt not counted."""
+    call = session.get(Call, call_id)
+    if call is None or call.ended_at is not None:
+        return
+    call.status, call.outcome, call.ended_at = "failed", "failed", now
+    lead = session.get(Lead, call.lead_id) if call.lead_id is not None else None
+    if lead is not None and lead.status == "dialing":
+        lead.status = "retry" if lead.attempts > 1 else "new"
+        lead.attempts = max(0, lead.attempts - 1)
+        lead.next_attempt_at, lead.updated_at = now, now

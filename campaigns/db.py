@@ -1,0 +1,76 @@
+"""Engine and session plumbing shared by every package that stores data.
+
+It sits in ``campaigns`` because that is the lowest package whose users (``dialer``, ``web``) may all import it
+without a cycle. ``dnc`` imports nothing of ours, so it keeps its own declarative base and receives sessions
+from its callers. The schema itself is owned by the Alembic migrations in ``dialer/migrations``; nothing here
+calls ``create_all``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from dnc.db import NAMING
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the campaign, lead, call and agent tables."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+DEFAULT_SQLITE_PATH = Path("var") / "dialer.sqlite3"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The configured database: an explicit URL, else ``DIALER_DATABASE_URL``, else SQLite under ``./var/``."""
+    url = explicit or os.environ.get("DIALER_DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout so two processes can share it."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,49 @@
+"""Database leases so a periodic job runs in one process at a time, even with two schedulers running.
+
+APScheduler's ``max_instances=1`` only guards one process; the lease row guards the database. A lease is taken with
+a conditional UPDATE (free or expired), so it is atomic on SQLite and PostgreSQL alike, and it expires on its own
+if its holder dies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campaigns.db import Base
+from dnc.sqltypes import UTCDateTime
+
+
+class JobLease(Base):
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def acquire(session: Session, name: str, holder: str, now: datetime, ttl_s: float) -> bool:
+    """Take the lease ``name`` for ``ttl_s`` seconds if it is free, expired or already ours."""
+    until = now + timedelta(seconds=ttl_s)
+    if session.get(JobLease, name) is None:
+        try:
+            with session.begin_nested():
+                session.add(JobLease(name=name, holder=holder, expires_at=until))
+            return True
+        except IntegrityError:
+            pass  # another process created it first: fall through to the conditional update
+    result = session.execute(
+        update(JobLease).where(JobLease.name == name,
+                               or_(JobLease.holder.is_(None), JobLease.expires_at <= now, JobLease.holder == holder))
+        .values(holder=holder, expires_at=until).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def release(session: Session, name: str, holder: str, now: datetime) -> None:
+    session.execute(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
+                    .values(holder=None, expires_at=None, last_run_at=now)
+                    .execution_options(synchronize_session=False))

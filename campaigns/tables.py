@@ -1,0 +1,9 @@
+"""Imports every module that defines tables, so Alembic and the tests see the whole schema.
+
+A feature that adds a table module adds one import line here.
+"""
+
+import campaigns.carrier_inbox  # noqa: F401
+import campaigns.leases  # noqa: F401
+import campaigns.models  # noqa: F401
+import dnc.models  # noqa: F401

@@ -1,0 +1,56 @@
+"""The ``dialer`` command. Each concern registers its group here; user mistakes become one line on stderr."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from dialer.cli.bench_cmds import bench
+from dialer.cli.campaign_cmds import campaigns
+from dialer.cli.context import CliContext
+from dialer.cli.db_cmds import db
+from dialer.cli.demo_cmds import demo
+from dialer.cli.leads_cmds import leads
+from dialer.cli.twilio_cmds import twilio
+from dnc.errors import UserError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--database-url", envvar="DIALER_DATABASE_URL", default=None,
+              help="SQLAlchemy URL (env DIALER_DATABASE_URL; default SQLite at ./var/dialer.sqlite3).")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """Open-source predictive dialer: campaigns, lead lists, DNC/TCPA compliance, pacing, Twilio, console."""
+    ctx.obj = CliContext(database_url)
+
+
+for group in (db, campaigns, twilio, leads, bench, demo):
+    cli.add_command(group)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="dialer", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except UserError as e:
+        click.echo(f"error: {e}", err=True)
+        return 2
+    except (OperationalError, ProgrammingError) as e:
+        msg = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+        hint = " (run `dialer db upgrade` first?)" if "no such table" in msg or "does not exist" in msg else ""
+        click.echo(f"error: database: {msg}{hint}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""``dialer bench``: repeatable performance measurements (speed targets are benchmarks, never timed tests)."""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy import delete, select
+
+from campaigns.db import make_engine, session_factory, session_scope
+from campaigns.leadimport.service import import_leads
+from campaigns.models import Campaign, Disposition, Lead, LeadList, RejectedRow
+from campaigns.service import create_campaign
+from dialer.cli.context import CliContext, emit_json, pass_ctx
+from dialer.listgen import write_list
+from dialer.migrate import upgrade
+
+
+@click.group("bench")
+def bench() -> None:
+    """Benchmarks: generate realistic load, measure throughput and memory."""
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@bench.command("import")
+@click.option("--rows", type=click.IntRange(1, 50_000_000), default=1_000_000, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "pipe", "xlsx"]), default="csv", show_default=True)
+@click.option("--database-url", "bench_url", default=None,
+              help="Database to import into (default: a fresh temporary SQLite file). Migrated first; the bench "
+                   "campaign is deleted afterwards.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, as_json: bool) -> None:
+    """Generate a messy N-row list (~5 % invalid, ~3 % duplicates) and import it end to end: rows/s, peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp:
+        url = bench_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            sessions = session_factory(engine)
+            now = ctx.clock.now()
+            name = f"bench-import-{now:%Y%m%dT%H%M%S%f}"
+            with session_scope(sessions) as s:
+                create_campaign(s, name, "+12125550100", now)
+            suffix = {"pipe": ".psv"}.get(fmt, f".{fmt}")
+            t0 = time.perf_counter()
+            path = write_list(Path(tmp) / f"bench{suffix}", rows, fmt)
+            gen_s = time.perf_counter() - t0
+            file_mb = path.stat().st_size / 2**20
+            rss_before = peak_rss_mb()
+            t0 = time.perf_counter()
+            result = import_leads(sessions, name, path, now=now, uploaded_by="bench")
+            import_s = time.perf_counter() - t0
+            rss_peak = peak_rss_mb()
+            _drop_campaign(sessions, name)
+        finally:
+            engine.dispose()
+    out = {"backend": engine.dialect.name, "rows": result.rows, "accepted": result.accepted,
+           "duplicates": result.duplicates, "rejected": result.rejected, "suppressed": result.suppressed,
+           "file_mb": round(file_mb, 1),
+           "generate_s": round(gen_s, 2), "import_s": round(import_s, 2),
+           "rows_per_s": round(result.rows / import_s), "peak_rss_mb": round(rss_peak, 1),
+           "rss_before_import_mb": round(rss_before, 1)}
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"{out['backend']}: imported {result.rows:,} rows ({result.accepted:,} accepted, "
+               f"{result.duplicates:,} duplicates, {result.rejected:,} rejected) in {import_s:.2f} s "
+               f"= {out['rows_per_s']:,} rows/s; peak RSS {rss_peak:.0f} MB "
+               f"(generating the {fmt} file took {gen_s:.1f} s)")
+
+
+def _drop_campaign(sessions, name: str) -> None:
+    """Remove what the benchmark loaded so a shared database is left as it was."""
+    with session_scope(sessions) as s:
+        cid = s.scalar(select(Campaign.id).where(Campaign.name == name))
+        list_ids = select(LeadList.id).where(LeadList.campaign_id == cid)
+        s.execute(delete(RejectedRow).where(RejectedRow.list_id.in_(list_ids)))
+        s.execute(delete(Lead).where(Lead.campaign_id == cid))
+        s.execute(delete(LeadList).where(LeadList.campaign_id == cid))
+        s.execute(delete(Disposition).where(Disposition.campaign_id == cid))
+        s.execute(delete(Campaign).where(Campaign.id == cid))

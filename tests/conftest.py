@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated database per test on SQLite and (when configured) PostgreSQL, a manual clock,
+and an in-process ``dialer`` runner.
+
+Migrations run once per session per backend (the same Alembic migrations the product uses, never
+``create_all``); each test then gets a fresh copy (SQLite) or freshly truncated tables (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from campaigns.db import make_engine, session_factory
+from dialer.clock import ManualClock
+from dialer.migrate import upgrade
+
+PG_URL = os.environ.get("DIALER_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+START = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_engine():
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine) -> None:
+    with engine.begin() as conn:
+        names = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )).scalars().all()
+        if names:
+            conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """URL of a migrated, empty database (one per test)."""
+    if request.param == "sqlite":
+        path = tmp_path / "dialer.sqlite3"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    _truncate(request.getfixturevalue("_pg_engine"))
+    return PG_URL
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions):
+    s = sessions()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(START)
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def dialer(db_url, capsys, monkeypatch, tmp_path):
+    """Run ``dialer ARGS`` in-process against the test database; returns code, stdout, stderr."""
+    from dialer.cli import main
+
+    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
