@@ -1,0 +1,58 @@
+"""A webhook-only process: just the /twilio/ blueprint over the shared database.
+
+Twilio's callbacks can then be received by a small process that scales on its own, apart from the console; the
+Twilio benchmark and the end-to-end tests start it as a real subprocess. ``python -m web.twilio.serve --port 0``
+prints ``listening on http://HOST:PORT`` once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from campaigns.db import database_url as database_url_or_default
+from campaigns.db import make_engine, session_factory
+from dialer.twilio_config import problems
+from web.twilio.setup import register_twilio
+
+
+def webhook_app(database_url: str | None = None) -> Flask:
+    url = database_url_or_default(database_url)
+    # one connection per concurrent request: Twilio sends bursts of callbacks at high CPS
+    engine = make_engine(url) if url.startswith("sqlite") else make_engine(url, pool_size=20, max_overflow=20)
+    app = Flask("dialer-twilio-webhooks")
+    register_twilio(app, session_factory(engine))
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m web.twilio.serve", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--database-url", default=os.environ.get("DIALER_DATABASE_URL"))
+    args = p.parse_args(argv)
+    found = problems(os.environ)
+    if found:
+        print("error: Twilio is not configured: " + "; ".join(found), file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    server = make_server(args.host, args.port, webhook_app(args.database_url), threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"listening on http://{args.host}:{server.server_port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

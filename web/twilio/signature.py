@@ -1,0 +1,43 @@
+"""``X-Twilio-Signature`` checking that also works behind a TLS-terminating proxy.
+
+Twilio signs the public https URL it called; behind a proxy Flask sees http and an internal host, so the URL is
+rebuilt from the configured public base (``DIALER_PUBLIC_BASE_URL``) when there is one, else taken from the request
+(correct when the app is wrapped in ``ProxyFix``).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Request, abort, current_app, request
+
+from twilio.request_validator import RequestValidator
+
+
+def signed_url(req: Request, public_base: str | None) -> str:
+    if not public_base:
+        return req.url
+    query = req.query_string.decode()
+    return public_base.rstrip("/") + req.path + (f"?{query}" if query else "")
+
+
+def is_signed(req: Request, auth_token: str, public_base: str | None) -> bool:
+    signature = req.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    params = req.form if req.method == "POST" else {}
+    return RequestValidator(auth_token).validate(signed_url(req, public_base), params, signature)
+
+
+def twilio_signed(view):
+    """403 and no side effect unless the request carries a valid Twilio signature."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        tw = current_app.extensions["twilio"]
+        if tw.config is None:
+            abort(503, "Twilio is not configured (run `dialer twilio check`)")
+        if not is_signed(request, tw.config.auth_token or "", tw.config.public_base_url):
+            current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
