@@ -14,6 +14,7 @@ from dialer.cli.db_cmds import db
 from dialer.cli.demo_cmds import demo
 from dialer.cli.leads_cmds import leads
 from dialer.cli.twilio_cmds import twilio
+from dialer.cli.users_cmds import users
 from dnc.errors import UserError
 
 
@@ -26,7 +27,7 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = CliContext(database_url)
 
 
-for group in (db, campaigns, twilio, leads, bench, demo):
+for group in (db, campaigns, twilio, leads, bench, demo, users):
     cli.add_command(group)
 
 
