@@ -1,0 +1,39 @@
+"""Why a number may not be called: stable snake_case codes with a human sentence.
+
+Codes are part of the interface (stored on suppressed leads, counted in reports, matched by the dial loop), so
+they never change meaning. A reason is *temporary* when waiting alone can clear it (a closed window, a cap, a
+stale registry); every other reason needs a change in the data (a removal, new consent) before a call is legal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# time-based: cleared by time passing (the gate's caller reschedules the lead instead of closing it)
+WINDOW_CODES = frozenset({"outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap"})
+TEMPORARY_CODES = WINDOW_CODES | {"registry_stale"}
+
+CODES = (
+    "invalid_number", "unknown_zone", "internal_dnc", "national_dnc", "state_dnc", "litigator",
+    "wireless_no_consent", "wireless_restricted_state", "autodialer_no_consent", "prefix_block",
+    "registry_stale", "outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One rule that forbids the call; ``source`` names the matched list and its version when there is one."""
+
+    code: str
+    text: str
+    source: str = ""
+
+    @property
+    def temporary(self) -> bool:
+        return self.code in TEMPORARY_CODES
+
+    def as_dict(self) -> dict:
+        d = {"code": self.code, "text": self.text}
+        if self.source:
+            d["source"] = self.source
+        return d

@@ -1,0 +1,197 @@
+"""The calling rules as data: federal and state windows, day and holiday bans, caps, wireless and consent flags.
+
+The numbers change with statutes and counsel's reading of them, so they live in ``data/rules.toml`` (or the file
+named by ``DIALER_DNC_RULES``), validated here into small frozen values the window and the gate read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+
+from dnc.errors import UserError
+
+Interval = tuple[int, int]  # minutes after local midnight, [start, end)
+DAY_KEYS = ("weekdays", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Cap:
+    calls: int
+    hours: int
+
+
+@dataclass(frozen=True)
+class StateRule:
+    """One jurisdiction's rule; ``None`` for a day means "closed"."""
+
+    name: str
+    weekdays: Interval | None
+    saturday: Interval | None
+    sunday: Interval | None
+    holidays_closed: bool = False
+    standard_time: bool = False
+    cap: Cap | None = None
+    wireless_restricted: bool = False
+    autodialer_needs_consent: bool = False
+    own_list: bool = False
+
+    def day(self, weekday: int) -> Interval | None:
+        """The window for a local weekday (Monday = 0)."""
+        return self.weekdays if weekday < 5 else self.saturday if weekday == 5 else self.sunday
+
+
+@dataclass(frozen=True)
+class Blackout:
+    states: frozenset[str]  # empty: everywhere
+    start: date
+    end: date  # inclusive
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    sha256: str
+    federal: StateRule
+    states: dict[str, StateRule]
+    blackouts: tuple[Blackout, ...] = ()
+    registry_max_age_days: int = 31
+    internal_honor_business_days: int = 10
+    internal_retention_years: int = 5
+    ebr_purchase_months: int = 18
+    ebr_inquiry_months: int = 3
+    next_opening_horizon_days: int = 14
+    starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
+
+    def applicable(self, states) -> tuple[StateRule, ...]:
+        """Federal first, then each candidate state that has a rule (sorted, so reasons come out stably)."""
+        return (self.federal, *(self.states[s] for s in sorted(states) if s in self.states))
+
+    def cap_for(self, states) -> tuple[Cap, str] | None:
+        """The strictest call cap among the states (fewest calls per hour of window), with the state's name."""
+        caps = [(r.cap, r.name) for r in self.applicable(states) if r.cap is not None]
+        return min(caps, key=lambda c: (c[0].calls / c[0].hours, c[0].calls)) if caps else None
+
+
+def _minutes(text, where: str) -> int:
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":" or not (text[:2] + text[3:]).isdigit():
+        raise UserError(f"{where}: expected a time like \"08:00\", got {text!r}")
+    h, m = int(text[:2]), int(text[3:])
+    if h > 24 or m > 59 or (h == 24 and m):
+        raise UserError(f"{where}: {text!r} is not a time of day")
+    return h * 60 + m
+
+
+def _window(value, where: str, fallback: Interval | None) -> Interval | None:
+    if value is None:
+        return fallback
+    if value == "closed":
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise UserError(f"{where}: expected [\"HH:MM\", \"HH:MM\"] or \"closed\", got {value!r}")
+    start, end = _minutes(value[0], where), _minutes(value[1], where)
+    if start >= end:
+        raise UserError(f"{where}: window starts at or after it ends ({value[0]}-{value[1]})")
+    return start, end
+
+
+_STATE_KEYS = {"weekdays", "saturday", "sunday", "holidays", "standard_time", "cap", "wireless_restricted",
+               "autodialer_needs_consent", "own_list"}
+
+
+def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule:
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: expected a table")
+    unknown = set(raw) - _STATE_KEYS
+    if unknown:
+        raise UserError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    days = [_window(raw.get(k), f"{where}.{k}", base.day((0, 5, 6)[i]) if base else None)
+            for i, k in enumerate(DAY_KEYS)]
+    if base is None and None in days:
+        raise UserError(f"{where}: the federal rule needs weekdays, saturday and sunday windows")
+    hol = raw.get("holidays")
+    if hol not in (None, "closed", "open"):
+        raise UserError(f"{where}.holidays: expected \"closed\" or \"open\", got {hol!r}")
+    cap = None
+    if "cap" in raw:
+        c = raw["cap"]
+        if not (isinstance(c, dict) and isinstance(c.get("calls"), int) and isinstance(c.get("hours"), int)
+                and c["calls"] >= 1 and c["hours"] >= 1):
+            raise UserError(f"{where}.cap: expected {{ calls = N, hours = H }} with positive integers")
+        cap = Cap(c["calls"], c["hours"])
+    flags = {}
+    for k in ("standard_time", "wireless_restricted", "autodialer_needs_consent", "own_list"):
+        v = raw.get(k, False)
+        if not isinstance(v, bool):
+            raise UserError(f"{where}.{k}: expected true or false")
+        flags[k] = v
+    return StateRule(name, *days, holidays_closed=hol == "closed", cap=cap, **flags)
+
+
+def parse_rules(text: str, origin: str) -> Rules:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{origin}: {e}") from None
+    federal = _rule("federal", raw.get("federal", {}), None, f"{origin}: [federal]")
+    states = {}
+    for code, body in (raw.get("states") or {}).items():
+        if len(code) != 2 or not code.isalpha() or not code.isupper():
+            raise UserError(f"{origin}: [states.{code}]: state codes are two capital letters")
+        states[code] = _rule(code, body, federal, f"{origin}: [states.{code}]")
+    blackouts = []
+    for i, b in enumerate(raw.get("blackouts") or [], 1):
+        where = f"{origin}: [[blackouts]] #{i}"
+        try:
+            start, end = date.fromisoformat(b["start"]), date.fromisoformat(b["end"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(f"{where}: start and end must be dates like \"2030-08-28\"") from None
+        if b.get("code", "holiday") not in ("holiday", "emergency_ban") or end < start:
+            raise UserError(f"{where}: code must be holiday or emergency_ban and end must not precede start")
+        blackouts.append(Blackout(frozenset(b.get("states") or ()), start, end, b.get("code", "holiday"),
+                                  str(b.get("reason", ""))))
+    numbers = {}
+    for k in ("registry_max_age_days", "internal_honor_business_days", "internal_retention_years",
+              "ebr_purchase_months", "ebr_inquiry_months", "next_opening_horizon_days"):
+        if k in raw:
+            if not isinstance(raw[k], int) or raw[k] < 1:
+                raise UserError(f"{origin}: {k} must be a positive integer")
+            numbers[k] = raw[k]
+    starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
+    return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
+                 federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts), **numbers)
+
+
+@cache
+def _load(path: str | None) -> Rules:
+    if path is None:
+        text = resources.files("dnc").joinpath("data/rules.toml").read_text(encoding="utf-8")
+        return parse_rules(text, "dnc/data/rules.toml")
+    try:
+        return parse_rules(Path(path).read_text(encoding="utf-8"), path)
+    except OSError as e:
+        raise UserError(f"{path}: cannot read the rules file ({e.strerror})") from None
+
+
+def current_rules() -> Rules:
+    """The rules in force: ``DIALER_DNC_RULES`` when set (counsel's copy), else the packaged file."""
+    return _load(os.environ.get("DIALER_DNC_RULES") or None)
+
+
+@lru_cache(maxsize=512)
+def holidays_of(state: str, year: int) -> dict[date, str]:
+    """The state's holidays (federal and state) in a year, from the ``holidays`` package."""
+    import holidays
+
+    try:
+        return dict(holidays.US(subdiv=state, years=year))
+    except NotImplementedError:
+        return dict(holidays.US(years=year))
