@@ -9,6 +9,7 @@ states (``data/npa_states.csv``), the ZIP code's state and the state on the lead
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from functools import cache, lru_cache
 from importlib import resources
@@ -46,40 +47,62 @@ def area_code_states(npa: str) -> frozenset[str]:
     return _npa_states().get(npa, frozenset())
 
 
-@lru_cache(maxsize=65_536)
-def _exchange_zones(npa_nxx: str) -> frozenset[str]:
-    """Zones of a NANP number by its area code and exchange (six digits); cached because imports repeat them.
+@cache
+def _prefix_zone_table() -> dict[str, tuple[str, ...]]:
+    """For every NANP prefix in phonenumbers' zone data: the candidate zones of numbers it is the longest match of.
 
-    phonenumbers' exchange data is right where it exists (850-434 Central) and falls back to one zone where it
-    does not (850-222 and new exchanges get Eastern only), so every zone the area code spans is added: a split
-    area code is then callable only in the hours it is callable in all its zones.
+    phonenumbers' exchange data is right where it exists (850-434 Central) and falls back to one zone where it does
+    not (850-222 and new exchanges get Eastern only), so every zone the area code spans is added: a split area code
+    is then callable only in the hours it is callable in all its zones. Toll-free and other non-geographic codes
+    come back as "every NANP zone" and count as unknown (empty).
     """
-    num = phonenumbers.PhoneNumber(country_code=1, national_number=int(npa_nxx + "0000"))
-    zones = {z for z in pn_timezone.time_zones_for_number(num) if z != UNKNOWN_ZONE}
-    if len(zones) > 6:  # toll-free and other non-geographic codes come back as "every NANP zone": unknown
-        return frozenset()
-    return frozenset(zones) | area_code_zones(npa_nxx[:3])
+    table: dict[str, tuple[str, ...]] = {}
+    for prefix, zones in TIMEZONE_DATA.items():
+        if not prefix.startswith("1") or len(prefix) < 4:
+            continue
+        known = {z for z in zones if z != UNKNOWN_ZONE}
+        if not known or len(known) > 6:
+            table[prefix] = ()
+        else:
+            table[prefix] = tuple(sorted(known | area_code_zones(prefix[1:4])))
+    return table
 
 
-@lru_cache(maxsize=200_000)
-def _zip(postal: str) -> tuple[str | None, str | None]:
+def _exchange_zones(npa_nxx: str) -> tuple[str, ...]:
+    """Zones of a NANP number by area code and exchange: phonenumbers' longest-prefix rule on its own data."""
+    table = _prefix_zone_table()
+    for length in (6, 5, 4, 3):
+        found = table.get("1" + npa_nxx[:length])
+        if found is not None:
+            return found
+    return ()
+
+
+@cache
+def _zip_index() -> dict[str, tuple[str | None, str | None]]:
+    """ZIP code -> (IANA zone, state), built once: a per-lookup search of the zipcodes package costs ~200 us."""
     import zipcodes
 
-    try:
-        found = zipcodes.matching(postal[:5])
-    except (ValueError, TypeError):
+    index: dict[str, tuple[str | None, str | None]] = {}
+    for z in zipcodes.list_all():
+        code = z.get("zip_code")
+        if code and (code not in index or z.get("active")):
+            index[code] = (z.get("timezone") or None, z.get("state") or None)
+    return index
+
+
+def _zip(postal: str | None) -> tuple[str | None, str | None]:
+    if not postal or len(postal) < 5:
         return None, None
-    if not found:
-        return None, None
-    return found[0].get("timezone") or None, found[0].get("state") or None
+    return _zip_index().get(postal[:5], (None, None))
 
 
 def zip_zone(postal: str | None) -> str | None:
-    return _zip(postal)[0] if postal and len(postal) >= 5 and postal[:5].isdigit() else None
+    return _zip(postal)[0]
 
 
 def zip_state(postal: str | None) -> str | None:
-    return _zip(postal)[1] if postal and len(postal) >= 5 and postal[:5].isdigit() else None
+    return _zip(postal)[1]
 
 
 def _nanp_digits(e164: str) -> str | None:
@@ -88,20 +111,25 @@ def _nanp_digits(e164: str) -> str | None:
 
 def candidate_zones(e164: str, postal: str | None = None) -> tuple[str, ...]:
     """Sorted IANA zones the called party may be in; empty when none is known (then the number is not callable)."""
-    digits = _nanp_digits(e164)
+    if len(e164) == 12 and e164[:2] == "+1" and e164[2:].isdigit():
+        return _nanp_zones(e164[2:8], postal[:5] if postal else None)
     zones: set[str] = set()
-    if digits is not None:
-        zones |= _exchange_zones(digits[:6])
-    else:
-        try:
-            num = phonenumbers.parse(e164)
-            zones |= {z for z in pn_timezone.time_zones_for_number(num) if z != UNKNOWN_ZONE}
-        except phonenumbers.NumberParseException:
-            pass
+    with contextlib.suppress(phonenumbers.NumberParseException):
+        zones |= {z for z in pn_timezone.time_zones_for_number(phonenumbers.parse(e164)) if z != UNKNOWN_ZONE}
     zz = zip_zone(postal)
     if zz:
         zones.add(zz)
     return tuple(sorted(zones))
+
+
+@lru_cache(maxsize=1 << 17)
+def _nanp_zones(npa_nxx: str, zip5: str | None) -> tuple[str, ...]:
+    """Cached per exchange and ZIP: an import sees the same pairs again and again."""
+    zones = _exchange_zones(npa_nxx)
+    zz = _zip_index().get(zip5, (None, None))[0] if zip5 else None
+    if zz is None or zz in zones:
+        return zones
+    return tuple(sorted((*zones, zz)))
 
 
 def candidate_states(e164: str, postal: str | None = None, state: str | None = None) -> frozenset[str]:

@@ -143,7 +143,7 @@ class RowProcessor:
                     custom[header[i_postal]] = raw
             if p.extension:
                 custom["phone_ext"] = p.extension
-            encoded = _json(custom)
+            encoded = _json(custom) if custom else "{}"
             if "\"'" in encoded:  # a value may carry the export's formula quote: strip it (rare, so checked late)
                 custom = {k: unescape(v) for k, v in custom.items()}
                 encoded = _json(custom)
