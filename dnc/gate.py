@@ -1,0 +1,192 @@
+"""The pre-dial gate: every reason a number may not be called by a campaign at an instant, and its audit record.
+
+``evaluate`` is a pure read (the live "dialable funnel" runs it over many leads); ``gate`` is evaluate plus one
+ledger record and is called right before every dial. Both return ALL reasons that apply, not the first, so a
+compliance officer sees the whole picture and the dial loop can tell a temporary refusal (window, cap, stale
+registry: reschedule at ``opens_at``) from a permanent one (DNC, litigator, no consent: close the lead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dnc import consent as consent_mod
+from dnc import internal, ledger
+from dnc.lists import index_for
+from dnc.numbers import nanp_digits
+from dnc.reasons import WINDOW_CODES, Reason
+from dnc.registry.snapshot import Store, default_store
+from dnc.rules import Rules, current_rules
+from dnc.tables import Consent, LedgerRecord
+from dnc.window import is_open, next_opening, window_applied
+from dnc.zones import candidate_states, candidate_zones
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one number for one campaign at one instant, with everything that was used to reach it."""
+
+    e164: str
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    zones: tuple[str, ...]
+    states: tuple[str, ...]
+    window: dict[str, str]
+    opens_at: datetime | None
+    at: datetime
+    campaign: int | None = None
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.code for r in self.reasons))
+
+    @property
+    def temporary(self) -> bool:
+        """Refused only for reasons that time can clear: reschedule (at ``opens_at`` when known), don't close."""
+        return bool(self.reasons) and all(r.temporary for r in self.reasons)
+
+    def as_dict(self) -> dict:
+        return {"e164": self.e164, "allowed": self.allowed, "reasons": [r.as_dict() for r in self.reasons],
+                "codes": list(self.codes), "temporary": self.temporary,
+                "opens_at": self.opens_at.isoformat() if self.opens_at else None, "at": self.at.isoformat(),
+                "campaign": self.campaign, "zones": list(self.zones), "states": list(self.states),
+                "window": self.window, "sources": self.sources}
+
+
+def _zones(e164: str, postal_code: str | None, zones) -> tuple[str, ...]:
+    if zones is None:
+        return candidate_zones(e164, postal_code)
+    if isinstance(zones, str):
+        zones = zones.split(",")
+    return tuple(sorted({z.strip() for z in zones if z and z.strip()}))
+
+
+def _cap(session: Session, e164: str, states: Iterable[str], at: datetime, rules: Rules):
+    """(reason, instant the cap clears) when the strictest state cap is used up, else (None, None)."""
+    found = rules.cap_for(states)
+    if found is None:
+        return None, None
+    cap, state = found
+    since = at - timedelta(hours=cap.hours)
+    recent = session.scalars(select(LedgerRecord.at).where(
+        LedgerRecord.e164 == e164, LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
+        LedgerRecord.at > since, LedgerRecord.at <= at).order_by(LedgerRecord.at.desc()).limit(cap.calls)).all()
+    if len(recent) < cap.calls:
+        return None, None
+    clears = recent[-1] + timedelta(hours=cap.hours)
+    return Reason("state_cap", f"{cap.calls} call(s) in the last {cap.hours} h already: {state} allows at most "
+                               f"{cap.calls} per {cap.hours} h (next at {clears:%Y-%m-%d %H:%M} UTC)"), clears
+
+
+def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,
+             postal_code: str | None = None, zones: Sequence[str] | str | None = None,
+             consent_context: Sequence[Consent] | None = None, registry: Store | None = None) -> Decision:
+    """Every reason the call may not be placed now (pure read; no ledger record).
+
+    ``zones`` defaults to the number's and ZIP's candidate zones; ``consent_context`` may carry the consent/EBR
+    records in force (prefetched by a bulk caller) instead of a query per number.
+    """
+    if at.tzinfo is None:
+        raise ValueError("pass an aware datetime")
+    rules = current_rules()
+    digits = nanp_digits(e164)
+    if digits is None:
+        r = Reason("invalid_number", f"{e164!r} is not a valid North American number (+1NPANXXXXXX)")
+        return Decision(e164, False, (r,), (), (), {}, None, at, campaign, {"rules": rules.version})
+    zs = _zones(e164, postal_code, zones)
+    states = tuple(sorted(candidate_states(e164, postal_code, state)))
+    reasons: list[Reason] = []
+    sources: dict = {"rules": rules.version}
+
+    for entry in internal.active(session, e164, campaign, at):
+        where = "company" if entry.scope == "company" else f"campaign {entry.campaign_id}"
+        reasons.append(Reason("internal_dnc", f"on the {where} internal DNC list since "
+                                              f"{entry.effective_at:%Y-%m-%d %H:%M} UTC ({entry.channel})",
+                              f"internal entry #{entry.id}"))
+    consents = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
+    pewc = [c for c in consents if c.kind == "pewc"]
+    if consents:
+        sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in consents]
+
+    snap = (registry or default_store()).current()
+    npa = digits[:3]
+    listed, version = snap.lookup(int(digits)) if snap is not None else (False, None)
+    if version is None:
+        reasons.append(Reason("registry_stale", f"no national DNC registry snapshot covers area code {npa}: "
+                                                "nothing there may be called until one is loaded"))
+    else:
+        sources["registry"] = {"area_code": npa, "version_date": str(version), "generation": snap.generation}
+        age = (at.date() - version).days
+        if age > rules.registry_max_age_days:
+            reasons.append(Reason("registry_stale", f"the national registry snapshot for area code {npa} is {age} "
+                                                    f"days old (version {version}; at most "
+                                                    f"{rules.registry_max_age_days} allowed)"))
+    if listed:
+        if consents:
+            sources["lifted"] = ["national_dnc"]
+        else:
+            reasons.append(Reason("national_dnc", f"on the National DNC Registry (area code {npa} version {version})",
+                                  f"national {snap.generation}"))
+
+    wireless = False
+    for info in index_for(session).match(digits):
+        if info.source == "state":
+            if consents:
+                sources.setdefault("lifted", []).append(f"state_dnc:{info.key}")
+            else:
+                reasons.append(Reason("state_dnc", f"on the {info.label}", info.label))
+        elif info.source == "litigator":
+            reasons.append(Reason("litigator", f"on the {info.label}", info.label))
+        elif info.source == "prefix":
+            reasons.append(Reason("prefix_block", f"its area code/prefix is blocked by the {info.label}", info.label))
+        else:
+            wireless = True
+            sources["wireless"] = info.label
+    if wireless:
+        if not pewc:
+            reasons.append(Reason("wireless_no_consent", "a wireless number without prior express written consent "
+                                                         "may not be called by the predictive dialer"))
+        for s in states:
+            rule = rules.states.get(s)
+            if rule is not None and rule.wireless_restricted:
+                reasons.append(Reason("wireless_restricted_state", f"no telemarketing to wireless numbers in {s}"))
+    if not pewc:
+        need = [s for s in states if s in rules.states and rules.states[s].autodialer_needs_consent]
+        if need:
+            reasons.append(Reason("autodialer_no_consent", f"{', '.join(need)} treat(s) predictive dialing as an "
+                                                           "automated system: prior express written consent needed"))
+
+    _, window_reasons = is_open(zs, states, at, rules)
+    reasons.extend(window_reasons)
+    cap_reason, cap_clears = _cap(session, e164, states, at, rules)
+    if cap_reason is not None:
+        reasons.append(cap_reason)
+
+    opens_at = None
+    if reasons and all(r.code in WINDOW_CODES for r in reasons):
+        opens_at = next_opening(zs, states, max(at, cap_clears) if cap_clears else at, rules)
+    return Decision(e164, not reasons, tuple(reasons), zs, states, window_applied(zs, states, at, rules) if zs else {},
+                    opens_at, at, campaign, sources)
+
+
+def gate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,
+         postal_code: str | None = None, zones: Sequence[str] | str | None = None, lead_ref: str | None = None,
+         actor: str = "dialer", registry: Store | None = None) -> Decision:
+    """``evaluate`` plus one ledger record, in the caller's transaction; call it right before every dial.
+
+    An allowed decision also counts as an attempt for the state call caps (FL/OK/MD: 3 per 24 h).
+    """
+    d = evaluate(session, e164, campaign=campaign, at=at, state=state, postal_code=postal_code, zones=zones,
+                 registry=registry)
+    ledger.append(session, "gate", at=at, actor=actor, e164=e164, campaign=campaign, allowed=d.allowed,
+                  reasons=d.codes, payload={"lead_ref": lead_ref, "reasons": [r.as_dict() for r in d.reasons],
+                                            "zones": list(d.zones), "states": list(d.states), "window": d.window,
+                                            "opens_at": d.opens_at.isoformat() if d.opens_at else None,
+                                            "sources": d.sources})
+    return d

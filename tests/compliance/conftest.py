@@ -1,0 +1,30 @@
+"""Fixtures of the DNC tests: a snapshot directory per test and a helper that loads a fresh registry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dnc.registry import Store, generate, load_full
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    root = tmp_path / "dnc"
+    monkeypatch.setenv("DIALER_DNC_DIR", str(root))
+    return Store(root)
+
+
+@pytest.fixture
+def registry(session, store, clock, tmp_path):
+    """Load a small generated registry for a few area codes (version = today), plus given numbers."""
+
+    def load(*numbers: str, area_codes=("212", "305", "850", "602", "801", "405"), age_days: int = 0):
+        path = generate(tmp_path / "registry.txt", 2_000, area_codes=area_codes, seed=3, include=numbers).path
+        load_full(session, store, [path], version_date=(clock.now() - timedelta(days=age_days)).date(),
+                  loaded_by="test", now=clock.now(), area_codes=",".join(area_codes))
+        session.flush()
+        return store
+
+    return load
