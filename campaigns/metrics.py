@@ -11,7 +11,7 @@ console show next to the numbers; each function's docstring starts with the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 #: What a call's ``outcome`` can be (written by the dial loop and by ``dialer calls import``).
 CALL_OUTCOMES = ("completed", "abandoned", "no_answer", "busy", "failed", "machine")
@@ -43,11 +43,13 @@ GLOSSARY: dict[str, str] = {
     "closes_per_agent_hour": "Closes ÷ agent-hours.",
     "penetration": "Leads with a final status (closed, done, exhausted, DNC, suppressed) ÷ leads.",
     "saturation": "Dials ÷ leads: how many times the average lead has been called.",
-    "dnc_requests": "Calls whose disposition is flagged as a do-not-call request.",
+    "dnc_requests": "Calls whose disposition is flagged as a do-not-call request, plus keypress opt-outs.",
     "dnc_request_rate": "DNC requests ÷ contacts.",
     "completed": "Calls whose disposition is flagged completed (the agent reached the end of the script).",
     "completion_rate": "Completed calls ÷ contacts.",
-    "refusals": "Dials the pre-dial gate refused (DNC, calling hours, consent …), by reason; never counted as dials.",
+    "refusals": "Contacts that ended without a close or a callback, by disposition (the prospect's reason: "
+                "not interested, do not call …).",
+    "keypress_optouts": "Abandoned calls where the person pressed 9 at the safe-harbor message (a DNC request).",
 }
 
 
@@ -175,8 +177,13 @@ def completion_rate(completed: int, contacts: int) -> float | None:
 # --- what a single call counts as -------------------------------------------------------------------------------
 
 def is_live_answer(outcome: str | None, connected: bool) -> bool:
-    """A person answered: the call reached an agent or was abandoned (machines, no answer, busy, failed are not)."""
-    return connected or outcome == "abandoned"
+    """A person answered: the call ended ``completed`` or ``abandoned``, or is connected to an agent right now.
+
+    Machines, no answer, busy and failed are not live answers, even when an agent briefly heard the machine
+    (asynchronous AMD). A person who hung up before the 2 seconds ran out is a live answer, not an abandon.
+    This is exactly what the pacer's 30-day ledger counts.
+    """
+    return outcome in ("completed", "abandoned") or (connected and outcome is None)
 
 
 def is_contact(outcome: str | None, connected: bool, disposition_is_contact: bool | None) -> bool:
@@ -184,7 +191,7 @@ def is_contact(outcome: str | None, connected: bool, disposition_is_contact: boo
 
     An undispositioned connected call counts: the agent spoke with someone even if wrap-up is still open.
     """
-    return connected and outcome != "abandoned" and disposition_is_contact is not False
+    return connected and outcome not in ("abandoned", "machine") and disposition_is_contact is not False
 
 
 @dataclass
@@ -200,8 +207,13 @@ class FloorCounts:
     contacts: int = 0
     abandoned: int = 0
     machines: int = 0
+    no_answers: int = 0
+    busies: int = 0
+    failures: int = 0
     closes: int = 0
+    callbacks: int = 0
     dnc_requests: int = 0
+    keypress_optouts: int = 0
     completed: int = 0
     first_contacts: int = 0
     first_contact_closes: int = 0
@@ -212,11 +224,13 @@ class FloorCounts:
     agent_talk_seconds: float = 0.0
     agent_wrap_seconds: float = 0.0
     paused_seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     def __add__(self, other: FloorCounts) -> FloorCounts:
-        merged = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != "extra"}
-        return FloorCounts(**merged, extra={**self.extra, **other.extra})
+        return FloorCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def counts(self) -> dict[str, float]:
+        """The raw counts and summed durations, keyed by field name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
     def staffed_non_paused_seconds(self) -> float:

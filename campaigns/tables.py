@@ -7,4 +7,5 @@ import campaigns.carrier_inbox  # noqa: F401
 import campaigns.console_auth  # noqa: F401
 import campaigns.leases  # noqa: F401
 import campaigns.models  # noqa: F401
+import campaigns.reports.models  # noqa: F401
 import dnc.models  # noqa: F401

@@ -1,0 +1,135 @@
+"""What every report is made of: columns with a kind, rows of plain values, the chart to draw, group labels.
+
+Kept apart from the report builders so ``lists`` and ``boards`` can share them without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.metrics import FloorCounts
+from campaigns.models import Agent, Campaign, LeadList
+from campaigns.reports import queries as q
+from campaigns.reports.period import Period
+
+KINDS = ("text", "int", "rate", "seconds", "number")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "int"
+
+
+@dataclass(frozen=True)
+class Series:
+    """What to chart: ``x`` against one or more rate/number columns, optionally with a horizontal limit line."""
+
+    x: str
+    ys: tuple[str, ...]
+    limit: float | None = None
+    limit_label: str = ""
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    campaign: str
+    period: Period
+    columns: list[Column]
+    rows: list[dict]
+    by: str | None = None
+    series: Series | None = None
+    single: bool = False  # one object, not a list (summary)
+    notes: list[str] = field(default_factory=list)
+
+    def payload(self):
+        """The JSON shape: one object for ``summary``, a list of objects otherwise."""
+        return self.rows[0] if self.single else self.rows
+
+
+@dataclass
+class Ctx:
+    session: Session
+    campaign: Campaign
+    period: Period
+    now: datetime
+    by: str
+
+
+def label_of(ctx: Ctx, by: str) -> Callable[[Hashable], str]:
+    """How a group key reads in a report: list and agent names, ISO dates, "14:00"."""
+    s = ctx.session
+    if by == "list":
+        names = dict(s.execute(select(LeadList.id, LeadList.name).where(LeadList.campaign_id == ctx.campaign.id)).all())
+        return lambda k: names.get(k, f"list {k}") if k is not None else "(no list)"
+    if by == "agent":
+        names = dict(s.execute(select(Agent.id, Agent.name)).all())
+        return lambda k: names.get(k, f"agent {k}") if k is not None else "(no agent)"
+    if by == "day":
+        return lambda k: k.isoformat()
+    if by == "hour":
+        return lambda k: f"{k:02d}:00"
+    return lambda k: ctx.campaign.name
+
+
+def group_keys(ctx: Ctx, groups: dict) -> list:
+    """Keys in report order; days and hours are listed even when nothing happened (a zero row is a fact)."""
+    if ctx.by == "day":
+        return ctx.period.days()
+    if ctx.by == "hour":
+        return list(range(24))
+    if ctx.by == "campaign":
+        return [q.TOTAL]
+    return sorted(groups, key=lambda k: (k is None, k))
+
+
+def grouped(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashable, FloorCounts]) -> list[dict]:
+    label = label_of(ctx, ctx.by)
+    rows = []
+    for k in group_keys(ctx, groups):
+        fc = groups.get(k, FloorCounts())
+        values = {**fc.counts(), **fc.rates()}
+        rows.append({ctx.by: label(k), **{key: values.get(key) for key, _, _ in fields}})
+    return rows
+
+
+def key_column(by: str) -> Column:
+    return Column(by, by, "text")
+
+
+def grouped_report(name: str, title: str, fields: list[tuple[str, str, str]], ys: tuple[str, ...],
+                    limit: float | None = None) -> Callable[[Ctx], Report]:
+    def build(ctx: Ctx) -> Report:
+        groups = q.floor_counts(ctx.session, ctx.campaign, ctx.period, ctx.now, ctx.by)
+        rows = grouped(ctx, fields, groups)
+        series = Series(ctx.by, ys, limit) if ctx.by in ("day", "hour") else None
+        cols = [key_column(ctx.by)] + [Column(k, lbl, kind) for k, lbl, kind in fields]
+        return Report(name, title, ctx.campaign.name, ctx.period, cols, rows, ctx.by, series)
+    return build
+
+
+def kind_of(key: str, value) -> str:
+    if isinstance(value, str):
+        return "text"
+    if key.endswith("_seconds"):
+        return "seconds"
+    if key in RATE_KEYS:
+        return "rate"
+    if key == "agent_hours" or key.endswith("_per_agent_hour"):
+        return "number"
+    return "int"
+
+
+RATE_KEYS = {"hit_rate", "answer_rate", "first_call_close", "conversion", "abandon_rate", "occupancy",
+             "dnc_request_rate", "completion_rate", "abandon_rate_30d", "penetration", "close_rate",
+             "contact_rate", "share"}
+
+

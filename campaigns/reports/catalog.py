@@ -1,0 +1,261 @@
+"""Every report by name: the service the CLI, the console, the daily job and the benchmark call.
+
+``run_report(session, name, campaign, now, first, last, by)`` refreshes the rollups, then builds a ``Report``:
+columns (with the kind of each value, so exports and tables format rates, seconds and counts alike), rows
+of plain values (rates are fractions or None) and, for time series, what to chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns import metrics as m
+from campaigns.metrics import FloorCounts
+from campaigns.models import Disposition
+from campaigns.reports import queries as q
+from campaigns.reports.base import (
+    Column,
+    Ctx,
+    Report,
+    Series,
+    group_keys,
+    grouped_report,
+    key_column,
+    kind_of,
+    label_of,
+)
+from campaigns.reports.boards import agent_leaderboard, list_leaderboard
+from campaigns.reports.lists import list_close_rows
+from campaigns.reports.period import day_start, period
+from campaigns.reports.rollup import refresh
+from campaigns.service import get_campaign
+from dnc.errors import UserError
+
+
+def summary(ctx: Ctx) -> Report:
+    s, c, p = ctx.session, ctx.campaign, ctx.period
+    fc = q.floor_counts(s, c, p, ctx.now, "campaign").get(q.TOTAL, FloorCounts())
+    rates = fc.rates()
+    window_start = day_start(p.last_day - timedelta(days=29), c.timezone)
+    live30, ab30 = q.abandon_window(s, c, window_start, p.end)
+    outcomes = q.lead_outcomes(s, c, p.end)
+    leads = sum(v["leads"] for v in outcomes.values())
+    final = sum(v["final"] for v in outcomes.values())
+    row = {"campaign": c.name, "from": p.first_day.isoformat(), "to": p.last_day.isoformat(), "timezone": p.tz,
+           **{k: v for k, v in fc.counts().items() if not k.endswith("_seconds")},
+           **rates, "live_answers_30d": live30, "abandoned_30d": ab30,
+           "abandon_rate_30d": m.abandon_rate(ab30, live30), "leads": leads, "final_leads": final,
+           "penetration": m.penetration(final, leads)}
+    cols = [Column(k, k, kind_of(k, v)) for k, v in row.items()]
+    return Report("summary", "Summary", c.name, p, cols, [row], None, None, single=True)
+
+
+def list_close(ctx: Ctx) -> Report:
+    rows = list_close_rows(ctx.session, ctx.campaign, ctx.period.end)
+    cols = [Column("list", "list", "text"), Column("prospects", "prospects"), Column("invalid", "invalid"),
+            Column("duplicate", "duplicate"), Column("suppressed", "suppressed"),
+            Column("suppressed_by", "suppressed by reason", "text"), Column("never_reached", "never reached"),
+            Column("reached_not_closed", "reached, not closed"), Column("closed", "closed"),
+            Column("close_rate", "close rate", "rate"), Column("penetration", "penetration", "rate")]
+    r = Report("list-close", "List close", ctx.campaign.name, ctx.period, cols, rows, "list")
+    r.notes.append(f"as of {ctx.period.last_day} (end of the range): every lead counted in its current list")
+    return r
+
+
+PASS_CAP = 6
+
+
+def pass_report(ctx: Ctx) -> Report:
+    """VICIdial's Lists Pass Report: per list, the 1st … 5th attempt, 6th and later, and all attempts."""
+    groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, "list", extra_keys=("attempt",))
+    label = label_of(ctx, "list")
+    per_list: dict[Hashable, dict[str, FloorCounts]] = {}
+    for (list_id, attempt), fc in groups.items():
+        passes = per_list.setdefault(list_id, {})
+        name = str(attempt) if attempt < PASS_CAP else f"{PASS_CAP}+"
+        passes[name] = passes.get(name, FloorCounts()) + fc
+        passes["lifetime"] = passes.get("lifetime", FloorCounts()) + fc
+    rows = []
+    order = [str(i) for i in range(1, PASS_CAP)] + [f"{PASS_CAP}+", "lifetime"]
+    for list_id in sorted(per_list, key=lambda k: (k is None, k)):
+        for name in order:
+            fc = per_list[list_id].get(name)
+            if fc is None:
+                continue
+            rows.append({"list": label(list_id), "pass": name, "dials": fc.dials, "contacts": fc.contacts,
+                         "contact_rate": m.contact_rate(fc.contacts, fc.dials), "closes": fc.closes,
+                         "conversion": m.conversion(fc.closes, fc.contacts), "callbacks": fc.callbacks,
+                         "dnc_requests": fc.dnc_requests, "completed": fc.completed})
+    cols = [Column("list", "list", "text"), Column("pass", "pass", "text"), Column("dials", "dials"),
+            Column("contacts", "contacts"), Column("contact_rate", "contact rate", "rate"),
+            Column("closes", "closes"), Column("conversion", "conversion", "rate"), Column("callbacks", "callbacks"),
+            Column("dnc_requests", "DNC requests"), Column("completed", "completed")]
+    return Report("pass", "Lists pass report", ctx.campaign.name, ctx.period, cols, rows, "list")
+
+
+def abandon(ctx: Ctx) -> Report:
+    """Per local day: that day's rate and the rolling 30 days ending with it (the law's first reading)."""
+    c, p = ctx.campaign, ctx.period
+    wide = period(c.timezone, ctx.now, p.first_day - timedelta(days=29), p.last_day)
+    daily = q.call_counts(ctx.session, c, wide, "day")
+    rows = []
+    for day in p.days():
+        fc = daily.get(day, FloorCounts())
+        window = [daily.get(day - timedelta(days=i), FloorCounts()) for i in range(30)]
+        live30, ab30 = sum(w.live_answers for w in window), sum(w.abandoned for w in window)
+        rows.append({"day": day.isoformat(), "live_answers": fc.live_answers, "abandoned": fc.abandoned,
+                     "abandon_rate": m.abandon_rate(fc.abandoned, fc.live_answers), "live_answers_30d": live30,
+                     "abandoned_30d": ab30, "abandon_rate_30d": m.abandon_rate(ab30, live30)})
+    cols = [Column("day", "day", "text"), Column("live_answers", "live answers"), Column("abandoned", "abandoned"),
+            Column("abandon_rate", "day rate", "rate"), Column("live_answers_30d", "live answers, 30 days"),
+            Column("abandoned_30d", "abandoned, 30 days"), Column("abandon_rate_30d", "rolling 30-day rate", "rate")]
+    series = Series("day", ("abandon_rate_30d", "abandon_rate"), c.abandon_target, "target")
+    return Report("abandon", "Abandon rate, rolling 30 days", c.name, p, cols, rows, "day", series)
+
+
+def abandon_periods(ctx: Ctx) -> Report:
+    """Successive 30-day periods from ``--from`` (the law's second reading); the last one may be shorter."""
+    c, p = ctx.campaign, ctx.period
+    rows = []
+    first = p.first_day
+    while first <= p.last_day:
+        last = min(first + timedelta(days=29), p.last_day)
+        live, ab = q.abandon_window(ctx.session, c, day_start(first, c.timezone),
+                                    day_start(last + timedelta(days=1), c.timezone))
+        rows.append({"period_start": first.isoformat(), "period_end": last.isoformat(),
+                     "days": (last - first).days + 1, "live_answers": live, "abandoned": ab,
+                     "abandon_rate": m.abandon_rate(ab, live)})
+        first = last + timedelta(days=1)
+    cols = [Column("period_start", "from", "text"), Column("period_end", "to", "text"), Column("days", "days"),
+            Column("live_answers", "live answers"), Column("abandoned", "abandoned"),
+            Column("abandon_rate", "abandon rate", "rate")]
+    series = Series("period_start", ("abandon_rate",), c.abandon_target, "target")
+    return Report("abandon-periods", "Abandon rate per successive 30-day period", c.name, p, cols, rows,
+                  "period", series)
+
+
+def refusals(ctx: Ctx) -> Report:
+    """Contacts that ended without a close or callback, by the disposition the agent chose (the prospect's no)."""
+    rows, total = _refusal_counts(ctx)
+    out = [{"disposition": code, "label": lbl, "refusals": n, "share": m.ratio(n, total)} for code, lbl, n in rows]
+    cols = [Column("disposition", "disposition", "text"), Column("label", "label", "text"),
+            Column("refusals", "refusals"), Column("share", "share", "rate")]
+    return Report("refusals", "Refusals by reason", ctx.campaign.name, ctx.period, cols, out, "disposition")
+
+
+def _refusal_counts(ctx: Ctx) -> tuple[list[tuple[str, str, int]], int]:
+    flags = {d.code: d for d in ctx.session.scalars(select(Disposition)
+                                                    .where(Disposition.campaign_id == ctx.campaign.id))}
+    by_code = q.call_counts(ctx.session, ctx.campaign, ctx.period, "disposition")
+    rows = []
+    for code, fc in by_code.items():
+        d = flags.get(code)
+        if d is None or d.is_close or d.is_callback or not fc.contacts:
+            continue
+        rows.append((code, d.label, fc.contacts))
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    return rows, sum(r[2] for r in rows)
+
+
+def completion(ctx: Ctx) -> Report:
+    """Contacts where the agent reached the end of the script (completed flag) and refusals, per group."""
+    flags = {d.code: d for d in ctx.session.scalars(select(Disposition)
+                                                    .where(Disposition.campaign_id == ctx.campaign.id))}
+    by = ctx.by if ctx.by != "campaign" else "campaign"
+    groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, by, extra_keys=("disposition_code",))
+    folded: dict[Hashable, list[int]] = {}
+    for key, fc in groups.items():
+        group, code = key if isinstance(key, tuple) else (key, None)
+        acc = folded.setdefault(group, [0, 0, 0])
+        acc[0] += fc.contacts
+        acc[1] += fc.completed
+        d = flags.get(code)
+        if d is not None and not d.is_close and not d.is_callback:
+            acc[2] += fc.contacts
+    label = label_of(ctx, ctx.by)
+    rows = []
+    for k in group_keys(ctx, folded):
+        contacts, done, refused = folded.get(k, [0, 0, 0])
+        rows.append({ctx.by: label(k), "contacts": contacts, "completed": done,
+                     "completion_rate": m.completion_rate(done, contacts), "refusals": refused,
+                     "refusal_rate": m.ratio(refused, contacts)})
+    cols = [key_column(ctx.by), Column("contacts", "contacts"), Column("completed", "completed"),
+            Column("completion_rate", "completion rate", "rate"), Column("refusals", "refusals"),
+            Column("refusal_rate", "refusal rate", "rate")]
+    series = Series(ctx.by, ("completion_rate", "refusal_rate")) if ctx.by in ("day", "hour") else None
+    return Report("completion", "Call completion and refusals", ctx.campaign.name, ctx.period, cols, rows, ctx.by,
+                  series)
+
+
+
+F_HIT = [("dials", "dials", "int"), ("live_answers", "live answers", "int"), ("contacts", "contacts", "int"),
+         ("hit_rate", "hit rate", "rate"), ("answer_rate", "answer rate", "rate")]
+F_FCC = [("first_contacts", "first contacts", "int"), ("first_contact_closes", "closed on first contact", "int"),
+         ("first_call_close", "first-call close", "rate")]
+F_OUT = [("dials", "dials", "int"), ("live_answers", "live answers", "int"), ("contacts", "contacts", "int"),
+         ("abandoned", "abandoned", "int"), ("machines", "machines", "int"), ("no_answers", "no answer", "int"),
+         ("busies", "busy", "int"), ("failures", "failed", "int"), ("closes", "closes", "int"),
+         ("callbacks", "callbacks", "int"), ("conversion", "conversion", "rate")]
+F_AGENT = [("handled", "calls taken", "int"), ("talk_seconds", "avg talk", "seconds"),
+           ("wrap_seconds", "avg wrap", "seconds"), ("aht_seconds", "AHT", "seconds"),
+           ("occupancy", "occupancy", "rate"), ("agent_wait_seconds", "wait between calls", "seconds"),
+           ("agent_hours", "agent-hours", "number"), ("dials_per_agent_hour", "dials / agent-hour", "number"),
+           ("contacts_per_agent_hour", "contacts / agent-hour", "number"),
+           ("closes_per_agent_hour", "closes / agent-hour", "number")]
+F_DNC = [("contacts", "contacts", "int"), ("dnc_requests", "DNC requests", "int"),
+         ("keypress_optouts", "keypress opt-outs", "int"), ("dnc_request_rate", "DNC request rate", "rate")]
+
+
+@dataclass(frozen=True)
+class Spec:
+    title: str
+    build: Callable[[Ctx], Report]
+    default_by: str | None = None
+    groups: tuple[str, ...] = ()
+    about: str = ""
+
+
+ALL_GROUPS = q.GROUPS
+REPORTS: dict[str, Spec] = {
+    "summary": Spec("Summary", summary, about="every headline figure of the range in one object"),
+    "hit-rate": Spec("Hit rate", grouped_report("hit-rate", "Hit rate", F_HIT, ("hit_rate", "answer_rate")),
+                     "day", ALL_GROUPS, m.GLOSSARY["hit_rate"]),
+    "first-call-close": Spec("First-call close", grouped_report("first-call-close", "First-call close", F_FCC,
+                                                                 ("first_call_close",)),
+                             "day", ALL_GROUPS, m.GLOSSARY["first_call_close"]),
+    "list-close": Spec("List close", list_close, about=m.GLOSSARY["list_close_rate"]),
+    "pass": Spec("Lists pass report", pass_report, about=m.GLOSSARY["contact_rate"]),
+    "abandon": Spec("Abandon rate", abandon, about="per day and rolling 30 days: " + m.GLOSSARY["abandon_rate"]),
+    "abandon-periods": Spec("Abandon periods", abandon_periods,
+                            about="successive 30-day periods from --from: " + m.GLOSSARY["abandon_rate"]),
+    "outcomes": Spec("Call outcomes", grouped_report("outcomes", "Call outcomes", F_OUT, ("conversion",)),
+                     "day", ALL_GROUPS, "every dial by how it ended"),
+    "agent-time": Spec("Agent time", grouped_report("agent-time", "Agent time", F_AGENT, ("occupancy",)),
+                       "agent", ("campaign", "agent", "day", "hour"), m.GLOSSARY["occupancy"]),
+    "dnc": Spec("DNC requests", grouped_report("dnc", "DNC requests", F_DNC, ("dnc_request_rate",)),
+                "day", ALL_GROUPS, m.GLOSSARY["dnc_requests"]),
+    "completion": Spec("Completion and refusals", completion, "day", ALL_GROUPS, m.GLOSSARY["completion_rate"]),
+    "refusals": Spec("Refusals by reason", refusals, about=m.GLOSSARY["refusals"]),
+    "agent-leaderboard": Spec("Agent leaderboard", agent_leaderboard, about="agents ranked by closes, then conversion"),
+    "list-leaderboard": Spec("List leaderboard", list_leaderboard, about="lists ranked by list close rate"),
+}
+
+
+def run_report(session: Session, name: str, campaign_name: str, now: datetime, first: str | date | None = None,
+               last: str | date | None = None, by: str | None = None) -> Report:
+    """Refresh the campaign's rollups and build report ``name`` over ``first .. last`` (local dates)."""
+    spec = REPORTS.get(name)
+    if spec is None:
+        raise UserError(f"no report named {name!r} (reports: {', '.join(REPORTS)})")
+    if by is not None and by not in spec.groups:
+        allowed = ", ".join(spec.groups) if spec.groups else "none: it has a fixed layout"
+        raise UserError(f"report {name!r} cannot be grouped by {by!r} (groupings: {allowed})")
+    campaign = get_campaign(session, campaign_name)
+    p = period(campaign.timezone, now, first, last)
+    refresh(session, campaign, now)
+    return spec.build(Ctx(session, campaign, p, now, by or spec.default_by or "campaign"))

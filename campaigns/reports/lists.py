@@ -1,0 +1,61 @@
+"""List close: what became of every prospect a list brought, as of a moment.
+
+Each lead is counted in the list it belongs to now (a lead moved between lists takes its outcome with it);
+invalid and duplicate rows stay with the file that brought them. The breakdown adds up:
+``prospects = invalid + suppressed + never_reached + reached_not_closed + closed`` (duplicates are shown but are
+not prospects: the same person was already counted once).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns import metrics as m
+from campaigns.models import Campaign, Lead, LeadList, RejectedRow
+from campaigns.reports.queries import lead_outcomes
+
+
+def list_close_rows(session: Session, campaign: Campaign, as_of: datetime) -> list[dict]:
+    lists = session.execute(select(LeadList.id, LeadList.name).where(LeadList.campaign_id == campaign.id,
+                                                                     LeadList.uploaded_at < as_of)
+                            .order_by(LeadList.id)).all()
+    ids = [i for i, _ in lists]
+    outcomes = lead_outcomes(session, campaign, as_of)
+    rejected: dict[tuple[int, str], int] = {}
+    if ids:
+        for list_id, kind, n in session.execute(select(RejectedRow.list_id, RejectedRow.kind, func.count())
+                                                .where(RejectedRow.list_id.in_(ids))
+                                                .group_by(RejectedRow.list_id, RejectedRow.kind)):
+            rejected[(list_id, kind)] = n
+    reasons = suppression_reasons(session, campaign)
+    rows = []
+    for list_id, name in lists:
+        o = outcomes.get(list_id, {"leads": 0, "suppressed": 0, "final": 0, "reached": 0, "closed": 0})
+        invalid = rejected.get((list_id, "rejected"), 0)
+        prospects = m.prospects(o["leads"] - o["suppressed"], o["suppressed"], invalid)
+        never = o["leads"] - o["suppressed"] - o["reached"]
+        rows.append({"list": name, "list_id": list_id, "prospects": prospects, "invalid": invalid,
+                     "duplicate": rejected.get((list_id, "duplicate"), 0), "suppressed": o["suppressed"],
+                     "suppressed_by": dict(sorted(reasons.get(list_id, Counter()).items())),
+                     "never_reached": never, "reached_not_closed": o["reached"] - o["closed"],
+                     "closed": o["closed"], "close_rate": m.list_close_rate(o["closed"], prospects),
+                     "leads": o["leads"], "final_leads": o["final"],
+                     "penetration": m.penetration(o["final"], o["leads"])})
+    return rows
+
+
+def suppression_reasons(session: Session, campaign: Campaign) -> dict[int, Counter]:
+    """Suppressed leads per list and reason; a lead suppressed for two reasons counts under each."""
+    out: dict[int, Counter] = {}
+    q = (select(Lead.list_id, Lead.suppression, func.count()).where(Lead.campaign_id == campaign.id,
+                                                                    Lead.status == "suppressed")
+         .group_by(Lead.list_id, Lead.suppression))
+    for list_id, reasons, n in session.execute(q):
+        c = out.setdefault(list_id, Counter())
+        for reason in (reasons or "unspecified").split(","):
+            c[reason.strip() or "unspecified"] += n
+    return out

@@ -1,0 +1,118 @@
+"""Tables the reports own: the change log the triggers fill, the rollups built from it, and stored daily reports.
+
+The schema is created by the ``reports`` Alembic branch (``r0001``); these mappings only let the services read
+and write it. The rollups are derived data: ``campaigns.reports.rollup`` can rebuild them from calls and agent
+state events at any time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaigns.db import Base
+from dnc.sqltypes import UTCDateTime
+
+ROLLUP_COUNTS = ("dials", "live_answers", "contacts", "abandoned", "machines", "no_answers", "busies", "failures",
+                 "closes", "callbacks", "dnc_requests", "keypress_optouts", "completed", "handled")
+
+
+class ReportChange(Base):
+    """One write to ``calls`` or ``agent_state_events`` the rollups have not absorbed yet (written by triggers)."""
+
+    __tablename__ = "report_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    lead_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(8))
+
+
+class CallRollup(Base):
+    """Call counts per campaign, local hour, list at call time, agent, attempt number and disposition."""
+
+    __tablename__ = "call_rollups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime)
+    list_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    disposition_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dials: Mapped[int] = mapped_column(Integer, default=0)
+    live_answers: Mapped[int] = mapped_column(Integer, default=0)
+    contacts: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    machines: Mapped[int] = mapped_column(Integer, default=0)
+    no_answers: Mapped[int] = mapped_column(Integer, default=0)
+    busies: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    closes: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks: Mapped[int] = mapped_column(Integer, default=0)
+    dnc_requests: Mapped[int] = mapped_column(Integer, default=0)
+    keypress_optouts: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    talk_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    wrap_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class LeadCallStats(Base):
+    """Per lead: its dials and contacts and its first contact ever (the source of first-call close and list close)."""
+
+    __tablename__ = "lead_call_stats"
+
+    lead_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    dials: Mapped[int] = mapped_column(Integer)
+    contacts: Mapped[int] = mapped_column(Integer)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_contact_list_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_contact_agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_contact_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AgentRollup(Base):
+    """Seconds an agent spent in each state per campaign and local hour (closed intervals only)."""
+
+    __tablename__ = "agent_rollups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime)
+    agent_id: Mapped[int] = mapped_column(Integer)
+    ready_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    talking_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    wrap_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ReportState(Base):
+    """Per campaign: the disposition flags the rollups were built with (a change forces a rebuild), and a lock row."""
+
+    __tablename__ = "report_state"
+
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DailyReport(Base):
+    """A campaign's day, computed once after the day ended and kept for viewing and download."""
+
+    __tablename__ = "daily_reports"
+    __table_args__ = (UniqueConstraint("campaign_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    day: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict] = mapped_column(JSON)

@@ -1,0 +1,70 @@
+"""A report's date range, read in the campaign's own time zone.
+
+``--from 2030-01-01 --to 2030-01-31`` means local midnight of the 1st up to (excluding) local midnight of
+February 1st in the campaign's zone, so "a day" in a report is the floor's day, not UTC's. Days are cut on
+local-hour buckets (``campaigns.reports.sqlbits.bucket_of``), so every local day is a whole number of buckets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dnc.errors import UserError
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class Period:
+    """``[start, end)`` in UTC plus the zone and local dates it was asked in."""
+
+    start: datetime
+    end: datetime
+    tz: str
+    first_day: date
+    last_day: date
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def local(self, t: datetime) -> datetime:
+        return t.astimezone(self.zone)
+
+    def days(self) -> list[date]:
+        n = (self.last_day - self.first_day).days + 1
+        return [self.first_day + timedelta(days=i) for i in range(n)]
+
+    def as_dict(self) -> dict:
+        return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat(), "timezone": self.tz,
+                "start_utc": self.start.isoformat(), "end_utc": self.end.isoformat()}
+
+
+def day_start(day: date, tz: str) -> datetime:
+    """Local midnight of ``day`` as a UTC instant (the first existing instant of the day on DST change days)."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def parse_day(raw: str, what: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise UserError(f"{what} {raw!r} is not a date such as 2030-01-31") from None
+
+
+def period(tz: str, now: datetime, first: str | date | None = None, last: str | date | None = None) -> Period:
+    """The range from ``first`` to ``last`` inclusive (local dates); defaults: the 30 days ending today."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    last_day = parse_day(last, "--to") if isinstance(last, str) else (last or today)
+    if first is None:
+        first_day = last_day - timedelta(days=DEFAULT_DAYS - 1)
+    else:
+        first_day = parse_day(first, "--from") if isinstance(first, str) else first
+    if first_day > last_day:
+        raise UserError(f"--from {first_day} is after --to {last_day}")
+    if (last_day - first_day).days >= MAX_DAYS:
+        raise UserError(f"the range {first_day} .. {last_day} is longer than {MAX_DAYS} days")
+    return Period(day_start(first_day, tz), day_start(last_day + timedelta(days=1), tz), tz, first_day, last_day)

@@ -1,0 +1,188 @@
+"""SQL aggregates over the rollups: the counts ``campaigns.metrics`` turns into rates.
+
+Every function reads the rollups of one campaign over a ``Period`` and returns ``FloorCounts`` (or plain
+counts) keyed by the grouping asked for: the whole campaign, the list at call time, the agent, the local day or
+the local hour of day. ``campaigns.reports.rollup.refresh`` must have run in the same session first (the service
+functions in ``campaigns.reports.catalog`` do that).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from campaigns.metrics import FloorCounts
+from campaigns.models import FINAL_LEAD_STATUSES, Agent, AgentStateEvent, Campaign, Lead
+from campaigns.reports.models import ROLLUP_COUNTS, AgentRollup, CallRollup, LeadCallStats
+from campaigns.reports.period import Period
+from campaigns.reports.rollup import AGENT_STATES, split_by_bucket
+from campaigns.reports.sqlbits import bucket_sql, count_if, shift_minutes
+
+GROUPS = ("campaign", "list", "agent", "day", "hour")
+TOTAL = "total"
+AGENT_FIELDS = ("ready_seconds", "agent_talk_seconds", "agent_wrap_seconds", "paused_seconds")
+
+
+def _keyer(by: str, period: Period) -> Callable[[datetime], Hashable]:
+    if by == "day":
+        return lambda b: period.local(b).date()
+    if by == "hour":
+        return lambda b: period.local(b).hour
+    return lambda b: TOTAL
+
+
+def call_counts(session: Session, campaign: Campaign, period: Period, by: str = "campaign",
+                extra_keys: tuple[str, ...] = ()) -> dict[Hashable, FloorCounts]:
+    """Call figures per group from ``call_rollups`` (calls placed in the period).
+
+    ``by`` is one of ``GROUPS`` or ``attempt``; ``extra_keys`` adds rollup columns to the key (e.g. the pass
+    report groups by list and attempt).
+    """
+    r = CallRollup
+    sums = [func.sum(getattr(r, n)).label(n) for n in ROLLUP_COUNTS]
+    sums += [func.sum(r.talk_seconds).label("talk_seconds"), func.sum(r.wrap_seconds).label("wrap_seconds")]
+    keys = [*extra_keys]
+    if by in ("list", "agent", "attempt", "disposition"):
+        keys.insert(0, {"list": "list_id", "agent": "agent_id", "attempt": "attempt",
+                        "disposition": "disposition_code"}[by])
+    elif by in ("day", "hour"):
+        keys.insert(0, "bucket")
+    cols = [getattr(r, k) for k in keys]
+    q = (select(*cols, *sums).where(r.campaign_id == campaign.id, r.bucket >= period.start, r.bucket < period.end)
+         .group_by(*cols))
+    to_key = _keyer(by, period)
+    out: dict[Hashable, FloorCounts] = defaultdict(FloorCounts)
+    for row in session.execute(q):
+        m = row._mapping
+        key_vals = [m[k] for k in keys]
+        if by in ("day", "hour"):
+            key_vals[0] = to_key(key_vals[0])
+        elif by == "campaign":
+            key_vals.insert(0, TOTAL)
+        key = key_vals[0] if len(key_vals) == 1 else tuple(key_vals)
+        fc = out[key]
+        for n in ROLLUP_COUNTS:
+            setattr(fc, n, getattr(fc, n) + int(m[n] or 0))
+        fc.talk_seconds += float(m["talk_seconds"] or 0)
+        fc.wrap_seconds += float(m["wrap_seconds"] or 0)
+    return dict(out)
+
+
+def first_contacts(session: Session, campaign: Campaign, period: Period, by: str = "campaign"
+                   ) -> dict[Hashable, tuple[int, int]]:
+    """``(leads first contacted in the period, of them closed on that first contact)`` per group."""
+    s = LeadCallStats
+    dialect = session.get_bind().dialect.name
+    if by == "list":
+        key = s.first_contact_list_id
+    elif by == "agent":
+        key = s.first_contact_agent_id
+    elif by in ("day", "hour"):
+        key = bucket_sql(s.first_contact_at, shift_minutes(campaign.timezone), dialect)
+    else:
+        key = None
+    cols = [key.label("k")] if key is not None else []
+    q = (select(*cols, func.count().label("n"), count_if(s.first_contact_closed).label("closed"))
+         .where(s.campaign_id == campaign.id, s.first_contact_at >= period.start, s.first_contact_at < period.end))
+    if key is not None:
+        q = q.group_by(key)
+    to_key = _keyer(by, period)
+    out: dict[Hashable, list[int]] = defaultdict(lambda: [0, 0])
+    for row in session.execute(q):
+        m = row._mapping
+        k = m["k"] if key is not None else TOTAL
+        if by in ("day", "hour"):
+            k = to_key(_as_utc(k))
+        out[k][0] += int(m["n"])
+        out[k][1] += int(m["closed"] or 0)
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _as_utc(v) -> datetime:
+    """A bucket computed in SQL comes back as text on SQLite and as a naive timestamp on PostgreSQL."""
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    return v.replace(tzinfo=UTC) if v.tzinfo is None else v
+
+
+def agent_seconds(session: Session, campaign: Campaign, period: Period, now: datetime, by: str = "campaign"
+                  ) -> dict[Hashable, list[float]]:
+    """``[ready, talking, wrap, paused]`` seconds per group (agent, day, hour or the campaign), incl. open states."""
+    a = AgentRollup
+    key_col = {"agent": a.agent_id, "day": a.bucket, "hour": a.bucket}.get(by)
+    cols = [key_col.label("k")] if key_col is not None else []
+    q = (select(*cols, func.sum(a.ready_seconds), func.sum(a.talking_seconds), func.sum(a.wrap_seconds),
+                func.sum(a.paused_seconds))
+         .where(a.campaign_id == campaign.id, a.bucket >= period.start, a.bucket < period.end))
+    if key_col is not None:
+        q = q.group_by(key_col)
+    to_key = _keyer(by, period)
+    out: dict[Hashable, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for row in session.execute(q):
+        k = row[0] if key_col is not None else TOTAL
+        if by in ("day", "hour"):
+            k = to_key(k)
+        vals = row[1:] if key_col is not None else row
+        for i, v in enumerate(vals):
+            out[k][i] += float(v or 0)
+    end = min(now, period.end)
+    k_shift = shift_minutes(campaign.timezone)
+    for agent_id, at, state, cid in latest_agent_states(session):
+        slot = AGENT_STATES.get(state)
+        if cid != campaign.id or slot is None or at >= end:
+            continue
+        for bucket, secs in split_by_bucket(max(at, period.start), end, k_shift):
+            k = agent_id if by == "agent" else to_key(bucket)
+            out[k][slot] += secs
+    return dict(out)
+
+
+def latest_agent_states(session: Session) -> list[tuple[int, datetime, str, int | None]]:
+    """Each agent's latest state event: the interval it opened is still running."""
+    ev = AgentStateEvent
+    inner = (select(ev.id).where(ev.agent_id == Agent.id).order_by(ev.at.desc(), ev.id.desc()).limit(1)
+             .correlate(Agent).scalar_subquery())
+    ids = select(inner).select_from(Agent)
+    return [tuple(r) for r in session.execute(
+        select(ev.agent_id, ev.at, ev.state, ev.campaign_id).where(ev.id.in_(ids)))]
+
+
+def floor_counts(session: Session, campaign: Campaign, period: Period, now: datetime, by: str = "campaign"
+                 ) -> dict[Hashable, FloorCounts]:
+    """Calls, first contacts and agent time merged per group: everything ``FloorCounts.rates`` needs."""
+    out = call_counts(session, campaign, period, by)
+    if by in ("campaign", "list", "agent", "day", "hour"):
+        for k, (n, closed) in first_contacts(session, campaign, period, by).items():
+            fc = out.setdefault(k, FloorCounts())
+            fc.first_contacts, fc.first_contact_closes = n, closed
+    if by in ("campaign", "agent", "day", "hour"):
+        for k, secs in agent_seconds(session, campaign, period, now, by).items():
+            fc = out.setdefault(k, FloorCounts())
+            fc.ready_seconds, fc.agent_talk_seconds, fc.agent_wrap_seconds, fc.paused_seconds = secs
+    return out
+
+
+def abandon_window(session: Session, campaign: Campaign, start: datetime, end: datetime) -> tuple[int, int]:
+    """``(live answers, abandoned)`` of calls placed in ``[start, end)``, from the rollups (hour-aligned bounds)."""
+    r = CallRollup
+    row = session.execute(select(func.sum(r.live_answers), func.sum(r.abandoned))
+                          .where(r.campaign_id == campaign.id, r.bucket >= start, r.bucket < end)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime) -> dict[int, dict[str, int]]:
+    """Per list (the lead's current list): leads, suppressed, final, reached, closed as of ``as_of``."""
+    s = LeadCallStats
+    suppressed = Lead.status == "suppressed"
+    reached = and_(~suppressed, s.first_contact_at.isnot(None), s.first_contact_at < as_of)
+    closed = and_(~suppressed, s.first_close_at.isnot(None), s.first_close_at < as_of)
+    q = (select(Lead.list_id, func.count().label("leads"), count_if(suppressed).label("suppressed"),
+                count_if(Lead.status.in_(FINAL_LEAD_STATUSES)).label("final"), count_if(reached).label("reached"),
+                count_if(closed).label("closed"))
+         .select_from(Lead).outerjoin(s, s.lead_id == Lead.id).where(Lead.campaign_id == campaign.id)
+         .group_by(Lead.list_id))
+    return {row.list_id: dict(row._mapping) for row in session.execute(q)}

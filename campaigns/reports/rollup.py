@@ -1,0 +1,263 @@
+"""Keep the report rollups exact: absorb the change log the triggers write, or rebuild a campaign from scratch.
+
+``refresh`` runs before every report and from the scheduler. It recomputes whole local-hour buckets (never
+adds deltas), so a call updated five times during its life, a late carrier callback or a re-run after a crash
+all end in the same numbers the raw calls give. A campaign is rebuilt from scratch when its disposition flags
+or the rollup code changed (``fingerprint``). Only the change rows a refresh deleted are absorbed: a dial-loop
+transaction that commits meanwhile leaves its rows for the next refresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from campaigns.models import AgentStateEvent, Call, Campaign, Disposition
+from campaigns.reports.models import AgentRollup, CallRollup, LeadCallStats, ReportChange, ReportState
+from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, bucket_sql, count_if, shift_minutes
+
+ROLLUP_VERSION = "3"  # bump when what a rollup row means changes: every campaign is then rebuilt once
+CHUNK = 500
+AGENT_STATES = {"ready": 0, "talking": 1, "wrap": 2, "paused": 3}
+
+
+@dataclass
+class RefreshStats:
+    rebuilt: bool = False
+    buckets: int = 0
+    leads: int = 0
+    agents: int = 0
+
+
+def fingerprint(session: Session, campaign: Campaign) -> str:
+    rows = session.execute(select(Disposition.code, Disposition.is_contact, Disposition.is_close,
+                                  Disposition.is_callback, Disposition.is_dnc, Disposition.is_completed)
+                           .where(Disposition.campaign_id == campaign.id).order_by(Disposition.code)).all()
+    text = f"v{ROLLUP_VERSION}|k{shift_minutes(campaign.timezone)}|" + ";".join(
+        ",".join(str(v) for v in r) for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refresh(session: Session, campaign: Campaign, now: datetime) -> RefreshStats:
+    """Bring the campaign's rollups up to date with every committed call and agent state change."""
+    fp = fingerprint(session, campaign)
+    state = session.get(ReportState, campaign.id)
+    pending = session.scalar(select(ReportChange.id).where(ReportChange.campaign_id == campaign.id).limit(1))
+    if state is not None and state.fingerprint == fp and pending is None:
+        return RefreshStats()
+    _lock(session, campaign.id, now)
+    state = session.get(ReportState, campaign.id, populate_existing=True)
+    if state.fingerprint != fp:
+        rebuild(session, campaign)
+        state.fingerprint = fp
+        session.flush()
+        return RefreshStats(rebuilt=True)
+    return _absorb(session, campaign)
+
+
+def _lock(session: Session, campaign_id: int, now: datetime) -> None:
+    """Serialize refreshes of one campaign: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)."""
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(ins(ReportState).values(campaign_id=campaign_id, fingerprint="", refreshed_at=now)
+                    .on_conflict_do_nothing(index_elements=["campaign_id"]))
+    session.execute(update(ReportState).where(ReportState.campaign_id == campaign_id).values(refreshed_at=now))
+
+
+def rebuild(session: Session, campaign: Campaign) -> None:
+    """Recompute every rollup of the campaign from its calls and agent state events."""
+    cid = campaign.id
+    top = session.scalar(select(func.max(ReportChange.id)).where(ReportChange.campaign_id == cid))
+    if top is not None:
+        session.execute(delete(ReportChange).where(ReportChange.campaign_id == cid, ReportChange.id <= top))
+    session.execute(delete(CallRollup).where(CallRollup.campaign_id == cid))
+    _insert_call_rollups(session, campaign, None)
+    session.execute(delete(LeadCallStats).where(LeadCallStats.campaign_id == cid))
+    _insert_lead_stats(session, cid, None)
+    session.execute(delete(AgentRollup).where(AgentRollup.campaign_id == cid))
+    agents = session.scalars(select(AgentStateEvent.agent_id).where(AgentStateEvent.campaign_id == cid)
+                             .distinct()).all()
+    _rebuild_agents(session, cid, {a: None for a in agents}, shift_minutes(campaign.timezone))
+
+
+def _absorb(session: Session, campaign: Campaign) -> RefreshStats:
+    cid = campaign.id
+    top = session.scalar(select(func.max(ReportChange.id)).where(ReportChange.campaign_id == cid))
+    if top is None:
+        return RefreshStats()
+    taken = session.execute(delete(ReportChange).where(ReportChange.campaign_id == cid, ReportChange.id <= top)
+                            .returning(ReportChange.hour, ReportChange.lead_id, ReportChange.agent_id,
+                                       ReportChange.kind)
+                            .execution_options(synchronize_session=False)).all()
+    k = shift_minutes(campaign.timezone)
+    hours: set[datetime] = set()
+    leads: set[int] = set()
+    agents: dict[int, datetime] = {}
+    for hour, lead_id, agent_id, kind in taken:
+        if kind == "agent":
+            agents[agent_id] = min(hour, agents.get(agent_id, hour))
+            continue
+        hours.add(hour)
+        if lead_id is not None:
+            leads.add(lead_id)
+    buckets = _buckets_of_hours(hours, k)
+    for start, end in _runs(buckets):
+        session.execute(delete(CallRollup).where(CallRollup.campaign_id == cid, CallRollup.bucket >= start,
+                                                 CallRollup.bucket < end))
+        _insert_call_rollups(session, campaign, (start, end))
+    ordered = sorted(leads)
+    for i in range(0, len(ordered), CHUNK):
+        chunk = ordered[i:i + CHUNK]
+        session.execute(delete(LeadCallStats).where(LeadCallStats.lead_id.in_(chunk)))
+        _insert_lead_stats(session, cid, chunk)
+    if agents:
+        _rebuild_agents(session, cid, agents, k)
+    return RefreshStats(buckets=len(buckets), leads=len(leads), agents=len(agents))
+
+
+def _buckets_of_hours(hours: Iterable[datetime], k: int) -> list[datetime]:
+    """The local-hour buckets that overlap each changed UTC hour (two of them when the zone is off the hour)."""
+    out: set[datetime] = set()
+    for h in hours:
+        out.add(bucket_of(h, k))
+        if k:
+            out.add(bucket_of(h + HOUR - timedelta(microseconds=1), k))
+    return sorted(out)
+
+
+def _runs(buckets: list[datetime]) -> Iterator[tuple[datetime, datetime]]:
+    """Contiguous buckets as ``[start, end)`` ranges, so a busy hour costs one statement."""
+    start = prev = None
+    for b in buckets:
+        if start is None:
+            start = prev = b
+        elif b == prev + HOUR:
+            prev = b
+        else:
+            yield start, prev + HOUR
+            start = prev = b
+    if start is not None:
+        yield start, prev + HOUR
+
+
+def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[datetime, datetime] | None) -> None:
+    dialect = session.get_bind().dialect.name
+    f = CallFacts()
+    c = f.c.c
+    bucket = bucket_sql(c.placed_at, shift_minutes(campaign.timezone), dialect).label("bucket")
+    q = (select(literal(campaign.id).label("campaign_id"), bucket, c.list_id, c.agent_id, c.attempt,
+                c.disposition_code, func.count().label("dials"), count_if(f.live).label("live_answers"),
+                count_if(f.contact).label("contacts"), count_if(f.abandoned).label("abandoned"),
+                count_if(f.machine).label("machines"), count_if(f.no_answer).label("no_answers"),
+                count_if(f.busy).label("busies"), count_if(f.failed).label("failures"),
+                count_if(f.close).label("closes"), count_if(f.callback).label("callbacks"),
+                count_if(f.dnc_request).label("dnc_requests"), count_if(f.keypress).label("keypress_optouts"),
+                count_if(f.completed).label("completed"), count_if(f.handled).label("handled"),
+                f.talk_seconds(dialect).label("talk_seconds"), f.wrap_seconds(dialect).label("wrap_seconds"))
+         .select_from(f.join).where(c.campaign_id == campaign.id)
+         .group_by(bucket, c.list_id, c.agent_id, c.attempt, c.disposition_code))
+    if window is not None:
+        q = q.where(c.placed_at >= window[0], c.placed_at < window[1])
+    names = [col.name for col in q.selected_columns]
+    session.execute(insert(CallRollup).from_select(names, q))
+
+
+def _insert_lead_stats(session: Session, campaign_id: int, lead_ids: list[int] | None) -> None:
+    f = CallFacts()
+    c = f.c.c
+    scope = c.lead_id.in_(lead_ids) if lead_ids is not None else (c.campaign_id == campaign_id)
+    agg = (select(c.lead_id.label("lead_id"), func.max(c.campaign_id).label("campaign_id"),
+                  func.count().label("dials"), count_if(f.contact).label("contacts"),
+                  func.min(_when(f.contact, c.placed_at)).label("first_contact_at"),
+                  func.min(_when(f.close, c.placed_at)).label("first_close_at"))
+           .select_from(f.join).where(scope, c.lead_id.isnot(None)).group_by(c.lead_id).subquery("agg"))
+    rank = func.row_number().over(partition_by=c.lead_id, order_by=(c.placed_at, c.id)).label("rn")
+    first = (select(c.lead_id.label("lead_id"), c.list_id.label("list_id"), c.agent_id.label("agent_id"),
+                    f.close.label("closed"), rank)
+             .select_from(f.join).where(scope, c.lead_id.isnot(None), f.contact).subquery("first"))
+    q = (select(agg.c.lead_id, agg.c.campaign_id, agg.c.dials, agg.c.contacts, agg.c.first_contact_at,
+                first.c.list_id, first.c.agent_id, func.coalesce(first.c.closed, False), agg.c.first_close_at)
+         .select_from(agg.outerjoin(first, (first.c.lead_id == agg.c.lead_id) & (first.c.rn == 1))))
+    names = ["lead_id", "campaign_id", "dials", "contacts", "first_contact_at", "first_contact_list_id",
+             "first_contact_agent_id", "first_contact_closed", "first_close_at"]
+    session.execute(insert(LeadCallStats).from_select(names, q))
+
+
+def _when(cond, value):
+    return case((cond, value), else_=None)
+
+
+# --- agent time ---------------------------------------------------------------------------------------------------
+
+def _rebuild_agents(session: Session, campaign_id: int, agents: dict[int, datetime | None], k: int) -> None:
+    """Recompute each agent's seconds per state from the event before its earliest change onward.
+
+    Only intervals opened by an event of ``campaign_id`` are this campaign's; the interval still open (the
+    agent's latest event) is added at report time, up to the report's end or now.
+    """
+    ev = AgentStateEvent
+    totals: dict[tuple[int, datetime], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for agent_id, since in agents.items():
+        start = None
+        if since is not None:
+            prev_at = session.scalar(select(func.max(ev.at)).where(ev.agent_id == agent_id, ev.at < since))
+            start = bucket_of(min(since, prev_at) if prev_at else since, k)
+        q = select(ev.at, ev.state, ev.campaign_id).where(ev.agent_id == agent_id)
+        if start is not None:
+            before = session.execute(select(ev.at, ev.state, ev.campaign_id)
+                                     .where(ev.agent_id == agent_id, ev.at < start)
+                                     .order_by(ev.at.desc(), ev.id.desc()).limit(1)).first()
+            q = q.where(ev.at >= start)
+            session.execute(delete(AgentRollup).where(AgentRollup.agent_id == agent_id,
+                                                      AgentRollup.campaign_id == campaign_id,
+                                                      AgentRollup.bucket >= start))
+        else:
+            before = None
+        rows = session.execute(q.order_by(ev.at, ev.id).execution_options(yield_per=20_000))
+        prev = (max(before[0], start), before[1], before[2]) if before is not None else None
+        for at, state, cid in rows:
+            if prev is not None:
+                _add_interval(totals, agent_id, campaign_id, prev, at, k)
+            prev = (at, state, cid)
+    _write_agent_totals(session, campaign_id, totals)
+
+
+def _add_interval(totals, agent_id: int, campaign_id: int, prev: tuple, end: datetime, k: int) -> None:
+    start, state, cid = prev
+    slot = AGENT_STATES.get(state)
+    if cid != campaign_id or slot is None or end <= start:
+        return
+    for bucket, seconds in split_by_bucket(start, end, k):
+        totals[(agent_id, bucket)][slot] += seconds
+
+
+def split_by_bucket(start: datetime, end: datetime, k: int) -> Iterator[tuple[datetime, float]]:
+    """Seconds of ``[start, end)`` that fall in each local-hour bucket."""
+    b = bucket_of(start, k)
+    while start < end:
+        nxt = min(end, b + HOUR)
+        yield b, (nxt - start).total_seconds()
+        start, b = nxt, b + HOUR
+
+
+def _write_agent_totals(session: Session, campaign_id: int, totals: dict) -> None:
+    if not totals:
+        return
+    rows = [{"campaign_id": campaign_id, "bucket": b, "agent_id": a, "ready_seconds": v[0],
+             "talking_seconds": v[1], "wrap_seconds": v[2], "paused_seconds": v[3]}
+            for (a, b), v in totals.items()]
+    for i in range(0, len(rows), 10_000):
+        session.execute(insert(AgentRollup), rows[i:i + 10_000])
+
+
+def calls_of(session: Session, campaign_id: int) -> int:
+    """How many calls the campaign has (the rollups' denominator in tests and the benchmark)."""
+    return session.scalar(select(func.count()).select_from(Call).where(Call.campaign_id == campaign_id)) or 0
