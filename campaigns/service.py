@@ -101,6 +101,30 @@ def create_campaign(session: Session, name: str, caller_id: str, now: datetime,
     return campaign
 
 
+def update_campaign(session: Session, campaign: Campaign, name: str, caller_id: str, settings: CampaignSettings,
+                    now: datetime) -> Campaign:
+    """Change a campaign's name, caller ID and settings (validated like ``create_campaign``); lists and leads stay."""
+    name = name.strip()
+    if not name:
+        raise UserError("campaign name is empty")
+    validate_settings(settings)
+    if name != campaign.name and session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+        raise UserError(f"a campaign named {name!r} already exists")
+    if campaign.status == "finished":
+        raise UserError(f"campaign {campaign.name!r} is finished; it cannot be changed")
+    region = settings.region.upper()
+    campaign.caller_id = normalize_caller_id(caller_id, region)
+    campaign.callback_number = (normalize_caller_id(settings.callback_number, region) if settings.callback_number
+                                else campaign.caller_id)
+    campaign.name, campaign.region, campaign.timezone = name, region, settings.timezone
+    campaign.pacing_mode, campaign.abandon_target = settings.pacing_mode, settings.abandon_target
+    campaign.max_attempts, campaign.dedupe_scope = settings.max_attempts, settings.dedupe_scope
+    campaign.seller_name = settings.seller_name or name
+    campaign.updated_at = now
+    session.flush()
+    return campaign
+
+
 def get_campaign(session: Session, name: str) -> Campaign:
     campaign = session.scalar(select(Campaign).where(Campaign.name == name))
     if campaign is None:
@@ -129,6 +153,7 @@ class CampaignRow:
     pacing_mode: str
     lists: int
     leads: int
+    id: int = 0
 
 
 def list_campaigns(session: Session) -> list[CampaignRow]:
@@ -138,4 +163,5 @@ def list_campaigns(session: Session) -> list[CampaignRow]:
          .outerjoin(lists, lists.c.campaign_id == Campaign.id)
          .outerjoin(leads, leads.c.campaign_id == Campaign.id)
          .order_by(Campaign.name))
-    return [CampaignRow(c.name, c.status, c.caller_id, c.pacing_mode, nl, nd) for c, nl, nd in session.execute(q)]
+    return [CampaignRow(c.name, c.status, c.caller_id, c.pacing_mode, nl, nd, id=c.id)
+            for c, nl, nd in session.execute(q)]

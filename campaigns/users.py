@@ -158,3 +158,13 @@ def _keep_an_admin(session: Session, user: User) -> None:
 def list_users(session: Session) -> list[UserRow]:
     q = select(User, Agent.name).outerjoin(Agent, Agent.id == User.agent_id).order_by(User.username)
     return [UserRow(u.id, u.username, u.role, u.active, a, u.created_at) for u, a in session.execute(q)]
+
+
+def free_agent_seats(session: Session) -> list[str]:
+    """Agent seats no user holds yet (simulated seats a person may take over, seats of deleted users)."""
+    held = select(User.agent_id).where(User.agent_id.is_not(None))
+    return list(session.scalars(select(Agent.name).where(Agent.id.not_in(held)).order_by(Agent.name)))
+
+
+def get_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)

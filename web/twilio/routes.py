@@ -10,13 +10,13 @@ from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
 
 from campaigns import carrier_inbox as inbox
 from campaigns.db import session_scope
 from dialer.clock import Clock
 from dialer.twilio_config import TwilioConfig
-from twilio.jwt.access_token import AccessToken
-from twilio.jwt.access_token.grants import VoiceGrant
 from web.twilio import twiml
 from web.twilio.signature import twilio_signed
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Request, abort, current_app, request
-
 from twilio.request_validator import RequestValidator
 
 

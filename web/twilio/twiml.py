@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dialer.twilio_adapter import conference_name
 from twilio.twiml.voice_response import VoiceResponse
+
+from dialer.twilio_adapter import conference_name
 
 HOLD_S = 30  # silence while the dial loop picks an agent (it connects or abandons within 2 s)
 

@@ -1,0 +1,157 @@
+"""Fixtures of the console tests: the app on the test database, one user per role, a signed-in client.
+
+Like flaskr's tests: ``app``, ``client`` and an ``auth`` helper that signs in through the real login form (with its
+CSRF token), so every test goes through the same security the browser does.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from campaigns.models import ROLES
+from campaigns.users import create_user
+
+PASSWORD = "correct horse battery"
+USERS = {role: f"{role}-user" for role in ROLES}  # admin-user, manager-user, agent-user ...
+META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One scrypt hash for every test user: hashing per test would cost ~0.2 s each."""
+    return generate_password_hash(PASSWORD)
+
+
+@pytest.fixture
+def seed_users(sessions, clock, password_hash):
+    with sessions() as s:
+        for role, name in USERS.items():
+            create_user(s, name, role, "", clock.now(), password_hash=password_hash)
+        s.commit()
+    return USERS
+
+
+@pytest.fixture
+def app_config(sessions, clock, tmp_path):
+    return {"TESTING": True, "SESSIONS": sessions, "CLOCK": clock, "SECRET_KEY": "test-" + "k" * 40,
+            "VAR_DIR": tmp_path / "var", "IMPORT_INLINE": True, "SESSION_COOKIE_SECURE": False,
+            "TWILIO_ENVIRON": {}}
+
+
+@pytest.fixture
+def app(app_config, seed_users):
+    from web import create_app
+
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_from(html: str) -> str:
+    m = META_CSRF.search(html)
+    assert m, "page has no CSRF meta tag"
+    return m.group(1)
+
+
+class AuthActions:
+    """Sign in and out through the real forms; ``token()`` gives a CSRF token for the next POST."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def token(self, path: str = "/login") -> str:
+        return csrf_from(self.client.get(path, follow_redirects=True).get_data(as_text=True))
+
+    def login(self, role_or_name: str, password: str = PASSWORD, follow: bool = False):
+        username = USERS.get(role_or_name, role_or_name)
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": self.token()}, follow_redirects=follow)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.token("/account/password")})
+
+    def post(self, path: str, data: dict | None = None, page: str | None = None, **kw):
+        """POST ``data`` with a CSRF token taken from ``page`` (default: the same path)."""
+        token = self.token(page or path)
+        return self.client.post(path, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+# --- browser tests: the app on a real werkzeug server, driven by Debian's Chromium through Playwright ----------
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def live_server(app_config, seed_users):
+    """The console served over real HTTP on a free port (imports run in their background thread, as deployed)."""
+    from web import create_app
+
+    app = create_app({**app_config, "IMPORT_INLINE": False, "TESTING": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.fail("Debian's chromium is missing: run tools/ensure-chromium.sh (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server, tmp_path):
+    """A fresh browser context (own cookies, downloads allowed) on the live console; fails on any JS error."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860},
+                                   accept_downloads=True, color_scheme="light")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "favicon" not in m.text else None)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def sign_in(page, role_or_name: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(USERS.get(role_or_name, role_or_name))
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot for the README (docs/screenshots/NAME.png)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,162 @@
+"""Sign-in, sign-out and password change; the Flask-Login wiring over server-side console sessions.
+
+The cookie carries a random session token (Flask-Login's user id is that token, not the user's id), so signing in
+always starts a brand-new session (the pre-login session is cleared: no fixation), signing out ends it in the
+database, and failed logins are throttled per username and per address across every console process.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from campaigns import console_auth
+from campaigns.models import User
+from campaigns.users import ROLE_LABELS, authenticate, password_problem, set_password
+from web.context import db, now
+
+bp = Blueprint("auth", __name__)
+HOMES = {"admin": "users.index", "manager": "campaigns.index", "agent": "agent.seat",
+         "compliance": "compliance.index", "sales": "reports.index"}
+
+
+class ConsoleUser(UserMixin):
+    """The signed-in user as views see it; ``get_id`` is the session token, so a session can be revoked."""
+
+    def __init__(self, token: str, user: User) -> None:
+        self.token = token
+        self.user_id = user.id
+        self.username = user.username
+        self.role = user.role
+        self.agent_id = user.agent_id
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired("Enter your username."), Length(max=80)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField("New password", validators=[DataRequired("Choose a new password.")],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("New password again", validators=[EqualTo("new", "The two new passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+    def validate_new(self, field) -> None:
+        problem = password_problem(field.data or "", current_user.username)
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:] + ".")
+
+
+def remote_address() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def home_for(role: str) -> str:
+    """The role's main page; the console's start page when this build has none for the role."""
+    endpoint = HOMES.get(role)
+    return url_for(endpoint if endpoint in current_app.view_functions else "home.index")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (no scheme, no host, no ``//``): an open redirect would make phishing easy."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user.role))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        username, remote, t = form.username.data.strip(), remote_address(), now()
+        wait = console_auth.locked_for(db(), username, remote, t, current_app.config.get("LOGIN_THROTTLE")
+                                       or console_auth.Throttle())
+        if wait:
+            minutes = max(1, round(wait / 60))
+            form.form_errors.append(f"Too many failed sign-ins. Try again in about {minutes} minute"
+                                    f"{'s' if minutes != 1 else ''}.")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(db(), username, form.password.data)
+        console_auth.record_attempt(db(), username, remote, user is not None, t)
+        if user is None:
+            db().commit()
+            form.form_errors.append("Wrong username or password (or the account is disabled).")
+            status = 401
+        else:
+            if current_user.is_authenticated:  # a second sign-in in the same browser ends the first session
+                console_auth.end_session(db(), current_user.token, t)
+            target = _safe_next(form.next.data)
+            session.clear()  # new session: nothing from before the sign-in survives (session fixation)
+            token = console_auth.start_session(db(), user, t, remote, request.headers.get("User-Agent", ""))
+            db().commit()
+            session.permanent = True
+            login_user(ConsoleUser(token, user))
+            return redirect(target or home_for(user.role))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    console_auth.end_session(db(), current_user.token, now())
+    db().commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = authenticate(db(), current_user.username, form.current.data)
+        if user is None:
+            form.current.errors.append("This is not your current password.")
+        else:
+            set_password(db(), user.username, form.new.data)
+            ended = console_auth.end_user_sessions(db(), user.id, now(), keep_token=current_user.token)
+            db().commit()
+            flash("Password changed" + (f"; {ended} other session{'s' if ended != 1 else ''} signed out."
+                                        if ended else "."), "success")
+            return redirect(home_for(current_user.role))
+    return render_template("auth/password.html", form=form), 400 if form.errors else 200
+
+
+def init_auth(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.login_view = "auth.login"
+    manager.session_protection = "basic"
+
+    @manager.user_loader
+    def load(token: str) -> ConsoleUser | None:
+        user = console_auth.resume_session(db(), token, now())
+        db().commit()  # ends expired sessions, records last_seen
+        return ConsoleUser(token, user) if user is not None else None

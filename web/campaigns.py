@@ -1,0 +1,159 @@
+"""Campaigns for the campaign manager: list, create, edit, start, pause, finish; a campaign's page with its lists.
+
+Rules (what a valid caller ID, region or abandon target is; which status may follow which) live in
+``campaigns.service``; the view only maps a refusal to the field it is about.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from campaigns.leadimport.service import lists_of
+from campaigns.models import DEDUPE_SCOPES, PACING_MODES, Campaign
+from campaigns.service import (
+    TRANSITIONS,
+    CampaignSettings,
+    create_campaign,
+    list_campaigns,
+    normalize_caller_id,
+    set_status,
+    update_campaign,
+)
+from dnc.errors import UserError
+from web.context import db, now
+from web.forms import attach_error, choices, has_errors
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+FIELD_OF_ERROR = {"campaign name": "name", "a campaign named": "name", "caller ID": "caller_id",
+                  "pacing mode": "pacing_mode", "dedupe scope": "dedupe_scope", "abandon target": "abandon_target",
+                  "max attempts": "max_attempts", "region": "region", "time zone": "timezone"}
+PACING_LABELS = {"predictive": "Predictive (forecasts free agents; holds the abandon cap)",
+                 "progressive": "Progressive (one call per ready agent)",
+                 "power": "Power (a fixed number of calls per ready agent)",
+                 "preview": "Preview (the agent sees the lead, then dials)"}
+DEDUPE_LABELS = {"campaign": "Within the campaign", "list": "Within each list", "system": "Across all campaigns"}
+ACTIONS = {"active": "Start", "paused": "Pause", "finished": "Finish"}
+US_ZONES = sorted(z for z in available_timezones() if z.startswith(("America/", "Pacific/Honolulu", "US/"))
+                  and not z.startswith("US/"))
+
+
+class CampaignForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the campaign a name."), Length(max=120)])
+    caller_id = StringField("Caller ID", validators=[DataRequired("Enter the number shown to the people called.")],
+                            render_kw={"placeholder": "+12125550100", "inputmode": "tel"})
+    callback_number = StringField("Callback number", validators=[Optional()],
+                                  render_kw={"placeholder": "same as the caller ID", "inputmode": "tel"})
+    seller_name = StringField("Seller name", validators=[Optional(), Length(max=120)],
+                              render_kw={"placeholder": "the campaign's name"})
+    pacing_mode = SelectField("Dialing mode", choices=choices((m, PACING_LABELS[m]) for m in PACING_MODES),
+                              default="predictive")
+    abandon_target = DecimalField("Abandon target (%)", places=2, default=3,
+                                  validators=[InputRequired("Enter the abandon target."),
+                                              NumberRange(0.01, 3, "Between 0.01 % and the legal cap of 3 %.")])
+    max_attempts = IntegerField("Attempts per lead at most", default=5,
+                                validators=[InputRequired("Enter how many attempts a lead gets."),
+                                            NumberRange(1, 100, "Between 1 and 100.")])
+    dedupe_scope = SelectField("A number may appear once", default="campaign",
+                               choices=choices((d, DEDUPE_LABELS[d]) for d in DEDUPE_SCOPES))
+    region = StringField("Region", default="US", validators=[DataRequired("Enter a two-letter region, e.g. US."),
+                                                              Length(2, 2, "Two letters, e.g. US.")])
+    timezone = SelectField("Reporting time zone", choices=choices((z, z) for z in US_ZONES), default="America/New_York",
+                           validate_choice=False)
+
+    def settings(self) -> CampaignSettings:
+        return CampaignSettings(region=(self.region.data or "").strip().upper(), timezone=self.timezone.data,
+                                pacing_mode=self.pacing_mode.data, abandon_target=float(self.abandon_target.data) / 100,
+                                max_attempts=self.max_attempts.data, dedupe_scope=self.dedupe_scope.data,
+                                seller_name=(self.seller_name.data or "").strip(),
+                                callback_number=(self.callback_number.data or "").strip())
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
+    """Create or update; a refusal goes next to its field (a bad callback number is checked on its own)."""
+    try:
+        if form.callback_number.data:
+            try:
+                normalize_caller_id(form.callback_number.data, (form.region.data or "US").upper())
+            except UserError as e:
+                form.callback_number.errors = [str(e).replace("caller ID", "Callback number", 1) + "."]
+                return None
+        if campaign is None:
+            campaign = create_campaign(db(), form.name.data, form.caller_id.data, now(), form.settings())
+        else:
+            update_campaign(db(), campaign, form.name.data, form.caller_id.data, form.settings(), now())
+        db().commit()
+        return campaign
+    except UserError as e:
+        db().rollback()
+        attach_error(form, e, FIELD_OF_ERROR)
+        return None
+
+
+@bp.get("/")
+def index():
+    return render_template("campaigns/index.html", campaigns=list_campaigns(db()))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = CampaignForm()
+    if form.validate_on_submit():
+        campaign = _save(form, None)
+        if campaign is not None:
+            flash(f"Campaign {campaign.name} created as a draft. Upload a list, then start it.", "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=None), 400 if has_errors(form) else 200
+
+
+@bp.get("/<int:campaign_id>")
+def detail(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    return render_template("campaigns/detail.html", campaign=campaign, lists=lists_of(db(), campaign.name),
+                           actions=_actions(campaign), pacing=PACING_LABELS, dedupe=DEDUPE_LABELS)
+
+
+def _actions(campaign: Campaign) -> list[tuple[str, str]]:
+    return [(status, ACTIONS[status]) for status in ("active", "paused", "finished")
+            if status in TRANSITIONS[campaign.status]]
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+def edit(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = CampaignForm(obj=campaign)
+    if request.method == "GET":
+        form.abandon_target.data = round(campaign.abandon_target * 100, 2)
+        if campaign.callback_number == campaign.caller_id:
+            form.callback_number.data = ""
+    if form.validate_on_submit() and _save(form, campaign) is not None:
+        flash(f"Campaign {campaign.name} saved.", "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=campaign), 400 if has_errors(form) else 200
+
+
+@bp.post("/<int:campaign_id>/status")
+def status(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    wanted = request.form.get("status", "")
+    try:
+        set_status(db(), campaign, wanted, now())
+        db().commit()
+    except UserError as e:
+        db().rollback()
+        flash(str(e)[0].upper() + str(e)[1:] + ".", "error")
+    else:
+        flash(f"Campaign {campaign.name} is {campaign.status}.", "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))

@@ -1,0 +1,54 @@
+"""What every view needs: the database session of this request and the clock.
+
+One SQLAlchemy session per request (opened on first use, closed at teardown, rolled back unless a view committed),
+so views stay thin: parse, call a service with ``db()`` and ``now()``, commit, render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.db import make_engine, session_factory
+from dialer.clock import Clock, SystemClock
+
+
+@dataclass
+class Console:
+    sessions: sessionmaker[Session]
+    clock: Clock
+
+
+def init_context(app: Flask) -> Console:
+    sessions = app.config.get("SESSIONS")
+    if sessions is None:
+        sessions = session_factory(make_engine(app.config.get("DATABASE_URL")))
+    console = Console(sessions=sessions, clock=app.config.get("CLOCK") or SystemClock())
+    app.extensions["console"] = console
+
+    @app.teardown_appcontext
+    def _close(_exc) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    return console
+
+
+def console() -> Console:
+    return current_app.extensions["console"]
+
+
+def db() -> Session:
+    """This request's session (commit it in the view that changes something)."""
+    if "db" not in g:
+        g.db = console().sessions()
+    return g.db
+
+
+def now() -> datetime:
+    return console().clock.now()

@@ -1,0 +1,41 @@
+"""Helpers shared by the console's forms: put a service's refusal next to the field it is about."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_wtf import FlaskForm
+
+from dnc.errors import UserError
+
+
+def sentence(message: str) -> str:
+    """Services speak in lower-case fragments (CLI style); forms show sentences."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def attach_error(form: FlaskForm, error: UserError, fields_by_prefix: Mapping[str, str]) -> None:
+    """Show ``error`` under the field whose prefix starts the message (``"caller ID" -> caller_id``), else on top."""
+    text = str(error)
+    for prefix, name in fields_by_prefix.items():
+        if text.lower().startswith(prefix.lower()) and name in form:
+            form[name].errors = [*form[name].errors, sentence(text)]
+            return
+    form.form_errors.append(sentence(text))
+
+
+def has_errors(form: FlaskForm) -> bool:
+    return bool(form.errors or form.form_errors)
+
+
+def choices(pairs) -> list:
+    """Select options from ``(value, label)`` pairs: ``SelectChoice`` on WTForms 3.3+ (tuples are deprecated there)."""
+    try:
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:  # WTForms < 3.3
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]

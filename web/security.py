@@ -1,0 +1,64 @@
+"""HTTP hardening in one place: security headers, a strict Content-Security-Policy, CSRF, proxy awareness.
+
+The CSP allows no inline script or style at all (every script is a file under /static), so an injected
+``<script>`` or ``onclick=`` does nothing. The Twilio hosts are allowed only for the browser phone's signaling,
+insights and ringtones (see web/static/vendor/twilio/VERSION.txt).
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
+
+CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self' wss://*.twilio.com https://*.twilio.com",
+    "media-src 'self' blob: https://sdk.twilio.com",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=()",
+}
+
+
+def _headers(app: Flask):
+    def add(response: Response) -> Response:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config.get("HSTS") and request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static":
+            # pages show personal data (leads, numbers): never keep them in shared caches or the back-button cache
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return add
+
+
+def init_security(app: Flask) -> None:
+    """Headers on every response, CSRF on every form (the Twilio webhooks are exempted by the caller)."""
+    hops = int(os.environ.get("DIALER_PROXY_HOPS", "0") or 0) if "PROXY_HOPS" not in app.config \
+        else int(app.config["PROXY_HOPS"])
+    if hops:
+        # behind a TLS-terminating proxy: trust its X-Forwarded-* so secure cookies, redirects and the
+        # login throttle's client address are right
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.after_request(_headers(app))
+    csrf.init_app(app)
