@@ -18,6 +18,7 @@ from campaigns.leadimport.scrub import Scrubber
 from campaigns.leadimport.service import ImportResult, import_leads
 from campaigns.models import Campaign, LeadList
 from campaigns.service import CampaignSettings, create_campaign
+from dialer.demo_dnc import load_demo_registry
 from dialer.listgen import write_list
 
 DEMO_CAMPAIGN = "Demo"
@@ -45,6 +46,7 @@ def run_demo(sessions: sessionmaker[Session], now: datetime, workdir: Path, rows
     workdir.mkdir(parents=True, exist_ok=True)
     seed = 1 + (n_lists or 0)
     path = write_list(workdir / f"demo-leads-{seed}.csv", rows, seed=seed)
+    load_demo_registry(sessions, now, path)  # a fresh install dials nothing until a registry is loaded
     result = import_leads(sessions, DEMO_CAMPAIGN, path, now=now, uploaded_by="demo", scrubber=scrubber,
                           list_name=f"demo list {seed}")
     return DemoResult(DEMO_CAMPAIGN, created, path, result)

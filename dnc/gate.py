@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from dnc import consent as consent_mod
 from dnc import internal, ledger
-from dnc.lists import index_for
+from dnc.lists import ListIndex, index_for
 from dnc.numbers import nanp_digits
 from dnc.reasons import WINDOW_CODES, Reason
-from dnc.registry.snapshot import Store, default_store
+from dnc.registry.snapshot import Snapshot, Store, default_store
 from dnc.rules import Rules, current_rules
 from dnc.tables import Consent, LedgerRecord
 from dnc.window import is_open, next_opening, window_applied
@@ -67,21 +67,37 @@ def _zones(e164: str, postal_code: str | None, zones) -> tuple[str, ...]:
     return tuple(sorted({z.strip() for z in zones if z and z.strip()}))
 
 
-def _cap(session: Session, e164: str, states: Iterable[str], at: datetime, rules: Rules):
-    """(reason, instant the cap clears) when the strictest state cap is used up, else (None, None)."""
+def cap_check(recent: Sequence[datetime], states: Iterable[str], at: datetime, rules: Rules):
+    """(reason, instant the cap clears) when the strictest state cap is used up by ``recent`` calls, else Nones."""
     found = rules.cap_for(states)
     if found is None:
         return None, None
     cap, state = found
     since = at - timedelta(hours=cap.hours)
-    recent = session.scalars(select(LedgerRecord.at).where(
-        LedgerRecord.e164 == e164, LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
-        LedgerRecord.at > since, LedgerRecord.at <= at).order_by(LedgerRecord.at.desc()).limit(cap.calls)).all()
-    if len(recent) < cap.calls:
+    inside = sorted((t for t in recent if since < t <= at), reverse=True)[:cap.calls]
+    if len(inside) < cap.calls:
         return None, None
-    clears = recent[-1] + timedelta(hours=cap.hours)
+    clears = inside[-1] + timedelta(hours=cap.hours)
     return Reason("state_cap", f"{cap.calls} call(s) in the last {cap.hours} h already: {state} allows at most "
                                f"{cap.calls} per {cap.hours} h (next at {clears:%Y-%m-%d %H:%M} UTC)"), clears
+
+
+def _recent_allowed(session: Session, e164: str, states: Iterable[str], at: datetime, rules: Rules) -> list:
+    """The allowed gate decisions of the cap period: each one is treated as a placed call (conservative)."""
+    found = rules.cap_for(states)
+    if found is None:
+        return []
+    cap = found[0]
+    return list(session.scalars(select(LedgerRecord.at).where(
+        LedgerRecord.e164 == e164, LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
+        LedgerRecord.at > at - timedelta(hours=cap.hours), LedgerRecord.at <= at)
+        .order_by(LedgerRecord.at.desc()).limit(cap.calls)))
+
+
+def internal_reason(entry) -> Reason:
+    where = "company" if entry.scope == "company" else f"campaign {entry.campaign_id}"
+    return Reason("internal_dnc", f"on the {where} internal DNC list since {entry.effective_at:%Y-%m-%d %H:%M} UTC "
+                                  f"({entry.channel})", f"internal entry #{entry.id}")
 
 
 def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,
@@ -104,17 +120,34 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     reasons: list[Reason] = []
     sources: dict = {"rules": rules.version}
 
-    for entry in internal.active(session, e164, campaign, at):
-        where = "company" if entry.scope == "company" else f"campaign {entry.campaign_id}"
-        reasons.append(Reason("internal_dnc", f"on the {where} internal DNC list since "
-                                              f"{entry.effective_at:%Y-%m-%d %H:%M} UTC ({entry.channel})",
-                              f"internal entry #{entry.id}"))
+    reasons.extend(internal_reason(e) for e in internal.active(session, e164, campaign, at))
     consents = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
-    pewc = [c for c in consents if c.kind == "pewc"]
     if consents:
         sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in consents]
 
     snap = (registry or default_store()).current()
+    reasons += assess_sources(digits, states, at, consents, snap, index_for(session), rules, sources)
+    _, window_reasons = is_open(zs, states, at, rules)
+    reasons.extend(window_reasons)
+    cap_reason, cap_clears = cap_check(_recent_allowed(session, e164, states, at, rules), states, at, rules)
+    if cap_reason is not None:
+        reasons.append(cap_reason)
+
+    opens_at = None
+    if reasons and all(r.code in WINDOW_CODES for r in reasons):
+        opens_at = next_opening(zs, states, max(at, cap_clears) if cap_clears else at, rules)
+    return Decision(e164, not reasons, tuple(reasons), zs, states, window_applied(zs, states, at, rules) if zs else {},
+                    opens_at, at, campaign, sources)
+
+
+def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: Sequence[Consent],
+                   snap: Snapshot | None, index: ListIndex, rules: Rules, sources: dict) -> list[Reason]:
+    """The list-based reasons (registry, state, litigator, wireless, prefix, consent rules) for one number.
+
+    Shared by the gate (snapshot and lists in force now) and the reconciliation (those in force at a past call).
+    """
+    reasons: list[Reason] = []
+    pewc = [c for c in consents if c.kind == "pewc"]
     npa = digits[:3]
     listed, version = snap.lookup(int(digits)) if snap is not None else (False, None)
     if version is None:
@@ -135,7 +168,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
                                   f"national {snap.generation}"))
 
     wireless = False
-    for info in index_for(session).match(digits):
+    for info in index.match(digits):
         if info.source == "state":
             if consents:
                 sources.setdefault("lifted", []).append(f"state_dnc:{info.key}")
@@ -162,17 +195,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
             reasons.append(Reason("autodialer_no_consent", f"{', '.join(need)} treat(s) predictive dialing as an "
                                                            "automated system: prior express written consent needed"))
 
-    _, window_reasons = is_open(zs, states, at, rules)
-    reasons.extend(window_reasons)
-    cap_reason, cap_clears = _cap(session, e164, states, at, rules)
-    if cap_reason is not None:
-        reasons.append(cap_reason)
-
-    opens_at = None
-    if reasons and all(r.code in WINDOW_CODES for r in reasons):
-        opens_at = next_opening(zs, states, max(at, cap_clears) if cap_clears else at, rules)
-    return Decision(e164, not reasons, tuple(reasons), zs, states, window_applied(zs, states, at, rules) if zs else {},
-                    opens_at, at, campaign, sources)
+    return reasons
 
 
 def gate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,

@@ -48,6 +48,8 @@ def load_list(session: Session, source: str, path: str | os.PathLike, *, key: st
     if source == "state" and not (len(key) == 2 and key.isalpha()):
         raise UserError(f"a state list needs a two-letter state, not {key!r}")
     key = key.upper()
+    if version_date > now.date():
+        raise UserError(f"--version-date {version_date} is in the future (today is {now.date()})")
     name = Path(path).name
     bad = Malformed(str(path))
     values: dict[str, str] = {}

@@ -7,11 +7,13 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from dialer.cli.audit_cmds import audit
 from dialer.cli.bench_cmds import bench
 from dialer.cli.campaign_cmds import campaigns
 from dialer.cli.context import CliContext
 from dialer.cli.db_cmds import db
 from dialer.cli.demo_cmds import demo
+from dialer.cli.dnc_report_cmds import dnc
 from dialer.cli.leads_cmds import leads
 from dialer.cli.twilio_cmds import twilio
 from dialer.cli.users_cmds import users
@@ -27,7 +29,7 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = CliContext(database_url)
 
 
-for group in (db, campaigns, twilio, leads, bench, demo, users):
+for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit):
     cli.add_command(group)
 
 

@@ -8,6 +8,7 @@ import click
 
 from campaigns.db import session_factory
 from dialer.cli.context import CliContext, emit_json, pass_ctx
+from dialer.cli.dnc_cmds import record_scrub
 from dialer.cli.leads_cmds import _default_scrubber, summary
 from dialer.demo import DEMO_CAMPAIGN, run_demo
 from dialer.migrate import upgrade
@@ -24,7 +25,8 @@ def demo(ctx: CliContext, rows: int, workdir: Path, as_json: bool) -> None:
     """Load a generated sample campaign (SQLite by default) and show how its list was imported."""
     upgrade(ctx.engine)
     out = run_demo(session_factory(ctx.engine), ctx.clock.now(), workdir, rows,
-                   scrubber=_default_scrubber(ctx, DEMO_CAMPAIGN))
+                   scrubber=(scrubber := _default_scrubber(ctx, DEMO_CAMPAIGN, "demo")))
+    record_scrub(ctx, scrubber, out.result)
     if as_json:
         emit_json({"campaign": out.campaign, "file": str(out.file), **out.result.as_dict()})
         return

@@ -13,6 +13,7 @@ from campaigns.leadimport.mapping import parse_map_option
 from campaigns.leadimport.scrub import Scrubber
 from campaigns.leadimport.service import ImportResult, import_leads, lists_of
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
+from dialer.cli.dnc_cmds import record_scrub
 from dnc.errors import UserError
 
 
@@ -21,9 +22,11 @@ def leads() -> None:
     """Import lead lists into campaigns, list them, export rejected rows."""
 
 
-def _default_scrubber(ctx: CliContext, campaign_name: str) -> Scrubber | None:
-    """The suppression scrub applied to every CLI import (the DNC engine plugs in here)."""
-    return None
+def _default_scrubber(ctx: CliContext, campaign_name: str, operator: str = "") -> Scrubber | None:
+    """The suppression scrub applied to every CLI import: the DNC engine's bulk scrub."""
+    from dialer.cli.dnc_cmds import import_scrubber
+
+    return import_scrubber(ctx, campaign_name, operator)
 
 
 @leads.command("import")
@@ -46,7 +49,8 @@ def import_(ctx: CliContext, file: Path, campaign: str, list_name: str | None, m
     with _progress_bar() as bar:
         result = import_leads(session_factory(ctx.engine), campaign, file, now=ctx.clock.now(), list_name=list_name,
                               mapping=mapping or None, uploaded_by=who, force=force,
-                              scrubber=_default_scrubber(ctx, campaign), progress=bar)
+                              scrubber=(scrubber := _default_scrubber(ctx, campaign, who)), progress=bar)
+    record_scrub(ctx, scrubber, result)
     if as_json:
         emit_json(result.as_dict())
     else:

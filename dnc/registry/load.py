@@ -31,7 +31,7 @@ from dnc.tables import ListLoad
 from dnc.zones import _npa_states
 
 ALL_BYTES = 1000 * SLOT_BYTES
-PIECE = 1 << 16
+PIECE = 4096
 
 
 def parse_area_codes(text: str | Iterable[str] | None) -> list[str] | None:
@@ -45,24 +45,27 @@ def parse_area_codes(text: str | Iterable[str] | None) -> list[str] | None:
     return out
 
 
+def check_version(version_date: date, now: datetime) -> None:
+    if version_date > now.date():
+        raise UserError(f"--version-date {version_date} is in the future (today is {now.date()})")
+
+
 def _block(buf: np.ndarray, npa: str) -> np.ndarray:
     i = int(npa) * SLOT_BYTES
     return buf[i:i + SLOT_BYTES]
 
 
 def _write_sparse(f, offset: int, block: np.ndarray) -> None:
-    """Write only the non-zero 64 KiB pieces: a sparsely populated area code costs almost no disk."""
-    pieces = block.reshape(-1, PIECE // 8 * 8) if len(block) % PIECE == 0 else None
-    if pieces is None:
-        for start in range(0, len(block), PIECE):
-            piece = block[start:start + PIECE]
-            if piece.any():
-                f.seek(offset + start)
-                f.write(piece.tobytes())
-        return
+    """Write only the non-zero pages: a sparsely populated area code costs little disk."""
+    whole = len(block) // PIECE * PIECE
+    pieces = block[:whole].reshape(-1, PIECE)
     for k in np.flatnonzero(pieces.any(axis=1)):
         f.seek(offset + int(k) * PIECE)
         f.write(pieces[k].tobytes())
+    tail = block[whole:]
+    if tail.any():
+        f.seek(offset + whole)
+        f.write(tail.tobytes())
 
 
 @dataclass
@@ -153,6 +156,7 @@ def load_full(session: Session, store: Store, paths: Sequence[str | os.PathLike]
     paths = [Path(p) for p in paths]
     if not paths:
         raise UserError("no registry file given")
+    check_version(version_date, now)
     wanted = parse_area_codes(area_codes)
     bad = Malformed(", ".join(str(p) for p in paths))
     hasher = hashlib.sha256()
@@ -177,7 +181,8 @@ def load_full(session: Session, store: Store, paths: Sequence[str | os.PathLike]
             seen[npa] = True
             np.bitwise_or.at(buf, nums >> 3, np.left_shift(1, nums & 7).astype(np.uint8))
         bad.count += part.count
-        bad.examples += [(n, t, f"({p.name}) {why}") for n, t, why in part.examples][:10 - len(bad.examples)]
+        named = [(n, t, f"({p.name}) {why}" if len(paths) > 1 else why) for n, t, why in part.examples]
+        bad.examples += named[:10 - len(bad.examples)]
     bad.check(max_malformed, "registry snapshot")
     fresh_npas = wanted or sorted(set(_npa_states()) | {f"{i:03d}" for i in np.flatnonzero(seen)})
     current = store.current()
@@ -200,6 +205,7 @@ def load_changes(session: Session, store: Store, path: str | os.PathLike, *, ver
 
     The area codes it refreshes (all covered ones, or ``area_codes``) take its version date.
     """
+    check_version(version_date, now)
     current = store.current()
     if current is None:
         raise UserError("no national registry snapshot is loaded yet: load a full list first "

@@ -1,0 +1,41 @@
+"""The demo's national registry: a generated one, so the demo campaign is callable (and some leads are listed).
+
+A fresh install dials nothing until a registry is loaded; the demo loads a small synthetic registry for the demo
+list's area codes that includes every 20th number of the list, so the import receipt shows real suppressions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.db import session_scope
+from dnc.errors import UserError
+from dnc.numbers import to_e164
+from dnc.registry import default_store, generate, load_full
+
+
+def load_demo_registry(sessions: sessionmaker[Session], now: datetime, list_path: Path) -> int:
+    phones, npas = [], set()
+    with open(list_path, newline="", encoding="utf-8") as f:
+        rows = csv.reader(f)
+        header = next(rows, [])
+        col = header.index("Phone") if "Phone" in header else 2
+        for i, row in enumerate(rows):
+            if len(row) > col:
+                with contextlib.suppress(UserError):
+                    e164 = to_e164(row[col])
+                    npas.add(e164[2:5])
+                    if i % 20 == 0:
+                        phones.append(e164)
+    path = list_path.with_name(list_path.stem + "-registry.txt")
+    generated = generate(path, 5_000, area_codes=sorted(npas), seed=len(phones), include=phones)
+    with session_scope(sessions) as s:  # the list's area codes only: a bitset per area code is 1.25 MB
+        load_full(s, default_store(), [path], version_date=now.date(), loaded_by="demo", now=now,
+                  area_codes=sorted(npas))
+    path.unlink(missing_ok=True)
+    return generated.count

@@ -1,0 +1,153 @@
+"""The bulk scrub a lead import calls per batch, and the scrub-ledger record of that list load.
+
+It checks every suppression source that does not change with time (internal DNC, national registry, state,
+litigator, wireless and prefix lists, consent, unknown zone) in a few queries and vectorized lookups per batch.
+Calling windows and registry age are left to the gate at dial time: they change with the clock, so a lead
+outside its window today is still a good lead tomorrow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dnc import ledger
+from dnc.lists import current_loads, index_for
+from dnc.numbers import nanp_digits
+from dnc.reasons import CODES
+from dnc.registry.snapshot import Store, default_store
+from dnc.rules import current_rules
+from dnc.tables import Consent, InternalEntry
+from dnc.zones import candidate_states
+
+_ORDER = {c: i for i, c in enumerate(CODES)}
+
+
+class DncScrubber:
+    """Duck-types ``campaigns.leadimport.scrub.Scrubber``: one tuple of reason codes per candidate."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, campaign: int | None | Callable[[Session], int | None],
+                 at: datetime, operator: str, store: Store | None = None) -> None:
+        """``campaign`` is the campaign id, or a function resolving it on first use (the demo creates it late)."""
+        self.sessions, self.at, self.operator = sessions, at, operator
+        self._campaign = campaign
+        self.store = store or default_store()
+        self.counts: Counter[str] = Counter()
+        self.rows = self.suppressed = 0
+        self._hash = hashlib.sha256()
+        self._npas: set[str] = set()
+
+    @property
+    def campaign(self) -> int | None:
+        if callable(self._campaign):
+            with self.sessions() as s:
+                self._campaign = self._campaign(s)
+        return self._campaign
+
+    def __call__(self, candidates: Sequence) -> list[tuple[str, ...]]:
+        with self.sessions() as s:
+            out = self.scrub(s, candidates)
+        return out
+
+    def scrub(self, session: Session, candidates: Sequence) -> list[tuple[str, ...]]:
+        rules = current_rules()
+        found: list[set[str]] = [set() for _ in candidates]
+        digits = [nanp_digits(c.e164) or "" for c in candidates]
+        for i, c in enumerate(candidates):
+            self._hash.update(c.e164.encode() + b"\n")
+            if not digits[i]:
+                found[i].add("invalid_number")
+            elif not c.zones:
+                found[i].add("unknown_zone")
+        e164s = sorted({c.e164 for c, d in zip(candidates, digits, strict=True) if d})
+        blocked = self._internal(session, e164s)
+        consents = self._consents(session, e164s)
+        valid = np.array([i for i, d in enumerate(digits) if d], dtype=np.int64)
+        numbers = np.array([int(digits[i]) for i in valid], dtype=np.int64)
+        snap = self.store.current()
+        listed = snap.lookup_many(numbers)[1] if snap is not None and len(numbers) else np.zeros(len(numbers), bool)
+        self._npas.update(d[:3] for d in digits if d)
+        hits: dict[str, np.ndarray] = {"national": listed}
+        for info, hit in index_for(session).match_many(numbers) if len(numbers) else ():
+            key = info.source
+            hits[key] = hits[key] | hit if key in hits else hit
+        for k, i in enumerate(valid):
+            c, f = candidates[i], found[i]
+            kinds = consents.get(c.e164, set())
+            if c.e164 in blocked:
+                f.add("internal_dnc")
+            if hits["national"][k] and not kinds:
+                f.add("national_dnc")
+            if "state" in hits and hits["state"][k] and not kinds:
+                f.add("state_dnc")
+            if "litigator" in hits and hits["litigator"][k]:
+                f.add("litigator")
+            if "prefix" in hits and hits["prefix"][k]:
+                f.add("prefix_block")
+            states = candidate_states(c.e164, c.postal_code, c.state)
+            pewc = "pewc" in kinds
+            if "wireless" in hits and hits["wireless"][k]:
+                if not pewc:
+                    f.add("wireless_no_consent")
+                if any(s in rules.states and rules.states[s].wireless_restricted for s in states):
+                    f.add("wireless_restricted_state")
+            if not pewc and any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states):
+                f.add("autodialer_no_consent")
+        out = [tuple(sorted(f, key=_ORDER.__getitem__)) for f in found]
+        self.rows += len(out)
+        for reasons in out:
+            if reasons:
+                self.suppressed += 1
+                self.counts.update(reasons)
+        return out
+
+    def _internal(self, session: Session, e164s: list[str]) -> set[str]:
+        if not e164s:
+            return set()
+        scope = InternalEntry.scope == "company"
+        if self.campaign is not None:
+            scope = or_(scope, InternalEntry.campaign_id == self.campaign)
+        return set(session.scalars(select(InternalEntry.e164).where(
+            InternalEntry.e164.in_(e164s), InternalEntry.effective_at <= self.at, scope,
+            or_(InternalEntry.removed_at.is_(None), InternalEntry.removed_at > self.at))))
+
+    def _consents(self, session: Session, e164s: list[str]) -> dict[str, set[str]]:
+        if not e164s:
+            return {}
+        camp = Consent.campaign_id.is_(None)
+        if self.campaign is not None:
+            camp = or_(camp, Consent.campaign_id == self.campaign)
+        out: dict[str, set[str]] = {}
+        for e164, kind in session.execute(select(Consent.e164, Consent.kind).where(
+                Consent.e164.in_(e164s), Consent.granted_at <= self.at, camp,
+                or_(Consent.expires_at.is_(None), Consent.expires_at > self.at),
+                or_(Consent.revoked_at.is_(None), Consent.revoked_at > self.at))):
+            out.setdefault(e164, set()).add(kind)
+        return out
+
+    def record(self, session: Session, *, list_ref: str, file_sha256: str = "") -> None:
+        """Write the scrub-ledger record of this list load: sources with versions and ages, counts by reason."""
+        snap = self.store.current()
+        registry = None
+        if snap is not None:
+            ages = {n: (self.at.date() - snap.coverage[n].version_date).days for n in sorted(self._npas)
+                    if n in snap.coverage}
+            registry = {"generation": snap.generation, "area_codes": len(snap.coverage),
+                        "oldest_version_days": max(ages.values()) if ages else None,
+                        "uncovered_area_codes": sorted(n for n in self._npas if n not in snap.coverage)}
+        lists = [{"source": ld.source, "list_key": ld.list_key, "version_date": str(ld.version_date),
+                  "age_days": (self.at.date() - ld.version_date).days, "load_id": ld.id, "count": ld.count}
+                 for ld in current_loads(session)]
+        watermark = session.execute(select(func.max(InternalEntry.id), func.count(InternalEntry.id))).one()
+        ledger.append(session, "scrub", at=self.at, actor=self.operator, campaign=self.campaign,
+                      reasons=sorted(self.counts),
+                      payload={"list": list_ref, "file_sha256": file_sha256, "input_sha256": self._hash.hexdigest(),
+                               "rows": self.rows, "suppressed": self.suppressed, "by_reason": dict(self.counts),
+                               "registry": registry, "lists": lists, "rules": current_rules().version,
+                               "internal_watermark": {"max_id": watermark[0], "entries": watermark[1]}})
