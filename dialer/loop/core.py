@@ -1,0 +1,367 @@
+"""The dial loop: pacer decisions become dials, carrier events become call, lead, agent and pacer state.
+
+One ``DialLoop`` runs every active campaign. ``tick(now)`` (every 0.5-1 s, on events, and at each 2-second
+abandon deadline) routes answered calls, abandons those that waited too long, asks each campaign's pacer how many
+calls to place, caps that by the campaign's line cap and the account's calls-per-second bucket, claims that many
+leads through the pre-dial gate and places them. ``handle(event)`` takes what the carrier reports (from the
+simulator's event queue or the Twilio callback pump), once and in any order: a duplicated or late event changes
+nothing. The same code runs on the SQL store (the product) and the in-memory store (the simulator): storage and
+rules live behind ``LoopStore``; the loop keeps only derived state (pacers, a cursor into the agent history).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dialer.loop.pacers import campaign_pacer
+from dialer.loop.store import CallView, CampaignView, Gate, LoopStore
+from dialer.pacing import AgentState, CallAnswered, CallConnected, CallEnded, CallPlaced, HistorySummary
+from dialer.ratelimit import TokenBucket
+from dialer.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
+
+log = logging.getLogger(__name__)
+
+MIN_RING_TIMEOUT_S = 20  # the TSR needs >= 15 s or 4 rings; carriers may trim a few seconds
+# what the carrier's end of an unanswered call means for us ("completed" without an answer we saw: unreached)
+CARRIER_END = {"no_answer": "no_answer", "busy": "busy", "failed": "failed", "canceled": "canceled"}
+# our outcomes in the pacer's vocabulary (completed, abandoned, no_answer, busy, failed, machine)
+PACER_OUTCOME = {"completed": "completed", "abandoned": "abandoned", "no_answer": "no_answer", "busy": "busy",
+                 "failed": "failed", "machine": "machine", "canceled": "failed", "dropped": "completed",
+                 "unreached": "no_answer"}
+
+
+@dataclass
+class PacerSlot:
+    """A campaign's pacer and what it decided last (the console's "why is it dialing like this")."""
+
+    pacer: object
+    key: tuple
+    planned: int = 0  # what the pacer asked for at the last tick
+    allowed: int = 0  # after the line cap and the CPS bucket
+    placed: int = 0  # calls actually placed at the last tick
+    capped_by: str | None = None
+    at: datetime | None = None
+
+
+@dataclass
+class LoopStats:
+    ticks: int = 0
+    placed: int = 0
+    place_failed: int = 0
+    connected: int = 0
+    abandoned: int = 0
+    ignored_events: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class DialLoop:
+    def __init__(self, store: LoopStore, telephony: Telephony, *,
+                 pacer_factory: Callable[[CampaignView], object] = campaign_pacer, gate: Gate | None = None,
+                 cps: float | None = None, grace_s: float = 2.0, ring_timeout_s: int = 25,
+                 machine_detection: bool = True, status_every_s: float = 5.0) -> None:
+        if ring_timeout_s < MIN_RING_TIMEOUT_S:
+            raise ValueError(f"ring timeout {ring_timeout_s} s is under {MIN_RING_TIMEOUT_S} s (the law needs 15 s "
+                             "or 4 rings and carriers may trim it)")
+        if not 0 < grace_s <= 2.0:
+            raise ValueError("grace_s must be above 0 and at most 2 s (the abandon rule)")
+        self.store = store
+        self.telephony = telephony
+        self.pacer_factory = pacer_factory
+        self.gate = gate
+        self.cps = cps
+        self.grace = timedelta(seconds=grace_s)
+        self.ring_timeout_s = ring_timeout_s
+        self.machine_detection = machine_detection
+        self.status_every = timedelta(seconds=status_every_s)
+        self.slots: dict[int, PacerSlot] = {}
+        self.campaigns: dict[int, CampaignView] = {}
+        self.stats = LoopStats()
+        self._now: datetime | None = None
+        self._bucket: TokenBucket | None = None
+        self._cursor: int | None = None
+        self._agent_campaign: dict[int, int | None] = {}
+        self._next_status: datetime | None = None
+
+    # the token bucket's clock: the loop's own notion of now (wall clock in the worker, virtual in the simulator)
+    def now(self) -> datetime:
+        return self._now
+
+    def _advance(self, now: datetime) -> None:
+        if self._now is None or now > self._now:
+            self._now = now
+        if self._bucket is None and self.cps:
+            self._bucket = TokenBucket(self.cps, max(1.0, self.cps), self)
+
+    # --- the periodic turn -------------------------------------------------------------------------------------
+    def tick(self, now: datetime) -> None:
+        self._advance(now)
+        self.stats.ticks += 1
+        if self._cursor is None:
+            self._cursor = self.store.agent_cursor()
+        active = self.store.active_campaigns(now)
+        for c in active:
+            self.campaigns[c.id] = c
+            self._slot(c, now)
+        self._sync_agents()
+        self._send_hangups()
+        self._route(now, expire=True)
+        t = now.timestamp()
+        for c in active:
+            self._dial(c, now, t)
+        if self._next_status is None or now >= self._next_status:
+            self._next_status = now + self.status_every
+            self.publish(now)
+
+    def next_deadline(self) -> datetime | None:
+        """When the oldest answered call still waiting for an agent must be abandoned (the worker wakes then)."""
+        waiting = self.store.waiting_calls()
+        return min(c.answered_at for c in waiting) + self.grace if waiting else None
+
+    def _slot(self, c: CampaignView, now: datetime) -> PacerSlot:
+        slot = self.slots.get(c.id)
+        if slot is not None and slot.key == c.pacer_key:
+            return slot
+        pacer = self.pacer_factory(c)
+        live, abandoned = self.store.history(c.id, now)
+        pacer.observe(HistorySummary(t=now.timestamp(), live_answers=live, abandoned=abandoned))
+        for a in self.store.campaign_agents(c.id):
+            self._agent_campaign[a.id] = c.id
+            if a.state != "offline" and a.since is not None:
+                pacer.observe(AgentState(t=a.since.timestamp(), agent_id=str(a.id), state=a.state))
+        for call in self.store.live_calls(c.id):  # a restarted worker learns the calls already in flight
+            cid = str(call.id)
+            pacer.observe(CallPlaced(t=call.placed_at.timestamp(), call_id=cid))
+            if call.answered_at is not None:
+                by = "machine" if call.answered_by == "machine" else "human"
+                pacer.observe(CallAnswered(t=call.answered_at.timestamp(), call_id=cid, answered_by=by))
+            if call.connected_at is not None and call.agent_id is not None:
+                pacer.observe(CallConnected(t=call.connected_at.timestamp(), call_id=cid, agent_id=str(call.agent_id)))
+        slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
+        return slot
+
+    def _sync_agents(self) -> None:
+        """Feed the pacers every agent state change written since the last turn (by this loop or the console)."""
+        events = self.store.agent_events_since(self._cursor)
+        if not events:
+            return
+        slots, where = self.slots, self._agent_campaign
+        for ev in events:
+            prev = where.get(ev.agent_id)
+            if prev != ev.campaign_id:
+                where[ev.agent_id] = ev.campaign_id
+                old = slots.get(prev)
+                if old is not None:  # the agent moved to another campaign: gone from this one
+                    old.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state="offline"))
+            slot = slots.get(ev.campaign_id)
+            if slot is not None:
+                slot.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state=ev.state))
+        self._cursor = events[-1].seq
+
+    def _dial(self, c: CampaignView, now: datetime, t: float) -> None:
+        slot = self.slots[c.id]
+        slot.at = now
+        if c.pacing_mode == "preview":
+            slot.planned = slot.allowed = slot.placed = 0
+            slot.capped_by = None
+            return
+        n = slot.pacer.plan(t)
+        slot.planned, slot.capped_by = n, None
+        if n > 0 and c.max_lines is not None:
+            free = c.max_lines - self.store.live_lines(c.id)
+            if free < n:
+                n, slot.capped_by = max(0, free), "lines"
+        if n > 0 and self._bucket is not None:
+            tokens = int(self._bucket.available + 1e-9)
+            if tokens < n:
+                n, slot.capped_by = tokens, "cps"
+        slot.allowed = n
+        slot.placed = 0
+        if n <= 0:
+            return
+        claims = self.store.claim(c, n, now, self.gate)
+        if len(claims) < n and slot.capped_by is None:
+            slot.capped_by = "leads"
+        for cl in claims:
+            if self._bucket is not None:
+                self._bucket.try_take()
+            request = DialRequest(call_id=cl.call_id, to=cl.phone, caller_id=c.caller_id, campaign_id=c.id,
+                                  ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection)
+            try:
+                ref = self.telephony.place(request)
+            except PlaceFailed as e:
+                log.warning("call %s to %s not placed: %s", cl.call_id, cl.phone, e)
+                self.store.place_failed(cl.call_id, now, e.retryable)
+                self.stats.place_failed += 1
+                continue
+            self.store.placed(cl.call_id, self.telephony.name, ref, now)
+            slot.pacer.observe(CallPlaced(t=t, call_id=str(cl.call_id)))
+            slot.placed += 1
+            self.stats.placed += 1
+
+    # --- routing and the 2-second rule ---------------------------------------------------------------------
+    def _route(self, now: datetime, expire: bool = False) -> None:
+        """Connect waiting answered calls (oldest first) to the longest-idle ready agent; with ``expire``,
+        abandon those that have waited ``grace_s`` with nobody free."""
+        for call in self.store.waiting_calls():
+            agent_id = self.store.longest_idle_agent(call.campaign_id)
+            if agent_id is not None and self._connect(call, agent_id, now):
+                continue
+            if expire and now - call.answered_at >= self.grace:
+                self._abandon(call, now)
+
+    def _connect(self, call: CallView, agent_id: int, at: datetime) -> bool:
+        if not self.store.connect(call.id, agent_id, at):
+            return False  # another worker took the agent, or the call just ended
+        try:
+            self.telephony.connect(call.provider_ref, agent_id)
+        except Exception as e:  # the carrier could not bridge: the agent is free again, the call still waits
+            log.exception("connecting call %s to agent %s failed", call.id, agent_id)
+            self.stats.errors.append(f"connect {call.id}: {e}")
+            self.store.unconnect(call.id, agent_id, at)
+            return False
+        self.stats.connected += 1
+        slot = self.slots.get(call.campaign_id)
+        if slot is not None:
+            slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(agent_id)))
+        return True
+
+    def _abandon(self, call: CallView, now: datetime) -> None:
+        """No agent within the grace: the safe-harbor message plays, and the call counts as abandoned."""
+        self.store.set_outcome(call.id, "abandoned")
+        self.stats.abandoned += 1
+        self._carrier("abandon", call)
+        slot = self.slots.get(call.campaign_id)
+        if slot is not None:
+            slot.pacer.observe(CallEnded(t=now.timestamp(), call_id=str(call.id), outcome="abandoned"))
+
+    def _carrier(self, action: str, call: CallView, *args) -> None:
+        try:
+            getattr(self.telephony, action)(call.provider_ref, *args)
+        except Exception as e:  # the state is recorded; a carrier hiccup must not stop the loop
+            log.exception("%s on call %s failed", action, call.id)
+            self.stats.errors.append(f"{action} {call.id}: {e}")
+
+    def _send_hangups(self) -> None:
+        for call in self.store.pending_hangups():
+            self._carrier("hangup", call)
+            self.store.hangup_sent(call.id)
+
+    # --- carrier events ----------------------------------------------------------------------------------------
+    def handle(self, event: CarrierEvent) -> None:
+        """Apply one carrier event. Unknown calls, events after the end and repeated answers are ignored."""
+        self._advance(event.at)
+        call = self.store.call_by_ref(event.provider_ref)
+        if call is None or call.ended_at is not None:
+            self.stats.ignored_events += 1
+            return
+        kind = event.kind
+        if kind == "answered":
+            self._answered(call, event)
+        elif kind == "ended":
+            self._ended(call, event)
+        elif kind in ("initiated", "ringing"):
+            if call.answered_at is None:
+                self.store.ringing(call.id, event.at)
+        else:
+            self.stats.ignored_events += 1  # key presses are the webhooks' business (opt-out)
+
+    def _answered(self, call: CallView, ev: CarrierEvent) -> None:
+        verdict = ev.answered_by or "unknown"
+        at = ev.at
+        if call.answered_at is None:
+            self.store.answered(call.id, verdict, at)
+            slot = self.slots.get(call.campaign_id)
+            if slot is not None:
+                by = "machine" if verdict == "machine" else "human"
+                slot.pacer.observe(CallAnswered(t=at.timestamp(), call_id=str(call.id), answered_by=by))
+            if verdict == "machine":
+                self._machine(call, at)
+                return
+            agent_id = self.store.longest_idle_agent(call.campaign_id)
+            if agent_id is not None:
+                self._connect(call, agent_id, at)
+        elif call.answered_by == "unknown" and verdict in ("human", "machine") and call.outcome is None:
+            # the asynchronous AMD verdict after we already treated the answer as live
+            self.store.verdict(call.id, verdict)
+            if verdict == "machine":
+                self._machine(call, at)
+        else:
+            self.stats.ignored_events += 1
+
+    def _machine(self, call: CallView, at: datetime) -> None:
+        """A machine: leave the campaign's voicemail or hang up; an agent already on it is freed at once."""
+        connected = call.connected_at is not None
+        self.store.set_outcome(call.id, "machine")
+        c = self.campaigns.get(call.campaign_id) or self.store.campaign(call.campaign_id)
+        if c is not None and c.machine_action == "voicemail" and c.voicemail_message \
+                and hasattr(self.telephony, "leave_voicemail"):
+            self._carrier("leave_voicemail", call, c.voicemail_message)
+        else:
+            self._carrier("hangup", call)
+        if connected and self.store.free_agent(call.id, at) is not None:
+            self._route(at)
+
+    def _ended(self, call: CallView, ev: CarrierEvent) -> None:
+        outcome = call.outcome
+        if outcome is None:
+            if call.connected_at is not None:
+                outcome = "completed"
+            elif call.answered_at is not None:
+                outcome = "machine" if call.answered_by == "machine" else "dropped"
+            else:
+                outcome = CARRIER_END.get(ev.outcome, "unreached")
+        campaign_id, call_id = call.campaign_id, call.id
+        self.store.end(call_id, outcome, ev.at)
+        if outcome != "abandoned":  # the pacer heard of an abandon when it happened
+            slot = self.slots.get(campaign_id)
+            if slot is not None:
+                slot.pacer.observe(CallEnded(t=ev.at.timestamp(), call_id=str(call_id),
+                                             outcome=PACER_OUTCOME[outcome]))
+
+    # --- agents (in-process callers: the simulator, a worker-side console) -----------------------------------
+    def agent_state(self, agent_id: int, state: str, now: datetime, reason: str | None = None) -> bool:
+        """Change an agent's state now; a newly ready agent takes the oldest waiting call at once."""
+        self._advance(now)
+        changed = self.store.set_agent_state(agent_id, state, now, reason)
+        if changed:
+            self._send_hangups()
+            if state == "ready":
+                self._route(now)
+        return changed
+
+    def end_call(self, agent_id: int, now: datetime) -> None:
+        """The agent hangs up: the carrier ends the customer leg, the agent goes to wrap."""
+        self._advance(now)
+        self.store.request_hangup(agent_id, now)
+        self._send_hangups()
+
+    def disposition(self, call_id: int, code: str, now: datetime, notes: str = "",
+                    callback_at: datetime | None = None) -> None:
+        self.store.disposition(call_id, code, now, notes, callback_at)
+
+    def hint(self, campaign_id: int, event) -> None:
+        """Simulator-only knowledge for the talk-oracle bound (``AgentWillBeFree``); real pacers ignore it."""
+        slot = self.slots.get(campaign_id)
+        if slot is not None:
+            slot.pacer.observe(event)
+
+    # --- what the console reads ------------------------------------------------------------------------------
+    def explain(self, campaign_id: int) -> dict | None:
+        slot = self.slots.get(campaign_id)
+        if slot is None:
+            return None
+        explain = getattr(slot.pacer, "explain", None)
+        return {"at": slot.at.isoformat() if slot.at else None,
+                "mode": self.campaigns[campaign_id].pacing_mode if campaign_id in self.campaigns else None,
+                "planned": slot.planned, "allowed": slot.allowed, "placed": slot.placed,
+                "capped_by": slot.capped_by, "pacer": explain() if explain is not None else {}}
+
+    def publish(self, now: datetime) -> None:
+        """Store each campaign's last decision where the console reads it."""
+        for campaign_id in self.slots:
+            status = self.explain(campaign_id)
+            status["live_lines"] = self.store.live_lines(campaign_id)
+            self.store.save_pacing_status(campaign_id, status, now)

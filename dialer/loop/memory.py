@@ -1,0 +1,445 @@
+"""The in-memory store: the same facts and rules as the SQL store, in dictionaries and heaps.
+
+The simulator and the pacing benchmark replay about a million events per run; SQL would take hours. This store
+applies the same pure rules (``campaigns.dispatch_rules``, ``campaigns.agent_states``) and orders leads the same
+way (priority first, then the time the lead became due, then id), so a seeded scenario gives the same calls on
+both stores (tests/loop/test_store_equivalence.py). Finished calls are kept as compact rows, not objects, so a
+30-day run stays small.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from campaigns.agent_states import check_move, check_reason
+from campaigns.dispatch_rules import (
+    CALLABLE_STATUSES,
+    DispositionFlags,
+    RetryRules,
+    after_disposition,
+    after_outcome,
+    after_place_failure,
+    after_refusal,
+    apply,
+)
+from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, CampaignView, Candidate, Claim, Gate
+from dnc.errors import UserError
+
+NAN = math.nan
+WINDOW = timedelta(days=30)
+
+
+@dataclass(slots=True)
+class MemLead:
+    id: int
+    campaign_id: int
+    phone: str
+    created_at: datetime
+    state: str | None = None
+    postal_code: str | None = None
+    zones: tuple[str, ...] = ()
+    priority: int = 0
+    status: str = "new"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    callback_at: datetime | None = None
+    last_outcome: str | None = None
+    last_called_at: datetime | None = None
+    suppression: str | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+
+
+@dataclass(slots=True)
+class MemCall(CallView):
+    hangup_at: datetime | None = None
+    hangup_done: bool = False
+    disposition: str | None = None
+    row: list | None = None  # the compact finished row, once ended
+
+
+@dataclass(slots=True)
+class MemAgent:
+    id: int
+    name: str
+    campaign_id: int | None
+    state: str = "offline"
+    reason: str | None = None
+    since: datetime | None = None
+    call_id: int | None = None
+    simulated: bool = False
+
+
+@dataclass
+class MemCampaign:
+    view: CampaignView
+    dispositions: dict[str, DispositionFlags]
+    pending: list = field(default_factory=list)  # heap of (due, lead id, version): not yet due
+    ready: list = field(default_factory=list)  # heap of (-priority, due, lead id, version): due now
+    lines: int = 0
+
+
+class MemoryStore:
+    """``LoopStore`` in memory. Build it with ``add_campaign``/``add_lead``/``add_agent``."""
+
+    provider_default = "sim"
+
+    def __init__(self) -> None:
+        self.campaigns: dict[int, MemCampaign] = {}
+        self.leads: dict[int, MemLead] = {}
+        self.calls: dict[int, MemCall] = {}  # live, or ended and waiting for a disposition
+        self.by_ref: dict[str, int] = {}
+        self.live_phones: dict[str, int] = {}
+        self.waiting: dict[int, MemCall] = {}
+        self.hangups: dict[int, MemCall] = {}
+        self.agents: dict[int, MemAgent] = {}
+        self.ready_agents: dict[int, dict[int, datetime]] = {}
+        self.events: list[AgentEvent] = []
+        self.finished: list[list] = []
+        self.pacing_status: dict[int, dict] = {}
+        self._next_call = 1
+        # called as lead_source(campaign_id, n) when a campaign runs out of due leads: adds up to n fresh ones
+        # (the simulator's "list that never runs out"); returns how many it added
+        self.lead_source = None
+
+    # --- set-up ------------------------------------------------------------------------------------------------
+    def add_campaign(self, view: CampaignView, dispositions: dict[str, DispositionFlags]) -> None:
+        self.campaigns[view.id] = MemCampaign(view, dict(dispositions))
+        self.ready_agents.setdefault(view.id, {})
+
+    def set_campaign_status(self, campaign_id: int, status: str) -> None:
+        c = self.campaigns[campaign_id]
+        v = c.view
+        c.view = CampaignView(v.id, v.name, status, v.pacing_mode, v.power_ratio, v.abandon_target, v.max_lines,
+                              v.machine_action, v.voicemail_message, v.caller_id, v.rules)
+
+    def add_lead(self, lead: MemLead) -> None:
+        self.leads[lead.id] = lead
+        self._queue(lead)
+
+    def add_agent(self, agent: MemAgent) -> None:
+        self.agents[agent.id] = agent
+        if agent.campaign_id is not None:
+            self.ready_agents.setdefault(agent.campaign_id, {})
+
+    # --- campaigns ---------------------------------------------------------------------------------------------
+    def active_campaigns(self, now: datetime) -> list[CampaignView]:
+        return [c.view for c in self.campaigns.values() if c.view.status == "active"]
+
+    def campaign(self, campaign_id: int) -> CampaignView | None:
+        c = self.campaigns.get(campaign_id)
+        return None if c is None else c.view
+
+    def history(self, campaign_id: int, now: datetime) -> tuple[int, int]:
+        since = (now - WINDOW).timestamp()
+        live = abandons = 0
+        for r in self.finished:
+            if r[1] == campaign_id and r[5] >= since and r[6] in ("human", "unknown"):
+                live += 1
+                abandons += r[9] == "abandoned"
+        for c in self.calls.values():
+            if c.campaign_id == campaign_id and c.ended_at is None and c.answered_at is not None \
+                    and c.answered_at.timestamp() >= since and c.answered_by in ("human", "unknown"):
+                live += 1
+                abandons += c.outcome == "abandoned"
+        return live, abandons
+
+    # --- dispatch ----------------------------------------------------------------------------------------------
+    def _queue(self, lead: MemLead) -> None:
+        if lead.status not in CALLABLE_STATUSES:
+            return
+        c = self.campaigns[lead.campaign_id]
+        due = lead.next_attempt_at or lead.created_at
+        heapq.heappush(c.pending, (due, lead.id, lead.version))
+
+    def live_lines(self, campaign_id: int) -> int:
+        return self.campaigns[campaign_id].lines
+
+    def claim(self, campaign: CampaignView, n: int, now: datetime, gate: Gate | None) -> list[Claim]:
+        c = self.campaigns[campaign.id]
+        pending, ready, leads = c.pending, c.ready, self.leads
+        while pending and pending[0][0] <= now:
+            due, lead_id, version = heapq.heappop(pending)
+            heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))
+        claims: list[Claim] = []
+        skipped = []
+        refills = 0
+        while len(claims) < n:
+            if not ready:
+                refills += 1
+                if self.lead_source is None or refills > 8 or not self.lead_source(campaign.id, max(256, 2 * n)):
+                    break
+                while pending and pending[0][0] <= now:
+                    due, lead_id, version = heapq.heappop(pending)
+                    heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))
+                continue
+            entry = heapq.heappop(ready)
+            lead = leads[entry[2]]
+            if entry[3] != lead.version or lead.status not in CALLABLE_STATUSES:
+                continue  # stale entry: the lead changed since it was queued
+            if lead.phone in self.live_phones:
+                skipped.append(entry)  # the number is on a live call (another lead or campaign): later
+                continue
+            if gate is not None:
+                decision = gate(None, Candidate(lead.id, lead.campaign_id, lead.phone, lead.state,
+                                                lead.postal_code, lead.zones), now)
+                if not decision.allowed:
+                    apply(lead, after_refusal(decision.reasons, getattr(decision, "opens_at", None), now), now)
+                    self._bump(lead)
+                    continue
+            lead.status = "dialing"
+            lead.attempts += 1
+            lead.last_called_at = now
+            lead.updated_at = now
+            lead.version += 1
+            call_id = self._next_call
+            self._next_call += 1
+            self.calls[call_id] = MemCall(call_id, campaign.id, lead.id, lead.phone, lead.attempts, "queued", now)
+            self.live_phones[lead.phone] = call_id
+            c.lines += 1
+            claims.append(Claim(call_id, lead.id, lead.phone, lead.attempts))
+        for entry in skipped:
+            heapq.heappush(ready, entry)
+        return claims
+
+    def _bump(self, lead: MemLead) -> None:
+        lead.version += 1
+        self._queue(lead)
+
+    def placed(self, call_id: int, provider: str, ref: str, now: datetime) -> None:
+        call = self.calls[call_id]
+        call.provider_ref = ref
+        call.status = "dialing"
+        self.by_ref[ref] = call_id
+
+    def place_failed(self, call_id: int, now: datetime, retryable: bool = True) -> None:
+        call = self.calls[call_id]
+        lead = self.leads.get(call.lead_id)
+        self._close(call, "unplaced", now, status="failed")
+        if lead is not None and lead.status == "dialing":
+            apply(lead, after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
+            self._bump(lead)
+
+    # --- calls -------------------------------------------------------------------------------------------------
+    def call_by_ref(self, ref: str) -> CallView | None:
+        call_id = self.by_ref.get(ref)
+        return None if call_id is None else self.calls.get(call_id)
+
+    def call(self, call_id: int) -> CallView | None:
+        return self.calls.get(call_id)
+
+    def live_calls(self, campaign_id: int) -> list[CallView]:
+        return [c for c in self.calls.values() if c.campaign_id == campaign_id and c.ended_at is None]
+
+    def ringing(self, call_id: int, at: datetime) -> None:
+        call = self.calls[call_id]
+        if call.status in ("queued", "dialing"):
+            call.status = "ringing"
+
+    def answered(self, call_id: int, answered_by: str, at: datetime) -> None:
+        call = self.calls[call_id]
+        call.answered_at, call.answered_by, call.status = at, answered_by, "answered"
+        if answered_by != "machine":
+            self.waiting[call_id] = call
+
+    def verdict(self, call_id: int, answered_by: str) -> None:
+        call = self.calls[call_id]
+        call.answered_by = answered_by
+        if answered_by == "machine":
+            self.waiting.pop(call_id, None)
+
+    def waiting_calls(self, campaign_id: int | None = None) -> list[CallView]:
+        out = [c for c in self.waiting.values() if campaign_id is None or c.campaign_id == campaign_id]
+        if len(out) > 1:
+            out.sort(key=lambda c: (c.answered_at, c.id))
+        return out
+
+    def set_outcome(self, call_id: int, outcome: str) -> None:
+        self.calls[call_id].outcome = outcome
+        self.waiting.pop(call_id, None)
+
+    def end(self, call_id: int, outcome: str, at: datetime) -> None:
+        call = self.calls[call_id]
+        self._close(call, outcome, at)
+        lead = self.leads.get(call.lead_id)
+        if lead is not None and lead.status == "dialing":
+            camp = self.campaigns[call.campaign_id]
+            change = None if call.connected_at is not None and outcome == "completed" else \
+                after_outcome(camp.view.rules, lead.attempts, outcome, lead.last_outcome, at)
+            if change is not None:
+                apply(lead, change, at)
+                self._bump(lead)
+        if call.agent_id is not None:
+            agent = self.agents[call.agent_id]
+            if agent.call_id == call_id:
+                check_move(agent.state, "wrap", "loop")
+                agent.call_id = None
+                self._set(agent, "wrap", None, at)
+
+    def _close(self, call: MemCall, outcome: str, at: datetime, status: str = "ended") -> None:
+        call.ended_at, call.outcome, call.status = at, outcome, status
+        self.waiting.pop(call.id, None)
+        self.hangups.pop(call.id, None)
+        if self.live_phones.get(call.phone) == call.id:
+            del self.live_phones[call.phone]
+        self.campaigns[call.campaign_id].lines -= 1
+        ts = datetime.timestamp
+        call.row = [call.id, call.campaign_id, call.lead_id, call.agent_id, call.placed_at.timestamp(),
+                    ts(call.answered_at) if call.answered_at else NAN, call.answered_by,
+                    ts(call.connected_at) if call.connected_at else NAN, at.timestamp(), outcome, call.disposition,
+                    call.provider_ref]
+        self.finished.append(call.row)
+        if call.connected_at is None or call.disposition is not None:  # nothing left to record: keep the row
+            self._forget(call)
+
+    def _forget(self, call: MemCall) -> None:
+        self.calls.pop(call.id, None)
+        if call.provider_ref is not None:
+            self.by_ref.pop(call.provider_ref, None)
+
+    def pending_hangups(self) -> list[CallView]:
+        return [c for c in self.hangups.values() if not c.hangup_done]
+
+    def hangup_sent(self, call_id: int) -> None:
+        call = self.hangups.get(call_id)
+        if call is not None:
+            call.hangup_done = True
+
+    # --- agents ------------------------------------------------------------------------------------------------
+    def agent(self, agent_id: int) -> AgentView | None:
+        a = self.agents.get(agent_id)
+        return None if a is None else AgentView(a.id, a.name, a.campaign_id, a.state, a.reason, a.since,
+                                                a.call_id, a.simulated)
+
+    def campaign_agents(self, campaign_id: int) -> list[AgentView]:
+        return [self.agent(a.id) for a in self.agents.values() if a.campaign_id == campaign_id]
+
+    def agent_cursor(self) -> int:
+        return len(self.events)
+
+    def agent_events_since(self, cursor: int) -> list[AgentEvent]:
+        return self.events[cursor:]
+
+    def longest_idle_agent(self, campaign_id: int) -> int | None:
+        ready = self.ready_agents.get(campaign_id)
+        if not ready:
+            return None
+        return min(ready.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+    def _set(self, agent: MemAgent, state: str, reason: str | None, at: datetime) -> None:
+        if agent.campaign_id is not None:
+            ready = self.ready_agents[agent.campaign_id]
+            if agent.state == "ready":
+                ready.pop(agent.id, None)
+            if state == "ready":
+                ready[agent.id] = at
+        agent.state, agent.reason, agent.since = state, reason, at
+        self.events.append(AgentEvent(len(self.events) + 1, agent.id, agent.campaign_id, state, reason, at))
+
+    def connect(self, call_id: int, agent_id: int, at: datetime) -> bool:
+        agent = self.agents[agent_id]
+        call = self.calls.get(call_id)
+        if agent.state != "ready" or call is None or call.ended_at is not None or call.connected_at is not None:
+            return False
+        agent.call_id = call_id
+        self._set(agent, "talking", None, at)
+        call.connected_at, call.agent_id, call.status = at, agent_id, "connected"
+        self.waiting.pop(call_id, None)
+        return True
+
+    def unconnect(self, call_id: int, agent_id: int, at: datetime) -> None:
+        agent, call = self.agents[agent_id], self.calls[call_id]
+        if agent.call_id == call_id:
+            agent.call_id = None
+            self._set(agent, "ready", None, at)
+        call.connected_at, call.agent_id, call.status = None, None, "answered"
+        if call.outcome is None and call.ended_at is None:
+            self.waiting[call_id] = call
+
+    def free_agent(self, call_id: int, at: datetime) -> int | None:
+        call = self.calls.get(call_id)
+        if call is None or call.agent_id is None:
+            return None
+        agent = self.agents[call.agent_id]
+        if agent.call_id != call_id:
+            return None
+        check_move(agent.state, "ready", "loop")
+        agent.call_id = None
+        self._set(agent, "ready", None, at)
+        return agent.id
+
+    def set_agent_state(self, agent_id: int, state: str, at: datetime, reason: str | None = None) -> bool:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UserError(f"no agent with id {agent_id}")
+        if state == "paused":
+            reason = check_reason(reason)
+            if agent.state == "paused" and agent.reason == reason:
+                return False
+        else:
+            reason = None
+        if not check_move(agent.state, state):
+            return False
+        if agent.state == "talking":  # leaving a call (end it, or log out mid-call): the loop hangs it up
+            call = self.calls.get(agent.call_id)
+            if call is not None and call.ended_at is None:
+                call.hangup_at = at
+                self.hangups[call.id] = call
+            agent.call_id = None
+        self._set(agent, state, reason, at)
+        return True
+
+    def request_hangup(self, agent_id: int, at: datetime) -> CallView | None:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UserError(f"no agent with id {agent_id}")
+        if agent.state != "talking":
+            raise UserError(f"agent {agent.name} is {agent.state}, not on a call")
+        call = self.calls.get(agent.call_id)
+        self.set_agent_state(agent_id, "wrap", at)
+        return call
+
+    def disposition(self, call_id: int, code: str, at: datetime, notes: str = "",
+                    callback_at: datetime | None = None) -> None:
+        call = self.calls.get(call_id)
+        if call is None or call.connected_at is None or call.disposition is not None:
+            raise UserError(f"call {call_id} was not connected to an agent or is already dispositioned")
+        camp = self.campaigns[call.campaign_id]
+        flags = camp.dispositions.get(code)
+        if flags is None:
+            raise UserError(f"disposition {code!r} is not one of {', '.join(sorted(camp.dispositions))}")
+        lead = self.leads.get(call.lead_id)
+        if lead is not None and lead.status in ("dialing", *CALLABLE_STATUSES):
+            apply(lead, after_disposition(camp.view.rules, lead.attempts, flags, callback_at, at), at)
+            self._bump(lead)
+        call.disposition = code
+        if call.row is not None:  # already ended: the record is complete
+            call.row[10] = code
+            self._forget(call)
+
+    # --- results -----------------------------------------------------------------------------------------------
+    def save_pacing_status(self, campaign_id: int, status: dict, now: datetime) -> None:
+        self.pacing_status[campaign_id] = status
+
+    def export_calls(self) -> list[CallExport]:
+        out = [CallExport(r[0], r[1], r[2], r[3], r[11], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+               for r in self.finished]
+        out.sort(key=lambda e: e.id)
+        return out
+
+    def export_agent_events(self) -> list[AgentEvent]:
+        return list(self.events)
+
+    def lead_states(self) -> dict[int, tuple]:
+        return {i: (x.status, x.attempts, x.next_attempt_at, x.last_outcome) for i, x in self.leads.items()}
+
+
+def campaign_view(id: int, name: str = "sim", *, status: str = "active", pacing_mode: str = "predictive",
+                  power_ratio: float = 2.0, abandon_target: float = 0.03, max_lines: int | None = None,
+                  machine_action: str = "hangup", voicemail_message: str = "", caller_id: str = "+12125550100",
+                  rules: RetryRules | None = None) -> CampaignView:
+    return CampaignView(id, name, status, pacing_mode, power_ratio, abandon_target, max_lines, machine_action,
+                        voicemail_message, caller_id, rules or RetryRules())

@@ -1,0 +1,190 @@
+"""Simulated agents: they log in by the shift schedule, take breaks and lunch, wrap up, disposition, and now and
+then drop out mid-call, all through the same agent operations the console uses (via the dial loop).
+
+Each agent draws from its own random stream (its wrap times, break jitter, dispositions), so changing the pacer
+does not reshuffle the agents' behaviour.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from dialer.loop.core import DialLoop
+from dialer.pacing import AgentWillBeFree
+from dialer.sim.carrier import SimCall
+from dialer.sim.customers import draw, mix64
+from dialer.sim.engine import EventQueue
+from dialer.sim.scenario import Scenario
+
+
+class SimAgent:
+    __slots__ = ("id", "index", "rng", "on_shift", "pending", "call_id", "wrap_s", "gen", "machine", "dropped",
+                 "shift_no")
+
+    def __init__(self, agent_id: int, index: int, rng: random.Random) -> None:
+        self.id, self.index, self.rng = agent_id, index, rng
+        self.on_shift = False
+        self.pending: tuple | None = None  # ("paused", reason, seconds) or ("offline",) after the current call
+        self.call_id: int | None = None
+        self.wrap_s = 0.0
+        self.gen = 0
+        self.machine = False  # the current call is a machine the agent hears (detection missed it or is off)
+        self.dropped: int | None = None  # the call this agent left by logging out mid-call
+        self.shift_no = 0  # ends the previous shift's chain of mid-call log-out draws
+
+
+class SimFloor:
+    def __init__(self, scenario: Scenario, seed: int, queue: EventQueue, loop: DialLoop, campaign_id: int,
+                 agent_ids: list[int], request_tick: Callable[[float], None]) -> None:
+        self.sc = scenario
+        self.q = queue
+        self.loop = loop
+        self.campaign_id = campaign_id
+        self.request_tick = request_tick
+        self.agents = [SimAgent(aid, i, random.Random(mix64(seed, 3, i))) for i, aid in enumerate(agent_ids)]
+        self.by_id = {a.id: a for a in self.agents}
+        codes = scenario.dispositions
+        self.codes = [c for c, _ in codes]
+        self.weights = [w for _, w in codes]
+        self.callback_after = timedelta(hours=scenario.callback_after_h)
+        self.logout_rate = scenario.agents.logouts_per_hour / 3600.0
+
+    # --- the day's plan ----------------------------------------------------------------------------------------
+    def plan_day(self, start_t: float, end_t: float) -> None:
+        """Schedule the day's log-ins, churn, breaks, lunch and log-outs."""
+        a = self.sc.agents
+        stagger = a.stagger_min * 60
+        shifts = a.schedule or ()
+        if not shifts or shifts[0].hour > 0:
+            shifts = ((0.0, a.count),) + tuple((s.hour, s.count) for s in shifts)
+        else:
+            shifts = tuple((s.hour, s.count) for s in shifts)
+        for hour, count in shifts:
+            t = start_t + hour * 3600
+            if t < end_t:
+                self.q.at(t, self._set_count, count, stagger if hour == 0 else 0.0)
+        for agent in self.agents:
+            rng = agent.rng
+            if a.break_every_h > 0 and a.break_min > 0:
+                k = 1
+                while start_t + k * a.break_every_h * 3600 < end_t:
+                    if not (a.lunch_at_h and abs(k * a.break_every_h - a.lunch_at_h) < 0.75):
+                        t = start_t + k * a.break_every_h * 3600 + rng.uniform(-stagger, stagger)
+                        self.q.at(t, self._break, agent, "break", a.break_min * 60)
+                    k += 1
+            if a.lunch_at_h > 0 and a.lunch_min > 0 and start_t + a.lunch_at_h * 3600 < end_t:
+                t = start_t + a.lunch_at_h * 3600 + rng.uniform(-stagger, stagger)
+                self.q.at(t, self._break, agent, "lunch", a.lunch_min * 60)
+        self.q.at(end_t, self._set_count, 0, 0.0)
+
+    def _set_count(self, count: int, stagger_s: float) -> None:
+        for agent in self.agents:
+            if agent.index < count and not agent.on_shift:
+                agent.on_shift = True
+                agent.shift_no += 1
+                self.q.after(agent.rng.uniform(0, stagger_s) if stagger_s else 0.0, self._login, agent)
+                if self.logout_rate > 0:
+                    self.q.after(agent.rng.expovariate(self.logout_rate), self._maybe_drop, agent, agent.shift_no)
+            elif agent.index >= count and agent.on_shift:
+                agent.on_shift = False
+                self._leave(agent)
+
+    def _state(self, agent: SimAgent) -> str:
+        view = self.loop.store.agent(agent.id)
+        return view.state if view is not None else "offline"
+
+    def _set(self, agent: SimAgent, state: str, reason: str | None = None) -> None:
+        self.loop.agent_state(agent.id, state, self.q.now(), reason)
+        if state == "ready":
+            self.request_tick(self.q.t)
+
+    def _login(self, agent: SimAgent) -> None:
+        if agent.on_shift and self._state(agent) == "offline":
+            self._set(agent, "ready")
+
+    def _leave(self, agent: SimAgent) -> None:
+        state = self._state(agent)
+        if state in ("ready", "paused"):
+            self._set(agent, "offline")
+        elif state in ("talking", "wrap"):
+            agent.pending = ("offline",)
+
+    def _break(self, agent: SimAgent, reason: str, seconds: float) -> None:
+        if not agent.on_shift:
+            return
+        state = self._state(agent)
+        if state == "ready":
+            self._pause(agent, reason, seconds)
+        elif state in ("talking", "wrap") and agent.pending is None:
+            agent.pending = ("paused", reason, seconds)
+
+    def _pause(self, agent: SimAgent, reason: str, seconds: float) -> None:
+        self._set(agent, "paused", reason)
+        agent.gen += 1
+        self.q.after(seconds, self._back, agent, agent.gen)
+
+    def _back(self, agent: SimAgent, gen: int) -> None:
+        if gen != agent.gen or self._state(agent) != "paused":
+            return
+        self._set(agent, "ready" if agent.on_shift else "offline")
+
+    def _maybe_drop(self, agent: SimAgent, shift_no: int) -> None:
+        """A mid-call log-out (browser closed, headset died): the call drops, the agent is back later."""
+        if not agent.on_shift or shift_no != agent.shift_no:
+            return
+        if self._state(agent) == "talking":
+            agent.dropped = agent.call_id
+            agent.gen += 1
+            self._set(agent, "offline")
+            self.q.after(self.sc.agents.relogin_s, self._relogin, agent, agent.gen)
+        self.q.after(agent.rng.expovariate(self.logout_rate), self._maybe_drop, agent, shift_no)
+
+    def _relogin(self, agent: SimAgent, gen: int) -> None:
+        if gen == agent.gen and agent.on_shift and self._state(agent) == "offline":
+            self._set(agent, "ready")
+
+    # --- calls (told by the carrier) ---------------------------------------------------------------------------
+    def on_connected(self, agent_id: int, call: SimCall) -> None:
+        agent = self.by_id.get(agent_id)
+        if agent is None:
+            return
+        agent.gen += 1
+        agent.call_id = call.call_id
+        agent.machine = call.fate.kind != "live"
+        agent.wrap_s = draw(self.sc.agents.wrap, agent.rng)
+        t = self.q.t
+        self.loop.hint(self.campaign_id, AgentWillBeFree(t=self.q.now().timestamp(), agent_id=str(agent_id),
+                                                         free_at=self.q.dt(t + call.talk_s + agent.wrap_s).timestamp()))
+
+    def on_ended(self, call: SimCall) -> None:
+        agent = self.by_id.get(call.agent_id) if call.agent_id is not None else None
+        self.request_tick(self.q.t)
+        if agent is None:
+            return
+        if agent.dropped == call.call_id:  # left mid-call: a supervisor dispositions it for the agent
+            agent.dropped = None
+            self._disposition(agent, call.call_id)
+            return
+        if agent.call_id != call.call_id or self._state(agent) != "wrap":
+            return  # the loop freed the agent (detection said machine) or the agent moved on
+        self.q.after(agent.wrap_s, self._wrapped, agent, agent.gen, call.call_id)
+
+    def _wrapped(self, agent: SimAgent, gen: int, call_id: int) -> None:
+        if gen != agent.gen or self._state(agent) != "wrap":
+            return
+        self._disposition(agent, call_id)
+        agent.call_id = None
+        pending, agent.pending = agent.pending, None
+        if pending is not None and pending[0] == "paused" and agent.on_shift:
+            self._pause(agent, pending[1], pending[2])
+        elif not agent.on_shift or (pending is not None and pending[0] == "offline"):
+            self._set(agent, "offline")
+        else:
+            self._set(agent, "ready")
+
+    def _disposition(self, agent: SimAgent, call_id: int) -> None:
+        code = "NOANS" if agent.machine else agent.rng.choices(self.codes, self.weights)[0]
+        now = self.q.now()
+        self.loop.disposition(call_id, code, now, callback_at=now + self.callback_after if code == "CALLBK" else None)
