@@ -72,6 +72,15 @@ def _lock(session: Session, campaign_id: int, now: datetime) -> None:
     session.execute(update(ReportState).where(ReportState.campaign_id == campaign_id).values(refreshed_at=now))
 
 
+def force_rebuild(session: Session, campaign: Campaign, now: datetime) -> None:
+    """Rebuild under the campaign's refresh lock (a repair; reports never need it)."""
+    _lock(session, campaign.id, now)
+    rebuild(session, campaign)
+    state = session.get(ReportState, campaign.id, populate_existing=True)
+    state.fingerprint = fingerprint(session, campaign)
+    session.flush()
+
+
 def rebuild(session: Session, campaign: Campaign) -> None:
     """Recompute every rollup of the campaign from its calls and agent state events."""
     cid = campaign.id
