@@ -208,7 +208,7 @@ def gate(session: Session, e164: str, *, campaign: int | None, at: datetime, sta
     d = evaluate(session, e164, campaign=campaign, at=at, state=state, postal_code=postal_code, zones=zones,
                  registry=registry)
     ledger.append(session, "gate", at=at, actor=actor, e164=e164, campaign=campaign, allowed=d.allowed,
-                  reasons=d.codes, payload={"lead_ref": lead_ref, "reasons": [r.as_dict() for r in d.reasons],
+                  reasons=d.codes, payload={"lead_ref": lead_ref, "details": [r.as_dict() for r in d.reasons],
                                             "zones": list(d.zones), "states": list(d.states), "window": d.window,
                                             "opens_at": d.opens_at.isoformat() if d.opens_at else None,
                                             "sources": d.sources})

@@ -48,8 +48,8 @@ def append(session: Session, kind: str, *, at: datetime, actor: str = "", e164: 
         session.add(LedgerHead(id=1, seq=(last[0] if last else 0) + 1, hash=last[1] if last else GENESIS))
         session.flush()
     seq, prev = session.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).one()
-    body = canonical({"kind": kind, "at": _iso(at), "e164": e164, "campaign_id": campaign, "allowed": allowed,
-                      "reasons": codes, "actor": actor[:120], **(payload or {})})
+    body = canonical({**(payload or {}), "kind": kind, "at": _iso(at), "e164": e164, "campaign_id": campaign,
+                      "allowed": allowed, "reasons": codes, "actor": actor[:120]})
     digest = record_hash(seq, prev, body)
     rec = LedgerRecord(seq=seq, kind=kind, at=at, e164=e164, campaign_id=campaign, allowed=allowed, reasons=codes,
                        actor=actor[:120], body=body, prev_hash=prev, hash=digest)
@@ -94,6 +94,7 @@ def _rows(session: Session, batch: int = 5_000) -> Iterator[LedgerRecord]:
 def verify(session: Session) -> Verification:
     """Walk the chain in insertion order and name every edited, deleted or reordered record."""
     out = Verification()
+    present = set(session.scalars(select(LedgerRecord.seq)))
     prev_seq, prev_hash, prev_ok = 0, GENESIS, True
     for rec in _rows(session):
         out.records += 1
@@ -112,11 +113,15 @@ def verify(session: Session) -> Verification:
         if rec.seq < prev_seq + 1:
             out.problems.append(f"{name} is out of order: it follows seq {prev_seq}")
         elif rec.seq > prev_seq + 1:
-            gone = f"seq {prev_seq + 1}" if rec.seq == prev_seq + 2 else f"seq {prev_seq + 1}..{rec.seq - 1}"
-            out.problems.append(f"record {gone} deleted: missing before {name}")
+            gap = range(prev_seq + 1, rec.seq)
+            gone = [q for q in gap if q not in present] if len(gap) <= 10_000 else list(gap)
+            if gone:  # a record found elsewhere was moved, not deleted: its own "out of order" names it
+                what = f"seq {gone[0]}" if len(gone) == 1 else f"seq {gone[0]}..{gone[-1]} ({len(gone)} records)"
+                out.problems.append(f"record {what} deleted: missing before {name}")
         elif rec.prev_hash != prev_hash and self_ok and prev_ok:
             out.problems.append(f"record seq {prev_seq} was edited and re-hashed: {name} no longer links to it")
-        prev_seq, prev_hash, prev_ok = max(prev_seq, rec.seq), rec.hash, self_ok
+        if rec.seq > prev_seq:  # a record moved back in the order does not become the chain's tip
+            prev_seq, prev_hash, prev_ok = rec.seq, rec.hash, self_ok
     head_seq, head_hash = session.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).one()
     if head_seq > prev_seq:
         gone = f"seq {prev_seq + 1}" if head_seq == prev_seq + 1 else f"seq {prev_seq + 1}..{head_seq}"

@@ -195,7 +195,7 @@ def history(session: Session, e164: str, limit: int = 1000) -> list[dict]:
     rows = []
     for rec in reversed(recs):
         b = json.loads(rec.body)
-        detail = "; ".join(r["text"] for r in b.get("reasons", [])) if rec.kind == "gate" else \
+        detail = "; ".join(r["text"] for r in b.get("details", [])) if rec.kind == "gate" else \
             b.get("reason") or b.get("evidence_ref") or b.get("channel") or ""
         rows.append({"seq": rec.seq, "at": _iso(rec.at), "kind": rec.kind, "campaign": rec.campaign_id,
                      "allowed": rec.allowed, "codes": rec.reasons, "actor": rec.actor,

@@ -8,6 +8,10 @@ from dialer.cli.context import CliContext, emit_json, pass_ctx
 from dnc.ledger import verify
 
 
+class Tampered(click.ClickException):
+    exit_code = 1
+
+
 @click.group("audit")
 def audit() -> None:
     """The tamper-evident audit ledger."""
@@ -27,6 +31,5 @@ def verify_cmd(ctx: CliContext, as_json: bool) -> None:
     else:
         for p in result.problems:
             click.echo(f"TAMPERED: {p}")
-        click.echo(f"{len(result.problems)} problem(s) in {result.records:,} records", err=True)
     if not result.ok:
-        raise SystemExit(1)
+        raise Tampered(f"the audit ledger failed verification: {len(result.problems)} problem(s)")

@@ -24,7 +24,7 @@ def registry(session, store, clock, tmp_path):
         path = generate(tmp_path / "registry.txt", 2_000, area_codes=area_codes, seed=3, include=numbers).path
         load_full(session, store, [path], version_date=(clock.now() - timedelta(days=age_days)).date(),
                   loaded_by="test", now=clock.now(), area_codes=",".join(area_codes))
-        session.flush()
+        session.commit()
         return store
 
     return load
