@@ -87,3 +87,22 @@ def _drop_campaign(sessions, name: str) -> None:
         s.execute(delete(LeadList).where(LeadList.campaign_id == cid))
         s.execute(delete(Disposition).where(Disposition.campaign_id == cid))
         s.execute(delete(Campaign).where(Campaign.id == cid))
+
+
+@bench.command("dnc")
+@click.option("--numbers", type=click.IntRange(1_000, 400_000_000), default=10_000_000, show_default=True,
+              help="Registered numbers in the synthetic national registry (the real one: ~250 M).")
+@click.option("--dir", "workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where the text file and the snapshot are written (default: the temp directory).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_dnc(ctx: CliContext, numbers: int, workdir: Path | None, as_json: bool) -> None:
+    """National registry at scale: text to snapshot, open, RSS, bulk scrub numbers/s, gate lookup p50/p99."""
+    from dialer.dnc_bench import run
+
+    out = run(numbers, ctx.clock.now(), workdir)
+    if as_json:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        click.echo(f"{k:28} {v:,}" if isinstance(v, int) else f"{k:28} {v}")

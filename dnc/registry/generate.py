@@ -39,7 +39,7 @@ def _lines(numbers: np.ndarray) -> bytes:
 
 def generate(path: str | os.PathLike, count: int, *, area_codes: Iterable[str] | None = None, seed: int = 0,
              include: Iterable[str] = ()) -> Generated:
-    """Write about ``count`` registered numbers (plus ``include``) over ``area_codes`` (default: every known one)."""
+    """Write ``count`` unique registered numbers (plus ``include``) over ``area_codes`` (default: every known one)."""
     rng = np.random.default_rng(seed)
     npas = sorted(area_codes) if area_codes is not None else sorted(_npa_states())
     extra: dict[str, list[int]] = {}
@@ -54,9 +54,13 @@ def generate(path: str | os.PathLike, count: int, *, area_codes: Iterable[str] |
         for npa, k in zip(npas, per, strict=True):
             k = min(int(k), LOCALS)
             if k >= LOCALS // 8:
-                chosen = np.flatnonzero(rng.random(LOCALS) < k / LOCALS)
+                chosen = np.flatnonzero(rng.random(LOCALS) < min(1.0, k * 1.01 / LOCALS))
             else:
-                chosen = np.unique(rng.integers(0, LOCALS, size=k))
+                chosen = np.unique(rng.integers(0, LOCALS, size=int(k * (1 + k / LOCALS)) + 16))
+            while len(chosen) < k:  # rare: top up, then trim to exactly k (numbers are unique, like the registry)
+                chosen = np.union1d(chosen, rng.integers(0, LOCALS, size=k - len(chosen) + 16))
+            if len(chosen) > k:
+                chosen = np.sort(rng.choice(chosen, size=k, replace=False))
             locals_ = chosen.astype(np.int64) + 2_000_000
             if npa in extra:
                 locals_ = np.union1d(locals_, np.array(extra.pop(npa), dtype=np.int64))
