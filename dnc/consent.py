@@ -82,3 +82,43 @@ def _in_force(e164: str, at: datetime):
     return select(Consent).where(Consent.e164 == e164, Consent.granted_at <= at,
                                  or_(Consent.expires_at.is_(None), Consent.expires_at > at),
                                  or_(Consent.revoked_at.is_(None), Consent.revoked_at > at))
+
+
+def load_file(session: Session, path, *, added_by: str, recorded_at: datetime) -> int:
+    """Bulk-record consent/EBR from CSV ``number,kind,granted_at,evidence_ref[,campaign_id]`` (header optional).
+
+    All or nothing: any bad line is a UserError naming it, and nothing is recorded.
+    """
+    import csv
+
+    from dnc.numbers import to_e164
+    from dnc.parsing import Malformed
+
+    bad, rows = Malformed(str(path)), []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            for n, row in enumerate(csv.reader(f), 1):
+                if not row or not any(c.strip() for c in row) or (n == 1 and row[0].strip().lower() in
+                                                                  ("number", "phone", "e164")):
+                    continue
+                try:
+                    if len(row) < 4:
+                        raise UserError("needs number,kind,granted_at,evidence_ref[,campaign_id]")
+                    granted = datetime.fromisoformat(row[2].strip().replace("Z", "+00:00"))
+                    if granted.tzinfo is None:
+                        raise UserError("granted_at needs an offset (Z or +HH:MM)")
+                    camp = int(row[4]) if len(row) > 4 and row[4].strip() else None
+                    if row[1].strip() not in KINDS:
+                        raise UserError(f"kind must be one of {', '.join(KINDS)}")
+                    rows.append((to_e164(row[0]), row[1].strip(), granted, row[3], camp))
+                except (UserError, ValueError) as e:
+                    bad.add(n, ",".join(row), f"({e})")
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    bad.check(0, "consent records")
+    for e164, kind, granted, evidence, camp in rows:
+        add(session, e164, kind=kind, granted_at=granted, evidence_ref=evidence, added_by=added_by,
+            recorded_at=recorded_at, campaign=camp)
+    return len(rows)

@@ -267,6 +267,21 @@ def consent_cmd(ctx: CliContext, number: str, kind: str, granted_at: str | None,
         click.echo(", ".join(f"{k}: {v}" for k, v in out.items()))
 
 
+@dnc.command("load-consents")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", default="")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def load_consents(ctx: CliContext, file: Path, by: str, as_json: bool) -> None:
+    """Record consent/EBR from CSV: number,kind,granted_at,evidence_ref[,campaign_id] (all or nothing)."""
+    with ctx.session() as s:
+        n = consent.load_file(s, file, added_by=_who(by), recorded_at=ctx.clock.now())
+    if as_json:
+        emit_json({"file": str(file), "recorded": n})
+    else:
+        click.echo(f"recorded {n:,} consent/EBR records from {file}")
+
+
 @dnc.command("snapshots")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx

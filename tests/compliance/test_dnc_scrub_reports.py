@@ -105,3 +105,14 @@ def test_cli_check_add_history_and_import_suppressed(dialer, sessions, registry,
     r = dialer("dnc", "history", "+12125550100", "--json")
     assert [row["kind"] for row in json.loads(r.out)["rows"]] == ["internal_add"]
     assert dialer("audit", "verify").code == 0
+
+
+def test_consent_file_is_all_or_nothing(dialer, tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("number,kind,granted_at,evidence\n2125550100,pewc,2030-01-01T00:00:00Z,form 1\n"
+                 "2125550101,ebr_purchase,2030-01-01,receipt\n")
+    r = dialer("dnc", "load-consents", str(f))
+    assert r.code == 2 and "line 3" in r.err and "offset" in r.err
+    f.write_text("2125550100,pewc,2030-01-01T00:00:00Z,form 1\n2125550101,ebr_purchase,2030-01-01T00:00Z,r\n")
+    r = dialer("dnc", "load-consents", str(f), "--json")
+    assert r.code == 0 and json.loads(r.out)["recorded"] == 2
