@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from dialer.cli.audit_cmds import audit
 from dialer.cli.bench_cmds import bench
+from dialer.cli.calls_cmds import calls
 from dialer.cli.campaign_cmds import campaigns
 from dialer.cli.context import CliContext
 from dialer.cli.db_cmds import db
@@ -30,7 +31,7 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = CliContext(database_url)
 
 
-for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report):
+for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls):
     cli.add_command(group)
 
 

@@ -1,0 +1,1 @@
+"""Call history from another dialer: ``service.import_calls`` (columns documented in ``rows``)."""
