@@ -215,6 +215,7 @@ class FloorCounts:
     dnc_requests: int = 0
     keypress_optouts: int = 0
     completed: int = 0
+    refusals: int = 0
     first_contacts: int = 0
     first_contact_closes: int = 0
     handled: int = 0

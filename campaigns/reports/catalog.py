@@ -72,7 +72,7 @@ PASS_CAP = 6
 
 def pass_report(ctx: Ctx) -> Report:
     """VICIdial's Lists Pass Report: per list, the 1st … 5th attempt, 6th and later, and all attempts."""
-    groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, "list", extra_keys=("attempt",))
+    groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, "list", with_attempt=True)
     label = label_of(ctx, "list")
     per_list: dict[Hashable, dict[str, FloorCounts]] = {}
     for (list_id, attempt), fc in groups.items():
@@ -149,48 +149,30 @@ def refusals(ctx: Ctx) -> Report:
 
 
 def _refusal_counts(ctx: Ctx) -> tuple[list[tuple[str, str, int]], int]:
-    flags = {d.code: d for d in ctx.session.scalars(select(Disposition)
-                                                    .where(Disposition.campaign_id == ctx.campaign.id))}
+    labels = dict(ctx.session.execute(select(Disposition.code, Disposition.label)
+                                      .where(Disposition.campaign_id == ctx.campaign.id)).all())
     by_code = q.call_counts(ctx.session, ctx.campaign, ctx.period, "disposition")
-    rows = []
-    for code, fc in by_code.items():
-        d = flags.get(code)
-        if d is None or d.is_close or d.is_callback or not fc.contacts:
-            continue
-        rows.append((code, d.label, fc.contacts))
+    rows = [(code, labels.get(code, code), fc.refusals) for code, fc in by_code.items() if fc.refusals]
     rows.sort(key=lambda r: (-r[2], r[0]))
     return rows, sum(r[2] for r in rows)
 
 
 def completion(ctx: Ctx) -> Report:
     """Contacts where the agent reached the end of the script (completed flag) and refusals, per group."""
-    flags = {d.code: d for d in ctx.session.scalars(select(Disposition)
-                                                    .where(Disposition.campaign_id == ctx.campaign.id))}
-    by = ctx.by if ctx.by != "campaign" else "campaign"
-    groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, by, extra_keys=("disposition_code",))
-    folded: dict[Hashable, list[int]] = {}
-    for key, fc in groups.items():
-        group, code = key if isinstance(key, tuple) else (key, None)
-        acc = folded.setdefault(group, [0, 0, 0])
-        acc[0] += fc.contacts
-        acc[1] += fc.completed
-        d = flags.get(code)
-        if d is not None and not d.is_close and not d.is_callback:
-            acc[2] += fc.contacts
+    groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, ctx.by)
     label = label_of(ctx, ctx.by)
     rows = []
-    for k in group_keys(ctx, folded):
-        contacts, done, refused = folded.get(k, [0, 0, 0])
-        rows.append({ctx.by: label(k), "contacts": contacts, "completed": done,
-                     "completion_rate": m.completion_rate(done, contacts), "refusals": refused,
-                     "refusal_rate": m.ratio(refused, contacts)})
+    for k in group_keys(ctx, groups):
+        fc = groups.get(k, FloorCounts())
+        rows.append({ctx.by: label(k), "contacts": fc.contacts, "completed": fc.completed,
+                     "completion_rate": m.completion_rate(fc.completed, fc.contacts), "refusals": fc.refusals,
+                     "refusal_rate": m.ratio(fc.refusals, fc.contacts)})
     cols = [key_column(ctx.by), Column("contacts", "contacts"), Column("completed", "completed"),
             Column("completion_rate", "completion rate", "rate"), Column("refusals", "refusals"),
             Column("refusal_rate", "refusal rate", "rate")]
     series = Series(ctx.by, ("completion_rate", "refusal_rate")) if ctx.by in ("day", "hour") else None
     return Report("completion", "Call completion and refusals", ctx.campaign.name, ctx.period, cols, rows, ctx.by,
                   series)
-
 
 
 F_HIT = [("dials", "dials", "int"), ("live_answers", "live answers", "int"), ("contacts", "contacts", "int"),

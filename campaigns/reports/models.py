@@ -16,7 +16,9 @@ from campaigns.db import Base
 from dnc.sqltypes import UTCDateTime
 
 ROLLUP_COUNTS = ("dials", "live_answers", "contacts", "abandoned", "machines", "no_answers", "busies", "failures",
-                 "closes", "callbacks", "dnc_requests", "keypress_optouts", "completed", "handled")
+                 "closes", "callbacks", "dnc_requests", "keypress_optouts", "completed", "refusals", "handled")
+# What a call_rollups row is keyed by (besides campaign and local hour); every call is counted once per grain.
+GRAIN_LIST, GRAIN_AGENT, GRAIN_DISPOSITION = 1, 2, 3
 
 
 class ReportChange(Base):
@@ -33,12 +35,13 @@ class ReportChange(Base):
 
 
 class CallRollup(Base):
-    """Call counts per campaign, local hour, list at call time, agent, attempt number and disposition."""
+    """Call counts per campaign and local hour, at one grain: list at call time x attempt, agent, or disposition."""
 
     __tablename__ = "call_rollups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer)
+    grain: Mapped[int] = mapped_column(Integer, default=GRAIN_LIST)
     bucket: Mapped[datetime] = mapped_column(UTCDateTime)
     list_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -57,6 +60,7 @@ class CallRollup(Base):
     dnc_requests: Mapped[int] = mapped_column(Integer, default=0)
     keypress_optouts: Mapped[int] = mapped_column(Integer, default=0)
     completed: Mapped[int] = mapped_column(Integer, default=0)
+    refusals: Mapped[int] = mapped_column(Integer, default=0)
     handled: Mapped[int] = mapped_column(Integer, default=0)
     talk_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     wrap_seconds: Mapped[float] = mapped_column(Float, default=0.0)

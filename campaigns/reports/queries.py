@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from campaigns.metrics import FloorCounts
 from campaigns.models import FINAL_LEAD_STATUSES, Agent, AgentStateEvent, Campaign, Lead
-from campaigns.reports.models import ROLLUP_COUNTS, AgentRollup, CallRollup, LeadCallStats
+from campaigns.reports.models import (
+    GRAIN_AGENT,
+    GRAIN_DISPOSITION,
+    GRAIN_LIST,
+    ROLLUP_COUNTS,
+    AgentRollup,
+    CallRollup,
+    LeadCallStats,
+)
 from campaigns.reports.period import Period
 from campaigns.reports.rollup import AGENT_STATES, split_by_bucket
 from campaigns.reports.sqlbits import bucket_sql, count_if, shift_minutes
@@ -35,34 +43,36 @@ def _keyer(by: str, period: Period) -> Callable[[datetime], Hashable]:
     return lambda b: TOTAL
 
 
+GRAIN_OF = {"campaign": GRAIN_LIST, "day": GRAIN_LIST, "hour": GRAIN_LIST, "list": GRAIN_LIST,
+            "attempt": GRAIN_LIST, "agent": GRAIN_AGENT, "disposition": GRAIN_DISPOSITION}
+KEY_OF = {"list": "list_id", "agent": "agent_id", "attempt": "attempt", "disposition": "disposition_code",
+          "day": "bucket", "hour": "bucket"}
+
+
 def call_counts(session: Session, campaign: Campaign, period: Period, by: str = "campaign",
-                extra_keys: tuple[str, ...] = ()) -> dict[Hashable, FloorCounts]:
+                with_attempt: bool = False) -> dict[Hashable, FloorCounts]:
     """Call figures per group from ``call_rollups`` (calls placed in the period).
 
-    ``by`` is one of ``GROUPS`` or ``attempt``; ``extra_keys`` adds rollup columns to the key (e.g. the pass
-    report groups by list and attempt).
+    ``by`` is one of ``GROUPS``, ``attempt`` or ``disposition``; ``with_attempt`` keys list rows by
+    ``(list, attempt)`` for the pass report.
     """
     r = CallRollup
     sums = [func.sum(getattr(r, n)).label(n) for n in ROLLUP_COUNTS]
     sums += [func.sum(r.talk_seconds).label("talk_seconds"), func.sum(r.wrap_seconds).label("wrap_seconds")]
-    keys = [*extra_keys]
-    if by in ("list", "agent", "attempt", "disposition"):
-        keys.insert(0, {"list": "list_id", "agent": "agent_id", "attempt": "attempt",
-                        "disposition": "disposition_code"}[by])
-    elif by in ("day", "hour"):
-        keys.insert(0, "bucket")
+    keys = [KEY_OF[by]] if by in KEY_OF else []
+    if with_attempt:
+        keys.append("attempt")
     cols = [getattr(r, k) for k in keys]
-    q = (select(*cols, *sums).where(r.campaign_id == campaign.id, r.bucket >= period.start, r.bucket < period.end)
+    q = (select(*cols, *sums).where(r.campaign_id == campaign.id, r.grain == GRAIN_OF[by], r.bucket >= period.start,
+                                    r.bucket < period.end)
          .group_by(*cols))
     to_key = _keyer(by, period)
     out: dict[Hashable, FloorCounts] = defaultdict(FloorCounts)
     for row in session.execute(q):
         m = row._mapping
-        key_vals = [m[k] for k in keys]
+        key_vals = [m[k] for k in keys] or [TOTAL]
         if by in ("day", "hour"):
             key_vals[0] = to_key(key_vals[0])
-        elif by == "campaign":
-            key_vals.insert(0, TOTAL)
         key = key_vals[0] if len(key_vals) == 1 else tuple(key_vals)
         fc = out[key]
         for n in ROLLUP_COUNTS:
@@ -170,7 +180,8 @@ def abandon_window(session: Session, campaign: Campaign, start: datetime, end: d
     """``(live answers, abandoned)`` of calls placed in ``[start, end)``, from the rollups (hour-aligned bounds)."""
     r = CallRollup
     row = session.execute(select(func.sum(r.live_answers), func.sum(r.abandoned))
-                          .where(r.campaign_id == campaign.id, r.bucket >= start, r.bucket < end)).one()
+                          .where(r.campaign_id == campaign.id, r.grain == GRAIN_LIST, r.bucket >= start,
+                                 r.bucket < end)).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 

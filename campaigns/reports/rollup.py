@@ -21,10 +21,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from campaigns.models import AgentStateEvent, Call, Campaign, Disposition
-from campaigns.reports.models import AgentRollup, CallRollup, LeadCallStats, ReportChange, ReportState
+from campaigns.reports.models import (
+    GRAIN_AGENT,
+    GRAIN_DISPOSITION,
+    GRAIN_LIST,
+    AgentRollup,
+    CallRollup,
+    LeadCallStats,
+    ReportChange,
+    ReportState,
+)
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, bucket_sql, count_if, shift_minutes
 
-ROLLUP_VERSION = "3"  # bump when what a rollup row means changes: every campaign is then rebuilt once
+ROLLUP_VERSION = "4"  # bump when what a rollup row means changes: every campaign is then rebuilt once
 CHUNK = 500
 AGENT_STATES = {"ready": 0, "talking": 1, "wrap": 2, "paused": 3}
 
@@ -157,26 +166,35 @@ def _runs(buckets: list[datetime]) -> Iterator[tuple[datetime, datetime]]:
         yield start, prev + HOUR
 
 
+GRAIN_KEYS = {GRAIN_LIST: ("list_id", "attempt"), GRAIN_AGENT: ("agent_id",),
+              GRAIN_DISPOSITION: ("disposition_code",)}
+
+
 def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[datetime, datetime] | None) -> None:
+    """One INSERT … SELECT per grain over the campaign's calls (in ``window`` when given)."""
     dialect = session.get_bind().dialect.name
     f = CallFacts()
     c = f.c.c
     bucket = bucket_sql(c.placed_at, shift_minutes(campaign.timezone), dialect).label("bucket")
-    q = (select(literal(campaign.id).label("campaign_id"), bucket, c.list_id, c.agent_id, c.attempt,
-                c.disposition_code, func.count().label("dials"), count_if(f.live).label("live_answers"),
-                count_if(f.contact).label("contacts"), count_if(f.abandoned).label("abandoned"),
-                count_if(f.machine).label("machines"), count_if(f.no_answer).label("no_answers"),
-                count_if(f.busy).label("busies"), count_if(f.failed).label("failures"),
-                count_if(f.close).label("closes"), count_if(f.callback).label("callbacks"),
-                count_if(f.dnc_request).label("dnc_requests"), count_if(f.keypress).label("keypress_optouts"),
-                count_if(f.completed).label("completed"), count_if(f.handled).label("handled"),
-                f.talk_seconds(dialect).label("talk_seconds"), f.wrap_seconds(dialect).label("wrap_seconds"))
-         .select_from(f.join).where(c.campaign_id == campaign.id)
-         .group_by(bucket, c.list_id, c.agent_id, c.attempt, c.disposition_code))
-    if window is not None:
-        q = q.where(c.placed_at >= window[0], c.placed_at < window[1])
-    names = [col.name for col in q.selected_columns]
-    session.execute(insert(CallRollup).from_select(names, q))
+    counts = [func.count().label("dials"), count_if(f.live).label("live_answers"),
+              count_if(f.contact).label("contacts"), count_if(f.abandoned).label("abandoned"),
+              count_if(f.machine).label("machines"), count_if(f.no_answer).label("no_answers"),
+              count_if(f.busy).label("busies"), count_if(f.failed).label("failures"),
+              count_if(f.close).label("closes"), count_if(f.callback).label("callbacks"),
+              count_if(f.dnc_request).label("dnc_requests"), count_if(f.keypress).label("keypress_optouts"),
+              count_if(f.completed).label("completed"), count_if(f.refusal).label("refusals"),
+              count_if(f.handled).label("handled"), f.talk_seconds(dialect).label("talk_seconds"),
+              f.wrap_seconds(dialect).label("wrap_seconds")]
+    for grain, keys in GRAIN_KEYS.items():
+        key_cols = [getattr(c, k) for k in keys]
+        no_attempt = [] if "attempt" in keys else [literal(0).label("attempt")]
+        q = (select(literal(campaign.id).label("campaign_id"), literal(grain).label("grain"), bucket, *key_cols,
+                    *no_attempt, *counts)
+             .select_from(f.join).where(c.campaign_id == campaign.id).group_by(bucket, *key_cols))
+        if window is not None:
+            q = q.where(c.placed_at >= window[0], c.placed_at < window[1])
+        names = [col.name for col in q.selected_columns]
+        session.execute(insert(CallRollup).from_select(names, q))
 
 
 def _insert_lead_stats(session: Session, campaign_id: int, lead_ids: list[int] | None) -> None:

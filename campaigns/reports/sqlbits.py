@@ -84,6 +84,8 @@ class CallFacts:
         self.keypress = and_(self.abandoned, c.c.provider_sid.isnot(None), exists(
             select(cb.c.id).where(cb.c.call_sid == c.c.provider_sid, cb.c.kind == "dtmf", cb.c.digits == "9")))
         self.dnc_request = or_(flag(d.c.is_dnc) == true(), self.keypress)
+        # the prospect said no: a contact the agent dispositioned as neither a close nor a callback
+        self.refusal = and_(self.contact, d.c.code.isnot(None), ~self.close, ~self.callback)
         self.handled = and_(connected, c.c.ended_at.isnot(None))
 
     def talk_seconds(self, dialect: str) -> ColumnElement:

@@ -11,12 +11,12 @@ from campaigns.reports.models import AgentRollup, CallRollup, LeadCallStats, Rep
 from campaigns.reports.rollup import refresh
 from campaigns.reports.sqlbits import shift_minutes
 
-KEY = (CallRollup.bucket, CallRollup.list_id, CallRollup.agent_id, CallRollup.attempt, CallRollup.disposition_code)
+KEY = (CallRollup.grain, CallRollup.bucket, CallRollup.list_id, CallRollup.agent_id, CallRollup.attempt, CallRollup.disposition_code)
 
 
 def snapshot(s, cid: int) -> dict:
     """The rollups' content, independent of row ids and of how rows were split."""
-    calls = {tuple(r[:5]): (*r[5:11], round(float(r[11]), 3), round(float(r[12]), 3)) for r in s.execute(
+    calls = {tuple(r[:6]): (*r[6:12], round(float(r[12]), 3), round(float(r[13]), 3)) for r in s.execute(
         select(*KEY, func.sum(CallRollup.dials), func.sum(CallRollup.live_answers), func.sum(CallRollup.contacts),
                func.sum(CallRollup.abandoned), func.sum(CallRollup.closes), func.sum(CallRollup.dnc_requests),
                func.sum(CallRollup.talk_seconds), func.sum(CallRollup.wrap_seconds))
