@@ -11,7 +11,8 @@ from campaigns.reports.models import AgentRollup, CallRollup, LeadCallStats, Rep
 from campaigns.reports.rollup import refresh
 from campaigns.reports.sqlbits import shift_minutes
 
-KEY = (CallRollup.grain, CallRollup.bucket, CallRollup.list_id, CallRollup.agent_id, CallRollup.attempt, CallRollup.disposition_code)
+KEY = (CallRollup.grain, CallRollup.bucket, CallRollup.list_id, CallRollup.agent_id, CallRollup.attempt,
+       CallRollup.disposition_code)
 
 
 def snapshot(s, cid: int) -> dict:
