@@ -32,11 +32,15 @@ from dialer.pacing.events import (
     Event,
     HistorySummary,
 )
+from dialer.pacing.oracle import TalkOraclePacer
+from dialer.pacing.predictive import PredictivePacer
 from dialer.pacing.simple import PowerPacer, PreviewPacer, ProgressivePacer, RatioPacer
+from dialer.pacing.vicidial import VicidialAdaptivePacer
 
 _PACERS: dict[str, type[Pacer]] = {
     cls.name: cls
-    for cls in (ProgressivePacer, PowerPacer, RatioPacer, PreviewPacer)
+    for cls in (PredictivePacer, ProgressivePacer, PowerPacer, RatioPacer, VicidialAdaptivePacer, TalkOraclePacer,
+                PreviewPacer)
 }
 PACER_NAMES: tuple[str, ...] = tuple(_PACERS)
 

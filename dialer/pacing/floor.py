@@ -127,8 +127,8 @@ class Floor:
         return self.agent_since[:n][mask]
 
     # -- hooks for statistical pacers (no-ops here) -------------------------------------------------------------
-    def on_agent_period(self, agent_id: str, code: int, since: float, t: float, finished: bool) -> None:
-        """An agent left state ``code`` entered at ``since``; ``finished`` is False when cut short (censored)."""
+    def on_agent_period(self, agent_id: str, old: int, since: float, t: float, new: int) -> None:
+        """An agent left talk or wrap (``old``, entered at ``since``) for state ``new`` at ``t``."""
 
     def on_dial_resolved(self, kind: int, elapsed: float | None, t: float) -> None:
         """A dial became live, machine or dead after ``elapsed`` seconds of ringing (None when unknown)."""
@@ -183,9 +183,7 @@ class Floor:
         if old == code or t < since:
             return  # duplicate (keep the original entry time) or a stale state overtaken by a newer one
         if old in (TALKING, WRAP):
-            # talk ends normally into wrap or ready; wrap ends into ready or talking; anything else is a cut
-            finished = (old == TALKING and code in (WRAP, READY)) or (old == WRAP and code in (READY, TALKING))
-            self.on_agent_period(agent_id, old, since, t, finished)
+            self.on_agent_period(agent_id, old, since, t, code)
         self.state_counts[old] -= 1
         self.state_counts[code] += 1
         self.agent_state[i] = code

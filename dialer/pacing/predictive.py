@@ -1,0 +1,173 @@
+"""The predictive pacer: forecast agents coming free, forecast live answers, dial while one more call is safe.
+
+Each plan (PACING.md §1.6, the myopic Lagrangian of step 4 in its marginal form):
+
+1. for every busy agent, the chance it is back in ready within τ + grace, from its elapsed talk or wrap time and
+   the campaign's learned talk/wrap curves (``handle.HandleModel``);
+2. for every ringing call, the chance it answers live within τ given how long it has rung, and the same for a new
+   dial (``answers.DialOutcomeModel``), at a few answer times τ spread over the live answer-time distribution;
+3. keep adding dials while the marginal one, if it answers live, finds no agent with probability ≤ α
+   (``risk``): maximising connects − λ·abandons gives exactly this threshold, α = 1/(1+λ).
+
+α is not a knob. A closed loop steers it on every outcome: each live answer raises log α by η·r*, each abandon
+lowers it by η, so abandons settle at r* = 90 % of the target (the margin absorbs day-to-day noise). Above that
+loop sits the budget of the legal rule: abandons still allowed over the rolling 30 days = target × live answers −
+abandons. When the budget left cannot cover the calls already in flight plus one, at cold start (too few
+observed dials and handles to trust the curves), and on teams too small for prediction to pay, the pacer dials
+progressively (one call per ready agent); ``explain()`` says which and why.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from dialer.pacing.answers import DialOutcomeModel, FittedAnswers
+from dialer.pacing.base import Pacer, Setting
+from dialer.pacing.floor import OFFLINE, PAUSED, READY, TALKING, WRAP
+from dialer.pacing.handle import HandleModel, HandleTables
+from dialer.pacing.risk import EXACT_MAX_TERMS, choose_normal, expected_excess, moments, risk_curve_exact
+
+HORIZONS = 8  # answer times τ_k at which the surplus is checked (equal-mass quantiles of the live answer time)
+REFIT_EVERY = 30.0  # seconds of event time between refits of the curves and tables (a refit costs ~3 ms)
+RING_STEP = 0.25  # resolution of the ringing-call table (s)
+COLD_TALKS = 20  # finished talks before the handle curve is trusted
+COLD_DIALS = 100  # resolved dials (with COLD_LIVES live ones) before the answer model is trusted
+COLD_LIVES = 10
+ETA = 0.1  # step of the abandon loop on log α
+ALPHA_MIN, ALPHA_MAX = 0.002, 0.6
+SETPOINT = 0.9  # aim at 90 % of the target rate
+
+
+def initial_alpha(agents: int) -> float:
+    """Starting point of the abandon loop by team size (from simulation; the loop corrects it on every outcome)."""
+    return float(np.clip(0.03 * (20.0 / max(agents, 1)) ** 0.25, 0.01, 0.06))
+
+
+class PredictivePacer(Pacer):
+    name = "predictive"
+    SETTINGS = {
+        "abandon_grace": Setting(float, 2.0, "seconds a live answer may wait for an agent (TSR: 2 s)", 0.0, 30.0),
+        "min_agents": Setting(int, 3, "below this many staffed agents dial progressively", 1, 1000),
+        "max_calls_per_agent": Setting(float, 8.0, "safety cap on calls ringing per staffed agent", 1.0, 100.0),
+    }
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.grace = self.settings["abandon_grace"]
+        self.handle = HandleModel()
+        self.answers = DialOutcomeModel()
+        self.tables: HandleTables | None = None
+        self.fitted: FittedAnswers | None = None
+        self.ring_table = np.zeros((1, HORIZONS))
+        self.taus = np.zeros(HORIZONS)
+        self.q_new = np.zeros(HORIZONS)
+        self.next_fit = -math.inf
+        self.log_alpha: float | None = None
+        self.active = False  # the last plan used the model (the loop only learns from its own decisions)
+        self.inflight_excess = 0.0
+
+    # -- learning hooks ------------------------------------------------------------------------------------------
+    def on_agent_period(self, agent_id: str, old: int, since: float, t: float, new: int) -> None:
+        d = t - since
+        if old == TALKING:
+            if new == OFFLINE:  # logged out mid-call: we never saw the talk end
+                self.handle.add_talk(d, False)
+                self.handle.add_return(False)
+                return
+            self.handle.add_talk(d, True)
+            if new == READY:  # no wrap at all
+                self.handle.add_wrap(0.0)
+                self.handle.add_return(True)
+            elif new == PAUSED:
+                self.handle.add_return(False)
+        elif old == WRAP:
+            self.handle.add_wrap(d)
+            self.handle.add_return(new in (READY, TALKING))
+
+    def on_dial_resolved(self, kind: int, elapsed: float | None, t: float) -> None:
+        self.answers.add(kind, elapsed)
+
+    def on_live_answer(self, t: float) -> None:
+        super().on_live_answer(t)
+        if self.active and self.log_alpha is not None:
+            self.log_alpha = min(math.log(ALPHA_MAX), self.log_alpha + ETA * SETPOINT * self.target)
+
+    def on_abandon(self, t: float) -> None:
+        super().on_abandon(t)
+        if self.log_alpha is not None:
+            self.log_alpha = max(math.log(ALPHA_MIN), self.log_alpha - ETA)
+
+    # -- the plan --------------------------------------------------------------------------------------------------
+    @property
+    def alpha(self) -> float:
+        return math.exp(self.log_alpha) if self.log_alpha is not None else initial_alpha(self.staffed)
+
+    def _fallback(self) -> str | None:
+        if self.staffed < self.settings["min_agents"]:
+            return f"small team ({self.staffed} < {self.settings['min_agents']} agents)"
+        if (self.handle.talk.count < COLD_TALKS or self.answers.count < COLD_DIALS
+                or self.answers.lives < COLD_LIVES):
+            return "cold start"
+        if self.ledger.slack < 1.0 + self.inflight_excess:
+            return "abandon budget nearly spent"
+        return None
+
+    def _refit(self, t: float) -> None:
+        self.fitted = self.answers.fit()
+        live = self.fitted.live
+        levels = (np.arange(HORIZONS) + 0.5) / HORIZONS
+        self.taus = np.array([live.quantile(x) for x in levels])
+        self.q_new = self.fitted.p_live * live.cdf(self.taus)
+        e = np.arange(0.0, self.answers.times[0].bins * self.answers.times[0].width, RING_STEP)[:, None]
+        self.ring_table = np.clip(self.fitted.live_within(e, self.taus[None, :]), 0.0, 1.0)
+        self.tables = self.handle.fit(self.taus + self.grace, t - self.agents_in(TALKING), t - self.agents_in(WRAP))
+        self.next_fit = t + REFIT_EVERY
+
+    def _busy_agents_free(self, t: float) -> np.ndarray:
+        """(busy agents, K): P(agent back in ready within τ_k + grace) from elapsed talk or wrap time."""
+        talk = self.tables.talking(t - self.agents_in(TALKING))
+        wrap = self.tables.wrapping(t - self.agents_in(WRAP))
+        return np.concatenate([talk, wrap]) if len(wrap) else talk
+
+    def _plan(self, t: float, info: dict[str, Any]) -> int:
+        reason = self._fallback()
+        if reason is None and (self.tables is None or t >= self.next_fit):
+            self._refit(t)
+        if reason is None and self.log_alpha is None:
+            self.log_alpha = math.log(initial_alpha(self.staffed))
+        progressive = self.ready - self.ringing - self.waiting
+        if reason is not None:
+            self.active = False
+            info["mode"] = f"fallback-progressive: {reason}"
+            info["abandon_loop_alpha"] = round(self.alpha, 4)
+            return progressive
+        agents = self._busy_agents_free(t)
+        ring_e = t - self.ringing_placed_times()
+        idx = np.minimum((np.maximum(ring_e, 0.0) / RING_STEP).astype(np.int64), len(self.ring_table) - 1)
+        calls = self.ring_table[idx]
+        base = self.ready - self.waiting
+        cap = int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting
+        alpha = self.alpha
+        mu, var, k3 = moments(base, agents, calls)
+        if len(agents) + len(calls) <= EXACT_MAX_TERMS:
+            n, risks = risk_curve_exact(base, agents, calls, self.q_new, alpha, max(cap, 0))
+            r0 = float(risks[0])
+        else:
+            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, max(cap, 0))
+        self.inflight_excess = expected_excess(mu, var)
+        self.active = True
+        n = max(n, progressive)  # never fewer than progressive would place
+        info.update({
+            "mode": "predictive",
+            "agents_expected_free": round(float(agents[:, HORIZONS // 2].sum()) + self.ready, 2),
+            "live_probability": round(self.fitted.p_live, 4),
+            "live_expected_from_ringing": round(float(calls[:, -1].sum()), 2),
+            "median_answer_s": round(float(self.taus[HORIZONS // 2]), 2),
+            "abandon_loop_alpha": round(alpha, 4),
+            "marginal_risk_now": round(r0, 4),
+            "expected_abandons_in_flight": round(self.inflight_excess, 3),
+        })
+        return n

@@ -1,0 +1,198 @@
+"""The predictive pacer's decisions on scripted floors, its fallbacks, its abandon loop and the risk maths."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from dialer.pacing import (
+    AgentState,
+    AgentWillBeFree,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    CallPlaced,
+    HistorySummary,
+    make_pacer,
+)
+from dialer.pacing.risk import choose_normal, moments, poisson_binomial_pmf, risk_curve_exact, risk_normal
+
+_ids = itertools.count()
+
+
+def warm_up(pacer, agents: int, t0: float = 0.0) -> float:
+    """Enough history to leave cold start: 200 dials (1 in 4 live, answered after 8 s), 50 talks of 100-130 s
+    and 3 s of wrap."""
+    t = t0
+    for i in range(agents):
+        pacer.observe(AgentState(t=t, agent_id=f"a{i}", state="ready"))
+    for k in range(200):
+        cid = f"w{next(_ids)}"
+        pacer.observe(CallPlaced(t=t, call_id=cid))
+        if k % 4 == 0:
+            agent = f"a{k % agents}"
+            pacer.observe(CallAnswered(t=t + 8, call_id=cid, answered_by="human"))
+            pacer.observe(CallConnected(t=t + 8, call_id=cid, agent_id=agent))
+            pacer.observe(AgentState(t=t + 8, agent_id=agent, state="talking"))
+            talk = 100.0 + (k * 7) % 31
+            pacer.observe(CallEnded(t=t + 8 + talk, call_id=cid, outcome="completed"))
+            pacer.observe(AgentState(t=t + 8 + talk, agent_id=agent, state="wrap"))
+            pacer.observe(AgentState(t=t + 11 + talk, agent_id=agent, state="ready"))
+        elif k % 4 == 1:
+            pacer.observe(CallEnded(t=t + 25, call_id=cid, outcome="no_answer"))
+        else:
+            pacer.observe(CallEnded(t=t + 4, call_id=cid, outcome="busy"))
+        t += 200.0
+    return t
+
+
+def all_talking(pacer, agents: int, t: float, elapsed: float) -> None:
+    for i in range(agents):
+        cid = f"x{next(_ids)}"
+        pacer.observe(CallPlaced(t=t - elapsed - 8, call_id=cid))
+        pacer.observe(CallAnswered(t=t - elapsed, call_id=cid, answered_by="human"))
+        pacer.observe(CallConnected(t=t - elapsed, call_id=cid, agent_id=f"a{i}"))
+        pacer.observe(AgentState(t=t - elapsed, agent_id=f"a{i}", state="talking"))
+
+
+def test_cold_start_dials_progressively_and_says_so() -> None:
+    p = make_pacer("predictive")
+    for i in range(10):
+        p.observe(AgentState(t=0.0, agent_id=f"a{i}", state="ready"))
+    assert p.plan(1.0) == 10
+    assert p.explain()["mode"] == "fallback-progressive: cold start"
+
+
+def test_small_team_dials_progressively() -> None:
+    p = make_pacer("predictive")
+    t = warm_up(p, 2)
+    assert p.plan(t) == 2
+    assert p.explain()["mode"].startswith("fallback-progressive: small team")
+
+
+def test_dials_ahead_for_agents_about_to_be_free() -> None:
+    p = make_pacer("predictive")
+    t = warm_up(p, 10) + 1000
+    all_talking(p, 10, t, elapsed=125.0)
+    prog = make_pacer("progressive")
+    all_talking(prog, 10, t, elapsed=125.0)
+    n = p.plan(t)
+    info = p.explain()
+    assert info["mode"] == "predictive", info
+    assert prog.plan(t) == 0 and n > 0
+    assert 0 < info["agents_expected_free"] < 10
+    assert 0.15 < info["live_probability"] < 0.35
+    assert type(n) is int
+
+
+def test_more_calls_in_flight_means_fewer_new_ones() -> None:
+    counts = []
+    for ringing in (0, 5, 15):
+        p = make_pacer("predictive")
+        t = warm_up(p, 10) + 1000
+        all_talking(p, 10, t, elapsed=125.0)
+        for j in range(ringing):
+            p.observe(CallPlaced(t=t - 1, call_id=f"r{ringing}-{j}"))
+        counts.append(p.plan(t))
+    assert counts[0] >= counts[1] >= counts[2]
+    assert counts[0] > counts[2]
+
+
+def test_agents_just_started_talking_get_fewer_calls_than_agents_near_the_end() -> None:
+    fresh, seasoned = make_pacer("predictive"), make_pacer("predictive")
+    t = warm_up(fresh, 10) + 1000
+    warm_up(seasoned, 10)
+    all_talking(fresh, 10, t, elapsed=1.0)
+    all_talking(seasoned, 10, t, elapsed=125.0)
+    assert fresh.plan(t) < seasoned.plan(t)
+
+
+def test_spent_budget_falls_back_to_progressive() -> None:
+    p = make_pacer("predictive")
+    t = warm_up(p, 10)
+    p.observe(HistorySummary(t=t, live_answers=1000, abandoned=40))
+    all_talking(p, 10, t + 1000, elapsed=125.0)
+    assert p.plan(t + 1000) == 0
+    assert p.explain()["mode"] == "fallback-progressive: abandon budget nearly spent"
+
+
+def test_abandon_loop_tightens_on_abandons_and_relaxes_on_connects() -> None:
+    p = make_pacer("predictive")
+    t = warm_up(p, 10) + 1000
+    p.observe(HistorySummary(t=t, live_answers=10_000, abandoned=0))
+    all_talking(p, 10, t, elapsed=125.0)
+    p.plan(t)
+    a0 = p.explain()["abandon_loop_alpha"]
+    for j in range(5):
+        p.observe(CallPlaced(t=t, call_id=f"ab{j}"))
+        p.observe(CallAnswered(t=t + 5, call_id=f"ab{j}", answered_by="human"))
+        p.observe(CallEnded(t=t + 7, call_id=f"ab{j}", outcome="abandoned"))
+    p.plan(t + 8)
+    a1 = p.explain()["abandon_loop_alpha"]
+    assert a1 < a0 * 0.7
+    for j in range(300):
+        p.observe(CallAnswered(t=t + 9, call_id=f"ok{j}", answered_by="human"))
+    p.plan(t + 10)
+    assert p.explain()["abandon_loop_alpha"] > a1
+
+
+def test_talk_oracle_uses_announced_free_times() -> None:
+    base, told = make_pacer("talk-oracle"), make_pacer("talk-oracle")
+    t = warm_up(base, 10) + 1000
+    warm_up(told, 10)
+    for p in (base, told):
+        all_talking(p, 10, t, elapsed=30.0)
+    for i in range(10):
+        told.observe(AgentWillBeFree(t=t - 30, agent_id=f"a{i}", free_at=t + 3))
+    assert told.plan(t) > base.plan(t)
+
+
+def test_plan_stays_cheap_and_sane_at_scale() -> None:
+    p = make_pacer("predictive")
+    t = warm_up(p, 500)
+    all_talking(p, 500, t + 500, elapsed=100.0)
+    for j in range(1500):
+        p.observe(CallPlaced(t=t + 500 - (j % 30), call_id=f"big{j}"))
+    n = p.plan(t + 500)
+    assert type(n) is int and 0 <= n <= 8 * 500
+    assert p.explain()["calls_in_flight"] == 1500
+
+
+def test_poisson_binomial_pmf_is_exact() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.random((12, 3))
+    pmf = poisson_binomial_pmf(p)
+    for k in range(3):
+        brute = np.zeros(13)
+        for bits in itertools.product([0, 1], repeat=12):
+            prob = np.prod([p[i, k] if b else 1 - p[i, k] for i, b in enumerate(bits)])
+            brute[sum(bits)] += prob
+        assert np.allclose(pmf[k], brute, atol=1e-12)
+
+
+def test_normal_risk_agrees_with_the_exact_law_on_large_floors() -> None:
+    rng = np.random.default_rng(1)
+    agents = rng.random((60, 4)) * 0.4
+    calls = rng.random((80, 4)) * 0.3
+    q = np.array([0.05, 0.1, 0.15, 0.2])
+    _, exact = risk_curve_exact(2, agents, calls, q, alpha=1.0, n_cap=40)
+    mu, var, k3 = moments(2, agents, calls)
+    approx = risk_normal(mu, var, k3, q, np.arange(41, dtype=float))
+    assert np.max(np.abs(exact - approx)) < 0.01
+    n_exact, _ = risk_curve_exact(2, agents, calls, q, alpha=0.1, n_cap=200)
+    n_normal, _ = choose_normal(mu, var, k3, q, alpha=0.1, n_cap=200)
+    assert abs(n_exact - n_normal) <= 1
+
+
+@pytest.mark.parametrize("name", ["predictive", "talk-oracle"])
+def test_explain_names_its_inputs(name: str) -> None:
+    p = make_pacer(name)
+    t = warm_up(p, 10) + 1000
+    all_talking(p, 10, t, elapsed=125.0)
+    p.plan(t)
+    info = p.explain()
+    for key in ("agents_expected_free", "live_probability", "calls_in_flight", "answered_waiting",
+                "abandon_budget_left", "mode", "n"):
+        assert key in info
