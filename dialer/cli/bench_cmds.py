@@ -106,3 +106,32 @@ def bench_dnc(ctx: CliContext, numbers: int, workdir: Path | None, as_json: bool
         return
     for k, v in out.items():
         click.echo(f"{k:28} {v:,}" if isinstance(v, int) else f"{k:28} {v}")
+
+
+@bench.command("reports")
+@click.option("--calls", type=click.IntRange(1_000, 100_000_000), default=10_000_000, show_default=True)
+@click.option("--leads", type=click.IntRange(100, 20_000_000), default=1_000_000, show_default=True)
+@click.option("--days", type=click.IntRange(30, 3650), default=42, show_default=True,
+              help="Days of history the calls spread over (a 270-agent floor dials 10 M in about six weeks).")
+@click.option("--lists", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--database-url", "bench_url", default=None,
+              help="Database to load (default: a fresh temporary SQLite file; the target is PostgreSQL). "
+                   "The benchmark campaign is removed afterwards unless --keep.")
+@click.option("--keep", is_flag=True, help="Keep the generated campaign.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_reports(ctx: CliContext, calls: int, leads: int, days: int, lists: int, bench_url: str | None, keep: bool,
+                  as_json: bool) -> None:
+    """Every report over 30 days of a generated history of CALLS calls and LEADS leads: seconds per report."""
+    from dialer.bench.reports import run
+
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp:
+        url = bench_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        out = run(url, calls, leads, days, lists, ctx.clock.now(), keep,
+                  None if as_json else lambda msg: click.echo(msg, err=True))
+    if as_json:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        if k != "reports":
+            click.echo(f"{k:22} {v}")

@@ -1,0 +1,1 @@
+"""Benchmarks behind `dialer bench …`: generators and timed runs (speed targets live here, not in tests)."""
