@@ -55,7 +55,7 @@ class CampaignForm(FlaskForm):
                               default="predictive")
     abandon_target = DecimalField("Abandon target (%)", places=2, default=3,
                                   validators=[InputRequired("Enter the abandon target."),
-                                              NumberRange(0.01, 3, "Between 0.01 % and the legal cap of 3 %.")])
+                                              NumberRange(0.01, 3, "Between 0.01 %% and the legal cap of 3 %%.")])
     max_attempts = IntegerField("Attempts per lead at most", default=5,
                                 validators=[InputRequired("Enter how many attempts a lead gets."),
                                             NumberRange(1, 100, "Between 1 and 100.")])

@@ -77,6 +77,7 @@ def configure(app: Flask, overrides: Mapping | None, environ: Mapping[str, str] 
         CLOCK=None,  # a dialer.clock.Clock; SystemClock when not given
         TWILIO_ENVIRON=None,  # the environment register_twilio reads (default os.environ)
         UPLOAD_DIR=var_dir / "uploads",
+        DNC_DIR=environ.get("DIALER_DNC_DIR"),  # registry snapshots; default ./var/dnc (dnc.registry)
         IMPORT_INLINE=False,  # run imports in the request (tests) instead of a background thread
         MAX_CONTENT_LENGTH=_int(environ, "DIALER_MAX_UPLOAD_MB", 256, 1, 4096) * 1024 * 1024,
         SESSION_COOKIE_NAME="dialer_session",

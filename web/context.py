@@ -14,19 +14,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db import make_engine, session_factory
 from dialer.clock import Clock, SystemClock
+from dnc.registry.snapshot import Store, default_store
 
 
 @dataclass
 class Console:
     sessions: sessionmaker[Session]
     clock: Clock
+    dnc_store: Store  # the national-registry snapshots the scrub and the gate read (``DIALER_DNC_DIR``)
 
 
 def init_context(app: Flask) -> Console:
     sessions = app.config.get("SESSIONS")
     if sessions is None:
         sessions = session_factory(make_engine(app.config.get("DATABASE_URL")))
-    console = Console(sessions=sessions, clock=app.config.get("CLOCK") or SystemClock())
+    store = Store(app.config["DNC_DIR"]) if app.config.get("DNC_DIR") else default_store()
+    console = Console(sessions=sessions, clock=app.config.get("CLOCK") or SystemClock(), dnc_store=store)
     app.extensions["console"] = console
 
     @app.teardown_appcontext

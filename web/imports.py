@@ -15,7 +15,6 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,9 +23,11 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from campaigns.leadimport.scrub import Scrubber
+from campaigns.db import session_scope
 from campaigns.leadimport.service import import_leads
+from campaigns.service import get_campaign
 from dnc.errors import UserError
+from dnc.scrub import DncScrubber
 
 log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -104,16 +105,12 @@ def discard(job: UploadJob) -> None:
     shutil.rmtree(job.dir, ignore_errors=True)
 
 
-ScrubberFactory = Callable[[object, str], Scrubber | None]
-
-
 def start_import(app: Flask, job: UploadJob, mapping: dict[str, str], list_name: str | None, force: bool,
                  now: datetime, inline: bool = False) -> None:
     """Import the job's file; in a background thread unless ``inline`` (tests, small deployments)."""
     meta = job.meta()
     job.set_status(state="importing", rows=0, bytes_done=0, total_bytes=meta["size"], started_at=now.isoformat())
     console = app.extensions["console"]
-    factory: ScrubberFactory | None = app.config.get("IMPORT_SCRUBBER")
 
     def run() -> None:
         last = [0.0]
@@ -125,10 +122,15 @@ def start_import(app: Flask, job: UploadJob, mapping: dict[str, str], list_name:
                 job.set_status(state="importing", rows=rows, bytes_done=done, total_bytes=total)
 
         try:
-            scrubber = factory(console.sessions, meta["campaign"]) if factory else None
+            # the same DNC scrub as `dialer leads import`: suppressed rows are kept, with their reasons
+            scrubber = DncScrubber(console.sessions, campaign=lambda s: get_campaign(s, meta["campaign"]).id, at=now,
+                                   operator=meta["uploaded_by"], store=console.dnc_store)
             result = import_leads(console.sessions, meta["campaign"], job.data_path, now=now, list_name=list_name,
                                   mapping=mapping or None, uploaded_by=meta["uploaded_by"], force=force,
                                   scrubber=scrubber, progress=progress, original_filename=meta["filename"])
+            with session_scope(console.sessions) as s:  # the scrub-ledger record of this list load
+                scrubber.record(s, list_ref=f"{result.campaign}/{result.list_name} ({result.source})",
+                                file_sha256=result.sha256)
         except UserError as e:
             job.set_status(state="failed", error=str(e), repeat="already imported" in str(e),
                            mapping=mapping, list_name=list_name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections import Counter
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,8 +21,9 @@ from wtforms.validators import Length, Optional
 from campaigns.leadimport.export import export_rejects
 from campaigns.leadimport.mapping import FIELDS
 from campaigns.leadimport.preview import FIELD_LABELS, preview_file
-from campaigns.leadimport.receipt import reject_reasons, suppression_reasons
+from campaigns.leadimport.receipt import reject_reasons
 from campaigns.models import Campaign, LeadList
+from campaigns.reports.lists import suppression_reasons
 from dnc.errors import UserError
 from web import imports
 from web.context import db, now
@@ -48,7 +50,7 @@ def mapping_form(header: list[str], detected: dict[str, str], default_name: str)
     for f in FIELDS:
         options = ([] if f in detected else [(NONE, "— not in this file —")]) + [(h, h) for h in header]
         setattr(MappingForm, f"map_{f}", SelectField(FIELD_LABELS[f], choices=choices(options),
-                                                     default=detected.get(f, NONE)))
+                                                     default=detected.get(f, NONE), validate_choice=False))
     return MappingForm()
 
 
@@ -103,7 +105,7 @@ def mapping(job_id: str):
     if request.method == "GET" and status.get("mapping"):
         for f, col in status["mapping"].items():
             form[f"map_{f}"].data = col
-    if form.validate_on_submit() and _mapping_ok(form):
+    if form.validate_on_submit() and _mapping_ok(form, preview.header):
         chosen = {f: form[f"map_{f}"].data for f in FIELDS if form[f"map_{f}"].data}
         imports.start_import(current_app._get_current_object(), job, chosen, (form.list_name.data or "").strip()
                              or None, bool(form.force.data), now(), inline=current_app.config["IMPORT_INLINE"])
@@ -113,9 +115,13 @@ def mapping(job_id: str):
                            fields=FIELDS, failed=status if status.get("state") == "failed" else None), status_code
 
 
-def _mapping_ok(form: FlaskForm) -> bool:
+def _mapping_ok(form: FlaskForm, header: list[str]) -> bool:
     """The phone column is chosen and no column feeds two fields (each error sits next to its field)."""
     ok = True
+    for f in FIELDS:
+        if form[f"map_{f}"].data and form[f"map_{f}"].data not in header:
+            form[f"map_{f}"].errors = [f"The file has no column “{form[f'map_{f}'].data}”."]
+            ok = False
     if not form["map_phone"].data:
         form["map_phone"].errors = ["Choose the column that holds the phone numbers."]
         ok = False
@@ -184,7 +190,8 @@ def _list(list_id: int) -> tuple[LeadList, Campaign]:
 def detail(list_id: int):
     lst, campaign = _list(list_id)
     return render_template("lists/detail.html", lst=lst, campaign=campaign,
-                           rejects=reject_reasons(db(), lst.id), suppressed=suppression_reasons(db(), lst.id),
+                           rejects=reject_reasons(db(), lst.id),
+                           suppressed=suppression_reasons(db(), campaign).get(lst.id, Counter()).most_common(),
                            labels=FIELD_LABELS)
 
 

@@ -1,17 +1,18 @@
-"""Why rows of a list did not become dialable leads: rejected and duplicate rows by reason, suppressed by source.
+"""Why rows of a list did not become dialable leads: rejected and duplicate rows by reason.
 
 The console's list page shows these next to the counts, so "342 rejected" comes with "310 invalid phone number,
-32 row has only 2 cells" instead of a number nobody can act on.
+32 row has only 2 cells" instead of a number nobody can act on (suppressed leads by source:
+``campaigns.reports.lists.suppression_reasons``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Lead, RejectedRow
+from campaigns.models import RejectedRow
 
 
 def _reason_kind(reason: str) -> str:
@@ -34,15 +35,3 @@ def reject_reasons(session: Session, list_id: int, limit: int = 12) -> list[tupl
     for kind, reason in session.execute(q):
         counts[(kind, _reason_kind(reason))] += 1
     return [(kind, reason, n) for (kind, reason), n in counts.most_common(limit)]
-
-
-def suppression_reasons(session: Session, list_id: int) -> list[tuple[str, int]]:
-    """``(source, leads)`` for a list's suppressed leads (a lead suppressed by two sources counts for both)."""
-    counts: Counter[str] = Counter()
-    q = (select(Lead.suppression, func.count()).where(Lead.list_id == list_id, Lead.status == "suppressed")
-         .group_by(Lead.suppression))
-    for reasons, n in session.execute(q):
-        for reason in (reasons or "").split(","):
-            if reason:
-                counts[reason] += n
-    return counts.most_common()

@@ -33,17 +33,28 @@ def password_hash() -> str:
 @pytest.fixture
 def seed_users(sessions, clock, password_hash):
     with sessions() as s:
+        _restore_migration_seed(s)
         for role, name in USERS.items():
             create_user(s, name, role, "", clock.now(), password_hash=password_hash)
         s.commit()
     return USERS
 
 
+def _restore_migration_seed(s) -> None:
+    """The PostgreSQL fixture truncates every table, also the ledger head row migration d0001 seeds; put it back
+    so the database is what a fresh ``dialer db upgrade`` leaves (``dnc.ledger.verify`` expects the row)."""
+    from dnc.ledger import GENESIS
+    from dnc.tables import LedgerHead
+
+    if s.get(LedgerHead, 1) is None:
+        s.add(LedgerHead(id=1, seq=0, hash=GENESIS))
+
+
 @pytest.fixture
 def app_config(sessions, clock, tmp_path):
     return {"TESTING": True, "SESSIONS": sessions, "CLOCK": clock, "SECRET_KEY": "test-" + "k" * 40,
-            "VAR_DIR": tmp_path / "var", "IMPORT_INLINE": True, "SESSION_COOKIE_SECURE": False,
-            "TWILIO_ENVIRON": {}}
+            "VAR_DIR": tmp_path / "var", "DNC_DIR": tmp_path / "dnc", "IMPORT_INLINE": True,
+            "SESSION_COOKIE_SECURE": False, "TWILIO_ENVIRON": {}}
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from conftest import screenshot, sign_in
 from playwright.sync_api import expect
 
 from campaigns.service import create_campaign
+from dnc.internal import add_request
 
 pytestmark = pytest.mark.browser
 MESSY = Path(__file__).parent / "data" / "messy-leads.csv"
@@ -21,6 +22,8 @@ def test_manager_uploads_a_messy_list_and_downloads_the_rejects(browser_page, li
     page = browser_page
     with sessions() as s:
         create_campaign(s, "Spring Renewals", "+12125550100", clock.now())
+        add_request(s, "+13053581200", channel="phone", received_at=clock.now(), added_by="compliance-user",
+                    reason="asked on an earlier call")
         s.commit()
     sign_in(page, "manager")
     expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
@@ -40,10 +43,11 @@ def test_manager_uploads_a_messy_list_and_downloads_the_rejects(browser_page, li
     counts = {k: page.locator(f"#count-{k} [data-value]") for k in
               ("rows", "accepted", "duplicates", "rejected", "suppressed")}
     expect(counts["rows"]).to_have_text("13")
-    expect(counts["accepted"]).to_have_text("7")
+    expect(counts["accepted"]).to_have_text("6")
     expect(counts["duplicates"]).to_have_text("2")
     expect(counts["rejected"]).to_have_text("4")
-    expect(counts["suppressed"]).to_have_text("0")
+    expect(counts["suppressed"]).to_have_text("1")  # Kai: on the internal DNC (and FL needs consent)
+    expect(page.get_by_role("cell", name="internal dnc")).to_be_visible()
     expect(page.get_by_text("invalid phone number: no such area code or exchange")).to_be_visible()
     screenshot(page, "manager-list-receipt")
 

@@ -1,0 +1,214 @@
+"""List upload through the console: mapping preview and edits, errors next to fields, repeats, size limit,
+the receipt, and formula-safe rejected-row downloads (CSV injection)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from campaigns.models import Campaign, Lead, LeadList
+from campaigns.service import create_campaign
+from dnc.internal import add_request
+
+MESSY = Path(__file__).parent / "data" / "messy-leads.csv"
+
+
+@pytest.fixture
+def campaign_id(sessions, clock):
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", clock.now())
+        add_request(s, "+13053581200", channel="phone", received_at=clock.now(), added_by="compliance-user",
+                    reason="asked")
+        s.commit()
+        return c.id
+
+
+def upload(client, auth, campaign_id, content: bytes, name: str = "leads.csv", json: bool = False):
+    token = auth.token(f"/campaigns/{campaign_id}/upload")
+    headers = {"Accept": "application/json"} if json else {}
+    return client.post(f"/campaigns/{campaign_id}/upload", headers=headers, content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(content), name)})
+
+
+def job_of(response) -> str:
+    location = response.get_json()["next"] if response.is_json else response.headers["Location"]
+    return re.fullmatch(r"/uploads/([0-9a-f]{32})", location).group(1)
+
+
+def confirm(client, auth, job: str, **fields):
+    data = {"map_phone": "Phone #", "map_first_name": "First", "map_last_name": "Last", "map_state": "ST",
+            "map_postal_code": "Zip", "map_name": "", "list_name": "March"} | fields
+    return auth.post(f"/uploads/{job}", data)
+
+
+def test_upload_preview_import_receipt_and_rejects(client, auth, campaign_id, sessions):
+    auth.login("manager")
+    r = upload(client, auth, campaign_id, MESSY.read_bytes(), "messy-leads.csv", json=True)
+    assert r.status_code == 200
+    job = job_of(r)
+    page = client.get(f"/uploads/{job}").get_data(as_text=True)
+    assert '<option selected value="Phone #">' in page and '<option selected value="Zip">' in page
+    assert "(212) 736-4421" in page  # the first rows are shown
+    r = confirm(client, auth, job)
+    assert r.status_code == 303 and r.headers["Location"] == f"/uploads/{job}/progress"
+    status = client.get(f"/uploads/{job}/status").get_json()
+    assert status["state"] == "done"
+    res = status["result"]
+    assert (res["rows"], res["accepted"], res["duplicates"], res["rejected"], res["suppressed"]) == (13, 6, 2, 4, 1)
+    assert res["suppressed_by"] == {"internal_dnc": 1, "autodialer_no_consent": 1}
+    page = client.get(status["list_url"]).get_data(as_text=True)
+    assert "13 rows = 6 accepted + 2 duplicates + 4 rejected + 1 suppressed" in page
+    assert "phone number is empty" in page and "internal dnc" in page
+    with sessions() as s:
+        lst = s.query(LeadList).filter_by(name="March").one()
+        assert lst.uploaded_by == "manager-user" and lst.source_filename == "messy-leads.csv"
+        assert s.query(Lead).filter_by(list_id=lst.id).count() == 7
+    r = client.get(status["list_url"] + "/rejects.csv")
+    assert r.status_code == 200 and r.headers["Content-Disposition"] == 'attachment; filename="March-rejected.csv"'
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row[0] for row in rows[1:]] == ["Finn", "Gus", "Hana", "Ivan"]
+    r = client.get(status["list_url"] + "/rejects.csv?duplicates=1")
+    assert [row[0] for row in csv.reader(io.StringIO(r.get_data(as_text=True)))][1:] == \
+        ["Eve", "Finn", "Gus", "Hana", "Ivan", "Mo"]
+
+
+def test_rejected_rows_download_defuses_formulas(client, auth, campaign_id):
+    """CSV injection: a cell that starts with = + - @ (or a tab) reaches the spreadsheet as text, not a formula."""
+    evil = (b"Phone,Name,Note\n"
+            b"=1+1,=cmd|' /C calc'!A0,+SUM(A1)\n"
+            b"-2,@SUM(1+1),\tTAB\n"
+            b"n/a,ok,=HYPERLINK(\"http://evil.example\")\n")
+    auth.login("manager")
+    job = job_of(upload(client, auth, campaign_id, evil, "evil.csv"))
+    r = auth.post(f"/uploads/{job}", {"map_phone": "Phone", "map_name": "Name", "list_name": "evil"})
+    assert r.status_code == 303
+    lst_url = client.get(f"/uploads/{job}/status").get_json()["list_url"]
+    text = client.get(lst_url + "/rejects.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 4
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", row
+    assert rows[1][:3] == ["'=1+1", "'=cmd|' /C calc'!A0", "'+SUM(A1)"]
+    assert rows[3][2] == "'=HYPERLINK(\"http://evil.example\")"
+
+
+def test_mapping_errors_sit_next_to_their_fields(client, auth, campaign_id):
+    auth.login("manager")
+    job = job_of(upload(client, auth, campaign_id, MESSY.read_bytes()))
+    r = confirm(client, auth, job, map_phone="", map_last_name="First")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert 'id="map_phone-error">Choose the column that holds the phone numbers.' in html
+    assert 'id="map_last_name-error">Column “First” already feeds First name.' in html
+    r = confirm(client, auth, job, map_name="Notes")
+    assert 'id="map_name-error">Use a full-name column or first/last name columns, not both.' in r.get_data(
+        as_text=True)
+
+
+def test_a_changed_mapping_is_what_the_import_uses(client, auth, campaign_id, sessions):
+    """A headerless file: the user names the phone column by its number; another column becomes the state."""
+    data = b"Ann,2127364421,NY\nBob,4153927700,CA\n"
+    auth.login("manager")
+    job = job_of(upload(client, auth, campaign_id, data, "vendor.txt"))
+    page = client.get(f"/uploads/{job}").get_data(as_text=True)
+    assert "no header line" in page and "column_2" in page
+    r = auth.post(f"/uploads/{job}", {"map_phone": "column_2", "map_first_name": "column_1",
+                                      "map_state": "column_3", "list_name": "vendor"})
+    assert r.status_code == 303
+    with sessions() as s:
+        leads = s.query(Lead).order_by(Lead.line).all()
+        assert [(x.first_name, x.phone, x.state) for x in leads] == [("Ann", "+12127364421", "NY"),
+                                                                     ("Bob", "+14153927700", "CA")]
+
+
+def test_a_file_without_a_phone_column_asks_for_one(client, auth, campaign_id):
+    auth.login("manager")
+    job = job_of(upload(client, auth, campaign_id, b"Name,Where\nAnn,NY\nBob,CA\n"))
+    page = client.get(f"/uploads/{job}").get_data(as_text=True)
+    assert "no phone column" in page and "Choose the phone column below" in page
+
+
+def test_unreadable_and_empty_files_say_why(client, auth, campaign_id):
+    auth.login("manager")
+    r = upload(client, auth, campaign_id, b"", "empty.csv", json=True)
+    assert r.status_code == 400 and "empty" in r.get_json()["error"]
+    job = job_of(upload(client, auth, campaign_id, b"\x00\x01\x02binary\x00\xff" * 50, "x.csv"))
+    r = client.get(f"/uploads/{job}")
+    assert r.status_code == 400 and "cannot be imported" in r.get_data(as_text=True)
+    r = auth.post(f"/campaigns/{campaign_id}/upload", {})
+    assert r.status_code == 400 and 'id="file-error">Choose a file to upload.' in r.get_data(as_text=True)
+
+
+def test_the_same_file_twice_needs_a_tick(client, auth, campaign_id):
+    auth.login("manager")
+    job = job_of(upload(client, auth, campaign_id, MESSY.read_bytes()))
+    assert confirm(client, auth, job).status_code == 303
+    job2 = job_of(upload(client, auth, campaign_id, MESSY.read_bytes()))
+    r = confirm(client, auth, job2, list_name="again")
+    assert r.status_code == 303
+    r = client.get(f"/uploads/{job2}/progress")
+    assert r.status_code == 302 and r.headers["Location"] == f"/uploads/{job2}"
+    page = client.get(f"/uploads/{job2}").get_data(as_text=True)
+    assert "already imported" in page and "Import it again although" in page
+    r = confirm(client, auth, job2, list_name="again", force="y")
+    assert r.status_code == 303 and client.get(f"/uploads/{job2}/status").get_json()["state"] == "done"
+
+
+def test_upload_size_limit(client, auth, campaign_id, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    auth.login("manager")
+    r = upload(client, auth, campaign_id, b"Phone\n" + b"2127364421\n" * 200, json=True)
+    assert r.status_code == 413 and "limit" in r.get_json()["error"]
+    r = upload(client, auth, campaign_id, b"Phone\n" + b"2127364421\n" * 200)
+    assert r.status_code == 413 and "File too large" in r.get_data(as_text=True)
+
+
+def test_discard_removes_the_upload(client, auth, campaign_id, app):
+    auth.login("manager")
+    job = job_of(upload(client, auth, campaign_id, MESSY.read_bytes()))
+    r = auth.post(f"/uploads/{job}/discard", page=f"/uploads/{job}")
+    assert r.status_code == 302
+    assert client.get(f"/uploads/{job}").status_code == 404
+    assert not (Path(app.config["UPLOAD_DIR"]) / job).exists()
+
+
+def test_campaign_create_edit_and_status(client, auth, sessions):
+    auth.login("manager")
+    r = auth.post("/campaigns/new", {"name": "", "caller_id": "12", "abandon_target": "5", "max_attempts": "0",
+                                     "region": "USA", "pacing_mode": "predictive", "dedupe_scope": "campaign",
+                                     "timezone": "America/New_York"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert 'id="name-error">Give the campaign a name.' in html
+    assert 'id="abandon_target-error">Between 0.01 % and the legal cap of 3 %.' in html
+    assert 'id="max_attempts-error">Between 1 and 100.' in html and 'id="region-error">Two letters' in html
+    good = {"name": "Autumn", "caller_id": "(212) 555-0100", "abandon_target": "2.5", "max_attempts": "4",
+            "region": "US", "pacing_mode": "predictive", "dedupe_scope": "campaign", "timezone": "America/Chicago"}
+    r = auth.post("/campaigns/new", good | {"caller_id": "12"})
+    assert 'id="caller_id-error">Caller ID' in r.get_data(as_text=True)
+    r = auth.post("/campaigns/new", good | {"callback_number": "999"})
+    assert 'id="callback_number-error">Callback number' in r.get_data(as_text=True)
+    r = auth.post("/campaigns/new", good)
+    assert r.status_code == 302
+    with sessions() as s:
+        c = s.query(Campaign).filter_by(name="Autumn").one()
+        assert (c.caller_id, c.abandon_target, c.max_attempts, c.timezone) == ("+12125550100", 0.025, 4,
+                                                                               "America/Chicago")
+    r = auth.post("/campaigns/new", good)
+    assert "already exists" in r.get_data(as_text=True)
+    r = auth.post(f"/campaigns/{c.id}/edit", good | {"name": "Autumn 2030", "pacing_mode": "progressive"})
+    assert r.status_code == 302
+    for status, expect in (("active", "active"), ("paused", "paused"), ("finished", "finished")):
+        r = auth.post(f"/campaigns/{c.id}/status", {"status": status}, page=f"/campaigns/{c.id}")
+        assert r.status_code == 302
+        with sessions() as s:
+            assert s.get(Campaign, c.id).status == expect
+    r = auth.post(f"/campaigns/{c.id}/status", {"status": "active"}, page=f"/campaigns/{c.id}", follow_redirects=True)
+    assert "it cannot become active" in r.get_data(as_text=True)
+    with sessions() as s:
+        assert s.get(Campaign, c.id).name == "Autumn 2030" and s.get(Campaign, c.id).pacing_mode == "progressive"

@@ -1,0 +1,95 @@
+"""The sales lead's reports: headline figures with their definitions, filters that say what is wrong, tables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from campaigns.metrics import GLOSSARY
+from campaigns.models import Agent, Call, Lead, LeadList
+from campaigns.service import create_campaign
+
+
+@pytest.fixture
+def calls(sessions, clock):
+    """Campaign "Spring" (New York) with one list: 4 dials today, 2 contacts, 1 closed on its first contact."""
+    t = clock.now() - timedelta(hours=2)
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1))
+        lst = LeadList(campaign_id=c.id, name="March", sha256="a" * 64, uploaded_at=t - timedelta(days=1),
+                       rows=4, accepted=4)
+        agent = Agent(name="ann", campaign_id=c.id, state="ready")
+        s.add_all([lst, agent])
+        s.flush()
+        plan = [("+12127364421", "completed", "SALE"), ("+12127364422", "completed", "NI"),
+                ("+12127364423", "no_answer", None), ("+12127364424", "busy", None)]
+        for i, (phone, outcome, dispo) in enumerate(plan):
+            lead = Lead(campaign_id=c.id, list_id=lst.id, phone=phone, status="closed" if dispo == "SALE" else "retry",
+                        created_at=t, updated_at=t)
+            s.add(lead)
+            s.flush()
+            placed = t + timedelta(minutes=i)
+            connected = placed + timedelta(seconds=10) if dispo else None
+            s.add(Call(campaign_id=c.id, lead_id=lead.id, list_id=lst.id, phone=phone, attempt=1, placed_at=placed,
+                       answered_at=connected, connected_at=connected, agent_id=agent.id if dispo else None,
+                       ended_at=placed + timedelta(seconds=90), outcome=outcome, disposition_code=dispo,
+                       dispositioned_at=placed + timedelta(seconds=100) if dispo else None, status="completed"))
+        s.commit()
+    return "Spring"
+
+
+def tile(html: str, key: str) -> str:
+    start = html.index(f'id="tile-{key}"')
+    value = html.index("data-value>", start) + len("data-value>")
+    return html[value:html.index("<", value)]
+
+
+def test_sales_lead_sees_the_headline_figures_with_their_definitions(client, auth, calls):
+    auth.login("sales")
+    r = client.get("/reports/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert tile(html, "dials") == "4" and tile(html, "contacts") == "2"
+    assert tile(html, "hit_rate") == "50.0 %" and tile(html, "first_call_close") == "50.0 %"
+    assert tile(html, "abandon_rate") == "0.0 %"
+    assert GLOSSARY["hit_rate"] in html and GLOSSARY["first_call_close"] in html
+
+
+def test_a_rate_with_nothing_to_measure_is_a_dash(client, auth, sessions, clock):
+    with sessions() as s:
+        create_campaign(s, "Empty", "+12125550100", clock.now())
+        s.commit()
+    auth.login("sales")
+    html = client.get("/reports/?campaign=Empty").get_data(as_text=True)
+    assert tile(html, "dials") == "0" and tile(html, "hit_rate") == "—" and tile(html, "first_call_close") == "—"
+
+
+def test_filters_name_the_wrong_field(client, auth, calls):
+    auth.login("sales")
+    r = client.get("/reports/hit-rate?campaign=Spring&first=2030-13-01&last=2030-01-05")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="first-error">Write a date such as 2030-01-31.' in html
+    r = client.get("/reports/hit-rate?campaign=Spring&first=2030-01-09&last=2030-01-05")
+    assert r.status_code == 400 and "“To” is before “From”." in r.get_data(as_text=True)
+    r = client.get("/reports/hit-rate?campaign=Nope")
+    assert r.status_code == 400 and 'id="campaign-error"' in r.get_data(as_text=True)
+    assert client.get("/reports/no-such-report").status_code == 404
+
+
+def test_list_close_shows_the_breakdown(client, auth, calls):
+    auth.login("sales")
+    r = client.get("/reports/list-close?campaign=Spring")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "March" in html
+    for label in ("prospects", "never reached", "reached, not closed", "closed", "close rate"):
+        assert f">{label}</th>" in html
+    assert "25.0 %" in html  # 1 closed of 4 prospects
+
+
+def test_reports_grouped_by_day_list_every_day(client, auth, calls):
+    auth.login("manager")
+    r = client.get("/reports/hit-rate?campaign=Spring&first=2030-01-06&last=2030-01-08&by=day")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert all(d in html for d in ("2030-01-06", "2030-01-07", "2030-01-08"))

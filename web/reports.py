@@ -1,0 +1,104 @@
+"""Reports for the sales lead (and managers): the summary with its definitions, every report of
+``campaigns.reports`` with date filters and grouping, charts and CSV/XLSX exports.
+
+Each figure comes from ``campaigns.reports.catalog.run_report`` (which uses the one definition per metric in
+``campaigns.metrics``); the page only formats values by their column kind and shows the glossary beside them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from wtforms import Form, SelectField, StringField
+from wtforms.validators import Optional, ValidationError
+
+from campaigns.models import Campaign
+from campaigns.reports.catalog import REPORTS, run_report
+from campaigns.service import list_campaigns
+from dnc.errors import UserError
+from web.context import db, now
+from web.forms import choices, sentence
+from web.reports_format import cell, summary_tiles
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+GROUP_LABELS = {"campaign": "whole campaign", "list": "list", "agent": "agent", "day": "day", "hour": "hour of day"}
+# The order of the report menu: the sales lead's questions first.
+MENU = ("hit-rate", "first-call-close", "list-close", "pass", "agent-leaderboard", "list-leaderboard", "outcomes",
+        "agent-time", "abandon", "abandon-periods", "completion", "refusals", "dnc")
+
+
+def _date(form, field) -> None:
+    if field.data:
+        try:
+            date.fromisoformat(field.data.strip())
+        except ValueError:
+            raise ValidationError("Write a date such as 2030-01-31.") from None
+
+
+class FilterForm(Form):
+    """GET filters (no CSRF: reading a report changes nothing the user owns)."""
+
+    campaign = SelectField("Campaign", validate_choice=True)
+    first = StringField("From", validators=[Optional(), _date], render_kw={"type": "date"})
+    last = StringField("To", validators=[Optional(), _date], render_kw={"type": "date"})
+    by = SelectField("Group by", validate_choice=True)
+
+    def validate_last(self, field) -> None:
+        if self.first.data and field.data and not self.first.errors:
+            try:
+                first, last = date.fromisoformat(self.first.data), date.fromisoformat(field.data)
+            except ValueError:
+                return  # the date validator names the malformed one
+            if first > last:
+                raise ValidationError("“To” is before “From”.")
+
+
+def _filters(name: str | None) -> tuple[FilterForm, list]:
+    campaigns = list_campaigns(db())
+    form = FilterForm(request.args)
+    form.campaign.choices = choices((c.name, c.name) for c in campaigns)
+    if not form.campaign.data and campaigns:
+        active = [c for c in campaigns if c.status == "active"]
+        form.campaign.data = (active or campaigns)[0].name
+    spec = REPORTS.get(name) if name else None
+    groups = spec.groups if spec else ()
+    form.by.choices = choices((g, GROUP_LABELS.get(g, g)) for g in groups) if groups else choices([("", "—")])
+    if not form.by.data:
+        form.by.data = (spec.default_by if spec and spec.default_by else "") if groups else ""
+    return form, campaigns
+
+
+def _run(form: FilterForm, name: str):
+    try:
+        report = run_report(db(), name, form.campaign.data, now(), form.first.data or None, form.last.data or None,
+                            form.by.data or None)
+        db().commit()  # run_report refreshes the rollups
+        return report
+    except UserError as e:
+        db().rollback()
+        form.form_errors = [sentence(str(e))]
+        return None
+
+
+@bp.get("/")
+def index():
+    form, campaigns = _filters("summary")
+    summary = None
+    if campaigns and form.validate():
+        report = _run(form, "summary")
+        summary = report.rows[0] if report else None
+    campaign = db().query(Campaign).filter_by(name=form.campaign.data).one_or_none() if campaigns else None
+    return render_template("reports/index.html", form=form, campaigns=campaigns, tiles=summary_tiles(summary),
+                           summary=summary, campaign=campaign, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS])
+
+
+@bp.get("/<name>")
+def show(name: str):
+    if name not in REPORTS or name == "summary":
+        abort(404)
+    form, campaigns = _filters(name)
+    report = _run(form, name) if campaigns and form.validate() else None
+    return render_template("reports/show.html", name=name, spec=REPORTS[name], form=form, campaigns=campaigns,
+                           report=report, cell=cell, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS]), \
+        400 if form.errors else 200
