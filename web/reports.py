@@ -7,13 +7,17 @@ Each figure comes from ``campaigns.reports.catalog.run_report`` (which uses the 
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
 from campaigns.models import Campaign
+from campaigns.reports import charts, daily
+from campaigns.reports import export as exports
 from campaigns.reports.catalog import REPORTS, run_report
 from campaigns.service import list_campaigns
 from dnc.errors import UserError
@@ -74,6 +78,9 @@ def _run(form: FilterForm, name: str):
         report = run_report(db(), name, form.campaign.data, now(), form.first.data or None, form.last.data or None,
                             form.by.data or None)
         db().commit()  # run_report refreshes the rollups
+        # show the range the report covers (its defaults when the user gave none)
+        form.first.data = form.first.data or report.period.first_day.isoformat()
+        form.last.data = form.last.data or report.period.last_day.isoformat()
         return report
     except UserError as e:
         db().rollback()
@@ -102,3 +109,76 @@ def show(name: str):
     return render_template("reports/show.html", name=name, spec=REPORTS[name], form=form, campaigns=campaigns,
                            report=report, cell=cell, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS]), \
         400 if form.errors else 200
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filename(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)).strip("-")
+
+
+def _download(reports, fmt: str, name: str) -> Response:
+    """CSV (formula-safe raw values) or XLSX (typed cells plus an About sheet with the definitions)."""
+    if fmt == "csv":
+        return Response("\ufeff" + exports.csv_text(reports), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    buf = io.BytesIO()
+    exports.to_xlsx(reports, buf)
+    return Response(buf.getvalue(), mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+@bp.get("/<name>.<fmt>")
+def export(name: str, fmt: str):
+    if name not in REPORTS or fmt not in ("csv", "xlsx"):
+        abort(404)
+    form, campaigns = _filters(name)
+    if not campaigns or not form.validate():
+        abort(400, "the filters are not valid; open the report page to see why")
+    report = _run(form, name)
+    if report is None:
+        abort(400, " ".join(form.form_errors))
+    p = report.period
+    return _download(report, fmt, _filename(report.campaign, name, f"{p.first_day}_{p.last_day}"))
+
+
+@bp.get("/<name>/chart.svg")
+def chart(name: str):
+    """The report's time series as SVG (matplotlib), embedded as an image on the report page."""
+    if name not in REPORTS:
+        abort(404)
+    form, campaigns = _filters(name)
+    report = _run(form, name) if campaigns and form.validate() else None
+    if report is None or report.series is None:
+        abort(404)
+    svg = charts.render(report, "svg")
+    # the SVG carries its own inline styles; it is an image, never a document that runs anything
+    return Response(svg, mimetype="image/svg+xml",
+                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                             "Cache-Control": "private, max-age=60"})
+
+
+@bp.get("/daily")
+def daily_index():
+    """The daily reports the scheduler stored for a campaign (one per finished local day)."""
+    form, campaigns = _filters(None)
+    days = daily.stored_days(db(), form.campaign.data) if campaigns and form.campaign.data else []
+    return render_template("reports/daily.html", form=form, campaigns=campaigns, days=days, menu=MENU)
+
+
+@bp.get("/daily/<day>")
+def daily_day(day: str):
+    form, campaigns = _filters(None)
+    if not campaigns:
+        abort(404)
+    try:
+        stored = daily.stored(db(), form.campaign.data, day)
+    except UserError:
+        abort(404)
+    sections = daily.sections_of(stored)
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        name = _filename(form.campaign.data, "daily", str(stored.day))
+        return _download(sections if fmt == "xlsx" else sections[0], fmt, name)
+    return render_template("reports/daily_day.html", form=form, stored=stored, sections=sections, cell=cell)

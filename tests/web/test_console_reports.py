@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -93,3 +95,55 @@ def test_reports_grouped_by_day_list_every_day(client, auth, calls):
     html = r.get_data(as_text=True)
     assert r.status_code == 200
     assert all(d in html for d in ("2030-01-06", "2030-01-07", "2030-01-08"))
+
+
+def test_exports_csv_and_xlsx_and_the_chart(client, auth, calls):
+    from openpyxl import load_workbook
+
+    auth.login("sales")
+    r = client.get("/reports/list-close.csv?campaign=Spring")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert 'filename="Spring-list-close-' in r.headers["Content-Disposition"]
+    lines = r.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("list,prospects,invalid,duplicate,suppressed") and lines[1].startswith("March,4,")
+    r = client.get("/reports/hit-rate.xlsx?campaign=Spring&by=day")
+    wb = load_workbook(io.BytesIO(r.data))
+    assert wb.sheetnames == ["hit-rate", "About"]
+    assert [c.value for c in wb["hit-rate"][1]][:4] == ["day", "dials", "live answers", "contacts"]
+    r = client.get("/reports/hit-rate/chart.svg?campaign=Spring&by=day")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b"<svg" in r.data
+    assert client.get("/reports/list-close/chart.svg?campaign=Spring").status_code == 404  # no time series
+    assert client.get("/reports/hit-rate.pdf?campaign=Spring").status_code == 404
+    html = client.get("/reports/hit-rate?campaign=Spring&by=day").get_data(as_text=True)
+    assert 'src="/reports/hit-rate/chart.svg?' in html and 'id="export-xlsx"' in html
+
+
+def test_report_csv_is_formula_safe(client, auth, calls, sessions):
+    from campaigns.models import LeadList as LL
+
+    with sessions() as s:
+        s.query(LL).filter_by(name="March").one().name = "=HYPERLINK(\"http://evil.example\")"
+        s.commit()
+    auth.login("sales")
+    text = client.get("/reports/list-close.csv?campaign=Spring").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][0] == "'=HYPERLINK(\"http://evil.example\")"
+
+
+def test_daily_reports_are_listed_viewed_and_downloaded(client, auth, calls, sessions, clock):
+    from datetime import date
+
+    from campaigns.models import Campaign as C
+    from campaigns.reports.daily import generate
+
+    with sessions() as s:
+        generate(s, s.query(C).filter_by(name="Spring").one(), date(2030, 1, 8), clock.now())
+        s.commit()
+    auth.login("sales")
+    html = client.get("/reports/daily?campaign=Spring").get_data(as_text=True)
+    assert "2030-01-08" in html
+    html = client.get("/reports/daily/2030-01-08?campaign=Spring").get_data(as_text=True)
+    assert "Summary" in html and "Agent leaderboard" in html
+    r = client.get("/reports/daily/2030-01-08?campaign=Spring&format=xlsx")
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    assert client.get("/reports/daily/2030-01-01?campaign=Spring").status_code == 404
