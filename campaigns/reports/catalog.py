@@ -31,6 +31,7 @@ from campaigns.reports.base import (
 )
 from campaigns.reports.boards import agent_leaderboard, list_leaderboard
 from campaigns.reports.lists import list_close_rows
+from campaigns.reports.models import PASS_CAP
 from campaigns.reports.period import day_start, period
 from campaigns.reports.rollup import refresh
 from campaigns.service import get_campaign
@@ -65,9 +66,6 @@ def list_close(ctx: Ctx) -> Report:
     r = Report("list-close", "List close", ctx.campaign.name, ctx.period, cols, rows, "list")
     r.notes.append(f"as of {ctx.period.last_day} (end of the range): every lead counted in its current list")
     return r
-
-
-PASS_CAP = 6
 
 
 def pass_report(ctx: Ctx) -> Report:

@@ -18,7 +18,8 @@ from dnc.sqltypes import UTCDateTime
 ROLLUP_COUNTS = ("dials", "live_answers", "contacts", "abandoned", "machines", "no_answers", "busies", "failures",
                  "closes", "callbacks", "dnc_requests", "keypress_optouts", "completed", "refusals", "handled")
 # What a call_rollups row is keyed by (besides campaign and local hour); every call is counted once per grain.
-GRAIN_LIST, GRAIN_AGENT, GRAIN_DISPOSITION = 1, 2, 3
+GRAIN_TOTAL, GRAIN_LIST, GRAIN_AGENT, GRAIN_DISPOSITION = 0, 1, 2, 3
+PASS_CAP = 6  # attempts from the 6th on share one "6+" row at the list grain (VICIdial's pass report stops at 5)
 
 
 class ReportChange(Base):
@@ -35,7 +36,8 @@ class ReportChange(Base):
 
 
 class CallRollup(Base):
-    """Call counts per campaign and local hour, at one grain: list at call time x attempt, agent, or disposition."""
+    """Call counts per campaign and local hour, at one grain: the whole campaign, list at call time x attempt
+    (capped at ``PASS_CAP``), agent, or disposition."""
 
     __tablename__ = "call_rollups"
 
@@ -73,6 +75,7 @@ class LeadCallStats(Base):
 
     lead_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     campaign_id: Mapped[int] = mapped_column(Integer)
+    list_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the lead's list now (follows moves)
     dials: Mapped[int] = mapped_column(Integer)
     contacts: Mapped[int] = mapped_column(Integer)
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

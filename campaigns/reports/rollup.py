@@ -20,11 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from campaigns.models import AgentStateEvent, Call, Campaign, Disposition
+from campaigns.models import AgentStateEvent, Call, Campaign, Disposition, Lead
 from campaigns.reports.models import (
     GRAIN_AGENT,
     GRAIN_DISPOSITION,
     GRAIN_LIST,
+    GRAIN_TOTAL,
+    PASS_CAP,
     AgentRollup,
     CallRollup,
     LeadCallStats,
@@ -33,7 +35,7 @@ from campaigns.reports.models import (
 )
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, bucket_sql, count_if, shift_minutes
 
-ROLLUP_VERSION = "4"  # bump when what a rollup row means changes: every campaign is then rebuilt once
+ROLLUP_VERSION = "5"  # bump when what a rollup row means changes: every campaign is then rebuilt once
 CHUNK = 500
 AGENT_STATES = {"ready": 0, "talking": 1, "wrap": 2, "paused": 3}
 
@@ -123,6 +125,9 @@ def _absorb(session: Session, campaign: Campaign) -> RefreshStats:
         if kind == "agent":
             agents[agent_id] = min(hour, agents.get(agent_id, hour))
             continue
+        if kind == "lead":  # moved to another list: only its stats row follows
+            leads.add(lead_id)
+            continue
         hours.add(hour)
         if lead_id is not None:
             leads.add(lead_id)
@@ -166,7 +171,7 @@ def _runs(buckets: list[datetime]) -> Iterator[tuple[datetime, datetime]]:
         yield start, prev + HOUR
 
 
-GRAIN_KEYS = {GRAIN_LIST: ("list_id", "attempt"), GRAIN_AGENT: ("agent_id",),
+GRAIN_KEYS = {GRAIN_TOTAL: (), GRAIN_LIST: ("list_id", "attempt"), GRAIN_AGENT: ("agent_id",),
               GRAIN_DISPOSITION: ("disposition_code",)}
 
 
@@ -186,7 +191,8 @@ def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[dat
               count_if(f.handled).label("handled"), f.talk_seconds(dialect).label("talk_seconds"),
               f.wrap_seconds(dialect).label("wrap_seconds")]
     for grain, keys in GRAIN_KEYS.items():
-        key_cols = [getattr(c, k) for k in keys]
+        key_cols = [case((c.attempt >= PASS_CAP, PASS_CAP), else_=c.attempt).label("attempt") if k == "attempt"
+                    else getattr(c, k) for k in keys]
         no_attempt = [] if "attempt" in keys else [literal(0).label("attempt")]
         q = (select(literal(campaign.id).label("campaign_id"), literal(grain).label("grain"), bucket, *key_cols,
                     *no_attempt, *counts)
@@ -210,10 +216,11 @@ def _insert_lead_stats(session: Session, campaign_id: int, lead_ids: list[int] |
     first = (select(c.lead_id.label("lead_id"), c.list_id.label("list_id"), c.agent_id.label("agent_id"),
                     f.close.label("closed"), rank)
              .select_from(f.join).where(scope, c.lead_id.isnot(None), f.contact).subquery("first"))
-    q = (select(agg.c.lead_id, agg.c.campaign_id, agg.c.dials, agg.c.contacts, agg.c.first_contact_at,
+    q = (select(agg.c.lead_id, agg.c.campaign_id, Lead.list_id, agg.c.dials, agg.c.contacts, agg.c.first_contact_at,
                 first.c.list_id, first.c.agent_id, func.coalesce(first.c.closed, False), agg.c.first_close_at)
-         .select_from(agg.outerjoin(first, (first.c.lead_id == agg.c.lead_id) & (first.c.rn == 1))))
-    names = ["lead_id", "campaign_id", "dials", "contacts", "first_contact_at", "first_contact_list_id",
+         .select_from(agg.join(Lead, Lead.id == agg.c.lead_id)
+                      .outerjoin(first, (first.c.lead_id == agg.c.lead_id) & (first.c.rn == 1))))
+    names = ["lead_id", "campaign_id", "list_id", "dials", "contacts", "first_contact_at", "first_contact_list_id",
              "first_contact_agent_id", "first_contact_closed", "first_close_at"]
     session.execute(insert(LeadCallStats).from_select(names, q))
 

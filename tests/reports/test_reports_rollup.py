@@ -23,7 +23,7 @@ def snapshot(s, cid: int) -> dict:
                func.sum(CallRollup.talk_seconds), func.sum(CallRollup.wrap_seconds))
         .where(CallRollup.campaign_id == cid).group_by(*KEY))}
     leads = {r[0]: tuple(r[1:]) for r in s.execute(
-        select(LeadCallStats.lead_id, LeadCallStats.dials, LeadCallStats.contacts, LeadCallStats.first_contact_at,
+        select(LeadCallStats.lead_id, LeadCallStats.list_id, LeadCallStats.dials, LeadCallStats.contacts, LeadCallStats.first_contact_at,
                LeadCallStats.first_contact_agent_id, LeadCallStats.first_contact_closed, LeadCallStats.first_close_at)
         .where(LeadCallStats.campaign_id == cid))}
     agents = {tuple(r[:2]): tuple(round(float(x), 3) for x in r[2:]) for r in s.execute(
@@ -57,6 +57,7 @@ def test_changes_are_absorbed_exactly(floor, sessions, clock):
                  connected=local(8, "09:45:04"), agent_id=floor.agents["bob"], ended=local(8, "09:47:00"),
                  dispo="SALE", dispo_at=local(8, "09:47:30"))
         s.execute(delete(Call).where(Call.id == floor.calls[11]))
+        s.execute(update(Lead).where(Lead.id == floor.leads["a1"]).values(list_id=floor.lists["B"]))
         s.add_all([AgentStateEvent(agent_id=floor.agents["bob"], campaign_id=cid, state="ready",
                                    at=local(8, "09:40:00")),
                    AgentStateEvent(agent_id=floor.agents["bob"], campaign_id=cid, state="paused",
@@ -69,6 +70,9 @@ def test_changes_are_absorbed_exactly(floor, sessions, clock):
     with sessions.begin() as s:
         r = run_report(s, "summary", "Acme", clock.now(), "2030-01-07", "2030-01-08").payload()
     assert (r["dials"], r["closes"], r["contacts"]) == (12, 4, 6)  # +1 call, -1 call; NI became a sale
+    with sessions.begin() as s:
+        lists = {x["list"]: x for x in run_report(s, "list-close", "Acme", clock.now()).payload()}
+    assert (lists["List A"]["closed"], lists["List B"]["closed"]) == (2, 2)  # a1 (closed) moved from A to B
 
 
 def test_changing_a_disposition_flag_rebuilds(floor, sessions, clock):
