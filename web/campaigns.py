@@ -9,12 +9,14 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from campaigns.leadimport.service import lists_of
 from campaigns.models import DEDUPE_SCOPES, PACING_MODES, Campaign
+from campaigns.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
 from campaigns.service import (
     TRANSITIONS,
     CampaignSettings,
@@ -122,7 +124,8 @@ def new():
 def detail(campaign_id: int):
     campaign = _campaign(campaign_id)
     return render_template("campaigns/detail.html", campaign=campaign, lists=lists_of(db(), campaign.name),
-                           actions=_actions(campaign), pacing=PACING_LABELS, dedupe=DEDUPE_LABELS)
+                           actions=_actions(campaign), pacing=PACING_LABELS, dedupe=DEDUPE_LABELS,
+                           script=get_script(db(), campaign.id))
 
 
 def _actions(campaign: Campaign) -> list[tuple[str, str]]:
@@ -157,3 +160,22 @@ def status(campaign_id: int):
     else:
         flash(f"Campaign {campaign.name} is {campaign.status}.", "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+class ScriptForm(FlaskForm):
+    text = TextAreaField("Script", validators=[Length(max=MAX_SCRIPT, message=f"At most {MAX_SCRIPT:,} characters.")],
+                         render_kw={"rows": 16})
+
+
+@bp.route("/<int:campaign_id>/script", methods=["GET", "POST"])
+def script(campaign_id: int):
+    """The call script agents read when a call pops, with the lead's details filled in."""
+    campaign = _campaign(campaign_id)
+    form = ScriptForm(data={"text": get_script(db(), campaign.id)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        set_script(db(), campaign.id, form.text.data or "", current_user.username, now())
+        db().commit()
+        flash("Script saved; agents see it on their next call.", "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("campaigns/script.html", campaign=campaign, form=form, placeholders=PLACEHOLDERS), \
+        400 if has_errors(form) else 200

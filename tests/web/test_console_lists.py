@@ -212,3 +212,20 @@ def test_campaign_create_edit_and_status(client, auth, sessions):
     assert "it cannot become active" in r.get_data(as_text=True)
     with sessions() as s:
         assert s.get(Campaign, c.id).name == "Autumn 2030" and s.get(Campaign, c.id).pacing_mode == "progressive"
+
+
+def test_manager_writes_the_call_script(client, auth, campaign_id, sessions):
+    from campaigns.scripts import get_script, render_script
+
+    auth.login("manager")
+    r = auth.post(f"/campaigns/{campaign_id}/script", {"text": "Hi {first_name}, {agent} for {seller}.\r\n{Company}?"})
+    assert r.status_code == 302
+    with sessions() as s:
+        text = get_script(s, campaign_id)
+    assert text == "Hi {first_name}, {agent} for {seller}.\n{Company}?"
+    assert render_script(text, {"first_name": "Ann", "agent": "Bo", "seller": "Acme"}, {"company": "Initech"}) == \
+        "Hi Ann, Bo for Acme.\nInitech?"
+    assert render_script("{nope} {first_name}", {"first_name": ""}) == "{nope} "
+    assert "Hi {first_name}" in client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    r = auth.post(f"/campaigns/{campaign_id}/script", {"text": "x" * 20_001})
+    assert r.status_code == 400 and 'id="text-error">At most 20,000 characters.' in r.get_data(as_text=True)
