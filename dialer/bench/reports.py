@@ -108,8 +108,9 @@ def _capture_off(conn) -> None:
 
 
 def _analyze(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+    """Statistics and the visibility map, as autovacuum leaves a table some minutes after a bulk load."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE")
 
 
 def _time_report(sessions, report_name: str, campaign: str, now: datetime, first, last, by) -> tuple[list, int]:

@@ -23,7 +23,8 @@ def snapshot(s, cid: int) -> dict:
                func.sum(CallRollup.talk_seconds), func.sum(CallRollup.wrap_seconds))
         .where(CallRollup.campaign_id == cid).group_by(*KEY))}
     leads = {r[0]: tuple(r[1:]) for r in s.execute(
-        select(LeadCallStats.lead_id, LeadCallStats.list_id, LeadCallStats.dials, LeadCallStats.contacts, LeadCallStats.first_contact_at,
+        select(LeadCallStats.lead_id, LeadCallStats.list_id, LeadCallStats.dials, LeadCallStats.contacts,
+               LeadCallStats.first_contact_at,
                LeadCallStats.first_contact_agent_id, LeadCallStats.first_contact_closed, LeadCallStats.first_close_at)
         .where(LeadCallStats.campaign_id == cid))}
     agents = {tuple(r[:2]): tuple(round(float(x), 3) for x in r[2:]) for r in s.execute(
