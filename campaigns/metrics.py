@@ -18,22 +18,36 @@ CALL_OUTCOMES = ("completed", "abandoned", "no_answer", "busy", "failed", "machi
 
 GLOSSARY: dict[str, str] = {
     "dials": "Calls placed.",
-    "live_answers": "Calls a person answered: connected to an agent or abandoned.",
+    "live_answers": "Calls a person answered: connected to an agent or abandoned (a person who hangs up within the "
+                    "2 seconds counts too; answering machines do not).",
     "contacts": "Live answers that reached an agent (unless the agent's disposition is flagged as not a contact, "
                 "e.g. dead air).",
     "abandoned": "Live answers that no agent took within 2 seconds of the greeting (the safe-harbor message played).",
+    "machines": "Dials answered by an answering machine (detected by AMD).",
+    "no_answers": "Dials nobody answered; busies and failures are the dials that got a busy or an error.",
     "closes": "Calls whose disposition is flagged as a close (a sale).",
+    "callbacks": "Calls whose disposition is flagged as a callback (the lead is called again at an agreed time).",
+    "handled": "Calls an agent took that have ended: the base of talk time, wrap time and AHT.",
+    "first_contacts": "Leads whose first contact ever fell in the period.",
     "hit_rate": "Contacts ÷ dials: how many dials reached a person who spoke with an agent.",
     "answer_rate": "Live answers ÷ dials.",
     "first_call_close": "Leads closed on their first contact ÷ leads that had their first contact in the period.",
     "list_close_rate": "Leads of the list closed ÷ all prospects the list brought (rows accepted + suppressed + "
                        "rejected as invalid).",
     "prospects": "Rows a list brought: accepted + suppressed + rejected as invalid (duplicates are not counted).",
+    "invalid": "Rows of the list file rejected at import (no valid phone number, malformed row).",
+    "duplicate": "Rows of the list file that repeated a number already loaded (shown, not counted as prospects).",
+    "suppressed": "Leads scrubbed at import (DNC registries, litigators …), by reason; never dialable.",
+    "never_reached": "Dialable leads of the list that no contact has reached yet.",
+    "reached_not_closed": "Leads of the list reached at least once but not closed.",
+    "closed": "Leads of the list with a close on any of their calls.",
     "contact_rate": "Contacts ÷ dials on that pass (1st, 2nd, 3rd… attempt of each lead, or lifetime).",
     "conversion": "Closes ÷ contacts.",
     "abandon_rate": "Abandoned ÷ live answers, per campaign (the legal cap is 3 % over 30 days).",
-    "talk_seconds": "Average talk time: from the agent's connect to the hang-up, per contact handled.",
-    "wrap_seconds": "Average wrap time: from the hang-up to the disposition, per contact handled.",
+    "abandon_rate_30d": "Abandoned ÷ live answers over the 30 days ending with the last day shown (the rolling reading "
+                        "of the 3 % rule).",
+    "talk_seconds": "Average talk time: from the agent's connect to the hang-up, per call an agent took.",
+    "wrap_seconds": "Average wrap time: from the hang-up to the disposition, per call an agent took.",
     "aht_seconds": "Average handle time (AHT) = average talk time + average wrap time.",
     "occupancy": "(Talk + wrap time) ÷ staffed non-paused time (ready + talking + wrap).",
     "agent_wait_seconds": "Agent wait between calls: ready time ÷ calls the agents took.",
@@ -116,12 +130,12 @@ def abandon_rate(abandoned: int, live_answers: int) -> float | None:
 
 
 def average_talk(talk_seconds: float, handled: int) -> float | None:
-    """Average talk time: from the agent's connect to the hang-up, per contact handled."""
+    """Average talk time: from the agent's connect to the hang-up, per call an agent took."""
     return ratio(talk_seconds, handled)
 
 
 def average_wrap(wrap_seconds: float, handled: int) -> float | None:
-    """Average wrap time: from the hang-up to the disposition, per contact handled."""
+    """Average wrap time: from the hang-up to the disposition, per call an agent took."""
     return ratio(wrap_seconds, handled)
 
 

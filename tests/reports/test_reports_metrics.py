@@ -69,3 +69,12 @@ def test_every_docstring_starts_with_its_glossary_line():
              "saturation": m.saturation, "answer_rate": m.answer_rate, "prospects": m.prospects}
     for name, fn in pairs.items():
         assert fn.__doc__.splitlines()[0] == m.GLOSSARY[name], name
+
+
+def test_readme_glossary_uses_the_same_words():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Reports and metrics", 1)[1].split("\n## ", 1)[0]
+    for name, definition in m.GLOSSARY.items():
+        assert f"| `{name}` | {definition} |" in section, name
