@@ -145,34 +145,47 @@ def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: dat
     ring_end = placed[n_conn:] + rng.uniform(3, 30, n_total - n_conn)
     cid = int(campaign_id)
     lead_db = _leads(conn, load, campaign_id, list_ids, lead_list, suppressed, rng, lead_idx, kinds, dispo, now_s)
-    phones = np.array([f"+1212{i:07d}" for i in range(plan.leads)], dtype=object)
-    t_placed, t_conn, t_end, t_dispo, t_ring = (stamp(placed), stamp(c_conn), stamp(c_end), stamp(c_dispo),
-                                                stamp(ring_end))
+    lists_of = list_ids[lead_list]
 
     def call_rows() -> Iterator[tuple]:
-        lists_of = list_ids[lead_list]
-        for i in range(n_total):
-            li = int(lead_idx[i])
-            k = kinds[i]
-            if i < n_conn:
-                yield (cid, int(lead_db[li]), int(lists_of[li]), phones[li], int(ranks[i]), "bench", "completed",
-                       t_placed[i], t_conn[i], "human", t_conn[i], int(c_agent[i]), t_end[i], k, dispo[i],
-                       t_dispo[i], False)
-            else:
-                j = i - n_conn
-                answered = t_ring[j] if k in ("abandoned", "machine") else None
-                by = {"abandoned": "human", "machine": "machine"}.get(k)
-                yield (cid, int(lead_db[li]), int(lists_of[li]), phones[li], int(ranks[i]), "bench", "completed",
-                       t_placed[i], answered, by, None, None, t_ring[j], k, None, None, False)
+        """Rows in chunks, timestamps formatted per chunk (10 M formatted at once would take gigabytes)."""
+        for lo in range(0, n_total, CHUNK):
+            hi = min(n_total, lo + CHUNK)
+            t_placed = stamp(placed[lo:hi])
+            c_hi = min(hi, n_conn)
+            t_conn, t_end, t_dispo = (stamp(a[lo:c_hi]) if lo < c_hi else [] for a in (c_conn, c_end, c_dispo))
+            r_lo, r_hi = max(lo, n_conn) - n_conn, hi - n_conn
+            t_ring = stamp(ring_end[r_lo:r_hi]) if r_hi > r_lo else []
+            for i in range(lo, hi):
+                li = int(lead_idx[i])
+                k = kinds[i]
+                base = (cid, int(lead_db[li]), int(lists_of[li]), f"+1212{li:07d}", int(ranks[i]), "bench",
+                        "completed", t_placed[i - lo])
+                if i < n_conn:
+                    j = i - lo
+                    yield base + (t_conn[j], "human", t_conn[j], int(c_agent[i]), t_end[j], k, dispo[i],
+                                  t_dispo[j], False)
+                else:
+                    ring = t_ring[i - max(lo, n_conn)]
+                    answered = ring if k in ("abandoned", "machine") else None
+                    by = {"abandoned": "human", "machine": "machine"}.get(k)
+                    yield base + (answered, by, None, None, ring, k, None, None, False)
 
     columns = ("campaign_id", "lead_id", "list_id", "phone", "attempt", "provider", "status", "placed_at",
                "answered_at", "answered_by", "connected_at", "agent_id", "ended_at", "outcome", "disposition_code",
                "dispositioned_at", "imported")
     load.load(Call.__table__, columns, call_rows())
     ev_agent, ev_at, ev_state, ev_reason = events
-    ev_text = stamp(ev_at)
+
+    def event_rows() -> Iterator[tuple]:
+        for lo in range(0, len(ev_at), CHUNK):
+            text = stamp(ev_at[lo:lo + CHUNK])
+            for j, at in enumerate(text):
+                i = lo + j
+                yield int(ev_agent[i]), cid, ev_state[i], ev_reason[i], at
+
     n_events = load.load(AgentStateEvent.__table__, ("agent_id", "campaign_id", "state", "reason", "at"),
-                         ((int(ev_agent[i]), cid, ev_state[i], ev_reason[i], ev_text[i]) for i in range(len(ev_at))))
+                         event_rows())
     return Generated(n_total, n_conn, n_abandon, plan.leads, len(agent_ids), n_events)
 
 
