@@ -37,13 +37,17 @@ COLD_TALKS = 20  # finished talks before the handle curve is trusted
 COLD_DIALS = 100  # resolved dials (with COLD_LIVES live ones) before the answer model is trusted
 COLD_LIVES = 10
 ETA = 0.1  # step of the abandon loop on log α
-ALPHA_MIN, ALPHA_MAX = 0.002, 0.6
+ALPHA_MIN, ALPHA_MAX = 0.001, 0.6
+GAIN_MIN, GAIN_MAX = -4.0, 2.5  # the loop may scale the baseline threshold by e^-4 .. e^2.5
+CAUTION_SPAN, CAUTION_MIN = 10.0, 0.1  # full α only with 10 abandons of budget to spare
 SETPOINT = 0.9  # aim at 90 % of the target rate
 
 
-def initial_alpha(agents: int) -> float:
-    """Starting point of the abandon loop by team size (from simulation; the loop corrects it on every outcome)."""
-    return float(np.clip(0.03 * (20.0 / max(agents, 1)) ** 0.25, 0.01, 0.06))
+def base_alpha(agents: int, target: float) -> float:
+    """The threshold that gives about the target rate on a typical floor of this size (from simulation of the
+    base mix). The abandon loop learns a multiplicative correction on top, so a floor that changes size keeps
+    what was learned instead of restarting from scratch."""
+    return 0.03 * (20.0 / max(agents, 1)) ** 0.25 * (target / 0.03)
 
 
 class PredictivePacer(Pacer):
@@ -65,7 +69,7 @@ class PredictivePacer(Pacer):
         self.taus = np.zeros(HORIZONS)
         self.q_new = np.zeros(HORIZONS)
         self.next_fit = -math.inf
-        self.log_alpha: float | None = None
+        self.gain = 0.0  # the abandon loop's learned log-correction of base_alpha
         self.active = False  # the last plan used the model (the loop only learns from its own decisions)
         self.inflight_excess = 0.0
 
@@ -92,18 +96,26 @@ class PredictivePacer(Pacer):
 
     def on_live_answer(self, t: float) -> None:
         super().on_live_answer(t)
-        if self.active and self.log_alpha is not None:
-            self.log_alpha = min(math.log(ALPHA_MAX), self.log_alpha + ETA * SETPOINT * self.target)
+        if self.active:
+            self.gain = min(GAIN_MAX, self.gain + ETA * SETPOINT * self.target)
 
     def on_abandon(self, t: float) -> None:
         super().on_abandon(t)
-        if self.log_alpha is not None:
-            self.log_alpha = max(math.log(ALPHA_MIN), self.log_alpha - ETA)
+        self.gain = max(GAIN_MIN, self.gain - ETA)
 
     # -- the plan --------------------------------------------------------------------------------------------------
     @property
     def alpha(self) -> float:
-        return math.exp(self.log_alpha) if self.log_alpha is not None else initial_alpha(self.staffed)
+        """The marginal-risk threshold now: team-size baseline × learned correction × budget caution."""
+        a = base_alpha(self.staffed, self.target) * math.exp(self.gain) * self.budget_caution
+        return min(max(a, ALPHA_MIN), ALPHA_MAX)
+
+    @property
+    def budget_caution(self) -> float:
+        """Shrinks α while the 30-day budget left is thin (a fresh campaign, a bad spell), so a cluster of
+        abandons cannot exhaust it and force progressive dialing; 1 once a few abandons are to spare."""
+        spare = self.ledger.slack - 1.0 - self.inflight_excess
+        return min(1.0, max(CAUTION_MIN, spare / CAUTION_SPAN))
 
     def _fallback(self) -> str | None:
         if self.staffed < self.settings["min_agents"]:
@@ -136,8 +148,6 @@ class PredictivePacer(Pacer):
         reason = self._fallback()
         if reason is None and (self.tables is None or t >= self.next_fit):
             self._refit(t)
-        if reason is None and self.log_alpha is None:
-            self.log_alpha = math.log(initial_alpha(self.staffed))
         progressive = self.ready - self.ringing - self.waiting
         if reason is not None:
             self.active = False
