@@ -17,12 +17,36 @@ from dnc.errors import UserError
 
 CALLABLE_STATUSES = ("new", "retry", "callback")
 TEMPORARY_BLOCK_S = 15 * 60  # a refusal that may clear by itself but names no opening time: look again later
-# Outcomes a call can end with (calls.outcome). "dropped": the customer hung up while waiting for an agent
-# (before the 2-second deadline, so not an abandon); "unreached": the carrier ended a call we never saw answered.
-# "unplaced": the carrier never took the call (not a dial: reports leave it out).
-OUTCOMES = ("completed", "abandoned", "no_answer", "busy", "failed", "machine", "canceled", "dropped", "unreached",
-            "unplaced")
 PLACE_RETRY_S = 30  # a lead whose call the carrier refused for a passing reason waits this long
+# How a call can end, as the loop decides it; stored in calls.outcome as campaigns.metrics.CALL_OUTCOMES, except
+# "canceled" (we cancelled it before anyone answered): stored as "failed", and the attempt is given back.
+END_REASONS = ("completed", "abandoned", "no_answer", "busy", "failed", "machine", "canceled")
+
+
+def stored_outcome(reason: str) -> str:
+    return "failed" if reason == "canceled" else reason
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A lead about to be dialed, as the pre-dial gate needs it."""
+
+    lead_id: int
+    campaign_id: int
+    phone: str
+    state: str | None
+    postal_code: str | None
+    zones: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A lead claimed for one dial: its call row exists (status ``queued``) and the lead is ``dialing``."""
+
+    call_id: int
+    lead_id: int
+    phone: str
+    attempt: int
 
 
 @dataclass(frozen=True)
@@ -51,10 +75,11 @@ class LeadChange:
 
 
 def after_outcome(rules: RetryRules, attempts: int, outcome: str, previous_outcome: str | None,
-                  now: datetime) -> LeadChange | None:
-    """The lead's next state when its call ends without an agent conversation; None when an agent talked to
-    the customer (the agent's disposition decides). ``attempts`` already counts the call that just ended."""
-    if outcome == "completed":
+                  now: datetime, connected: bool = False) -> LeadChange | None:
+    """The lead's next state when its call ends; None when an agent talked to the customer (the agent's
+    disposition decides). ``attempts`` already counts the call that just ended. A live answer that ended before
+    any agent took it (the person hung up within the 2 seconds) is tried again soon, like an abandon."""
+    if outcome == "completed" and connected:
         return None
     if outcome == "canceled":  # we cancelled it before it reached anyone: the attempt does not count
         return LeadChange("retry" if attempts > 1 else "new", now, previous_outcome, attempts_delta=-1)
@@ -62,13 +87,12 @@ def after_outcome(rules: RetryRules, attempts: int, outcome: str, previous_outco
         return LeadChange("done", None, "failed")  # the carrier refused the number twice in a row: invalid
     delay = {
         "no_answer": rules.retry_no_answer_s,
-        "unreached": rules.retry_no_answer_s,
         "busy": rules.retry_busy_s,
         "failed": rules.retry_busy_s,
         "machine": rules.retry_machine_s,
         # the person was reachable a moment ago: try again soon, as for a busy line
         "abandoned": rules.retry_busy_s,
-        "dropped": rules.retry_busy_s,
+        "completed": rules.retry_busy_s,
     }.get(outcome)
     if delay is None:
         raise ValueError(f"unknown call outcome {outcome!r}")
@@ -114,7 +138,7 @@ def after_place_failure(attempts: int, previous_outcome: str | None, retryable: 
     """The carrier did not take the call: the attempt does not count. A passing failure (throttling, an outage)
     puts the lead back shortly; a refusal of the number itself (e.g. Twilio 21211, invalid "To") ends it."""
     if not retryable:
-        return LeadChange("done", None, "unplaced", attempts_delta=-1)
+        return LeadChange("done", None, "failed", attempts_delta=-1)
     return LeadChange("retry" if attempts > 1 else "new", now + timedelta(seconds=PLACE_RETRY_S), previous_outcome,
                       attempts_delta=-1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.db import Base
@@ -158,6 +158,7 @@ class Disposition(Base):
 
 class Agent(Base):
     __tablename__ = "agents"
+    __table_args__ = (Index("ix_agents_ready", "campaign_id", "state", "state_since"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -166,6 +167,9 @@ class Agent(Base):
     state_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the call the agent is on (set with talking, cleared when it ends): a late end of an earlier call never
+    # moves an agent who is already on the next one (no foreign key: calls already points here)
+    call_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AgentStateEvent(Base):
@@ -191,6 +195,15 @@ class Call(Base):
         Index("ix_calls_caller_id_placed", "caller_id", "placed_at"),
         Index("ix_calls_lead", "lead_id"),
         Index("ix_calls_agent", "agent_id"),
+        # at most one live attempt per lead and per number: the database refuses a second (two workers, one
+        # PostgreSQL); "live" = not ended yet
+        Index("uq_calls_live_lead", "lead_id", unique=True,
+              sqlite_where=text("ended_at IS NULL AND lead_id IS NOT NULL"),
+              postgresql_where=text("ended_at IS NULL AND lead_id IS NOT NULL")),
+        Index("uq_calls_live_phone", "phone", unique=True, sqlite_where=text("ended_at IS NULL"),
+              postgresql_where=text("ended_at IS NULL")),
+        Index("ix_calls_live_campaign", "campaign_id", sqlite_where=text("ended_at IS NULL"),
+              postgresql_where=text("ended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -215,6 +228,7 @@ class Call(Base):
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    hangup_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # agent ended it
 
 
 class User(Base):

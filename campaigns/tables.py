@@ -5,6 +5,7 @@ A feature that adds a table module adds one import line here.
 
 import campaigns.carrier_inbox  # noqa: F401
 import campaigns.console_auth  # noqa: F401
+import campaigns.dispatch_models  # noqa: F401
 import campaigns.leases  # noqa: F401
 import campaigns.models  # noqa: F401
 import campaigns.reports.models  # noqa: F401

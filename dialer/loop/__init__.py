@@ -5,8 +5,10 @@
 """
 
 from dialer.loop.core import DialLoop, LoopStats, PacerSlot
+from dialer.loop.gating import dnc_gate
 from dialer.loop.memory import MemoryStore
+from dialer.loop.sql import SqlStore
 from dialer.loop.store import CallView, CampaignView, Candidate, Claim, LoopStore
 
 __all__ = ["CallView", "CampaignView", "Candidate", "Claim", "DialLoop", "LoopStats", "LoopStore", "MemoryStore",
-           "PacerSlot"]
+           "PacerSlot", "SqlStore", "dnc_gate"]

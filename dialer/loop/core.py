@@ -25,12 +25,11 @@ from dialer.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
 log = logging.getLogger(__name__)
 
 MIN_RING_TIMEOUT_S = 20  # the TSR needs >= 15 s or 4 rings; carriers may trim a few seconds
-# what the carrier's end of an unanswered call means for us ("completed" without an answer we saw: unreached)
+# what the carrier's end of a call nobody answered means (a "completed" without an answer we saw: no answer)
 CARRIER_END = {"no_answer": "no_answer", "busy": "busy", "failed": "failed", "canceled": "canceled"}
-# our outcomes in the pacer's vocabulary (completed, abandoned, no_answer, busy, failed, machine)
+# the loop's end reasons in the pacer's vocabulary (completed, abandoned, no_answer, busy, failed, machine)
 PACER_OUTCOME = {"completed": "completed", "abandoned": "abandoned", "no_answer": "no_answer", "busy": "busy",
-                 "failed": "failed", "machine": "machine", "canceled": "failed", "dropped": "completed",
-                 "unreached": "no_answer"}
+                 "failed": "failed", "machine": "machine", "canceled": "failed"}
 
 
 @dataclass
@@ -158,7 +157,7 @@ class DialLoop:
             slot = slots.get(ev.campaign_id)
             if slot is not None:
                 slot.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state=ev.state))
-        self._cursor = events[-1].seq
+        self._cursor = max(self._cursor, events[-1].seq)  # a late row re-read by the SQL store is older
 
     def _dial(self, c: CampaignView, now: datetime, t: float) -> None:
         slot = self.slots[c.id]
@@ -262,9 +261,8 @@ class DialLoop:
             self._answered(call, event)
         elif kind == "ended":
             self._ended(call, event)
-        elif kind in ("initiated", "ringing"):
-            if call.answered_at is None:
-                self.store.ringing(call.id, event.at)
+        elif kind in ("initiated", "ringing") and call.answered_at is None:
+            self.store.ringing(call.id, event.at)
         else:
             self.stats.ignored_events += 1  # key presses are the webhooks' business (opt-out)
 
@@ -309,10 +307,10 @@ class DialLoop:
         if outcome is None:
             if call.connected_at is not None:
                 outcome = "completed"
-            elif call.answered_at is not None:
-                outcome = "machine" if call.answered_by == "machine" else "dropped"
+            elif call.answered_at is not None:  # a person who hung up before an agent came: a live answer
+                outcome = "machine" if call.answered_by == "machine" else "completed"
             else:
-                outcome = CARRIER_END.get(ev.outcome, "unreached")
+                outcome = CARRIER_END.get(ev.outcome, "no_answer")
         campaign_id, call_id = call.campaign_id, call.id
         self.store.end(call_id, outcome, ev.at)
         if outcome != "abandoned":  # the pacer heard of an abandon when it happened

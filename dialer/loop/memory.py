@@ -24,7 +24,9 @@ from campaigns.dispatch_rules import (
     after_place_failure,
     after_refusal,
     apply,
+    stored_outcome,
 )
+from campaigns.metrics import is_live_answer
 from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, CampaignView, Candidate, Claim, Gate
 from dnc.errors import UserError
 
@@ -134,15 +136,16 @@ class MemoryStore:
         return None if c is None else c.view
 
     def history(self, campaign_id: int, now: datetime) -> tuple[int, int]:
+        """Live answers and abandons of the last 30 days by placement time (``campaigns.metrics`` definitions)."""
         since = (now - WINDOW).timestamp()
         live = abandons = 0
         for r in self.finished:
-            if r[1] == campaign_id and r[5] >= since and r[6] in ("human", "unknown"):
+            if r[1] == campaign_id and r[4] >= since and is_live_answer(r[9], not math.isnan(r[7])):
                 live += 1
                 abandons += r[9] == "abandoned"
         for c in self.calls.values():
-            if c.campaign_id == campaign_id and c.ended_at is None and c.answered_at is not None \
-                    and c.answered_at.timestamp() >= since and c.answered_by in ("human", "unknown"):
+            if c.campaign_id == campaign_id and c.ended_at is None and c.placed_at.timestamp() >= since \
+                    and is_live_answer(c.outcome, c.connected_at is not None):
                 live += 1
                 abandons += c.outcome == "abandoned"
         return live, abandons
@@ -216,9 +219,13 @@ class MemoryStore:
         self.by_ref[ref] = call_id
 
     def place_failed(self, call_id: int, now: datetime, retryable: bool = True) -> None:
-        call = self.calls[call_id]
+        """The carrier never took the call: it was no dial, so no call is kept (the SQL store deletes the row)."""
+        call = self.calls.pop(call_id)
+        self.waiting.pop(call_id, None)
+        if self.live_phones.get(call.phone) == call_id:
+            del self.live_phones[call.phone]
+        self.campaigns[call.campaign_id].lines -= 1
         lead = self.leads.get(call.lead_id)
-        self._close(call, "unplaced", now, status="failed")
         if lead is not None and lead.status == "dialing":
             apply(lead, after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
             self._bump(lead)
@@ -261,14 +268,14 @@ class MemoryStore:
         self.calls[call_id].outcome = outcome
         self.waiting.pop(call_id, None)
 
-    def end(self, call_id: int, outcome: str, at: datetime) -> None:
+    def end(self, call_id: int, reason: str, at: datetime) -> None:
         call = self.calls[call_id]
-        self._close(call, outcome, at)
+        self._close(call, stored_outcome(reason), at)
         lead = self.leads.get(call.lead_id)
         if lead is not None and lead.status == "dialing":
             camp = self.campaigns[call.campaign_id]
-            change = None if call.connected_at is not None and outcome == "completed" else \
-                after_outcome(camp.view.rules, lead.attempts, outcome, lead.last_outcome, at)
+            change = after_outcome(camp.view.rules, lead.attempts, reason, lead.last_outcome, at,
+                                   call.connected_at is not None)
             if change is not None:
                 apply(lead, change, at)
                 self._bump(lead)
@@ -279,8 +286,8 @@ class MemoryStore:
                 agent.call_id = None
                 self._set(agent, "wrap", None, at)
 
-    def _close(self, call: MemCall, outcome: str, at: datetime, status: str = "ended") -> None:
-        call.ended_at, call.outcome, call.status = at, outcome, status
+    def _close(self, call: MemCall, outcome: str, at: datetime) -> None:
+        call.ended_at, call.outcome, call.status = at, outcome, "ended"
         self.waiting.pop(call.id, None)
         self.hangups.pop(call.id, None)
         if self.live_phones.get(call.phone) == call.id:
@@ -292,7 +299,8 @@ class MemoryStore:
                     ts(call.connected_at) if call.connected_at else NAN, at.timestamp(), outcome, call.disposition,
                     call.provider_ref]
         self.finished.append(call.row)
-        if call.connected_at is None or call.disposition is not None:  # nothing left to record: keep the row
+        if call.connected_at is None or call.disposition is not None or outcome != "completed":
+            # nothing left to record on it (no disposition will come): keep only the compact row
             self._forget(call)
 
     def _forget(self, call: MemCall) -> None:

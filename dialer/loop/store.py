@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.dispatch_rules import RetryRules
+from campaigns.dispatch_rules import Candidate, Claim, RetryRules
+
+__all__ = ["AgentEvent", "AgentView", "CallExport", "CallView", "CampaignView", "Candidate", "Claim", "Gate",
+           "LoopStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,28 +61,6 @@ class CallView:
     agent_id: int | None = None
     ended_at: datetime | None = None
     outcome: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A lead about to be dialed, as the pre-dial gate needs it."""
-
-    lead_id: int
-    campaign_id: int
-    phone: str
-    state: str | None
-    postal_code: str | None
-    zones: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A lead claimed for one dial: its call row exists (status ``queued``) and the lead is ``dialing``."""
-
-    call_id: int
-    lead_id: int
-    phone: str
-    attempt: int
 
 
 @dataclass(frozen=True, slots=True)

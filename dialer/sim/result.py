@@ -94,8 +94,7 @@ class SimResult:
     def summary(self) -> dict:
         """Headline figures: PACING.md §4's metrics that a single run can give."""
         c = self.calls
-        placed = c.outcome != "unplaced"
-        live = np.isin(c.answered_by, ("human", "unknown"))
+        live = np.isin(c.outcome, ("completed", "abandoned"))  # campaigns.metrics.is_live_answer
         abandoned = c.outcome == "abandoned"
         connected = ~np.isnan(c.connected)
         staffed_s = self.agents.seconds(*STAFFED)
@@ -106,11 +105,11 @@ class SimResult:
         delay = (c.connected - c.answered)[connected & ~np.isnan(c.answered)]
         per_day = []
         for start, end in self.days:
-            day = (c.answered >= start) & (c.answered < end + 3600)
+            day = (c.placed >= start) & (c.placed < end + 3600)
             lives = int((live & day).sum())
             per_day.append(float((abandoned & day).sum()) / lives if lives else 0.0)
         return {
-            "dials": int(placed.sum()),
+            "dials": len(c),
             "live_answers": int(live.sum()),
             "connected": int(connected.sum()),
             "abandoned": int(abandoned.sum()),
@@ -120,7 +119,7 @@ class SimResult:
             "agent_hours": round(hours, 2),
             "occupancy": _ratio(busy_s, staffed_s),
             "talk_min_per_agent_hour": round(talk_s / 60 / hours, 2) if hours else 0.0,
-            "dials_per_agent_hour": round(int(placed.sum()) / hours, 2) if hours else 0.0,
+            "dials_per_agent_hour": round(len(c) / hours, 2) if hours else 0.0,
             "wait_p50_s": _q(waits, 0.5),
             "wait_p90_s": _q(waits, 0.9),
             "answer_to_agent_p50_s": _q(delay, 0.5),

@@ -40,7 +40,7 @@ def test_answered_calls_reach_an_agent_within_two_seconds_or_count_as_abandoned(
     assert connected.any() and (c.outcome == "abandoned").any()
     assert (c.connected[connected] - c.answered[connected]).max() <= 2.0 + 1e-6
     live_not_connected = np.isin(c.answered_by, ("human", "unknown")) & ~connected
-    assert set(c.outcome[live_not_connected]) <= {"abandoned", "dropped"}
+    assert set(c.outcome[live_not_connected]) <= {"abandoned", "completed", "machine"}
     assert r.summary()["abandoned"] == int((c.outcome == "abandoned").sum())
 
 

@@ -1,0 +1,181 @@
+"""Lead dispatch in SQL: claim callable leads atomically, record each call's life, move leads on.
+
+``claim`` locks candidate leads with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite has one writer at a time),
+asks the pre-dial gate about each, and writes the lead's ``dialing`` status and its ``queued`` call row in the
+same transaction, before the next lead is chosen. The partial unique indexes ``uq_calls_live_lead`` and
+``uq_calls_live_phone`` make the database refuse a second live call for a lead or a number, whatever a worker
+believes; a lead that loses that race is skipped. The rules for what happens to a lead afterwards are the pure
+functions of ``campaigns.dispatch_rules``, shared with the simulator's in-memory store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.agents import wrap_after_call
+from campaigns.dispatch_models import PacingStatus
+from campaigns.dispatch_rules import (
+    CALLABLE_STATUSES,
+    Candidate,
+    Claim,
+    RetryRules,
+    after_outcome,
+    after_place_failure,
+    after_refusal,
+    apply,
+    stored_outcome,
+)
+from campaigns.models import Call, Campaign, Lead
+
+WINDOW = timedelta(days=30)
+Gate = Callable[[Session, Candidate, datetime], object]
+
+
+def due_at():
+    """When a lead became callable: its next attempt time, or its creation for a lead never scheduled."""
+    return func.coalesce(Lead.next_attempt_at, Lead.created_at)
+
+
+def claim(session: Session, campaign: Campaign, n: int, now: datetime, gate: Gate | None = None,
+          provider: str = "sim") -> list[Claim]:
+    """Claim up to ``n`` callable leads of ``campaign`` (priority, then longest due, then id), each with its call
+    row. Leads the gate refuses are rescheduled or closed and never count as attempts."""
+    claims: list[Claim] = []
+    lost: set[int] = set()
+    # numbers on a live call anywhere (a hashed anti-join: the live calls are few, whatever the statistics say)
+    busy_numbers = select(Call.phone).where(Call.ended_at.is_(None))
+    while len(claims) < n:
+        q = (select(Lead).where(Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES),
+                                due_at() <= now, Lead.phone.not_in(busy_numbers))
+             .order_by(Lead.priority.desc(), due_at(), Lead.id)
+             .limit(n - len(claims) + 8).with_for_update(skip_locked=True, of=Lead))
+        if lost:
+            q = q.where(Lead.id.not_in(lost))
+        batch = session.scalars(q).all()
+        if not batch:
+            break
+        try:  # the whole batch at once (one INSERT); the gate's audit rows, leads and calls: all or nothing
+            with session.begin_nested():
+                claims += _claim_batch(session, campaign, batch, n - len(claims), now, gate, provider)
+        except IntegrityError:  # another worker has a live call on one of these numbers: go one by one
+            for lead in batch:
+                if len(claims) >= n:
+                    break
+                try:
+                    with session.begin_nested():
+                        claims += _claim_batch(session, campaign, [lead], 1, now, gate, provider)
+                except IntegrityError:
+                    lost.add(lead.id)  # not ours this time
+    return claims
+
+
+def _claim_batch(session: Session, campaign: Campaign, leads: list[Lead], n: int, now: datetime, gate: Gate | None,
+                 provider: str) -> list[Claim]:
+    taken: list[tuple[Lead, Call]] = []
+    for lead in leads:
+        if len(taken) >= n:
+            break
+        if gate is not None:
+            zones = tuple(z for z in (lead.timezones or "").split(",") if z)
+            decision = gate(session, Candidate(lead.id, campaign.id, lead.phone, lead.state, lead.postal_code,
+                                               zones), now)
+            if not decision.allowed:
+                apply(lead, after_refusal(decision.reasons, getattr(decision, "opens_at", None), now), now)
+                continue
+        lead.status = "dialing"
+        lead.attempts += 1
+        lead.last_called_at = lead.updated_at = now
+        call = Call(campaign_id=campaign.id, lead_id=lead.id, list_id=lead.list_id, phone=lead.phone,
+                    caller_id=campaign.caller_id, attempt=lead.attempts, provider=provider, status="queued",
+                    placed_at=now)
+        session.add(call)
+        taken.append((lead, call))
+    session.flush()
+    return [Claim(call.id, lead.id, lead.phone, lead.attempts) for lead, call in taken]
+
+
+def mark_placed(session: Session, call_id: int, provider: str, ref: str) -> None:
+    session.execute(update(Call).where(Call.id == call_id)
+                    .values(provider=provider, provider_sid=ref, status="dialing")
+                    .execution_options(synchronize_session=False))
+
+
+def place_failed(session: Session, call_id: int, now: datetime, retryable: bool = True) -> None:
+    """The carrier never took the call: no dial happened, so its row goes and the lead's attempt is given back."""
+    call = session.get(Call, call_id)
+    if call is None or call.ended_at is not None:
+        return
+    lead = session.get(Lead, call.lead_id, with_for_update=True) if call.lead_id is not None else None
+    session.execute(delete(Call).where(Call.id == call_id))
+    if lead is not None and lead.status == "dialing":
+        apply(lead, after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
+    session.flush()
+
+
+def end(session: Session, call_id: int, reason: str, at: datetime) -> Call | None:
+    """The call is over: record how, move the lead on (unless an agent's disposition will), put its agent in wrap."""
+    call = session.get(Call, call_id, with_for_update=True)
+    if call is None or call.ended_at is not None:
+        return None
+    call.ended_at, call.outcome, call.status = at, stored_outcome(reason), "ended"
+    lead = session.get(Lead, call.lead_id, with_for_update=True) if call.lead_id is not None else None
+    if lead is not None and lead.status == "dialing":
+        rules = RetryRules.of(session.get(Campaign, call.campaign_id))
+        change = after_outcome(rules, lead.attempts, reason, lead.last_outcome, at, call.connected_at is not None)
+        if change is not None:
+            apply(lead, change, at)
+    wrap_after_call(session, call, at)
+    session.flush()
+    return call
+
+
+def history(session: Session, campaign_id: int, now: datetime) -> tuple[int, int]:
+    """Live answers and abandons of calls placed in the last 30 days (``campaigns.metrics`` definitions)."""
+    live = or_(Call.outcome.in_(("completed", "abandoned")),
+               Call.connected_at.is_not(None) & Call.outcome.is_(None))
+    q = select(func.count().filter(live), func.count().filter(Call.outcome == "abandoned")).where(
+        Call.campaign_id == campaign_id, Call.placed_at >= now - WINDOW)
+    lives, abandons = session.execute(q).one()
+    return int(lives or 0), int(abandons or 0)
+
+
+def live_lines(session: Session, campaign_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Call).where(Call.campaign_id == campaign_id,
+                                                                       Call.ended_at.is_(None))) or 0
+
+
+def live_calls(session: Session, campaign_id: int) -> list[Call]:
+    return list(session.scalars(select(Call).where(Call.campaign_id == campaign_id, Call.ended_at.is_(None))
+                                .order_by(Call.id)))
+
+
+def waiting_calls(session: Session, campaign_id: int | None = None) -> list[Call]:
+    """Answered by a person (or not yet known), not connected, not abandoned, not over: oldest answer first."""
+    q = select(Call).where(Call.ended_at.is_(None), Call.answered_at.is_not(None), Call.connected_at.is_(None),
+                           Call.outcome.is_(None), Call.answered_by.in_(("human", "unknown")))
+    if campaign_id is not None:
+        q = q.where(Call.campaign_id == campaign_id)
+    return list(session.scalars(q.order_by(Call.answered_at, Call.id)))
+
+
+def pending_hangups(session: Session) -> list[Call]:
+    return list(session.scalars(select(Call).where(Call.hangup_requested_at.is_not(None), Call.ended_at.is_(None),
+                                                   Call.status != "ending").order_by(Call.id)))
+
+
+def save_pacing_status(session: Session, campaign_id: int, status: dict, now: datetime) -> None:
+    row = session.get(PacingStatus, campaign_id)
+    if row is None:
+        session.add(PacingStatus(campaign_id=campaign_id, at=now, status=status))
+    else:
+        row.at, row.status = now, status
+
+
+def pacing_status(session: Session, campaign_id: int) -> PacingStatus | None:
+    """The dial loop's last published decision for a campaign (what the console shows as "why")."""
+    return session.get(PacingStatus, campaign_id)
