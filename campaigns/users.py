@@ -87,7 +87,8 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
 
 
 def _agent_seat(session: Session, name: str) -> int:
-    """The agent seat called ``name``: an existing one (e.g. a simulated seat a person takes over) or a new one."""
+    """The agent seat called ``name``: an existing one (e.g. a simulated seat a person takes over, which stops
+    being simulated) or a new one."""
     agent = session.scalar(select(Agent).where(Agent.name == name))
     if agent is None:
         agent = Agent(name=name, state="offline", simulated=False)
@@ -96,6 +97,7 @@ def _agent_seat(session: Session, name: str) -> int:
     taken = session.scalar(select(User.username).where(User.agent_id == agent.id))
     if taken is not None:
         raise UserError(f"agent seat {name!r} already belongs to user {taken!r}")
+    agent.simulated = False  # a person drives this seat now: the demo's simulated agents leave it alone
     return agent.id
 
 

@@ -53,8 +53,8 @@ def init_errors(app: Flask) -> None:
     def http_error(e: HTTPException):
         if e.code is None or e.code < 400:
             return e
-        detail = e.description if e.code in (400, 429) and e.description and \
-            not e.description.startswith("The browser (or proxy)") else None
+        custom = e.description and e.description != type(e).description  # a reason the view gave, not the stock one
+        detail = e.description if custom else None
         return render_error(e.code, detail)
 
     @app.errorhandler(InternalServerError)

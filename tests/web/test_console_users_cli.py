@@ -37,6 +37,7 @@ def test_agent_gets_a_seat_or_takes_over_an_existing_one(dialer, monkeypatch, se
     assert r.code == 0, r.err
     with sessions() as s:
         seats = {u.username: s.get(Agent, u.agent_id).name for u in s.query(User)}
+        assert s.query(Agent).filter_by(name="sim-07").one().simulated is False  # a person drives it now
     assert seats == {"ann": "ann", "bob": "sim-07"}
     r = add(dialer, monkeypatch, "carl", "--role", "agent", "--agent", "sim-07")
     assert r.code == 2 and "already belongs to user 'bob'" in r.err

@@ -12,6 +12,8 @@
 
   async function start(opts) {
     const options = Object.assign({tokenUrl: "/twilio/token", onState: () => {}}, opts || {});
+    if (!global.Twilio || !global.Twilio.Device) throw new Error("the Twilio Voice SDK is not loaded");
+    if (!global.Twilio.Device.isSupported) throw new Error("this browser cannot place WebRTC calls");
     const device = new global.Twilio.Device(await fetchToken(options.tokenUrl), {closeProtection: true});
     device.on("tokenWillExpire", async () => device.updateToken(await fetchToken(options.tokenUrl)));
     device.on("error", (err) => options.onState("error", err));
