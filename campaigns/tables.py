@@ -9,4 +9,5 @@ import campaigns.dispatch_models  # noqa: F401
 import campaigns.leases  # noqa: F401
 import campaigns.models  # noqa: F401
 import campaigns.reports.models  # noqa: F401
+import campaigns.scripts  # noqa: F401
 import dnc.models  # noqa: F401

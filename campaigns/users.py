@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from campaigns.agents import create_agent
 from campaigns.models import ROLES, Agent, User
 from dnc.errors import UserError
 
@@ -76,7 +77,7 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
         raise UserError(f"a user named {username!r} already exists")
     agent_id = None
     if role == "agent":
-        agent_id = _agent_seat(session, agent_name or username)
+        agent_id = _agent_seat(session, agent_name or username, now)
     elif agent_name:
         raise UserError("--agent applies only to users with role agent")
     user = User(username=username, role=role, password_hash=password_hash or generate_password_hash(password),
@@ -86,14 +87,12 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
     return user
 
 
-def _agent_seat(session: Session, name: str) -> int:
+def _agent_seat(session: Session, name: str, now: datetime) -> int:
     """The agent seat called ``name``: an existing one (e.g. a simulated seat a person takes over, which stops
     being simulated) or a new one."""
     agent = session.scalar(select(Agent).where(Agent.name == name))
     if agent is None:
-        agent = Agent(name=name, state="offline", simulated=False)
-        session.add(agent)
-        session.flush()
+        agent = create_agent(session, name, now)
     taken = session.scalar(select(User.username).where(User.agent_id == agent.id))
     if taken is not None:
         raise UserError(f"agent seat {name!r} already belongs to user {taken!r}")
@@ -136,7 +135,7 @@ def set_active(session: Session, username: str, active: bool) -> User:
     return user
 
 
-def set_role(session: Session, username: str, role: str) -> User:
+def set_role(session: Session, username: str, role: str, now: datetime) -> User:
     user = get_user(session, username)
     problem = role_problem(role)
     if problem:
@@ -144,7 +143,7 @@ def set_role(session: Session, username: str, role: str) -> User:
     if user.role == "admin" and role != "admin" and user.active:
         _keep_an_admin(session, user)
     if role == "agent" and user.agent_id is None:
-        user.agent_id = _agent_seat(session, user.username)
+        user.agent_id = _agent_seat(session, user.username, now)
     user.role = role
     return user
 

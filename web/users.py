@@ -112,7 +112,7 @@ def edit(user_id: int):
         try:
             changed = []
             if form.role.data != user.role:
-                set_role(db(), user.username, form.role.data)
+                set_role(db(), user.username, form.role.data, now())
                 changed.append(f"role {ROLE_LABELS[form.role.data]}")
             if bool(form.active.data) != user.active:
                 if user.id == current_user.user_id and not form.active.data:

@@ -96,7 +96,7 @@ def role(ctx: CliContext, username: str, role: str) -> None:
     from campaigns.console_auth import end_user_sessions
 
     with ctx.session() as s:
-        user = set_role(s, username, role)
+        user = set_role(s, username, role, ctx.clock.now())
         end_user_sessions(s, user.id, ctx.clock.now())
     click.echo(f"{username!r} is now {role}")
 

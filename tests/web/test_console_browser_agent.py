@@ -1,0 +1,104 @@
+"""Browser: an agent goes ready, the dial loop places a call that a person answers, the lead pops, the agent
+dispositions it as a close, and the sales lead's first-call close moves.
+
+The real dial loop (``DialLoop`` on ``SqlStore``, progressive pacing) runs against the console's database; only
+the carrier is scripted here (it is the outside edge: the test says when the callee answers).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import screenshot, sign_in
+from playwright.sync_api import expect
+
+from campaigns.models import Call, Lead, LeadList
+from campaigns.scripts import set_script
+from campaigns.service import CampaignSettings, create_campaign, set_status
+from dialer.loop import DialLoop, SqlStore
+from dialer.telephony import CarrierEvent
+
+pytestmark = pytest.mark.browser
+
+
+class Carrier:
+    """The network: remembers what the loop asked for; the test reports answers."""
+
+    name = "sim"
+
+    def __init__(self) -> None:
+        self.placed: list[str] = []
+
+    def place(self, request) -> str:
+        self.placed.append(f"net-{request.call_id}")
+        return self.placed[-1]
+
+    def connect(self, provider_ref: str, agent_id: int) -> None:
+        pass
+
+    def abandon(self, provider_ref: str) -> None:
+        pass
+
+    def hangup(self, provider_ref: str) -> None:
+        pass
+
+
+def seed(sessions, clock) -> None:
+    t = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1),
+                            CampaignSettings(pacing_mode="progressive", seller_name="Acme Solar"))
+        set_status(s, c, "active", t)
+        set_script(s, c.id, "Hello {first_name}, this is {agent} from {seller}.", "mia", t)
+        lst = LeadList(campaign_id=c.id, name="March", sha256="b" * 64, uploaded_at=t - timedelta(days=1), rows=1,
+                       accepted=1)
+        s.add(lst)
+        s.flush()
+        s.add(Lead(campaign_id=c.id, list_id=lst.id, phone="+12127364421", first_name="Ann", last_name="Lee",
+                   state="NY", postal_code="10001", timezones="America/New_York",
+                   custom={"Company": "Initech", "Plan": "solar, 6 kW"}, created_at=t, updated_at=t))
+        s.commit()
+
+
+def test_agent_takes_a_call_closes_it_and_fcc_moves(browser_page, chromium, live_server, sessions, clock):
+    page = browser_page
+    seed(sessions, clock)
+    carrier = Carrier()
+    loop = DialLoop(SqlStore(sessions), carrier)
+
+    sign_in(page, "agent")
+    expect(page.get_by_role("heading", name="agent-user")).to_be_visible()
+    page.get_by_label("Campaign").select_option(label="Spring")
+    page.get_by_role("button", name="Log in and go ready").click()
+    expect(page.locator("#state-chip")).to_have_text("ready")
+    expect(page.locator("#waiting")).to_be_visible()
+
+    clock.advance(1)
+    loop.tick(clock.now())  # progressive: one call for the one ready agent
+    assert len(carrier.placed) == 1
+    clock.advance(8)
+    loop.handle(CarrierEvent("answered", carrier.placed[0], clock.now(), answered_by="human"))
+
+    # the page notices by itself (it polls the seat's state) and pops the lead
+    expect(page.locator("#lead-name")).to_have_text("Ann Lee", timeout=10_000)
+    expect(page.locator("#state-chip")).to_have_text("talking")
+    expect(page.locator("#lead-pop")).to_contain_text("Initech")
+    expect(page.locator("#script")).to_have_text("Hello Ann, this is agent-user from Acme Solar.")
+    screenshot(page, "agent-seat")
+    page.get_by_label("Sale / close").check()
+    page.get_by_label("Notes").fill("6 kW, installation in March")
+    page.get_by_role("button", name="Save disposition").click()
+    expect(page.locator("#state-chip")).to_have_text("ready")
+    with sessions() as s:
+        call = s.query(Call).one()
+        assert call.disposition_code == "SALE" and s.query(Lead).one().status == "closed"
+
+    sales = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    try:
+        lead_page = sales.new_page()
+        sign_in(lead_page, "sales")
+        expect(lead_page.locator("#tile-first_call_close [data-value]")).to_have_text("100.0 %")
+        expect(lead_page.locator("#tile-closes [data-value]")).to_have_text("1")
+    finally:
+        sales.close()

@@ -1,0 +1,81 @@
+"""The live floor: agents by state and for how long, calls ringing and waiting, dial level, today's rates with
+the 30-day abandon rate against the target, the pacer's published explanation, and warnings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from campaigns import agents
+from campaigns.dispatch import save_pacing_status
+from campaigns.models import Call
+from campaigns.service import create_campaign, set_status
+
+
+@pytest.fixture
+def live(sessions, clock):
+    t = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=3))
+        set_status(s, c, "active", t)
+        team = {}
+        for name in ("ann", "bob", "cy"):
+            a = agents.create_agent(s, name, t - timedelta(minutes=10), campaign=c)
+            agents.go_ready(s, a.id, t - timedelta(minutes=5))
+            team[name] = a.id
+        agents.pause(s, team["cy"], "lunch", t - timedelta(minutes=2))
+        # earlier today: 10 live answers, 1 abandoned; now: one talking, one ringing, one answered and waiting
+        for i in range(10):
+            placed = t - timedelta(hours=2, minutes=i)
+            s.add(Call(campaign_id=c.id, phone=f"+1212736{4400 + i}", placed_at=placed, answered_at=placed,
+                       answered_by="human", connected_at=None if i == 0 else placed, ended_at=placed,
+                       outcome="abandoned" if i == 0 else "completed", status="completed"))
+        talk = Call(campaign_id=c.id, phone="+12127364500", placed_at=t - timedelta(seconds=80),
+                    answered_at=t - timedelta(seconds=70), answered_by="human", status="answered")
+        s.add_all([talk, Call(campaign_id=c.id, phone="+12127364501", placed_at=t - timedelta(seconds=5),
+                              status="ringing"),
+                   Call(campaign_id=c.id, phone="+12127364502", placed_at=t - timedelta(seconds=9),
+                        answered_at=t - timedelta(seconds=1), answered_by="human", status="answered")])
+        s.flush()
+        agents.connect(s, talk.id, team["ann"], t - timedelta(seconds=69))
+        save_pacing_status(s, c.id, {"planned": 2, "allowed": 1, "placed": 1, "capped_by": "lines", "live_lines": 3,
+                                     "pacer": {"t": 1.0, "mode": "progressive (cold start)", "n": 2,
+                                               "agents_ready": 1, "abandon_budget_left": 0.2}}, t)
+        s.commit()
+        return c.id
+
+
+def test_floor_json_has_every_figure(client, auth, live, clock):
+    auth.login("manager")
+    f = client.get(f"/floor/{live}/data").get_json()
+    assert f["by_state"] == {"ready": 1, "talking": 1, "wrap": 0, "paused": 1, "offline": 0}
+    states = {a["name"]: (a["state"], a["reason"], a["seconds"], a["phone"]) for a in f["agents"]}
+    assert states["ann"] == ("talking", None, 69.0, "+12127364500")
+    assert states["cy"] == ("paused", "lunch", 120.0, None)
+    assert (f["ringing"], f["waiting"], f["talking"]) == (1, 1, 1)
+    assert f["dial_level"] == 1.5  # 3 live lines / 2 agents taking calls (ann talking, bob ready)
+    assert f["calls_per_ready_agent"] == 2.0  # ringing + waiting per ready agent
+    # 13 dials today; live answers: the 10 earlier ones and the connected call (the waiting one is not yet either)
+    assert f["today"]["dials"] == 13 and f["today"]["live_answers"] == 11
+    assert f["today"]["abandon_rate"] == pytest.approx(1 / 11) == f["today"]["abandon_rate_30d"]
+    assert {p["label"]: p["value"] for p in f["pacing"]}["mode used"] == "progressive (cold start)"
+    assert f["decision"]["capped_by"] == "lines"
+    assert any("30-day abandon rate 9.09%" in w for w in f["warnings"])
+
+
+def test_floor_page_renders_and_warns_when_the_worker_is_silent(client, auth, live, clock):
+    auth.login("manager")
+    html = client.get(f"/floor/?campaign_id={live}").get_data(as_text=True)
+    assert "Live floor: Spring" in html and "progressive (cold start)" in html and "paused: lunch" in html
+    assert 'class="tile bad" data-k="today.abandon_rate_30d"' in html
+    clock.advance(60)
+    f = client.get(f"/floor/{live}/data").get_json()
+    assert any("is the dialer worker running?" in w for w in f["warnings"])
+    assert client.get("/floor/999/data").status_code == 404
+    assert client.get("/floor/").status_code == 200  # picks the active campaign
+
+
+def test_floor_needs_the_manager_role(client, auth, live):
+    auth.login("agent")
+    assert client.get(f"/floor/{live}/data", headers={"Accept": "application/json"}).status_code == 403

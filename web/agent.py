@@ -1,0 +1,217 @@
+"""The agent's seat: log in to a campaign, ready / pause with a reason, the popped lead (name, number, custom
+fields, history, script) when a call connects, hang up, disposition with the wrap timer, and own callbacks.
+
+A signed-in agent drives one seat (``users.agent_id``); a person can take over a simulated seat this way. State
+changes and dispositions are ``campaigns.agents`` services; the page polls ``/agent/state`` and reloads itself
+when the seat changes (a call pops, the call ends).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from campaigns import agents
+from campaigns.agent_desk import desk, joinable_campaigns, my_callbacks
+from campaigns.agent_states import DEFAULT_PAUSE_REASONS
+from campaigns.models import Campaign
+from campaigns.scripts import get_script, render_script
+from dnc.errors import UserError
+from web.context import db, now
+from web.forms import choices, sentence
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+PAUSE_LABELS = {"break": "Break", "lunch": "Lunch", "training": "Training", "meeting": "Meeting",
+                "coaching": "Coaching", "technical": "Technical problem", "other": "Other"}
+
+
+class StartForm(FlaskForm):
+    campaign = SelectField("Campaign", validate_choice=False, validators=[DataRequired("Choose a campaign.")])
+
+
+class PauseForm(FlaskForm):
+    reason = SelectField("Reason", choices=choices((r, PAUSE_LABELS.get(r, r)) for r in DEFAULT_PAUSE_REASONS))
+
+
+class DispositionForm(FlaskForm):
+    code = RadioField("Disposition", validate_choice=False, validators=[DataRequired("Choose a disposition.")])
+    callback_at = StringField("Callback at", validators=[Optional()], render_kw={"type": "datetime-local"})
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+    then = SelectField("Then", choices=choices([("ready", "Ready for the next call"), ("pause", "Pause")]),
+                       default="ready")
+    pause_reason = SelectField("Pause reason", default="break",
+                               choices=choices((r, PAUSE_LABELS.get(r, r)) for r in DEFAULT_PAUSE_REASONS))
+
+    def validate_callback_at(self, field) -> None:
+        if field.data:
+            try:
+                datetime.fromisoformat(field.data)
+            except ValueError:
+                raise ValidationError("Give a date and time, e.g. 2030-01-09 17:30.") from None
+
+
+def _agent_id() -> int:
+    if current_user.agent_id is None:
+        abort(403, "this user has no agent seat")
+    return current_user.agent_id
+
+
+def lead_zone(d) -> str:
+    """The zone a callback time is read in: the lead's own (its first candidate zone), else the campaign's."""
+    zones = d.lead.zone_list if d.lead is not None else []
+    return zones[0] if zones else (d.campaign.timezone if d.campaign else "America/New_York")
+
+
+def _page(form: DispositionForm | None = None, status: int = 200):
+    d = desk(db(), _agent_id())
+    start = StartForm()
+    camps = joinable_campaigns(db())
+    start.campaign.choices = choices((str(c.id), c.name) for c in camps)
+    if d.agent.campaign_id and not start.campaign.data:
+        start.campaign.data = str(d.agent.campaign_id)
+    dform = form or DispositionForm(formdata=None)
+    dform.code.choices = choices((x.code, x.label) for x in d.dispositions)
+    script = ""
+    if d.call is not None and d.campaign is not None:
+        lead = d.lead
+        values = {"first_name": lead.first_name if lead else "", "last_name": lead.last_name if lead else "",
+                  "name": f"{lead.first_name} {lead.last_name}".strip() if lead else "", "phone": d.call.phone,
+                  "state": (lead.state or "") if lead else "", "agent": d.agent.name,
+                  "seller": d.campaign.seller_name or d.campaign.name, "campaign": d.campaign.name,
+                  "callback_number": d.campaign.callback_number or d.campaign.caller_id}
+        script = render_script(get_script(db(), d.campaign.id), values, lead.custom if lead else None)
+    tw = current_app.extensions.get("twilio")
+    phone = bool(tw and tw.config is not None and tw.config.can_issue_tokens)
+    due = sum(1 for c in my_callbacks(db(), d.agent.id, now()) if c["status"] == "due")
+    return render_template("agent/seat.html", d=d, start=start, pause=PauseForm(), dform=dform, script=script,
+                           zone=lead_zone(d), phone=phone, due=due, now=now(),
+                           poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
+
+
+@bp.get("/")
+def seat():
+    return _page()
+
+
+@bp.get("/state")
+def state():
+    """What the seat is doing now (the page reloads when this changes)."""
+    a = desk(db(), _agent_id()).agent
+    t = now()
+    return jsonify(state=a.state, reason=a.state_reason, call_id=a.call_id,
+                   since=a.state_since.isoformat() if a.state_since else None,
+                   seconds=(t - a.state_since).total_seconds() if a.state_since else None)
+
+
+def _change(action, done: str):
+    try:
+        changed = action()
+        db().commit()
+    except UserError as e:
+        db().rollback()
+        flash(sentence(str(e)), "error")
+    else:
+        if changed is not False:
+            flash(done, "success")
+    return redirect(url_for("agent.seat"))
+
+
+@bp.post("/start")
+def start():
+    form = StartForm()
+    form.campaign.choices = choices((str(c.id), c.name) for c in joinable_campaigns(db()))
+    if not form.validate_on_submit() or not (form.campaign.data or "").isdigit():
+        flash("Choose a campaign.", "error")
+        return redirect(url_for("agent.seat"))
+    campaign = db().get(Campaign, int(form.campaign.data))
+    if campaign is None or campaign.status not in ("active", "paused"):
+        flash("That campaign is not open for agents.", "error")
+        return redirect(url_for("agent.seat"))
+
+    def go():
+        agent = agents.get_agent(db(), _agent_id(), lock=True)
+        if agent.campaign_id != campaign.id:
+            agents.assign(db(), agent, campaign)
+        return agents.go_ready(db(), agent.id, now())
+
+    return _change(go, f"You are ready on {campaign.name}: calls come in by themselves.")
+
+
+@bp.post("/ready")
+def ready():
+    return _change(lambda: agents.go_ready(db(), _agent_id(), now()), "You are ready.")
+
+
+@bp.post("/pause")
+def pause():
+    form = PauseForm()
+    if not form.validate_on_submit():
+        flash("Choose a pause reason.", "error")
+        return redirect(url_for("agent.seat"))
+    return _change(lambda: agents.pause(db(), _agent_id(), form.reason.data, now()),
+                   f"Paused ({PAUSE_LABELS.get(form.reason.data, form.reason.data).lower()}): no calls come in.")
+
+
+@bp.post("/offline")
+def offline():
+    return _change(lambda: agents.go_offline(db(), _agent_id(), now()), "You are logged out of the campaign.")
+
+
+@bp.post("/hangup")
+def hangup():
+    return _change(lambda: agents.end_call(db(), _agent_id(), now()), "Call ended: disposition it.")
+
+
+@bp.post("/disposition")
+def disposition():
+    """Record the disposition of the seat's call (ending it first if still talking), then ready or pause."""
+    form = DispositionForm()
+    d = desk(db(), _agent_id())
+    form.code.choices = choices((x.code, x.label) for x in d.dispositions)
+    if d.call is None:
+        flash("There is no call to disposition.", "error")
+        return redirect(url_for("agent.seat"))
+    if not form.validate_on_submit():
+        return _page(form, 400)
+    chosen = next((x for x in d.dispositions if x.code == form.code.data), None)
+    if chosen is None:
+        form.code.errors = ["Choose one of the dispositions shown."]
+        return _page(form, 400)
+    callback_at = None
+    if form.callback_at.data:
+        local = datetime.fromisoformat(form.callback_at.data)
+        callback_at = local.replace(tzinfo=ZoneInfo(lead_zone(d))) if local.tzinfo is None else local
+    if chosen.is_callback and callback_at is None:
+        form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
+        return _page(form, 400)
+    t = now()
+    try:
+        if d.agent.state == "talking":
+            agents.end_call(db(), d.agent.id, t)
+        agents.disposition(db(), d.call.id, chosen.code, t, notes=(form.notes.data or "").strip(),
+                           callback_at=callback_at if chosen.is_callback else None, agent_ref=d.agent.id)
+        if form.then.data == "pause":
+            agents.pause(db(), d.agent.id, form.pause_reason.data, t)
+        else:
+            agents.go_ready(db(), d.agent.id, t)
+        db().commit()
+    except UserError as e:
+        db().rollback()
+        target = form.callback_at if "callback" in str(e) else form.code
+        target.errors = [*target.errors, sentence(str(e))]
+        return _page(form, 400)
+    then = " You are paused." if form.then.data == "pause" else " Ready for the next call."
+    flash(f"Saved: {chosen.label}.{then}", "success")
+    return redirect(url_for("agent.seat"))
+
+
+@bp.get("/callbacks")
+def callbacks():
+    rows = my_callbacks(db(), _agent_id(), now())
+    return render_template("agent/callbacks.html", rows=rows)

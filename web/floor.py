@@ -1,0 +1,75 @@
+"""The live floor for the campaign manager: a page that updates itself every few seconds from a JSON endpoint.
+
+Everything shown is read by ``campaigns.floor_view.floor`` (agents, calls, today's figures from the report
+service, the pacer's published explanation); this module only picks the campaign and serializes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from campaigns.floor_view import floor
+from campaigns.metrics import GLOSSARY
+from campaigns.models import Campaign
+from campaigns.service import list_campaigns
+from web.context import db, now
+
+bp = Blueprint("floor", __name__, url_prefix="/floor")
+TODAY_KEYS = ("dials", "live_answers", "contacts", "closes", "abandoned", "hit_rate", "abandon_rate",
+              "abandon_rate_30d", "live_answers_30d", "abandoned_30d", "first_call_close", "aht_seconds")
+# How the pacer's explanation reads (keys of ``pacer.explain()``; others are shown as they come).
+PACER_LABELS = {"mode": "mode used", "n": "calls it asked for", "agents_ready": "agents ready",
+                "agents_busy": "agents talking or in wrap", "agents_staffed": "agents logged in, not paused",
+                "calls_in_flight": "calls ringing", "answered_waiting": "answered, waiting for an agent",
+                "abandon_rate_30d": "abandon rate it controls (30 days)", "live_answers_30d": "live answers, 30 days",
+                "abandon_budget_left": "abandons it may still spend", "expected_free": "agents expected free soon",
+                "p_live": "chance a dial is answered live", "reason": "why"}
+
+
+def _campaign() -> Campaign | None:
+    raw = request.args.get("campaign_id", "")
+    if raw.isdigit():
+        c = db().get(Campaign, int(raw))
+        if c is None:
+            abort(404)
+        return c
+    rows = list_campaigns(db())
+    pick = next((r for r in rows if r.status == "active"), rows[0] if rows else None)
+    return db().get(Campaign, pick.id) if pick else None
+
+
+def as_json(f) -> dict:
+    return {"at": f.at.isoformat(), "campaign": {"id": f.campaign.id, "name": f.campaign.name,
+                                                 "status": f.campaign.status, "target": f.campaign.abandon_target},
+            "by_state": f.by_state,
+            "agents": [{"name": a.name, "state": a.state, "reason": a.reason, "seconds": a.seconds,
+                        "phone": a.phone, "simulated": a.simulated} for a in f.agents],
+            "ringing": f.ringing, "waiting": f.waiting, "talking": f.talking, "oldest_wait_s": f.oldest_wait_s,
+            "dial_level": f.dial_level, "calls_per_ready_agent": f.calls_per_ready_agent,
+            "today": {k: f.today.get(k) for k in TODAY_KEYS},
+            "pacing": [{"key": k, "label": PACER_LABELS.get(k, k.replace("_", " ")), "value": v}
+                       for k, v in (f.pacing or {}).get("pacer", {}).items() if k != "t"],
+            "decision": {k: (f.pacing or {}).get(k) for k in ("planned", "allowed", "placed", "capped_by",
+                                                                "live_lines", "mode")} if f.pacing else None,
+            "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None, "warnings": f.warnings}
+
+
+@bp.get("/")
+def index():
+    campaign = _campaign()
+    data = None
+    if campaign is not None:
+        data = as_json(floor(db(), campaign, now()))
+        db().commit()  # the report service refreshed its rollups
+    return render_template("floor/index.html", campaign=campaign, campaigns=list_campaigns(db()), f=data,
+                           glossary=GLOSSARY, poll_s=current_app.config["FLOOR_POLL_SECONDS"])
+
+
+@bp.get("/<int:campaign_id>/data")
+def data(campaign_id: int):
+    campaign = db().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    out = as_json(floor(db(), campaign, now()))
+    db().commit()
+    return jsonify(out)

@@ -1,0 +1,91 @@
+// The live floor: poll the campaign's JSON every few seconds and update the figures, agents and the pacer's
+// explanation in place (text only: nothing from the server is inserted as HTML).
+(function () {
+  "use strict";
+  const root = document.getElementById("floor");
+  if (!root) return;
+  const every = Number(root.dataset.poll || 3) * 1000;
+  const DASH = "—";
+
+  const pct = (v) => (v === null || v === undefined ? DASH : `${(v * 100).toFixed(1)} %`);
+  const num = (v, d = 0) => (v === null || v === undefined ? DASH : Number(v).toLocaleString(undefined,
+    {minimumFractionDigits: d, maximumFractionDigits: d}));
+  function dur(s) {
+    if (s === null || s === undefined) return DASH;
+    s = Math.max(0, Math.round(s));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(r).padStart(2, "0")}`;
+  }
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function tile(key, text) {
+    const t = root.querySelector(`[data-k="${key}"] [data-value]`);
+    if (t) window.Console.text(t, text);
+  }
+
+  function render(f) {
+    const s = f.by_state;
+    tile("agents_taking", num(s.ready + s.talking + s.wrap));
+    const def = root.querySelector('[data-k="agents_taking"] .def');
+    window.Console.text(def, `ready ${s.ready} · talking ${s.talking} · wrap ${s.wrap} · paused ${s.paused}`);
+    tile("ringing", num(f.ringing));
+    tile("waiting", num(f.waiting));
+    tile("dial_level", num(f.dial_level, 2));
+    tile("calls_per_ready_agent", num(f.calls_per_ready_agent, 2));
+    tile("today.dials", num(f.today.dials));
+    tile("today.hit_rate", pct(f.today.hit_rate));
+    tile("today.abandon_rate", pct(f.today.abandon_rate));
+    tile("today.first_call_close", pct(f.today.first_call_close));
+    const r30 = f.today.abandon_rate_30d, target = f.campaign.target;
+    tile("today.abandon_rate_30d", pct(r30));
+    const box = root.querySelector('[data-k="today.abandon_rate_30d"]');
+    box.className = "tile " + (r30 === null ? "ok" : r30 >= target ? "bad" : r30 >= target * 0.83 ? "warn" : "ok");
+    window.Console.text(box.querySelector('[data-f="abandon_counts"]'),
+      `${num(f.today.abandoned_30d)} of ${num(f.today.live_answers_30d)} live answers`);
+    window.Console.text(root.querySelector('[data-f="status"]'), f.campaign.status);
+
+    const agents = document.getElementById("agents");
+    const on = f.agents.filter((a) => a.state !== "offline");
+    agents.replaceChildren(...(on.length ? on.map((a) => {
+      const card = el("div", `agent-card ${a.state}`);
+      card.append(el("div", "name", a.name));
+      const chip = el("div");
+      chip.append(el("span", `badge ${a.state}`, a.reason ? `${a.state}: ${a.reason}` : a.state));
+      card.append(chip, el("div", "since", dur(a.seconds) + (a.phone ? ` · ${a.phone}` : "")));
+      return card;
+    }) : [el("p", "muted", "No agent is logged in.")]));
+
+    const warn = document.getElementById("warnings");
+    warn.replaceChildren(...f.warnings.map((w) => el("div", "flash warning", w.charAt(0).toUpperCase() + w.slice(1))));
+
+    const pacing = document.getElementById("pacing");
+    if (f.pacing.length) {
+      const d = f.decision || {};
+      const p = el("p", "explain", `Last decision ${f.pacing_at ? f.pacing_at.slice(11, 19) : ""} UTC: asked for ` +
+        `${d.planned}, allowed ${d.allowed}, placed ${d.placed}${d.capped_by ? ` (capped by ${d.capped_by})` : ""}.`);
+      const dl = el("dl", "facts");
+      f.pacing.forEach((x) => {
+        const v = typeof x.value === "number" && !Number.isInteger(x.value) ? x.value.toFixed(3) : String(x.value);
+        dl.append(el("dt", "", x.label), el("dd", "", v));
+      });
+      pacing.replaceChildren(p, dl);
+    }
+    window.Console.text(document.getElementById("updated"), `updated ${f.at.slice(11, 19)} UTC`);
+  }
+
+  const dot = document.getElementById("live-dot");
+  async function poll() {
+    try {
+      render(await window.Console.getJSON(root.dataset.url));
+      dot.classList.remove("stale");
+    } catch (e) {
+      dot.classList.add("stale");
+    }
+    setTimeout(poll, every);
+  }
+  setTimeout(poll, every);
+})();
