@@ -17,6 +17,7 @@ from dialer.cli.demo_cmds import demo
 from dialer.cli.dnc_report_cmds import dnc
 from dialer.cli.leads_cmds import leads
 from dialer.cli.report_cmds import report
+from dialer.cli.sim_cmds import run_worker, simulate
 from dialer.cli.twilio_cmds import twilio
 from dialer.cli.users_cmds import users
 from dnc.errors import UserError
@@ -31,7 +32,7 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = CliContext(database_url)
 
 
-for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls):
+for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls, simulate, run_worker):
     cli.add_command(group)
 
 

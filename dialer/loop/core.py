@@ -75,6 +75,7 @@ class DialLoop:
         self.ring_timeout_s = ring_timeout_s
         self.machine_detection = machine_detection
         self.status_every = timedelta(seconds=status_every_s)
+        self.dialing = True  # False: a stopping worker lets calls in flight finish and places no new ones
         self.slots: dict[int, PacerSlot] = {}
         self.campaigns: dict[int, CampaignView] = {}
         self.stats = LoopStats()
@@ -162,7 +163,7 @@ class DialLoop:
     def _dial(self, c: CampaignView, now: datetime, t: float) -> None:
         slot = self.slots[c.id]
         slot.at = now
-        if c.pacing_mode == "preview":
+        if c.pacing_mode == "preview" or not self.dialing:
             slot.planned = slot.allowed = slot.placed = 0
             slot.capped_by = None
             return

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import agents as agent_svc
-from campaigns import dispatch
+from campaigns import dispatch, leases
 from campaigns.db import session_scope
 from campaigns.dispatch_rules import RetryRules
 from campaigns.models import Agent, AgentStateEvent, Call, Campaign
@@ -43,9 +43,17 @@ def _ts(t: datetime | None) -> float:
 
 
 class SqlStore:
-    def __init__(self, sessions: sessionmaker[Session], provider: str = "sim") -> None:
+    """``campaign_ids`` limits the loop to those campaigns; with ``holder``, a campaign is paced only while this
+    worker holds its lease (``campaigns.leases``, renewed every turn), so two workers never pace one campaign
+    twice over (their claims are safe anyway: the database refuses a second live call)."""
+
+    def __init__(self, sessions: sessionmaker[Session], provider: str = "sim", *,
+                 campaign_ids: set[int] | None = None, holder: str | None = None, lease_s: float = 15.0) -> None:
         self.sessions = sessions
         self.provider = provider  # written on each claimed call, so a restart's reconciliation finds it
+        self.campaign_ids = campaign_ids
+        self.holder = holder
+        self.lease_s = lease_s
         self._seen: dict[int, None] = {}
         self._start = 0  # history up to here is what the loop seeded its pacers from: never re-delivered
 
@@ -55,8 +63,21 @@ class SqlStore:
     # --- campaigns ---------------------------------------------------------------------------------------------
     def active_campaigns(self, now: datetime) -> list[CampaignView]:
         with self._s() as s:
-            return [campaign_view(c) for c in
-                    s.scalars(select(Campaign).where(Campaign.status == "active").order_by(Campaign.id))]
+            q = select(Campaign).where(Campaign.status == "active").order_by(Campaign.id)
+            if self.campaign_ids is not None:
+                q = q.where(Campaign.id.in_(self.campaign_ids))
+            rows = list(s.scalars(q))
+            if self.holder is not None:
+                rows = [c for c in rows if leases.acquire(s, f"dial:{c.id}", self.holder, now, self.lease_s)]
+            return [campaign_view(c) for c in rows]
+
+    def release(self, now: datetime) -> None:
+        """Give up this worker's campaign leases (a clean stop: another worker takes over at once)."""
+        if self.holder is None:
+            return
+        with self._s() as s:
+            for cid in s.scalars(select(Campaign.id)):
+                leases.release(s, f"dial:{cid}", self.holder, now)
 
     def campaign(self, campaign_id: int) -> CampaignView | None:
         with self._s() as s:

@@ -39,8 +39,9 @@ class SimCarrier:
     def __init__(self, queue: EventQueue, customers: Customers, *, lead_of: Callable[[str], int],
                  calendar: Callable[[float], tuple[int, float]], deliver: Callable[[CarrierEvent], None],
                  on_connected: Callable[[int, SimCall], None] | None = None,
-                 on_ended: Callable[[SimCall], None] | None = None) -> None:
+                 on_ended: Callable[[SimCall], None] | None = None, ref_prefix: str = "SIM") -> None:
         self.q = queue
+        self.ref_prefix = ref_prefix  # carrier references must be unique in a database across runs
         self.customers = customers
         self.lead_of = lead_of
         self.calendar = calendar
@@ -66,7 +67,7 @@ class SimCarrier:
         day, hour = self.calendar(t)
         fate = self.customers.fate(lead, attempt, day, hour, request.ring_timeout_s)
         self.placed += 1
-        ref = f"SIM{self.placed:09d}"
+        ref = f"{self.ref_prefix}{self.placed:09d}"
         call = self.calls[ref] = SimCall(ref, request.call_id, fate, t)
         kind = fate.kind
         if kind == "busy":

@@ -55,13 +55,18 @@ class EventQueue:
         if until != math.inf and until > self.t:
             self.t = until
 
-    def run_realtime(self, speed: float = 1.0, *, stop: Callable[[], bool] = lambda: False,
-                     monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+    def run_realtime(self, speed: float = 1.0, *, until: float = math.inf, stop: Callable[[], bool] = lambda: False,
+                     monotonic: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None,
                      max_sleep_s: float = 0.25) -> None:
-        """Process events as wall-clock time (times ``speed``) reaches them, until ``stop()`` says so."""
+        """Process events as wall-clock time (times ``speed``) reaches them, until virtual second ``until`` or
+        until ``stop()`` says so."""
+        monotonic = monotonic or time.monotonic
+        sleep = sleep or time.sleep
         start_wall, start_t = monotonic(), self.t
-        while not stop():
-            now_t = start_t + (monotonic() - start_wall) * speed
+        while not stop() and self.t < until:
+            now_t = min(until, start_t + (monotonic() - start_wall) * speed)
             self.run(now_t)
+            if now_t >= until:
+                break
             wait = (self.next_t - now_t) / speed
             sleep(min(max(wait, 0.0), max_sleep_s))

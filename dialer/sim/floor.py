@@ -52,10 +52,12 @@ class SimFloor:
         self.logout_rate = scenario.agents.logouts_per_hour / 3600.0
 
     # --- the day's plan ----------------------------------------------------------------------------------------
-    def plan_day(self, start_t: float, end_t: float) -> None:
-        """Schedule the day's log-ins, churn, breaks, lunch and log-outs."""
+    def plan_day(self, start_t: float, end_t: float, login_stagger_s: float | None = None) -> None:
+        """Schedule the day's log-ins (spread over ``login_stagger_s``, default the scenario's stagger), churn,
+        breaks, lunch and log-outs."""
         a = self.sc.agents
         stagger = a.stagger_min * 60
+        first = stagger if login_stagger_s is None else login_stagger_s
         shifts = a.schedule or ()
         if not shifts or shifts[0].hour > 0:
             shifts = ((0.0, a.count),) + tuple((s.hour, s.count) for s in shifts)
@@ -64,7 +66,7 @@ class SimFloor:
         for hour, count in shifts:
             t = start_t + hour * 3600
             if t < end_t:
-                self.q.at(t, self._set_count, count, stagger if hour == 0 else 0.0)
+                self.q.at(t, self.set_count, count, first if hour == 0 else 0.0)
         for agent in self.agents:
             rng = agent.rng
             if a.break_every_h > 0 and a.break_min > 0:
@@ -77,9 +79,9 @@ class SimFloor:
             if a.lunch_at_h > 0 and a.lunch_min > 0 and start_t + a.lunch_at_h * 3600 < end_t:
                 t = start_t + a.lunch_at_h * 3600 + rng.uniform(-stagger, stagger)
                 self.q.at(t, self._break, agent, "lunch", a.lunch_min * 60)
-        self.q.at(end_t, self._set_count, 0, 0.0)
+        self.q.at(end_t, self.set_count, 0, 0.0)
 
-    def _set_count(self, count: int, stagger_s: float) -> None:
+    def set_count(self, count: int, stagger_s: float) -> None:
         for agent in self.agents:
             if agent.index < count and not agent.on_shift:
                 agent.on_shift = True
