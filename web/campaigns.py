@@ -11,9 +11,10 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from campaigns.dispositions import Flags, add_disposition, list_dispositions, update_disposition
 from campaigns.leadimport.service import lists_of
 from campaigns.models import DEDUPE_SCOPES, PACING_MODES, Campaign
 from campaigns.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
@@ -178,4 +179,61 @@ def script(campaign_id: int):
         flash("Script saved; agents see it on their next call.", "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/script.html", campaign=campaign, form=form, placeholders=PLACEHOLDERS), \
+        400 if has_errors(form) else 200
+
+
+FLAG_FIELDS = ("is_contact", "is_close", "is_callback", "is_dnc", "is_final", "is_completed")
+
+
+class DispositionForm(FlaskForm):
+    code = StringField("Code", validators=[Length(max=32)], render_kw={"placeholder": "APPT"})
+    label = StringField("Label", validators=[DataRequired("Give the label agents see."), Length(max=120)])
+    is_contact = BooleanField("A conversation with the customer (counts as a contact)", default=True)
+    is_close = BooleanField("A close / sale")
+    is_callback = BooleanField("Schedules a callback")
+    is_dnc = BooleanField("A do-not-call request (adds the number to the internal DNC)")
+    is_final = BooleanField("Final: the lead is not called again")
+    is_completed = BooleanField("The agent reached the end of the script")
+
+    def flags(self) -> Flags:
+        return Flags(**{f: bool(self[f].data) for f in FLAG_FIELDS})
+
+
+@bp.route("/<int:campaign_id>/dispositions", methods=["GET", "POST"])
+def dispositions(campaign_id: int):
+    """The campaign's dispositions; add one (its code is permanent: reports group by it)."""
+    campaign = _campaign(campaign_id)
+    form = DispositionForm()
+    if form.validate_on_submit():
+        try:
+            row = add_disposition(db(), campaign.id, form.code.data or "", form.label.data, form.flags())
+            db().commit()
+        except UserError as e:
+            db().rollback()
+            attach_error(form, e, {"code": "code", "label": "label"})
+        else:
+            flash(f"Disposition {row.code} ({row.label}) added; agents see it on their next call.", "success")
+            return redirect(url_for("campaigns.dispositions", campaign_id=campaign.id))
+    return render_template("campaigns/dispositions.html", campaign=campaign, form=form,
+                           rows=list_dispositions(db(), campaign.id)), 400 if has_errors(form) else 200
+
+
+@bp.route("/<int:campaign_id>/dispositions/<code>", methods=["GET", "POST"])
+def disposition(campaign_id: int, code: str):
+    campaign = _campaign(campaign_id)
+    row = next((d for d in list_dispositions(db(), campaign.id) if d.code == code), None)
+    if row is None:
+        abort(404)
+    form = DispositionForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            update_disposition(db(), campaign.id, code, form.label.data, form.flags())
+            db().commit()
+        except UserError as e:
+            db().rollback()
+            attach_error(form, e, {"label": "label"})
+        else:
+            flash(f"Disposition {code} saved.", "success")
+            return redirect(url_for("campaigns.dispositions", campaign_id=campaign.id))
+    return render_template("campaigns/disposition.html", campaign=campaign, form=form, row=row), \
         400 if has_errors(form) else 200

@@ -229,3 +229,29 @@ def test_manager_writes_the_call_script(client, auth, campaign_id, sessions):
     assert "Hi {first_name}" in client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     r = auth.post(f"/campaigns/{campaign_id}/script", {"text": "x" * 20_001})
     assert r.status_code == 400 and 'id="text-error">At most 20,000 characters.' in r.get_data(as_text=True)
+
+
+def test_manager_adds_a_campaign_disposition_and_flags_must_agree(client, auth, campaign_id, sessions):
+    from campaigns.dispositions import list_dispositions
+
+    auth.login("manager")
+    page = f"/campaigns/{campaign_id}/dispositions"
+    r = auth.post(page, {"code": "appt", "label": "Appointment set", "is_contact": "y", "is_close": "y"})
+    assert r.status_code == 400 and "A close ends the lead: it must also be final." in r.get_data(as_text=True)
+    r = auth.post(page, {"code": "bad code", "label": "x", "is_contact": "y"})
+    assert 'id="code-error">Code must be 1-32 capital letters' in r.get_data(as_text=True)
+    r = auth.post(page, {"code": "appt", "label": "Appointment set", "is_contact": "y", "is_close": "y",
+                         "is_final": "y", "is_completed": "y"})
+    assert r.status_code == 302
+    r = auth.post(page, {"code": "APPT", "label": "again", "is_contact": "y"})
+    assert 'id="code-error">Code APPT is already a disposition' in r.get_data(as_text=True)
+    r = auth.post(f"{page}/APPT", {"label": "Appointment booked", "is_contact": "y", "is_close": "y",
+                                   "is_final": "y"})
+    assert r.status_code == 302
+    with sessions() as s:
+        appt = next(d for d in list_dispositions(s, campaign_id) if d.code == "APPT")
+        assert (appt.label, appt.is_close, appt.is_final, appt.is_completed) == ("Appointment booked", True, True,
+                                                                                  False)
+    r = auth.post(f"{page}/APPT", {"label": "x", "is_callback": "y", "is_final": "y"})
+    assert "A callback keeps the lead open" in r.get_data(as_text=True)
+    assert client.get(f"{page}/NOPE").status_code == 404
