@@ -42,6 +42,19 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
+def _speed(environ: Mapping[str, str]) -> float | None:
+    raw = environ.get("DIALER_CLOCK_SPEED")
+    if not raw:
+        return None
+    try:
+        speed = float(raw)
+    except ValueError:
+        raise UserError(f"DIALER_CLOCK_SPEED={raw!r}: not a number") from None
+    if not 0.1 <= speed <= 1000:
+        raise UserError(f"DIALER_CLOCK_SPEED={speed}: must be between 0.1 and 1000")
+    return speed
+
+
 def secret_key(environ: Mapping[str, str], var_dir: Path) -> str:
     """``DIALER_SECRET_KEY``, else a random key kept in ``var/console-secret-key`` (mode 0600) across restarts.
 
@@ -90,6 +103,8 @@ def configure(app: Flask, overrides: Mapping | None, environ: Mapping[str, str] 
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         WTF_CSRF_SSL_STRICT=secure,
         HSTS=secure,
+        CLOCK_ANCHOR=environ.get("DIALER_CLOCK_ANCHOR"),  # with CLOCK_SPEED: an accelerated demo clock
+        CLOCK_SPEED=_speed(environ),
         FLOOR_POLL_SECONDS=3,
         AGENT_POLL_SECONDS=2,
         JSON_SORT_KEYS=False,

@@ -7,7 +7,7 @@ so views stay thin: parse, call a service with ``db()`` and ``now()``, commit, r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.db import make_engine, session_factory
 from dialer.clock import Clock, SystemClock
 from dnc.registry.snapshot import Store, default_store
+
+
+class ScaledClock:
+    """Wall-clock time running ``speed`` times faster from ``anchor`` on: the console of a demo whose simulated
+    worker (``dialer run --speed N``) writes accelerated times must read the same clock, or every "for how long"
+    and every "today" would be off. Configured by ``DIALER_CLOCK_ANCHOR`` (ISO instant) and ``DIALER_CLOCK_SPEED``."""
+
+    def __init__(self, anchor: datetime, speed: float) -> None:
+        if anchor.tzinfo is None:
+            raise ValueError("the clock anchor needs a UTC offset")
+        self.anchor, self.speed = anchor, speed
+
+    def now(self) -> datetime:
+        return self.anchor + (datetime.now(UTC) - self.anchor) * self.speed
 
 
 @dataclass
@@ -29,7 +43,7 @@ def init_context(app: Flask) -> Console:
     if sessions is None:
         sessions = session_factory(make_engine(app.config.get("DATABASE_URL")))
     store = Store(app.config["DNC_DIR"]) if app.config.get("DNC_DIR") else default_store()
-    console = Console(sessions=sessions, clock=app.config.get("CLOCK") or SystemClock(), dnc_store=store)
+    console = Console(sessions=sessions, clock=app.config.get("CLOCK") or _clock(app), dnc_store=store)
     app.extensions["console"] = console
 
     @app.teardown_appcontext
@@ -40,6 +54,13 @@ def init_context(app: Flask) -> Console:
             session.close()
 
     return console
+
+
+def _clock(app: Flask) -> Clock:
+    speed, anchor = app.config.get("CLOCK_SPEED"), app.config.get("CLOCK_ANCHOR")
+    if speed and anchor:
+        return ScaledClock(datetime.fromisoformat(anchor), float(speed))
+    return SystemClock()
 
 
 def console() -> Console:

@@ -184,3 +184,18 @@ def test_error_pages_are_clear(client, auth):
     assert r.status_code == 404 and r.get_json() == {"error": "Not found"}
     r = client.put("/campaigns/")
     assert r.status_code == 405
+
+
+def test_the_console_can_follow_an_accelerated_demo_clock(app_config, seed_users):
+    from datetime import UTC, datetime, timedelta
+
+    from web import create_app
+    from web.context import ScaledClock
+
+    anchor = datetime.now(UTC) - timedelta(seconds=10)
+    config = {k: v for k, v in app_config.items() if k != "CLOCK"} | {"CLOCK_ANCHOR": anchor.isoformat(),
+                                                                      "CLOCK_SPEED": 60.0}
+    clock = create_app(config).extensions["console"].clock
+    assert isinstance(clock, ScaledClock)
+    ahead = clock.now() - anchor
+    assert timedelta(seconds=590) < ahead < timedelta(seconds=700)  # 10 s of wall time = 10 minutes
