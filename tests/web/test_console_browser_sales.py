@@ -81,3 +81,10 @@ def test_sales_lead_exports_a_list_close_report(browser_page, live_server, sessi
     march_row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "March")
     assert march_row[header.index("close rate")] == 0.4
     assert "About" in wb.sheetnames
+
+    # a time series comes with its chart (server-rendered SVG, allowed by the page's CSP)
+    page.goto("/reports/first-call-close?campaign=Spring&by=day")
+    chart = page.locator("figure.chart img")
+    expect(chart).to_be_visible()
+    page.wait_for_function("document.querySelector('figure.chart img').naturalWidth > 0")
+    screenshot(page, "sales-fcc-chart")
