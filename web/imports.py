@@ -60,11 +60,15 @@ class UploadJob:
         self.write("status.json", data)
 
 
-def _sweep(root: Path, now: datetime) -> None:
-    """Forget uploads nobody confirmed within a day (and finished jobs' leftovers)."""
+def _sweep(root: Path) -> None:
+    """Forget uploads nobody confirmed within a day (and finished jobs' leftovers).
+
+    File ages are wall-clock facts (mtimes), so this compares with the wall clock, not the injected one (which
+    runs ahead in an accelerated demo and sits in 2030 in the tests).
+    """
     if not root.exists():
         return
-    cutoff = (now - STALE_AFTER).timestamp()
+    cutoff = time.time() - STALE_AFTER.total_seconds()
     for d in root.iterdir():
         try:
             if d.is_dir() and JOB_ID.match(d.name) and d.stat().st_mtime < cutoff:
@@ -79,7 +83,7 @@ def new_job(root: Path, storage: FileStorage, campaign_id: int, campaign_name: s
     original = (storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
     if not original:
         raise UserError("choose a file to upload")
-    _sweep(root, now)
+    _sweep(root)
     job = UploadJob(secrets.token_hex(16), root)
     job = UploadJob(job.id, root / job.id)
     job.dir.mkdir(parents=True, exist_ok=False)

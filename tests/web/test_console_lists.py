@@ -255,3 +255,17 @@ def test_manager_adds_a_campaign_disposition_and_flags_must_agree(client, auth, 
     r = auth.post(f"{page}/APPT", {"label": "x", "is_callback": "y", "is_final": "y"})
     assert "A callback keeps the lead open" in r.get_data(as_text=True)
     assert client.get(f"{page}/NOPE").status_code == 404
+
+
+def test_stale_unconfirmed_uploads_are_swept_by_file_age(client, auth, campaign_id, app):
+    import os
+    import time
+
+    auth.login("manager")
+    old = job_of(upload(client, auth, campaign_id, MESSY.read_bytes()))
+    fresh = job_of(upload(client, auth, campaign_id, MESSY.read_bytes()))
+    root = Path(app.config["UPLOAD_DIR"])
+    day_ago = time.time() - 25 * 3600
+    os.utime(root / old, (day_ago, day_ago))
+    upload(client, auth, campaign_id, MESSY.read_bytes())
+    assert not (root / old).exists() and (root / fresh).exists()
