@@ -37,6 +37,17 @@ def state_of(description: str) -> str | None:
     return tail if tail in CODES else NAMES.get(tail)
 
 
+US_REGIONS = {"US", "PR", "GU", "VI", "MP", "AS"}
+
+
+def _us_area_code(npa: str) -> bool:
+    """False for Canadian and Caribbean area codes that US ZIP codes near a border happen to list."""
+    import phonenumbers
+
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(f"+1{npa}2000000"))
+    return region in US_REGIONS or region is None
+
+
 def main() -> None:
     states: dict[str, set[str]] = defaultdict(set)
     for prefix, names in GEOCODE_DATA.items():
@@ -53,7 +64,7 @@ def main() -> None:
             if z.get("state") in CODES:
                 from_zips[npa].add(z["state"])
     for npa, sts in from_zips.items():
-        if npa not in states:
+        if npa not in states and _us_area_code(npa):
             states[npa] = sts
     out = sys.stdout
     out.write("npa,states\n")
