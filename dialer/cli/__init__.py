@@ -38,7 +38,7 @@ for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, repo
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="dialer", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="dialer", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
-    return 0
+    # ctx.exit(n) comes back as n when click is not standalone (commands return None otherwise)
+    return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
 
 
 if __name__ == "__main__":
