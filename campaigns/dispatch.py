@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.agents import wrap_after_call
@@ -33,6 +33,13 @@ from campaigns.dispatch_rules import (
 from campaigns.models import Call, Campaign, Lead
 
 WINDOW = timedelta(days=30)
+DEADLOCK = "40P01"  # PostgreSQL: two workers inserting live calls for the same numbers in crossed order
+
+
+def _lost_race(e: DBAPIError) -> bool:
+    """Another worker holds a live call on one of these leads or numbers (a unique violation, or PostgreSQL
+    breaking the wait cycle between two claims): this savepoint is undone and the leads are not ours."""
+    return isinstance(e, IntegrityError) or getattr(e.orig, "sqlstate", None) == DEADLOCK
 Gate = Callable[[Session, Candidate, datetime], object]
 
 
@@ -62,14 +69,18 @@ def claim(session: Session, campaign: Campaign, n: int, now: datetime, gate: Gat
         try:  # the whole batch at once (one INSERT); the gate's audit rows, leads and calls: all or nothing
             with session.begin_nested():
                 claims += _claim_batch(session, campaign, batch, n - len(claims), now, gate, provider)
-        except IntegrityError:  # another worker has a live call on one of these numbers: go one by one
+        except DBAPIError as e:  # another worker has a live call on one of these numbers: go one by one
+            if not _lost_race(e):
+                raise
             for lead in batch:
                 if len(claims) >= n:
                     break
                 try:
                     with session.begin_nested():
                         claims += _claim_batch(session, campaign, [lead], 1, now, gate, provider)
-                except IntegrityError:
+                except DBAPIError as e1:
+                    if not _lost_race(e1):
+                        raise
                     lost.add(lead.id)  # not ours this time
     return claims
 
@@ -93,8 +104,10 @@ def _claim_batch(session: Session, campaign: Campaign, leads: list[Lead], n: int
         call = Call(campaign_id=campaign.id, lead_id=lead.id, list_id=lead.list_id, phone=lead.phone,
                     caller_id=campaign.caller_id, attempt=lead.attempts, provider=provider, status="queued",
                     placed_at=now)
-        session.add(call)
         taken.append((lead, call))
+    # insert in number order: two workers claiming overlapping numbers then wait for each other in one
+    # direction instead of deadlocking (the claim order itself is unchanged)
+    session.add_all([call for _, call in sorted(taken, key=lambda lc: lc[0].phone)])
     session.flush()
     return [Claim(call.id, lead.id, lead.phone, lead.attempts) for lead, call in taken]
 

@@ -167,10 +167,10 @@ class MemoryStore:
         while pending and pending[0][0] <= now:
             due, lead_id, version = heapq.heappop(pending)
             heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))
-        claims: list[Claim] = []
+        chosen: list[MemLead] = []
         skipped = []
         refills = 0
-        while len(claims) < n:
+        while len(chosen) < n:
             if not ready:
                 refills += 1
                 if self.lead_source is None or refills > 8 or not self.lead_source(campaign.id, max(256, 2 * n)):
@@ -198,15 +198,19 @@ class MemoryStore:
             lead.last_called_at = now
             lead.updated_at = now
             lead.version += 1
-            call_id = self._next_call
+            self.live_phones[lead.phone] = 0
+            chosen.append(lead)
+        for entry in skipped:
+            heapq.heappush(ready, entry)
+        # call ids in number order, as the SQL store inserts them (campaigns.dispatch: no crossed waits)
+        ids = {}
+        for lead in sorted(chosen, key=lambda x: x.phone):
+            call_id = ids[lead.id] = self._next_call
             self._next_call += 1
             self.calls[call_id] = MemCall(call_id, campaign.id, lead.id, lead.phone, lead.attempts, "queued", now)
             self.live_phones[lead.phone] = call_id
-            c.lines += 1
-            claims.append(Claim(call_id, lead.id, lead.phone, lead.attempts))
-        for entry in skipped:
-            heapq.heappush(ready, entry)
-        return claims
+        c.lines += len(chosen)
+        return [Claim(ids[lead.id], lead.id, lead.phone, lead.attempts) for lead in chosen]
 
     def _bump(self, lead: MemLead) -> None:
         lead.version += 1
