@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from campaigns import dispatch
 from campaigns.db import Base
 from campaigns.models import FINAL_LEAD_STATUSES, Call, Campaign, Lead
 from dnc.sqltypes import UTCDateTime
@@ -22,6 +23,7 @@ from dnc.sqltypes import UTCDateTime
 # Order of a call's life; an event ranked at or below one already delivered for the same call is stale.
 RANKS = {"initiated": 1, "ringing": 2, "answered": 3, "ended": 4}
 RESULTS = ("handled", "stale", "orphan", "error")
+AMD_KEY = "amd"  # the asynchronous AMD verdict: an "answered" event of its own, delivered after the answer
 
 
 class CarrierCallback(Base):
@@ -43,7 +45,6 @@ class CarrierCallback(Base):
     answered_by: Mapped[str | None] = mapped_column(String(24), nullable=True)
     digits: Mapped[str | None] = mapped_column(String(16), nullable=True)
     sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    waits_for_amd: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     carrier_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -65,7 +66,6 @@ class Callback:
     answered_by: str | None = None
     digits: str | None = None
     sequence: int | None = None
-    waits_for_amd: bool = False
     payload: dict | None = None
 
 
@@ -79,7 +79,7 @@ def record(session: Session, cb: Callback, received_at: datetime) -> bool:
     row = CarrierCallback(provider=cb.provider, call_sid=cb.call_sid, event_key=cb.event_key, kind=cb.kind,
                           rank=RANKS.get(cb.kind, 0), status=cb.status, outcome=cb.outcome,
                           answered_by=cb.answered_by, digits=cb.digits, sequence=cb.sequence,
-                          waits_for_amd=cb.waits_for_amd, payload=cb.payload or {}, carrier_at=cb.carrier_at,
+                          payload=cb.payload or {}, carrier_at=cb.carrier_at,
                           received_at=received_at)
     try:
         with session.begin_nested():
@@ -102,10 +102,12 @@ def delivered_rank(session: Session, provider: str, call_sid: str) -> int:
     return session.scalar(q) or 0
 
 
-def amd_verdict(session: Session, provider: str, call_sid: str) -> str | None:
-    return session.scalar(select(CarrierCallback.answered_by).where(
+def pending_answer(session: Session, provider: str, call_sid: str) -> CarrierCallback | None:
+    """The call's answer (status "in-progress" or the AMD verdict) still waiting in the inbox, oldest first."""
+    return session.scalar(select(CarrierCallback).where(
         CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
-        CarrierCallback.event_key == "amd"))
+        CarrierCallback.kind == "answered", CarrierCallback.processed_at.is_(None))
+        .order_by(CarrierCallback.id).limit(1))
 
 
 def mark(row: CarrierCallback, result: str, now: datetime) -> None:
@@ -133,8 +135,10 @@ def call_by_sid(session: Session, sid: str) -> tuple[Call, Campaign] | None:
 
 
 def record_abandon(call: Call) -> None:
-    """The safe-harbor message played: the call counts as abandoned where the 30-day rate reads it."""
-    call.outcome = "abandoned"
+    """The safe-harbor message played: the call counts as abandoned where the 30-day rate reads it (a call that
+    reached an agent never is)."""
+    if call.connected_at is None:
+        call.outcome = "abandoned"
 
 
 def close_lead_as_dnc(session: Session, call: Call, now: datetime) -> None:
@@ -155,14 +159,38 @@ class InFlight:
 
 
 def in_flight_calls(session: Session, provider: str, placed_before: datetime) -> list[InFlight]:
-    """Calls of ``provider`` with no end recorded and no final callback waiting in the inbox."""
+    """Calls of ``provider`` with no end recorded and no final callback waiting in the inbox to be delivered."""
     ended = select(CarrierCallback.call_sid).where(CarrierCallback.provider == provider,
-                                                   CarrierCallback.kind == "ended")
+                                                   CarrierCallback.kind == "ended",
+                                                   CarrierCallback.processed_at.is_(None))
     q = (select(Call).where(Call.provider == provider, Call.ended_at.is_(None), Call.placed_at <= placed_before,
                             or_(Call.provider_sid.is_(None), Call.provider_sid.not_in(ended)))
          .order_by(Call.id))
     return [InFlight(c.id, c.provider_sid, c.phone, c.placed_at, c.connected_at is not None)
             for c in session.scalars(q)]
+
+
+def retry_failed(session: Session, provider: str, call_sid: str, event_key: str) -> bool:
+    """Put a callback the dial loop failed on back in the inbox (reconciliation found its call still open)."""
+    row = session.scalar(select(CarrierCallback).where(
+        CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
+        CarrierCallback.event_key == event_key, CarrierCallback.result == "error"))
+    if row is None:
+        return False
+    row.processed_at, row.result = None, None
+    return True
+
+
+def abandon_waiting(session: Session, call_id: int, now: datetime) -> bool:
+    """An answered customer found waiting with nobody connected (after a restart): the call is abandoned now,
+    before the safe-harbor redirect, so a late "answered" can never put it through to an agent."""
+    call = session.get(Call, call_id, with_for_update=True)
+    if call is None or call.ended_at is not None or call.connected_at is not None:
+        return False
+    if call.answered_at is None:
+        call.answered_at, call.answered_by = now, call.answered_by or "unknown"
+    call.status, call.outcome = "answered", "abandoned"
+    return True
 
 
 def adopt_sid(session: Session, call_id: int, sid: str) -> None:
@@ -172,13 +200,6 @@ def adopt_sid(session: Session, call_id: int, sid: str) -> None:
 
 
 def fail_unplaced(session: Session, call_id: int, now: datetime) -> None:
-    """The carrier never took this call: end it as failed and give the lead back with the attempt not counted."""
-    call = session.get(Call, call_id)
-    if call is None or call.ended_at is not None:
-        return
-    call.status, call.outcome, call.ended_at = "failed", "failed", now
-    lead = session.get(Lead, call.lead_id) if call.lead_id is not None else None
-    if lead is not None and lead.status == "dialing":
-        lead.status = "retry" if lead.attempts > 1 else "new"
-        lead.attempts = max(0, lead.attempts - 1)
-        lead.next_attempt_at, lead.updated_at = now, now
+    """The carrier never took this call: no dial happened, so its row goes and the lead goes back to the queue
+    with the attempt not counted (as when ``place`` fails)."""
+    dispatch.place_failed(session, call_id, now, retryable=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, or_, update
+from sqlalchemy import JSON, String, Text, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,6 +24,8 @@ class JobLease(Base):
     holder: Mapped[str | None] = mapped_column(String(120), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_result: Mapped[object | None] = mapped_column(JSON, nullable=True)  # what the last run returned
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last run failed, if it did
 
 
 def acquire(session: Session, name: str, holder: str, now: datetime, ttl_s: float) -> bool:
@@ -47,3 +49,16 @@ def release(session: Session, name: str, holder: str, now: datetime) -> None:
     session.execute(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
                     .values(holder=None, expires_at=None, last_run_at=now)
                     .execution_options(synchronize_session=False))
+
+
+def finish(session: Session, name: str, holder: str, now: datetime, result: object = None,
+           error: str | None = None) -> None:
+    """Release a periodic job's lease and keep what its run returned (``dialer jobs list`` shows it)."""
+    session.execute(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
+                    .values(holder=None, expires_at=None, last_run_at=now, last_result=result,
+                            last_error=error[:2000] if error else None)
+                    .execution_options(synchronize_session=False))
+
+
+def all_leases(session: Session) -> list[JobLease]:
+    return list(session.scalars(select(JobLease).order_by(JobLease.name)))

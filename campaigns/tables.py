@@ -3,6 +3,7 @@
 A feature that adds a table module adds one import line here.
 """
 
+import campaigns.agent_lines  # noqa: F401
 import campaigns.carrier_inbox  # noqa: F401
 import campaigns.console_auth  # noqa: F401
 import campaigns.dispatch_models  # noqa: F401

@@ -27,6 +27,7 @@ class DialRequest:
     campaign_id: int
     ring_timeout_s: int = 25  # the law needs >= 15 s or 4 rings
     machine_detection: bool = True
+    voicemail: bool = False  # the campaign leaves a message on machines: detection waits for the beep
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 MIN_RING_S = 20  # the TSR needs >= 15 s or 4 rings; Twilio may trim up to 5 s
+AGENT_RING_S = 30  # an agent's phone rings this long before the line counts as down
 GONE_CODES = {20404, 21220}  # call not found / not in progress: the call already ended, its callback settles it
+TWIML_MAX = 4000  # Twilio refuses inline TwiML longer than this
 
 
 class TwilioCallError(RuntimeError):
@@ -120,20 +122,58 @@ class TwilioTelephony:
 
     # --- the Telephony interface -------------------------------------------------------------------------
     def place(self, request: DialRequest) -> str:
+        """Place a customer call: every status callback, the answer URL holding the leg in silence, and
+        asynchronous AMD so the answer reaches the loop at once (the verdict follows on /twilio/amd). When the
+        campaign leaves voicemail, detection waits for the end of the greeting so the message lands after the
+        beep."""
         base = self.config.webhook_url_base
         kwargs = dict(
             to=request.to, from_=request.caller_id or self.config.caller_id,
             url=f"{base}/twilio/answer", method="POST",
-            # amd=1 tells the pump an AMD verdict follows the answer, so it waits for it (briefly) before connecting
-            status_callback=f"{base}/twilio/status" + ("?amd=1" if request.machine_detection else ""),
-            status_callback_method="POST",
+            status_callback=f"{base}/twilio/status", status_callback_method="POST",
             status_callback_event=STATUS_EVENTS,
             timeout=max(MIN_RING_S, request.ring_timeout_s),
         )
         if request.machine_detection:
-            kwargs.update(machine_detection="Enable", async_amd="true",
+            kwargs.update(machine_detection="DetectMessageEnd" if request.voicemail else "Enable", async_amd="true",
                           async_amd_status_callback=f"{base}/twilio/amd",
                           async_amd_status_callback_method="POST")
+        return self._create(kwargs, request.to)
+
+    def connect(self, provider_ref: str, agent_id: int) -> None:
+        """Move the answered customer into the agent's nailed-up conference (no ringing on the agent's side)."""
+        self._update(provider_ref, twiml=str(conference_twiml(agent_id)))
+
+    def abandon(self, provider_ref: str) -> None:
+        """No agent within 2 s: the leg fetches the safe-harbor message (which records the abandon)."""
+        self._update(provider_ref, url=f"{self.config.webhook_url_base}/twilio/safe-harbor", method="POST")
+
+    def hangup(self, provider_ref: str) -> None:
+        self._update(provider_ref, status="completed")
+
+    def leave_voicemail(self, provider_ref: str, message: str) -> None:
+        """A machine answered and the campaign leaves a message: say it, then hang up (pulls the leg out of an
+        agent's conference too)."""
+        doc = str(voicemail_twiml(message))
+        if len(doc) > TWIML_MAX:
+            log.warning("voicemail message of %d characters is over Twilio's TwiML limit: hanging up instead",
+                        len(message))
+            self.hangup(provider_ref)
+            return
+        self._update(provider_ref, twiml=doc)
+
+    # --- agents' nailed-up lines ---------------------------------------------------------------------------
+    def call_agent(self, agent_id: int, phone: str, caller_id: str | None) -> str:
+        """Ring an agent who works on a phone; answering puts them in their own conference (/twilio/agent/join)."""
+        base = self.config.webhook_url_base
+        kwargs = dict(to=phone, from_=caller_id or self.config.caller_id,
+                      url=f"{base}/twilio/agent/join?agent={agent_id}", method="POST",
+                      status_callback=f"{base}/twilio/agent/status?agent={agent_id}", status_callback_method="POST",
+                      status_callback_event=["answered", "completed"], timeout=AGENT_RING_S)
+        return self._create(kwargs, phone)
+
+    def _create(self, kwargs: dict, to: str) -> str:
+        """``POST /Calls.json`` under the account's CPS (waits for the bucket and the arrival window)."""
         if self.bucket is not None:
             while not self.bucket.try_take():
                 self._sleep(max(self.bucket.wait_s(), 0.001))
@@ -143,23 +183,14 @@ class TwilioTelephony:
             # A dropped connection may have created the call: never repeat a create on it (no double dial).
             call = self._retrying(lambda: self.client.calls.create(**kwargs), network_retry=False)
         except (TwilioRestException, TwilioServiceException) as e:
-            raise PlaceFailed(f"Twilio refused the call to {request.to}: {e.status} {_code(e)} {_msg(e)}",
+            raise PlaceFailed(f"Twilio refused the call to {to}: {e.status} {_code(e)} {_msg(e)}",
                               retryable=is_retryable(e)) from e
         except requests.exceptions.RequestException as e:
-            raise PlaceFailed(f"Twilio unreachable placing the call to {request.to}: {e}", retryable=True) from e
+            raise PlaceFailed(f"Twilio unreachable placing the call to {to}: {e}", retryable=True) from e
         finally:
             if self._window is not None:
                 self._window.sent(self.bucket.clock.now())
         return call.sid
-
-    def connect(self, provider_ref: str, agent_id: int) -> None:
-        self._update(provider_ref, twiml=str(conference_twiml(agent_id)))
-
-    def abandon(self, provider_ref: str) -> None:
-        self._update(provider_ref, url=f"{self.config.webhook_url_base}/twilio/safe-harbor", method="POST")
-
-    def hangup(self, provider_ref: str) -> None:
-        self._update(provider_ref, status="completed")
 
     # --- reconciliation ----------------------------------------------------------------------------------
     def fetch(self, provider_ref: str) -> CallSnapshot | None:
@@ -233,6 +264,13 @@ def conference_twiml(agent_id: int) -> VoiceResponse:
     r = VoiceResponse()
     r.dial().conference(conference_name(agent_id), start_conference_on_enter=True, end_conference_on_exit=False,
                         beep=False)
+    return r
+
+
+def voicemail_twiml(message: str) -> VoiceResponse:
+    r = VoiceResponse()
+    r.say(message)
+    r.hangup()
     return r
 
 

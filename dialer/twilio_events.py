@@ -3,10 +3,18 @@
 Delivery rules, so the loop sees each call's life once and in order whatever Twilio does:
 
 - per call, an event ranked at or below one already delivered is stale (a late "ringing" after "completed");
-- "answered" is delivered once, carrying the AMD verdict: the asynchronous AMD callback delivers it, or the
-  status callback does after ``amd_wait_s`` without a verdict (then ``unknown``, which the loop treats as human);
+- the answer is delivered the moment it is stored, never held back: with asynchronous AMD the customer goes to an
+  agent at once (``unknown`` = a person until told otherwise) and the 2-second clock runs from the answer. The AMD
+  verdict is its own event, delivered whenever it comes (the loop pulls a machine off the agent), or as the
+  answer itself when it overtook the "in-progress" callback;
+- an "ended completed" (Twilio's word for answered-then-ended) whose answer has not been delivered brings the
+  answer with it when the answer is in the inbox, else waits ``reorder_wait_s`` for it: a reordered stream ends in
+  the same state as the stream in order;
 - a callback for a SID the loop has not stored yet (the callback raced ``place`` returning) waits up to
-  ``orphan_after_s`` before it is set aside as an orphan.
+  ``orphan_after_s`` before it is set aside as an orphan;
+- when the loop fails on an event (a locked database, a lost connection) the callback stays in the inbox and is
+  tried again on the next run; after ``max_failures`` it is set aside as an error, and the periodic
+  reconciliation settles the call from Twilio's own view.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from dialer.telephony import CarrierEvent
 
 log = logging.getLogger(__name__)
 PROVIDER = "twilio"
+ANSWER_RANK = inbox.RANKS["answered"]
 
 
 @dataclass
@@ -33,19 +42,23 @@ class PumpStats:
     orphan: int = 0
     error: int = 0
     waiting: int = 0
+    retried: int = 0  # the loop failed; the callback stays in the inbox for the next run
 
 
 class CallbackPump:
     """Moves stored callbacks to ``handle`` (``DialLoop.handle``); call ``run_once(now)`` from the worker loop."""
 
     def __init__(self, sessions: sessionmaker[Session], handle: Callable[[CarrierEvent], None], *,
-                 amd_wait_s: float = 3.0, orphan_after_s: float = 30.0, batch: int = 500) -> None:
+                 orphan_after_s: float = 30.0, reorder_wait_s: float = 2.0, max_failures: int = 5,
+                 batch: int = 500) -> None:
         self.sessions = sessions
         self.handle = handle
-        self.amd_wait = timedelta(seconds=amd_wait_s)
         self.orphan_after = timedelta(seconds=orphan_after_s)
+        self.reorder_wait = timedelta(seconds=reorder_wait_s)
+        self.max_failures = max_failures
         self.batch = batch
         self.totals = PumpStats()
+        self._failures: dict[int, int] = {}
 
     def run_once(self, now: datetime) -> PumpStats:
         stats = PumpStats()
@@ -54,45 +67,69 @@ class CallbackPump:
             ids = [r.id for r in rows]
             known = inbox.known_sids(s, {r.call_sid for r in rows})
         for row_id in ids:
-            result = self._one(row_id, known, now)
-            setattr(stats, result, getattr(stats, result) + 1)
-            if result != "waiting":
-                setattr(self.totals, result, getattr(self.totals, result) + 1)
+            for result in self._one(row_id, known, now):
+                setattr(stats, result, getattr(stats, result) + 1)
+                if result != "waiting":
+                    setattr(self.totals, result, getattr(self.totals, result) + 1)
         return stats
 
-    def _one(self, row_id: int, known: set[str], now: datetime) -> str:
+    def _one(self, row_id: int, known: set[str], now: datetime) -> list[str]:
+        """Deliver one stored callback (and, for an early "completed", the answer it overtook)."""
         with session_scope(self.sessions) as s:
             row = s.get(inbox.CarrierCallback, row_id)
             if row is None or row.processed_at is not None:
-                return "waiting"
+                return []
             if row.call_sid not in known:
                 if now - row.received_at < self.orphan_after:
-                    return "waiting"
+                    return ["waiting"]
                 inbox.mark(row, "orphan", now)
                 log.warning("callback %s for unknown call %s set aside", row.event_key, row.call_sid)
-                return "orphan"
-            if row.rank and row.rank <= inbox.delivered_rank(s, row.provider, row.call_sid):
+                return ["orphan"]
+            delivered = inbox.delivered_rank(s, row.provider, row.call_sid)
+            if row.event_key == inbox.AMD_KEY:
+                if delivered > ANSWER_RANK:  # the call is over: a late verdict changes nothing
+                    inbox.mark(row, "stale", now)
+                    return ["stale"]
+            elif row.rank and row.rank <= delivered:
                 inbox.mark(row, "stale", now)
-                return "stale"
-            answered_by = row.answered_by
-            if row.kind == "answered" and row.event_key != "amd" and row.waits_for_amd:
-                answered_by = inbox.amd_verdict(s, row.provider, row.call_sid)
-                if answered_by is None:
-                    if now - row.received_at < self.amd_wait:
-                        return "waiting"
-                    answered_by = "unknown"
-            event = to_event(row, answered_by)
-            try:
-                self.handle(event)
-            except Exception:
-                log.exception("dial loop failed on %s for %s", row.event_key, row.call_sid)
-                inbox.mark(row, "error", now)
-                return "error"
-            inbox.mark(row, "handled", now)
-            return "handled"
+                return ["stale"]
+            results: list[str] = []
+            if row.kind == "ended" and row.status == "completed" and delivered < ANSWER_RANK:
+                answer = inbox.pending_answer(s, row.provider, row.call_sid)
+                if answer is None and now - row.received_at < self.reorder_wait:
+                    return ["waiting"]  # the answer may still be on its way
+                if answer is not None:
+                    results.append(self._deliver(s, answer, now))
+                    if results[-1] == "retried":
+                        return results
+            results.append(self._deliver(s, row, now))
+            return results
+
+    def _deliver(self, s: Session, row: inbox.CarrierCallback, now: datetime) -> str:
+        event = to_event(row)
+        try:
+            self.handle(event)
+        except Exception:
+            failures = self._failures.get(row.id, 0) + 1
+            if failures < self.max_failures:
+                self._failures[row.id] = failures
+                log.warning("dial loop failed on %s for %s (try %d); trying again", row.event_key, row.call_sid,
+                            failures, exc_info=True)
+                return "retried"
+            self._failures.pop(row.id, None)
+            log.exception("dial loop failed on %s for %s; set aside", row.event_key, row.call_sid)
+            inbox.mark(row, "error", now)
+            return "error"
+        self._failures.pop(row.id, None)
+        inbox.mark(row, "handled", now)
+        s.flush()  # the next row of this call sees it as delivered
+        return "handled"
 
 
-def to_event(row: inbox.CarrierCallback, answered_by: str | None) -> CarrierEvent:
+def to_event(row: inbox.CarrierCallback) -> CarrierEvent:
+    answered_by = row.answered_by
+    if row.kind == "answered" and answered_by is None:
+        answered_by = "unknown"  # asynchronous AMD: a person until the verdict says otherwise
     return CarrierEvent(kind=row.kind, provider_ref=row.call_sid, at=row.carrier_at,
                         answered_by=normalize_answered_by(answered_by), outcome=row.outcome, digits=row.digits,
                         sequence=row.sequence, extra={"status": row.status, **_extra(row.payload)})

@@ -74,8 +74,13 @@ def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: dateti
     if snap.status in ENDED:
         report.ended += 1
     elif snap.status == "in-progress" and abandon_answered and not call.connected:
-        telephony.abandon(sid)
-        report.abandoned += 1
+        with session_scope(sessions) as s:
+            waiting = inbox.abandon_waiting(s, call.id, now)
+        if waiting:
+            telephony.abandon(sid)
+            report.abandoned += 1
+        else:
+            report.still_live += 1
     else:
         report.still_live += 1
 
@@ -91,6 +96,9 @@ def _record(s: Session, snap: CallSnapshot, now: datetime) -> None:
     payload = {"CallSid": snap.sid, "CallStatus": snap.status, "Source": "reconcile"}
     if snap.duration_s is not None:
         payload["CallDuration"] = str(snap.duration_s)
-    inbox.record(s, inbox.Callback(provider=PROVIDER, call_sid=snap.sid, event_key=f"status:{snap.status}",
-                                   kind=kind, carrier_at=now, status=snap.status, outcome=outcome,
-                                   answered_by=snap.answered_by, payload=payload), now)
+    key = f"status:{snap.status}"
+    fresh = inbox.record(s, inbox.Callback(provider=PROVIDER, call_sid=snap.sid, event_key=key, kind=kind,
+                                           carrier_at=now, status=snap.status, outcome=outcome,
+                                           answered_by=snap.answered_by, payload=payload), now)
+    if not fresh:  # Twilio's own callback is stored: if the loop failed on it, it gets another try
+        inbox.retry_failed(s, PROVIDER, snap.sid, key)

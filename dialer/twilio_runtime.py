@@ -1,18 +1,25 @@
 """What a worker process needs to dial through Twilio, in one place: the CPS-limited adapter, the callback pump
-feeding the dial loop, start-up and periodic reconciliation, and the periodic jobs' stale-call sweep."""
+feeding the dial loop, agents' nailed-up lines, start-up and periodic reconciliation.
+
+``dialer.twilio_worker`` assembles it with the dial loop for ``dialer run --carrier twilio``.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns import agent_lines
+from campaigns.db import session_scope
 from dialer.clock import Clock
+from dialer.loop.sql import SqlStore
 from dialer.ratelimit import TokenBucket
-from dialer.telephony import CarrierEvent
-from dialer.twilio_adapter import TwilioTelephony
+from dialer.telephony import CarrierEvent, PlaceFailed
+from dialer.twilio_adapter import TwilioCallError, TwilioTelephony
 from dialer.twilio_config import TwilioConfig
 from dialer.twilio_events import CallbackPump, PumpStats
 from dialer.twilio_reconcile import ReconcileReport, reconcile
@@ -21,37 +28,92 @@ log = logging.getLogger(__name__)
 CPS_MARGIN = 1.0  # the adapter's CpsWindow absorbs arrival jitter; no throughput is given away
 
 
+class TwilioStore(SqlStore):
+    """The SQL store, except that a customer goes only to an agent whose nailed-up line is in their conference:
+    "ready" in the console is not enough with a real network."""
+
+    def longest_idle_agent(self, campaign_id: int) -> int | None:
+        with self._s() as s:
+            return agent_lines.longest_idle_with_line(s, campaign_id)
+
+
+@dataclass
+class LineStats:
+    rung: int = 0  # phone agents called into their conference
+    held: int = 0  # ready agents paused until their line is up
+    released: int = 0  # legs of agents who logged out, hung up
+    errors: int = 0
+
+
 class TwilioRuntime:
     """Call ``start(handle, now)`` once (reconciles the previous run's calls), then ``tick(now)`` every loop turn."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, config: TwilioConfig, *,
-                 telephony: TwilioTelephony | None = None, amd_wait_s: float = 3.0,
-                 sweep_every_s: float = 60.0, stale_after_s: float = 120.0) -> None:
+                 telephony: TwilioTelephony | None = None, campaign_ids: set[int] | None = None,
+                 reorder_wait_s: float = 2.0, sweep_every_s: float = 60.0, stale_after_s: float = 120.0) -> None:
         self.sessions = sessions
         self.clock = clock
         self.config = config
         self.telephony = telephony or TwilioTelephony(
             config, bucket=TokenBucket(config.cps * CPS_MARGIN, 1, clock))
-        self.amd_wait_s = amd_wait_s
+        self.campaign_ids = campaign_ids
+        self.reorder_wait_s = reorder_wait_s
         self.sweep_every = timedelta(seconds=sweep_every_s)
         self.stale_after_s = stale_after_s
         self.pump: CallbackPump | None = None
+        self.lines = LineStats()
         self._next_sweep: datetime | None = None
 
+    def store(self, holder: str | None = None) -> TwilioStore:
+        """The dial loop's store for this runtime (Twilio calls, line-aware routing)."""
+        return TwilioStore(self.sessions, provider="twilio", campaign_ids=self.campaign_ids, holder=holder)
+
     def start(self, handle: Callable[[CarrierEvent], None], now: datetime) -> ReconcileReport:
-        self.pump = CallbackPump(self.sessions, handle, amd_wait_s=self.amd_wait_s)
+        self.pump = CallbackPump(self.sessions, handle, reorder_wait_s=self.reorder_wait_s)
         report = reconcile(self.sessions, self.telephony, now)
         log.info("reconciled %d in-flight Twilio calls at start: %s", report.checked, report)
         self._next_sweep = now + self.sweep_every
         return report
 
     def tick(self, now: datetime) -> PumpStats:
+        """Callbacks first (an answer reaches the loop at once), then agents' lines, then the periodic sweep."""
         if self.pump is None:
             raise RuntimeError("TwilioRuntime.start() must run before tick()")
         stats = self.pump.run_once(now)
+        self.tend_lines(now)
         if self._next_sweep is not None and now >= self._next_sweep:
             self._next_sweep = now + self.sweep_every
             report = reconcile(self.sessions, self.telephony, now, older_than_s=self.stale_after_s)
             if report.checked:
                 log.info("stale-call sweep: %s", report)
         return stats
+
+    def tend_lines(self, now: datetime) -> LineStats:
+        """Ring phone agents who went ready, hold back ready agents without a line, hang up logged-out agents."""
+        with session_scope(self.sessions) as s:
+            release = agent_lines.to_release(s)
+            ring = agent_lines.to_nail_up(s, self.campaign_ids)
+        for line in release:
+            try:
+                self.telephony.hangup(line.call_sid)
+            except TwilioCallError as e:
+                self.lines.errors += 1
+                log.warning("hanging up agent %s's line: %s", line.agent_id, e)
+                continue
+            with session_scope(self.sessions) as s:
+                agent_lines.released(s, line.agent_id, now)
+            self.lines.released += 1
+        for want in ring:
+            try:
+                sid = self.telephony.call_agent(want.agent_id, want.phone, want.caller_id)
+            except PlaceFailed as e:
+                self.lines.errors += 1
+                log.warning("cannot ring agent %s at %s: %s", want.agent_id, want.phone, e)
+                continue  # pause_unlined holds the agent back; going ready again rings again
+            with session_scope(self.sessions) as s:
+                agent_lines.dialing(s, want.agent_id, sid, now)
+            self.lines.rung += 1
+        with session_scope(self.sessions) as s:
+            self.lines.held += len(agent_lines.pause_unlined(s, self.campaign_ids, now))
+        return self.lines
+

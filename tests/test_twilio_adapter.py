@@ -31,9 +31,9 @@ def tel(fake, sleeps):
     return TwilioTelephony(cfg, backoff=Backoff(attempts=4, base_s=0.01), sleep=sleeps.append, rng=random.Random(1))
 
 
-def req(to="+12125550111", amd=True, ring=25):
+def req(to="+12125550111", amd=True, ring=25, voicemail=False):
     return DialRequest(call_id=7, to=to, caller_id="+12125550100", campaign_id=1, ring_timeout_s=ring,
-                       machine_detection=amd)
+                       machine_detection=amd, voicemail=voicemail)
 
 
 def test_place_sends_every_status_callback_async_amd_and_ring_timeout(fake, tel):
@@ -45,8 +45,33 @@ def test_place_sends_every_status_callback_async_amd_and_ring_timeout(fake, tel)
     assert p["Timeout"] == "20"  # raised to the safe-harbor minimum
     assert p["MachineDetection"] == "Enable" and p["AsyncAmd"] == "true"
     assert p["AsyncAmdStatusCallback"] == f"{PUBLIC}/twilio/amd"
-    assert p["StatusCallback"] == f"{PUBLIC}/twilio/status?amd=1" and p["Url"] == f"{PUBLIC}/twilio/answer"
-    assert "MachineDetection" not in fake.calls[tel.place(req(amd=False))].params
+    assert p["StatusCallback"] == f"{PUBLIC}/twilio/status" and p["Url"] == f"{PUBLIC}/twilio/answer"
+    assert "MachineDetection" not in fake.calls[tel.place(req(to="+12125550112", amd=False))].params
+    # a campaign that leaves voicemail waits for the end of the greeting, so the message lands after the beep
+    vm = fake.calls[tel.place(req(to="+12125550113", voicemail=True))].params
+    assert vm["MachineDetection"] == "DetectMessageEnd" and vm["AsyncAmd"] == "true"
+
+
+def test_voicemail_says_the_message_then_hangs_up_and_an_oversized_one_just_hangs_up(fake, tel):
+    fake.default_script = CallScript(answer="machine", ring_s=0.0, amd_s=5, patience_s=5)
+    sid = tel.place(req(to="+12125550124"))
+    _wait(lambda: fake.calls[sid].status == "in-progress")
+    tel.leave_voicemail(sid, "Hi, this is Acme Sales: call us back at 800 555 0100.")
+    _wait(lambda: fake.calls[sid].status == "completed")
+    assert "<Say>Hi, this is Acme Sales" in fake.calls[sid].twiml_log[-1]
+    long_sid = tel.place(req(to="+12125550125"))
+    _wait(lambda: fake.calls[long_sid].status == "in-progress")
+    tel.leave_voicemail(long_sid, "x" * 5000)
+    _wait(lambda: fake.calls[long_sid].status == "completed")
+    assert not any("xxxx" in t for t in fake.calls[long_sid].twiml_log)
+
+
+def test_an_agent_phone_is_rung_into_the_agents_join_url(fake, tel):
+    sid = tel.call_agent(42, "+12125550177", None)
+    p = fake.calls[sid].params
+    assert p["To"] == "+12125550177" and p["From"] == "+12125550100"  # TWILIO_CALLER_ID when none is given
+    assert p["Url"] == f"{PUBLIC}/twilio/agent/join?agent=42"
+    assert p["StatusCallback"] == f"{PUBLIC}/twilio/agent/status?agent=42" and "MachineDetection" not in p
 
 
 def test_throttled_requests_are_retried_with_growing_jittered_backoff(fake, tel, sleeps):

@@ -70,10 +70,14 @@ def test_restart_settles_every_in_flight_call(world, sessions, session):
     with sessions() as s:
         assert s.get(Call, waiting.id).outcome == "abandoned"
         assert s.get(Call, lost_sid.id).provider_sid == found_sid  # adopted from Twilio's call log
-        unplaced = s.get(Call, never.id)
-        assert (unplaced.status, unplaced.outcome) == ("failed", "failed")
+        assert s.get(Call, never.id) is None  # never dialed: no call row, as when place() fails
         lead = s.get(Lead, never.lead_id)
         assert (lead.status, lead.attempts) == ("new", 0)  # back in the queue, attempt not counted
+        assert s.get(Call, waiting.id).answered_at is not None
+
+    # a second pass (or a periodic one) changes nothing: calls whose end waits in the inbox are not asked again
+    again = reconcile(sessions, world["tel"], datetime.now(UTC))
+    assert again.ended + again.adopted + again.abandoned == 0 and again.checked == 2  # the two still ringing
 
     got = []
     pump = CallbackPump(sessions, got.append)
@@ -83,6 +87,3 @@ def test_restart_settles_every_in_flight_call(world, sessions, session):
     assert {e.provider_ref: e.kind for e in got if e.kind == "ringing"} == {ringing_sid: "ringing",
                                                                            found_sid: "ringing"}
 
-    # a second pass (or a periodic one) changes nothing: only the live calls are asked again
-    again = reconcile(sessions, world["tel"], datetime.now(UTC))
-    assert again.ended + again.adopted == 0 and again.checked == 2  # the two still ringing

@@ -34,7 +34,7 @@ def test_ten_calls_per_second_lose_no_callback(sessions, session):
             app.extensions["twilio"].config = cfg
             tel = TwilioTelephony(cfg, bucket=TokenBucket(cps * CPS_MARGIN, 1, clock))
             got, stop = [], threading.Event()
-            pump = CallbackPump(sessions, got.append, amd_wait_s=1.0)
+            pump = CallbackPump(sessions, got.append)
 
             def pumping():
                 while not stop.is_set():

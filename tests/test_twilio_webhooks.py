@@ -89,10 +89,10 @@ def test_behind_a_tls_proxy_the_public_https_url_is_what_validates(client, sessi
 
 def test_query_string_is_part_of_the_signed_url(client, sessions):
     form = status_form("in-progress", 2)
-    assert post(client, "/twilio/status?amd=1", form, signature=sign("/twilio/status", form)).status_code == 403
-    assert post(client, "/twilio/status?amd=1", form).status_code == 204
+    assert post(client, "/twilio/status?leg=1", form, signature=sign("/twilio/status", form)).status_code == 403
+    assert post(client, "/twilio/status?leg=1", form).status_code == 204
     (row,) = rows(sessions)
-    assert row.kind == "answered" and row.waits_for_amd
+    assert row.kind == "answered" and row.answered_by is None
 
 
 def test_duplicate_callbacks_are_stored_once(client, sessions):
@@ -106,7 +106,7 @@ def test_duplicate_callbacks_are_stored_once(client, sessions):
 
 
 STREAM = [("status", status_form("initiated", 0)), ("status", status_form("ringing", 1)),
-          ("status?amd=1", status_form("in-progress", 2)), ("amd", {"CallSid": SID, "AnsweredBy": "human"}),
+          ("status", status_form("in-progress", 2)), ("amd", {"CallSid": SID, "AnsweredBy": "human"}),
           ("status", status_form("completed", 3, CallDuration="40"))]
 
 
@@ -124,13 +124,15 @@ def _final_state(events):
     return state
 
 
-def test_in_order_stream_reaches_the_loop_once_each_with_the_amd_verdict(client, sessions, session, clock):
+def test_in_order_stream_reaches_the_loop_once_each_and_the_verdict_after_the_answer(client, sessions, session,
+                                                                                     clock):
     seed_call(session, clock.now(), sid=SID)
     got = []
     pump = CallbackPump(sessions, got.append)
     _deliver(client, STREAM)
     pump.run_once(clock.now())
-    assert [(e.kind, e.answered_by) for e in got] == [("initiated", None), ("ringing", None), ("answered", "human"),
+    assert [(e.kind, e.answered_by) for e in got] == [("initiated", None), ("ringing", None),
+                                                      ("answered", "unknown"), ("answered", "human"),
                                                       ("ended", None)]
     assert got[-1].outcome == "completed" and got[-1].extra["duration_s"] == 40
 
@@ -151,25 +153,58 @@ def test_reordered_and_replayed_stream_gives_the_same_final_state(client, sessio
     for item in scrambled + STREAM:  # the whole stream replayed after the scrambled one
         _deliver(client, [item])
         pump.run_once(clock.now())
-    assert _final_state(got)["kind"] == expected["kind"] == "ended"
-    assert _final_state(got)["outcome"] == expected["outcome"] == "completed"
-    assert [e.kind for e in got] == ["ended"]  # nothing after the end reaches the loop
+    assert _final_state(got) == expected == {"kind": "ended", "outcome": "completed", "answered_by": "human"}
+    # the early "completed" waited for the answer and brought it along; nothing after the end reached the loop
+    assert [(e.kind, e.answered_by) for e in got] == [("ringing", None), ("answered", "human"), ("ended", None)]
     assert {r.result for r in rows(sessions)} == {"handled", "stale"}
 
 
-def test_answer_waits_briefly_for_amd_then_counts_as_unknown(client, sessions, session, clock):
+def test_an_early_completed_whose_answer_never_comes_is_delivered_after_the_reorder_wait(client, sessions, session,
+                                                                                          clock):
     seed_call(session, clock.now(), sid=SID)
     got = []
-    pump = CallbackPump(sessions, got.append, amd_wait_s=3)
+    pump = CallbackPump(sessions, got.append, reorder_wait_s=2)
+    _deliver(client, [STREAM[4]])
+    assert pump.run_once(clock.now()).waiting == 1 and not got
+    clock.advance(2)
+    pump.run_once(clock.now())
+    assert [(e.kind, e.outcome) for e in got] == [("ended", "completed")]
+
+
+def test_the_answer_is_delivered_at_once_and_the_verdict_follows(client, sessions, session, clock):
+    seed_call(session, clock.now(), sid=SID)
+    got = []
+    pump = CallbackPump(sessions, got.append)
     _deliver(client, STREAM[:3])
     pump.run_once(clock.now())
-    assert [e.kind for e in got] == ["initiated", "ringing"]
-    clock.advance(3)
+    assert [(e.kind, e.answered_by) for e in got] == [("initiated", None), ("ringing", None),
+                                                      ("answered", "unknown")]
+    _deliver(client, [("amd", {"CallSid": SID, "AnsweredBy": "machine_start"})])
     pump.run_once(clock.now())
-    assert (got[-1].kind, got[-1].answered_by) == ("answered", "unknown")
-    _deliver(client, [STREAM[3]])  # a late verdict changes nothing
+    assert (got[-1].kind, got[-1].answered_by) == ("answered", "machine")
+    _deliver(client, [STREAM[4]])
     pump.run_once(clock.now())
-    assert len(got) == 3
+    assert got[-1].kind == "ended" and len(got) == 5
+
+
+def test_a_verdict_that_overtakes_the_answer_is_the_answer(client, sessions, session, clock):
+    seed_call(session, clock.now(), sid=SID)
+    got = []
+    pump = CallbackPump(sessions, got.append)
+    _deliver(client, [("amd", {"CallSid": SID, "AnsweredBy": "human"}), STREAM[2]])
+    pump.run_once(clock.now())
+    assert [(e.kind, e.answered_by) for e in got] == [("answered", "human")]
+
+
+def test_a_verdict_after_the_end_is_stale(client, sessions, session, clock):
+    seed_call(session, clock.now(), sid=SID)
+    got = []
+    pump = CallbackPump(sessions, got.append)
+    _deliver(client, [STREAM[2], STREAM[4]])
+    pump.run_once(clock.now())
+    _deliver(client, [("amd", {"CallSid": SID, "AnsweredBy": "machine_start"})])
+    assert pump.run_once(clock.now()).stale == 1
+    assert [e.kind for e in got] == ["answered", "ended"]
 
 
 def test_machine_verdicts_fold_to_machine(client, sessions, session, clock):
@@ -195,32 +230,46 @@ def test_callbacks_for_a_sid_not_yet_stored_wait_then_become_orphans(client, ses
     assert pump.run_once(clock.now()).orphan == 1
 
 
-def test_loop_failure_marks_the_callback_and_the_pump_goes_on(client, sessions, session, clock):
+def test_a_loop_failure_is_retried_then_set_aside_and_the_pump_goes_on(client, sessions, session, clock):
     seed_call(session, clock.now(), sid=SID)
+    failures = {"ringing": 2}
+    got = []
 
-    def broken(event):
-        if event.kind == "ringing":
-            raise RuntimeError("boom")
+    def flaky(event):
+        if failures.get(event.kind, 0) > 0:
+            failures[event.kind] -= 1
+            raise RuntimeError("database is locked")
+        got.append(event.kind)
 
     _deliver(client, STREAM[:2])
-    stats = CallbackPump(sessions, broken).run_once(clock.now())
-    assert (stats.handled, stats.error) == (1, 1)
+    pump = CallbackPump(sessions, flaky, max_failures=3)
+    stats = pump.run_once(clock.now())
+    assert (stats.handled, stats.retried) == (1, 1) and got == ["initiated"]
+    pump.run_once(clock.now())
+    pump.run_once(clock.now())
+    assert got == ["initiated", "ringing"]  # a passing failure loses nothing
+
+    def broken(event):
+        raise RuntimeError("boom")
+
+    _deliver(client, [STREAM[2]])
+    stubborn = CallbackPump(sessions, broken, max_failures=2)
+    assert stubborn.run_once(clock.now()).retried == 1
+    assert stubborn.run_once(clock.now()).error == 1
+    assert stubborn.run_once(clock.now()).error == 0  # set aside: reconciliation settles the call
 
 
-def test_answer_twiml_holds_and_agent_join_enters_the_agents_conference(client):
+def test_answer_twiml_holds_the_customer_in_silence(client):
     r = post(client, "/twilio/answer", {"CallSid": SID})
     assert r.mimetype == "text/xml" and "<Pause" in r.text
-    r = post(client, "/twilio/agent/join", {"From": "client:agent-42", "CallSid": "CA" + "1" * 32})
-    assert "<Conference" in r.text and ">agent-42</Conference>" in r.text and 'endConferenceOnExit="true"' in r.text
-    assert "<Hangup" in post(client, "/twilio/agent/join", {"From": "+12125550111"}).text
-    assert client.post("/twilio/agent/join", data={"From": "client:agent-42"}).status_code == 403
 
 
 def test_safe_harbor_records_the_abandon_and_offers_the_opt_out(client, sessions, session, clock):
     call = seed_call(session, clock.now(), sid=SID)
     r = post(client, "/twilio/safe-harbor", {"CallSid": SID})
     assert r.status_code == 200
-    assert "Acme Sales" in r.text and "1 8 0 0 5 5 5 0 1 0 0" in r.text and "Press 9" in r.text
+    assert "telemarketing call from Acme Sales" in r.text and "1 8 0 0 5 5 5 0 1 0 0" in r.text
+    assert "press 9" in r.text
     assert 'numDigits="1"' in r.text and f'action="{PUBLIC}/twilio/optout"' in r.text
     with sessions() as s:
         assert s.get(Call, call.id).outcome == "abandoned"

@@ -25,7 +25,7 @@ from dialer.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
 log = logging.getLogger(__name__)
 
 MIN_RING_TIMEOUT_S = 20  # the TSR needs >= 15 s or 4 rings; carriers may trim a few seconds
-# what the carrier's end of a call nobody answered means (a "completed" without an answer we saw: no answer)
+# what the carrier's end of a call nobody answered means ("completed" is answered-then-ended: see ``_ended``)
 CARRIER_END = {"no_answer": "no_answer", "busy": "busy", "failed": "failed", "canceled": "canceled"}
 # the loop's end reasons in the pacer's vocabulary (completed, abandoned, no_answer, busy, failed, machine)
 PACER_OUTCOME = {"completed": "completed", "abandoned": "abandoned", "no_answer": "no_answer", "busy": "busy",
@@ -188,7 +188,8 @@ class DialLoop:
             if self._bucket is not None:
                 self._bucket.try_take()
             request = DialRequest(call_id=cl.call_id, to=cl.phone, caller_id=c.caller_id, campaign_id=c.id,
-                                  ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection)
+                                  ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
+                                  voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
             try:
                 ref = self.telephony.place(request)
             except PlaceFailed as e:
@@ -310,6 +311,8 @@ class DialLoop:
                 outcome = "completed"
             elif call.answered_at is not None:  # a person who hung up before an agent came: a live answer
                 outcome = "machine" if call.answered_by == "machine" else "completed"
+            elif ev.outcome == "completed":  # the carrier saw an answer whose own event never reached us
+                outcome = "machine" if ev.answered_by == "machine" else "completed"
             else:
                 outcome = CARRIER_END.get(ev.outcome, "no_answer")
         campaign_id, call_id = call.campaign_id, call.id

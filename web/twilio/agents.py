@@ -1,0 +1,90 @@
+"""Agents' side of the /twilio/ blueprint: the join TwiML of the nailed-up line, the conference and leg events
+that say whether the line is up, and access tokens for browser agents (Voice JS SDK)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, request
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
+
+from campaigns import agent_lines
+from campaigns.db import session_scope
+from campaigns.models import Agent
+from web.twilio import twiml
+from web.twilio.routes import bp, empty, to_int, tw_ext, xml
+from web.twilio.signature import twilio_signed
+
+TOKEN_TTL_S = 3600
+LEG_ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def _agent_of_leg() -> int | None:
+    """Whose leg this is: a browser calls as ``client:agent-<id>`` (the identity of its access token); a phone leg
+    the dialer placed carries ``?agent=<id>`` in its signed URL."""
+    identity = request.form.get("From", "").removeprefix("client:")
+    if request.form.get("From", "").startswith("client:"):
+        return to_int(identity.removeprefix("agent-")) if identity.startswith("agent-") else None
+    return to_int(request.args.get("agent"))
+
+
+@bp.post("/agent/join")
+@twilio_signed
+def agent_join() -> Response:
+    """The TwiML App's voice URL (browser) and the answer URL of a phone leg: the agent enters conference
+    ``agent-<id>`` and stays there; its events come back to /twilio/agent/conference."""
+    tw = tw_ext()
+    agent_id, sid = _agent_of_leg(), request.form.get("CallSid", "")
+    if agent_id is None or not sid:
+        return xml(twiml.reject())
+    with session_scope(tw.sessions) as s:
+        if s.get(Agent, agent_id) is None:
+            return xml(twiml.reject())
+        agent_lines.leg_started(s, agent_id, sid, tw.clock.now())
+    events = f"{tw.config.webhook_url_base}/twilio/agent/conference?agent={agent_id}"
+    return xml(twiml.agent_join(agent_id, events))
+
+
+@bp.post("/agent/conference")
+@twilio_signed
+def agent_conference() -> Response:
+    """Participant events of an agent's conference: the agent's own leg joining or leaving moves the line up or
+    down (customers joining and leaving the room are the dial loop's business, not the line's)."""
+    tw, f = tw_ext(), request.form
+    agent_id, sid, event = to_int(request.args.get("agent")), f.get("CallSid", ""), f.get("StatusCallbackEvent")
+    if agent_id is None or not sid:
+        return empty()
+    now = tw.clock.now()
+    with session_scope(tw.sessions) as s:
+        if event == "participant-join":
+            agent_lines.leg_joined(s, agent_id, sid, now)
+        elif event == "participant-leave":
+            agent_lines.leg_left(s, agent_id, sid, now)
+    return empty()
+
+
+@bp.post("/agent/status")
+@twilio_signed
+def agent_status() -> Response:
+    """Status of a phone leg the dialer placed to an agent: unanswered or hung up, the line is down."""
+    tw, f = tw_ext(), request.form
+    agent_id, sid = to_int(request.args.get("agent")), f.get("CallSid", "")
+    if agent_id is not None and sid and f.get("CallStatus") in LEG_ENDED:
+        with session_scope(tw.sessions) as s:
+            agent_lines.leg_left(s, agent_id, sid, tw.clock.now())
+    return empty()
+
+
+@bp.get("/token")
+def token() -> Response:
+    """An access token for the logged-in agent's browser (Voice JS SDK): incoming calls + the TwiML app."""
+    tw = tw_ext()
+    agent_id = tw.agent_identity()
+    if agent_id is None:
+        abort(401)
+    cfg = tw.config
+    if cfg is None or not cfg.can_issue_tokens:
+        return jsonify(error="browser calling needs TWILIO_API_KEY, TWILIO_API_SECRET and TWILIO_TWIML_APP_SID"), 503
+    identity = f"agent-{agent_id}"
+    tok = AccessToken(cfg.account_sid, cfg.api_key, cfg.api_secret, identity=identity, ttl=TOKEN_TTL_S)
+    tok.add_grant(VoiceGrant(incoming_allow=True, outgoing_application_sid=cfg.twiml_app_sid))
+    return jsonify(token=tok.to_jwt(), identity=identity, ttl=TOKEN_TTL_S)
