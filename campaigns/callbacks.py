@@ -1,0 +1,211 @@
+"""Callbacks that behave: only inside the lead's legal window, cancelled when the number goes DNC, never lost.
+
+Forums are full of callbacks that vanish or ring at 22:00. Here a callback is a row with a history (pending, fired,
+missed, cancelled). It is due at the first legal instant at or after the time asked for
+(``dnc.window.next_opening`` over the lead's candidate zones and states). A personal callback is offered only to
+its agent (dialed when that agent is ready) for the campaign's grace period, then to anyone. A callback still not
+dialed ``callback_miss_s`` after it was due is marked missed and listed in the missed queue; the lead stays
+callable, so the miss is visible without being dropped. A do-not-call request cancels every open callback to the
+number, with the reason kept (``campaigns.dnc_requests``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Index, String, func, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campaigns.db import Base
+from campaigns.dial_settings import settings_of
+from campaigns.models import FINAL_LEAD_STATUSES, Agent, Campaign, Lead
+from dnc.errors import UserError
+from dnc.sqltypes import UTCDateTime
+from dnc.window import next_opening
+from dnc.zones import candidate_states
+
+CALLBACK_STATUSES = ("pending", "fired", "missed", "cancelled")
+OPEN = ("pending", "missed")
+
+
+class Callback(Base):
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_campaign_status_due", "campaign_id", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)  # personal when set
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)  # what was agreed with the customer
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the first legal instant at or after it
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str] = mapped_column(String(400), default="")
+    cancelled_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def legal_time_for(lead: Lead, requested_at: datetime) -> datetime:
+    """The first instant at or after ``requested_at`` when this lead may be called (its window in every zone)."""
+    states = candidate_states(lead.phone, lead.postal_code, lead.state)
+    when = next_opening(tuple(lead.zone_list), states, requested_at)
+    if when is None:
+        raise UserError(f"lead {lead.id} ({lead.phone}) has no legal calling time within two weeks of "
+                        f"{requested_at.isoformat()} (no known time zone?)")
+    return when
+
+
+def schedule(session: Session, lead: Lead, requested_at: datetime, now: datetime, *, agent_id: int | None = None,
+             note: str = "") -> Callback:
+    """Schedule a callback (personal when ``agent_id`` is given); it replaces any open one for the lead."""
+    if lead.status in FINAL_LEAD_STATUSES:
+        raise UserError(f"lead {lead.id} is {lead.status}; it cannot get a callback")
+    if requested_at.tzinfo is None:
+        raise UserError("give the callback time with its zone or offset")
+    if requested_at <= now:
+        raise UserError(f"callback time {requested_at.isoformat()} is not in the future")
+    if agent_id is not None:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise UserError(f"no agent {agent_id}")
+    due = legal_time_for(lead, requested_at)
+    for old in _open_for_lead(session, lead.id):
+        old.status, old.closed_at, old.cancelled_reason = "cancelled", now, "replaced by a newer callback"
+    cb = Callback(campaign_id=lead.campaign_id, lead_id=lead.id, agent_id=agent_id, requested_at=requested_at,
+                  due_at=due, status="pending", note=note[:400], created_at=now)
+    session.add(cb)
+    if lead.status != "dialing":  # on a call, the disposition moves the lead on; here it waits for the time
+        lead.status = "callback"
+    lead.callback_at, lead.callback_agent_id, lead.next_attempt_at, lead.updated_at = due, agent_id, due, now
+    session.flush()
+    return cb
+
+
+def _open_for_lead(session: Session, lead_id: int) -> list[Callback]:
+    return list(session.scalars(select(Callback).where(Callback.lead_id == lead_id, Callback.status.in_(OPEN))))
+
+
+def fired(session: Session, lead_id: int, now: datetime) -> None:
+    """The dial loop claimed the callback's lead: its open (pending or missed) callback is done."""
+    for cb in _open_for_lead(session, lead_id):
+        cb.status, cb.closed_at = "fired", now
+
+
+def cancel_for_number(session: Session, e164: str, reason: str, now: datetime, campaign_id: int | None = None
+                      ) -> list[Callback]:
+    """A DNC request cancels every open callback to that number (one campaign's, with ``campaign_id``); the rows
+    stay and are listed with the reason."""
+    q = (select(Callback).join(Lead, Lead.id == Callback.lead_id)
+         .where(Lead.phone == e164, Callback.status.in_(OPEN)))
+    if campaign_id is not None:
+        q = q.where(Callback.campaign_id == campaign_id)
+    rows = list(session.scalars(q))
+    for cb in rows:
+        cb.status, cb.closed_at, cb.cancelled_reason = "cancelled", now, reason[:200]
+        lead = session.get(Lead, cb.lead_id)
+        if lead is not None:
+            lead.callback_agent_id = None
+    session.flush()
+    return rows
+
+
+def cancel(session: Session, callback_id: int, reason: str, now: datetime) -> Callback:
+    """A manager cancels an open callback; the lead goes back to ordinary retries."""
+    cb = _get_open(session, callback_id)
+    if not reason.strip():
+        raise UserError("cancelling a callback needs a reason")
+    cb.status, cb.closed_at, cb.cancelled_reason = "cancelled", now, reason.strip()[:200]
+    lead = session.get(Lead, cb.lead_id)
+    if lead is not None and lead.status == "callback":
+        lead.status, lead.callback_at, lead.callback_agent_id, lead.updated_at = "retry", None, None, now
+    session.flush()
+    return cb
+
+
+def reschedule(session: Session, callback_id: int, requested_at: datetime, now: datetime,
+               agent_id: int | None = None) -> Callback:
+    """Move an open callback (e.g. one from the missed queue) to a new time; the old row is closed as replaced."""
+    cb = _get_open(session, callback_id)
+    lead = session.get(Lead, cb.lead_id)
+    return schedule(session, lead, requested_at, now, agent_id=agent_id if agent_id is not None else cb.agent_id,
+                    note=cb.note)
+
+
+def _get_open(session: Session, callback_id: int) -> Callback:
+    cb = session.get(Callback, callback_id)
+    if cb is None:
+        raise UserError(f"no callback {callback_id}")
+    if cb.status not in OPEN:
+        raise UserError(f"callback {callback_id} is {cb.status}; only pending or missed callbacks can change")
+    return cb
+
+
+def claimable(now: datetime, grace_s: int, ready_agents):
+    """SQL condition on leads: not a personal callback still reserved for an agent who is not ready. A personal
+    callback is reserved for ``grace_s`` after it is due; ``ready_agents`` selects the campaign's ready agents."""
+    return or_(Lead.status != "callback", Lead.callback_agent_id.is_(None),
+               Lead.callback_at <= now - timedelta(seconds=grace_s), Lead.callback_agent_id.in_(ready_agents))
+
+
+def mark_missed(session: Session, now: datetime) -> int:
+    """Pending callbacks not dialed ``callback_miss_s`` (a campaign setting) after they were due become missed:
+    listed in the queue, the lead still callable. Returns how many."""
+    n = 0
+    campaign_ids = session.scalars(select(Callback.campaign_id).where(Callback.status == "pending",
+                                                                      Callback.due_at <= now).distinct()).all()
+    for cid in campaign_ids:
+        miss = timedelta(seconds=settings_of(session, cid).callback_miss_s)
+        rows = session.scalars(select(Callback).where(Callback.campaign_id == cid, Callback.status == "pending",
+                                                      Callback.due_at <= now - miss)).all()
+        for cb in rows:
+            cb.status = "missed"
+        n += len(rows)
+    session.flush()
+    return n
+
+
+@dataclass(frozen=True)
+class CallbackRow:
+    id: int
+    lead_id: int
+    phone: str
+    name: str
+    agent: str | None
+    requested_at: datetime
+    due_at: datetime
+    status: str
+    reason: str | None
+    lead_status: str
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["requested_at"], d["due_at"] = self.requested_at.isoformat(), self.due_at.isoformat()
+        return d
+
+
+def queue(session: Session, campaign_id: int, statuses: tuple[str, ...] = OPEN, agent_id: int | None = None,
+          limit: int = 500) -> list[CallbackRow]:
+    """Callbacks by status, soonest first (the missed queue, a manager's view, or one agent's own list)."""
+    bad = sorted(set(statuses) - set(CALLBACK_STATUSES))
+    if bad:
+        raise UserError(f"callback status {', '.join(bad)} is not one of {', '.join(CALLBACK_STATUSES)}")
+    q = (select(Callback, Lead, Agent.name).join(Lead, Lead.id == Callback.lead_id)
+         .outerjoin(Agent, Agent.id == Callback.agent_id)
+         .where(Callback.campaign_id == campaign_id, Callback.status.in_(statuses))
+         .order_by(Callback.due_at, Callback.id).limit(limit))
+    if agent_id is not None:
+        q = q.where(Callback.agent_id == agent_id)
+    return [CallbackRow(cb.id, lead.id, lead.phone, f"{lead.first_name} {lead.last_name}".strip(), agent,
+                        cb.requested_at, cb.due_at, cb.status, cb.cancelled_reason, lead.status)
+            for cb, lead, agent in session.execute(q)]
+
+
+def counts(session: Session, campaign: Campaign) -> dict[str, int]:
+    """Open callbacks of the campaign by status (the floor shows the missed count)."""
+    rows = session.execute(select(Callback.status, func.count()).where(
+        Callback.campaign_id == campaign.id, Callback.status.in_(OPEN)).group_by(Callback.status)).all()
+    out = dict.fromkeys(OPEN, 0)
+    out.update({s: n for s, n in rows})
+    return out
+
