@@ -66,7 +66,7 @@ class AttachResult:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class ScrubCandidate:
     """What the import's scrubber reads of a number (``campaigns.leadimport.scrub.LeadCandidate`` shape)."""
 
     e164: str
@@ -95,7 +95,7 @@ def attach(session: Session, campaign: Campaign, pairs: list[tuple[Lead, list[st
             except UserError as e:
                 result.invalid.append(f"lead {lead.id}: {e}")
     scrubber = DncScrubber(None, campaign=campaign.id, at=now, operator=operator) if scrub and wanted else None
-    candidates = [_Candidate(p, lead.state, lead.postal_code, candidate_zones(p, lead.postal_code))
+    candidates = [ScrubCandidate(p, lead.state, lead.postal_code, candidate_zones(p, lead.postal_code))
                   for lead, p in wanted]
     verdicts = scrubber.scrub(session, candidates) if scrubber else [()] * len(wanted)
     touched: set[int] = set()

@@ -3,6 +3,7 @@
 A feature that adds a table module adds one import line here.
 """
 
+import campaigns.abandon_alerts  # noqa: F401
 import campaigns.agent_lines  # noqa: F401
 import campaigns.callbacks  # noqa: F401
 import campaigns.callerid  # noqa: F401

@@ -9,15 +9,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from dialer.cli.audit_cmds import audit
 from dialer.cli.bench_cmds import bench
+from dialer.cli.callback_cmds import callbacks_group
+from dialer.cli.callerid_cmds import callerid_group
 from dialer.cli.calls_cmds import calls
 from dialer.cli.campaign_cmds import campaigns
 from dialer.cli.context import CliContext
 from dialer.cli.db_cmds import db
 from dialer.cli.demo_cmds import demo
 from dialer.cli.dnc_report_cmds import dnc
+from dialer.cli.funnel_cmds import funnel_cmd  # noqa: F401  (adds campaigns funnel|strategy|alerts)
 from dialer.cli.leads_cmds import leads
 from dialer.cli.report_cmds import report
 from dialer.cli.sim_cmds import run_worker, simulate
+from dialer.cli.strategy_cmds import hot  # noqa: F401  (adds leads hot|phones)
 from dialer.cli.twilio_cmds import twilio
 from dialer.cli.users_cmds import users
 from dnc.errors import UserError
@@ -32,7 +36,8 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = CliContext(database_url)
 
 
-for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls, simulate, run_worker):
+for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls, simulate, run_worker,
+              callerid_group, callbacks_group):
     cli.add_command(group)
 
 
