@@ -108,7 +108,8 @@ def key_column(by: str) -> Column:
 def grouped_report(name: str, title: str, fields: list[tuple[str, str, str]], ys: tuple[str, ...],
                     limit: float | None = None) -> Callable[[Ctx], Report]:
     def build(ctx: Ctx) -> Report:
-        groups = q.floor_counts(ctx.session, ctx.campaign, ctx.period, ctx.now, ctx.by)
+        groups = q.floor_counts(ctx.session, ctx.campaign, ctx.period, ctx.now, ctx.by,
+                                frozenset(k for k, _, _ in fields))
         rows = grouped(ctx, fields, groups)
         series = Series(ctx.by, ys, limit) if ctx.by in ("day", "hour") else None
         cols = [key_column(ctx.by)] + [Column(k, lbl, kind) for k, lbl, kind in fields]

@@ -162,15 +162,23 @@ def latest_agent_states(session: Session) -> list[tuple[int, datetime, str, int 
         select(ev.agent_id, ev.at, ev.state, ev.campaign_id).where(ev.id.in_(ids)))]
 
 
-def floor_counts(session: Session, campaign: Campaign, period: Period, now: datetime, by: str = "campaign"
-                 ) -> dict[Hashable, FloorCounts]:
-    """Calls, first contacts and agent time merged per group: everything ``FloorCounts.rates`` needs."""
+FIRST_KEYS = frozenset({"first_contacts", "first_contact_closes", "first_call_close"})
+AGENT_KEYS = frozenset({"occupancy", "agent_wait_seconds", "agent_hours", "dials_per_agent_hour",
+                        "contacts_per_agent_hour", "closes_per_agent_hour"})
+
+
+def floor_counts(session: Session, campaign: Campaign, period: Period, now: datetime, by: str = "campaign",
+                 fields: frozenset[str] | None = None) -> dict[Hashable, FloorCounts]:
+    """Calls, first contacts and agent time merged per group: everything ``FloorCounts.rates`` needs.
+
+    ``fields`` (the metrics a report shows) skips the first-contact and agent-time queries it does not need.
+    """
     out = call_counts(session, campaign, period, by)
-    if by in ("campaign", "list", "agent", "day", "hour"):
+    if by in GROUPS and (fields is None or fields & FIRST_KEYS):
         for k, (n, closed) in first_contacts(session, campaign, period, by).items():
             fc = out.setdefault(k, FloorCounts())
             fc.first_contacts, fc.first_contact_closes = n, closed
-    if by in ("campaign", "agent", "day", "hour"):
+    if by in ("campaign", "agent", "day", "hour") and (fields is None or fields & AGENT_KEYS):
         for k, secs in agent_seconds(session, campaign, period, now, by).items():
             fc = out.setdefault(k, FloorCounts())
             fc.ready_seconds, fc.agent_talk_seconds, fc.agent_wrap_seconds, fc.paused_seconds = secs

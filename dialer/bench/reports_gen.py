@@ -110,7 +110,8 @@ def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: dat
     rng = np.random.default_rng(plan.seed)
     load = Loader(conn)
     now_s = stamp(np.array([now.timestamp()]))[0]
-    list_ids = _lists(conn, load, campaign_id, name, plan, now_s)
+    loaded_s = stamp(_day_starts(plan)[:1] - 86400.0)[0]  # the lists were uploaded the day before the first call
+    list_ids = _lists(conn, load, campaign_id, name, plan, loaded_s)
     lead_list = np.sort(rng.integers(0, plan.lists, plan.leads)).astype(np.int64)
     suppressed = rng.random(plan.leads) < 0.02
     agent_ids = _agents(conn, load, campaign_id, name, plan.agents)
@@ -189,8 +190,8 @@ def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: dat
     return Generated(n_total, n_conn, n_abandon, plan.leads, len(agent_ids), n_events)
 
 
-def _lists(conn, load: Loader, campaign_id: int, name: str, plan: Plan, now_s: str) -> np.ndarray:
-    rows = ((int(campaign_id), f"{name} list {i + 1}", f"{i:064d}", now_s, True) for i in range(plan.lists))
+def _lists(conn, load: Loader, campaign_id: int, name: str, plan: Plan, uploaded_s: str) -> np.ndarray:
+    rows = ((int(campaign_id), f"{name} list {i + 1}", f"{i:064d}", uploaded_s, True) for i in range(plan.lists))
     load.load(LeadList.__table__, ("campaign_id", "name", "sha256", "uploaded_at", "active"), rows)
     ids = conn.exec_driver_sql(f"SELECT id FROM lead_lists WHERE campaign_id = {int(campaign_id)} ORDER BY id")
     return np.array([r[0] for r in ids], dtype=np.int64)
