@@ -100,3 +100,31 @@ def test_zones_off_the_hour_bucket_on_local_hours(floor, sessions, clock):
     assert rows["19:00"] == 6  # Jan 7 09:00 .. 09:08 New York = 19:30 .. 19:38 in Kolkata
     assert rows["20:00"] == 1  # Jan 8 09:30 New York = 20:00 in Kolkata
     assert sum(rows.values()) == 12
+
+
+def test_two_refreshes_at_once_count_each_call_once(floor, sessions, clock):
+    """Two report requests (or two workers) refreshing together: the second waits for the first's lock."""
+    import threading
+
+    cid = floor.campaign_id
+    first = sessions()
+    first.begin()
+    assert refresh(first, first.get(Campaign, cid), clock.now()).rebuilt  # holds the campaign's lock, uncommitted
+    done = []
+
+    def second():
+        with sessions.begin() as s:
+            done.append(refresh(s, s.get(Campaign, cid), clock.now()))
+
+    t = threading.Thread(target=second)
+    t.start()
+    first.commit()
+    first.close()
+    t.join(60)
+    assert done and not done[0].rebuilt
+    with sessions() as s:
+        counted = snapshot(s, cid)
+    assert counted == rebuilt(sessions, clock, cid)
+    with sessions() as s:
+        assert s.scalar(select(func.sum(CallRollup.dials)).where(CallRollup.campaign_id == cid,
+                                                                 CallRollup.grain == 0)) == 12
