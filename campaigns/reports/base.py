@@ -26,6 +26,10 @@ class Column:
     label: str
     kind: str = "int"
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.key!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
 
 @dataclass(frozen=True)
 class Series:

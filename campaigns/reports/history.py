@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
@@ -50,11 +50,3 @@ def _raw(session: Session, campaign_id: int, start: datetime, end: datetime) -> 
                           .where(c.campaign_id == campaign_id, c.placed_at >= start, c.placed_at < end)).one()
     return int(row[0] or 0), int(row[1] or 0)
 
-
-def live_and_abandoned(session: Session, campaign_id: int) -> tuple[int, int]:
-    """All-time counts straight from the calls (a cross-check for tests and the benchmark)."""
-    f = CallFacts()
-    c = f.c.c
-    row = session.execute(select(count_if(f.live), count_if(f.abandoned), func.count()).select_from(f.join)
-                          .where(c.campaign_id == campaign_id)).one()
-    return int(row[0] or 0), int(row[1] or 0)

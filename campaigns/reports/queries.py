@@ -33,7 +33,6 @@ from campaigns.reports.sqlbits import bucket_sql, count_if, shift_minutes
 
 GROUPS = ("campaign", "list", "agent", "day", "hour")
 TOTAL = "total"
-AGENT_FIELDS = ("ready_seconds", "agent_talk_seconds", "agent_wrap_seconds", "paused_seconds")
 
 
 def _keyer(by: str, period: Period) -> Callable[[datetime], Hashable]:

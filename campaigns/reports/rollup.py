@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from campaigns.models import AgentStateEvent, Call, Campaign, Disposition, Lead
+from campaigns.models import AgentStateEvent, Campaign, Disposition, Lead
 from campaigns.reports.models import (
     GRAIN_AGENT,
     GRAIN_DISPOSITION,
@@ -294,7 +294,3 @@ def _write_agent_totals(session: Session, campaign_id: int, totals: dict) -> Non
     for i in range(0, len(rows), 10_000):
         session.execute(insert(AgentRollup), rows[i:i + 10_000])
 
-
-def calls_of(session: Session, campaign_id: int) -> int:
-    """How many calls the campaign has (the rollups' denominator in tests and the benchmark)."""
-    return session.scalar(select(func.count()).select_from(Call).where(Call.campaign_id == campaign_id)) or 0
