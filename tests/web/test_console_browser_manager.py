@@ -36,6 +36,7 @@ def test_manager_uploads_a_messy_list_and_downloads_the_rejects(browser_page, li
     expect(page.get_by_role("heading", name="Check the columns")).to_be_visible()
     expect(page.get_by_label("Phone number")).to_have_value("Phone #")
     expect(page.get_by_label("ZIP / postal code")).to_have_value("Zip")
+    screenshot(page, "manager-mapping")
     page.get_by_label("List name").fill("Messy March")
     page.get_by_role("button", name="Import this list").click()
 
