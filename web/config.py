@@ -106,6 +106,7 @@ def configure(app: Flask, overrides: Mapping | None, environ: Mapping[str, str] 
         CLOCK_ANCHOR=environ.get("DIALER_CLOCK_ANCHOR"),  # with CLOCK_SPEED: an accelerated demo clock
         CLOCK_SPEED=_speed(environ),
         FLOOR_POLL_SECONDS=3,
+        FUNNEL_POLL_SECONDS=15,  # the funnel counts every lead of the campaign: polled less often
         AGENT_POLL_SECONDS=2,
         JSON_SORT_KEYS=False,
     )

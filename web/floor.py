@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from campaigns.floor_view import floor
+from campaigns.funnel import LABELS as FUNNEL_LABELS
+from campaigns.funnel import funnel
 from campaigns.metrics import GLOSSARY
 from campaigns.models import Campaign
 from campaigns.service import list_campaigns
-from web.context import db, now
+from web.context import console, db, now
 
 bp = Blueprint("floor", __name__, url_prefix="/floor")
 TODAY_KEYS = ("dials", "live_answers", "contacts", "closes", "abandoned", "hit_rate", "abandon_rate",
@@ -57,12 +59,14 @@ def as_json(f) -> dict:
 @bp.get("/")
 def index():
     campaign = _campaign()
-    data = None
+    data = dialable = None
     if campaign is not None:
         data = as_json(floor(db(), campaign, now()))
         db().commit()  # the report service refreshed its rollups
+        dialable = funnel_json(campaign)
     return render_template("floor/index.html", campaign=campaign, campaigns=list_campaigns(db()), f=data,
-                           glossary=GLOSSARY, poll_s=current_app.config["FLOOR_POLL_SECONDS"])
+                           funnel=dialable, glossary=GLOSSARY, poll_s=current_app.config["FLOOR_POLL_SECONDS"],
+                           funnel_poll_s=current_app.config["FUNNEL_POLL_SECONDS"])
 
 
 @bp.get("/<int:campaign_id>/data")
@@ -73,3 +77,28 @@ def data(campaign_id: int):
     out = as_json(floor(db(), campaign, now()))
     db().commit()
     return jsonify(out)
+
+
+def funnel_json(campaign: Campaign) -> dict:
+    """The dialable funnel (issue 8's ``campaigns.funnel``): every lead counted once under what blocks it."""
+    f = funnel(db(), campaign, now(), registry=console().dnc_store)
+    out = f.as_dict()
+    out["runway"] = f.runway_text()
+    out["rows"] = ([{"key": k, "label": FUNNEL_LABELS.get(k, k), "leads": n, "group": "final"}
+                    for k, n in f.final.items() if n]
+                   + ([{"key": "dialing", "label": FUNNEL_LABELS["dialing"], "leads": f.dialing, "group": "dialing"}]
+                      if f.dialing else [])
+                   + [{"key": k, "label": FUNNEL_LABELS.get(k, k), "leads": n, "group": "blocked"}
+                      for k, n in sorted(f.blocked.items(), key=lambda kv: -kv[1])]
+                   + [{"key": "dialable", "label": FUNNEL_LABELS["dialable"], "leads": f.dialable,
+                       "group": "dialable"}])
+    return out
+
+
+@bp.get("/<int:campaign_id>/funnel")
+def dialable(campaign_id: int):
+    """Polled less often than the floor: it counts every lead of the campaign."""
+    campaign = db().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return jsonify(funnel_json(campaign))

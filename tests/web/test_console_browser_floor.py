@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from campaigns import agents
 from campaigns.dispatch import save_pacing_status
-from campaigns.models import Call
+from campaigns.models import Call, Lead, LeadList
 from campaigns.service import create_campaign, set_status
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 def test_the_floor_updates_itself(browser_page, live_server, sessions, clock):
     page = browser_page
-    live_server.app.config["FLOOR_POLL_SECONDS"] = 1
+    live_server.app.config.update(FLOOR_POLL_SECONDS=1, FUNNEL_POLL_SECONDS=1)
     t = clock.now()
     with sessions() as s:
         c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1))
@@ -44,13 +44,20 @@ def test_the_floor_updates_itself(browser_page, live_server, sessions, clock):
     expect(page.locator('[data-k="agents_taking"] [data-value]')).to_have_text("5")
     expect(page.locator('[data-k="today.dials"] [data-value]')).to_have_text("40")
     expect(page.locator("#pacing")).to_contain_text("predictive")
-    screenshot(page, "manager-floor")
-    with sessions() as s:  # two agents pause, one logs out; a call starts ringing
+    expect(page.locator('#funnel [data-f="equation"]')).to_contain_text("0 leads = 0 final")
+    with sessions() as s:  # two agents pause, one logs out; a call starts ringing; a list brings two leads
         agents.pause(s, team[0], "lunch", clock.now())
         agents.go_offline(s, team[1], clock.now())
         s.add(Call(campaign_id=c.id, phone="+12127364500", placed_at=clock.now(), status="ringing"))
+        lst = LeadList(campaign_id=c.id, name="March", sha256="d" * 64, uploaded_at=clock.now())
+        s.add(lst)
+        s.flush()
+        s.add_all([Lead(campaign_id=c.id, list_id=lst.id, phone=p, status=st, created_at=clock.now(),
+                        updated_at=clock.now()) for p, st in (("+12127364601", "closed"), ("+12127364602", "new"))])
         s.commit()
     expect(page.locator('[data-k="agents_taking"] [data-value]')).to_have_text("3")
     expect(page.locator('[data-k="ringing"] [data-value]')).to_have_text("1")
     expect(page.locator("#agents")).to_contain_text("paused: lunch")
     expect(page.locator("#agents .agent-card")).to_have_count(5)
+    expect(page.locator('#funnel [data-f="equation"]')).to_contain_text("2 leads = 1 final")  # re-rendered
+    screenshot(page, "manager-floor")

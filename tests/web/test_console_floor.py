@@ -79,3 +79,29 @@ def test_floor_page_renders_and_warns_when_the_worker_is_silent(client, auth, li
 def test_floor_needs_the_manager_role(client, auth, live):
     auth.login("agent")
     assert client.get(f"/floor/{live}/data", headers={"Accept": "application/json"}).status_code == 403
+
+
+def test_the_dialable_funnel_adds_up(client, auth, live, sessions, clock):
+    from campaigns.models import Lead, LeadList
+
+    t = clock.now()
+    with sessions() as s:
+        lst = LeadList(campaign_id=live, name="March", sha256="c" * 64, uploaded_at=t)
+        s.add(lst)
+        s.flush()
+        s.add_all([Lead(campaign_id=live, list_id=lst.id, phone="+12127364601", status="closed", created_at=t,
+                        updated_at=t),
+                   Lead(campaign_id=live, list_id=lst.id, phone="+12127364602", status="suppressed",
+                        suppression="national_dnc", created_at=t, updated_at=t),
+                   Lead(campaign_id=live, list_id=lst.id, phone="+12127364603", status="retry",
+                        next_attempt_at=t + timedelta(hours=2), timezones="America/New_York", created_at=t,
+                        updated_at=t)])
+        s.commit()
+    auth.login("manager")
+    f = client.get(f"/floor/{live}/funnel").get_json()
+    assert f["adds_up"] and f["total"] == 3
+    assert f["final"]["closed"] == 1 and f["final"]["suppressed"] == 1
+    rows = {r["key"]: r["leads"] for r in f["rows"]}
+    assert sum(rows.values()) == 3 and rows["dialable"] == f["dialable"]
+    html = client.get(f"/floor/?campaign_id={live}").get_data(as_text=True)
+    assert "Dialable funnel" in html and "3 leads = 2 final" in html

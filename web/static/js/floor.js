@@ -77,14 +77,52 @@
     window.Console.text(document.getElementById("updated"), `updated ${f.at.slice(11, 19)} UTC`);
   }
 
+  const funnelBox = document.getElementById("funnel");
+  const funnelEvery = Number((funnelBox && funnelBox.dataset.poll) || 15) * 1000;
+  const TONES = {final: "offline", dialing: "talking", blocked: "warn", dialable: "ok"};
+  function renderFunnel(f) {
+    const runway = f.runway.charAt(0).toUpperCase() + f.runway.slice(1) + ".";
+    window.Console.text(funnelBox.querySelector('[data-f="runway"]'), runway);
+    window.Console.text(funnelBox.querySelector('[data-f="equation"]'),
+      `${num(f.total)} leads = ${num(f.final_total)} final + ${num(f.dialing)} on a call + ` +
+      `${num(f.blocked_total)} blocked + ${num(f.dialable)} dialable now`);
+    document.getElementById("funnel-rows").replaceChildren(...f.rows.map((r) => {
+      const tr = el("tr"), label = el("td"), bar = el("td", "bar"), p = el("progress");
+      label.append(el("span", `badge ${TONES[r.group]}`, r.group), document.createTextNode(` ${r.label}`));
+      p.max = f.total || 1;
+      p.value = r.leads;
+      p.textContent = String(r.leads);
+      bar.append(p);
+      tr.append(label, el("td", "num", num(r.leads)), bar);
+      return tr;
+    }));
+    const windows = document.getElementById("funnel-windows");
+    if (!f.windows.length) { windows.replaceChildren(); } else {
+      const ul = el("ul");
+      f.windows.forEach((w) => ul.append(el("li", "", `${num(w.leads)} leads in ${w.zones.join(", ") || "unknown zones"}: ` +
+        `${w.reason.replace(/_/g, " ")}${w.opens_at ? `, opens ${w.opens_at.slice(0, 16).replace("T", " ")} UTC` : ""}`)));
+      windows.replaceChildren(el("h3", "", "When the closed calling windows open"), ul);
+    }
+    document.getElementById("funnel-notes").replaceChildren(...f.notes.map((n) => el("p", "muted small", n)));
+  }
+  async function pollFunnel() {
+    let f = null;
+    try { f = await window.Console.getJSON(funnelBox.dataset.url); } catch (e) { /* unreachable: next time */ }
+    if (f) renderFunnel(f);
+    setTimeout(pollFunnel, funnelEvery);
+  }
+  if (funnelBox) setTimeout(pollFunnel, funnelEvery);
+
   const dot = document.getElementById("live-dot");
   async function poll() {
+    let f = null;
     try {
-      render(await window.Console.getJSON(root.dataset.url));
+      f = await window.Console.getJSON(root.dataset.url);
       dot.classList.remove("stale");
     } catch (e) {
-      dot.classList.add("stale");
+      dot.classList.add("stale");  // the server did not answer: show it, try again
     }
+    if (f) render(f);
     setTimeout(poll, every);
   }
   setTimeout(poll, every);
