@@ -30,14 +30,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, case, cast, func, literal, select
+from sqlalchemy import Integer, case, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.callbacks import counts as callback_counts
 from campaigns.callerid import Picker, day_start
 from campaigns.dial_settings import settings_of
 from campaigns.dispatch_rules import CALLABLE_STATUSES
-from campaigns.funnel_sources import context, registry_and_list_hits
+from campaigns.funnel_sources import context, registry_and_list_hits, without_zones
 from campaigns.models import FINAL_LEAD_STATUSES, Agent, Call, Campaign, Lead
 from campaigns.strategy import due_at
 from dnc.gate import assess_sources, cap_check, internal_reason
@@ -243,9 +243,16 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
     elif Picker(session, campaign, now).exhausted:
         blocker = "no_caller_id"
     groups: Counter = Counter()
+    pg = session.get_bind().dialect.name == "postgresql"
+    if pg:  # enough memory to hash the groups: the default 4 MB makes PostgreSQL sort a million rows on disk
+        session.execute(text("SET LOCAL work_mem = '128MB'"))
     for *key, n in session.execute(select(*keys, func.count()).where(Lead.campaign_id == campaign.id)
                                    .group_by(*keys)):
         groups[tuple(key)] += n
+    if pg:
+        session.execute(text("SET LOCAL work_mem TO DEFAULT"))
+    if any(k[0] in CALLABLE_STATUSES and not k[2] and n for k, n in groups.items()):
+        ctx.special |= without_zones(session, campaign)
     counts: Counter = Counter()
     specials = sorted(ctx.special)
     for i in range(0, len(specials), 5000):

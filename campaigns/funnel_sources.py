@@ -126,31 +126,38 @@ def _in_force_consent(campaign: Campaign, at: datetime):
 
 def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s: Settings, day0: datetime,
             hits: dict[int, str]) -> Context:
-    """The special leads (ids) and what the gate would read about their numbers."""
+    """The special leads (ids) and what the gate would read about their numbers. Every query starts from a small
+    table (internal entries, consents, recent gate decisions, calls of the day, alternate phones) and reaches the
+    campaign's leads through the (campaign, phone) index, so none scans the campaign."""
     ctx = Context(special=set(hits))
     waiting = and_(Lead.campaign_id == campaign.id, Lead.status.not_in(FINAL_LEAD_STATUSES))
-    for lead_id, entry in session.execute(select(Lead.id, InternalEntry).join(
-            InternalEntry, InternalEntry.e164 == Lead.phone).where(waiting, _in_force_internal(campaign, at))):
-        ctx.special.add(lead_id)
-        ctx.internal.setdefault(entry.e164, []).append(entry)
-    for lead_id, c in session.execute(select(Lead.id, Consent).join(Consent, Consent.e164 == Lead.phone)
-                                      .where(waiting, _in_force_consent(campaign, at))):
-        ctx.special.add(lead_id)
-        if c not in ctx.consents.setdefault(c.e164, []):
-            ctx.consents[c.e164].append(c)
+
+    def leads_with(numbers) -> dict[int, str]:
+        return dict(session.execute(select(Lead.id, Lead.phone).where(waiting, Lead.phone.in_(numbers))).all())
+
+    found = leads_with(select(InternalEntry.e164).where(_in_force_internal(campaign, at)))
+    if found:
+        ctx.special.update(found)
+        for entry in session.scalars(select(InternalEntry).where(InternalEntry.e164.in_(set(found.values())),
+                                                                 _in_force_internal(campaign, at))):
+            ctx.internal.setdefault(entry.e164, []).append(entry)
+    found = leads_with(select(Consent.e164).where(_in_force_consent(campaign, at)))
+    if found:
+        ctx.special.update(found)
+        for c in session.scalars(select(Consent).where(Consent.e164.in_(set(found.values())),
+                                                       _in_force_consent(campaign, at)).order_by(Consent.id)):
+            ctx.consents.setdefault(c.e164, []).append(c)
     caps = [r.cap for r in rules.states.values() if r.cap is not None]
     if caps:
         hours, calls = max(c.hours for c in caps), min(c.calls for c in caps)
-        capped = (select(LedgerRecord.e164).where(LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
-                                                  LedgerRecord.at > at - timedelta(hours=hours), LedgerRecord.at <= at)
-                  .group_by(LedgerRecord.e164).having(func.count() >= calls))
-        rows = session.execute(select(Lead.id, Lead.phone).where(waiting, Lead.phone.in_(capped))).all()
-        ctx.special.update(r[0] for r in rows)
-        numbers = {r[1] for r in rows}
-        if numbers:
+        recent = and_(LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
+                      LedgerRecord.at > at - timedelta(hours=hours), LedgerRecord.at <= at)
+        found = leads_with(select(LedgerRecord.e164).where(recent).group_by(LedgerRecord.e164)
+                           .having(func.count() >= calls))
+        ctx.special.update(found)
+        if found:
             for e164, t in session.execute(select(LedgerRecord.e164, LedgerRecord.at).where(
-                    LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True), LedgerRecord.e164.in_(numbers),
-                    LedgerRecord.at > at - timedelta(hours=hours), LedgerRecord.at <= at)):
+                    recent, LedgerRecord.e164.in_(set(found.values())))):
                 ctx.recent_allowed.setdefault(e164, []).append(t)
     if s.lead_daily_cap:
         over = (select(Call.lead_id).where(Call.campaign_id == campaign.id, Call.placed_at >= day0,
@@ -160,12 +167,17 @@ def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s:
     if s.phone_daily_cap:
         over = (select(Call.phone).where(Call.campaign_id == campaign.id, Call.placed_at >= day0)
                 .group_by(Call.phone).having(func.count() >= s.phone_daily_cap))
-        ctx.daily_capped.update(session.scalars(select(Lead.id).where(waiting, Lead.phone.in_(over))))
+        ctx.daily_capped.update(leads_with(over))
     ctx.special |= ctx.daily_capped
     # a lead that moved to another of its phones was looked up under its first number: look at it on its own
-    first = select(LeadPhone.lead_id).where(LeadPhone.position == 1, LeadPhone.phone != Lead.phone,
-                                            LeadPhone.lead_id == Lead.id).exists()
-    ctx.special.update(session.scalars(select(Lead.id).where(waiting, first)))
-    # no stored zones: the gate works them out from the number itself, so the funnel does too
-    ctx.special.update(session.scalars(select(Lead.id).where(waiting, func.coalesce(Lead.timezones, "") == "")))
+    ctx.special.update(session.scalars(select(Lead.id).join(LeadPhone, LeadPhone.lead_id == Lead.id).where(
+        waiting, LeadPhone.position == 1, LeadPhone.phone != Lead.phone)))
     return ctx
+
+
+def without_zones(session: Session, campaign: Campaign) -> set[int]:
+    """Waiting leads stored without zones: the gate works their zones out from the number itself, so the funnel
+    looks at them one by one too (asked only when the group query saw some)."""
+    return set(session.scalars(select(Lead.id).where(
+        Lead.campaign_id == campaign.id, Lead.status.not_in(FINAL_LEAD_STATUSES),
+        func.coalesce(Lead.timezones, "") == "")))

@@ -3,7 +3,9 @@ abandon rate stands against the warning levels."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -11,6 +13,7 @@ from campaigns import abandon_alerts
 from campaigns.dial_settings import LEAD_ORDERS, settings_of, update
 from campaigns.funnel import LABELS, funnel
 from campaigns.service import get_campaign
+from dialer.cli.bench_cmds import bench
 from dialer.cli.campaign_cmds import campaigns
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dnc.errors import UserError
@@ -157,3 +160,28 @@ def alerts_cmd(ctx: CliContext, name: str, do_check: bool, as_json: bool) -> Non
                f"live answers); machine hang-ups by AMD (not abandons): {out['machine_hangups_30d']}"
                + ("; FALLING BACK TO PROGRESSIVE" if out["fallback"] else ""))
     click.echo(table([{"at": a["at"][:19], "level": a["level"], "message": a["message"]} for a in out["alerts"]]))
+
+
+@bench.command("funnel")
+@click.option("--leads", type=click.IntRange(1_000, 20_000_000), default=1_000_000, show_default=True)
+@click.option("--refreshes", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--database-url", "bench_url", default=None,
+              help="A scratch database (default: a fresh temporary SQLite file): the benchmark campaign is removed "
+                   "afterwards, but its DNC and consent records (campaign scope) stay in the audit ledger.")
+@click.option("--keep", is_flag=True, help="Keep the generated campaign.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_funnel(ctx: CliContext, leads: int, refreshes: int, bench_url: str | None, keep: bool,
+                 as_json: bool) -> None:
+    """Refresh time of the dialable funnel on a generated campaign of LEADS leads (first, warm, incremental)."""
+    from dialer.bench.funnel import run
+
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp:
+        url = bench_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        out = run(url, leads, ctx.clock.now(), Path(tmp), keep, refreshes,
+                  None if as_json else lambda msg: click.echo(msg, err=True))
+    if as_json:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        click.echo(f"{k:24} {v}")

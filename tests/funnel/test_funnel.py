@@ -179,3 +179,26 @@ def test_a_used_up_caller_id_pool_blocks_the_campaign(session, leads, campaign, 
     f = funnel(session, campaign, now)
     assert f.blocked == {"no_caller_id": len(CLEAN)} and f.dialable == 0
     assert any("caller-ID pool" in n for n in f.notes)
+
+
+def test_the_floor_gets_the_funnel_with_its_warnings_cached_for_a_few_seconds(session, leads, campaign, registry,
+                                                                               clock, tmp_path):
+    from campaigns import abandon_alerts
+    from campaigns.floor_funnel import floor_funnel
+
+    forget()
+    expected = build_floor(session, leads, campaign, registry, clock, tmp_path)
+    now = clock.now()
+    for i in range(30):  # a 30-day rate of 5 %: over the target
+        session.add(Call(campaign_id=campaign.id, phone=f"+1999555{i:04d}", placed_at=now - timedelta(days=1),
+                         ended_at=now - timedelta(days=1), outcome="abandoned" if i < 2 else "completed"))
+    session.flush()
+    abandon_alerts.check(session, campaign, now)
+    out = floor_funnel(session, campaign, now)
+    assert out["adds_up"] and out["total"] == sum(expected.values()) and out["dialable"] == len(CLEAN)
+    assert out["blocked_by"][0] == {"code": "outside_window", "label": "outside the calling window", "leads": 3}
+    assert out["abandon"]["level"] == "over" and "progressive" in out["fallback"]
+    assert any(w.startswith("30-day abandon rate 6.67%") for w in out["warnings"])
+    leads.add("+12125558888")  # a new lead: served from the cache for a few seconds, then counted
+    assert floor_funnel(session, campaign, now + timedelta(seconds=5))["total"] == out["total"]
+    assert floor_funnel(session, campaign, now + timedelta(seconds=11))["total"] == out["total"] + 1
