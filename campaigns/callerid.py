@@ -91,6 +91,21 @@ def add_number(session: Session, campaign: Campaign, raw: str, now: datetime, da
     return row
 
 
+def configure(campaign: Campaign, *, local_presence: bool | None = None, daily_cap: int | None = None,
+              spam_threshold: int | None = None) -> None:
+    """The pool's campaign settings: local presence, the default daily cap per number, the spam-flag threshold."""
+    if daily_cap is not None and not 1 <= daily_cap <= 10_000:
+        raise UserError(f"caller-ID daily cap must be between 1 and 10000, got {daily_cap}")
+    if spam_threshold is not None and not 1 <= spam_threshold <= 100:
+        raise UserError(f"spam-flag threshold must be between 1 and 100, got {spam_threshold}")
+    if local_presence is not None:
+        campaign.local_presence = local_presence
+    if daily_cap is not None:
+        campaign.caller_id_daily_cap = daily_cap
+    if spam_threshold is not None:
+        campaign.spam_flag_threshold = spam_threshold
+
+
 def pool(session: Session, campaign_id: int) -> list[CallerIdNumber]:
     return list(session.scalars(select(CallerIdNumber).where(CallerIdNumber.campaign_id == campaign_id)
                                 .order_by(CallerIdNumber.number)))

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from campaigns import abandon_alerts
+from campaigns.callerid import configure
 from campaigns.dial_settings import LEAD_ORDERS, settings_of, update
 from campaigns.funnel import LABELS, funnel
 from campaigns.service import get_campaign
@@ -87,6 +88,11 @@ SETTING_FLAGS = (
     ("--callerid-min-dials", "callerid_min_dials", int, "dials in 7 days before the answer-rate floor applies"),
 )
 ZERO_IS_NONE = {"lead_daily_cap", "phone_daily_cap", "callerid_min_answer_rate"}
+# settings of the caller-ID pool kept on the campaign row itself
+POOL_FLAGS = (("--local-presence/--no-local-presence", "local_presence", None,
+               "show a pool number of the lead's area code (else state) when there is one"),
+              ("--callerid-daily-cap", "caller_id_daily_cap", int, "dials per pool number per day (default 150)"),
+              ("--spam-threshold", "spam_flag_threshold", int, "spam flags that retire a pool number (default 3)"))
 
 
 def _strategy(ctx: CliContext, name: str, as_json: bool, **values) -> None:
@@ -95,10 +101,17 @@ def _strategy(ctx: CliContext, name: str, as_json: bool, **values) -> None:
         v = values.get(setting)
         if v is not None:
             changes[setting] = None if setting in ZERO_IS_NONE and v == 0 else v
+    pool_changes = {k: values[k] for _, k, _, _ in POOL_FLAGS if values.get(k) is not None}
     with ctx.session() as s:
         c = get_campaign(s, name)
         current = update(s, c, ctx.clock.now(), **changes) if changes else settings_of(s, c.id)
-        out = {"campaign": c.name, "changed": sorted(changes), "settings": current.as_dict()}
+        configure(c, local_presence=pool_changes.get("local_presence"),
+                  daily_cap=pool_changes.get("caller_id_daily_cap"),
+                  spam_threshold=pool_changes.get("spam_flag_threshold"))
+        out = {"campaign": c.name, "changed": sorted([*changes, *pool_changes]),
+               "settings": {**current.as_dict(), "local_presence": c.local_presence,
+                            "caller_id_daily_cap": c.caller_id_daily_cap,
+                            "spam_flag_threshold": c.spam_flag_threshold}}
     if as_json:
         emit_json(out)
         return
@@ -112,7 +125,7 @@ def _strategy_command() -> click.Command:
         _strategy(ctx, name, as_json, **values)
 
     cmd.__doc__ = "Show or change campaign NAME's lead strategy, callback and abandon-alert settings."
-    for flag, setting, typ, help_ in reversed(SETTING_FLAGS):
+    for flag, setting, typ, help_ in reversed((*SETTING_FLAGS, *POOL_FLAGS)):
         if typ is None:
             cmd = click.option(flag, setting, default=None, help=help_)(cmd)
         else:

@@ -44,6 +44,8 @@ def test_funnel_strategy_and_alerts_from_the_command_line(dialer, db_url, store)
                   "--lead-daily-cap", "2", "--alert-webhook", "https://hooks.example.com/a", "--json"))
     assert s["changed"] == ["alert_webhook_url", "lead_daily_cap", "lead_order", "new_lead_every"]
     assert s["settings"]["lead_order"] == "follow_sun" and s["settings"]["lead_daily_cap"] == 2
+    pool = _j(dialer("campaigns", "strategy", "cli", "--local-presence", "--callerid-daily-cap", "90", "--json"))
+    assert pool["changed"] == ["caller_id_daily_cap", "local_presence"] and pool["settings"]["local_presence"] is True
     assert _j(dialer("campaigns", "strategy", "cli", "--lead-daily-cap", "0", "--json"))["settings"][
         "lead_daily_cap"] is None
     bad = dialer("campaigns", "strategy", "cli", "--abandon-warn", "0.029", "--abandon-high", "0.028")
