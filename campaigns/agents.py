@@ -214,9 +214,10 @@ def free_agent(session: Session, call_id: int, at: datetime) -> int | None:
     return None if call is None else _release(session, call, "ready", at)
 
 
-def wrap_after_call(session: Session, call: Call, at: datetime) -> int | None:
-    """The call ended: its agent, if still on it, goes to wrap."""
-    return _release(session, call, "wrap", at)
+def release_after_call(session: Session, call: Call, at: datetime) -> int | None:
+    """The call ended: its agent, if still on it, goes to wrap; a preview agent whose call was never answered
+    (nothing to wrap up) is ready again."""
+    return _release(session, call, "wrap" if call.connected_at is not None else "ready", at)
 
 
 def events_since(session: Session, cursor: int, limit: int = 10_000) -> list:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.agents import wrap_after_call
+from campaigns.agents import release_after_call
 from campaigns.dispatch_models import PacingStatus
 from campaigns.dispatch_rules import (
     CALLABLE_STATUSES,
@@ -43,6 +43,11 @@ def _lost_race(e: DBAPIError) -> bool:
 Gate = Callable[[Session, Candidate, datetime], object]
 
 
+def not_reserved(now: datetime):
+    """Not held for a preview agent (or the hold ran out)."""
+    return or_(Lead.reserved_until.is_(None), Lead.reserved_until <= now)
+
+
 def due_at():
     """When a lead became callable: its next attempt time, or its creation for a lead never scheduled."""
     return func.coalesce(Lead.next_attempt_at, Lead.created_at)
@@ -58,7 +63,7 @@ def claim(session: Session, campaign: Campaign, n: int, now: datetime, gate: Gat
     busy_numbers = select(Call.phone).where(Call.ended_at.is_(None))
     while len(claims) < n:
         q = (select(Lead).where(Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES),
-                                due_at() <= now, Lead.phone.not_in(busy_numbers))
+                                due_at() <= now, Lead.phone.not_in(busy_numbers), not_reserved(now))
              .order_by(Lead.priority.desc(), due_at(), Lead.id)
              .limit(n - len(claims) + 8).with_for_update(skip_locked=True, of=Lead))
         if lost:
@@ -124,6 +129,7 @@ def place_failed(session: Session, call_id: int, now: datetime, retryable: bool 
     if call is None or call.ended_at is not None:
         return
     lead = session.get(Lead, call.lead_id, with_for_update=True) if call.lead_id is not None else None
+    release_after_call(session, call, now)  # a preview agent waiting on it is free again
     session.execute(delete(Call).where(Call.id == call_id))
     if lead is not None and lead.status == "dialing":
         apply(lead, after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
@@ -131,7 +137,8 @@ def place_failed(session: Session, call_id: int, now: datetime, retryable: bool 
 
 
 def end(session: Session, call_id: int, reason: str, at: datetime) -> Call | None:
-    """The call is over: record how, move the lead on (unless an agent's disposition will), put its agent in wrap."""
+    """The call is over: record how, move the lead on (unless an agent's disposition will), put its agent in wrap
+    (or back to ready: a preview agent whose call nobody answered)."""
     call = session.get(Call, call_id, with_for_update=True)
     if call is None or call.ended_at is not None:
         return None
@@ -142,7 +149,7 @@ def end(session: Session, call_id: int, reason: str, at: datetime) -> Call | Non
         change = after_outcome(rules, lead.attempts, reason, lead.last_outcome, at, call.connected_at is not None)
         if change is not None:
             apply(lead, change, at)
-    wrap_after_call(session, call, at)
+    release_after_call(session, call, at)
     session.flush()
     return call
 
@@ -170,10 +177,37 @@ def live_calls(session: Session, campaign_id: int) -> list[Call]:
 def waiting_calls(session: Session, campaign_id: int | None = None) -> list[Call]:
     """Answered by a person (or not yet known), not connected, not abandoned, not over: oldest answer first."""
     q = select(Call).where(Call.ended_at.is_(None), Call.answered_at.is_not(None), Call.connected_at.is_(None),
-                           Call.outcome.is_(None), Call.answered_by.in_(("human", "unknown")))
+                           Call.outcome.is_(None), Call.answered_by.in_(("human", "unknown")),
+                           Call.agent_id.is_(None))  # a preview call is its agent's already
     if campaign_id is not None:
         q = q.where(Call.campaign_id == campaign_id)
     return list(session.scalars(q.order_by(Call.answered_at, Call.id)))
+
+
+def preview_calls(session: Session) -> list[Call]:
+    """Calls a preview agent chose to dial that the worker has not placed yet."""
+    return list(session.scalars(select(Call).where(Call.status == "queued", Call.provider_sid.is_(None),
+                                                   Call.agent_id.is_not(None), Call.ended_at.is_(None))
+                                .order_by(Call.id)))
+
+
+def connect_reserved(session: Session, call_id: int, at: datetime) -> bool:
+    """A preview call answered: its agent has been on it since the dial."""
+    call = session.get(Call, call_id, with_for_update=True)
+    if call is None or call.ended_at is not None or call.connected_at is not None or call.agent_id is None:
+        return False
+    call.connected_at, call.status = at, "connected"
+    return True
+
+
+def dnc_gate(session: Session, candidate: Candidate, now: datetime):
+    """The pre-dial gate (``dnc.gate.gate``) for a claimed lead, in the claim's transaction: its audit record
+    commits or rolls back with the claim it justified."""
+    from dnc.gate import gate
+
+    return gate(session, candidate.phone, campaign=candidate.campaign_id, at=now, state=candidate.state,
+                postal_code=candidate.postal_code, zones=candidate.zones or None,
+                lead_ref=f"lead:{candidate.lead_id}")
 
 
 def pending_hangups(session: Session) -> list[Call]:

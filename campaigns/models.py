@@ -117,6 +117,9 @@ class Lead(Base):
     last_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # shown to a preview agent, who decides to dial it or skip it: nobody else takes it until then
+    reserved_agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def zone_list(self) -> list[str]:

@@ -229,6 +229,7 @@ class MemoryStore:
         if self.live_phones.get(call.phone) == call_id:
             del self.live_phones[call.phone]
         self.campaigns[call.campaign_id].lines -= 1
+        self._release(call, now)  # a preview agent waiting on it is free again
         lead = self.leads.get(call.lead_id)
         if lead is not None and lead.status == "dialing":
             apply(lead, after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
@@ -253,7 +254,7 @@ class MemoryStore:
     def answered(self, call_id: int, answered_by: str, at: datetime) -> None:
         call = self.calls[call_id]
         call.answered_at, call.answered_by, call.status = at, answered_by, "answered"
-        if answered_by != "machine":
+        if answered_by != "machine" and call.agent_id is None:  # a preview call is its agent's already
             self.waiting[call_id] = call
 
     def verdict(self, call_id: int, answered_by: str) -> None:
@@ -283,12 +284,16 @@ class MemoryStore:
             if change is not None:
                 apply(lead, change, at)
                 self._bump(lead)
-        if call.agent_id is not None:
-            agent = self.agents[call.agent_id]
-            if agent.call_id == call_id:
-                check_move(agent.state, "wrap", "loop")
-                agent.call_id = None
-                self._set(agent, "wrap", None, at)
+        self._release(call, at)
+
+    def _release(self, call: MemCall, at: datetime) -> None:
+        """The call is over for its agent: wrap after a conversation, ready after a preview nobody answered."""
+        agent = self.agents.get(call.agent_id) if call.agent_id is not None else None
+        if agent is not None and agent.call_id == call.id:
+            state = "wrap" if call.connected_at is not None else "ready"
+            check_move(agent.state, state, "loop")
+            agent.call_id = None
+            self._set(agent, state, None, at)
 
     def _close(self, call: MemCall, outcome: str, at: datetime) -> None:
         call.ended_at, call.outcome, call.status = at, outcome, "ended"
@@ -311,6 +316,45 @@ class MemoryStore:
         self.calls.pop(call.id, None)
         if call.provider_ref is not None:
             self.by_ref.pop(call.provider_ref, None)
+
+    def preview_calls(self) -> list[CallView]:
+        return [c for c in self.calls.values() if c.status == "queued" and c.agent_id is not None]
+
+    def connect_reserved(self, call_id: int, at: datetime) -> bool:
+        call = self.calls.get(call_id)
+        if call is None or call.ended_at is not None or call.connected_at is not None or call.agent_id is None:
+            return False
+        call.connected_at, call.status = at, "connected"
+        return True
+
+    def preview_dial(self, agent_id: int, lead_id: int, now: datetime, gate: Gate | None) -> CallView | None:
+        """A preview agent dials a lead: the same checks and gate as ``campaigns.agents_preview.preview_dial``."""
+        agent, lead = self.agents.get(agent_id), self.leads.get(lead_id)
+        if agent is None or agent.state != "ready":
+            raise UserError(f"agent {agent_id} is not ready")
+        if lead is None or lead.campaign_id != agent.campaign_id or lead.status not in CALLABLE_STATUSES:
+            raise UserError(f"lead {lead_id} cannot be dialed now")
+        if lead.phone in self.live_phones:
+            raise UserError(f"{lead.phone} is on another call right now; try again in a moment")
+        if gate is not None:
+            decision = gate(None, Candidate(lead.id, lead.campaign_id, lead.phone, lead.state, lead.postal_code,
+                                            lead.zones), now)
+            if not decision.allowed:
+                apply(lead, after_refusal(decision.reasons, getattr(decision, "opens_at", None), now), now)
+                self._bump(lead)
+                return None
+        lead.status, lead.attempts, lead.last_called_at, lead.updated_at = "dialing", lead.attempts + 1, now, now
+        self._bump(lead)
+        call_id = self._next_call
+        self._next_call += 1
+        call = self.calls[call_id] = MemCall(call_id, lead.campaign_id, lead.id, lead.phone, lead.attempts, "queued",
+                                             now, agent_id=agent_id)
+        self.live_phones[lead.phone] = call_id
+        self.campaigns[lead.campaign_id].lines += 1
+        check_move(agent.state, "talking", "loop")
+        agent.call_id = call_id
+        self._set(agent, "talking", None, now)
+        return call
 
     def pending_hangups(self) -> list[CallView]:
         return [c for c in self.hangups.values() if not c.hangup_done]

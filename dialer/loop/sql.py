@@ -153,6 +153,22 @@ class SqlStore:
         with self._s() as s:
             dispatch.end(s, call_id, reason, at)
 
+    def preview_calls(self) -> list[CallView]:
+        with self._s() as s:
+            return [call_view(c) for c in dispatch.preview_calls(s)]
+
+    def connect_reserved(self, call_id: int, at: datetime) -> bool:
+        with self._s() as s:
+            return dispatch.connect_reserved(s, call_id, at)
+
+    def preview_dial(self, agent_id: int, lead_id: int, now: datetime, gate: Gate | None) -> CallView | None:
+        """The console's ``campaigns.agents_preview.preview_dial``; None when the gate refused the lead."""
+        from campaigns.agents_preview import preview_dial
+
+        with self._s() as s:
+            got = preview_dial(s, agent_id, lead_id, now, gate=gate)
+            return call_view(got.call) if got.call is not None else None
+
     def pending_hangups(self) -> list[CallView]:
         with self._s() as s:
             return [call_view(c) for c in dispatch.pending_hangups(s)]

@@ -152,7 +152,7 @@ def build_floor(kind: str, request, clock, *, leads: int = 10, agents: int = 2, 
             store.add_agent(MemAgent(i, f"agent{i}", 1))
         campaign_id = 1
     else:
-        sessions = request.getfixturevalue("loop_sessions")
+        sessions = sessions_for(kind, request)
         with session_scope(sessions) as s:
             c = create_campaign(s, "Spring", CALLER, t0, CampaignSettings(pacing_mode=pacing_mode))
             c.status, c.max_lines, c.machine_action, c.voicemail_message = "active", max_lines, machine_action, \
@@ -185,17 +185,15 @@ def kind(request):
     return request.param
 
 
-@pytest.fixture
-def loop_sessions(kind, request, tmp_path):
-    """Sessions on a migrated, empty database of the ``kind`` under test (the suite's templates)."""
+def sessions_for(kind: str, request):
+    """Sessions on a migrated, empty database of ``kind`` (sqlite: a copy of the suite's template)."""
     if kind != "sqlite":
-        yield fresh_pg(request)
-        return
-    path = tmp_path / "loop.sqlite3"
+        return fresh_pg(request)
+    path = request.getfixturevalue("tmp_path") / "loop.sqlite3"
     shutil.copy(request.getfixturevalue("_sqlite_template"), path)
     engine = make_engine(f"sqlite:///{path}")
-    yield session_factory(engine)
-    engine.dispose()
+    request.addfinalizer(engine.dispose)
+    return session_factory(engine)
 
 
 def fresh_pg(request):
