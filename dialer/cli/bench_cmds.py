@@ -14,6 +14,7 @@ from campaigns.db import make_engine, session_factory, session_scope
 from campaigns.leadimport.service import import_leads
 from campaigns.models import Campaign, Disposition, Lead, LeadList, RejectedRow
 from campaigns.service import create_campaign
+from dialer.bench.pacing_cmd import bench_pacing
 from dialer.cli.context import CliContext, emit_json, pass_ctx
 from dialer.listgen import write_list
 from dialer.migrate import upgrade
@@ -22,6 +23,9 @@ from dialer.migrate import upgrade
 @click.group("bench")
 def bench() -> None:
     """Benchmarks: generate realistic load, measure throughput and memory."""
+
+
+bench.add_command(bench_pacing)
 
 
 def peak_rss_mb() -> float:

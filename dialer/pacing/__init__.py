@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialer.pacing.base import Pacer, PacerSettingError, Setting
+from dialer.pacing.eis import EisPacer
 from dialer.pacing.events import (
     AgentState,
     AgentWillBeFree,
@@ -40,7 +41,7 @@ from dialer.pacing.vicidial import VicidialAdaptivePacer
 _PACERS: dict[str, type[Pacer]] = {
     cls.name: cls
     for cls in (PredictivePacer, ProgressivePacer, PowerPacer, RatioPacer, VicidialAdaptivePacer, TalkOraclePacer,
-                PreviewPacer)
+                EisPacer, PreviewPacer)
 }
 PACER_NAMES: tuple[str, ...] = tuple(_PACERS)
 

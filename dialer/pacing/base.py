@@ -82,7 +82,7 @@ class Pacer(Floor):
         self.settings = {k: s.coerce(self.name, k, settings.get(k, s.default)) for k, s in known.items()}
         self.target = self.settings["target_abandon_rate"]
         self.ledger = AbandonLedger(self.target)
-        self._explain: dict[str, Any] = {"mode": self.name, "n": 0}
+        self._explain: dict[str, Any] | tuple = {"mode": self.name, "n": 0}
 
     @classmethod
     def describe_settings(cls) -> dict[str, Setting]:
@@ -112,20 +112,9 @@ class Pacer(Floor):
             n = self._plan(t, info)
             info.setdefault("mode", self.name)
         n = max(0, int(n))
-        self._explain = {
-            "t": t,
-            "mode": info.pop("mode"),
-            "n": n,
-            "agents_ready": self.ready,
-            "agents_busy": self.busy,
-            "agents_staffed": self.staffed,
-            "calls_in_flight": self.ringing,
-            "answered_waiting": self.waiting,
-            "abandon_rate_30d": round(self.ledger.rate, 5),
-            "live_answers_30d": round(self.ledger.lives),
-            "abandon_budget_left": round(self.ledger.slack, 2),
-            **info,
-        }
+        # raw values only: rounding and the dict are built by explain(), which is asked far less often
+        self._explain = (t, n, self.ready, self.busy, self.staffed, self.ringing, self.waiting, self.ledger.rate,
+                         self.ledger.lives, self.ledger.slack, info)
         return n
 
     def _plan(self, t: float, info: dict[str, Any]) -> int:
@@ -133,4 +122,11 @@ class Pacer(Floor):
 
     def explain(self) -> dict[str, Any]:
         """The inputs behind the last ``plan()`` and the mode actually used, for the console and the logs."""
-        return dict(self._explain)
+        if isinstance(self._explain, dict):
+            return dict(self._explain)
+        t, n, ready, busy, staffed, ringing, waiting, rate, lives, slack, info = self._explain
+        extra = {k: round(v, 4) if isinstance(v, float) else v for k, v in info.items() if k != "mode"}
+        return {"t": t, "mode": info["mode"], "n": n, "agents_ready": ready, "agents_busy": busy,
+                "agents_staffed": staffed, "calls_in_flight": ringing, "answered_waiting": waiting,
+                "abandon_rate_30d": round(rate, 5), "live_answers_30d": round(lives),
+                "abandon_budget_left": round(slack, 2), **extra}

@@ -16,7 +16,7 @@ from dialer.pacing.survival import Survival, SurvivalEstimator
 
 FINE_UNTIL = 600.0  # elapsed-time grid: 1 s steps up to here, then 5 s steps
 COARSE_STEP = 5.0
-WRAP_QUANTILES = 16  # wrap time enters the talk table as this many equal-mass points
+WRAP_QUANTILES = 8  # wrap time enters the talk table as this many equal-mass points
 
 
 def elapsed_index(x: np.ndarray, limit: int) -> np.ndarray:

@@ -9,17 +9,20 @@ Each plan (PACING.md §1.6, the myopic Lagrangian of step 4 in its marginal form
 3. keep adding dials while the marginal one, if it answers live, finds no agent with probability ≤ α
    (``risk``): maximising connects − λ·abandons gives exactly this threshold, α = 1/(1+λ).
 
-α is not a knob. A closed loop steers it on every outcome: each live answer raises log α by η·r*, each abandon
-lowers it by η, so abandons settle at r* = 90 % of the target (the margin absorbs day-to-day noise). Above that
-loop sits the budget of the legal rule: abandons still allowed over the rolling 30 days = target × live answers −
-abandons. When the budget left cannot cover the calls already in flight plus one, at cold start (too few
-observed dials and handles to trust the curves), and on teams too small for prediction to pay, the pacer dials
-progressively (one call per ready agent); ``explain()`` says which and why.
+α is not a knob. It starts from a team-size baseline (found by simulation) and a closed loop learns a
+multiplicative correction on every outcome: each live answer raises log α by η·r*, each abandon lowers it by η, so
+abandons settle at r* = 90 % of the target (the margin absorbs day-to-day noise). Above that loop sits the budget
+of the legal rule: abandons still allowed over the rolling 30 days = target × live answers − abandons. While few
+abandons are to spare, α shrinks in proportion (a cluster of abandons must not exhaust a thin budget); when the
+budget left cannot cover the calls already in flight plus one, at cold start (too few observed dials and handles
+to trust the curves), and on teams too small for prediction to pay, the pacer dials progressively (one call per
+ready agent). ``explain()`` says which mode and why.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -39,15 +42,18 @@ COLD_LIVES = 10
 ETA = 0.1  # step of the abandon loop on log α
 ALPHA_MIN, ALPHA_MAX = 0.001, 0.6
 GAIN_MIN, GAIN_MAX = -4.0, 2.5  # the loop may scale the baseline threshold by e^-4 .. e^2.5
-CAUTION_SPAN, CAUTION_MIN = 10.0, 0.1  # full α only with 10 abandons of budget to spare
+CAUTION_SPAN, CAUTION_MIN = 10.0, 0.1  # full α only with this many abandons of budget to spare (at most) ...
+CAUTION_HOURS = 1.0  # ... or with as many as the target allows over this many hours of live answers, if fewer
+CAUTION_SPAN_MIN = 2.0
 SETPOINT = 0.9  # aim at 90 % of the target rate
+ALPHA_BASE, ALPHA_SIZE = 0.025, 60.0  # base_alpha = ALPHA_BASE / (1 + agents / ALPHA_SIZE)
 
 
 def base_alpha(agents: int, target: float) -> float:
     """The threshold that gives about the target rate on a typical floor of this size (from simulation of the
     base mix). The abandon loop learns a multiplicative correction on top, so a floor that changes size keeps
     what was learned instead of restarting from scratch."""
-    return 0.03 * (20.0 / max(agents, 1)) ** 0.25 * (target / 0.03)
+    return ALPHA_BASE / (1.0 + max(agents, 1) / ALPHA_SIZE) * (target / 0.03)
 
 
 class PredictivePacer(Pacer):
@@ -72,6 +78,7 @@ class PredictivePacer(Pacer):
         self.gain = 0.0  # the abandon loop's learned log-correction of base_alpha
         self.active = False  # the last plan used the model (the loop only learns from its own decisions)
         self.inflight_excess = 0.0
+        self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
 
     # -- learning hooks ------------------------------------------------------------------------------------------
     def on_agent_period(self, agent_id: str, old: int, since: float, t: float, new: int) -> None:
@@ -94,8 +101,10 @@ class PredictivePacer(Pacer):
     def on_dial_resolved(self, kind: int, elapsed: float | None, t: float) -> None:
         self.answers.add(kind, elapsed)
 
+
     def on_live_answer(self, t: float) -> None:
         super().on_live_answer(t)
+        self.live_times.append(t)
         if self.active:
             self.gain = min(GAIN_MAX, self.gain + ETA * SETPOINT * self.target)
 
@@ -115,7 +124,23 @@ class PredictivePacer(Pacer):
         """Shrinks α while the 30-day budget left is thin (a fresh campaign, a bad spell), so a cluster of
         abandons cannot exhaust it and force progressive dialing; 1 once a few abandons are to spare."""
         spare = self.ledger.slack - 1.0 - self.inflight_excess
-        return min(1.0, max(CAUTION_MIN, spare / CAUTION_SPAN))
+        return min(1.0, max(CAUTION_MIN, spare / self.caution_span))
+
+    @property
+    def caution_span(self) -> float:
+        """Budget to spare before the caution lifts: what the target allows over an hour of this floor's live
+        answers, between 2 and 10 abandons (a 5-agent floor never has 10 to spare; 500 agents burn 10 fast)."""
+        q = self.live_times
+        if not q:
+            return CAUTION_SPAN_MIN
+        window = CAUTION_HOURS * 3600.0
+        while q and q[0] < self.last_t - window:
+            q.popleft()
+        if not q:
+            return CAUTION_SPAN_MIN
+        seen = max(self.last_t - q[0], 60.0)
+        per_window = len(q) * window / min(seen, window)
+        return min(CAUTION_SPAN, max(CAUTION_SPAN_MIN, self.target * per_window))
 
     def _fallback(self) -> str | None:
         if self.staffed < self.settings["min_agents"]:
@@ -135,6 +160,7 @@ class PredictivePacer(Pacer):
         self.q_new = self.fitted.p_live * live.cdf(self.taus)
         e = np.arange(0.0, self.answers.times[0].bins * self.answers.times[0].width, RING_STEP)[:, None]
         self.ring_table = np.clip(self.fitted.live_within(e, self.taus[None, :]), 0.0, 1.0)
+        self.posterior_table = np.clip(self.fitted.posterior_live(e[:, 0]), 0.0, 1.0)
         self.tables = self.handle.fit(self.taus + self.grace, t - self.agents_in(TALKING), t - self.agents_in(WRAP))
         self.next_fit = t + REFIT_EVERY
 
@@ -152,32 +178,36 @@ class PredictivePacer(Pacer):
         if reason is not None:
             self.active = False
             info["mode"] = f"fallback-progressive: {reason}"
-            info["abandon_loop_alpha"] = round(self.alpha, 4)
+            info["abandon_loop_alpha"] = self.alpha
             return progressive
         agents = self._busy_agents_free(t)
         ring_e = t - self.ringing_placed_times()
         idx = np.minimum((np.maximum(ring_e, 0.0) / RING_STEP).astype(np.int64), len(self.ring_table) - 1)
         calls = self.ring_table[idx]
         base = self.ready - self.waiting
-        cap = int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting
+        cap = max(int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting, 0)
+        self.active = True
+        n = max(self._decide(t, agents, calls, base, cap, idx, info), progressive)  # never below progressive
+        info.update({
+            "mode": self.name,
+            "agents_expected_free": float(agents[:, HORIZONS // 2].sum()) + self.ready,
+            "live_probability": self.fitted.p_live,
+            "live_expected_from_ringing": float(calls[:, -1].sum()),
+            "median_answer_s": float(self.taus[HORIZONS // 2]),
+        })
+        return n
+
+    def _decide(self, t: float, agents: np.ndarray, calls: np.ndarray, base: int, cap: int, ring_idx: np.ndarray,
+                info: dict[str, Any]) -> int:
+        """Largest n whose marginal abandon risk stays under α (the myopic Lagrangian in marginal form)."""
         alpha = self.alpha
         mu, var, k3 = moments(base, agents, calls)
         if len(agents) + len(calls) <= EXACT_MAX_TERMS:
-            n, risks = risk_curve_exact(base, agents, calls, self.q_new, alpha, max(cap, 0))
+            n, risks = risk_curve_exact(base, agents, calls, self.q_new, alpha, cap)
             r0 = float(risks[0])
         else:
-            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, max(cap, 0))
+            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, cap)
         self.inflight_excess = expected_excess(mu, var)
-        self.active = True
-        n = max(n, progressive)  # never fewer than progressive would place
-        info.update({
-            "mode": "predictive",
-            "agents_expected_free": round(float(agents[:, HORIZONS // 2].sum()) + self.ready, 2),
-            "live_probability": round(self.fitted.p_live, 4),
-            "live_expected_from_ringing": round(float(calls[:, -1].sum()), 2),
-            "median_answer_s": round(float(self.taus[HORIZONS // 2]), 2),
-            "abandon_loop_alpha": round(alpha, 4),
-            "marginal_risk_now": round(r0, 4),
-            "expected_abandons_in_flight": round(self.inflight_excess, 3),
-        })
+        info.update({"abandon_loop_alpha": alpha, "marginal_risk_now": r0,
+                     "expected_abandons_in_flight": self.inflight_excess})
         return n

@@ -1,0 +1,66 @@
+"""``dialer bench pacing`` end to end on a tiny configuration, and the pieces it is built from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dialer.bench import pacing as bench
+from dialer.bench.pacing_report import check_targets
+from dialer.sim import load_scenario
+
+
+def test_every_shipped_scenario_loads_and_they_cover_pacing_md_section_4() -> None:
+    names = [load_scenario(f).name for f in bench.scenario_files()]
+    for prefix in ("S1-", "S2-", "S3-", "S4-", "S5-", "S6-", "S7-", "S8-", "S9-", "S10-"):
+        assert any(n.startswith(prefix) for n in names), prefix
+    assert load_scenario(bench.scenario_files(["S10"])[0]).campaign.abandon_target == 0.01
+
+
+def test_scenario_selection_errors_name_the_shipped_ones() -> None:
+    from dnc.errors import UserError
+
+    with pytest.raises(UserError, match="S1-base-20"):
+        bench.scenario_files(["S99"])
+
+
+def test_daily_step_is_repeated_every_day() -> None:
+    sc = load_scenario(bench.scenario_files(["S6"])[0])
+    three = bench.with_days(sc, 3, None)
+    assert three.run.days == 3
+    steps = [(s.day, s.hour, s.live) for s in three.answering.steps]
+    assert (1, 13.0, 0.12) in steps and (2, 0.0, 0.30) in steps and (3, 13.0, 0.12) in steps
+
+
+def test_bench_runs_end_to_end_and_reports_json(dialer, tmp_path: Path) -> None:
+    res = dialer("bench", "pacing", "--scenario", "S2-small-3", "--pacer", "progressive", "--pacer",
+                 "predictive", "--seeds", "1", "--hours", "0.25", "--workers", "1", "--no-latency",
+                 "--plot", str(tmp_path / "p.png"), "--save", str(tmp_path / "all.json"), "--json")
+    assert res.code == 0, res.err
+    out = json.loads(res.out)
+    assert {r["pacer"] for r in out["rows"]} == {"progressive", "predictive"}
+    for row in out["rows"]:
+        assert 0 < row["occupancy"] <= 1 and row["dials_per_agent_hour"] > 0
+        assert 0 <= row["abandon_rate"] <= 1
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    saved = json.loads((tmp_path / "all.json").read_text())
+    assert len(saved["runs"]) == 2 and saved["runs"][0]["scenario"] == "S2-small-3"
+
+
+def test_unknown_pacer_is_a_user_error(dialer) -> None:
+    res = dialer("bench", "pacing", "--pacer", "psychic", "--no-latency")
+    assert res.code == 2 and "psychic" in res.err
+
+
+def test_targets_are_checked_against_the_rows() -> None:
+    rows = [{"scenario": "S1-base-20", "pacer": "predictive", "occupancy": 0.90, "abandon_rate": 0.027},
+            {"scenario": "S1-base-20", "pacer": "vicidial-adaptive", "occupancy": 0.75, "abandon_rate": 0.03}]
+    runs = [{"scenario": "S1-base-20", "pacer": "predictive", "seed": 1, "abandon_rate": 0.031, "over_target": True}]
+    checks = {c["target"]: c for c in check_targets(rows, runs, {"mean_ms": 0.4, "p50_ms": 0.2, "p99_ms": 3.0})}
+    assert checks["base mix, 20 agents: occupancy >= 89%"]["ok"] is True
+    assert checks["base mix, 5 agents: occupancy >= 78%"]["ok"] is None
+    assert checks["predictive keeps abandon <= target in every scenario and seed"]["ok"] is False
+    gap = next(c for t, c in checks.items() if t.startswith("20 agents"))
+    assert gap["ok"] is True
