@@ -171,10 +171,11 @@ def in_flight_calls(session: Session, provider: str, placed_before: datetime) ->
 
 
 def retry_failed(session: Session, provider: str, call_sid: str, event_key: str) -> bool:
-    """Put a callback the dial loop failed on back in the inbox (reconciliation found its call still open)."""
+    """Put a callback back in the inbox that the dial loop failed on, or that came before its call's SID was
+    stored (an orphan): reconciliation found the call still open and knows its SID now."""
     row = session.scalar(select(CarrierCallback).where(
         CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
-        CarrierCallback.event_key == event_key, CarrierCallback.result == "error"))
+        CarrierCallback.event_key == event_key, CarrierCallback.result.in_(("error", "orphan"))))
     if row is None:
         return False
     row.processed_at, row.result = None, None

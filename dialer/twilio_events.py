@@ -13,8 +13,8 @@ Delivery rules, so the loop sees each call's life once and in order whatever Twi
 - a callback for a SID the loop has not stored yet (the callback raced ``place`` returning) waits up to
   ``orphan_after_s`` before it is set aside as an orphan;
 - when the loop fails on an event (a locked database, a lost connection) the callback stays in the inbox and is
-  tried again on the next run; after ``max_failures`` it is set aside as an error, and the periodic
-  reconciliation settles the call from Twilio's own view.
+  tried again on the next run; when it still fails ``give_up_after_s`` after the first failure it is set aside as
+  an error, and the periodic reconciliation puts it back once the call is found still open.
 """
 
 from __future__ import annotations
@@ -49,16 +49,16 @@ class CallbackPump:
     """Moves stored callbacks to ``handle`` (``DialLoop.handle``); call ``run_once(now)`` from the worker loop."""
 
     def __init__(self, sessions: sessionmaker[Session], handle: Callable[[CarrierEvent], None], *,
-                 orphan_after_s: float = 30.0, reorder_wait_s: float = 2.0, max_failures: int = 5,
+                 orphan_after_s: float = 30.0, reorder_wait_s: float = 2.0, give_up_after_s: float = 60.0,
                  batch: int = 500) -> None:
         self.sessions = sessions
         self.handle = handle
         self.orphan_after = timedelta(seconds=orphan_after_s)
         self.reorder_wait = timedelta(seconds=reorder_wait_s)
-        self.max_failures = max_failures
+        self.give_up_after = timedelta(seconds=give_up_after_s)
         self.batch = batch
         self.totals = PumpStats()
-        self._failures: dict[int, int] = {}
+        self._failing_since: dict[int, datetime] = {}
 
     def run_once(self, now: datetime) -> PumpStats:
         stats = PumpStats()
@@ -110,17 +110,16 @@ class CallbackPump:
         try:
             self.handle(event)
         except Exception:
-            failures = self._failures.get(row.id, 0) + 1
-            if failures < self.max_failures:
-                self._failures[row.id] = failures
-                log.warning("dial loop failed on %s for %s (try %d); trying again", row.event_key, row.call_sid,
-                            failures, exc_info=True)
+            since = self._failing_since.setdefault(row.id, now)
+            if now - since < self.give_up_after:
+                log.warning("dial loop failed on %s for %s; trying again", row.event_key, row.call_sid,
+                            exc_info=True)
                 return "retried"
-            self._failures.pop(row.id, None)
-            log.exception("dial loop failed on %s for %s; set aside", row.event_key, row.call_sid)
+            self._failing_since.pop(row.id, None)
+            log.exception("dial loop failed on %s for %s since %s; set aside", row.event_key, row.call_sid, since)
             inbox.mark(row, "error", now)
             return "error"
-        self._failures.pop(row.id, None)
+        self._failing_since.pop(row.id, None)
         inbox.mark(row, "handled", now)
         s.flush()  # the next row of this call sees it as delivered
         return "handled"

@@ -62,6 +62,7 @@ class TwilioRuntime:
         self.stale_after_s = stale_after_s
         self.pump: CallbackPump | None = None
         self.lines = LineStats()
+        self.reconciled: ReconcileReport | None = None  # what the start-up reconciliation found
         self._next_sweep: datetime | None = None
 
     def store(self, holder: str | None = None) -> TwilioStore:
@@ -70,7 +71,7 @@ class TwilioRuntime:
 
     def start(self, handle: Callable[[CarrierEvent], None], now: datetime) -> ReconcileReport:
         self.pump = CallbackPump(self.sessions, handle, reorder_wait_s=self.reorder_wait_s)
-        report = reconcile(self.sessions, self.telephony, now)
+        report = self.reconciled = reconcile(self.sessions, self.telephony, now)
         log.info("reconciled %d in-flight Twilio calls at start: %s", report.checked, report)
         self._next_sweep = now + self.sweep_every
         return report

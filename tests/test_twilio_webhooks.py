@@ -242,7 +242,7 @@ def test_a_loop_failure_is_retried_then_set_aside_and_the_pump_goes_on(client, s
         got.append(event.kind)
 
     _deliver(client, STREAM[:2])
-    pump = CallbackPump(sessions, flaky, max_failures=3)
+    pump = CallbackPump(sessions, flaky, give_up_after_s=60)
     stats = pump.run_once(clock.now())
     assert (stats.handled, stats.retried) == (1, 1) and got == ["initiated"]
     pump.run_once(clock.now())
@@ -253,8 +253,11 @@ def test_a_loop_failure_is_retried_then_set_aside_and_the_pump_goes_on(client, s
         raise RuntimeError("boom")
 
     _deliver(client, [STREAM[2]])
-    stubborn = CallbackPump(sessions, broken, max_failures=2)
+    stubborn = CallbackPump(sessions, broken, give_up_after_s=60)
     assert stubborn.run_once(clock.now()).retried == 1
+    clock.advance(59)
+    assert stubborn.run_once(clock.now()).retried == 1
+    clock.advance(1)
     assert stubborn.run_once(clock.now()).error == 1
     assert stubborn.run_once(clock.now()).error == 0  # set aside: reconciliation settles the call
 

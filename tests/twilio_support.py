@@ -79,3 +79,57 @@ def fake_twilio(**kwargs):
     from dialer.twilio_fake import FakeTwilio
 
     return FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, credentials=[(API_KEY, API_SECRET)], **kwargs)
+
+
+class ShiftedClock:
+    """Wall-clock time moved to ``anchor``: real seconds pass (the fake server and the webhooks run in real time)
+    but the calendar is a fixed Tuesday morning, so the calling window and the registry's age never depend on
+    when the suite runs. ``epoch`` (``time.time()`` at the anchor) lets another process share the same clock."""
+
+    def __init__(self, anchor, epoch: float | None = None) -> None:
+        import time
+
+        self.anchor, self._time = anchor, time.time
+        self.epoch = time.time() if epoch is None else epoch
+
+    def now(self):
+        from datetime import timedelta
+
+        return self.anchor + timedelta(seconds=self._time() - self.epoch)
+
+
+def restore_ledger_head(session) -> None:
+    """The PostgreSQL fixture truncates the ledger head row migration d0001 seeds; the gate's records need it."""
+    from dnc.ledger import GENESIS
+    from dnc.tables import LedgerHead
+
+    if session.get(LedgerHead, 1) is None:
+        session.add(LedgerHead(id=1, seq=0, hash=GENESIS))
+        session.commit()
+
+
+def load_registry(session, root, now, area_codes=("212",)):
+    """A fresh national registry (version = today) for ``area_codes`` in ``root``: without one nothing is dialed."""
+    from dnc.registry import Store, generate, load_full
+
+    restore_ledger_head(session)
+    store = Store(root)
+    path = generate(root.parent / "registry.txt", 500, area_codes=area_codes, seed=3).path
+    load_full(session, store, [path], version_date=now.date(), loaded_by="test", now=now,
+              area_codes=",".join(area_codes))
+    session.commit()
+    return store
+
+
+def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
+    """Poll ``cond`` (real time: the fake server and the webhooks run on real sockets)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= end:
+            raise AssertionError(f"{what} not reached in {timeout} s")
+        time.sleep(0.02)

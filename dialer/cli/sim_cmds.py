@@ -160,27 +160,17 @@ def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, d
 
 
 def _run_twilio(ctx, sessions, campaign_name, duration_s, stop_flag) -> dict:
-    from dialer.loop.core import DialLoop
-    from dialer.loop.gating import dnc_gate
-    from dialer.loop.sql import SqlStore
-    from dialer.loop.worker import TWILIO_GRACE_S, run_wallclock, worker_name
     from dialer.twilio_config import load
-    from dialer.twilio_runtime import TwilioRuntime
+    from dialer.twilio_worker import build_worker, serve
 
     config = load(os.environ)
     ids = None
     if campaign_name is not None:
         ids = {_campaign(sessions, campaign_name).id}
-    runtime = TwilioRuntime(sessions, ctx.clock, config)
-    store = SqlStore(sessions, provider="twilio", campaign_ids=ids, holder=worker_name())
-    loop = DialLoop(store, runtime.telephony, gate=dnc_gate, cps=config.cps, grace_s=TWILIO_GRACE_S)
+    worker = build_worker(sessions, ctx.clock, config, campaign_ids=ids)
     start = time.monotonic()
 
     def stop() -> bool:
         return stop_flag["stop"] or (duration_s is not None and time.monotonic() - start >= duration_s)
 
-    run_wallclock(loop, ctx.clock, stop, runtime=runtime)
-    store.release(ctx.clock.now())
-    st = loop.stats
-    return {"carrier": "twilio", "placed": st.placed, "connected": st.connected, "abandoned": st.abandoned,
-            "place_failed": st.place_failed, "errors": len(st.errors)}
+    return serve(worker, sessions, ctx.clock, stop)

@@ -21,6 +21,8 @@ from email.utils import formatdate
 import requests
 from twilio.request_validator import RequestValidator
 
+from dialer.clock import Clock, SystemClock
+from dialer.twilio_fake.rooms import Rooms
 from dialer.twilio_fake.scripts import CallScript
 
 log = logging.getLogger(__name__)
@@ -132,8 +134,10 @@ class FakeCall:
     ended_at: float | None = None
     conference: str | None = None
     verdict_at: float | None = None  # when the AMD verdict went out (the moment the dialer may connect)
-    joined_at: float | None = None  # when the leg entered an agent's conference
+    joined_at: float | None = None  # when the leg entered a conference
+    joined_with: list[str] = field(default_factory=list)  # the legs already in the room when it entered
     sequence: int = 0
+    after_dial: list = field(default_factory=list)  # the verbs after the <Dial> the leg is in
     twiml_log: list[str] = field(default_factory=list)
     digits_sent: list[str] = field(default_factory=list)
     generation: int = 0  # bumps on every redirect so timers of the superseded TwiML do nothing
@@ -145,14 +149,14 @@ class FakeCall:
             return 0
         return int(round((self.ended_at or time.monotonic()) - self.answered_at))
 
-    def resource(self) -> dict:
+    def resource(self, stamp: str = "") -> dict:
         """The JSON Twilio returns for a Call resource (the fields twilio-python's CallInstance reads)."""
         return {
             "sid": self.sid, "account_sid": self.account_sid, "to": self.to, "from": self.from_,
             "status": self.status, "direction": "outbound-api", "answered_by": self.answered_by,
             "duration": str(self.duration_s) if self.status in FINAL else None,
             "queue_time": "0", "api_version": "2010-04-01", "price": None, "price_unit": "USD",
-            "date_created": formatdate(usegmt=True), "date_updated": formatdate(usegmt=True),
+            "date_created": stamp, "date_updated": stamp,
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{self.sid}.json",
         }
 
@@ -162,11 +166,17 @@ class FakeCall:
 
 
 class CallRunner:
-    """Plays each call's script: statuses, AMD, TwiML fetches, gathers and redirects."""
+    """Plays each call's script: statuses, AMD, TwiML fetches, gathers, conferences and redirects."""
 
-    def __init__(self, timeline: Timeline, hooks: Webhooks) -> None:
+    def __init__(self, timeline: Timeline, hooks: Webhooks, clock: Clock | None = None) -> None:
         self.timeline = timeline
         self.hooks = hooks
+        self.clock = clock or SystemClock()
+        self.rooms = Rooms(hooks, self.stamp)
+
+    def stamp(self) -> str:
+        """Twilio's RFC 2822 ``Timestamp`` (whole seconds) on the fake's clock (tests run it on theirs)."""
+        return formatdate(self.clock.now().timestamp(), usegmt=True)
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self, call: FakeCall) -> None:
@@ -203,6 +213,8 @@ class CallRunner:
             if call.status in FINAL:
                 return
             call.answered_by = call.script.answered_by
+            if call.answered_by == "machine_start" and call.params.get("MachineDetection") == "DetectMessageEnd":
+                call.answered_by = "machine_end_beep"  # the verdict comes at the end of the greeting
             call.verdict_at = time.monotonic()
         self.hooks.post(url, {"CallSid": call.sid, "AccountSid": call.account_sid, "AnsweredBy": call.answered_by,
                               "MachineDetectionDuration": str(int(call.script.amd_s * 1000))})
@@ -216,7 +228,7 @@ class CallRunner:
             call.sequence += 1
             params = call.base_params() | {
                 "CallStatus": status, "SequenceNumber": str(call.sequence - 1),
-                "Timestamp": formatdate(usegmt=True), "CallbackSource": "call-progress-events"}
+                "Timestamp": self.stamp(), "CallbackSource": "call-progress-events"}
             if call.answered_by and event in ("answered", "completed"):
                 params["AnsweredBy"] = call.answered_by
             if status in FINAL:
@@ -233,7 +245,18 @@ class CallRunner:
                 return
             call.status, call.ended_at = status, time.monotonic()
             call.generation += 1
+        self.rooms.leave(call, self._dial_over)
         self._status(call, "completed", status)
+
+    def _dial_over(self, call: FakeCall) -> None:
+        """The conference this leg was in ended: its ``<Dial>`` is over and its TwiML goes on after it."""
+        with call.lock:
+            if call.status in FINAL:
+                return
+            call.generation += 1
+            generation, rest = call.generation, call.after_dial
+            call.conference = None
+        self.timeline.at(0, lambda: self._run_verbs(call, rest, generation))
 
     # --- API-driven changes --------------------------------------------------------------------------------
     def update(self, call: FakeCall, form: dict) -> None:
@@ -246,12 +269,27 @@ class CallRunner:
             return
         with call.lock:
             call.generation += 1
+        self.rooms.leave(call, self._dial_over)  # new TwiML takes the leg out of its conference
         if form.get("Twiml"):
             twiml = form["Twiml"]
             self.timeline.at(0, lambda: self._run_twiml(call, twiml))
         elif form.get("Url"):
             url = form["Url"]
             self.timeline.at(0, lambda: self._fetch_and_run(call, url, {}))
+
+    def _conference(self, call: FakeCall, conf: ET.Element, rest: list[ET.Element], generation: int,
+                    current: Callable[[], bool]) -> None:
+        name = (conf.text or "").strip()
+        with call.lock:
+            if not current():
+                return
+            call.conference, call.joined_at, call.after_dial = name, time.monotonic(), rest
+        present = self.rooms.join(call, name, end_on_exit=conf.get("endConferenceOnExit") == "true",
+                                  callback=conf.get("statusCallback"),
+                                  events=conf.get("statusCallbackEvent", ""))
+        with call.lock:
+            call.joined_with = present
+        self.timeline.at(call.script.talk_s, lambda: current() and self._end(call, "completed"))
 
     # --- TwiML ---------------------------------------------------------------------------------------------
     def _fetch_and_run(self, call: FakeCall, url: str, extra: dict) -> None:
@@ -298,10 +336,7 @@ class CallRunner:
             if verb.tag == "Dial":
                 conf = verb.find("Conference")
                 if conf is not None:
-                    with call.lock:
-                        call.conference = (conf.text or "").strip()
-                        call.joined_at = time.monotonic()
-                    self.timeline.at(call.script.talk_s, lambda: current() and self._end(call, "completed"))
+                    self._conference(call, conf, rest, generation, current)
                     return
                 self._end(call, "completed")
                 return

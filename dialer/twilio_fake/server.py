@@ -16,10 +16,11 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from dialer.clock import Clock, SystemClock
 from dialer.twilio_fake.calls import FINAL, CallRunner, FakeCall, Timeline, Webhooks
 from dialer.twilio_fake.scripts import CallScript
 
@@ -32,7 +33,7 @@ class FakeTwilio:
     def __init__(self, account_sid: str, auth_token: str, *, credentials: Iterable[tuple[str, str]] = (),
                  default_script: CallScript | None = None, scripts: dict[str, CallScript] | None = None,
                  mix: list[tuple[CallScript, float]] | None = None, seed: int = 1, host: str = "127.0.0.1",
-                 port: int = 0, workers: int = 16) -> None:
+                 port: int = 0, workers: int = 16, clock: Clock | None = None) -> None:
         self.account_sid = account_sid
         self.credentials = {(account_sid, auth_token), *credentials}
         self.default_script = default_script or CallScript()
@@ -47,7 +48,8 @@ class FakeTwilio:
         self._lock = threading.Lock()
         self.hooks = Webhooks(auth_token)
         self.timeline = Timeline(workers)
-        self.runner = CallRunner(self.timeline, self.hooks)
+        self.clock = clock or SystemClock()  # what Twilio's clock says: callback stamps, the call log's times
+        self.runner = CallRunner(self.timeline, self.hooks, self.clock)
         self.httpd = ThreadingHTTPServer((host, port), _handler(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -73,6 +75,11 @@ class FakeTwilio:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    @property
+    def rooms(self):
+        """The live conferences (``dialer.twilio_fake.rooms.Rooms``)."""
+        return self.runner.rooms
 
     # --- controls for tests and the bench -----------------------------------------------------------------
     def script(self, number: str, script: CallScript) -> None:
@@ -140,11 +147,11 @@ class FakeTwilio:
             if call is None:
                 return 404, _error(20404, f"The requested resource {path} was not found", 404)
             if method == "GET":
-                return 200, call.resource()
+                return 200, call.resource(self.runner.stamp())
             if call.status in FINAL or (call.status != "in-progress" and ("Url" in one or "Twiml" in one)):
                 return 400, _error(21220, "Call is not in-progress. Cannot redirect.", 400)
             self.runner.update(call, one)
-            return 200, call.resource()
+            return 200, call.resource(self.runner.stamp())
         if pm := re.fullmatch(r"/Conferences/([^/]+)/Participants\.json", rest):
             if method != "POST":
                 return 405, _error(20004, "Method not allowed", 405)
@@ -171,11 +178,11 @@ class FakeTwilio:
             call = FakeCall(sid="CA" + secrets.token_hex(16), account_sid=account, to=one["To"], from_=one["From"],
                             params=one, events=form.get("StatusCallbackEvent", []), script=script,
                             created=time.monotonic(),
-                            created_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                            created_utc=self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
             self.calls[call.sid] = call
             self.create_times.append(call.created)
         self.runner.start(call)
-        return 201, call.resource()
+        return 201, call.resource(self.runner.stamp())
 
     def _draw(self, number: str) -> CallScript:
         """The same number always behaves the same for a seed, so a bench run can be repeated."""
@@ -190,7 +197,8 @@ class FakeTwilio:
         found = [c for c in list(self.calls.values())
                  if (not one.get("To") or c.to == one["To"]) and (not after or c.created_utc >= after)]
         found.sort(key=lambda c: c.created, reverse=True)
-        return {"calls": [c.resource() for c in found], "page": 0, "page_size": len(found), "start": 0,
+        stamp = self.runner.stamp()
+        return {"calls": [c.resource(stamp) for c in found], "page": 0, "page_size": len(found), "start": 0,
                 "end": max(0, len(found) - 1), "next_page_uri": None, "previous_page_uri": None,
                 "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"}
 
