@@ -112,6 +112,7 @@ class DialLoop:
             self._slot(c, now)
         self._sync_agents()
         self._send_hangups()
+        self._place_previews(now)
         self._route(now, expire=True)
         t = now.timestamp()
         for c in active:
@@ -192,20 +193,43 @@ class DialLoop:
         for cl in claims:
             if self._bucket is not None:
                 self._bucket.try_take()
-            request = DialRequest(call_id=cl.call_id, to=cl.phone, caller_id=c.caller_id, campaign_id=c.id,
-                                  ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
-                                  voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
-            try:
-                ref = self.telephony.place(request)
-            except PlaceFailed as e:
-                log.warning("call %s to %s not placed: %s", cl.call_id, cl.phone, e)
-                self.store.place_failed(cl.call_id, now, e.retryable)
-                self.stats.place_failed += 1
-                continue
-            self.store.placed(cl.call_id, self.telephony.name, ref, now)
-            slot.pacer.observe(CallPlaced(t=t, call_id=str(cl.call_id)))
-            slot.placed += 1
-            self.stats.placed += 1
+            if self._place(cl.call_id, cl.phone, c, slot, now, t):
+                slot.placed += 1
+
+    def _place(self, call_id: int, phone: str, c: CampaignView, slot: PacerSlot | None, now: datetime,
+               t: float) -> bool:
+        request = DialRequest(call_id=call_id, to=phone, caller_id=c.caller_id, campaign_id=c.id,
+                              ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
+                              voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
+        try:
+            ref = self.telephony.place(request)
+        except PlaceFailed as e:
+            log.warning("call %s to %s not placed: %s", call_id, phone, e)
+            self.store.place_failed(call_id, now, e.retryable)
+            self.stats.place_failed += 1
+            return False
+        self.store.placed(call_id, self.telephony.name, ref, now)
+        if slot is not None:
+            slot.pacer.observe(CallPlaced(t=t, call_id=str(call_id)))
+        self.stats.placed += 1
+        return True
+
+    def _place_previews(self, now: datetime) -> None:
+        """Place the calls preview agents chose (within the calls-per-second bucket)."""
+        for call in self.store.preview_calls():
+            if self._bucket is not None and not self._bucket.try_take():
+                return
+            c = self.campaigns.get(call.campaign_id) or self.store.campaign(call.campaign_id)
+            if c is not None:
+                self._place(call.id, call.phone, c, self.slots.get(c.id), now, now.timestamp())
+
+    def preview_dial(self, agent_id: int, lead_id: int, now: datetime) -> CallView | None:
+        """A preview agent dials the lead they looked at (in-process callers); placed at once."""
+        self._advance(now)
+        call = self.store.preview_dial(agent_id, lead_id, now, self.gate)
+        if call is not None:
+            self._place_previews(now)
+        return call
 
     # --- routing and the 2-second rule ---------------------------------------------------------------------
     def _route(self, now: datetime, expire: bool = False) -> None:
@@ -233,6 +257,21 @@ class DialLoop:
         if slot is not None:
             slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(agent_id)))
         return True
+
+    def _connect_reserved(self, call: CallView, at: datetime) -> None:
+        if not self.store.connect_reserved(call.id, at):
+            return
+        try:
+            self.telephony.connect(call.provider_ref, call.agent_id)
+        except Exception as e:  # nobody can reach the person: the safe-harbor message, counted as abandoned
+            log.exception("connecting preview call %s to agent %s failed", call.id, call.agent_id)
+            self.stats.errors.append(f"connect {call.id}: {e}")
+            self._abandon(call, at)
+            return
+        self.stats.connected += 1
+        slot = self.slots.get(call.campaign_id)
+        if slot is not None:
+            slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(call.agent_id)))
 
     def _abandon(self, call: CallView, now: datetime) -> None:
         """No agent within the grace: the safe-harbor message plays, and the call counts as abandoned."""
@@ -284,10 +323,12 @@ class DialLoop:
                 slot.pacer.observe(CallAnswered(t=at.timestamp(), call_id=str(call.id), answered_by=by))
             if verdict == "machine":
                 self._machine(call, at)
-                return
-            agent_id = self.store.longest_idle_agent(call.campaign_id)
-            if agent_id is not None:  # connected now: an answer delivered late is still put through now
-                self._connect(call, agent_id, self._now)
+            elif call.agent_id is not None:  # a preview call: its agent has waited on it since the dial
+                self._connect_reserved(call, at)
+            else:
+                agent_id = self.store.longest_idle_agent(call.campaign_id)
+                if agent_id is not None:  # connected now: an answer delivered late is still put through now
+                    self._connect(call, agent_id, self._now)
         elif call.answered_by == "unknown" and verdict in ("human", "machine") and call.outcome is None:
             # the asynchronous AMD verdict after we already treated the answer as live
             self.store.verdict(call.id, verdict)
@@ -306,7 +347,7 @@ class DialLoop:
             self._carrier("leave_voicemail", call, c.voicemail_message)
         else:
             self._carrier("hangup", call)
-        if connected and self.store.free_agent(call.id, at) is not None:
+        if (connected or call.agent_id is not None) and self.store.free_agent(call.id, at) is not None:
             self._route(self._now)  # the freed agent takes a waiting call now (the verdict may be late news)
 
     def _ended(self, call: CallView, ev: CarrierEvent) -> None:
