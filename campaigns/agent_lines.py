@@ -135,6 +135,11 @@ def leg_left(session: Session, agent_id: int, call_sid: str, now: datetime) -> s
 
 
 # --- what the worker does -----------------------------------------------------------------------------------------
+def is_up(session: Session, agent_id: int) -> bool:
+    line = session.get(AgentLine, agent_id)
+    return line is not None and line.status == "up"
+
+
 def longest_idle_with_line(session: Session, campaign_id: int) -> int | None:
     """The ready agent of the campaign who has waited longest and whose line is up (ties: lowest id)."""
     return session.scalar(select(Agent.id).join(AgentLine, AgentLine.agent_id == Agent.id)

@@ -32,8 +32,15 @@ class TwilioStore(SqlStore):
     """The SQL store, except that a customer goes only to an agent whose nailed-up line is in their conference:
     "ready" in the console is not enough with a real network."""
 
-    def longest_idle_agent(self, campaign_id: int) -> int | None:
+    def longest_idle_agent(self, campaign_id: int, *more) -> int | None:
+        """The agent the SQL store would choose (its own rules: longest idle, a personal callback's agent...) when
+        that agent's line is up, else the longest-idle ready agent whose line is."""
+        chosen = super().longest_idle_agent(campaign_id, *more)
+        if chosen is None:
+            return None
         with self._s() as s:
+            if agent_lines.is_up(s, chosen):
+                return chosen
             return agent_lines.longest_idle_with_line(s, campaign_id)
 
 
