@@ -114,17 +114,20 @@ def current_call(session: Session, agent_ref: int | str) -> Call | None:
 
 
 def _add_to_dnc(session: Session, e164: str, **kw) -> object:
-    from dnc.internal import add_request
+    from campaigns.dnc_requests import record_request
 
-    return add_request(session, e164, **kw)
+    return record_request(session, e164, **kw)
 
 
 def disposition(session: Session, call_id: int, code: str, now: datetime, *, notes: str = "",
                 callback_at: datetime | None = None, agent_ref: int | str | None = None,
-                add_to_dnc: Callable[..., object] = _add_to_dnc) -> Call:
+                add_to_dnc: Callable[..., object] = _add_to_dnc, personal: bool | None = None) -> Call:
     """Record the agent's disposition on a connected call and move the lead on (final, retry or callback).
 
-    A DNC disposition puts the number on the company's internal do-not-call list at once (``dnc.internal``).
+    A DNC disposition puts the number on the company's internal do-not-call list at once and cancels its open
+    callbacks (``campaigns.dnc_requests``). A callback goes through the callback engine (``campaigns.callbacks``):
+    due at the first legal instant at or after the time agreed, personal to the agent unless ``personal`` is
+    False (default: the campaign's ``callbacks_personal`` setting).
     """
     call = session.get(Call, call_id, with_for_update=True)
     if call is None:
@@ -149,6 +152,14 @@ def disposition(session: Session, call_id: int, code: str, now: datetime, *, not
     if lead is not None and lead.status == "dialing":
         campaign = session.get(Campaign, call.campaign_id)
         apply(lead, after_disposition(RetryRules.of(campaign), lead.attempts, flags, callback_at, now), now)
+        if flags.is_callback and not flags.is_dnc:
+            from campaigns import callbacks
+            from campaigns.dial_settings import settings_of
+
+            mine = settings_of(session, campaign.id).callbacks_personal if personal is None else personal
+            cb = callbacks.schedule(session, lead, callback_at, now, note=notes,
+                                    agent_id=call.agent_id if mine else None)
+            callback_at = cb.due_at  # what will really happen: the first legal instant
     call.disposition_code, call.dispositioned_at, call.notes = code, now, notes or call.notes
     if flags.is_callback:
         call.callback_at = callback_at
@@ -161,8 +172,15 @@ def disposition(session: Session, call_id: int, code: str, now: datetime, *, not
 
 
 # --- what the dial loop does to agents ------------------------------------------------------------------------------
-def longest_idle(session: Session, campaign_id: int) -> int | None:
-    """The ready agent of the campaign who has waited longest (ties: lowest id)."""
+def longest_idle(session: Session, campaign_id: int, call_id: int | None = None) -> int | None:
+    """The ready agent of the campaign who has waited longest (ties: lowest id); for the call of a personal
+    callback, its agent when ready (``campaigns.callbacks.callback_agent``)."""
+    if call_id is not None:
+        from campaigns.callbacks import callback_agent
+
+        mine = callback_agent(session, call_id)
+        if mine is not None:
+            return mine
     return session.scalar(select(Agent.id).where(Agent.campaign_id == campaign_id, Agent.state == "ready")
                           .order_by(Agent.state_since, Agent.id).limit(1))
 

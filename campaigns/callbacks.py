@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campaigns.db import Base
 from campaigns.dial_settings import settings_of
-from campaigns.models import FINAL_LEAD_STATUSES, Agent, Campaign, Lead
+from campaigns.models import FINAL_LEAD_STATUSES, Agent, Call, Campaign, Lead
 from dnc.errors import UserError
 from dnc.sqltypes import UTCDateTime
 from dnc.window import next_opening
@@ -47,12 +47,17 @@ class Callback(Base):
 
 
 def legal_time_for(lead: Lead, requested_at: datetime) -> datetime:
-    """The first instant at or after ``requested_at`` when this lead may be called (its window in every zone)."""
-    states = candidate_states(lead.phone, lead.postal_code, lead.state)
-    when = next_opening(tuple(lead.zone_list), states, requested_at)
+    """The first instant at or after ``requested_at`` when this lead may be called (its window in every zone).
+
+    A lead with no known zone keeps the time asked for: no window can be applied, and the pre-dial gate refuses it
+    anyway (``unknown_zone``: the funnel shows it), so the agent's disposition is not refused for it."""
+    zones = tuple(lead.zone_list)
+    if not zones:
+        return requested_at
+    when = next_opening(zones, candidate_states(lead.phone, lead.postal_code, lead.state), requested_at)
     if when is None:
         raise UserError(f"lead {lead.id} ({lead.phone}) has no legal calling time within two weeks of "
-                        f"{requested_at.isoformat()} (no known time zone?)")
+                        f"{requested_at.isoformat()}")
     return when
 
 
@@ -146,6 +151,15 @@ def claimable(now: datetime, grace_s: int, ready_agents):
     callback is reserved for ``grace_s`` after it is due; ``ready_agents`` selects the campaign's ready agents."""
     return or_(Lead.status != "callback", Lead.callback_agent_id.is_(None),
                Lead.callback_at <= now - timedelta(seconds=grace_s), Lead.callback_agent_id.in_(ready_agents))
+
+
+def callback_agent(session: Session, call_id: int) -> int | None:
+    """The agent a call's personal callback was for, when that agent is ready now: the answered call goes to
+    them (the callback fired when this call was claimed, so its ``closed_at`` is the call's ``placed_at``)."""
+    return session.scalar(
+        select(Agent.id).join(Callback, Callback.agent_id == Agent.id).join(Call, Call.lead_id == Callback.lead_id)
+        .where(Call.id == call_id, Callback.status == "fired", Callback.closed_at == Call.placed_at,
+               Agent.state == "ready").limit(1))
 
 
 def mark_missed(session: Session, now: datetime) -> int:

@@ -5,7 +5,9 @@ asks the pre-dial gate about each, and writes the lead's ``dialing`` status and 
 same transaction, before the next lead is chosen. The partial unique indexes ``uq_calls_live_lead`` and
 ``uq_calls_live_phone`` make the database refuse a second live call for a lead or a number, whatever a worker
 believes; a lead that loses that race is skipped. The rules for what happens to a lead afterwards are the pure
-functions of ``campaigns.dispatch_rules``, shared with the simulator's in-memory store.
+functions of ``campaigns.dispatch_rules``, shared with the simulator's in-memory store. Which lead comes next and
+what may hold one back (the campaign's lead order, new-lead interleave, re-call gap, daily caps) and the number
+shown (the caller-ID pool) are ``campaigns.strategy`` and ``campaigns.callerid``: the SQL store only.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.agents import release_after_call
+from campaigns.callbacks import fired
 from campaigns.dispatch_models import PacingStatus
 from campaigns.dispatch_rules import (
-    CALLABLE_STATUSES,
     Candidate,
     Claim,
     RetryRules,
@@ -31,6 +33,8 @@ from campaigns.dispatch_rules import (
     stored_outcome,
 )
 from campaigns.models import Call, Campaign, Lead
+from campaigns.strategy import ClaimPlan, after_call, hold
+from dnc.zones import candidate_states
 
 WINDOW = timedelta(days=30)
 DEADLOCK = "40P01"  # PostgreSQL: two workers inserting live calls for the same numbers in crossed order
@@ -59,21 +63,15 @@ def claim(session: Session, campaign: Campaign, n: int, now: datetime, gate: Gat
     row. Leads the gate refuses are rescheduled or closed and never count as attempts."""
     claims: list[Claim] = []
     lost: set[int] = set()
-    # numbers on a live call anywhere (a hashed anti-join: the live calls are few, whatever the statistics say)
-    busy_numbers = select(Call.phone).where(Call.ended_at.is_(None))
-    while len(claims) < n:
-        q = (select(Lead).where(Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES),
-                                due_at() <= now, Lead.phone.not_in(busy_numbers), not_reserved(now))
-             .order_by(Lead.priority.desc(), due_at(), Lead.id)
-             .limit(n - len(claims) + 8).with_for_update(skip_locked=True, of=Lead))
-        if lost:
-            q = q.where(Lead.id.not_in(lost))
-        batch = session.scalars(q).all()
+    # the campaign's lead strategy (order, interleave, holds) and caller-ID pool, read once per claim
+    plan = ClaimPlan(session, campaign, now, extra=[not_reserved(now)])
+    while len(claims) < n and not plan.picker.exhausted:
+        batch = plan.candidates(session, n - len(claims), lost)
         if not batch:
             break
         try:  # the whole batch at once (one INSERT); the gate's audit rows, leads and calls: all or nothing
             with session.begin_nested():
-                claims += _claim_batch(session, campaign, batch, n - len(claims), now, gate, provider)
+                claims += _claim_batch(session, campaign, batch, n - len(claims), now, gate, provider, plan)
         except DBAPIError as e:  # another worker has a live call on one of these numbers: go one by one
             if not _lost_race(e):
                 raise
@@ -82,20 +80,25 @@ def claim(session: Session, campaign: Campaign, n: int, now: datetime, gate: Gat
                     break
                 try:
                     with session.begin_nested():
-                        claims += _claim_batch(session, campaign, [lead], 1, now, gate, provider)
+                        claims += _claim_batch(session, campaign, [lead], 1, now, gate, provider, plan)
                 except DBAPIError as e1:
                     if not _lost_race(e1):
                         raise
                     lost.add(lead.id)  # not ours this time
+    plan.finish(len(claims))
     return claims
 
 
 def _claim_batch(session: Session, campaign: Campaign, leads: list[Lead], n: int, now: datetime, gate: Gate | None,
-                 provider: str) -> list[Claim]:
+                 provider: str, plan: ClaimPlan) -> list[Claim]:
     taken: list[tuple[Lead, Call]] = []
+    holds = plan.holds(session, leads)
     for lead in leads:
-        if len(taken) >= n:
+        if len(taken) >= n or plan.picker.exhausted:
             break
+        if lead.id in holds:  # a re-call gap or a daily cap: back at the time it ends, not an attempt
+            hold(lead, holds[lead.id], now)
+            continue
         if gate is not None:
             zones = tuple(z for z in (lead.timezones or "").split(",") if z)
             decision = gate(session, Candidate(lead.id, campaign.id, lead.phone, lead.state, lead.postal_code,
@@ -103,18 +106,20 @@ def _claim_batch(session: Session, campaign: Campaign, leads: list[Lead], n: int
             if not decision.allowed:
                 apply(lead, after_refusal(decision.reasons, getattr(decision, "opens_at", None), now), now)
                 continue
+        if lead.status == "callback":
+            fired(session, lead.id, now)  # its callback row is done: the call is placed now
         lead.status = "dialing"
         lead.attempts += 1
         lead.last_called_at = lead.updated_at = now
+        shown = plan.picker.pick(lead.phone, candidate_states(lead.phone, lead.postal_code, lead.state))
         call = Call(campaign_id=campaign.id, lead_id=lead.id, list_id=lead.list_id, phone=lead.phone,
-                    caller_id=campaign.caller_id, attempt=lead.attempts, provider=provider, status="queued",
-                    placed_at=now)
+                    caller_id=shown, attempt=lead.attempts, provider=provider, status="queued", placed_at=now)
         taken.append((lead, call))
     # insert in number order: two workers claiming overlapping numbers then wait for each other in one
     # direction instead of deadlocking (the claim order itself is unchanged)
     session.add_all([call for _, call in sorted(taken, key=lambda lc: lc[0].phone)])
     session.flush()
-    return [Claim(call.id, lead.id, lead.phone, lead.attempts) for lead, call in taken]
+    return [Claim(call.id, lead.id, lead.phone, lead.attempts, call.caller_id) for lead, call in taken]
 
 
 def mark_placed(session: Session, call_id: int, provider: str, ref: str) -> None:
@@ -145,10 +150,11 @@ def end(session: Session, call_id: int, reason: str, at: datetime) -> Call | Non
     call.ended_at, call.outcome, call.status = at, stored_outcome(reason), "ended"
     lead = session.get(Lead, call.lead_id, with_for_update=True) if call.lead_id is not None else None
     if lead is not None and lead.status == "dialing":
-        rules = RetryRules.of(session.get(Campaign, call.campaign_id))
-        change = after_outcome(rules, lead.attempts, reason, lead.last_outcome, at, call.connected_at is not None)
-        if change is not None:
-            apply(lead, change, at)
+        campaign = session.get(Campaign, call.campaign_id)
+        change = after_outcome(RetryRules.of(campaign), lead.attempts, reason, lead.last_outcome, at,
+                               call.connected_at is not None)
+        if change is not None:  # the campaign's strategy: the next phone, retries that rotate the hour
+            apply(lead, after_call(session, lead, reason, change, campaign, at), at)
     release_after_call(session, call, at)
     session.flush()
     return call

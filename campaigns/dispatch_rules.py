@@ -47,6 +47,7 @@ class Claim:
     lead_id: int
     phone: str
     attempt: int
+    caller_id: str = ""  # the number shown (the campaign's pool, ``campaigns.callerid``); "" = the campaign's own
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def order_columns(session: Session, campaign: Campaign, s: Settings, now: dateti
 class ClaimPlan:
     """What one claim needs, read once: settings, order, the caller-ID picker and the interleave position."""
 
-    def __init__(self, session: Session, campaign: Campaign, now: datetime) -> None:
+    def __init__(self, session: Session, campaign: Campaign, now: datetime, extra: list | None = None) -> None:
         self.campaign, self.now = campaign, now
         self.s = settings_of(session, campaign.id)
         self.order = order_columns(session, campaign, self.s, now)
@@ -97,7 +97,7 @@ class ClaimPlan:
         ready = select(Agent.id).where(Agent.campaign_id == campaign.id, Agent.state == "ready")
         self.where = [Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES), due_at() <= now,
                       Lead.phone.not_in(select(Call.phone).where(Call.ended_at.is_(None))),
-                      claimable(now, self.s.callback_grace_s, ready)]
+                      claimable(now, self.s.callback_grace_s, ready), *(extra or [])]
 
     def _query(self, statuses: tuple[str, ...] | None, limit: int, exclude: set[int]):
         q = select(Lead).where(*self.where)

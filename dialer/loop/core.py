@@ -193,12 +193,12 @@ class DialLoop:
         for cl in claims:
             if self._bucket is not None:
                 self._bucket.try_take()
-            if self._place(cl.call_id, cl.phone, c, slot, now, t):
+            if self._place(cl.call_id, cl.phone, c, slot, now, t, cl.caller_id):
                 slot.placed += 1
 
     def _place(self, call_id: int, phone: str, c: CampaignView, slot: PacerSlot | None, now: datetime,
-               t: float) -> bool:
-        request = DialRequest(call_id=call_id, to=phone, caller_id=c.caller_id, campaign_id=c.id,
+               t: float, caller_id: str = "") -> bool:
+        request = DialRequest(call_id=call_id, to=phone, caller_id=caller_id or c.caller_id, campaign_id=c.id,
                               ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
                               voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
         try:
@@ -236,7 +236,7 @@ class DialLoop:
         """Connect waiting answered calls (oldest first) to the longest-idle ready agent; with ``expire``,
         abandon those that have waited ``grace_s`` with nobody free."""
         for call in self.store.waiting_calls():
-            agent_id = self.store.longest_idle_agent(call.campaign_id)
+            agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
             if agent_id is not None and self._connect(call, agent_id, now):
                 continue
             if expire and now - call.answered_at >= self.grace:
@@ -326,7 +326,7 @@ class DialLoop:
             elif call.agent_id is not None:  # a preview call: its agent has waited on it since the dial
                 self._connect_reserved(call, at)
             else:
-                agent_id = self.store.longest_idle_agent(call.campaign_id)
+                agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
                 if agent_id is not None:  # connected now: an answer delivered late is still put through now
                     self._connect(call, agent_id, self._now)
         elif call.answered_by == "unknown" and verdict in ("human", "machine") and call.outcome is None:
@@ -404,6 +404,7 @@ class DialLoop:
         explain = getattr(slot.pacer, "explain", None)
         return {"at": slot.at.isoformat() if slot.at else None,
                 "mode": self.campaigns[campaign_id].pacing_mode if campaign_id in self.campaigns else None,
+                "fallback": self.campaigns[campaign_id].fallback if campaign_id in self.campaigns else None,
                 "planned": slot.planned, "allowed": slot.allowed, "placed": slot.placed,
                 "capped_by": slot.capped_by, "pacer": explain() if explain is not None else {}}
 

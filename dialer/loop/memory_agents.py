@@ -45,7 +45,7 @@ class MemoryAgents:
     def agent_events_since(self, cursor: int) -> list[AgentEvent]:
         return self.events[cursor:]
 
-    def longest_idle_agent(self, campaign_id: int) -> int | None:
+    def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:
         ready = self.ready_agents.get(campaign_id)
         if not ready:
             return None

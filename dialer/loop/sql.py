@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns import abandon_alerts, dispatch, leases
 from campaigns import agents as agent_svc
-from campaigns import dispatch, leases
 from campaigns.db import session_scope
 from campaigns.dispatch_rules import RetryRules
 from campaigns.models import Agent, AgentStateEvent, Call, Campaign
@@ -24,9 +24,11 @@ from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, Campa
 EVENT_OVERLAP = 64  # re-read this many history ids: a row committed late by another transaction is not missed
 
 
-def campaign_view(c: Campaign) -> CampaignView:
-    return CampaignView(c.id, c.name, c.status, c.pacing_mode, c.power_ratio, c.abandon_target, c.max_lines,
-                        c.machine_action, c.voicemail_message, c.caller_id, RetryRules.of(c))
+def campaign_view(c: Campaign, fallback: str | None = None) -> CampaignView:
+    """``fallback``: why the abandon guard makes the campaign pace progressive (``campaigns.abandon_alerts``)."""
+    mode = "progressive" if fallback else c.pacing_mode
+    return CampaignView(c.id, c.name, c.status, mode, c.power_ratio, c.abandon_target, c.max_lines,
+                        c.machine_action, c.voicemail_message, c.caller_id, RetryRules.of(c), fallback)
 
 
 def call_view(c: Call) -> CallView:
@@ -69,7 +71,8 @@ class SqlStore:
             rows = list(s.scalars(q))
             if self.holder is not None:
                 rows = [c for c in rows if leases.acquire(s, f"dial:{c.id}", self.holder, now, self.lease_s)]
-            return [campaign_view(c) for c in rows]
+            fallbacks = abandon_alerts.effective_modes(s, [c.id for c in rows])
+            return [campaign_view(c, fallbacks.get(c.id)) for c in rows]
 
     def release(self, now: datetime) -> None:
         """Give up this worker's campaign leases (a clean stop: another worker takes over at once)."""
@@ -206,9 +209,9 @@ class SqlStore:
             del seen[next(iter(seen))]
         return out
 
-    def longest_idle_agent(self, campaign_id: int) -> int | None:
+    def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:
         with self._s() as s:
-            return agent_svc.longest_idle(s, campaign_id)
+            return agent_svc.longest_idle(s, campaign_id, call_id)
 
     def connect(self, call_id: int, agent_id: int, at: datetime) -> bool:
         with self._s() as s:
