@@ -26,12 +26,15 @@ def logged_in_agent_id() -> int | None:
 
 def register_twilio(app: Flask, sessions: sessionmaker[Session], clock: Clock | None = None,
                     environ: Mapping[str, str] | None = None) -> TwilioWeb:
-    """Register /twilio/. Without a valid Twilio environment every route answers 503 (never an unchecked 200)."""
-    from dnc.internal import add_request
+    """Register /twilio/. Without a valid Twilio environment every route answers 503 (never an unchecked 200).
+
+    A press of 9 goes through ``campaigns.dnc_requests.record_request``: the internal DNC entry, and the number's
+    open callbacks and waiting leads closed at once."""
+    from campaigns.dnc_requests import record_request
 
     environ = os.environ if environ is None else environ
     config = None if problems(environ) else load(environ)
-    tw = TwilioWeb(config=config, sessions=sessions, clock=clock or SystemClock(), add_to_dnc=add_request,
+    tw = TwilioWeb(config=config, sessions=sessions, clock=clock or SystemClock(), add_to_dnc=record_request,
                    agent_identity=logged_in_agent_id)
     init_twilio(app, tw)
     return tw
