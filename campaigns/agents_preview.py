@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_states import check_move
 from campaigns.agents import get_agent, record
+from campaigns.callbacks import fired
+from campaigns.callerid import choose_caller_id
 from campaigns.dispatch import dnc_gate, due_at, not_reserved
 from campaigns.dispatch_rules import CALLABLE_STATUSES, Candidate, after_refusal, apply
 from campaigns.models import Call, Campaign, Lead
 from dnc.errors import UserError
+from dnc.zones import candidate_states
 
 HOLD = timedelta(minutes=10)  # how long a previewed lead stays held for its agent
 
@@ -101,8 +104,14 @@ def preview_dial(session: Session, agent_ref: int | str, lead_id: int, now: date
         if not decision.allowed:
             apply(lead, after_refusal(decision.reasons, getattr(decision, "opens_at", None), now), now)
             return PreviewDial(None, tuple(getattr(r, "code", str(r)) for r in decision.reasons))
+    shown = choose_caller_id(session, campaign, lead.phone, now, candidate_states(lead.phone, lead.postal_code,
+                                                                                  lead.state))
+    if shown is None:
+        raise UserError(f"every caller ID of campaign {campaign.name!r} is retired or at its daily cap")
+    if lead.status == "callback":
+        fired(session, lead.id, now)
     call = Call(campaign_id=campaign.id, lead_id=lead.id, list_id=lead.list_id, phone=lead.phone,
-                caller_id=campaign.caller_id, attempt=lead.attempts + 1, status="queued", placed_at=now,
+                caller_id=shown, attempt=lead.attempts + 1, status="queued", placed_at=now,
                 agent_id=agent.id)
     try:
         with session.begin_nested():

@@ -283,3 +283,21 @@ def health(session: Session, campaign: Campaign, now: datetime, *, min_answer_ra
             retired_reason=n.retired_reason))
     session.flush()
     return out
+
+
+def review_all(session: Session, now: datetime) -> dict:
+    """The worker's health check: every campaign with an answer-rate floor retires the numbers under it."""
+    from campaigns.dial_settings import DialSettings
+
+    retired = {}
+    rows = session.execute(select(Campaign, DialSettings.callerid_min_answer_rate, DialSettings.callerid_min_dials)
+                           .join(DialSettings, DialSettings.campaign_id == Campaign.id)
+                           .where(DialSettings.callerid_min_answer_rate.is_not(None),
+                                  Campaign.status.in_(("active", "paused")))).all()
+    for campaign, rate, dials in rows:
+        before = {n.number for n in pool(session, campaign.id) if n.active}
+        after = {h.number for h in health(session, campaign, now, min_answer_rate=rate, min_dials=dials)
+                 if h.active}
+        if before - after:
+            retired[campaign.name] = sorted(before - after)
+    return {"retired": retired}

@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from campaigns.db import session_factory
+from campaigns.dnc_requests import record_request
 from campaigns.service import get_campaign
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dnc import consent, internal, lists, reports
@@ -205,7 +206,7 @@ def add(ctx: CliContext, number: str, channel: str, reason: str, campaign: str |
     """Put NUMBER on the internal DNC list, effective at once."""
     e164, cid, now = to_e164(number), _campaign_id(ctx, campaign), ctx.clock.now()
     with ctx.session() as s:
-        e = internal.add_request(s, e164, scope="campaign" if cid is not None else "company", campaign=cid,
+        e = record_request(s, e164, scope="campaign" if cid is not None else "company", campaign=cid,
                                  channel=channel, received_at=parse_when(received_at, ctx, "--received-at"),
                                  added_by=_who(by), source_ref=source_ref, reason=reason, recorded_at=now)
         out = {"id": e.id, "e164": e164, "scope": e.scope, "campaign": cid, "effective_at": e.effective_at,

@@ -10,6 +10,7 @@ from wtforms import Form, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from campaigns.compliance_feed import calls_to_number, leads_with_number
+from campaigns.dnc_requests import record_request
 from campaigns.models import Campaign
 from campaigns.service import list_campaigns
 from dnc import internal
@@ -112,7 +113,7 @@ def dnc_add():
         scope, cid = _scope(form.scope.data)
         t = now()
         try:
-            internal.add_request(db(), e164, scope=scope, campaign=cid, channel=form.channel.data, received_at=t,
+            record_request(db(), e164, scope=scope, campaign=cid, channel=form.channel.data, received_at=t,
                                  added_by=current_user.username, source_ref="console",
                                  reason=(form.reason.data or "").strip())
             db().commit()
