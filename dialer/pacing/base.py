@@ -92,6 +92,9 @@ class Pacer(Floor):
     def on_live_answer(self, t: float) -> None:
         self.ledger.live(t)
 
+    def on_live_retracted(self, t: float) -> None:
+        self.ledger.unlive(t)
+
     def on_abandon(self, t: float) -> None:
         self.ledger.abandon(t)
 

@@ -136,6 +136,9 @@ class Floor:
     def on_live_answer(self, t: float) -> None:
         """A live person answered (counted once per call)."""
 
+    def on_live_retracted(self, t: float) -> None:
+        """A call counted as a live answer turned out to be a machine (detection decided after the connect)."""
+
     def on_abandon(self, t: float) -> None:
         """A live answer got no agent in time."""
 
@@ -268,6 +271,12 @@ class Floor:
             self.ended.popitem(last=False)
         human_end = ev.outcome in ("completed", "abandoned")
         if c is not None:
+            if ev.outcome == "machine" and c.human:
+                # answered as a person (or "unknown") and connected, then the late AMD verdict said machine:
+                # not a live answer after all (campaigns.metrics.is_live_answer), so the 30-day ledger must not
+                # count it, or the budget would be spent on a rate lower than the real one
+                c.human = False
+                self.on_live_retracted(ev.t)
             if c.status == RINGING:
                 kind = {"machine": MACHINE_KIND}.get(ev.outcome, LIVE_KIND if human_end else DEAD_KIND)
                 self._resolve(c, kind, ev.t)

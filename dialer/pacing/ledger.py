@@ -42,6 +42,13 @@ class AbandonLedger:
         self._bucket(t)[1] += 1
         self.lives += 1
 
+    def unlive(self, t: float) -> None:
+        """Take back a live answer booked earlier (a late machine verdict); never below zero."""
+        b = self._bucket(t)
+        if b[1] >= 1:
+            b[1] -= 1
+            self.lives -= 1
+
     def abandon(self, t: float) -> None:
         self._bucket(t)[2] += 1
         self.abandons += 1

@@ -108,6 +108,11 @@ class PredictivePacer(Pacer):
         if self.active:
             self.gain = min(GAIN_MAX, self.gain + ETA * SETPOINT * self.target)
 
+    def on_live_retracted(self, t: float) -> None:
+        super().on_live_retracted(t)
+        if self.active:
+            self.gain = max(GAIN_MIN, self.gain - ETA * SETPOINT * self.target)
+
     def on_abandon(self, t: float) -> None:
         super().on_abandon(t)
         self.gain = max(GAIN_MIN, self.gain - ETA)

@@ -185,3 +185,14 @@ def test_ledger_counts_each_live_answer_once_and_keeps_history() -> None:
     assert info["abandon_rate_30d"] == pytest.approx(3 / 101, abs=1e-4)
     p.plan(31 * 86_400.0)  # a month later the seeded history and the abandon have aged out
     assert p.explain()["live_answers_30d"] == 0
+
+
+def test_a_late_machine_verdict_takes_the_live_answer_back() -> None:
+    p = make_pacer("progressive")
+    p.observe(AgentState(t=0.0, agent_id="a", state="ready"))
+    p.observe(CallPlaced(t=0.0, call_id="m"))
+    p.observe(CallAnswered(t=5.0, call_id="m", answered_by="human"))  # "unknown" at answer: treated as a person
+    p.observe(CallConnected(t=5.0, call_id="m", agent_id="a"))
+    p.observe(CallEnded(t=7.5, call_id="m", outcome="machine"))  # AMD decided 2.5 s later
+    p.plan(8.0)
+    assert p.explain()["live_answers_30d"] == 0
