@@ -49,12 +49,14 @@ class RefreshStats:
 
 
 def fingerprint(session: Session, campaign: Campaign) -> str:
+    """What the rollups were built with: 32 hex for the call side (disposition flags, zone, code version) and 32
+    for the agent side (zone, code version), so editing a flag re-counts the calls but not years of agent time."""
     rows = session.execute(select(Disposition.code, Disposition.is_contact, Disposition.is_close,
                                   Disposition.is_callback, Disposition.is_dnc, Disposition.is_completed)
                            .where(Disposition.campaign_id == campaign.id).order_by(Disposition.code)).all()
-    text = f"v{ROLLUP_VERSION}|k{shift_minutes(campaign.timezone)}|" + ";".join(
-        ",".join(str(v) for v in r) for r in rows)
-    return hashlib.sha256(text.encode()).hexdigest()
+    base = f"v{ROLLUP_VERSION}|k{shift_minutes(campaign.timezone)}|"
+    calls = base + ";".join(",".join(str(v) for v in r) for r in rows)
+    return hashlib.sha256(calls.encode()).hexdigest()[:32] + hashlib.sha256(base.encode()).hexdigest()[:32]
 
 
 def refresh(session: Session, campaign: Campaign, now: datetime) -> RefreshStats:
@@ -66,12 +68,15 @@ def refresh(session: Session, campaign: Campaign, now: datetime) -> RefreshStats
         return RefreshStats()
     _lock(session, campaign.id, now)
     state = session.get(ReportState, campaign.id, populate_existing=True)
-    if state.fingerprint != fp:
-        rebuild(session, campaign)
-        state.fingerprint = fp
-        session.flush()
-        return RefreshStats(rebuilt=True)
-    return _absorb(session, campaign)
+    if state.fingerprint == fp:
+        return _absorb(session, campaign)
+    agents_too = state.fingerprint[32:] != fp[32:]
+    rebuild(session, campaign, agents=agents_too)
+    state.fingerprint = fp
+    session.flush()
+    if not agents_too:
+        _absorb(session, campaign)  # agent changes logged meanwhile
+    return RefreshStats(rebuilt=True)
 
 
 def _lock(session: Session, campaign_id: int, now: datetime) -> None:
@@ -94,20 +99,23 @@ def force_rebuild(session: Session, campaign: Campaign, now: datetime) -> None:
     session.flush()
 
 
-def rebuild(session: Session, campaign: Campaign) -> None:
-    """Recompute every rollup of the campaign from its calls and agent state events."""
+def rebuild(session: Session, campaign: Campaign, agents: bool = True) -> None:
+    """Recompute the campaign's call rollups and lead stats from its calls, and (``agents``) its agent time."""
     cid = campaign.id
     top = session.scalar(select(func.max(ReportChange.id)).where(ReportChange.campaign_id == cid))
     if top is not None:
-        session.execute(delete(ReportChange).where(ReportChange.campaign_id == cid, ReportChange.id <= top))
+        taken = delete(ReportChange).where(ReportChange.campaign_id == cid, ReportChange.id <= top)
+        session.execute(taken if agents else taken.where(ReportChange.kind != "agent"))
     session.execute(delete(CallRollup).where(CallRollup.campaign_id == cid))
     _insert_call_rollups(session, campaign, None)
     session.execute(delete(LeadCallStats).where(LeadCallStats.campaign_id == cid))
     _insert_lead_stats(session, cid, None)
+    if not agents:
+        return
     session.execute(delete(AgentRollup).where(AgentRollup.campaign_id == cid))
-    agents = session.scalars(select(AgentStateEvent.agent_id).where(AgentStateEvent.campaign_id == cid)
-                             .distinct()).all()
-    _rebuild_agents(session, cid, {a: None for a in agents}, shift_minutes(campaign.timezone))
+    ids = session.scalars(select(AgentStateEvent.agent_id).where(AgentStateEvent.campaign_id == cid)
+                          .distinct()).all()
+    _rebuild_agents(session, cid, {a: None for a in ids}, shift_minutes(campaign.timezone))
 
 
 def _absorb(session: Session, campaign: Campaign) -> RefreshStats:

@@ -128,3 +128,23 @@ def test_two_refreshes_at_once_count_each_call_once(floor, sessions, clock):
     with sessions() as s:
         assert s.scalar(select(func.sum(CallRollup.dials)).where(CallRollup.campaign_id == cid,
                                                                  CallRollup.grain == 0)) == 12
+
+
+def test_a_flag_edit_recounts_calls_but_keeps_agent_time(floor, sessions, clock):
+    cid = floor.campaign_id
+    with sessions.begin() as s:
+        refresh(s, s.get(Campaign, cid), clock.now())
+        before = snapshot(s, cid)["agents"]
+        alice = select(AgentRollup.id).where(AgentRollup.agent_id == floor.agents["alice"])
+        alice_rows = sorted(s.scalars(alice))
+    with sessions.begin() as s:
+        s.execute(update(Disposition).where(Disposition.campaign_id == cid, Disposition.code == "NI")
+                  .values(is_close=True))
+        s.add(AgentStateEvent(agent_id=floor.agents["bob"], campaign_id=cid, state="paused", at=local(7, "12:00:00")))
+    with sessions.begin() as s:
+        assert refresh(s, s.get(Campaign, cid), clock.now()).rebuilt
+        assert sorted(s.scalars(alice)) == alice_rows  # agent time was not rebuilt: alice's rows are the same rows
+        assert s.scalar(select(func.count()).select_from(ReportChange)) == 0
+        after = snapshot(s, cid)
+    assert after == rebuilt(sessions, clock, cid)
+    assert after["agents"] != before  # bob's new event was absorbed, not dropped
