@@ -144,18 +144,17 @@ def _timing(now: datetime, grace_s: int, gap_s: int, ready_agents):
     if gap_s:
         whens.append(((Lead.status != "callback") & (Lead.last_called_at > now - timedelta(seconds=gap_s)),
                       literal("recall_gap")))
-    return case((Lead.status.in_(CALLABLE_STATUSES), case(*whens, else_=literal("due"))), else_=None)
+    return case(*whens, else_=literal("due"))
 
 
 def _key_columns(now: datetime, grace_s: int, gap_s: int, ready_agents) -> list:
-    callable_ = Lead.status.in_(CALLABLE_STATUSES)
+    """The group key of a callable lead: status, timing, zones, area code ('' for a number that is not NANP),
+    state and ZIP code."""
     valid = (Lead.phone.like("+1__________") & func.substr(Lead.phone, 3, 1).not_in(("0", "1"))
              & func.substr(Lead.phone, 6, 1).not_in(("0", "1")))
-    return [Lead.status, _timing(now, grace_s, gap_s, ready_agents),
-            case((callable_, Lead.timezones), else_=None),
-            case((callable_ & valid, func.substr(Lead.phone, 3, 3)), (callable_, literal("")), else_=None),
-            case((callable_, Lead.state), else_=None),
-            case((callable_, func.substr(func.coalesce(Lead.postal_code, ""), 1, 5)), else_=None)]
+    return [Lead.status, _timing(now, grace_s, gap_s, ready_agents), Lead.timezones,
+            case((valid, func.substr(Lead.phone, 3, 3)), else_=literal("")), Lead.state,
+            func.substr(func.coalesce(Lead.postal_code, ""), 1, 5)]
 
 
 class _Classifier:
@@ -246,8 +245,11 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
     pg = session.get_bind().dialect.name == "postgresql"
     if pg:  # enough memory to hash the groups: the default 4 MB makes PostgreSQL sort a million rows on disk
         session.execute(text("SET LOCAL work_mem = '128MB'"))
-    for *key, n in session.execute(select(*keys, func.count()).where(Lead.campaign_id == campaign.id)
-                                   .group_by(*keys)):
+    for status, n in session.execute(select(Lead.status, func.count()).where(
+            Lead.campaign_id == campaign.id, Lead.status.not_in(CALLABLE_STATUSES)).group_by(Lead.status)):
+        groups[(status, None, None, None, None, None)] += n  # final, or on a call: nothing more to know
+    for *key, n in session.execute(select(*keys, func.count()).where(
+            Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES)).group_by(*keys)):
         groups[tuple(key)] += n
     if pg:
         session.execute(text("SET LOCAL work_mem TO DEFAULT"))
@@ -261,6 +263,8 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
             Lead.status.not_in(FINAL_LEAD_STATUSES))
         for row in session.execute(q):
             key, (lead_id, phone, postal) = tuple(row[:6]), row[6:]
+            if key[0] not in CALLABLE_STATUSES:
+                key = (key[0], None, None, None, None, None)
             groups[key] -= 1
             status, timing, tz, _, state, _ = key
             zones = tuple(z for z in (tz or "").split(",") if z) or candidate_zones(phone, postal)
@@ -327,13 +331,13 @@ def _pace_and_runway(session: Session, campaign: Campaign, now: datetime, f: Fun
         Call.campaign_id == campaign.id, Call.placed_at > now - PACE_WINDOW, Call.placed_at <= now)) or 0
     f.pace_per_min = round(placed / (PACE_WINDOW.total_seconds() / 60), 2)
     minute = _minutes_from(now, session)
-    arrivals = Counter({int(m): n for m, n in session.execute(
-        select(minute, func.count()).where(Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES),
-                                           due_at() > now, due_at() <= now + timedelta(minutes=HORIZON_MIN))
-        .group_by(minute))})
-    f.due_next_hour = session.scalar(select(func.count()).select_from(Lead).where(
-        Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES), due_at() > now,
-        due_at() <= now + timedelta(hours=1))) or 0
+    arrivals: Counter = Counter()
+    for m, n, within_hour in session.execute(
+            select(minute, func.count(), func.count().filter(due_at() <= now + timedelta(hours=1)))
+            .where(Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES), due_at() > now,
+                   due_at() <= now + timedelta(minutes=HORIZON_MIN)).group_by(minute)):
+        arrivals[int(m)] += n
+        f.due_next_hour += within_hour
     for g in f.windows:
         if g.opens_at is not None and g.opens_at <= now + timedelta(minutes=HORIZON_MIN):
             arrivals[int((g.opens_at - now).total_seconds() // 60)] += g.leads
