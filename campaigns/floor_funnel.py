@@ -16,6 +16,7 @@ from campaigns import abandon_alerts
 from campaigns.dial_settings import settings_of
 from campaigns.funnel import LABELS, Funnel, funnel
 from campaigns.models import Campaign
+from dnc.registry.snapshot import Store
 
 MAX_AGE_S = 10.0
 SOON_MIN = 30  # warn when the queue runs dry sooner than this
@@ -24,12 +25,13 @@ _cache: dict[tuple[str, int], Funnel] = {}
 _lock = threading.Lock()
 
 
-def cached_funnel(session: Session, campaign: Campaign, now: datetime, max_age_s: float = MAX_AGE_S) -> Funnel:
+def cached_funnel(session: Session, campaign: Campaign, now: datetime, max_age_s: float = MAX_AGE_S,
+                  registry: Store | None = None) -> Funnel:
     key = (session.get_bind().url.render_as_string(hide_password=True), campaign.id)
     hit = _cache.get(key)
     if hit is not None and hit.status == campaign.status and 0 <= (now - hit.at).total_seconds() < max_age_s:
         return hit
-    f = funnel(session, campaign, now)
+    f = funnel(session, campaign, now, registry=registry)
     with _lock:
         _cache[key] = f
     return f
@@ -42,16 +44,7 @@ def floor_funnel(session: Session, campaign: Campaign, now: datetime, max_age_s:
     g = abandon_alerts.state(session, campaign)
     fallback = abandon_alerts.effective_modes(session, [campaign.id]).get(campaign.id)
     top = sorted(f.blocked.items(), key=lambda kv: -kv[1])
-    warnings: list[str] = []
-    if g is not None and g.level in ("warn", "high", "over"):
-        rate = f"{g.rate:.2%}" if g.rate is not None else "—"
-        limit = {"warn": s.abandon_warn_1, "high": s.abandon_warn_2, "over": campaign.abandon_target}[g.level]
-        warnings.append(f"30-day abandon rate {rate} is at or above {limit:.1%} ({g.abandoned} of {g.live_answers} "
-                        f"live answers; {g.machines} machine hang-ups by AMD are not counted as abandons)")
-    if fallback:
-        warnings.append(f"pacing fell back to progressive: {fallback}")
-    if f.callbacks.get("missed"):
-        warnings.append(f"{f.callbacks['missed']} missed callback(s) wait in the queue")
+    warnings = guard_warnings(session, campaign)
     if "no_caller_id" in f.blocked:
         warnings.append("every caller ID of the pool is retired or at its daily cap: nothing is dialed")
     if f.runs_dry_in_min is not None and f.runs_dry_in_min <= SOON_MIN:
@@ -70,3 +63,25 @@ def floor_funnel(session: Session, campaign: Campaign, now: datetime, max_age_s:
             "target": campaign.abandon_target, "checked_at": g.checked_at.isoformat()},
         "fallback": fallback, "warnings": warnings, "notes": f.notes,
     }
+
+
+def guard_warnings(session: Session, campaign: Campaign) -> list[str]:
+    """The floor's warnings about the abandon level (AMD hang-ups named apart), the progressive fallback and the
+    missed callbacks: cheap reads, no funnel."""
+    from campaigns.callbacks import counts
+
+    s = settings_of(session, campaign.id)
+    g = abandon_alerts.state(session, campaign)
+    out: list[str] = []
+    if g is not None and g.level in ("warn", "high", "over"):
+        rate = f"{g.rate:.2%}" if g.rate is not None else "—"
+        limit = {"warn": s.abandon_warn_1, "high": s.abandon_warn_2, "over": campaign.abandon_target}[g.level]
+        out.append(f"30-day abandon rate {rate} is at or above {limit:.1%} ({g.abandoned} of {g.live_answers} "
+                   f"live answers; {g.machines} machine hang-ups by AMD are not counted as abandons)")
+    fallback = abandon_alerts.effective_modes(session, [campaign.id]).get(campaign.id)
+    if fallback:
+        out.append(f"pacing fell back to progressive: {fallback}")
+    missed = counts(session, campaign)["missed"]
+    if missed:
+        out.append(f"{missed} missed callback(s) wait in the queue (dialer callbacks list --missed)")
+    return out

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns import dispatch
+from campaigns.floor_funnel import guard_warnings
 from campaigns.metrics import ratio
 from campaigns.models import AGENT_STATES, Agent, Call, Campaign
 from campaigns.reports.catalog import run_report
@@ -76,7 +77,7 @@ def floor(session: Session, campaign: Campaign, now: datetime) -> Floor:
                                                                                by_state["ready"]),
               today=summary, pacing=status.status if status else None, pacing_at=status.at if status else None,
               pacing_stale=stale and campaign.status == "active")
-    f.warnings = _warnings(f)
+    f.warnings = _warnings(f) + guard_warnings(session, campaign)  # abandon levels, fallback, missed callbacks
     return f
 
 
