@@ -199,6 +199,9 @@ def test_the_floor_gets_the_funnel_with_its_warnings_cached_for_a_few_seconds(se
     assert out["blocked_by"][0] == {"code": "outside_window", "label": "outside the calling window", "leads": 3}
     assert out["abandon"]["level"] == "over" and "progressive" in out["fallback"]
     assert any(w.startswith("30-day abandon rate 6.67%") for w in out["warnings"])
+    from campaigns.floor_view import floor
+
+    assert any("machine hang-ups by AMD are not counted" in w for w in floor(session, campaign, now).warnings)
     leads.add("+12125558888")  # a new lead: served from the cache for a few seconds, then counted
     assert floor_funnel(session, campaign, now + timedelta(seconds=5))["total"] == out["total"]
     assert floor_funnel(session, campaign, now + timedelta(seconds=11))["total"] == out["total"] + 1
