@@ -48,6 +48,12 @@ class LineView:
     since: datetime
 
 
+def all_lines(session: Session) -> list[tuple[str, str, LineView]]:
+    """Every agent with a line record: (agent name, agent state, line)."""
+    q = select(Agent.name, Agent.state, AgentLine).join(AgentLine, AgentLine.agent_id == Agent.id).order_by(Agent.name)
+    return [(name, state, _view(line)) for name, state, line in session.execute(q)]
+
+
 def _view(line: AgentLine) -> LineView:
     return LineView(line.agent_id, line.phone, line.call_sid, line.status, line.since)
 

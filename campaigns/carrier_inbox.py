@@ -90,16 +90,20 @@ def record(session: Session, cb: Callback, received_at: datetime) -> bool:
 
 
 def pending(session: Session, limit: int) -> list[CarrierCallback]:
+    """Callbacks not yet delivered, oldest first, locked for this transaction (other pumps skip them)."""
     q = (select(CarrierCallback).where(CarrierCallback.processed_at.is_(None))
-         .order_by(CarrierCallback.id).limit(limit))
+         .order_by(CarrierCallback.id).limit(limit).with_for_update(skip_locked=True))
     return list(session.scalars(q))
 
 
-def delivered_rank(session: Session, provider: str, call_sid: str) -> int:
-    q = select(func.max(CarrierCallback.rank)).where(
-        CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
-        CarrierCallback.result == "handled")
-    return session.scalar(q) or 0
+def delivered_ranks(session: Session, call_sids: set[str]) -> dict[str, int]:
+    """The highest rank already delivered per call (a later event at or below it is stale)."""
+    if not call_sids:
+        return {}
+    q = (select(CarrierCallback.call_sid, func.max(CarrierCallback.rank))
+         .where(CarrierCallback.call_sid.in_(call_sids), CarrierCallback.result == "handled")
+         .group_by(CarrierCallback.call_sid))
+    return {sid: rank or 0 for sid, rank in session.execute(q)}
 
 
 def pending_answer(session: Session, provider: str, call_sid: str) -> CarrierCallback | None:

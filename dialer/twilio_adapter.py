@@ -119,6 +119,10 @@ class TwilioTelephony:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.retries = 0  # throttled/failed attempts that were repeated (for the bench and the logs)
+        # called instead of sleeping while a request waits (CPS bucket, backoff): the worker delivers callbacks
+        # and routes answered calls meanwhile, so placement never holds an answered customer back
+        self.while_waiting: Callable[[float], None] | None = None
+        self._waiting = False
 
     # --- the Telephony interface -------------------------------------------------------------------------
     def place(self, request: DialRequest) -> str:
@@ -176,9 +180,9 @@ class TwilioTelephony:
         """``POST /Calls.json`` under the account's CPS (waits for the bucket and the arrival window)."""
         if self.bucket is not None:
             while not self.bucket.try_take():
-                self._sleep(max(self.bucket.wait_s(), 0.001))
+                self._wait(max(self.bucket.wait_s(), 0.001))
             while (wait := self._window.wait_s(self.bucket.clock.now())) > 0:
-                self._sleep(wait)
+                self._wait(wait)
         try:
             # A dropped connection may have created the call: never repeat a create on it (no double dial).
             call = self._retrying(lambda: self.client.calls.create(**kwargs), network_retry=False)
@@ -234,8 +238,18 @@ class TwilioTelephony:
                 if attempt == self.backoff.attempts - 1 or not is_retryable(e) or (network and not network_retry):
                     raise
                 self.retries += 1
-                self._sleep(self.backoff.delay(attempt, self._rng))
+                self._wait(self.backoff.delay(attempt, self._rng))
         raise AssertionError("unreachable")
+
+    def _wait(self, seconds: float) -> None:
+        if self.while_waiting is None or self._waiting:  # never re-entered: a nested wait just sleeps
+            self._sleep(seconds)
+            return
+        self._waiting = True
+        try:
+            self.while_waiting(seconds)
+        finally:
+            self._waiting = False
 
 
 class CpsWindow:

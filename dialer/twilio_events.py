@@ -61,51 +61,55 @@ class CallbackPump:
         self._failing_since: dict[int, datetime] = {}
 
     def run_once(self, now: datetime) -> PumpStats:
+        """Deliver what is pending, oldest first, in one transaction over the inbox: its rows are locked (``SKIP
+        LOCKED`` on PostgreSQL, so a second worker's pump takes other rows) and marked when the batch is done."""
         stats = PumpStats()
         with session_scope(self.sessions) as s:
             rows = inbox.pending(s, self.batch)
-            ids = [r.id for r in rows]
-            known = inbox.known_sids(s, {r.call_sid for r in rows})
-        for row_id in ids:
-            for result in self._one(row_id, known, now):
-                setattr(stats, result, getattr(stats, result) + 1)
-                if result != "waiting":
-                    setattr(self.totals, result, getattr(self.totals, result) + 1)
+            if not rows:
+                return stats
+            sids = {r.call_sid for r in rows}
+            known = inbox.known_sids(s, sids)
+            delivered = inbox.delivered_ranks(s, sids)
+            for row in rows:
+                for result in self._one(s, row, known, delivered, now):
+                    setattr(stats, result, getattr(stats, result) + 1)
+                    if result != "waiting":
+                        setattr(self.totals, result, getattr(self.totals, result) + 1)
         return stats
 
-    def _one(self, row_id: int, known: set[str], now: datetime) -> list[str]:
+    def _one(self, s: Session, row: inbox.CarrierCallback, known: set[str], delivered: dict[str, int],
+             now: datetime) -> list[str]:
         """Deliver one stored callback (and, for an early "completed", the answer it overtook)."""
-        with session_scope(self.sessions) as s:
-            row = s.get(inbox.CarrierCallback, row_id)
-            if row is None or row.processed_at is not None:
-                return []
-            if row.call_sid not in known:
-                if now - row.received_at < self.orphan_after:
-                    return ["waiting"]
-                inbox.mark(row, "orphan", now)
-                log.warning("callback %s for unknown call %s set aside", row.event_key, row.call_sid)
-                return ["orphan"]
-            delivered = inbox.delivered_rank(s, row.provider, row.call_sid)
-            if row.event_key == inbox.AMD_KEY:
-                if delivered > ANSWER_RANK:  # the call is over: a late verdict changes nothing
-                    inbox.mark(row, "stale", now)
-                    return ["stale"]
-            elif row.rank and row.rank <= delivered:
+        if row.processed_at is not None:  # delivered just now, ahead of an early "completed"
+            return []
+        if row.call_sid not in known:
+            if now - row.received_at < self.orphan_after:
+                return ["waiting"]
+            inbox.mark(row, "orphan", now)
+            log.warning("callback %s for unknown call %s set aside", row.event_key, row.call_sid)
+            return ["orphan"]
+        rank = delivered.get(row.call_sid, 0)
+        if row.event_key == inbox.AMD_KEY:
+            if rank > ANSWER_RANK:  # the call is over: a late verdict changes nothing
                 inbox.mark(row, "stale", now)
                 return ["stale"]
-            results: list[str] = []
-            if row.kind == "ended" and row.status == "completed" and delivered < ANSWER_RANK:
-                answer = inbox.pending_answer(s, row.provider, row.call_sid)
-                if answer is None and now - row.received_at < self.reorder_wait:
-                    return ["waiting"]  # the answer may still be on its way
-                if answer is not None:
-                    results.append(self._deliver(s, answer, now))
-                    if results[-1] == "retried":
-                        return results
-            results.append(self._deliver(s, row, now))
-            return results
+        elif row.rank and row.rank <= rank:
+            inbox.mark(row, "stale", now)
+            return ["stale"]
+        results: list[str] = []
+        if row.kind == "ended" and row.status == "completed" and rank < ANSWER_RANK:
+            answer = inbox.pending_answer(s, row.provider, row.call_sid)
+            if answer is None and now - row.received_at < self.reorder_wait:
+                return ["waiting"]  # the answer may still be on its way
+            if answer is not None:
+                results.append(self._deliver(answer, delivered, now))
+                if results[-1] == "retried":
+                    return results
+        results.append(self._deliver(row, delivered, now))
+        return results
 
-    def _deliver(self, s: Session, row: inbox.CarrierCallback, now: datetime) -> str:
+    def _deliver(self, row: inbox.CarrierCallback, delivered: dict[str, int], now: datetime) -> str:
         event = to_event(row)
         try:
             self.handle(event)
@@ -121,7 +125,7 @@ class CallbackPump:
             return "error"
         self._failing_since.pop(row.id, None)
         inbox.mark(row, "handled", now)
-        s.flush()  # the next row of this call sees it as delivered
+        delivered[row.call_sid] = max(delivered.get(row.call_sid, 0), row.rank)
         return "handled"
 
 

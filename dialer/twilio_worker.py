@@ -29,6 +29,8 @@ from dialer.twilio_config import TwilioConfig
 from dialer.twilio_runtime import TwilioRuntime, TwilioStore
 
 log = logging.getLogger(__name__)
+TICK_S = 0.1  # a dialing turn; between turns and while placement waits, callbacks are pumped every POLL_S
+POLL_S = 0.02
 DRAIN_S = 60.0  # longest a stopping worker waits for ringing and waiting customers (ring timeout 25 s + margin)
 
 
@@ -68,6 +70,33 @@ class _LoopClocked:
         return self.runtime.tick(now)
 
 
+class CarrierWatch:
+    """What the worker does instead of sleeping, between turns and while a call waits on the CPS bucket: deliver
+    stored callbacks and route (connect answers, abandon at the grace) every ``poll_s``. An answered customer
+    then reaches an agent within one poll of the callback's arrival, whatever the dialing turn is doing."""
+
+    def __init__(self, runtime: TwilioRuntime, loop: DialLoop, clock: Clock, *, poll_s: float = POLL_S,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.runtime, self.loop, self.clock = runtime, loop, clock
+        self.poll_s, self._sleep, self._monotonic = poll_s, sleep, monotonic
+
+    def __call__(self, seconds: float) -> None:
+        end = self._monotonic() + max(0.0, seconds)
+        while True:
+            if self.runtime.pump is not None:
+                now = self.clock.now()
+                try:
+                    self.loop.advance(now)
+                    self.runtime.pump.run_once(now)
+                    self.loop.route(now)
+                except Exception:
+                    log.exception("delivering callbacks at %s failed", now.isoformat())
+            left = end - self._monotonic()
+            if left <= 0:
+                return
+            self._sleep(min(self.poll_s, left))
+
+
 def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None) -> int:
     """Our Twilio calls still ringing or answered without an agent (what a stopping worker must see through)."""
     q = (select(func.count()).select_from(Call)
@@ -79,16 +108,18 @@ def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | No
 
 
 def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, stop: Callable[[], bool], *,
-          jobs: bool = True, tick_s: float = 0.25, drain_s: float = DRAIN_S,
+          jobs: bool = True, tick_s: float = TICK_S, drain_s: float = DRAIN_S,
           sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> dict:
     """Run until ``stop()``, then drain; returns the worker's figures."""
     from dialer.scheduler import start_worker_scheduler
 
     scheduler = start_worker_scheduler(sessions, clock, worker.holder) if jobs else None
     loop, runtime = worker.loop, worker.runtime
+    watch = CarrierWatch(runtime, loop, clock, sleep=sleep, monotonic=monotonic)
+    runtime.telephony.while_waiting = watch
     left = 0
     try:
-        run_wallclock(loop, clock, stop, runtime=_LoopClocked(runtime, loop), tick_s=tick_s, sleep=sleep)
+        run_wallclock(loop, clock, stop, runtime=_LoopClocked(runtime, loop), tick_s=tick_s, sleep=watch)
         deadline = monotonic() + drain_s
         campaign_ids = runtime.campaign_ids
         while unsettled_calls(sessions, campaign_ids) and monotonic() < deadline:
@@ -99,11 +130,12 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
                 loop.tick(now)
             except Exception:
                 log.exception("draining turn failed at %s", now.isoformat())
-            sleep(tick_s)
+            watch(tick_s)
         left = unsettled_calls(sessions, campaign_ids)
         if left:
             log.warning("stopped with %d calls still ringing or waiting; the next start reconciles them", left)
     finally:
+        runtime.telephony.while_waiting = None
         worker.store.release(clock.now())
         if scheduler is not None:
             scheduler.shutdown(wait=True)

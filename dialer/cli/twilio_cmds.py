@@ -9,14 +9,15 @@ from pathlib import Path
 
 import click
 
-from dialer.cli.context import emit_json
+from dialer.cli.bench_cmds import bench
+from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dialer.twilio_config import load, problems
 from dnc.errors import UserError
 
 
 @click.group("twilio")
 def twilio() -> None:
-    """Live dialing through Twilio: configuration check and the offline fake server."""
+    """Live dialing through Twilio: configuration check, agents' phone lines, the offline fake server."""
 
 
 @twilio.command("check")
@@ -77,3 +78,64 @@ def fake_server(host: str, port: int, scripts_path: Path | None) -> None:
         pass
     finally:
         fake.stop()
+
+
+@twilio.command("agent-phone")
+@click.argument("agent")
+@click.argument("phone", required=False)
+@click.option("--browser", is_flag=True, help="The agent answers in the browser (Voice JS SDK) instead of a phone.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def agent_phone(ctx: CliContext, agent: str, phone: str | None, browser: bool, as_json: bool) -> None:
+    """Where AGENT answers: the dialer rings PHONE into the agent's conference when they go ready (or --browser)."""
+    from campaigns import agent_lines
+
+    if browser == bool(phone):
+        raise UserError("give the agent's PHONE (+12125550123) or --browser, not both and not neither")
+    ref: int | str = int(agent) if agent.isdigit() else agent
+    with ctx.session() as s:
+        line = agent_lines.set_phone(s, ref, None if browser else phone, ctx.clock.now())
+    if as_json:
+        emit_json({"agent_id": line.agent_id, "phone": line.phone, "status": line.status})
+        return
+    where = line.phone or "the browser"
+    click.echo(f"agent {agent} answers on {where}; line {line.status}")
+
+
+@twilio.command("lines")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def lines(ctx: CliContext, as_json: bool) -> None:
+    """Agents' nailed-up lines: where each answers, whether the line is up and since when."""
+    from campaigns import agent_lines
+
+    with ctx.session() as s:
+        rows = [{"agent": name, "state": state, "phone": line.phone or "browser", "line": line.status,
+                 "since": line.since.isoformat(timespec="seconds"), "call_sid": line.call_sid}
+                for name, state, line in agent_lines.all_lines(s)]
+    if as_json:
+        emit_json({"lines": rows, "up": sum(1 for r in rows if r["line"] == "up")})
+        return
+    click.echo(table(rows, ["agent", "state", "phone", "line", "since"]))
+
+
+@bench.command("twilio")
+@click.option("--cps", type=click.FloatRange(0.1, 100), default=10.0, show_default=True,
+              help="The account's calls-per-second limit the dialer must hold.")
+@click.option("--minutes", type=click.FloatRange(0.05, 120), default=5.0, show_default=True)
+@click.option("--agents", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--database-url", "bench_url", default=None,
+              help="Database to dial from (default: a fresh temporary SQLite file; PostgreSQL is the target).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_twilio(cps: float, minutes: float, agents: int, bench_url: str | None, seed: int, as_json: bool) -> None:
+    """Sustained dialing through the fake Twilio: CPS held, no callback lost, answer-to-agent delays."""
+    from dialer.twilio_bench import run
+
+    out = run(bench_url, cps, minutes * 60, agents, None if as_json else lambda m: click.echo(m, err=True), seed)
+    if as_json:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        if k != "worker":
+            click.echo(f"{k:30} {v}")

@@ -121,6 +121,13 @@ class DialLoop:
             self._next_status = now + self.status_every
             self.publish(now)
 
+    def route(self, now: datetime) -> None:
+        """Between turns: connect waiting answered calls and abandon those past the grace, without dialing (the
+        Twilio worker does this while placement waits on the calls-per-second bucket, so an answer never waits
+        for the next turn)."""
+        self._advance(now)
+        self._route(now, expire=True)
+
     def next_deadline(self) -> datetime | None:
         """When the oldest answered call still waiting for an agent must be abandoned (the worker wakes then)."""
         waiting = self.store.waiting_calls()
