@@ -18,6 +18,7 @@ from dialer.cli.db_cmds import db
 from dialer.cli.demo_cmds import demo
 from dialer.cli.dnc_report_cmds import dnc
 from dialer.cli.funnel_cmds import funnel_cmd  # noqa: F401  (adds campaigns funnel|strategy|alerts)
+from dialer.cli.jobs_cmds import jobs
 from dialer.cli.leads_cmds import leads
 from dialer.cli.report_cmds import report
 from dialer.cli.sim_cmds import run_worker, simulate
@@ -37,7 +38,7 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
 
 
 for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls, simulate, run_worker,
-              callerid_group, callbacks_group):
+              callerid_group, callbacks_group, jobs):
     cli.add_command(group)
 
 
