@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, or_, select
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -32,6 +32,9 @@ class CarrierCallback(Base):
         UniqueConstraint("provider", "call_sid", "event_key"),
         Index("ix_carrier_callbacks_pending", "processed_at", "id"),
         Index("ix_carrier_callbacks_call", "call_sid"),
+        # the reports read keypress opt-outs per call (created by the reports' migration r0001)
+        Index("ix_carrier_callbacks_dtmf", "call_sid", postgresql_where=text("kind = 'dtmf'"),
+              sqlite_where=text("kind = 'dtmf'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
