@@ -93,9 +93,10 @@ class MemoryStore(MemoryAgents):
         self.finished: list[list] = []
         self.pacing_status: dict[int, dict] = {}
         self._next_call = 1
-        # called as lead_source(campaign_id, n) when a campaign runs out of due leads: adds up to n fresh ones
-        # (the simulator's "list that never runs out"); returns how many it added
+        # called as lead_source(campaign_id, n) when a campaign runs out of fresh leads: adds up to n more, created
+        # at lead_source_due (the simulator's "list that never runs out"); returns how many it added
         self.lead_source = None
+        self.lead_source_due: datetime | None = None
 
     # --- set-up ------------------------------------------------------------------------------------------------
     def add_campaign(self, view: CampaignView, dispositions: dict[str, DispositionFlags]) -> None:
@@ -160,11 +161,17 @@ class MemoryStore(MemoryAgents):
         chosen: list[MemLead] = []
         skipped = []
         refills = 0
+        fresh = None if self.lead_source is None else (0, self.lead_source_due)
         while len(chosen) < n:
-            if not ready:
+            # an endless list holds fresh leads ahead of anything due later (as a SQL list loaded at the start
+            # would): make more of them before a retry is taken
+            if not ready or (fresh is not None and ready[0][:2] > fresh):
                 refills += 1
                 if self.lead_source is None or refills > 8 or not self.lead_source(campaign.id, max(256, 2 * n)):
-                    break
+                    if not ready:
+                        break
+                    fresh = None
+                    continue
                 while pending and pending[0][0] <= now:
                     due, lead_id, version = heapq.heappop(pending)
                     heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))

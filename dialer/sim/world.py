@@ -71,6 +71,7 @@ class MemoryWorld:
             self._add_leads(scenario.list_size)
         else:
             self.store.lead_source = lambda campaign_id, n: self._add_leads(n)
+            self.store.lead_source_due = t0  # fresh leads come before retries, as in a list loaded at t0
         self.agent_ids = []
         for i in range(scenario.agents.max_count):
             self.store.add_agent(MemAgent(i + 1, agent_name(i), self.campaign_id, simulated=True))
