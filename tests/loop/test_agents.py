@@ -90,9 +90,10 @@ def test_ending_a_call_from_the_console_hangs_it_up_on_the_next_turn(sql_floor):
     f.loop.tick(f.at(31.0))
     assert f.carrier.did("hangup") == [(ref, None)]  # sent once
     f.event("ended", ref, 31.0, outcome="completed")
+    call_id = f.call(ref).id
     with session_scope(f.sessions) as s:
         assert svc.get_agent(s, f.agents[0]).state == "wrap"  # not moved twice
-        assert s.get(Call, f.call(ref).id).outcome == "completed"
+        assert s.get(Call, call_id).outcome == "completed"
 
 
 def test_logging_out_mid_call_drops_the_call(sql_floor):
@@ -167,6 +168,7 @@ def test_dnc_disposition_reaches_the_internal_list_and_the_gate(sql_floor):
 def test_a_call_that_never_reached_an_agent_cannot_be_dispositioned(sql_floor):
     f = sql_floor
     (ref,) = f.dial(1, 1.0)
+    call_id = f.call(ref).id
     f.event("ended", ref, 20.0, outcome="no_answer")
     with session_scope(f.sessions) as s, pytest.raises(UserError, match="never reached an agent"):
-        svc.disposition(s, f.call(ref).id, "NI", f.at(30))
+        svc.disposition(s, call_id, "NI", f.at(30))
