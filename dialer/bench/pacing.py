@@ -5,7 +5,7 @@ pacing end to end, not a model of it. Runs are independent and go to a process p
 numbers (the simulator keys customers by seed, lead and attempt), so pacers meet the same people.
 
 The default run is sized to finish in well under 30 minutes on two cores: 2 seeds × 1 day of 8 hours, the
-500-agent floor for 1 hour and the 100-agent floor for 2. ``--full`` is the protocol of PACING.md §4:
+500-agent floor for 2 hours and the 100-agent floor for 4. ``--full`` is the protocol of PACING.md §4:
 30 days × 20 seeds.
 """
 

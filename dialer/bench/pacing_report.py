@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 PACERS = ("predictive", "talk-oracle", "vicidial-adaptive", "progressive", "power", "ratio")
-QUICK_HOURS = {"S3-large-100": 2.0, "S3-large-500": 1.0}  # the default run shortens the big floors
+QUICK_HOURS = {"S3-large-100": 4.0, "S3-large-500": 2.0}  # the default run shortens the big floors
 DEFAULT_SEEDS, DEFAULT_DAYS = 2, 1
 FULL_SEEDS, FULL_DAYS = 20, 30
 

@@ -196,3 +196,25 @@ def test_explain_names_its_inputs(name: str) -> None:
     for key in ("agents_expected_free", "live_probability", "calls_in_flight", "answered_waiting",
                 "abandon_budget_left", "mode", "n"):
         assert key in info
+
+
+def test_a_thin_budget_makes_the_threshold_cautious() -> None:
+    rich, thin = make_pacer("predictive"), make_pacer("predictive")
+    t = warm_up(rich, 10) + 1000
+    warm_up(thin, 10)
+    rich.observe(HistorySummary(t=t, live_answers=10_000, abandoned=0))  # 300 abandons to spare
+    thin.observe(HistorySummary(t=t, live_answers=1_000, abandoned=30))  # under 2 to spare
+    for p in (rich, thin):
+        all_talking(p, 10, t, elapsed=125.0)
+        p.plan(t)
+    assert thin.budget_caution < 1.0 == rich.budget_caution
+    assert thin.explain()["abandon_loop_alpha"] < rich.explain()["abandon_loop_alpha"]
+    assert thin.explain()["mode"] == rich.explain()["mode"] == "predictive"
+
+
+def test_eis_baseline_dials_ahead_too() -> None:
+    p = make_pacer("eis")
+    t = warm_up(p, 10) + 1000
+    p.observe(HistorySummary(t=t, live_answers=10_000, abandoned=0))
+    all_talking(p, 10, t, elapsed=125.0)
+    assert p.plan(t) > 0 and p.explain()["mode"] == "eis"
