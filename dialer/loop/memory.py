@@ -27,6 +27,7 @@ from campaigns.dispatch_rules import (
 )
 from campaigns.metrics import is_live_answer
 from dialer.loop.memory_agents import MemAgent, MemoryAgents
+from dialer.loop.memory_log import AgentLog, CallLog
 from dialer.loop.store import AgentEvent, CallExport, CallView, CampaignView, Candidate, Claim, Gate
 from dnc.errors import UserError
 
@@ -62,7 +63,7 @@ class MemCall(CallView):
     hangup_at: datetime | None = None
     hangup_done: bool = False
     disposition: str | None = None
-    row: list | None = None  # the compact finished row, once ended
+    row: int | None = None  # its row in the call log, once ended
 
 
 @dataclass
@@ -89,8 +90,8 @@ class MemoryStore(MemoryAgents):
         self.hangups: dict[int, MemCall] = {}
         self.agents: dict[int, MemAgent] = {}
         self.ready_agents: dict[int, dict[int, datetime]] = {}
-        self.events: list[AgentEvent] = []
-        self.finished: list[list] = []
+        self.agent_log = AgentLog()  # agent state history (agent_state_events)
+        self.call_log = CallLog()  # finished calls
         self.pacing_status: dict[int, dict] = {}
         self._next_call = 1
         # called as lead_source(campaign_id, n) when a campaign runs out of fresh leads: adds up to n more, created
@@ -130,10 +131,13 @@ class MemoryStore(MemoryAgents):
         """Live answers and abandons of the last 30 days by placement time (``campaigns.metrics`` definitions)."""
         since = (now - WINDOW).timestamp()
         live = abandons = 0
-        for r in self.finished:
-            if r[1] == campaign_id and r[4] >= since and is_live_answer(r[9], not math.isnan(r[7])):
-                live += 1
-                abandons += r[9] == "abandoned"
+        log, names = self.call_log, self.call_log.codes.names
+        for i in range(len(log)):
+            if log.campaign[i] == campaign_id and log.placed[i] >= since:
+                outcome = names[log.outcome[i]]
+                if is_live_answer(outcome, not math.isnan(log.connected[i])):
+                    live += 1
+                    abandons += outcome == "abandoned"
         for c in self.calls.values():
             if c.campaign_id == campaign_id and c.ended_at is None and c.placed_at.timestamp() >= since \
                     and is_live_answer(c.outcome, c.connected_at is not None):
@@ -177,8 +181,8 @@ class MemoryStore(MemoryAgents):
                     heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))
                 continue
             entry = heapq.heappop(ready)
-            lead = leads[entry[2]]
-            if entry[3] != lead.version or lead.status not in CALLABLE_STATUSES:
+            lead = leads.get(entry[2])
+            if lead is None or entry[3] != lead.version or lead.status not in CALLABLE_STATUSES:
                 continue  # stale entry: the lead changed since it was queued
             if lead.phone in self.live_phones:
                 skipped.append(entry)  # the number is on a live call (another lead or campaign): later
@@ -211,6 +215,10 @@ class MemoryStore(MemoryAgents):
 
     def _bump(self, lead: MemLead) -> None:
         lead.version += 1
+        if self.lead_source is not None and lead.status != "dialing":
+            # an endless list: fresh leads always come first, so a lead past its call is never dialed again
+            self.leads.pop(lead.id, None)
+            return
         self._queue(lead)
 
     def placed(self, call_id: int, provider: str, ref: str, now: datetime) -> None:
@@ -299,12 +307,7 @@ class MemoryStore(MemoryAgents):
         if self.live_phones.get(call.phone) == call.id:
             del self.live_phones[call.phone]
         self.campaigns[call.campaign_id].lines -= 1
-        ts = datetime.timestamp
-        call.row = [call.id, call.campaign_id, call.lead_id, call.agent_id, call.placed_at.timestamp(),
-                    ts(call.answered_at) if call.answered_at else NAN, call.answered_by,
-                    ts(call.connected_at) if call.connected_at else NAN, at.timestamp(), outcome, call.disposition,
-                    call.provider_ref]
-        self.finished.append(call.row)
+        call.row = self.call_log.add(call, outcome, at)
         if call.connected_at is None or call.disposition is not None or outcome != "completed":
             # nothing left to record on it (no disposition will come): keep only the compact row
             self._forget(call)
@@ -366,13 +369,11 @@ class MemoryStore(MemoryAgents):
         self.pacing_status[campaign_id] = status
 
     def export_calls(self) -> list[CallExport]:
-        out = [CallExport(r[0], r[1], r[2], r[3], r[11], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-               for r in self.finished]
-        out.sort(key=lambda e: e.id)
-        return out
+        log = self.call_log
+        return sorted((log.row(i) for i in range(len(log))), key=lambda e: e.id)
 
     def export_agent_events(self) -> list[AgentEvent]:
-        return list(self.events)
+        return self.agent_log.since(0)
 
     def lead_states(self) -> dict[int, tuple]:
         return {i: (x.status, x.attempts, x.next_attempt_at, x.last_outcome) for i, x in self.leads.items()}

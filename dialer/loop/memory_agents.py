@@ -40,10 +40,10 @@ class MemoryAgents:
         return [self.agent(a.id) for a in self.agents.values() if a.campaign_id == campaign_id]
 
     def agent_cursor(self) -> int:
-        return len(self.events)
+        return len(self.agent_log)
 
     def agent_events_since(self, cursor: int) -> list[AgentEvent]:
-        return self.events[cursor:]
+        return self.agent_log.since(cursor)
 
     def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:
         ready = self.ready_agents.get(campaign_id)
@@ -59,7 +59,7 @@ class MemoryAgents:
             if state == "ready":
                 ready[agent.id] = at
         agent.state, agent.reason, agent.since = state, reason, at
-        self.events.append(AgentEvent(len(self.events) + 1, agent.id, agent.campaign_id, state, reason, at))
+        self.agent_log.add(agent.id, agent.campaign_id, state, reason, at)
 
     def connect(self, call_id: int, agent_id: int, at: datetime) -> bool:
         agent = self.agents[agent_id]
@@ -139,5 +139,5 @@ class MemoryAgents:
             self._bump(lead)
         call.disposition = code
         if call.row is not None:  # already ended: the record is complete
-            call.row[10] = code
+            self.call_log.set_disposition(call.row, code)
             self._forget(call)

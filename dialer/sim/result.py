@@ -146,6 +146,46 @@ class SimResult:
                 **self.summary(), "loop": self.loop}
 
 
+def calls_to_columns(calls) -> dict[str, np.ndarray]:
+    """``CallExport`` rows (the SQL store's export) as the columns the in-memory store's call log gives."""
+    def col(f, dtype):
+        return np.fromiter((f(c) for c in calls), dtype=dtype, count=len(calls))
+
+    def text(f):
+        return np.array([f(c) or "" for c in calls], dtype=str) if calls else np.array([], dtype="<U1")
+
+    return {"id": col(lambda c: c.id, np.int64), "campaign": col(lambda c: c.campaign_id, np.int64),
+            "lead": col(lambda c: -1 if c.lead_id is None else c.lead_id, np.int64),
+            "agent": col(lambda c: -1 if c.agent_id is None else c.agent_id, np.int64),
+            "placed": col(lambda c: c.placed, float), "answered": col(lambda c: c.answered, float),
+            "connected": col(lambda c: c.connected, float), "ended": col(lambda c: c.ended, float),
+            "answered_by": text(lambda c: c.answered_by), "outcome": text(lambda c: c.outcome),
+            "disposition": text(lambda c: c.disposition)}
+
+
+def events_to_columns(events) -> dict[str, np.ndarray]:
+    """``AgentEvent`` rows (the SQL store's history) as the in-memory agent log's columns."""
+    return {"seq": np.array([e.seq for e in events], dtype=np.int64),
+            "agent": np.array([e.agent_id for e in events], dtype=np.int64),
+            "state": np.array([e.state for e in events], dtype=str) if events else np.array([], dtype="<U1"),
+            "reason": np.array([e.reason or "" for e in events], dtype=str) if events else np.array([], dtype="<U1"),
+            "at": np.array([e.at.timestamp() for e in events], dtype=float)}
+
+
+def intervals(ev: dict[str, np.ndarray], base: float, end_t: float) -> AgentIntervals:
+    """Each agent state change opens a period that the agent's next change (or the run's end) closes; periods
+    spent offline are left out."""
+    order = np.lexsort((ev["seq"], ev["agent"]))
+    agent, state, reason = ev["agent"][order], ev["state"][order], ev["reason"][order]
+    start = ev["at"][order] - base
+    end = np.full(len(order), float(end_t))
+    same = agent[1:] == agent[:-1]
+    end[:-1][same] = start[1:][same]
+    keep = state != "offline"
+    return AgentIntervals(agent_id=agent[keep], state=state[keep].astype("<U7"), reason=reason[keep].astype("<U16"),
+                          start=start[keep], end=end[keep])
+
+
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 5) if b else 0.0
 

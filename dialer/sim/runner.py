@@ -18,12 +18,12 @@ import numpy as np
 
 from dialer.loop.core import DialLoop
 from dialer.loop.pacers import named_pacer
-from dialer.loop.store import CallExport, Gate
+from dialer.loop.store import Gate
 from dialer.sim.carrier import SimCarrier
 from dialer.sim.customers import Customers
 from dialer.sim.engine import EventQueue
 from dialer.sim.floor import SimFloor
-from dialer.sim.result import AgentIntervals, CallTable, SimResult
+from dialer.sim.result import CallTable, SimResult, intervals
 from dialer.sim.scenario import Scenario
 from dialer.sim.world import MemoryWorld, index_of
 from dnc.errors import UserError
@@ -128,44 +128,20 @@ class Simulation:
         calls, events = self.world.export()
         base = self.q.t0.timestamp()
         return SimResult(self.sc.name, pacer, dict(settings), self.seed, self.world.kind, self.q.t0, self.days,
-                         self._call_table(calls, base), self._intervals(events, base), self.explanations,
+                         self._call_table(calls, base), intervals(events, base, self.q.t), self.explanations,
                          wall_s, self.q.processed, self._stats())
 
-    def _call_table(self, calls: list[CallExport], base: float) -> CallTable:
-        n = len(calls)
-
-        def col(f, dtype=float):
-            return np.fromiter((f(c) for c in calls), dtype=dtype, count=n)
-
-        truth = self.carrier.true_answered_by
-        return CallTable(
-            id=col(lambda c: c.id, np.int64), lead_id=col(lambda c: c.lead_id or -1, np.int64),
-            agent_id=col(lambda c: -1 if c.agent_id is None else c.agent_id, np.int64),
-            placed=col(lambda c: c.placed) - base, answered=col(lambda c: c.answered) - base,
-            connected=col(lambda c: c.connected) - base, ended=col(lambda c: c.ended) - base,
-            true_answered_by=np.array([truth(c.id) or "" for c in calls], dtype="<U7"),
-            answered_by=np.array([c.answered_by or "" for c in calls], dtype="<U7"),
-            outcome=np.array([c.outcome or "" for c in calls], dtype="<U9"),
-            disposition=np.array([c.disposition or "" for c in calls], dtype="<U8"))
-
-    def _intervals(self, events, base: float) -> AgentIntervals:
-        rows: list[tuple] = []
-        last: dict[int, tuple] = {}
-        for ev in events:
-            t = ev.at.timestamp() - base
-            prev = last.get(ev.agent_id)
-            if prev is not None and prev[0] != "offline":
-                rows.append((ev.agent_id, prev[0], prev[1] or "", prev[2], t))
-            last[ev.agent_id] = (ev.state, ev.reason, t)
-        end = self.q.t
-        for agent_id, (state, reason, t) in last.items():
-            if state != "offline":
-                rows.append((agent_id, state, reason or "", t, end))
-        return AgentIntervals(agent_id=np.array([r[0] for r in rows], dtype=np.int64),
-                              state=np.array([r[1] for r in rows], dtype="<U7"),
-                              reason=np.array([r[2] for r in rows], dtype="<U16"),
-                              start=np.array([r[3] for r in rows], dtype=float),
-                              end=np.array([r[4] for r in rows], dtype=float))
+    def _call_table(self, c: dict[str, np.ndarray], base: float) -> CallTable:
+        ids = c["id"]
+        codes = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=np.uint8)
+        known = np.frombuffer(self.carrier.truth, dtype=np.uint8)[:len(codes)]
+        codes[:len(known)] = known
+        truth = np.array(["", "human", "machine"])[codes]
+        return CallTable(id=ids, lead_id=c["lead"], agent_id=c["agent"], placed=c["placed"] - base,
+                         answered=c["answered"] - base, connected=c["connected"] - base, ended=c["ended"] - base,
+                         true_answered_by=truth[ids] if len(ids) else np.array([], dtype="<U7"),
+                         answered_by=c["answered_by"].astype("<U7"), outcome=c["outcome"].astype("<U9"),
+                         disposition=c["disposition"].astype("<U8"))
 
     def _stats(self) -> dict:
         s = self.loop.stats

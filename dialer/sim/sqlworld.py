@@ -19,6 +19,7 @@ from campaigns.models import Campaign, Lead, LeadList
 from campaigns.service import CampaignSettings, create_campaign
 from dialer.loop.sql import SqlStore
 from dialer.migrate import upgrade
+from dialer.sim.result import calls_to_columns, events_to_columns
 from dialer.sim.scenario import Scenario
 from dialer.sim.world import CALLER_ID, CAMPAIGN_NAME, agent_name, campaign_of, phone_of
 
@@ -65,7 +66,7 @@ class SqlWorld:
                       .values(status="active" if active else "paused"))
 
     def export(self):
-        return self.store.export_calls(), self.store.export_agent_events()
+        return calls_to_columns(self.store.export_calls()), events_to_columns(self.store.export_agent_events())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -87,7 +87,7 @@ class MemoryWorld:
         self.store.set_campaign_status(self.campaign_id, "active" if active else "paused")
 
     def export(self):
-        return self.store.export_calls(), self.store.export_agent_events()
+        return self.store.call_log.columns(), self.store.agent_log.columns()
 
     def close(self) -> None:
         pass

@@ -124,9 +124,9 @@ class Floor:
     def call_row(self, call_id: int) -> tuple:
         """(outcome, ended, disposition) of any call, live or finished."""
         if isinstance(self.store, MemoryStore):
-            for r in self.store.finished:
-                if r[0] == call_id:
-                    return r[9], True, r[10]
+            for r in self.store.export_calls():
+                if r.id == call_id:
+                    return r.outcome, True, r.disposition
             c = self.store.calls[call_id]
             return c.outcome, c.ended_at is not None, c.disposition
         with session_scope(self.sessions) as s:
