@@ -17,6 +17,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from dnc.db import NAMING
+from dnc.errors import UserError
 
 
 class Base(DeclarativeBase):
@@ -46,13 +47,45 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def sqlite_locking() -> str:
+    """``DIALER_SQLITE_LOCKING``: ``immediate`` (default) or ``deferred``.
+
+    Deferred is for the test suite only, where a test holds a session open while it drives the CLI or the app in
+    the same process; with immediate locking that second session would wait for the first.
+    """
+    mode = os.environ.get("DIALER_SQLITE_LOCKING", "immediate").strip().lower()
+    if mode not in ("immediate", "deferred"):
+        raise UserError(f"DIALER_SQLITE_LOCKING={mode!r}: use immediate or deferred")
+    return mode
+
+
+def _sqlite_autocommit_driver(dbapi_conn, _record) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event below instead of pysqlite's implicit BEGIN.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin_immediate(conn) -> None:
+    """Take SQLite's write lock when a transaction starts, not at its first write.
+
+    A deferred transaction that read first and then writes cannot wait for a lock held by another process:
+    SQLite fails it at once with "database is locked" whatever the busy timeout. The worker, the console and the
+    webhooks all write the same file, so every transaction starts IMMEDIATE and waits its turn (WAL keeps plain
+    readers unblocked).
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout so two processes can share it."""
+    """Create an engine; on SQLite turn on WAL, foreign keys, a busy timeout and write-locking transactions so
+    several processes (worker, console, webhooks) can share one file."""
     url = database_url(url)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if sqlite_locking() == "immediate":
+            event.listen(engine, "connect", _sqlite_autocommit_driver)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

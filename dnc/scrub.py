@@ -56,6 +56,8 @@ class DncScrubber:
         return out
 
     def scrub(self, session: Session, candidates: Sequence) -> list[tuple[str, ...]]:
+        if callable(self._campaign):  # resolve through the caller's session: SQLite has one writer at a time
+            self._campaign = self._campaign(session)
         rules = current_rules()
         found: list[set[str]] = [set() for _ in candidates]
         digits = [nanp_digits(c.e164) or "" for c in candidates]

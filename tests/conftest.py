@@ -19,6 +19,9 @@ from campaigns.db import make_engine, session_factory
 from dialer.clock import ManualClock
 from dialer.migrate import upgrade
 
+# Tests hold a session open while they drive the CLI or the app in the same process: SQLite's immediate locking
+# (the product's default, see campaigns/db.py) would make that second session wait for the first.
+os.environ.setdefault("DIALER_SQLITE_LOCKING", "deferred")
 PG_URL = os.environ.get("DIALER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 START = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York

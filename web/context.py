@@ -74,5 +74,14 @@ def db() -> Session:
     return g.db
 
 
+def release_db() -> None:
+    """Commit and close this request's session early, before work that opens its own (an inline import): on
+    SQLite every transaction holds the one write lock, so a second session in the same request would wait on us."""
+    session = g.pop("db", None)
+    if session is not None:
+        session.commit()
+        session.close()
+
+
 def now() -> datetime:
     return console().clock.now()

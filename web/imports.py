@@ -28,6 +28,7 @@ from campaigns.leadimport.service import import_leads
 from campaigns.service import get_campaign
 from dnc.errors import UserError
 from dnc.scrub import DncScrubber
+from web.context import release_db
 
 log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -149,6 +150,7 @@ def start_import(app: Flask, job: UploadJob, mapping: dict[str, str], list_name:
         job.data_path.unlink(missing_ok=True)
 
     if inline:
+        release_db()
         run()
     else:
         threading.Thread(target=run, name=f"import-{job.id[:8]}", daemon=True).start()

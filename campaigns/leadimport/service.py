@@ -135,7 +135,8 @@ def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
     conn = session.connection()
     writer = BulkWriter(conn, now, campaign.id, lead_list.id)
     target = Target(campaign.id, lead_list.id, campaign.region, campaign.dedupe_scope)
-    processor = RowProcessor(target, columns, existing_keys(conn, campaign.dedupe_scope, campaign.id), scrubber)
+    processor = RowProcessor(target, columns, existing_keys(conn, campaign.dedupe_scope, campaign.id),
+                             _bound(scrubber, session))
     try:
         with _gc_paused():
             for batch in _batches(data):
@@ -154,6 +155,15 @@ def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
                         suppressed=c.suppressed, list_id=lead_list.id, list_name=name, campaign=campaign.name,
                         suppressed_by=dict(c.suppressed_by), sha256=sha, source=table.describe(),
                         mapping=columns.describe())
+
+
+def _bound(scrubber: Scrubber | None, session: Session) -> Scrubber | None:
+    """Let a scrubber that can read through our session do so: the import holds the database's write lock (SQLite
+    allows one writer), so a second connection of its own would wait for us; one session also means one snapshot."""
+    scrub = getattr(scrubber, "scrub", None)
+    if scrubber is None or not callable(scrub):
+        return scrubber
+    return lambda candidates: scrub(session, candidates)
 
 
 @contextmanager
