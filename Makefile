@@ -18,8 +18,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 demo: venv
-	$(BIN)/dialer db upgrade
-	$(BIN)/dialer demo
+	$(BIN)/python -m web.demo
 
 lint: venv
 	$(BIN)/python -m ruff check .

@@ -105,6 +105,7 @@ def configure(app: Flask, overrides: Mapping | None, environ: Mapping[str, str] 
         HSTS=secure,
         CLOCK_ANCHOR=environ.get("DIALER_CLOCK_ANCHOR"),  # with CLOCK_SPEED: an accelerated demo clock
         CLOCK_SPEED=_speed(environ),
+        CLOCK_START=environ.get("DIALER_CLOCK_START"),  # what that clock reads at the anchor (default: the anchor)
         FLOOR_POLL_SECONDS=3,
         FUNNEL_POLL_SECONDS=15,  # the funnel counts every lead of the campaign: polled less often
         AGENT_POLL_SECONDS=2,

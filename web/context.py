@@ -7,28 +7,14 @@ so views stay thin: parse, call a service with ``db()`` and ``now()``, commit, r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db import make_engine, session_factory
-from dialer.clock import Clock, SystemClock
+from dialer.clock import Clock, ScaledClock, SystemClock  # noqa: F401  (ScaledClock: re-exported)
 from dnc.registry.snapshot import Store, default_store
-
-
-class ScaledClock:
-    """Wall-clock time running ``speed`` times faster from ``anchor`` on: the console of a demo whose simulated
-    worker (``dialer run --speed N``) writes accelerated times must read the same clock, or every "for how long"
-    and every "today" would be off. Configured by ``DIALER_CLOCK_ANCHOR`` (ISO instant) and ``DIALER_CLOCK_SPEED``."""
-
-    def __init__(self, anchor: datetime, speed: float) -> None:
-        if anchor.tzinfo is None:
-            raise ValueError("the clock anchor needs a UTC offset")
-        self.anchor, self.speed = anchor, speed
-
-    def now(self) -> datetime:
-        return self.anchor + (datetime.now(UTC) - self.anchor) * self.speed
 
 
 @dataclass
@@ -57,9 +43,10 @@ def init_context(app: Flask) -> Console:
 
 
 def _clock(app: Flask) -> Clock:
-    speed, anchor = app.config.get("CLOCK_SPEED"), app.config.get("CLOCK_ANCHOR")
+    speed, anchor, start = app.config.get("CLOCK_SPEED"), app.config.get("CLOCK_ANCHOR"), app.config.get("CLOCK_START")
     if speed and anchor:
-        return ScaledClock(datetime.fromisoformat(anchor), float(speed))
+        return ScaledClock(datetime.fromisoformat(anchor), float(speed),
+                           datetime.fromisoformat(start) if start else None)
     return SystemClock()
 
 

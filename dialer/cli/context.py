@@ -13,13 +13,19 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from campaigns.db import make_engine, session_factory, session_scope
-from dialer.clock import Clock, SystemClock
+from dialer.clock import Clock, clock_from_env
+from dnc.errors import UserError
 
 
 class CliContext:
     def __init__(self, database_url: str | None = None, clock: Clock | None = None) -> None:
         self.database_url = database_url
-        self.clock: Clock = clock or SystemClock()
+        if clock is None:
+            try:
+                clock = clock_from_env()  # the demo's accelerated clock, when it is set
+            except ValueError as e:
+                raise UserError(str(e)) from None
+        self.clock: Clock = clock
 
     @cached_property
     def engine(self) -> Engine:
