@@ -22,8 +22,9 @@ def refresh_all(session: Session, now: datetime) -> int:
     """Refresh every campaign's rollups; returns how many had changes."""
     changed = 0
     for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
-        stats = refresh(session, campaign, now)
-        changed += bool(stats.rebuilt or stats.buckets or stats.leads or stats.agents)
+        if refresh(session, campaign, now).wrote:
+            session.commit()  # campaign by campaign: the write lock is held for one campaign's changes only
+            changed += 1
     return changed
 
 

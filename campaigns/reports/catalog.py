@@ -228,7 +228,11 @@ REPORTS: dict[str, Spec] = {
 
 def run_report(session: Session, name: str, campaign_name: str, now: datetime, first: str | date | None = None,
                last: str | date | None = None, by: str | None = None) -> Report:
-    """Refresh the campaign's rollups and build report ``name`` over ``first .. last`` (local dates)."""
+    """Refresh the campaign's rollups and build report ``name`` over ``first .. last`` (local dates).
+
+    The refresh writes in the caller's transaction (on SQLite it takes the write lock until the caller commits):
+    keep report transactions short and separate from other work; long-running jobs commit between reports.
+    """
     spec = REPORTS.get(name)
     if spec is None:
         raise UserError(f"no report named {name!r} (reports: {', '.join(REPORTS)})")
@@ -237,9 +241,9 @@ def run_report(session: Session, name: str, campaign_name: str, now: datetime, f
         raise UserError(f"report {name!r} cannot be grouped by {by!r} (groupings: {allowed})")
     campaign = get_campaign(session, campaign_name)
     p = period(campaign.timezone, now, first, last)
+    refresh(session, campaign, now)
     if session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times and PostgreSQL may then switch it to a generic plan, which for
         # these range aggregates can be ten times slower: plan each report query for its own parameters
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    refresh(session, campaign, now)
     return spec.build(Ctx(session, campaign, p, now, by or spec.default_by or "campaign"))

@@ -112,6 +112,7 @@ def run_due(session: Session, now: datetime) -> dict[str, list[str]]:
             if day in have or not _wanted(session, campaign, day):
                 continue
             generate(session, campaign, day, now)
+            session.commit()  # one day at a time: never hold the database's write lock for a whole catch-up
             done.setdefault(campaign.name, []).append(day.isoformat())
     return done
 

@@ -47,6 +47,10 @@ class RefreshStats:
     leads: int = 0
     agents: int = 0
 
+    @property
+    def wrote(self) -> bool:
+        return self.rebuilt or bool(self.buckets or self.leads or self.agents)
+
 
 def fingerprint(session: Session, campaign: Campaign) -> str:
     """What the rollups were built with: 32 hex for the call side (disposition flags, zone, code version) and 32
@@ -141,8 +145,8 @@ def _absorb(session: Session, campaign: Campaign) -> RefreshStats:
         hours.add(hour)
         if lead_id is not None:
             leads.add(lead_id)
-    buckets = _buckets_of_hours(hours, k)
-    for start, end in _runs(buckets):
+    buckets = buckets_of_hours(hours, k)
+    for start, end in runs(buckets):
         session.execute(delete(CallRollup).where(CallRollup.campaign_id == cid, CallRollup.bucket >= start,
                                                  CallRollup.bucket < end))
         _insert_call_rollups(session, campaign, (start, end))
@@ -156,7 +160,7 @@ def _absorb(session: Session, campaign: Campaign) -> RefreshStats:
     return RefreshStats(buckets=len(buckets), leads=len(leads), agents=len(agents))
 
 
-def _buckets_of_hours(hours: Iterable[datetime], k: int) -> list[datetime]:
+def buckets_of_hours(hours: Iterable[datetime], k: int) -> list[datetime]:
     """The local-hour buckets that overlap each changed UTC hour (two of them when the zone is off the hour)."""
     out: set[datetime] = set()
     for h in hours:
@@ -166,7 +170,7 @@ def _buckets_of_hours(hours: Iterable[datetime], k: int) -> list[datetime]:
     return sorted(out)
 
 
-def _runs(buckets: list[datetime]) -> Iterator[tuple[datetime, datetime]]:
+def runs(buckets: list[datetime]) -> Iterator[tuple[datetime, datetime]]:
     """Contiguous buckets as ``[start, end)`` ranges, so a busy hour costs one statement."""
     start = prev = None
     for b in buckets:

@@ -15,10 +15,11 @@ from dialer.scheduler import LeasedRunner
 
 
 def test_job_stores_finished_days_once(floor, sessions, clock):
-    with sessions.begin() as s:
+    with sessions() as s:  # like the scheduler's session: the job commits day by day
         done = run_due(s, local(9, "00:30:00"))  # just after midnight in New York: Jan 8 has ended
+        s.commit()
     assert done == {"Acme": ["2030-01-07", "2030-01-08"]}  # a draft campaign: only days with calls
-    with sessions.begin() as s:
+    with sessions() as s:
         assert run_due(s, local(9, "01:30:00")) == {}
         row = stored(s, "Acme", "2030-01-07")
         summary = next(r for r in sections_of(row) if r.name == "summary").payload()

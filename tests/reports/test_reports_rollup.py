@@ -148,3 +148,22 @@ def test_a_flag_edit_recounts_calls_but_keeps_agent_time(floor, sessions, clock)
         after = snapshot(s, cid)
     assert after == rebuilt(sessions, clock, cid)
     assert after["agents"] != before  # bob's new event was absorbed, not dropped
+
+
+def test_abandon_history_reads_unabsorbed_calls_without_writing(floor, sessions, clock):
+    from campaigns.reports.history import abandon_history
+
+    cid = floor.campaign_id
+    with sessions() as s:
+        assert abandon_history(s, cid, clock.now()) == (8, 2)  # rollups never built: straight from the calls
+        assert s.get(ReportState, cid) is None
+    with sessions.begin() as s:
+        refresh(s, s.get(Campaign, cid), clock.now())
+    with sessions.begin() as s:
+        add_call(s, cid, s.get(Lead, floor.leads["b2"]), floor.lists["B"], 3, local(8, "09:50:00"),
+                 outcome="abandoned", answered=local(8, "09:50:05"), ended=local(8, "09:50:07"))
+    with sessions() as s:
+        pending = s.scalar(select(func.count()).select_from(ReportChange))
+        assert pending > 0
+        assert abandon_history(s, cid, clock.now()) == (9, 3)
+        assert s.scalar(select(func.count()).select_from(ReportChange)) == pending  # nothing absorbed, no write
