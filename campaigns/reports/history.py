@@ -1,7 +1,8 @@
 """The campaign's abandon history over the last 30 days, exact to the second, without writing anything.
 
-The dial loop seeds the pacer's 30-day abandon budget with these counts when a worker starts, and the abandon
-guard reads them every few seconds inside its own transaction, so this path only reads: whole local hours come
+The abandon guard reads these counts every few seconds inside its own transaction, and they are what a worker
+seeds the pacer's 30-day budget with (``campaigns.dispatch.history`` counts the same definition straight from the
+calls); so this path only reads: whole local hours come
 from the rollups, and the hours the rollups have not absorbed yet (rows in ``report_changes``), the two partial
 hours at the edges of the window, or everything when the rollups were never built, come from the calls.
 Live answers and abandons do not depend on disposition flags, so a flag edit waiting for a rebuild changes nothing.
