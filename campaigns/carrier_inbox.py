@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, or_, select, text
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -93,10 +93,20 @@ def record(session: Session, cb: Callback, received_at: datetime) -> bool:
 
 
 def pending(session: Session, limit: int) -> list[CarrierCallback]:
-    """Callbacks not yet delivered, oldest first, locked for this transaction (other pumps skip them)."""
+    """Callbacks not yet delivered, oldest first."""
     q = (select(CarrierCallback).where(CarrierCallback.processed_at.is_(None))
-         .order_by(CarrierCallback.id).limit(limit).with_for_update(skip_locked=True))
+         .order_by(CarrierCallback.id).limit(limit))
     return list(session.scalars(q))
+
+
+def mark_many(session: Session, results: dict[int, str], now: datetime) -> None:
+    """Record what became of delivered callbacks (``{id: result}``), in one statement per result."""
+    by_result: dict[str, list[int]] = {}
+    for row_id, result in results.items():
+        by_result.setdefault(result, []).append(row_id)
+    for result, ids in by_result.items():
+        session.execute(update(CarrierCallback).where(CarrierCallback.id.in_(ids))
+                        .values(result=result, processed_at=now).execution_options(synchronize_session=False))
 
 
 def delivered_ranks(session: Session, call_sids: set[str]) -> dict[str, int]:
@@ -109,16 +119,15 @@ def delivered_ranks(session: Session, call_sids: set[str]) -> dict[str, int]:
     return {sid: rank or 0 for sid, rank in session.execute(q)}
 
 
-def pending_answer(session: Session, provider: str, call_sid: str) -> CarrierCallback | None:
+def pending_answer(session: Session, provider: str, call_sid: str,
+                   exclude: set[int] = frozenset()) -> CarrierCallback | None:
     """The call's answer (status "in-progress" or the AMD verdict) still waiting in the inbox, oldest first."""
-    return session.scalar(select(CarrierCallback).where(
+    q = select(CarrierCallback).where(
         CarrierCallback.provider == provider, CarrierCallback.call_sid == call_sid,
         CarrierCallback.kind == "answered", CarrierCallback.processed_at.is_(None))
-        .order_by(CarrierCallback.id).limit(1))
-
-
-def mark(row: CarrierCallback, result: str, now: datetime) -> None:
-    row.result, row.processed_at = result, now
+    if exclude:
+        q = q.where(CarrierCallback.id.not_in(exclude))
+    return session.scalar(q.order_by(CarrierCallback.id).limit(1))
 
 
 def counts(session: Session, provider: str) -> dict[str, int]:

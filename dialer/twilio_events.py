@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,8 +61,9 @@ class CallbackPump:
         self._failing_since: dict[int, datetime] = {}
 
     def run_once(self, now: datetime) -> PumpStats:
-        """Deliver what is pending, oldest first, in one transaction over the inbox: its rows are locked (``SKIP
-        LOCKED`` on PostgreSQL, so a second worker's pump takes other rows) and marked when the batch is done."""
+        """Deliver what is pending, oldest first. No transaction is held while the loop works (it writes with its
+        own), so the batch is read in one short transaction and its results written in another; a worker that
+        dies in between delivers those callbacks again, which the loop takes as the duplicates they are."""
         stats = PumpStats()
         with session_scope(self.sessions) as s:
             rows = inbox.pending(s, self.batch)
@@ -71,45 +72,48 @@ class CallbackPump:
             sids = {r.call_sid for r in rows}
             known = inbox.known_sids(s, sids)
             delivered = inbox.delivered_ranks(s, sids)
-            for row in rows:
-                for result in self._one(s, row, known, delivered, now):
-                    setattr(stats, result, getattr(stats, result) + 1)
-                    if result != "waiting":
-                        setattr(self.totals, result, getattr(self.totals, result) + 1)
+        batch = Batch(rows, known, delivered)
+        for row in rows:
+            for result in self._one(batch, row, now):
+                setattr(stats, result, getattr(stats, result) + 1)
+                if result != "waiting":
+                    setattr(self.totals, result, getattr(self.totals, result) + 1)
+        if batch.results:
+            with session_scope(self.sessions) as s:
+                inbox.mark_many(s, batch.results, now)
         return stats
 
-    def _one(self, s: Session, row: inbox.CarrierCallback, known: set[str], delivered: dict[str, int],
-             now: datetime) -> list[str]:
+    def _one(self, batch: Batch, row: inbox.CarrierCallback, now: datetime) -> list[str]:
         """Deliver one stored callback (and, for an early "completed", the answer it overtook)."""
-        if row.processed_at is not None:  # delivered just now, ahead of an early "completed"
+        if row.id in batch.results:  # delivered just now, ahead of an early "completed"
             return []
-        if row.call_sid not in known:
+        if row.call_sid not in batch.known:
             if now - row.received_at < self.orphan_after:
                 return ["waiting"]
-            inbox.mark(row, "orphan", now)
             log.warning("callback %s for unknown call %s set aside", row.event_key, row.call_sid)
-            return ["orphan"]
-        rank = delivered.get(row.call_sid, 0)
+            return [batch.done(row, "orphan")]
+        rank = batch.delivered.get(row.call_sid, 0)
         if row.event_key == inbox.AMD_KEY:
             if rank > ANSWER_RANK:  # the call is over: a late verdict changes nothing
-                inbox.mark(row, "stale", now)
-                return ["stale"]
+                return [batch.done(row, "stale")]
         elif row.rank and row.rank <= rank:
-            inbox.mark(row, "stale", now)
-            return ["stale"]
+            return [batch.done(row, "stale")]
         results: list[str] = []
         if row.kind == "ended" and row.status == "completed" and rank < ANSWER_RANK:
-            answer = inbox.pending_answer(s, row.provider, row.call_sid)
+            answer = batch.answer_of(row.call_sid)
+            if answer is None:
+                with session_scope(self.sessions) as s:  # beyond this batch (a long backlog)
+                    answer = inbox.pending_answer(s, row.provider, row.call_sid, exclude=set(batch.results))
             if answer is None and now - row.received_at < self.reorder_wait:
                 return ["waiting"]  # the answer may still be on its way
             if answer is not None:
-                results.append(self._deliver(answer, delivered, now))
+                results.append(self._deliver(batch, answer, now))
                 if results[-1] == "retried":
                     return results
-        results.append(self._deliver(row, delivered, now))
+        results.append(self._deliver(batch, row, now))
         return results
 
-    def _deliver(self, row: inbox.CarrierCallback, delivered: dict[str, int], now: datetime) -> str:
+    def _deliver(self, batch: Batch, row: inbox.CarrierCallback, now: datetime) -> str:
         event = to_event(row)
         try:
             self.handle(event)
@@ -121,12 +125,28 @@ class CallbackPump:
                 return "retried"
             self._failing_since.pop(row.id, None)
             log.exception("dial loop failed on %s for %s since %s; set aside", row.event_key, row.call_sid, since)
-            inbox.mark(row, "error", now)
-            return "error"
+            return batch.done(row, "error")
         self._failing_since.pop(row.id, None)
-        inbox.mark(row, "handled", now)
-        delivered[row.call_sid] = max(delivered.get(row.call_sid, 0), row.rank)
-        return "handled"
+        batch.delivered[row.call_sid] = max(batch.delivered.get(row.call_sid, 0), row.rank)
+        return batch.done(row, "handled")
+
+
+@dataclass
+class Batch:
+    """One run's callbacks, what is known about their calls, and what became of each."""
+
+    rows: list[inbox.CarrierCallback]
+    known: set[str]
+    delivered: dict[str, int]
+    results: dict[int, str] = field(default_factory=dict)
+
+    def done(self, row: inbox.CarrierCallback, result: str) -> str:
+        self.results[row.id] = result
+        return result
+
+    def answer_of(self, call_sid: str) -> inbox.CarrierCallback | None:
+        return next((r for r in self.rows if r.call_sid == call_sid and r.kind == "answered"
+                     and r.id not in self.results), None)
 
 
 def to_event(row: inbox.CarrierCallback) -> CarrierEvent:
