@@ -12,7 +12,7 @@ The jobs of the worker (``worker_jobs``):
 - ``leads-recycle`` (every 5 min): stranded ``dialing`` leads back to the queue (``campaigns.recycle``);
 - ``registry-freshness`` (hourly): a warning for every area code whose national-registry version is within 7 days
   of the 31-day limit (and an error past it: those numbers are not dialed);
-- ``abandon-guard`` (every 15 s), ``alerts-webhook`` (every 10 s), ``callerid-health`` (every 5 min): the abandon
+- ``abandon-guard`` (every 30 s), ``alerts-webhook`` (every 15 s), ``callerid-health`` (every 5 min): the abandon
   warnings and progressive fallback, their webhook posts, and caller-ID retirement (``campaigns.abandon_alerts``,
   ``campaigns.callerid``);
 - ``reports-daily`` / ``reports-refresh``: the reports' own jobs (``dialer.report_jobs``), not duplicated here.
@@ -188,9 +188,9 @@ def worker_jobs() -> list[Job]:
             about="leads stranded in dialing (no disposition, a dead process) back to the queue"),
         Job("registry-freshness", registry_freshness, "interval", {"hours": 1}, lease_s=300.0,
             about="warn 7 days before a national registry version passes the 31-day limit"),
-        Job("abandon-guard", abandon_guard, "interval", {"seconds": 15}, lease_s=120.0,
+        Job("abandon-guard", abandon_guard, "interval", {"seconds": 30}, lease_s=120.0,
             about="30-day abandon rate against the 2.5/2.8 % warnings; progressive by itself at the target"),
-        Job("alerts-webhook", alerts_webhook, "interval", {"seconds": 10}, lease_s=120.0,
+        Job("alerts-webhook", alerts_webhook, "interval", {"seconds": 15}, lease_s=120.0,
             about="abandon alerts POSTed to each campaign's webhook, failures retried with backoff"),
         Job("callerid-health", callerid_health, "interval", {"minutes": 5}, lease_s=300.0,
             about="caller-ID numbers whose 7-day answer rate fell under the campaign's floor are retired"),
