@@ -4,7 +4,6 @@ abandon rate stands against the warning levels."""
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -17,18 +16,7 @@ from campaigns.service import get_campaign
 from dialer.cli.bench_cmds import bench
 from dialer.cli.campaign_cmds import campaigns
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
-from dnc.errors import UserError
-
-
-def parse_at(raw: str | None, ctx: CliContext) -> datetime:
-    """``--at``: as of this instant (ISO 8601; without an offset, UTC); default now."""
-    if not raw:
-        return ctx.clock.now()
-    try:
-        t = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise UserError(f"--at {raw!r} is not an ISO date-time such as 2030-01-08T15:00:00+00:00") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+from dialer.cli.report_cmds import parse_at
 
 
 @campaigns.command("funnel")
