@@ -1,11 +1,12 @@
-"""The campaign's abandon history over the last 30 days, exact to the second, without writing anything.
+"""The campaign's abandon history over the last 30 days, exact to the second.
 
-The abandon guard reads these counts every few seconds inside its own transaction, and they are what a worker
-seeds the pacer's 30-day budget with (``campaigns.dispatch.history`` counts the same definition straight from the
-calls); so this path only reads: whole local hours come
-from the rollups, and the hours the rollups have not absorbed yet (rows in ``report_changes``), the two partial
-hours at the edges of the window, or everything when the rollups were never built, come from the calls.
-Live answers and abandons do not depend on disposition flags, so a flag edit waiting for a rebuild changes nothing.
+The abandon guard reads these counts every few seconds, and they are what a worker seeds the pacer's 30-day
+budget with (``campaigns.dispatch.history`` counts the same definition straight from the calls). By default the
+rollups are refreshed first (in the caller's transaction: other readers of the rollups, such as the guard's
+machine count, then see the same calls); with ``absorb=False`` nothing is written: whole local hours come from
+the rollups, and the hours they have not absorbed yet (rows in ``report_changes``), the two partial hours at the
+edges of the window, or everything when the rollups were never built, come from the calls. Live answers and
+abandons do not depend on disposition flags, so a flag edit waiting for a rebuild changes nothing.
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from campaigns.reports.models import GRAIN_TOTAL, CallRollup, ReportChange, ReportState
-from campaigns.reports.rollup import buckets_of_hours, fingerprint, runs
+from campaigns.reports.rollup import buckets_of_hours, fingerprint, refresh, runs
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, count_if, shift_minutes
 
 WINDOW = timedelta(days=30)
 
 
-def abandon_history(session: Session, campaign_id: int, now: datetime, window: timedelta = WINDOW
-                    ) -> tuple[int, int]:
+def abandon_history(session: Session, campaign_id: int, now: datetime, window: timedelta = WINDOW,
+                    absorb: bool = True) -> tuple[int, int]:
     """``(live answers, abandoned)`` of the campaign's calls placed in ``[now - window, now)``."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise ValueError(f"no campaign with id {campaign_id}")
+    if absorb:
+        refresh(session, campaign, now)
     start, end = now - window, now
     state = session.get(ReportState, campaign_id)
     if state is None or state.fingerprint[32:] != fingerprint(session, campaign)[32:]:

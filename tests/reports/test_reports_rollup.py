@@ -155,7 +155,7 @@ def test_abandon_history_reads_unabsorbed_calls_without_writing(floor, sessions,
 
     cid = floor.campaign_id
     with sessions() as s:
-        assert abandon_history(s, cid, clock.now()) == (8, 2)  # rollups never built: straight from the calls
+        assert abandon_history(s, cid, clock.now(), absorb=False) == (8, 2)  # never built: from the calls
         assert s.get(ReportState, cid) is None
     with sessions.begin() as s:
         refresh(s, s.get(Campaign, cid), clock.now())
@@ -165,5 +165,7 @@ def test_abandon_history_reads_unabsorbed_calls_without_writing(floor, sessions,
     with sessions() as s:
         pending = s.scalar(select(func.count()).select_from(ReportChange))
         assert pending > 0
-        assert abandon_history(s, cid, clock.now()) == (9, 3)
+        assert abandon_history(s, cid, clock.now(), absorb=False) == (9, 3)
         assert s.scalar(select(func.count()).select_from(ReportChange)) == pending  # nothing absorbed, no write
+        assert abandon_history(s, cid, clock.now()) == (9, 3)
+        assert s.scalar(select(func.count()).select_from(ReportChange)) == 0  # absorbed
