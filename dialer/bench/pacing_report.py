@@ -23,6 +23,7 @@ TABLE_COLUMNS = [
 OCCUPANCY_TARGETS = {"S2-small-5": (5, 0.78), "S1-base-20": (20, 0.89), "S3-large-100": (100, 0.97)}
 VICIDIAL_GAP = 0.08
 LATENCY_TARGET_MS = 1.0
+PLOT_MAX_ABANDON_PCT = 10.0
 
 
 def table_rows(rows: list[dict]) -> list[dict]:
@@ -82,11 +83,17 @@ def plot(rows: list[dict], path: Path) -> Path:
     cmap = plt.get_cmap("tab20")
     fig, ax = plt.subplots(figsize=(11, 7))
     for r in rows:
-        ax.scatter(r["abandon_rate"] * 100, r["occupancy"] * 100, s=46, alpha=0.85,
+        x = r["abandon_rate"] * 100
+        off = x > PLOT_MAX_ABANDON_PCT  # a knob far off (ratio at a fixed level): pinned to the edge, labelled
+        ax.scatter(min(x, PLOT_MAX_ABANDON_PCT), r["occupancy"] * 100, s=46, alpha=0.85,
                    marker=markers[pacers.index(r["pacer"]) % len(markers)],
                    color=cmap(scenarios.index(r["scenario"]) % 20), edgecolors="black", linewidths=0.4)
+        if off:
+            ax.annotate(f"{x:.0f} %", (PLOT_MAX_ABANDON_PCT, r["occupancy"] * 100), fontsize=6,
+                        xytext=(-18, 0), textcoords="offset points", va="center")
+    ax.set_xlim(-0.2, PLOT_MAX_ABANDON_PCT + 0.3)
     ax.axvline(3.0, color="red", linestyle="--", linewidth=1)
-    ax.text(3.02, ax.get_ylim()[0] + 1, "3 % cap", color="red", fontsize=8)
+    ax.text(3.05, ax.get_ylim()[0] + 1, "3 % cap", color="red", fontsize=8)
     ax.set_xlabel("abandon rate (abandoned ÷ live answers), %")
     ax.set_ylabel("occupancy ((talk + wrap) ÷ staffed time), %")
     ax.set_title("dialer bench pacing: occupancy against abandon, one mark per pacer and scenario")

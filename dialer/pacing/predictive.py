@@ -43,7 +43,7 @@ ETA = 0.1  # step of the abandon loop on log α
 ALPHA_MIN, ALPHA_MAX = 0.001, 0.6
 GAIN_MIN, GAIN_MAX = -4.0, 2.5  # the loop may scale the baseline threshold by e^-4 .. e^2.5
 CAUTION_SPAN, CAUTION_MIN = 30.0, 0.1  # full α only with this many abandons of budget to spare (at most) ...
-CAUTION_HOURS = 1.0  # ... or with as many as the target allows over this many hours of live answers, if fewer
+CAUTION_HOURS = 0.25  # ... or with as many as the target allows over this many hours of live answers, if fewer
 CAUTION_SPAN_MIN = 2.0
 SETPOINT = 0.9  # aim at 90 % of the target rate
 ALPHA_BASE, ALPHA_SIZE = 0.025, 60.0  # base_alpha = ALPHA_BASE / (1 + agents / ALPHA_SIZE)

@@ -51,7 +51,7 @@ class RatioPacer(Pacer):
 
     name = "ratio"
     SETTINGS = {
-        "dial_level": Setting(float, 2.0, "calls per agent (VICIdial auto_dial_level)", 0.0, 20.0),
+        "dial_level": Setting(float, 1.0, "calls per agent (VICIdial auto_dial_level)", 0.0, 20.0),
         "available_only": Setting(int, 0, "1 = count only ready agents (available_only_ratio_tally)", 0, 1),
     }
 
