@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campaigns import agents
+from campaigns import agents, agents_preview
 from campaigns.agent_desk import desk, joinable_campaigns, my_callbacks
 from campaigns.agent_states import DEFAULT_PAUSE_REASONS
 from campaigns.models import Campaign
@@ -90,8 +90,21 @@ def _page(form: DispositionForm | None = None, status: int = 200):
     phone = bool(tw and tw.config is not None and tw.config.can_issue_tokens)
     due = sum(1 for c in my_callbacks(db(), d.agent.id, now()) if c["status"] == "due")
     return render_template("agent/seat.html", d=d, start=start, pause=PauseForm(), dform=dform, script=script,
-                           zone=lead_zone(d), phone=phone, due=due, now=now(),
+                           zone=lead_zone(d), phone=phone, due=due, now=now(), preview=_preview(d),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
+
+
+def _preview(d):
+    """In a preview campaign, a ready agent without a call sees the next lead (held for them) and chooses."""
+    if d.call is not None or d.campaign is None or d.campaign.pacing_mode != "preview" or d.agent.state != "ready":
+        return None
+    try:
+        lead = agents_preview.preview_next(db(), d.agent.id, now())
+        db().commit()  # the hold, so no one else takes the lead while this agent reads it
+    except UserError:
+        db().rollback()
+        return None
+    return {"lead": lead} if lead is not None else {"lead": None}
 
 
 @bp.get("/")
@@ -209,6 +222,39 @@ def disposition():
     then = " You are paused." if form.then.data == "pause" else " Ready for the next call."
     flash(f"Saved: {chosen.label}.{then}", "success")
     return redirect(url_for("agent.seat"))
+
+
+def _lead_id() -> int:
+    raw = request.form.get("lead_id", "")
+    if not raw.isdigit():
+        abort(400, "no lead was chosen")
+    return int(raw)
+
+
+@bp.post("/preview/dial")
+def preview_dial():
+    """Dial the previewed lead: the pre-dial gate decides; the worker places the call and bridges it to this seat."""
+    lead_id = _lead_id()
+    try:
+        out = agents_preview.preview_dial(db(), _agent_id(), lead_id, now())
+        db().commit()
+    except UserError as e:
+        db().rollback()
+        flash(sentence(str(e)), "error")
+        return redirect(url_for("agent.seat"))
+    if out.call is None:
+        flash("Not dialed: " + ", ".join(c.replace("_", " ") for c in out.refused)
+              + ". The lead was rescheduled or closed; here is the next one.", "error")
+    else:
+        flash("Dialing…", "success")
+    return redirect(url_for("agent.seat"))
+
+
+@bp.post("/preview/skip")
+def preview_skip():
+    """Pass on the previewed lead: it goes back to the queue as it was."""
+    lead_id = _lead_id()
+    return _change(lambda: agents_preview.preview_skip(db(), _agent_id(), lead_id, now()), "Skipped.")
 
 
 @bp.get("/callbacks")
