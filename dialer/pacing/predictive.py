@@ -39,7 +39,8 @@ RING_STEP = 0.25  # resolution of the ringing-call table (s)
 COLD_TALKS = 20  # finished talks before the handle curve is trusted
 COLD_DIALS = 100  # resolved dials (with COLD_LIVES live ones) before the answer model is trusted
 COLD_LIVES = 10
-ETA = 0.1  # step of the abandon loop on log α
+ETA = 0.1  # step of the abandon loop on log α while it is learning ...
+ETA_MIN, ETA_SETTLE = 0.05, 30.0  # ... shrinking as ETA·k/(k + abandons seen) down to ETA_MIN (k = ETA_SETTLE)
 ALPHA_MIN, ALPHA_MAX = 0.001, 0.6
 GAIN_MIN, GAIN_MAX = -4.0, 2.5  # the loop may scale the baseline threshold by e^-4 .. e^2.5
 CAUTION_SPAN, CAUTION_MIN = 30.0, 0.1  # full α only with this many abandons of budget to spare (at most) ...
@@ -76,6 +77,7 @@ class PredictivePacer(Pacer):
         self.q_new = np.zeros(HORIZONS)
         self.next_fit = -math.inf
         self.gain = 0.0  # the abandon loop's learned log-correction of base_alpha
+        self.abandons_seen = 0
         self.active = False  # the last plan used the model (the loop only learns from its own decisions)
         self.inflight_excess = 0.0
         self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
@@ -106,18 +108,24 @@ class PredictivePacer(Pacer):
         super().on_live_answer(t)
         self.live_times.append(t)
         if self.active:
-            self.gain = min(GAIN_MAX, self.gain + ETA * SETPOINT * self.target)
+            self.gain = min(GAIN_MAX, self.gain + self.eta * SETPOINT * self.target)
 
     def on_live_retracted(self, t: float) -> None:
         super().on_live_retracted(t)
         if self.active:
-            self.gain = max(GAIN_MIN, self.gain - ETA * SETPOINT * self.target)
+            self.gain = max(GAIN_MIN, self.gain - self.eta * SETPOINT * self.target)
 
     def on_abandon(self, t: float) -> None:
         super().on_abandon(t)
-        self.gain = max(GAIN_MIN, self.gain - ETA)
+        self.gain = max(GAIN_MIN, self.gain - self.eta)
+        self.abandons_seen += 1
 
     # -- the plan --------------------------------------------------------------------------------------------------
+    @property
+    def eta(self) -> float:
+        """The loop's step: bold while it has seen few abandons, steadier once it has (less noise in α)."""
+        return max(ETA_MIN, ETA * ETA_SETTLE / (ETA_SETTLE + self.abandons_seen))
+
     @property
     def alpha(self) -> float:
         """The marginal-risk threshold now: team-size baseline × learned correction × budget caution."""
