@@ -51,8 +51,9 @@ def scenario_files(selected: Iterable[str] = ()) -> list[Path]:
         if p.suffix == ".toml" and p.exists():
             out.append(p)
             continue
-        hits = [f for f in shipped if f.stem == w or f.stem.startswith(w.lower() + "_")
-                or load_scenario(f).name.lower().startswith(w.lower())]
+        key = w.lower()
+        hits = [f for f in shipped if f.stem == w or f.stem.startswith(key + "_")
+                or load_scenario(f).name.lower() == key or load_scenario(f).name.lower().startswith(key + "-")]
         if not hits:
             names = ", ".join(load_scenario(f).name for f in shipped)
             raise UserError(f"--scenario {w}: no such scenario file or shipped scenario (shipped: {names})")

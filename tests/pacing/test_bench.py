@@ -17,6 +17,8 @@ def test_every_shipped_scenario_loads_and_they_cover_pacing_md_section_4() -> No
     for prefix in ("S1-", "S2-", "S3-", "S4-", "S5-", "S6-", "S7-", "S8-", "S9-", "S10-"):
         assert any(n.startswith(prefix) for n in names), prefix
     assert load_scenario(bench.scenario_files(["S10"])[0]).campaign.abandon_target == 0.01
+    assert [load_scenario(f).name for f in bench.scenario_files(["S1"])] == ["S1-base-20"]
+    assert len(bench.scenario_files(["S5"])) == 3 and len(bench.scenario_files(["S5-talk-short"])) == 1
 
 
 def test_scenario_selection_errors_name_the_shipped_ones() -> None:
