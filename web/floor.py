@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
-from campaigns.floor_funnel import cached_funnel
 from campaigns.floor_view import floor
 from campaigns.funnel import LABELS as FUNNEL_LABELS
+from campaigns.funnel import funnel
 from campaigns.metrics import GLOSSARY
 from campaigns.models import Campaign
 from campaigns.service import list_campaigns
@@ -81,7 +81,7 @@ def data(campaign_id: int):
 
 def funnel_json(campaign: Campaign) -> dict:
     """The dialable funnel (issue 8's ``campaigns.funnel``): every lead counted once under what blocks it."""
-    f = cached_funnel(db(), campaign, now(), registry=console().dnc_store)  # one count for every screen
+    f = funnel(db(), campaign, now(), registry=console().dnc_store)
     out = f.as_dict()
     out["runway"] = f.runway_text()
     out["rows"] = ([{"key": k, "label": FUNNEL_LABELS.get(k, k), "leads": n, "group": "final"}
