@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -114,15 +116,26 @@ class TwilioTelephony:
         self.config = config
         self.bucket = bucket  # the account's CPS: place() waits for a token, so Twilio never queues our calls
         self._window = CpsWindow(bucket.rate) if bucket is not None else None
-        self.client = client or build_client(config)
+        self._shared_client = client  # given (tests): every thread uses it; else one client per thread
+        self._local = threading.local()
         self.backoff = backoff or Backoff()
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.retries = 0  # throttled/failed attempts that were repeated (for the bench and the logs)
-        # called instead of sleeping while a request waits (CPS bucket, backoff): the worker delivers callbacks
-        # and routes answered calls meanwhile, so placement never holds an answered customer back
-        self.while_waiting: Callable[[float], None] | None = None
-        self._waiting = False
+        # entered around every wait on Twilio (a request in flight, the CPS bucket, a backoff): the worker lets
+        # go of its dial loop there, so callbacks are delivered and answers routed while calls are being placed
+        self.released: Callable[[], AbstractContextManager] = self.released_default
+
+    released_default = staticmethod(nullcontext)
+
+    @property
+    def client(self) -> Client:
+        if self._shared_client is not None:
+            return self._shared_client
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = build_client(self.config)
+        return client
 
     # --- the Telephony interface -------------------------------------------------------------------------
     def place(self, request: DialRequest) -> str:
@@ -232,7 +245,8 @@ class TwilioTelephony:
     def _retrying(self, op: Callable[[], T], network_retry: bool = True) -> T:
         for attempt in range(self.backoff.attempts):
             try:
-                return op()
+                with self.released():
+                    return op()
             except (TwilioRestException, TwilioServiceException, requests.exceptions.RequestException) as e:
                 network = isinstance(e, requests.exceptions.RequestException)
                 if attempt == self.backoff.attempts - 1 or not is_retryable(e) or (network and not network_retry):
@@ -242,14 +256,8 @@ class TwilioTelephony:
         raise AssertionError("unreachable")
 
     def _wait(self, seconds: float) -> None:
-        if self.while_waiting is None or self._waiting:  # never re-entered: a nested wait just sleeps
+        with self.released():
             self._sleep(seconds)
-            return
-        self._waiting = True
-        try:
-            self.while_waiting(seconds)
-        finally:
-            self._waiting = False
 
 
 class CpsWindow:

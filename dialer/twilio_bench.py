@@ -1,10 +1,10 @@
 """``dialer bench twilio``: sustained calls per second through the whole live path, offline.
 
-The real dial loop, pre-dial gate, callback pump and adapter (real twilio library) against the fake Twilio server,
-whose signed webhooks go to the webhook process (``python -m web.twilio.serve``, a real subprocess, as in
-production) over real HTTP; ``--agents`` simulated agents answer on phones the worker rings into their conferences,
-then disposition each call after a short wrap. The campaign dials in power mode so demand always exceeds the
-account's CPS: the token bucket is what holds the rate.
+The real dial loop, pre-dial gate, callback pump and adapter (real twilio library) against the fake Twilio server
+in its own process (``dialer twilio fake-server``), whose signed webhooks go to the webhook process
+(``python -m web.twilio.serve``) over real HTTP: three processes, as in production. ``--agents`` simulated agents
+answer on phones the worker rings into their conferences, then disposition each call after a short wrap. The
+campaign dials in power mode so demand always exceeds the account's CPS: the token bucket is what holds the rate.
 
 It reports what the issue asks: calls per second offered to "Twilio" in every one-second window (never above the
 limit), callbacks sent by the fake against callbacks stored and delivered (none lost), and the answer-to-agent
@@ -14,6 +14,7 @@ calling window is open whenever the bench runs (the gate is the real one, with a
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -23,11 +24,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import requests
 from sqlalchemy import func, insert, select
 
 from campaigns import agent_lines
@@ -38,7 +40,8 @@ from campaigns.models import Agent, Call, Lead, LeadList
 from campaigns.service import CampaignSettings, create_campaign
 from dialer.migrate import upgrade
 from dialer.twilio_config import load
-from dialer.twilio_fake import CallScript, FakeTwilio
+from dialer.twilio_fake import CallScript
+from dialer.twilio_fake.server import max_calls_in_window, max_queue_s
 
 ANCHOR = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 ACCOUNT_SID = "AC" + "5e" * 16
@@ -118,12 +121,16 @@ class BenchSetup:
     agents: list[int]
 
 
-def setup(sessions, now: datetime, fake: FakeTwilio, leads: int, agents: int) -> BenchSetup:
+def agent_phone(i: int) -> str:
+    return f"+1646555{i:04d}"
+
+
+def setup(sessions, now: datetime, leads: int, agents: int) -> BenchSetup:
     """A power-mode campaign with ``leads`` leads and ``agents`` phone agents, all ready."""
     with session_scope(sessions) as s:
         c = create_campaign(s, f"bench-twilio-{now:%H%M%S%f}", CALLER_ID, now,
                             CampaignSettings(seller_name="Bench Sales", pacing_mode="power"))
-        c.status, c.power_ratio, c.abandon_target = "active", 3.0, 0.03
+        c.status, c.power_ratio, c.abandon_target = "active", 6.0, 0.03
         lst = LeadList(campaign_id=c.id, name="bench", sha256="0" * 64, uploaded_at=now)
         s.add(lst)
         s.flush()
@@ -133,10 +140,8 @@ def setup(sessions, now: datetime, fake: FakeTwilio, leads: int, agents: int) ->
             s.execute(insert(Lead), rows[k:k + 5000])
         ids = []
         for i in range(agents):
-            phone = f"+1646555{i:04d}"
-            fake.script(phone, AGENT_LEG)
             a = agent_svc.create_agent(s, f"bench-{c.id}-{i:03d}", now, campaign=c, simulated=True)
-            agent_lines.set_phone(s, a.id, phone, now)
+            agent_lines.set_phone(s, a.id, agent_phone(i), now)
             agent_svc.go_ready(s, a.id, now)
             ids.append(a.id)
         return BenchSetup(c.id, leads, ids)
@@ -161,20 +166,55 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _spawn(args: list[str], environ: dict, log: Path, ready: str) -> subprocess.Popen:
+    """A child process, started and waited for until it prints ``ready`` (its errors go to ``log``)."""
+    with open(log, "w") as err:
+        proc = subprocess.Popen(args, env=os.environ | environ, stdout=subprocess.PIPE, stderr=err, text=True)
+    line = proc.stdout.readline().strip()
+    if ready not in line:
+        proc.kill()
+        raise RuntimeError(f"{' '.join(args[:4])} did not start: {line!r} {log.read_text()[-2000:]}")
+    return proc
+
+
+def _fake_process(tmp: Path, environ: dict, clock: AnchoredClock, agents: int, seed: int) -> tuple[subprocess.Popen,
+                                                                                                     str]:
+    """``dialer twilio fake-server`` in its own process, as Twilio is to a worker: the mix of answers for every
+    customer number, agents' phones that answer and stay."""
+    scripts = {"default": asdict(MIX[0][0]), "mix": [asdict(sc) | {"weight": w} for sc, w in MIX]}
+    scripts |= {agent_phone(i): asdict(AGENT_LEG) for i in range(agents)}
+    path = tmp / "scripts.json"
+    path.write_text(json.dumps(scripts))
+    port = _free_port()
+    proc = _spawn([sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))",
+                   "twilio", "fake-server", "--port", str(port), "--scripts", str(path), "--seed", str(seed),
+                   "--workers", "32", "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
+                  environ, tmp / "fake.log", "fake Twilio listening")
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def _webhook_process(url: str, environ: dict, clock: AnchoredClock, log: Path) -> tuple[subprocess.Popen, str]:
     """``python -m web.twilio.serve`` on a port chosen first, so its public URL (what the fake signs) is known."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "web.twilio.serve", "--port", str(port), "--database-url",
-                                 url, "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
-                                env=os.environ | environ | {"DIALER_PUBLIC_BASE_URL": base}, stdout=subprocess.PIPE,
-                                stderr=err, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise RuntimeError(f"the webhook process did not start: {log.read_text()[-2000:]}")
+    proc = _spawn([sys.executable, "-m", "web.twilio.serve", "--port", str(port), "--database-url", url,
+                   "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
+                  environ | {"DIALER_PUBLIC_BASE_URL": base}, log, "listening on")
     return proc, base
+
+
+class FakeView:
+    """The fake server's figures, read over HTTP (``GET /_fake/stats``)."""
+
+    def __init__(self, api_base: str) -> None:
+        self.url = f"{api_base}/_fake/stats"
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    def stats(self) -> dict:
+        r = self.session.get(self.url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=30)
+        r.raise_for_status()
+        return r.json()
 
 
 def run(url: str | None, cps: float, seconds: float, agents: int, progress: Callable[[str], None] | None = None,
@@ -183,27 +223,32 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
     from dialer.twilio_worker import build_worker, serve
 
     say = progress or (lambda msg: None)
-    with tempfile.TemporaryDirectory(prefix="dialer-bench-twilio-") as tmp:
-        url = url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+    procs: list[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-twilio-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        url = url or f"sqlite:///{tmp / 'bench.sqlite3'}"
         engine = make_engine(url) if url.startswith("sqlite") else make_engine(url, pool_size=10, max_overflow=10)
         upgrade(engine)
         sessions = session_factory(engine)
         clock = AnchoredClock(ANCHOR)
-        dnc_dir = Path(tmp) / "dnc"
+        dnc_dir = tmp / "dnc"
         previous_dnc = os.environ.get("DIALER_DNC_DIR")
         os.environ["DIALER_DNC_DIR"] = str(dnc_dir)
-        _registry(sessions, dnc_dir, clock.now())
-        fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, mix=MIX, seed=seed, clock=clock, workers=32).start()
-        leads = int(cps * seconds * 1.3) + 100
-        floor = setup(sessions, clock.now(), fake, leads, agents)
-        environ = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_CALLER_ID": CALLER_ID,
-                   "TWILIO_CPS": str(cps), "DIALER_TWILIO_API_BASE": fake.api_base,
-                   "DIALER_DNC_DIR": str(dnc_dir)}
-        hooks, base = _webhook_process(url, environ, clock, Path(tmp) / "webhooks.log")
         people = SimulatedAgents(sessions, clock, seed=seed)
         try:
-            config = load(environ | {"DIALER_PUBLIC_BASE_URL": base})
-            worker = build_worker(sessions, clock, config, campaign_ids={floor.campaign_id})
+            _registry(sessions, dnc_dir, clock.now())
+            leads = int(cps * seconds * 1.3) + 100
+            floor = setup(sessions, clock.now(), leads, agents)
+            environ = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                       "TWILIO_CALLER_ID": CALLER_ID, "TWILIO_CPS": str(cps), "DIALER_DNC_DIR": str(dnc_dir)}
+            fake, api_base = _fake_process(tmp, environ, clock, agents, seed)
+            procs.append(fake)
+            environ["DIALER_TWILIO_API_BASE"] = api_base
+            hooks, base = _webhook_process(url, environ, clock, tmp / "webhooks.log")
+            procs.append(hooks)
+            view = FakeView(api_base)
+            worker = build_worker(sessions, clock, load(environ | {"DIALER_PUBLIC_BASE_URL": base}),
+                                  campaign_ids={floor.campaign_id})
             people.start()
             say(f"dialing at {cps:g} calls/s for {seconds:g} s with {agents} agents ({leads:,} leads) ...")
             t0 = time.monotonic()
@@ -220,15 +265,16 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
             worker_cpu = time.process_time() - cpu0
             say("draining: waiting for every call and callback ...")
             people.logout.set()
-            _settle(fake, sessions, worker, clock)
+            _settle(view, sessions, worker, clock)
             people.stop.set()
             people.join(5)
-            out = _figures(fake, sessions, floor, cps, seconds, dial_s, stopped[0], worker_cpu, figures, people)
+            out = _figures(view.stats(), sessions, floor, cps, seconds, dial_s, stopped[0], worker_cpu, figures,
+                           people)
         finally:
             people.stop.set()
-            hooks.terminate()
-            hooks.wait(10)
-            fake.stop()
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
             engine.dispose()
             if previous_dnc is None:
                 os.environ.pop("DIALER_DNC_DIR", None)
@@ -238,7 +284,7 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
         return out
 
 
-def _settle(fake: FakeTwilio, sessions, worker, clock, timeout_s: float = 120.0) -> None:
+def _settle(view: FakeView, sessions, worker, clock, timeout_s: float = 120.0) -> None:
     """After the stop: keep the pump and the lines going until every customer call and agent leg is over."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -250,16 +296,16 @@ def _settle(fake: FakeTwilio, sessions, worker, clock, timeout_s: float = 120.0)
             live = s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None)))
             pending = s.scalar(select(func.count()).select_from(inbox.CarrierCallback)
                                .where(inbox.CarrierCallback.processed_at.is_(None)))
-        if not live and not pending and not fake.live_calls():
+        if not live and not pending and not view.stats()["live"]:
             return
         time.sleep(0.2)
 
 
-def _figures(fake: FakeTwilio, sessions, floor: BenchSetup, cps: float, seconds: float, dial_s: float,
+def _figures(fake: dict, sessions, floor: BenchSetup, cps: float, seconds: float, dial_s: float,
              stop_at: float, worker_cpu: float, worker: dict, people: SimulatedAgents) -> dict:
-    customer = [c for c in fake.calls.values() if c.to.startswith("+1212")]
-    created = sorted(c.created for c in customer)
-    sent = [d for d in fake.hooks.deliveries if "/twilio/status" in d.url or "/twilio/amd" in d.url]
+    customer = [c for c in fake["calls"] if c["to"].startswith("+1212")]
+    created = sorted(c["created"] for c in customer)
+    sent = [d for d in fake["deliveries"] if "/twilio/status" in d["url"] or "/twilio/amd" in d["url"]]
     with session_scope(sessions) as s:
         stored = inbox.counts(s, "twilio")
         calls = s.scalars(select(Call).where(Call.campaign_id == floor.campaign_id)).all()
@@ -273,19 +319,18 @@ def _figures(fake: FakeTwilio, sessions, floor: BenchSetup, cps: float, seconds:
         unsettled = sum(1 for c in calls if c.ended_at is None)
         per_lead = s.execute(select(Call.lead_id, func.count()).where(Call.campaign_id == floor.campaign_id)
                              .group_by(Call.lead_id).having(func.count() > 1)).all()
-    joins = np.array([c.joined_at - c.answered_at for c in customer
-                      if c.joined_at is not None and c.answered_at is not None and c.joined_with]) \
-        if customer else np.zeros(1)
+    joins = np.array([c["joined_at"] - c["answered_at"] for c in customer
+                      if c["joined_at"] is not None and c["answered_at"] is not None and c["joined_with"]])
     steady = _steady_seconds(created, stop_at) if created else []
     return {
         "cps_limit": cps, "seconds": seconds, "agents": len(floor.agents), "dial_wall_s": round(dial_s, 1),
-        "calls_placed": len(customer), "calls_in_db": len(calls), "agent_legs": len(fake.calls) - len(customer),
+        "calls_placed": len(customer), "calls_in_db": len(calls), "agent_legs": len(fake["calls"]) - len(customer),
         "sustained_cps": round(float(np.mean(steady)), 2) if steady else None,
         "slowest_second": min(steady) if steady else None, "dialing_seconds": len(steady),
-        "max_calls_in_any_1s_window": fake.max_calls_in_window(1.0),
-        "cps_exceeded": fake.max_calls_in_window(1.0) > cps,
-        "twilio_queue_max_s": round(fake.max_queue_s(cps), 3),
-        "callbacks_sent": len(sent), "callbacks_not_accepted": sum(1 for d in sent if d.status != 204),
+        "max_calls_in_any_1s_window": max_calls_in_window(fake["create_times"], 1.0),
+        "cps_exceeded": max_calls_in_window(fake["create_times"], 1.0) > cps,
+        "twilio_queue_max_s": round(max_queue_s(fake["create_times"], cps), 3),
+        "callbacks_sent": len(sent), "callbacks_not_accepted": sum(1 for d in sent if d["status"] != 204),
         "callbacks_stored": sum(stored.values()), "callbacks_by_result": stored,
         "callbacks_lost": len(sent) - sum(stored.values()),
         "outcomes": outcomes, "live_answers": live_answers,

@@ -101,17 +101,22 @@ class TwilioRuntime:
         return report
 
     def tick(self, now: datetime) -> PumpStats:
-        """Callbacks first (an answer reaches the loop at once), then agents' lines, then the periodic sweep."""
+        """Callbacks first (an answer reaches the loop at once), then agents' lines and the periodic sweep."""
         if self.pump is None:
             raise RuntimeError("TwilioRuntime.start() must run before tick()")
         stats = self.pump.run_once(now)
+        self.maintain(now)
+        return stats
+
+    def maintain(self, now: datetime) -> None:
+        """Agents' lines, and every ``sweep_every_s`` the reconciliation of calls in flight for too long (the
+        worker runs this with its dialing turns; the callbacks have a thread of their own there)."""
         self.tend_lines(now)
         if self._next_sweep is not None and now >= self._next_sweep:
             self._next_sweep = now + self.sweep_every
             report = reconcile(self.sessions, self.telephony, now, older_than_s=self.stale_after_s)
             if report.checked:
                 log.info("stale-call sweep: %s", report)
-        return stats
 
     def tend_lines(self, now: datetime) -> LineStats:
         """Ring phone agents who went ready, hold back ready agents without a line, hang up logged-out agents."""

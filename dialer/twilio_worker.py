@@ -1,17 +1,23 @@
 """``dialer run --carrier twilio``: the real dial loop with Twilio, from start-up reconciliation to a clean stop.
 
 ``build_worker`` assembles the parts (the line-aware SQL store, the CPS-limited adapter, the callback pump, the
-pre-dial gate); ``serve`` turns them in wall-clock time and, on stop, drains: nothing new is dialed, and the worker
-keeps routing, abandoning and pumping until no customer is ringing or waiting for an agent (calls already with an
-agent go on; their end reaches whichever worker runs next, through the inbox and reconciliation). The periodic
-jobs (``dialer.scheduler.worker_jobs``) run on a background scheduler meanwhile.
+pre-dial gate); ``serve`` runs them in wall-clock time on two threads sharing the one dial loop under a lock: the
+dialing turn (agents' lines, the pacer, claims, placement) and the carrier thread (stored callbacks delivered, then
+routing: connect answers, abandon at the grace) every 20 ms. Whichever holds the loop lets go of it while it waits
+on Twilio (a request in flight, the CPS bucket), so an answered customer never waits behind placement, and
+placing calls overlaps handling their callbacks. On stop it drains: nothing new is dialed, and the worker keeps
+going until no customer is ringing or waiting for an agent (calls already with an agent go on; their end reaches
+whichever worker runs next, through the inbox and reconciliation). The periodic jobs
+(``dialer.scheduler.worker_jobs``) run on a background scheduler meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
@@ -23,14 +29,14 @@ from dialer.clock import Clock
 from dialer.loop.core import DialLoop
 from dialer.loop.gating import dnc_gate
 from dialer.loop.store import Gate
-from dialer.loop.worker import TWILIO_GRACE_S, run_wallclock, worker_name
+from dialer.loop.worker import TWILIO_GRACE_S, worker_name
 from dialer.twilio_adapter import TwilioTelephony
 from dialer.twilio_config import TwilioConfig
 from dialer.twilio_runtime import TwilioRuntime, TwilioStore
 
 log = logging.getLogger(__name__)
-TICK_S = 0.1  # a dialing turn; between turns and while placement waits, callbacks are pumped every POLL_S
-POLL_S = 0.02
+TICK_S = 0.1  # pause between dialing turns
+POLL_S = 0.02  # the carrier thread's pass: callbacks delivered, answers routed
 DRAIN_S = 60.0  # longest a stopping worker waits for ringing and waiting customers (ring timeout 25 s + margin)
 
 
@@ -50,51 +56,66 @@ def build_worker(sessions: sessionmaker[Session], clock: Clock, config: TwilioCo
     holder = holder or worker_name()
     runtime = TwilioRuntime(sessions, clock, config, telephony=telephony, campaign_ids=campaign_ids)
     store = runtime.store(holder)
-    loop = DialLoop(store, runtime.telephony, gate=gate, cps=config.cps, grace_s=grace_s)
+    # the loop may claim two seconds' worth in a turn: the adapter spaces the requests itself, and a turn that took
+    # a little over a second must not throw away the calls it could not claim meanwhile
+    loop = DialLoop(store, runtime.telephony, gate=gate, cps=config.cps, cps_burst=2 * config.cps, grace_s=grace_s)
     return TwilioWorker(loop, runtime, store, holder)
 
 
-class _LoopClocked:
-    """The runtime as ``run_wallclock`` drives it, with the loop's clock moved to now before each batch of
-    callbacks: a connect or a route caused by a late callback (a backlog after a restart) happens now."""
+class LoopLock:
+    """The dial loop is one object shared by two threads: each holds it for its work and lets go of it while it
+    waits on Twilio (``released``, entered by the adapter), so the other can use it meanwhile."""
 
-    def __init__(self, runtime: TwilioRuntime, loop: DialLoop) -> None:
-        self.runtime, self.loop, self.telephony = runtime, loop, runtime.telephony
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
-    def start(self, handle, now):
-        self.loop.advance(now)
-        return self.runtime.start(handle, now)
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        self._lock.acquire()
+        self._local.held = True
+        try:
+            yield
+        finally:
+            self._local.held = False
+            self._lock.release()
 
-    def tick(self, now):
-        self.loop.advance(now)
-        return self.runtime.tick(now)
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        if not getattr(self._local, "held", False):  # not ours (or already let go): nothing to do
+            yield
+            return
+        self._local.held = False
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            self._local.held = True
 
 
-class CarrierWatch:
-    """What the worker does instead of sleeping, between turns and while a call waits on the CPS bucket: deliver
-    stored callbacks and route (connect answers, abandon at the grace) every ``poll_s``. An answered customer
-    then reaches an agent within one poll of the callback's arrival, whatever the dialing turn is doing."""
+class CarrierThread(threading.Thread):
+    """Every ``poll_s``: deliver stored callbacks to the loop and route (connect answers, abandon at the grace)."""
 
-    def __init__(self, runtime: TwilioRuntime, loop: DialLoop, clock: Clock, *, poll_s: float = POLL_S,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.runtime, self.loop, self.clock = runtime, loop, clock
-        self.poll_s, self._sleep, self._monotonic = poll_s, sleep, monotonic
+    def __init__(self, runtime: TwilioRuntime, loop: DialLoop, clock: Clock, lock: LoopLock,
+                 poll_s: float = POLL_S) -> None:
+        super().__init__(name="twilio-callbacks", daemon=True)
+        self.runtime, self.loop, self.clock, self.lock, self.poll_s = runtime, loop, clock, lock, poll_s
+        self.stopping = threading.Event()
+        self.passes = 0
 
-    def __call__(self, seconds: float) -> None:
-        end = self._monotonic() + max(0.0, seconds)
-        while True:
-            if self.runtime.pump is not None:
-                now = self.clock.now()
-                try:
-                    self.loop.advance(now)
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            now = self.clock.now()
+            try:
+                with self.lock.hold():
+                    self.loop.advance(now)  # what a late callback causes (connect, route) happens now
                     self.runtime.pump.run_once(now)
                     self.loop.route(now)
-                except Exception:
-                    log.exception("delivering callbacks at %s failed", now.isoformat())
-            left = end - self._monotonic()
-            if left <= 0:
-                return
-            self._sleep(min(self.poll_s, left))
+                self.passes += 1
+            except Exception:
+                log.exception("delivering callbacks at %s failed", now.isoformat())
+            self.stopping.wait(self.poll_s)
 
 
 def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None) -> int:
@@ -108,34 +129,41 @@ def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | No
 
 
 def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, stop: Callable[[], bool], *,
-          jobs: bool = True, tick_s: float = TICK_S, drain_s: float = DRAIN_S,
+          jobs: bool = True, tick_s: float = TICK_S, poll_s: float = POLL_S, drain_s: float = DRAIN_S,
           sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> dict:
     """Run until ``stop()``, then drain; returns the worker's figures."""
     from dialer.scheduler import start_worker_scheduler
 
     scheduler = start_worker_scheduler(sessions, clock, worker.holder) if jobs else None
     loop, runtime = worker.loop, worker.runtime
-    watch = CarrierWatch(runtime, loop, clock, sleep=sleep, monotonic=monotonic)
-    runtime.telephony.while_waiting = watch
+    lock = LoopLock()
+    runtime.telephony.released = lock.released
+    carrier = CarrierThread(runtime, loop, clock, lock, poll_s)
     left = 0
     try:
-        run_wallclock(loop, clock, stop, runtime=_LoopClocked(runtime, loop), tick_s=tick_s, sleep=watch)
+        with lock.hold():
+            now = clock.now()
+            loop.advance(now)
+            runtime.start(loop.handle, now)  # reconcile what a previous worker left in flight
+        carrier.start()
+        turn = _dialing_turn(loop, runtime, clock, lock)
+        while not stop():
+            turn()
+            sleep(tick_s)
+        loop.dialing = False
         deadline = monotonic() + drain_s
         campaign_ids = runtime.campaign_ids
         while unsettled_calls(sessions, campaign_ids) and monotonic() < deadline:
-            now = clock.now()
-            try:
-                loop.advance(now)
-                runtime.tick(now)
-                loop.tick(now)
-            except Exception:
-                log.exception("draining turn failed at %s", now.isoformat())
-            watch(tick_s)
+            turn()
+            sleep(tick_s)
         left = unsettled_calls(sessions, campaign_ids)
         if left:
             log.warning("stopped with %d calls still ringing or waiting; the next start reconciles them", left)
     finally:
-        runtime.telephony.while_waiting = None
+        carrier.stopping.set()
+        if carrier.is_alive():
+            carrier.join(30)
+        runtime.telephony.released = TwilioTelephony.released_default
         worker.store.release(clock.now())
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -146,3 +174,17 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
             "callbacks": asdict(pump) if pump is not None else {}, "lines": asdict(runtime.lines),
             "reconciled_at_start": asdict(runtime.reconciled) if runtime.reconciled is not None else {},
             "unsettled_at_stop": left}
+
+
+def _dialing_turn(loop: DialLoop, runtime: TwilioRuntime, clock: Clock, lock: LoopLock) -> Callable[[], None]:
+    def turn() -> None:
+        now = clock.now()
+        try:
+            with lock.hold():
+                loop.advance(now)
+                runtime.maintain(now)
+                loop.tick(now)
+        except Exception:  # the database holds the state: the next turn tries again
+            log.exception("dialing turn failed at %s", now.isoformat())
+
+    return turn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -49,8 +50,15 @@ def check(as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8765, show_default=True)
 @click.option("--scripts", "scripts_path", type=click.Path(path_type=Path), default=None,
-              help='JSON: {"default": {...}, "+12125550100": {"answer": "busy"}} (fields of CallScript).')
-def fake_server(host: str, port: int, scripts_path: Path | None) -> None:
+              help='JSON: {"default": {...}, "+12125550100": {"answer": "busy"}, "mix": [{"weight": 0.3, ...}]} '
+                   "(fields of CallScript).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Which mix script each number draws.")
+@click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Threads sending webhooks and running TwiML.")
+@click.option("--clock-anchor", default=None, hidden=True)  # benchmarks: share another process's clock
+@click.option("--clock-epoch", type=float, default=None, hidden=True)
+def fake_server(host: str, port: int, scripts_path: Path | None, seed: int, workers: int, clock_anchor: str | None,
+                clock_epoch: float | None) -> None:
     """Run the Twilio-compatible fake (point DIALER_TWILIO_API_BASE at it); uses TWILIO_ACCOUNT_SID/AUTH_TOKEN."""
     from dialer.twilio_fake import CallScript, FakeTwilio, load_scripts
 
@@ -58,13 +66,20 @@ def fake_server(host: str, port: int, scripts_path: Path | None) -> None:
     missing = [n for n, v in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not v]
     if missing:
         raise UserError(f"the fake server signs webhooks like Twilio: set {' and '.join(missing)}")
-    default, scripts = load_scripts(scripts_path) if scripts_path else (CallScript(), {})
+    default, scripts, mix = load_scripts(scripts_path) if scripts_path else (CallScript(), {}, [])
     creds = []
     if os.environ.get("TWILIO_API_KEY") and os.environ.get("TWILIO_API_SECRET"):
         creds.append((os.environ["TWILIO_API_KEY"], os.environ["TWILIO_API_SECRET"]))
+    clock = None
+    if clock_anchor:
+        from datetime import datetime
+
+        from dialer.twilio_bench import AnchoredClock
+
+        clock = AnchoredClock(datetime.fromisoformat(clock_anchor), clock_epoch)
     try:
-        fake = FakeTwilio(sid, token, credentials=creds, default_script=default, scripts=scripts, host=host,
-                          port=port)
+        fake = FakeTwilio(sid, token, credentials=creds, default_script=default, scripts=scripts, mix=mix, seed=seed,
+                          host=host, port=port, workers=workers, clock=clock)
     except OSError as e:
         raise UserError(f"cannot listen on {host}:{port}: {e.strerror}") from None
     stop = threading.Event()
@@ -72,6 +87,7 @@ def fake_server(host: str, port: int, scripts_path: Path | None) -> None:
     fake.start()
     click.echo(f"fake Twilio listening on {fake.api_base} "
                f"(export DIALER_TWILIO_API_BASE={fake.api_base}); Ctrl-C stops")
+    sys.stdout.flush()
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -59,8 +59,8 @@ class LoopStats:
 class DialLoop:
     def __init__(self, store: LoopStore, telephony: Telephony, *,
                  pacer_factory: Callable[[CampaignView], object] = campaign_pacer, gate: Gate | None = None,
-                 cps: float | None = None, grace_s: float = 2.0, ring_timeout_s: int = 25,
-                 machine_detection: bool = True, status_every_s: float = 5.0) -> None:
+                 cps: float | None = None, cps_burst: float | None = None, grace_s: float = 2.0,
+                 ring_timeout_s: int = 25, machine_detection: bool = True, status_every_s: float = 5.0) -> None:
         if ring_timeout_s < MIN_RING_TIMEOUT_S:
             raise ValueError(f"ring timeout {ring_timeout_s} s is under {MIN_RING_TIMEOUT_S} s (the law needs 15 s "
                              "or 4 rings and carriers may trim it)")
@@ -71,6 +71,7 @@ class DialLoop:
         self.pacer_factory = pacer_factory
         self.gate = gate
         self.cps = cps
+        self.cps_burst = cps_burst  # calls a turn may claim at once (default: one second's worth)
         self.grace = timedelta(seconds=grace_s)
         self.ring_timeout_s = ring_timeout_s
         self.machine_detection = machine_detection
@@ -98,7 +99,7 @@ class DialLoop:
         if self._now is None or now > self._now:
             self._now = now
         if self._bucket is None and self.cps:
-            self._bucket = TokenBucket(self.cps, max(1.0, self.cps), self)
+            self._bucket = TokenBucket(self.cps, max(1.0, self.cps_burst or self.cps), self)
 
     # --- the periodic turn -------------------------------------------------------------------------------------
     def tick(self, now: datetime) -> None:

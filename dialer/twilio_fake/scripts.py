@@ -34,8 +34,9 @@ class CallScript:
         return {"machine": "machine_start", "unknown": "unknown"}.get(self.answer, "human")
 
 
-def load_scripts(path: Path) -> tuple[CallScript, dict[str, CallScript]]:
-    """Read ``{"default": {...}, "+12125550100": {...}}`` into a default script and per-number scripts."""
+def load_scripts(path: Path) -> tuple[CallScript, dict[str, CallScript], list[tuple[CallScript, float]]]:
+    """Read ``{"default": {...}, "+12125550100": {...}, "mix": [{"weight": 0.3, "answer": "busy"}, ...]}`` into a
+    default script, per-number scripts and a weighted mix (numbers without a script of their own draw from it)."""
     try:
         raw = json.loads(path.read_text())
     except OSError as e:
@@ -44,18 +45,27 @@ def load_scripts(path: Path) -> tuple[CallScript, dict[str, CallScript]]:
         raise UserError(f"{path}: line {e.lineno}, column {e.colno}: {e.msg}") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a JSON object of number -> script")
-    known = {f.name for f in fields(CallScript)}
-    scripts: dict[str, CallScript] = {}
-    for number, spec in raw.items():
-        if not isinstance(spec, dict):
-            raise UserError(f"{path}: script for {number!r} must be an object")
-        unknown = set(spec) - known
-        if unknown:
-            raise UserError(f"{path}: script for {number!r} has unknown field(s) {', '.join(sorted(unknown))}")
-        try:
-            scripts[number] = CallScript(**spec)
-        except UserError as e:
-            raise UserError(f"{path}: {number}: {e}") from None
-        except TypeError as e:
-            raise UserError(f"{path}: {number}: {e}") from None
-    return scripts.pop("default", CallScript()), scripts
+    mix_raw = raw.pop("mix", [])
+    if not isinstance(mix_raw, list):
+        raise UserError(f"{path}: mix must be a list of scripts with a weight")
+    scripts = {number: _script(path, number, spec) for number, spec in raw.items()}
+    mix = []
+    for i, spec in enumerate(mix_raw):
+        if not isinstance(spec, dict) or not isinstance(spec.get("weight"), int | float) or spec["weight"] <= 0:
+            raise UserError(f"{path}: mix[{i}] needs a positive number \"weight\"")
+        mix.append((_script(path, f"mix[{i}]", {k: v for k, v in spec.items() if k != "weight"}), spec["weight"]))
+    return scripts.pop("default", CallScript()), scripts, mix
+
+
+def _script(path: Path, name: str, spec: object) -> CallScript:
+    if not isinstance(spec, dict):
+        raise UserError(f"{path}: script for {name!r} must be an object")
+    unknown = set(spec) - {f.name for f in fields(CallScript)}
+    if unknown:
+        raise UserError(f"{path}: script for {name!r} has unknown field(s) {', '.join(sorted(unknown))}")
+    try:
+        return CallScript(**spec)
+    except UserError as e:
+        raise UserError(f"{path}: {name}: {e}") from None
+    except TypeError as e:
+        raise UserError(f"{path}: {name}: {e}") from None

@@ -104,24 +104,20 @@ class FakeTwilio:
         return False
 
     def max_queue_s(self, cps: float) -> float:
-        """Longest wait a call would have spent in Twilio's CPS queue (a leaky bucket draining ``cps`` calls/s):
-        the harm an over-fast dialer does. 0 means every call was dialed the moment it arrived."""
-        free_at, worst = float("-inf"), 0.0
-        for t in sorted(self.create_times):
-            start = max(t, free_at)
-            worst = max(worst, start - t)
-            free_at = start + 1.0 / cps
-        return worst
+        return max_queue_s(self.create_times, cps)
 
     def max_calls_in_window(self, window_s: float = 1.0) -> int:
-        """Most call creations seen in any sliding window (the CPS actually offered to 'Twilio')."""
-        times = sorted(self.create_times)
-        best, j = 0, 0
-        for i, t in enumerate(times):
-            while t - times[j] >= window_s:
-                j += 1
-            best = max(best, i - j + 1)
-        return best
+        return max_calls_in_window(self.create_times, window_s)
+
+    def stats(self) -> dict:
+        """What the network saw, for a benchmark running the fake in another process (``GET /_fake/stats``):
+        every call's life in this process's monotonic seconds, every create, every webhook and its answer."""
+        calls = [{"sid": c.sid, "to": c.to, "status": c.status, "created": c.created, "answered_at": c.answered_at,
+                  "joined_at": c.joined_at, "joined_with": list(c.joined_with), "ended_at": c.ended_at}
+                 for c in list(self.calls.values())]
+        hooks = [{"url": d.url, "status": d.status} for d in list(self.hooks.deliveries)]
+        return {"calls": calls, "create_times": list(self.create_times), "deliveries": hooks,
+                "requests": self.requests, "live": len(self.live_calls())}
 
     # --- request handling ---------------------------------------------------------------------------------
     def handle(self, method: str, path: str, auth: str | None, form: dict[str, list[str]]) -> tuple[int, dict]:
@@ -132,6 +128,8 @@ class FakeTwilio:
                 return 429, _error(20429, "Too Many Requests", 429)
         if not self._authorized(auth):
             return 401, _error(20003, "Authenticate", 401)
+        if path == "/_fake/stats" and method == "GET":
+            return 200, self.stats()
         m = ACCOUNT_PATH.match(path)
         if not m:
             return 404, _error(20404, f"The requested resource {path} was not found", 404)
@@ -213,6 +211,28 @@ class FakeTwilio:
         with self._lock:
             self.participants.setdefault(conference, []).append(participant | {"to": one["To"]})
         return 201, participant
+
+
+def max_queue_s(create_times: list[float], cps: float) -> float:
+    """Longest wait a call would have spent in Twilio's CPS queue (a leaky bucket draining ``cps`` calls/s): the
+    harm an over-fast dialer does. 0 means every call was dialed the moment it arrived."""
+    free_at, worst = float("-inf"), 0.0
+    for t in sorted(create_times):
+        start = max(t, free_at)
+        worst = max(worst, start - t)
+        free_at = start + 1.0 / cps
+    return worst
+
+
+def max_calls_in_window(create_times: list[float], window_s: float = 1.0) -> int:
+    """Most call creations seen in any sliding window (the CPS actually offered to "Twilio")."""
+    times = sorted(create_times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while t - times[j] >= window_s:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
 
 
 def _error(code: int, message: str, status: int) -> dict:
