@@ -92,6 +92,7 @@ class Lead(Base):
     __table_args__ = (
         Index("ix_leads_campaign_phone", "campaign_id", "phone"),
         Index("ix_leads_dialable", "campaign_id", "status", "next_attempt_at"),
+        Index("ix_leads_campaign_list_status", "campaign_id", "list_id", "status"),  # reports: list close
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,7 +180,8 @@ class AgentStateEvent(Base):
     """Agent state history: the source of occupancy, wait and agent-hour figures."""
 
     __tablename__ = "agent_state_events"
-    __table_args__ = (Index("ix_agent_state_events_campaign_at", "campaign_id", "at"),)
+    __table_args__ = (Index("ix_agent_state_events_campaign_at", "campaign_id", "at"),
+                      Index("ix_agent_state_events_agent_at", "agent_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
@@ -195,6 +197,7 @@ class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
         Index("ix_calls_campaign_placed", "campaign_id", "placed_at"),
+        Index("ix_calls_campaign_phone", "campaign_id", "phone", "placed_at"),
         Index("ix_calls_caller_id_placed", "caller_id", "placed_at"),
         Index("ix_calls_lead", "lead_id"),
         Index("ix_calls_agent", "agent_id"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.db import Base
@@ -26,6 +26,7 @@ class ReportChange(Base):
     """One write to ``calls`` or ``agent_state_events`` the rollups have not absorbed yet (written by triggers)."""
 
     __tablename__ = "report_changes"
+    __table_args__ = (Index("ix_report_changes_campaign_id", "campaign_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer)
@@ -40,6 +41,7 @@ class CallRollup(Base):
     (capped at ``PASS_CAP``), agent, or disposition."""
 
     __tablename__ = "call_rollups"
+    __table_args__ = (Index("ix_call_rollups_campaign_grain_bucket", "campaign_id", "grain", "bucket"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer)
@@ -72,6 +74,8 @@ class LeadCallStats(Base):
     """Per lead: its dials and contacts and its first contact ever (the source of first-call close and list close)."""
 
     __tablename__ = "lead_call_stats"
+    __table_args__ = (Index("ix_lead_call_stats_first_contact", "campaign_id", "first_contact_at"),
+                      Index("ix_lead_call_stats_list", "campaign_id", "list_id"))
 
     lead_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     campaign_id: Mapped[int] = mapped_column(Integer)
@@ -89,6 +93,8 @@ class AgentRollup(Base):
     """Seconds an agent spent in each state per campaign and local hour (closed intervals only)."""
 
     __tablename__ = "agent_rollups"
+    __table_args__ = (Index("ix_agent_rollups_campaign_bucket", "campaign_id", "bucket"),
+                      Index("ix_agent_rollups_agent_bucket", "agent_id", "bucket"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer)
