@@ -160,16 +160,6 @@ def end(session: Session, call_id: int, reason: str, at: datetime) -> Call | Non
     return call
 
 
-def history(session: Session, campaign_id: int, now: datetime) -> tuple[int, int]:
-    """Live answers and abandons of calls placed in the last 30 days (``campaigns.metrics`` definitions)."""
-    live = or_(Call.outcome.in_(("completed", "abandoned")),
-               Call.connected_at.is_not(None) & Call.outcome.is_(None))
-    q = select(func.count().filter(live), func.count().filter(Call.outcome == "abandoned")).where(
-        Call.campaign_id == campaign_id, Call.placed_at >= now - WINDOW)
-    lives, abandons = session.execute(q).one()
-    return int(lives or 0), int(abandons or 0)
-
-
 def live_lines(session: Session, campaign_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Call).where(Call.campaign_id == campaign_id,
                                                                        Call.ended_at.is_(None))) or 0

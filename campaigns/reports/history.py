@@ -1,7 +1,7 @@
 """The campaign's abandon history over the last 30 days, exact to the second.
 
 The abandon guard reads these counts every few seconds, and they are what a worker seeds the pacer's 30-day
-budget with (``campaigns.dispatch.history`` counts the same definition straight from the calls). By default the
+budget with (``dialer.loop.sql.SqlStore.history``, read-only). By default the
 rollups are refreshed first (in the caller's transaction: other readers of the rollups, such as the guard's
 machine count, then see the same calls); with ``absorb=False`` nothing is written: whole local hours come from
 the rollups, and the hours they have not absorbed yet (rows in ``report_changes``), the two partial hours at the

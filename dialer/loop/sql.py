@@ -19,6 +19,7 @@ from campaigns import agents as agent_svc
 from campaigns.db import session_scope
 from campaigns.dispatch_rules import RetryRules
 from campaigns.models import Agent, AgentStateEvent, Call, Campaign
+from campaigns.reports.history import abandon_history
 from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, CampaignView, Claim, Gate
 
 EVENT_OVERLAP = 64  # re-read this many history ids: a row committed late by another transaction is not missed
@@ -88,8 +89,9 @@ class SqlStore:
             return campaign_view(c) if c is not None else None
 
     def history(self, campaign_id: int, now: datetime) -> tuple[int, int]:
+        """The 30-day live answers and abandons the reports show (one definition; read-only, rollups first)."""
         with self._s() as s:
-            return dispatch.history(s, campaign_id, now)
+            return abandon_history(s, campaign_id, now, absorb=False)
 
     # --- dispatch ----------------------------------------------------------------------------------------------
     def live_lines(self, campaign_id: int) -> int:
