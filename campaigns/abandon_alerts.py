@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, func, select
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campaigns.db import Base
@@ -75,10 +75,15 @@ class AbandonAlert(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+_PENDING = "delivered_at IS NULL AND gave_up_at IS NULL"
+
+
 class AlertDelivery(Base):
     """A webhook POST to make (the outbox): retried with backoff until delivered or given up."""
 
     __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_pending", "next_try_at",
+                            sqlite_where=text(_PENDING), postgresql_where=text(_PENDING)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("abandon_alerts.id"))

@@ -28,6 +28,7 @@ LEAD_STATUSES = (
     "dnc",  # final: the lead asked not to be called
     "suppressed",  # never dialable: scrubbed at import (reasons in ``suppression``)
 )
+_CALLABLE = "status IN ('new', 'retry', 'callback')"  # partial-index predicate: leads a claim may pick
 FINAL_LEAD_STATUSES = ("closed", "done", "exhausted", "dnc", "suppressed")
 AGENT_STATES = ("ready", "talking", "wrap", "paused", "offline")
 ROLES = ("admin", "manager", "agent", "compliance", "sales")
@@ -93,6 +94,13 @@ class Lead(Base):
         Index("ix_leads_campaign_phone", "campaign_id", "phone"),
         Index("ix_leads_dialable", "campaign_id", "status", "next_attempt_at"),
         Index("ix_leads_campaign_list_status", "campaign_id", "list_id", "status"),  # reports: list close
+        # the claim's orders walk these with LIMIT instead of sorting every due lead (migrations l0001, f0003)
+        Index("ix_leads_due", "campaign_id", text("priority DESC"), text("COALESCE(next_attempt_at, created_at)"), "id",
+              sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
+        Index("ix_leads_order_oldest", "campaign_id", text("priority DESC"), "id",
+              sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
+        Index("ix_leads_order_newest", "campaign_id", "priority", "id",
+              sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
