@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from campaigns.models import Call, Campaign, Lead
+from campaigns import compliance_feed
+from campaigns.service import get_campaign
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dialer.cli.dnc_cmds import dnc, parse_when
 from dnc import reports
@@ -33,19 +33,10 @@ def output(rows: list[dict], csv_path: Path | None, as_json: bool, extra: dict |
 
 
 def call_records(ctx: CliContext, campaign: str | None, since, until) -> list[reports.CallRecord]:
-    """Placed calls with their lead's state, ZIP and zones (read through the campaigns tables)."""
-    q = (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code, Lead.timezones)
-         .outerjoin(Lead, Lead.id == Call.lead_id).order_by(Call.placed_at))
-    if campaign is not None:
-        q = q.join(Campaign, Campaign.id == Call.campaign_id).where(Campaign.name == campaign)
-    if since is not None:
-        q = q.where(Call.placed_at >= since)
-    if until is not None:
-        q = q.where(Call.placed_at < until)
+    """Placed calls with their lead's state, ZIP and zones (the console's compliance pages read the same)."""
     with ctx.session() as s:
-        return [reports.CallRecord(phone, placed, cid, state, postal,
-                                   tuple(z for z in zones.split(",") if z) if zones else None, f"call:{i}")
-                for i, phone, placed, cid, state, postal, zones in s.execute(q)]
+        cid = get_campaign(s, campaign).id if campaign is not None else None
+        return compliance_feed.call_records(s, cid, since, until)
 
 
 _opts = [
