@@ -26,7 +26,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -107,12 +107,18 @@ def _jsonable(value: object) -> object:
         return repr(value)[:2000]
 
 
-def build_scheduler(runner: LeasedRunner, jobs: list[Job], scheduler: BaseScheduler | None = None) -> BaseScheduler:
-    """Add every job with ``max_instances=1`` and ``coalesce`` (a backlog of missed runs collapses to one)."""
+def build_scheduler(runner: LeasedRunner, jobs: list[Job], scheduler: BaseScheduler | None = None, *,
+                    first_run_now: bool = False) -> BaseScheduler:
+    """Add every job with ``max_instances=1`` and ``coalesce`` (a backlog of missed runs collapses to one).
+
+    ``first_run_now``: interval jobs also run once at start, so a worker starting after a pause marks the missed
+    callbacks and knows its campaigns' abandon levels at once instead of one interval later (cron jobs keep their hour).
+    """
     sched = scheduler or BackgroundScheduler(timezone="UTC")
     for job in jobs:
+        extra = {"next_run_time": datetime.now(UTC)} if first_run_now and job.trigger == "interval" else {}
         sched.add_job(runner.run, job.trigger, args=[job], id=job.name, name=job.name, max_instances=1,
-                      coalesce=True, misfire_grace_time=60, replace_existing=True, **job.trigger_args)
+                      coalesce=True, misfire_grace_time=60, replace_existing=True, **job.trigger_args, **extra)
     return sched
 
 
@@ -200,7 +206,9 @@ def worker_jobs() -> list[Job]:
 
 def start_worker_scheduler(sessions: sessionmaker[Session], clock: Clock, holder: str | None = None,
                            jobs: list[Job] | None = None) -> BaseScheduler:
-    """The worker's background scheduler, started (call ``shutdown()`` when the worker stops)."""
-    sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs if jobs is not None else worker_jobs())
+    """The worker's background scheduler, started, its interval jobs due at once (call ``shutdown()`` when the
+    worker stops). APScheduler's triggers run on the wall clock; each run reads ``now`` from ``clock``."""
+    sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs if jobs is not None else worker_jobs(),
+                            first_run_now=True)
     sched.start()
     return sched

@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from campaigns.db import session_factory, session_scope
 from campaigns.models import Agent, Campaign
 from campaigns.service import get_campaign
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
+from dialer.clock import ScaledClock
 from dnc.errors import UserError
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "sim" / "scenarios"
@@ -139,6 +141,7 @@ def _campaign(sessions, name: str | None) -> Campaign:
 def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, duration_s, stop_flag) -> dict:
     from dialer.loop.gating import dnc_gate
     from dialer.loop.worker import worker_name
+    from dialer.scheduler import start_worker_scheduler
     from dialer.sim import load_scenario
     from dialer.sim.live import LiveSimulation
 
@@ -151,7 +154,13 @@ def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, d
                          gate=dnc_gate, holder=worker_name())
 
     wall0 = time.monotonic()
-    sim.serve(speed, lambda: stop_flag["stop"], until=float("inf") if duration_s is None else duration_s)
+    # the worker's periodic jobs (missed callbacks, abandon guard and alerts, caller-ID health, reports) on the
+    # simulation's own clock: it reads what the loop writes, ``speed`` times the wall clock from ``now``
+    scheduler = start_worker_scheduler(sessions, ScaledClock(datetime.now(UTC), speed, start=now), worker_name())
+    try:
+        sim.serve(speed, lambda: stop_flag["stop"], until=float("inf") if duration_s is None else duration_s)
+    finally:
+        scheduler.shutdown(wait=True)
     st = sim.loop.stats
     return {"campaign": campaign.name, "carrier": "sim", "speed": speed, "agents": len(sim_agents),
             "virtual_s": round(sim.stopped_at or 0.0, 1), "wall_s": round(time.monotonic() - wall0, 1),

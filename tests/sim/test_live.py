@@ -138,3 +138,27 @@ def test_cli_run(dialer, sessions, clock):
         assert sorted(names) == [f"sim-{cid}-001", f"sim-{cid}-002", f"sim-{cid}-003"]
     r = dialer("run", "--carrier", "twilio", "--speed", "3")
     assert r.code == 2 and "--speed applies to the simulated carrier only" in r.err
+
+
+def test_cli_run_runs_the_worker_jobs(dialer, sessions):
+    """The simulated worker runs the periodic jobs too (missed callbacks, abandon guard, ...), at once on start."""
+    from datetime import UTC, datetime
+
+    from campaigns import leases
+    from campaigns.callbacks import Callback
+
+    assert dialer("db", "upgrade").code == 0
+    wall = datetime.now(UTC)
+    cid = campaign_with_leads(sessions, wall - timedelta(days=1), n=5)
+    with session_scope(sessions) as s:
+        lead = s.scalars(select(Lead).where(Lead.campaign_id == cid)).first()
+        due = wall - timedelta(hours=3)  # past the campaign's one-hour grace: the job must mark it missed
+        s.add(Callback(campaign_id=cid, lead_id=lead.id, agent_id=None, requested_at=due, due_at=due,
+                       status="pending", note="", created_at=due - timedelta(hours=1)))
+    r = dialer("run", "--campaign", "Spring", "--agents", "1", "--for", "1", "--json")
+    assert r.code == 0, r.err
+    with session_scope(sessions) as s:
+        assert s.scalar(select(Callback.status)) == "missed"
+        ran = {x.name: x for x in leases.all_leases(s)}
+        assert {"callbacks-due", "abandon-guard", "leads-recycle", "callerid-health"} <= set(ran)
+        assert ran["callbacks-due"].last_error is None and ran["callbacks-due"].last_result == {"missed": 1}
