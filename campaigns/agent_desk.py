@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from campaigns.callbacks import REPLACED, Callback
 from campaigns.models import Agent, Call, Campaign, Disposition, Lead, LeadList
 
 JOINABLE = ("active", "paused")  # campaigns an agent may log in to (a paused one dials once it is started)
@@ -67,24 +68,48 @@ def joinable_campaigns(session: Session) -> list[Campaign]:
 
 
 def my_callbacks(session: Session, agent_id: int, now: datetime, limit: int = 200) -> list[dict]:
-    """Callbacks this agent scheduled, soonest first, with where each stands now (waiting, due, done, cancelled)."""
-    q = (select(Call, Lead, Campaign.name).join(Lead, Lead.id == Call.lead_id)
-         .join(Campaign, Campaign.id == Call.campaign_id)
-         .where(Call.agent_id == agent_id, Call.callback_at.is_not(None))
-         .order_by(Call.callback_at.desc()).limit(limit))
+    """The callbacks this agent scheduled (personal or for anyone) and those kept for them personally, with where
+    each stands now: due, waiting, missed (in the campaign's missed queue), dialed or cancelled (with why). A
+    callback a manager moved shows as its newer row. Open ones first, soonest first; then the closed ones."""
+    scheduled = (select(Callback.id).join(Call, and_(Call.lead_id == Callback.lead_id,
+                                                     Call.dispositioned_at == Callback.created_at))
+                 .where(Call.agent_id == agent_id))
+    ids = set(session.scalars(select(Callback.id).where(Callback.agent_id == agent_id)
+                              .order_by(Callback.id.desc()).limit(limit)))
+    ids |= set(session.scalars(scheduled.order_by(Callback.id.desc()).limit(limit)))
+    rows = {cb.id: cb for cb in session.scalars(select(Callback).where(Callback.id.in_(ids)))} if ids else {}
+    replaced = [cb for cb in rows.values() if cb.status == "cancelled" and cb.cancelled_reason == REPLACED]
+    while replaced:  # follow each moved callback to the row that replaced it (same lead, created as it closed)
+        found = []
+        for old in replaced:
+            new = session.scalar(select(Callback).where(Callback.lead_id == old.lead_id,
+                                                        Callback.created_at == old.closed_at,
+                                                        Callback.id > old.id).order_by(Callback.id).limit(1))
+            rows.pop(old.id, None)
+            if new is not None and new.id not in rows and new.agent_id in (None, agent_id):
+                rows[new.id] = new
+                if new.status == "cancelled" and new.cancelled_reason == REPLACED:
+                    found.append(new)
+        replaced = found
+    leads = {x.id: x for x in session.scalars(select(Lead).where(Lead.id.in_({c.lead_id for c in rows.values()})))}
+    names = dict(session.execute(select(Campaign.id, Campaign.name)
+                                 .where(Campaign.id.in_({c.campaign_id for c in rows.values()}))).all())
     out = []
-    for call, lead, campaign in session.execute(q):
-        pending = lead.status == "callback" and lead.callback_at == call.callback_at
-        if pending:
-            status = "due" if call.callback_at <= now else "waiting"
-        elif lead.status == "dnc":
-            status = "cancelled: do not call"
-        elif lead.status == "dialing":
-            status = "calling now"
+    for cb in rows.values():
+        lead = leads[cb.lead_id]
+        if cb.status == "pending":
+            status = "due" if cb.due_at <= now else "waiting"
+        elif cb.status == "fired":
+            status = "dialed"
+        elif cb.status == "cancelled":
+            status = f"cancelled: {cb.cancelled_reason}" if cb.cancelled_reason else "cancelled"
         else:
-            status = "done"
-        out.append({"callback_at": call.callback_at, "campaign": campaign, "phone": lead.phone,
+            status = cb.status
+        out.append({"id": cb.id, "callback_at": cb.due_at, "requested_at": cb.requested_at,
+                    "campaign": names.get(cb.campaign_id, ""), "phone": lead.phone,
                     "name": f"{lead.first_name} {lead.last_name}".strip(), "zones": lead.zone_list,
-                    "notes": call.notes, "status": status, "lead_status": lead.status})
-    out.sort(key=lambda r: (r["status"] not in ("due", "waiting"), r["callback_at"]))
-    return out
+                    "notes": cb.note, "status": status, "open": cb.status in ("pending", "missed"),
+                    "personal": cb.agent_id == agent_id, "lead_status": lead.status})
+    out.sort(key=lambda r: r["callback_at"].timestamp() * (1 if r["open"] else -1))
+    out.sort(key=lambda r: not r["open"])
+    return out[:limit]

@@ -27,6 +27,15 @@ from dnc.zones import candidate_states
 
 CALLBACK_STATUSES = ("pending", "fired", "missed", "cancelled")
 OPEN = ("pending", "missed")
+REPLACED = "replaced by a newer callback"  # why a moved callback's old row was closed
+
+
+class OutsideWindow(UserError):
+    """A time the lead may not be called at; ``opening`` is the first legal instant after it (offered instead)."""
+
+    def __init__(self, message: str, opening: datetime) -> None:
+        super().__init__(message)
+        self.opening = opening
 
 
 class Callback(Base):
@@ -76,7 +85,7 @@ def schedule(session: Session, lead: Lead, requested_at: datetime, now: datetime
             raise UserError(f"no agent {agent_id}")
     due = legal_time_for(lead, requested_at)
     for old in _open_for_lead(session, lead.id):
-        old.status, old.closed_at, old.cancelled_reason = "cancelled", now, "replaced by a newer callback"
+        old.status, old.closed_at, old.cancelled_reason = "cancelled", now, REPLACED
     cb = Callback(campaign_id=lead.campaign_id, lead_id=lead.id, agent_id=agent_id, requested_at=requested_at,
                   due_at=due, status="pending", note=note[:400], created_at=now)
     session.add(cb)
@@ -129,12 +138,44 @@ def cancel(session: Session, callback_id: int, reason: str, now: datetime) -> Ca
 
 
 def reschedule(session: Session, callback_id: int, requested_at: datetime, now: datetime,
-               agent_id: int | None = None) -> Callback:
-    """Move an open callback (e.g. one from the missed queue) to a new time; the old row is closed as replaced."""
+               agent_id: int | None = None, *, strict: bool = False) -> Callback:
+    """Move an open callback (e.g. one from the missed queue) to a new time; the old row is closed as replaced.
+
+    ``strict``: a time outside the lead's calling window is refused (``OutsideWindow`` with the next opening)
+    instead of being moved to that opening silently: a manager picking a time on screen wants to see it."""
     cb = _get_open(session, callback_id)
     lead = session.get(Lead, cb.lead_id)
+    if strict and requested_at.tzinfo is not None:
+        opening = legal_time_for(lead, requested_at)
+        if opening != requested_at:
+            raise OutsideWindow(f"{requested_at.isoformat()} is outside the calling window of lead {lead.id} "
+                                f"({lead.phone}); the next opening is {opening.isoformat()}", opening)
     return schedule(session, lead, requested_at, now, agent_id=agent_id if agent_id is not None else cb.agent_id,
                     note=cb.note)
+
+
+def assign(session: Session, callback_id: int, agent_id: int | None, now: datetime) -> Callback:
+    """Hand an open callback to one agent (personal) or to anyone on the campaign (``agent_id`` None), keeping its
+    time: a manager re-routes a callback whose agent left without moving what the customer agreed to."""
+    cb = _get_open(session, callback_id)
+    if agent_id is not None and session.get(Agent, agent_id) is None:
+        raise UserError(f"no agent {agent_id}")
+    cb.agent_id = agent_id
+    lead = session.get(Lead, cb.lead_id)
+    if lead is not None and lead.status == "callback":
+        lead.callback_agent_id, lead.updated_at = agent_id, now
+    session.flush()
+    return cb
+
+
+def assignable_agents(session: Session, campaign_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the agents a callback of the campaign may be given to: those on the campaign now and those
+    already holding one of its callbacks, by name."""
+    holding = select(Callback.agent_id).where(Callback.campaign_id == campaign_id, Callback.agent_id.is_not(None))
+    rows = session.execute(select(Agent.id, Agent.name).where(or_(Agent.campaign_id == campaign_id,
+                                                                  Agent.id.in_(holding)))
+                           .order_by(Agent.name, Agent.id))
+    return [(i, n) for i, n in rows]
 
 
 def _get_open(session: Session, callback_id: int) -> Callback:
@@ -191,28 +232,63 @@ class CallbackRow:
     status: str
     reason: str | None
     lead_status: str
+    zones: tuple[str, ...] = ()  # the lead's candidate zones: its times are shown and entered in the first
+    note: str = ""
+    closed_at: datetime | None = None
+
+    def state(self, now: datetime) -> str:
+        """What a person calls it: a pending callback is ``due`` once its time has come, ``waiting`` before."""
+        if self.status == "pending":
+            return "due" if self.due_at <= now else "waiting"
+        return self.status
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["requested_at"], d["due_at"] = self.requested_at.isoformat(), self.due_at.isoformat()
+        d["zones"] = list(self.zones)
+        d["closed_at"] = self.closed_at.isoformat() if self.closed_at else None
         return d
 
 
 def queue(session: Session, campaign_id: int, statuses: tuple[str, ...] = OPEN, agent_id: int | None = None,
-          limit: int = 500) -> list[CallbackRow]:
-    """Callbacks by status, soonest first (the missed queue, a manager's view, or one agent's own list)."""
+          limit: int = 500, *, now: datetime | None = None, due: bool | None = None, shared: bool = False,
+          recent: bool = False) -> list[CallbackRow]:
+    """Callbacks by status, soonest first (the missed queue, a manager's view, or one agent's own list).
+
+    With ``now``: ``due=True`` keeps the callbacks whose time has come, ``due=False`` those still ahead.
+    ``shared`` keeps only the campaign callbacks (anyone may take them), ``agent_id`` one agent's personal ones.
+    ``recent`` lists the last closed first (fired or cancelled callbacks: what just happened)."""
     bad = sorted(set(statuses) - set(CALLBACK_STATUSES))
     if bad:
         raise UserError(f"callback status {', '.join(bad)} is not one of {', '.join(CALLBACK_STATUSES)}")
     q = (select(Callback, Lead, Agent.name).join(Lead, Lead.id == Callback.lead_id)
          .outerjoin(Agent, Agent.id == Callback.agent_id)
          .where(Callback.campaign_id == campaign_id, Callback.status.in_(statuses))
-         .order_by(Callback.due_at, Callback.id).limit(limit))
+         .order_by(*((Callback.closed_at.desc(), Callback.id.desc()) if recent else (Callback.due_at, Callback.id)))
+         .limit(limit))
     if agent_id is not None:
         q = q.where(Callback.agent_id == agent_id)
+    elif shared:
+        q = q.where(Callback.agent_id.is_(None))
+    if due is not None:
+        if now is None:
+            raise ValueError("due= needs now=")
+        q = q.where(Callback.due_at <= now if due else Callback.due_at > now)
     return [CallbackRow(cb.id, lead.id, lead.phone, f"{lead.first_name} {lead.last_name}".strip(), agent,
-                        cb.requested_at, cb.due_at, cb.status, cb.cancelled_reason, lead.status)
+                        cb.requested_at, cb.due_at, cb.status, cb.cancelled_reason, lead.status,
+                        tuple(lead.zone_list), cb.note, cb.closed_at)
             for cb, lead, agent in session.execute(q)]
+
+
+def tallies(session: Session, campaign_id: int, now: datetime) -> dict[str, int]:
+    """How many callbacks of the campaign stand where: due now, waiting for their time, missed, fired, cancelled."""
+    by_status = dict(session.execute(select(Callback.status, func.count()).where(Callback.campaign_id == campaign_id)
+                                     .group_by(Callback.status)).all())
+    due = session.scalar(select(func.count()).select_from(Callback).where(
+        Callback.campaign_id == campaign_id, Callback.status == "pending", Callback.due_at <= now)) or 0
+    out = {"due": due, "waiting": by_status.get("pending", 0) - due}
+    out.update({s: by_status.get(s, 0) for s in ("missed", "fired", "cancelled")})
+    return out
 
 
 def counts(session: Session, campaign: Campaign) -> dict[str, int]:

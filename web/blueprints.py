@@ -2,6 +2,7 @@
 
 from web.agent import bp as agent
 from web.auth import bp as auth
+from web.callbacks import bp as callbacks
 from web.campaigns import bp as campaigns
 from web.compliance import bp as compliance
 from web.floor import bp as floor
@@ -10,4 +11,4 @@ from web.lists import bp as lists
 from web.reports import bp as reports
 from web.users import bp as users
 
-ALL = (auth, home, agent, campaigns, lists, floor, compliance, reports, users)
+ALL = (auth, home, agent, campaigns, callbacks, lists, floor, compliance, reports, users)

@@ -28,6 +28,9 @@ BLUEPRINTS: dict[str, frozenset[str]] = {
     "auth": EVERY_ROLE,
     "home": EVERY_ROLE,
     "campaigns": MANAGE,
+    "callbacks": MANAGE,  # a campaign's callback queue (issue 8)
+    "callerid": MANAGE,  # a campaign's caller-ID pool and its health
+    "strategy": MANAGE,  # a campaign's lead strategy, callback and abandon-alert settings
     "lists": MANAGE,
     "floor": MANAGE,
     "agent": frozenset({"agent"}),

@@ -16,7 +16,8 @@ from web.roles import PUBLIC, allowed_roles
 EVERYONE = set(ROLES)
 DESIGN = {  # blueprint -> roles that may use it
     "auth": EVERYONE, "home": EVERYONE,
-    "campaigns": {"admin", "manager"}, "lists": {"admin", "manager"}, "floor": {"admin", "manager"},
+    "campaigns": {"admin", "manager"}, "callbacks": {"admin", "manager"}, "callerid": {"admin", "manager"},
+    "strategy": {"admin", "manager"}, "lists": {"admin", "manager"}, "floor": {"admin", "manager"},
     "agent": {"agent"}, "compliance": {"admin", "compliance"}, "reports": {"admin", "manager", "sales"},
     "users": {"admin"},
 }
