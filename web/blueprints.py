@@ -9,6 +9,7 @@ from web.floor import bp as floor
 from web.home import bp as home
 from web.lists import bp as lists
 from web.reports import bp as reports
+from web.strategy import bp as strategy
 from web.users import bp as users
 
-ALL = (auth, home, agent, campaigns, callbacks, lists, floor, compliance, reports, users)
+ALL = (auth, home, agent, campaigns, callbacks, strategy, lists, floor, compliance, reports, users)

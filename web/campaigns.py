@@ -15,6 +15,7 @@ from wtforms import BooleanField, DecimalField, IntegerField, SelectField, Strin
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from campaigns.dispositions import Flags, add_disposition, list_dispositions, update_disposition
+from campaigns.hot_leads import HOT_LIST, make_hot
 from campaigns.leadimport.service import lists_of
 from campaigns.models import DEDUPE_SCOPES, PACING_MODES, Campaign
 from campaigns.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
@@ -121,12 +122,58 @@ def new():
     return render_template("campaigns/form.html", form=form, campaign=None), 400 if has_errors(form) else 200
 
 
+class HotLeadForm(FlaskForm):
+    lead_id = IntegerField("Lead id", validators=[Optional()], render_kw={"inputmode": "numeric"})
+    phone = StringField("Or a phone number", validators=[Optional(), Length(max=40)],
+                        render_kw={"placeholder": "+13125550123", "inputmode": "tel"})
+    first_name = StringField("First name", validators=[Optional(), Length(max=200)])
+    last_name = StringField("Last name", validators=[Optional(), Length(max=200)])
+    state = StringField("State", validators=[Optional(), Length(max=2, message="Two letters, e.g. NY.")],
+                        render_kw={"placeholder": "NY", "size": 3})
+    postal_code = StringField("ZIP", validators=[Optional(), Length(max=10)], render_kw={"size": 6})
+
+
 @bp.get("/<int:campaign_id>")
 def detail(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    return _detail(_campaign(campaign_id), HotLeadForm(formdata=None))
+
+
+def _detail(campaign: Campaign, hot: HotLeadForm, status: int = 200):
     return render_template("campaigns/detail.html", campaign=campaign, lists=lists_of(db(), campaign.name),
                            actions=_actions(campaign), pacing=PACING_LABELS, dedupe=DEDUPE_LABELS,
-                           script=get_script(db(), campaign.id))
+                           script=get_script(db(), campaign.id), hot=hot, hot_list=HOT_LIST), status
+
+
+@bp.post("/<int:campaign_id>/hot")
+def hot(campaign_id: int):
+    """Make a lead hot (called next, every rule still applies): an existing lead by id, or a number (new when
+    the campaign does not have it, scrubbed first)."""
+    campaign = _campaign(campaign_id)
+    form = HotLeadForm()
+    if not form.validate_on_submit():
+        return _detail(campaign, form, 400)
+    phone = (form.phone.data or "").strip() or None
+    try:
+        out = make_hot(db(), campaign, now(), lead_id=form.lead_id.data, phone=phone,
+                       first_name=(form.first_name.data or "").strip(), last_name=(form.last_name.data or "").strip(),
+                       state=(form.state.data or "").strip().upper() or None,
+                       postal_code=(form.postal_code.data or "").strip() or None, by=current_user.username)
+        db().commit()
+    except UserError as e:
+        db().rollback()
+        fields = {"state": "state", "campaign": "lead_id", "lead": "lead_id"}
+        if phone:
+            fields[repr(phone)] = "phone"
+        attach_error(form, e, fields)
+        return _detail(campaign, form, 400)
+    if out.suppression:
+        flash(f"{out.phone} was added as lead {out.lead_id} but is suppressed ({out.suppression}): it is never "
+              "dialed.", "error")
+    else:
+        where = f"added to the {HOT_LIST} list as lead {out.lead_id}" if out.created else f"lead {out.lead_id}"
+        flash(f"{out.phone} is hot ({where}, {out.status}): it is called next, inside its calling window.",
+              "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
 def _actions(campaign: Campaign) -> list[tuple[str, str]]:

@@ -1,0 +1,158 @@
+"""The strategy & alerts form of a campaign (every setting of ``dialer campaigns strategy``, refusals under the
+setting they name, all or nothing) and the hot-lead form on the campaign page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from campaigns.dial_settings import settings_of
+from campaigns.hot_leads import HOT_LIST, HOT_PRIORITY
+from campaigns.models import Campaign, Lead, LeadList
+from campaigns.service import create_campaign, set_status
+
+DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0", "min_recall_gap_s": "0",
+            "lead_daily_cap": "", "phone_daily_cap": "", "phone_switch_after": "0", "callbacks_personal": "y",
+            "callback_grace_s": "900", "callback_miss_s": "3600", "abandon_warn_1": "0.025", "abandon_warn_2": "0.028",
+            "abandon_fallback": "y", "alert_min_live_answers": "100", "alert_webhook_url": "",
+            "local_presence": "", "caller_id_daily_cap": "150", "spam_flag_threshold": "3",
+            "callerid_min_answer_rate": "", "callerid_min_dials": "200"}
+
+
+@pytest.fixture
+def campaign(sessions, clock, seed_users) -> dict:
+    t = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1))
+        set_status(s, c, "active", t)
+        lst = LeadList(campaign_id=c.id, name="March", sha256="a" * 64, uploaded_at=t)
+        s.add(lst)
+        s.flush()
+        lead = Lead(campaign_id=c.id, list_id=lst.id, phone="+13125550123", first_name="Ann", last_name="Lee",
+                    state="IL", postal_code="60601", timezones="America/Chicago", attempts=1, status="retry",
+                    next_attempt_at=t + timedelta(hours=5), created_at=t, updated_at=t)
+        closed = Lead(campaign_id=c.id, list_id=lst.id, phone="+13125550124", first_name="Bo", last_name="",
+                      timezones="America/Chicago", attempts=1, status="closed", created_at=t, updated_at=t)
+        s.add_all([lead, closed])
+        s.commit()
+        return {"id": c.id, "lead": lead.id, "closed": closed.id}
+
+
+def page(c) -> str:
+    return f"/campaigns/{c['id']}/strategy/"
+
+
+def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
+    auth.login("manager")
+    html = client.get(page(campaign)).get_data(as_text=True)
+    for legend in ("Lead order and new leads", "Recall gaps and caps", "Callbacks", "Abandon alerts", "Caller ID"):
+        assert f"<legend>{legend}</legend>" in html
+    for name in DEFAULTS:
+        assert f'name="{name}"' in html, name
+    assert 'id="callback_grace_s-help"' in html and 'value="0.025"' in html
+    assert "Not checked yet" in html
+    assert f'href="{page(campaign)}">Strategy &amp; alerts</a>' in \
+        client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
+
+
+def test_saving_changes_every_setting(client, auth, campaign, sessions):
+    auth.login("manager")
+    data = {**DEFAULTS, "lead_order": "follow_sun", "new_lead_every": "4", "lead_daily_cap": "2",
+            "callbacks_personal": "", "callback_grace_s": "600", "abandon_warn_1": "0.02",
+            "alert_webhook_url": "https://hooks.example.com/dialer", "local_presence": "y",
+            "caller_id_daily_cap": "90", "spam_flag_threshold": "5", "callerid_min_answer_rate": "0.08"}
+    r = auth.post(page(campaign), data, follow_redirects=True)
+    assert "Strategy and alert settings of Spring saved" in r.get_data(as_text=True)
+    with sessions() as s:
+        got = settings_of(s, campaign["id"])
+        c = s.get(Campaign, campaign["id"])
+        assert (got.lead_order, got.new_lead_every, got.lead_daily_cap, got.phone_daily_cap) == ("follow_sun", 4, 2,
+                                                                                                  None)
+        assert (got.callbacks_personal, got.callback_grace_s, got.abandon_warn_1) == (False, 600, 0.02)
+        assert (got.alert_webhook_url, got.callerid_min_answer_rate) == ("https://hooks.example.com/dialer", 0.08)
+        assert (c.local_presence, c.caller_id_daily_cap, c.spam_flag_threshold) == (True, 90, 5)
+    html = client.get(page(campaign)).get_data(as_text=True)
+    assert 'value="follow_sun" selected' in html or 'selected value="follow_sun"' in html
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"abandon_warn_1": "0.035"}, "abandon_warn_1",
+     "abandon_warn_1: must be a fraction above 0 and below the campaign&#39;s abandon target 0.03, got 0.035"),
+    ({"abandon_warn_1": "0.028", "abandon_warn_2": "0.025"}, "abandon_warn_1",
+     "abandon_warn_1 (0.028) must be below abandon_warn_2 (0.025)"),
+    ({"callback_miss_s": "600"}, "callback_miss_s", "callback_miss_s: must be longer than callback_grace_s (900 s)"),
+    ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url", "alert_webhook_url: must be an http(s) URL"),
+    ({"new_lead_every": "500"}, "new_lead_every", "new_lead_every: must be between 0 and 100, got 500"),
+    ({"lead_daily_cap": "0"}, "lead_daily_cap", "lead_daily_cap: must be between 1 and 100, got 0"),
+    ({"callback_grace_s": ""}, "callback_grace_s", "callback_grace_s: enter a value"),
+    ({"min_recall_gap_s": "soon"}, "min_recall_gap_s", "Not a valid integer value."),
+    ({"callerid_min_answer_rate": "1.5"}, "callerid_min_answer_rate",
+     "callerid_min_answer_rate: must be a fraction between 0 and 1, got 1.5"),
+    ({"spam_flag_threshold": "0"}, "spam_flag_threshold", "spam-flag threshold must be between 1 and 100, got 0"),
+    ({"caller_id_daily_cap": "20000"}, "caller_id_daily_cap",
+     "caller-ID daily cap must be between 1 and 10000, got 20000"),
+])
+def test_a_refusal_sits_under_the_setting_it_names_and_nothing_is_saved(client, auth, campaign, sessions, changes,
+                                                                         field, message):
+    auth.login("manager")
+    r = auth.post(page(campaign), {**DEFAULTS, "new_lead_every": "7", **changes})
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert f'id="{field}-error">{message}' in html
+    with sessions() as s:
+        assert settings_of(s, campaign["id"]).new_lead_every == 0  # all or nothing
+        assert s.get(Campaign, campaign["id"]).spam_flag_threshold == 3
+
+
+def test_an_unknown_campaign_is_not_found(client, auth, campaign):
+    auth.login("manager")
+    assert client.get("/campaigns/987654/strategy/").status_code == 404
+
+
+def test_hot_lead_by_id_is_due_at_once_with_the_hot_priority(client, auth, campaign, sessions, clock):
+    auth.login("manager")
+    r = auth.post(f"/campaigns/{campaign['id']}/hot", {"lead_id": str(campaign["lead"])},
+                  page=f"/campaigns/{campaign['id']}", follow_redirects=True)
+    assert "+13125550123 is hot (lead" in r.get_data(as_text=True)
+    with sessions() as s:
+        lead = s.get(Lead, campaign["lead"])
+        assert (lead.priority, lead.next_attempt_at) == (HOT_PRIORITY, clock.now())
+
+
+def test_hot_lead_by_a_new_number_is_added_to_the_hot_list(client, auth, campaign, sessions):
+    auth.login("manager")
+    r = auth.post(f"/campaigns/{campaign['id']}/hot", {"phone": "(212) 555-0177", "first_name": "Cal",
+                                                       "state": "ny", "postal_code": "10001"},
+                  page=f"/campaigns/{campaign['id']}", follow_redirects=True)
+    assert f"+12125550177 is hot (added to the {HOT_LIST} list as lead" in r.get_data(as_text=True)
+    with sessions() as s:
+        lead = s.query(Lead).filter_by(phone="+12125550177").one()
+        assert (lead.first_name, lead.state, lead.status, lead.priority) == ("Cal", "NY", "new", HOT_PRIORITY)
+        assert s.get(LeadList, lead.list_id).name == HOT_LIST
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({}, None, "Give either a lead id or a phone number."),
+    ({"lead_id": "1", "phone": "+12125550177"}, None, "Give either a lead id or a phone number."),
+    ({"phone": "12"}, "phone", "&#39;12&#39; is not a valid phone number."),
+    ({"lead_id": "987654"}, "lead_id", "Campaign &#39;Spring&#39; has no lead 987654."),
+    ({"phone": "+12125550177", "state": "N1"}, "state",
+     "State must be a two-letter code such as NY, got &#39;N1&#39;."),
+    ({"lead_id": "x"}, "lead_id", "Not a valid integer value."),
+])
+def test_a_bad_hot_lead_is_refused_next_to_the_field(client, auth, campaign, sessions, data, field, message):
+    auth.login("manager")
+    r = auth.post(f"/campaigns/{campaign['id']}/hot", data, page=f"/campaigns/{campaign['id']}")
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert (f'id="{field}-error">{message}' if field else f'role="alert">{message}') in html
+    with sessions() as s:
+        assert s.query(Lead).filter_by(phone="+12125550177").count() == 0
+
+
+def test_a_final_lead_cannot_be_made_hot(client, auth, campaign):
+    auth.login("manager")
+    r = auth.post(f"/campaigns/{campaign['id']}/hot", {"lead_id": str(campaign["closed"])},
+                  page=f"/campaigns/{campaign['id']}")
+    assert r.status_code == 400 and "is closed: a final lead is not dialed again." in r.get_data(as_text=True)
