@@ -1,0 +1,125 @@
+"""The caller-ID pool page (issue 8): each number's state and cap with its health, add numbers (E.164, all or
+none, the bad one named), flag as spam by the manager with a reason (the threshold retires), retire and restore."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from campaigns import callerid
+from campaigns.models import Call
+from campaigns.service import create_campaign, set_status
+
+
+@pytest.fixture
+def pool(sessions, clock, seed_users) -> dict:
+    """Campaign "Spring" with two pool numbers: +13125550100 dialed 4 times today (3 answered by a person, one by a
+    machine), +13125550101 unused; the campaign's cap 150, threshold 2."""
+    t = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1))
+        set_status(s, c, "active", t)
+        c.spam_flag_threshold = 2
+        callerid.add_number(s, c, "+13125550100", t)
+        callerid.add_number(s, c, "+13125550101", t, daily_cap=40)
+        for i, by in enumerate(("human", "human", "human", "machine")):
+            s.add(Call(campaign_id=c.id, phone=f"+1312555020{i}", attempt=1, caller_id="+13125550100",
+                       placed_at=t - timedelta(minutes=30 + i), answered_at=t - timedelta(minutes=29 + i),
+                       answered_by=by, status="completed"))
+        s.commit()
+        return {"id": c.id}
+
+
+def url(pool, tail: str = "") -> str:
+    return f"/campaigns/{pool['id']}/callerid/{tail}"
+
+
+def row(html: str, number: str) -> str:
+    return html.split(f'id="cid-{number.lstrip("+")}"')[1].split("</tr>")[0]
+
+
+def test_the_pool_shows_each_numbers_health(client, auth, pool):
+    auth.login("manager")
+    html = client.get(url(pool)).get_data(as_text=True)
+    busy = row(html, "+13125550100")
+    assert "IL · 312" in busy and ">active<" in busy
+    cells = re.findall(r'<td class="num">([^<]+)', busy)
+    assert cells[:3] == ["4 / 150", "4", "75.0 %"]  # the machine answer is not a person
+    assert "4 / 40" not in html and "0 / 40" in row(html, "+13125550101")
+    assert f'href="{url(pool)}">Caller IDs</a>' in client.get(f"/campaigns/{pool['id']}").get_data(as_text=True)
+
+
+def test_adding_numbers_is_all_or_none_and_names_the_bad_one(client, auth, pool, sessions):
+    auth.login("manager")
+    r = auth.post(url(pool, "add"), {"numbers": "+13125550102\n(312) 555-01"}, page=url(pool))
+    assert r.status_code == 400
+    assert 'id="numbers-error">Caller ID &#39;(312) 555-01&#39; is not a valid number. Nothing was added.' in \
+        r.get_data(as_text=True)
+    r = auth.post(url(pool, "add"), {"numbers": "+13125550102, 312 555 0199"}, page=url(pool))
+    assert r.status_code == 302
+    r = auth.post(url(pool, "add"), {"numbers": "+13125550103; +13125550100"}, page=url(pool))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "+13125550100 is already in the pool of campaign &#39;Spring&#39;." in html
+    r = auth.post(url(pool, "add"), {"numbers": "+1555", "daily_cap": "5"}, page=url(pool))
+    assert 'id="numbers-error">Caller ID &#39;+1555&#39; is not a valid number. Nothing was added.' in \
+        r.get_data(as_text=True)
+    r = auth.post(url(pool, "add"), {"numbers": "+13125550104", "daily_cap": "0"}, page=url(pool))
+    assert 'id="daily_cap-error">Between 1 and 10000.' in r.get_data(as_text=True)
+    r = auth.post(url(pool, "add"), {"numbers": " "}, page=url(pool))
+    assert 'id="numbers-error">Enter at least one number.' in r.get_data(as_text=True)
+    with sessions() as s:
+        assert sorted(n.number for n in callerid.pool(s, pool["id"])) == [
+            "+13125550100", "+13125550101", "+13125550102", "+13125550199"]
+
+
+def test_a_managers_spam_flags_retire_the_number_at_the_threshold(client, auth, pool, sessions):
+    auth.login("manager")
+    r = auth.post(url(pool, "flag"), {"number": "+13125550100", "reason": "customer saw Spam Likely"},
+                  page=url(pool), follow_redirects=True)
+    assert "+13125550100 flagged as spam; it is active." in r.get_data(as_text=True)
+    r = auth.post(url(pool, "flag"), {"number": "+13125550100", "reason": "again"}, page=url(pool),
+                  follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "it is retired (2 spam flags (threshold 2))." in html
+    assert ">retired<" in row(html, "+13125550100")
+    with sessions() as s:
+        flags = s.query(callerid.CallerIdFlag).order_by(callerid.CallerIdFlag.id).all()
+        assert [(f.flagged_by, f.reason) for f in flags] == [("manager-user", "customer saw Spam Likely"),
+                                                              ("manager-user", "again")]
+
+
+def test_retire_needs_a_reason_and_restore_puts_it_back(client, auth, pool, sessions):
+    auth.login("manager")
+    r = auth.post(url(pool, "retire"), {"number": "+13125550101"}, page=url(pool), follow_redirects=True)
+    assert "Give the reason." in r.get_data(as_text=True)
+    r = auth.post(url(pool, "retire"), {"number": "+13125550101", "reason": "carrier label"}, page=url(pool),
+                  follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "+13125550101 is retired (carrier label)." in html and "carrier label" in row(html, "+13125550101")
+    r = auth.post(url(pool, "retire"), {"number": "+13125550101", "reason": "twice"}, page=url(pool),
+                  follow_redirects=True)
+    assert "+13125550101 is already retired (carrier label)." in r.get_data(as_text=True)
+    r = auth.post(url(pool, "restore"), {"number": "+13125550101"}, page=url(pool), follow_redirects=True)
+    assert "+13125550101 is active again" in r.get_data(as_text=True)
+    with sessions() as s:
+        assert all(n.active for n in callerid.pool(s, pool["id"]))
+
+
+def test_an_unknown_number_or_campaign_is_refused(client, auth, pool):
+    auth.login("manager")
+    r = auth.post(url(pool, "flag"), {"number": "+13125550177", "reason": "spam"}, page=url(pool),
+                  follow_redirects=True)
+    assert "+13125550177 is not in the caller-ID pool of campaign &#39;Spring&#39;." in r.get_data(as_text=True)
+    assert client.get("/campaigns/987654/callerid/").status_code == 404
+
+
+def test_a_campaign_without_a_pool_says_which_number_it_shows(client, auth, sessions, clock, seed_users):
+    with sessions() as s:
+        c = create_campaign(s, "Bare", "+12125550100", clock.now())
+        s.commit()
+        cid = c.id
+    auth.login("manager")
+    html = client.get(f"/campaigns/{cid}/callerid/").get_data(as_text=True)
+    assert "No pool: every call shows the campaign's caller ID" in html and "The pool is empty." in html
