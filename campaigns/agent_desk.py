@@ -54,6 +54,18 @@ def desk(session: Session, agent_id: int) -> Desk:
     return d
 
 
+def last_call(session: Session, agent_id: int) -> Call | None:
+    """The call the agent is on, else the last one connected to them: what a "caller ID shown as spam" flag is
+    about (the customer often says so at the end of the call, or the agent hears it after)."""
+    agent = session.get(Agent, agent_id)
+    if agent is not None and agent.call_id is not None:
+        current = session.get(Call, agent.call_id)
+        if current is not None:
+            return current
+    return session.scalar(select(Call).where(Call.agent_id == agent_id, Call.connected_at.is_not(None))
+                          .order_by(Call.connected_at.desc(), Call.id.desc()).limit(1))
+
+
 def lead_history(session: Session, lead_id: int, exclude_call_id: int | None = None, limit: int = 50) -> list[dict]:
     """The lead's earlier calls, newest first: when, how it ended, who spoke, the disposition and the notes."""
     q = (select(Call, Agent.name).outerjoin(Agent, Agent.id == Call.agent_id).where(Call.lead_id == lead_id)

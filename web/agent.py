@@ -17,9 +17,10 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campaigns import agents, agents_preview
-from campaigns.agent_desk import desk, joinable_campaigns, my_callbacks
+from campaigns import agents, agents_preview, callerid
+from campaigns.agent_desk import desk, joinable_campaigns, last_call, my_callbacks
 from campaigns.agent_states import DEFAULT_PAUSE_REASONS
+from campaigns.dial_settings import settings_of
 from campaigns.models import Campaign
 from campaigns.scripts import get_script, render_script
 from dnc.errors import UserError
@@ -29,6 +30,9 @@ from web.forms import choices, sentence
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 PAUSE_LABELS = {"break": "Break", "lunch": "Lunch", "training": "Training", "meeting": "Meeting",
                 "coaching": "Coaching", "technical": "Technical problem", "other": "Other"}
+
+
+PERSONAL = {"personal": True, "anyone": False}  # the callback choice; none sent: the campaign's setting
 
 
 class StartForm(FlaskForm):
@@ -42,6 +46,13 @@ class PauseForm(FlaskForm):
 class DispositionForm(FlaskForm):
     code = RadioField("Disposition", validate_choice=False, validators=[DataRequired("Choose a disposition.")])
     callback_at = StringField("Callback at", validators=[Optional()], render_kw={"type": "datetime-local"})
+    callback_for = RadioField("The callback is for", validate_choice=False,
+                              choices=choices([("personal", "personal (only me)"),
+                                               ("anyone", "anyone on the campaign")]))
+
+    def validate_callback_for(self, field) -> None:
+        if field.data not in (None, "", "personal", "anyone"):
+            raise ValidationError("Choose personal (only me) or anyone on the campaign.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
     then = SelectField("Then", choices=choices([("ready", "Ready for the next call"), ("pause", "Pause")]),
                        default="ready")
@@ -76,6 +87,8 @@ def _page(form: DispositionForm | None = None, status: int = 200):
     if d.agent.campaign_id and not start.campaign.data:
         start.campaign.data = str(d.agent.campaign_id)
     dform = form or DispositionForm(formdata=None)
+    if form is None and d.campaign is not None:  # the campaign's default: personal or shared callbacks
+        dform.callback_for.data = "personal" if settings_of(db(), d.campaign.id).callbacks_personal else "anyone"
     dform.code.choices = choices((x.code, x.label) for x in d.dispositions)
     script = ""
     if d.call is not None and d.campaign is not None:
@@ -91,6 +104,7 @@ def _page(form: DispositionForm | None = None, status: int = 200):
     due = sum(1 for c in my_callbacks(db(), d.agent.id, now()) if c["status"] == "due")
     return render_template("agent/seat.html", d=d, start=start, pause=PauseForm(), dform=dform, script=script,
                            zone=lead_zone(d), phone=phone, due=due, now=now(), preview=_preview(d),
+                           shown=last_call(db(), d.agent.id),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
 
 
@@ -208,7 +222,8 @@ def disposition():
         if d.agent.state == "talking":
             agents.end_call(db(), d.agent.id, t)
         agents.disposition(db(), d.call.id, chosen.code, t, notes=(form.notes.data or "").strip(),
-                           callback_at=callback_at if chosen.is_callback else None, agent_ref=d.agent.id)
+                           callback_at=callback_at if chosen.is_callback else None, agent_ref=d.agent.id,
+                           personal=PERSONAL.get(form.callback_for.data))
         if form.then.data == "pause":
             agents.pause(db(), d.agent.id, form.pause_reason.data, t)
         else:
@@ -222,6 +237,21 @@ def disposition():
     then = " You are paused." if form.then.data == "pause" else " Ready for the next call."
     flash(f"Saved: {chosen.label}.{then}", "success")
     return redirect(url_for("agent.seat"))
+
+
+@bp.post("/callerid/flag")
+def flag_caller_id():
+    """The customer said the call showed as "Spam Likely": flag the caller ID of the agent's current or last call
+    (enough flags retire the number; ``campaigns.callerid.flag_number``)."""
+    seat = desk(db(), _agent_id()).agent
+    call = last_call(db(), seat.id)
+    if call is None or not call.caller_id:
+        flash("There is no call whose caller ID could be flagged.", "error")
+        return redirect(url_for("agent.seat"))
+    campaign = db().get(Campaign, call.campaign_id)
+    return _change(lambda: callerid.flag_number(db(), campaign, call.caller_id, seat.name, now(),
+                                                "shown as spam (agent)"),
+                   f"Thanks: caller ID {call.caller_id} flagged as spam. Enough flags retire it from the pool.")
 
 
 def _lead_id() -> int:

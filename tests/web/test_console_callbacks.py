@@ -8,10 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_console_agent import agent_id, floor, ring  # noqa: F401  (floor: the agent tests' fixture)
 
 from campaigns import callbacks as cb
 from campaigns.agents import create_agent
-from campaigns.models import Lead, LeadList, User
+from campaigns.dial_settings import update
+from campaigns.models import Campaign, Lead, LeadList, User
 from campaigns.service import create_campaign, set_status
 
 CHICAGO_LEADS = (("Ann", "+13125550101"), ("Bob", "+13125550102"), ("Cy", "+13125550103"), ("Di", "+13125550104"),
@@ -218,3 +220,31 @@ def test_my_callbacks_lists_the_ones_the_agent_scheduled_with_where_they_stand(s
         rows = my_callbacks(s, queue["seat"], t)
         assert [(r["name"], r["status"]) for r in rows] == [("Ann Test", "missed"),
                                                            ("Bob Test", "cancelled: bought elsewhere")]
+
+
+def test_the_agent_chooses_personal_or_anyone_for_a_callback_defaulting_to_the_campaign(client, auth, sessions,
+                                                                                         clock, floor):  # noqa: F811
+    spot = floor
+    seat = agent_id(sessions)
+    auth.login("agent")
+    auth.post("/agent/start", {"campaign": str(spot["campaign"])}, page="/agent/")
+    ring(sessions, clock, spot, seat)
+    html = client.get("/agent/").get_data(as_text=True)
+    assert re.search(r'<input checked id="callback_for-0"[^>]*value="personal"', html)  # the default setting
+    with sessions() as s:
+        update(s, s.get(Campaign, spot["campaign"]), clock.now(), callbacks_personal=False)
+        s.commit()
+    html = client.get("/agent/").get_data(as_text=True)
+    assert re.search(r'<input checked id="callback_for-1"[^>]*value="anyone"', html)
+    r = auth.post("/agent/disposition", {"code": "CALLBK", "callback_at": "2030-01-09T17:30",
+                                         "callback_for": "nobody", "then": "ready"}, page="/agent/")
+    assert r.status_code == 400 and 'id="callback_for-error">Choose personal (only me) or anyone' in \
+        r.get_data(as_text=True)
+    r = auth.post("/agent/disposition", {"code": "CALLBK", "callback_at": "2030-01-09T17:30",
+                                         "callback_for": "personal", "then": "ready"}, page="/agent/")
+    assert r.status_code == 302
+    with sessions() as s:
+        row = s.query(cb.Callback).filter_by(lead_id=spot["lead"]).one()
+        assert row.agent_id == seat  # the agent's choice beats the campaign's default
+    html = client.get("/agent/callbacks").get_data(as_text=True)
+    assert "only me" in html and "waiting" in html

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from test_console_agent import agent_id
 
 from campaigns import callerid
 from campaigns.models import Call
@@ -123,3 +124,49 @@ def test_a_campaign_without_a_pool_says_which_number_it_shows(client, auth, sess
     auth.login("manager")
     html = client.get(f"/campaigns/{cid}/callerid/").get_data(as_text=True)
     assert "No pool: every call shows the campaign's caller ID" in html and "The pool is empty." in html
+
+
+def test_the_agent_flags_the_caller_id_of_the_current_and_then_the_last_call(client, auth, pool, sessions, clock):
+    from campaigns import agents
+    from campaigns.models import Agent, Campaign
+
+    seat = agent_id(sessions)
+    t = clock.now()
+    with sessions() as s:
+        agents.assign(s, s.get(Agent, seat), s.get(Campaign, pool["id"]))
+        agents.go_ready(s, seat, t)
+        call = Call(campaign_id=pool["id"], phone="+13125550300", attempt=1, caller_id="+13125550101",
+                    placed_at=t - timedelta(seconds=20), answered_at=t, answered_by="human", status="answered")
+        s.add(call)
+        s.flush()
+        assert agents.connect(s, call.id, seat, t)
+        name = s.get(Agent, seat).name
+        s.commit()
+    auth.login("agent")
+    html = client.get("/agent/").get_data(as_text=True)
+    assert "Your current call showed <span class=\"mono\">+13125550101</span>" in html
+    assert "Caller ID shown as spam</button>" in html
+    r = auth.post("/agent/callerid/flag", page="/agent/", follow_redirects=True)
+    assert "Thanks: caller ID +13125550101 flagged as spam." in r.get_data(as_text=True)
+    auth.post("/agent/disposition", {"code": "SALE", "then": "ready"}, page="/agent/")
+    html = client.get("/agent/").get_data(as_text=True)
+    assert "Your last call showed" in html  # after the call, the flag is still at hand
+    auth.post("/agent/callerid/flag", page="/agent/")
+    with sessions() as s:
+        flags = s.query(callerid.CallerIdFlag).all()
+        assert [(f.flagged_by, f.reason) for f in flags] == [(name, "shown as spam (agent)")] * 2
+        retired = {n.number: n.active for n in callerid.pool(s, pool["id"])}
+        assert retired == {"+13125550100": True, "+13125550101": False}  # threshold 2
+
+
+def test_an_agent_without_a_call_or_a_pool_number_is_told(client, auth, pool, sessions, clock):
+    auth.login("agent")
+    r = auth.post("/agent/callerid/flag", page="/agent/", follow_redirects=True)
+    assert "There is no call whose caller ID could be flagged." in r.get_data(as_text=True)
+    seat = agent_id(sessions)
+    with sessions() as s:
+        s.add(Call(campaign_id=pool["id"], phone="+13125550300", attempt=1, caller_id="+12125550100",
+                   agent_id=seat, placed_at=clock.now(), connected_at=clock.now(), status="completed"))
+        s.commit()
+    r = auth.post("/agent/callerid/flag", page="/agent/", follow_redirects=True)
+    assert "+12125550100 is not in the caller-ID pool of campaign &#39;Spring&#39;." in r.get_data(as_text=True)
