@@ -6,8 +6,11 @@ service, the pacer's published explanation); this module only picks the campaign
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
+from campaigns import abandon_alerts
+from campaigns.callbacks import counts as callback_counts
+from campaigns.dial_settings import settings_of
 from campaigns.floor_view import floor
 from campaigns.funnel import LABELS as FUNNEL_LABELS
 from campaigns.funnel import funnel
@@ -56,13 +59,32 @@ def as_json(f) -> dict:
             "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None, "warnings": f.warnings}
 
 
+def guard_json(campaign: Campaign) -> dict:
+    """The abandon alert level (ok, warn, high, over; none before the worker's first check), the fallback to
+    progressive pacing and the missed callbacks, with where to act on them."""
+    g = abandon_alerts.state(db(), campaign)
+    s = settings_of(db(), campaign.id)
+    return {"level": g.level if g else None, "rate_30d": g.rate if g else None, "warn": s.abandon_warn_1,
+            "high": s.abandon_warn_2, "target": campaign.abandon_target,
+            "fallback": abandon_alerts.effective_modes(db(), [campaign.id]).get(campaign.id),
+            "missed_callbacks": callback_counts(db(), campaign)["missed"],
+            "callbacks_url": url_for("callbacks.index", campaign_id=campaign.id),
+            "strategy_url": url_for("strategy.edit", campaign_id=campaign.id)}
+
+
+def floor_json(campaign: Campaign) -> dict:
+    out = as_json(floor(db(), campaign, now()))
+    out["guard"] = guard_json(campaign)
+    db().commit()  # the report service refreshed its rollups
+    return out
+
+
 @bp.get("/")
 def index():
     campaign = _campaign()
     data = dialable = None
     if campaign is not None:
-        data = as_json(floor(db(), campaign, now()))
-        db().commit()  # the report service refreshed its rollups
+        data = floor_json(campaign)
         dialable = funnel_json(campaign)
     return render_template("floor/index.html", campaign=campaign, campaigns=list_campaigns(db()), f=data,
                            funnel=dialable, glossary=GLOSSARY, poll_s=current_app.config["FLOOR_POLL_SECONDS"],
@@ -74,9 +96,7 @@ def data(campaign_id: int):
     campaign = db().get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
-    out = as_json(floor(db(), campaign, now()))
-    db().commit()
-    return jsonify(out)
+    return jsonify(floor_json(campaign))
 
 
 def funnel_json(campaign: Campaign) -> dict:

@@ -248,3 +248,14 @@ def test_the_agent_chooses_personal_or_anyone_for_a_callback_defaulting_to_the_c
         assert row.agent_id == seat  # the agent's choice beats the campaign's default
     html = client.get("/agent/callbacks").get_data(as_text=True)
     assert "only me" in html and "waiting" in html
+
+
+def test_the_floor_counts_the_missed_callbacks_and_links_the_queue(client, auth, queue):
+    auth.login("manager")
+    html = client.get(f"/floor/?campaign_id={queue['campaign']}").get_data(as_text=True)
+    tile = html.split('data-k="guard.missed_callbacks"')[1].split("</div></div>")[0]
+    assert 'data-value>2<' in tile and f'href="{url(queue)}">open the callback queue</a>' in tile
+    assert "2 missed callback(s) wait in the queue" in html
+    assert f'<a href="{url(queue)}">Open the callback queue</a>' in html  # on the warning itself
+    g = client.get(f"/floor/{queue['campaign']}/data").get_json()["guard"]
+    assert (g["missed_callbacks"], g["callbacks_url"], g["level"]) == (2, url(queue), None)

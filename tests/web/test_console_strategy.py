@@ -156,3 +156,25 @@ def test_a_final_lead_cannot_be_made_hot(client, auth, campaign):
     r = auth.post(f"/campaigns/{campaign['id']}/hot", {"lead_id": str(campaign["closed"])},
                   page=f"/campaigns/{campaign['id']}")
     assert r.status_code == 400 and "is closed: a final lead is not dialed again." in r.get_data(as_text=True)
+
+
+def test_the_floor_and_the_form_show_the_abandon_level_and_the_fallback(client, auth, campaign, sessions, clock):
+    from campaigns.abandon_alerts import AbandonGuard
+
+    auth.login("manager")
+    html = client.get(f"/floor/?campaign_id={campaign['id']}").get_data(as_text=True)
+    assert 'data-k="guard.level">\n    <div class="label">Abandon alert level</div><div class="value" data-value>' \
+           'not checked<' in html
+    with sessions() as s:
+        s.add(AbandonGuard(campaign_id=campaign["id"], level="over", fallback=True, rate=0.031, live_answers=1000,
+                           abandoned=31, machines=4, checked_at=clock.now(), changed_at=clock.now()))
+        s.commit()
+    html = client.get(f"/floor/?campaign_id={campaign['id']}").get_data(as_text=True)
+    level = html.split('data-k="guard.level"')[0].rsplit("<div", 1)[1] + html.split('data-k="guard.level"')[1][:600]
+    assert 'class="tile bad"' in level and "data-value>over<" in level
+    assert "progressive pacing until it is under 2.5%" in level
+    g = client.get(f"/floor/{campaign['id']}/data").get_json()["guard"]
+    assert (g["level"], g["rate_30d"], g["warn"], g["high"]) == ("over", 0.031, 0.025, 0.028)
+    assert g["fallback"].startswith("30-day abandon rate 3.10% reached the 3.0% target")
+    html = client.get(page(campaign)).get_data(as_text=True)
+    assert '<span class="badge bad">over</span>' in html and "pacing fell back to progressive" in html

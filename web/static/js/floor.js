@@ -27,6 +27,16 @@
     if (t) window.Console.text(t, text);
   }
 
+  const LEVEL_TONES = {ok: "ok", warn: "warn", high: "warn", over: "bad"};
+  function renderGuard(g) {
+    const level = root.querySelector('[data-k="guard.level"]');
+    level.className = `tile ${LEVEL_TONES[g.level] || ""}`;
+    tile("guard.level", g.level || "not checked");
+    window.Console.text(level.querySelector('[data-f="fallback"]'), g.fallback ? ` · ${g.fallback}` : "");
+    root.querySelector('[data-k="guard.missed_callbacks"]').className = `tile ${g.missed_callbacks ? "bad" : "ok"}`;
+    tile("guard.missed_callbacks", num(g.missed_callbacks));
+  }
+
   function render(f) {
     const s = f.by_state;
     tile("agents_taking", num(s.ready + s.talking + s.wrap));
@@ -60,7 +70,16 @@
     }) : [el("p", "muted", "No agent is logged in.")]));
 
     const warn = document.getElementById("warnings");
-    warn.replaceChildren(...f.warnings.map((w) => el("div", "flash warning", w.charAt(0).toUpperCase() + w.slice(1))));
+    warn.replaceChildren(...f.warnings.map((w) => {
+      const box = el("div", "flash warning", w.charAt(0).toUpperCase() + w.slice(1));
+      if (w.includes("missed callback")) {
+        const a = el("a", "", "Open the callback queue");
+        a.href = f.guard.callbacks_url;
+        box.append(" ", a);
+      }
+      return box;
+    }));
+    renderGuard(f.guard);
 
     const pacing = document.getElementById("pacing");
     if (f.pacing.length) {
