@@ -103,7 +103,7 @@ def _refused(campaign: Campaign, message: str):
 
 def _apply(campaign: Campaign, form: FlaskForm, change, cb: Callback, zone: str):
     """Validate ``form``, run ``change`` (returns the message to flash) and commit; any refusal is flashed, except a
-    time outside the window, which is answered with the page offering the opening."""
+    time outside the window, which is answered with the page offering the opening (200: a choice, not an error)."""
     if not form.validate_on_submit():
         return _refused(campaign, " ".join(e for errs in form.errors.values() for e in errs))
     try:
@@ -114,7 +114,9 @@ def _apply(campaign: Campaign, form: FlaskForm, change, cb: Callback, zone: str)
     except OutsideWindow as e:
         db().rollback()
         local = e.opening.astimezone(ZoneInfo(zone))
-        return _page(campaign, 400, {"callback_id": cb.id, "message": sentence(str(e)),
+        message = (f"{when(parse_local(form.at.data, zone), zone)} is outside the lead's calling window; it next "
+                   f"opens {when(e.opening, zone)} (the lead's time).")
+        return _page(campaign, 200, {"callback_id": cb.id, "message": message,
                                      "at": local.strftime("%Y-%m-%dT%H:%M"), "label": when(e.opening, zone)})
     except UserError as e:
         db().rollback()

@@ -95,9 +95,10 @@ def test_a_move_outside_the_window_offers_the_opening_and_accepting_it_moves_the
                                                                                           sessions):
     auth.login("manager")
     r = auth.post(url(queue, f"{queue['Ann']}/move"), {"at": "2030-01-09T22:30"}, page=url(queue))
-    assert r.status_code == 400
+    assert r.status_code == 200  # the page again, offering the opening: nothing moved yet
     html = r.get_data(as_text=True)
-    assert 'id="offer"' in html and "is outside the calling window of lead" in html
+    assert 'id="offer"' in html
+    assert "2030-01-09 22:30 CST is outside the lead&#39;s calling window; it next opens 2030-01-10 08:00 CST" in html
     assert 'name="at" value="2030-01-10T08:00"' in html
     assert "Move it to the opening, 2030-01-10 08:00 CST" in html
     with sessions() as s:
