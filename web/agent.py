@@ -104,7 +104,7 @@ def _page(form: DispositionForm | None = None, status: int = 200):
     due = sum(1 for c in my_callbacks(db(), d.agent.id, now()) if c["status"] == "due")
     return render_template("agent/seat.html", d=d, start=start, pause=PauseForm(), dform=dform, script=script,
                            zone=lead_zone(d), phone=phone, due=due, now=now(), preview=_preview(d),
-                           shown=last_call(db(), d.agent.id),
+                           shown=_flaggable(d.agent.id),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
 
 
@@ -237,6 +237,14 @@ def disposition():
     then = " You are paused." if form.then.data == "pause" else " Ready for the next call."
     flash(f"Saved: {chosen.label}.{then}", "success")
     return redirect(url_for("agent.seat"))
+
+
+def _flaggable(agent_id: int):
+    """The agent's current or last call when the caller ID it showed is a pool number (only those can be flagged)."""
+    call = last_call(db(), agent_id)
+    if call is None or not call.caller_id:
+        return None
+    return call if any(n.number == call.caller_id for n in callerid.pool(db(), call.campaign_id)) else None
 
 
 @bp.post("/callerid/flag")
