@@ -34,6 +34,20 @@ def _read_position(pid: int, path: Path) -> int | None:
     return None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def test_sigkill_midway_leaves_campaign_unchanged(dialer, db_url, sessions, tmp_path):
     assert dialer("campaigns", "create", "Kill", "--caller-id", "+12125550100").code == 0
     small = tmp_path / "first.csv"
@@ -48,22 +62,33 @@ def test_sigkill_midway_leaves_campaign_unchanged(dialer, db_url, sessions, tmp_
     proc = subprocess.Popen([sys.executable, "-c", cli, "leads", "import", str(big), "--campaign", "Kill"],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        seen = None
+        seen, parser = None, None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            pos = _read_position(proc.pid, big)
-            if pos is not None and size // 10 < pos < size * 9 // 10:  # reading past the hash pass, mid-file
-                seen = pos
+            # a file this big is parsed by a child process while the importer writes: wait until the child
+            # is mid-file, so rows are being written inside the import's transaction when the kill comes
+            for child in _children(proc.pid):
+                pos = _read_position(child, big)
+                if pos is not None and size // 10 < pos < size * 9 // 10:
+                    seen, parser = pos, child
+            if seen is not None:
                 break
             time.sleep(0.005)
         assert proc.poll() is None, f"import finished before it could be killed: {proc.communicate()}"
-        assert seen is not None, "never saw the import reading the file"
+        assert seen is not None, "never saw the import's parser reading the file"
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
+    for _ in range(300):  # the orphaned parser stops at its next write into the dead importer's pipe
+        if not _alive(parser):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(parser, signal.SIGKILL)
+        pytest.fail("the import's parser process outlived the killed importer")
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(LeadList)) == 1
         assert s.scalar(select(func.count()).select_from(Lead)) == 2

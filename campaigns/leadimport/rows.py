@@ -114,7 +114,7 @@ class RowProcessor:
         custom_cols = self.columns.custom
         i_first, i_last, i_name, i_state, i_postal = self.i_first, self.i_last, self.i_name, self.i_state, self.i_postal
         states, postals, region = self._states, self._postals, t.region
-        built: list[list] = []
+        built: list[tuple] = []
         for line, cells, p in staged:
             n = len(cells)
             custom = {h: cells[i] for i, h in custom_cols if i < n and cells[i]}
@@ -149,23 +149,28 @@ class RowProcessor:
                 encoded = _json(custom)
             if first[:1] == "'" or last[:1] == "'":
                 first, last = unescape(first), unescape(last)
-            built.append([line, p.e164, p.phone_type, first, last, state, postal, candidate_zones(p.e164, postal),
-                          encoded, "new", None])
+            built.append((line, p.e164, p.phone_type, first, last, state, postal,
+                          ",".join(candidate_zones(p.e164, postal)), encoded, "new", None))
+        self.counts.accepted += len(built)
         if self.scrubber is not None and built:
-            self._scrub(built)
-        self.counts.accepted += sum(1 for b in built if b[9] == "new")
-        for b in built:
-            b[7] = ",".join(b[7])
-        return [tuple(b) for b in built]
+            built = scrub_leads(built, self.scrubber, self.counts)
+        return built
 
-    def _scrub(self, built: list[list]) -> None:
-        candidates = [LeadCandidate(b[1], b[5], b[6], tuple(b[7]), b[0]) for b in built]
-        verdicts = self.scrubber(candidates)
-        if len(verdicts) != len(candidates):
-            raise RuntimeError(f"scrubber returned {len(verdicts)} verdicts for {len(candidates)} leads")
-        c = self.counts
-        for row, reasons in zip(built, verdicts, strict=True):
-            if reasons:
-                row[9], row[10] = "suppressed", ",".join(reasons)[:400]
-                c.suppressed += 1
-                c.suppressed_by.update(reasons)
+
+def scrub_leads(rows: list[tuple], scrubber: Scrubber, counts: Counts) -> list[tuple]:
+    """Apply the suppression scrub to lead tuples (shaped like ``store.LEAD_COLUMNS``, counted as accepted):
+    a suppressed lead keeps its row with status ``suppressed`` and its reasons, and moves from accepted to
+    suppressed in ``counts``."""
+    candidates = [LeadCandidate(r[1], r[5], r[6], tuple(r[7].split(",")) if r[7] else (), r[0]) for r in rows]
+    verdicts = scrubber(candidates)
+    if len(verdicts) != len(candidates):
+        raise RuntimeError(f"scrubber returned {len(verdicts)} verdicts for {len(candidates)} leads")
+    out = []
+    for row, reasons in zip(rows, verdicts, strict=True):
+        if reasons:
+            row = (*row[:9], "suppressed", ",".join(reasons)[:400])
+            counts.accepted -= 1
+            counts.suppressed += 1
+            counts.suppressed_by.update(reasons)
+        out.append(row)
+    return out

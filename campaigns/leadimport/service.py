@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.leadimport.mapping import ColumnMap, build_map, is_header
+from campaigns.leadimport.parallel import MIN_BYTES, ChildParser
 from campaigns.leadimport.reader import Table, open_table
-from campaigns.leadimport.rows import RowProcessor, Target
+from campaigns.leadimport.rows import Counts, RowProcessor, Target, scrub_leads
 from campaigns.leadimport.scrub import Scrubber
 from campaigns.leadimport.store import BulkWriter, existing_keys
 from campaigns.models import Campaign, LeadList
@@ -68,12 +69,16 @@ def file_sha256(path: str | os.PathLike) -> str:
 def import_leads(sessions: sessionmaker[Session], campaign_name: str, path: str | os.PathLike, *, now: datetime,
                  list_name: str | None = None, mapping: Mapping[str, str] | None = None, uploaded_by: str = "",
                  force: bool = False, scrubber: Scrubber | None = None, progress: Progress | None = None,
-                 original_filename: str | None = None) -> ImportResult:
-    """Import ``path`` into campaign ``campaign_name`` as a new list; all or nothing."""
+                 original_filename: str | None = None, parallel: bool | None = None) -> ImportResult:
+    """Import ``path`` into campaign ``campaign_name`` as a new list; all or nothing.
+
+    ``parallel``: parse in a second process while this one scrubs and writes (``campaigns.leadimport.parallel``);
+    by default for files of ``parallel.MIN_BYTES`` and more.
+    """
     display = original_filename or Path(path).name
     table = open_table(path, display)
     try:
-        rows = _non_blank(table.rows)
+        rows = NonBlank(table.rows)
         first_line, first = _first_row(rows, display)
         sample = list(islice(rows, SAMPLE_ROWS))
         if not sample and is_header(first):
@@ -85,16 +90,15 @@ def import_leads(sessions: sessionmaker[Session], campaign_name: str, path: str 
         try:
             with session.begin():
                 result = _run(session, campaign_name, table, columns, data, sha, now, list_name, uploaded_by,
-                              force, scrubber, progress, display)
+                              force, scrubber, progress, display, rows, parallel)
         finally:
             session.close()
-        result.blank_lines = rows.blank  # type: ignore[attr-defined]
         return result
     finally:
         table.close()
 
 
-class _non_blank:
+class NonBlank:
     """Skips rows whose cells are all empty (counted apart: they are not leads and not mistakes)."""
 
     def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
@@ -112,7 +116,7 @@ class _non_blank:
             self.blank += 1
 
 
-def _first_row(rows: _non_blank, name: str) -> tuple[int, list[str]]:
+def _first_row(rows: NonBlank, name: str) -> tuple[int, list[str]]:
     try:
         return next(rows)
     except StopIteration:
@@ -121,7 +125,8 @@ def _first_row(rows: _non_blank, name: str) -> tuple[int, list[str]]:
 
 def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
          data: Iterator[tuple[int, list[str]]], sha: str, now: datetime, list_name: str | None, uploaded_by: str,
-         force: bool, scrubber: Scrubber | None, progress: Progress | None, display: str) -> ImportResult:
+         force: bool, scrubber: Scrubber | None, progress: Progress | None, display: str, rows: NonBlank,
+         parallel: bool | None) -> ImportResult:
     campaign = get_campaign(session, campaign_name)
     _refuse_repeat(session, campaign, sha, display, force)
     name = _list_name(session, campaign, list_name, display)
@@ -135,10 +140,27 @@ def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
     conn = session.connection()
     writer = BulkWriter(conn, now, campaign.id, lead_list.id)
     target = Target(campaign.id, lead_list.id, campaign.region, campaign.dedupe_scope)
-    processor = RowProcessor(target, columns, existing_keys(conn, campaign.dedupe_scope, campaign.id),
-                             _bound(scrubber, session))
+    existing = existing_keys(conn, campaign.dedupe_scope, campaign.id)
+    scrub = _bound(scrubber, session)
+    if parallel if parallel is not None else table.total_bytes >= MIN_BYTES:
+        c, blank = _run_parallel(table, columns, target, existing, scrub, writer, progress, display)
+    else:
+        c = _run_inline(table, columns, target, existing, scrub, data, writer, progress)
+        blank = rows.blank  # the inline run read the file to its end through ``rows``
+    lead_list.rows, lead_list.accepted, lead_list.duplicates = c.rows, c.accepted, c.duplicates
+    lead_list.rejected, lead_list.suppressed = c.rejected, c.suppressed
+    session.flush()
+    return ImportResult(rows=c.rows, accepted=c.accepted, duplicates=c.duplicates, rejected=c.rejected,
+                        suppressed=c.suppressed, list_id=lead_list.id, list_name=name, campaign=campaign.name,
+                        suppressed_by=dict(c.suppressed_by), sha256=sha, source=table.describe(),
+                        mapping=columns.describe(), blank_lines=blank)
+
+
+def _run_inline(table: Table, columns: ColumnMap, target: Target, existing: set[int], scrub: Scrubber | None,
+                data: Iterator[tuple[int, list[str]]], writer: BulkWriter, progress: Progress | None) -> Counts:
+    processor = RowProcessor(target, columns, existing, scrub)
     try:
-        with _gc_paused():
+        with gc_paused():
             for batch in _batches(data):
                 leads, rejects = processor.process(batch)
                 writer.rejects(rejects)
@@ -147,14 +169,28 @@ def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
                     progress(processor.counts.rows, table.bytes_done(), table.total_bytes)
     finally:
         processor.close()
-    c = processor.counts
-    lead_list.rows, lead_list.accepted, lead_list.duplicates = c.rows, c.accepted, c.duplicates
-    lead_list.rejected, lead_list.suppressed = c.rejected, c.suppressed
-    session.flush()
-    return ImportResult(rows=c.rows, accepted=c.accepted, duplicates=c.duplicates, rejected=c.rejected,
-                        suppressed=c.suppressed, list_id=lead_list.id, list_name=name, campaign=campaign.name,
-                        suppressed_by=dict(c.suppressed_by), sha256=sha, source=table.describe(),
-                        mapping=columns.describe())
+    return processor.counts
+
+
+def _run_parallel(table: Table, columns: ColumnMap, target: Target, existing: set[int], scrub: Scrubber | None,
+                  writer: BulkWriter, progress: Progress | None, display: str) -> tuple[Counts, int]:
+    """The same rows as ``_run_inline``, parsed by a second process (``parallel``); scrubbed and written here."""
+    parser = ChildParser(table.path, display, columns, target, existing, BATCH)
+    scrubbed = Counts()  # what the scrub moved from accepted to suppressed
+    try:
+        with gc_paused():
+            for batch in parser:
+                leads = scrub_leads(batch.leads, scrub, scrubbed) if scrub is not None and batch.leads else batch.leads
+                writer.rejects(batch.rejects)
+                writer.leads(leads)
+                if progress:
+                    progress(batch.rows, batch.bytes_done, table.total_bytes)
+    finally:
+        parser.close()
+    c = parser.counts
+    c.accepted += scrubbed.accepted
+    c.suppressed, c.suppressed_by = scrubbed.suppressed, scrubbed.suppressed_by
+    return c, parser.blank
 
 
 def _bound(scrubber: Scrubber | None, session: Session) -> Scrubber | None:
@@ -167,7 +203,7 @@ def _bound(scrubber: Scrubber | None, session: Session) -> Scrubber | None:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while rows stream through.
 
     An import allocates millions of small lists and tuples, none of them in cycles; the collector would
