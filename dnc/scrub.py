@@ -79,6 +79,7 @@ class DncScrubber:
         for info, hit in index_for(session).match_many(numbers) if len(numbers) else ():
             key = info.source
             hits[key] = hits[key] | hit if key in hits else hit
+        state_flags: dict[tuple, tuple[bool, bool]] = {}
         for k, i in enumerate(valid):
             c, f = candidates[i], found[i]
             kinds = consents.get(c.e164, set())
@@ -92,14 +93,21 @@ class DncScrubber:
                 f.add("litigator")
             if "prefix" in hits and hits["prefix"][k]:
                 f.add("prefix_block")
-            states = candidate_states(c.e164, c.postal_code, c.state)
+            key = (digits[i][:3], c.postal_code[:5] if c.postal_code else None, c.state)
+            flags = state_flags.get(key)
+            if flags is None:  # the states' rules per area code, ZIP and state: shared by thousands of rows
+                states = candidate_states(c.e164, c.postal_code, c.state)
+                flags = state_flags[key] = (
+                    any(s in rules.states and rules.states[s].wireless_restricted for s in states),
+                    any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states))
+            wireless_restricted, needs_consent = flags
             pewc = "pewc" in kinds
             if "wireless" in hits and hits["wireless"][k]:
                 if not pewc:
                     f.add("wireless_no_consent")
-                if any(s in rules.states and rules.states[s].wireless_restricted for s in states):
+                if wireless_restricted:
                     f.add("wireless_restricted_state")
-            if not pewc and any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states):
+            if not pewc and needs_consent:
                 f.add("autodialer_no_consent")
         out = [tuple(sorted(f, key=_ORDER.__getitem__)) for f in found]
         self.rows += len(out)
