@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -13,11 +16,14 @@ from sqlalchemy import delete, select
 from campaigns.db import make_engine, session_factory, session_scope
 from campaigns.leadimport.service import import_leads
 from campaigns.models import Campaign, Disposition, Lead, LeadList, RejectedRow
-from campaigns.service import create_campaign
+from campaigns.service import create_campaign, get_campaign
 from dialer.bench.pacing_cmd import bench_pacing
 from dialer.cli.context import CliContext, emit_json, pass_ctx
+from dialer.demo_dnc import load_demo_registry
 from dialer.listgen import write_list
 from dialer.migrate import upgrade
+from dnc.errors import UserError
+from dnc.scrub import DncScrubber
 
 
 @click.group("bench")
@@ -37,13 +43,17 @@ def peak_rss_mb() -> float:
 @click.option("--rows", type=click.IntRange(1, 50_000_000), default=1_000_000, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "pipe", "xlsx"]), default="csv", show_default=True)
 @click.option("--database-url", "bench_url", default=None,
-              help="Database to import into (default: a fresh temporary SQLite file). Migrated first; the bench "
-                   "campaign is deleted afterwards.")
+              help="A scratch database to import into (default: a fresh temporary SQLite file). Migrated first; the "
+                   "bench campaign is deleted afterwards, but the audit ledger is append-only: the generated "
+                   "registry's load and the scrub stay in it.")
+@click.option("--scrub/--no-scrub", default=True, show_default=True,
+              help="Scrub as `dialer leads import` does, against a generated national registry of the list's area "
+                   "codes holding every 20th number of the list (--no-scrub: parsing and writing only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
-def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, as_json: bool) -> None:
+def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, scrub: bool, as_json: bool) -> None:
     """Generate a messy N-row list (~5 % invalid, ~3 % duplicates) and import it end to end: rows/s, peak RSS."""
-    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp, _dnc_dir(Path(tmp) / "dnc"):
         url = bench_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         engine = make_engine(url)
         try:
@@ -58,11 +68,19 @@ def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, as
             path = write_list(Path(tmp) / f"bench{suffix}", rows, fmt)
             gen_s = time.perf_counter() - t0
             file_mb = path.stat().st_size / 2**20
+            scrubber = None
+            if scrub:
+                if fmt == "xlsx":
+                    raise UserError("--scrub reads the generated list as text: use --no-scrub with --format xlsx")
+                load_demo_registry(sessions, now, path)
+                scrubber = DncScrubber(sessions, campaign=lambda s: get_campaign(s, name).id, at=now,
+                                       operator="bench")
             rss_before = peak_rss_mb()
             t0 = time.perf_counter()
-            result = import_leads(sessions, name, path, now=now, uploaded_by="bench")
+            result = import_leads(sessions, name, path, now=now, uploaded_by="bench", scrubber=scrubber)
             import_s = time.perf_counter() - t0
             rss_peak = peak_rss_mb()
+            child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             _drop_campaign(sessions, name)
         finally:
             engine.dispose()
@@ -71,14 +89,30 @@ def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, as
            "file_mb": round(file_mb, 1),
            "generate_s": round(gen_s, 2), "import_s": round(import_s, 2),
            "rows_per_s": round(result.rows / import_s), "peak_rss_mb": round(rss_peak, 1),
-           "rss_before_import_mb": round(rss_before, 1)}
+           "parser_peak_rss_mb": round(child_rss, 1), "rss_before_import_mb": round(rss_before, 1),
+           "scrubbed": scrub}
     if as_json:
         emit_json(out)
         return
     click.echo(f"{out['backend']}: imported {result.rows:,} rows ({result.accepted:,} accepted, "
                f"{result.duplicates:,} duplicates, {result.rejected:,} rejected) in {import_s:.2f} s "
-               f"= {out['rows_per_s']:,} rows/s; peak RSS {rss_peak:.0f} MB "
+               f"= {out['rows_per_s']:,} rows/s ({'with' if scrub else 'without'} the DNC scrub); peak RSS "
+               f"{rss_peak:.0f} MB (parser process {child_rss:.0f} MB) "
                f"(generating the {fmt} file took {gen_s:.1f} s)")
+
+
+@contextmanager
+def _dnc_dir(path: Path) -> Iterator[None]:
+    """The bench's registry goes to its own directory, never over the installation's."""
+    before = os.environ.get("DIALER_DNC_DIR")
+    os.environ["DIALER_DNC_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DIALER_DNC_DIR", None)
+        else:
+            os.environ["DIALER_DNC_DIR"] = before
 
 
 def _drop_campaign(sessions, name: str) -> None:
