@@ -53,6 +53,8 @@ def peak_rss_mb() -> float:
 @pass_ctx
 def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, scrub: bool, as_json: bool) -> None:
     """Generate a messy N-row list (~5 % invalid, ~3 % duplicates) and import it end to end: rows/s, peak RSS."""
+    if scrub and fmt == "xlsx":
+        raise UserError("--scrub reads the generated list as text: use --no-scrub with --format xlsx")
     with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp, _dnc_dir(Path(tmp) / "dnc"):
         url = bench_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         engine = make_engine(url)
@@ -70,8 +72,6 @@ def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, sc
             file_mb = path.stat().st_size / 2**20
             scrubber = None
             if scrub:
-                if fmt == "xlsx":
-                    raise UserError("--scrub reads the generated list as text: use --no-scrub with --format xlsx")
                 load_demo_registry(sessions, now, path)
                 scrubber = DncScrubber(sessions, campaign=lambda s: get_campaign(s, name).id, at=now,
                                        operator="bench")
