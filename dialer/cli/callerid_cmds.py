@@ -77,10 +77,9 @@ def flag(ctx: CliContext, campaign: str, number: str, by: str, reason: str, as_j
 def _set_active(active: bool):
     @click.argument("campaign")
     @click.argument("number")
-    @click.option("--reason", default="", help="Why (kept with the number).")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @pass_ctx
-    def cmd(ctx: CliContext, campaign: str, number: str, reason: str, as_json: bool) -> None:
+    def cmd(ctx: CliContext, campaign: str, number: str, as_json: bool, reason: str = "") -> None:
         with ctx.session() as s:
             row = callerid.set_active(s, get_campaign(s, campaign), number, active, ctx.clock.now(), reason)
             out = {"number": row.number, "active": row.active, "retired_reason": row.retired_reason}
@@ -88,6 +87,8 @@ def _set_active(active: bool):
 
     cmd.__doc__ = ("Put a retired NUMBER back into service (earlier flags no longer count)." if active
                    else "Retire NUMBER by hand.")
+    if not active:  # a retirement keeps its reason on the number; a restore clears it
+        cmd = click.option("--reason", default="", help="Why (kept with the number).")(cmd)
     return callerid_group.command("restore" if active else "retire")(cmd)
 
 
