@@ -14,7 +14,7 @@ from pathlib import Path
 
 from campaigns.leadimport.mapping import FIELDS, _unique, build_map, is_header
 from campaigns.leadimport.reader import open_table
-from campaigns.leadimport.service import SAMPLE_ROWS, _first_row, _non_blank
+from campaigns.leadimport.service import SAMPLE_ROWS, NonBlank, _first_row
 from dnc.errors import UserError
 
 FIELD_LABELS = {"phone": "Phone number", "first_name": "First name", "last_name": "Last name",
@@ -42,7 +42,7 @@ def preview_file(path: str | os.PathLike, display_name: str | None = None, mappi
     display = display_name or Path(path).name
     table = open_table(path, display)
     try:
-        rows = _non_blank(table.rows)
+        rows = NonBlank(table.rows)
         _, first = _first_row(rows, display)
         sample = [cells for _, cells in islice(rows, SAMPLE_ROWS)]
         has_header = is_header(first)
