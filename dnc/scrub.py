@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from dnc import ledger
@@ -27,6 +28,14 @@ from dnc.tables import Consent, InternalEntry
 from dnc.zones import candidate_states
 
 _ORDER = {c: i for i, c in enumerate(CODES)}
+
+
+def _among(session: Session, column, values: list[str]):
+    """``column IN values`` for a batch of thousands: one array parameter on PostgreSQL, whose planner spends
+    ~40 ms on an IN list of 5,000 parameters (more than the lookup itself); an expanding IN elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("batch", values, type_=ARRAY(String)))
+    return column.in_(values)
 
 
 class DncScrubber:
@@ -124,7 +133,7 @@ class DncScrubber:
         if self.campaign is not None:
             scope = or_(scope, InternalEntry.campaign_id == self.campaign)
         return set(session.scalars(select(InternalEntry.e164).where(
-            InternalEntry.e164.in_(e164s), InternalEntry.effective_at <= self.at, scope,
+            _among(session, InternalEntry.e164, e164s), InternalEntry.effective_at <= self.at, scope,
             or_(InternalEntry.removed_at.is_(None), InternalEntry.removed_at > self.at))))
 
     def _consents(self, session: Session, e164s: list[str]) -> dict[str, set[str]]:
@@ -135,7 +144,7 @@ class DncScrubber:
             camp = or_(camp, Consent.campaign_id == self.campaign)
         out: dict[str, set[str]] = {}
         for e164, kind in session.execute(select(Consent.e164, Consent.kind).where(
-                Consent.e164.in_(e164s), Consent.granted_at <= self.at, camp,
+                _among(session, Consent.e164, e164s), Consent.granted_at <= self.at, camp,
                 or_(Consent.expires_at.is_(None), Consent.expires_at > self.at),
                 or_(Consent.revoked_at.is_(None), Consent.revoked_at > self.at))):
             out.setdefault(e164, set()).add(kind)
