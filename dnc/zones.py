@@ -80,15 +80,10 @@ def _exchange_zones(npa_nxx: str) -> tuple[str, ...]:
 
 @cache
 def _zip_index() -> dict[str, tuple[str | None, str | None]]:
-    """ZIP code -> (IANA zone, state), built once: a per-lookup search of the zipcodes package costs ~200 us."""
-    import zipcodes
-
-    index: dict[str, tuple[str | None, str | None]] = {}
-    for z in zipcodes.list_all():
-        code = z.get("zip_code")
-        if code and (code not in index or z.get("active")):
-            index[code] = (z.get("timezone") or None, z.get("state") or None)
-    return index
+    """ZIP code -> (IANA zone, state), read once from ``data/zip_zones.csv`` (``tools/gen_zip_zones.py`` builds it
+    from the zipcodes package, whose full records would cost every process ~140 MB)."""
+    text = resources.files("dnc").joinpath("data/zip_zones.csv").read_text(encoding="utf-8")
+    return {r["zip"]: (r["timezone"] or None, r["state"] or None) for r in csv.DictReader(text.splitlines())}
 
 
 def _zip(postal: str | None) -> tuple[str | None, str | None]:
