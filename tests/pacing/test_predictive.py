@@ -218,3 +218,27 @@ def test_eis_baseline_dials_ahead_too() -> None:
     p.observe(HistorySummary(t=t, live_answers=10_000, abandoned=0))
     all_talking(p, 10, t, elapsed=125.0)
     assert p.plan(t) > 0 and p.explain()["mode"] == "eis"
+
+
+def test_live_answers_earn_the_loop_less_while_the_budget_caution_holds() -> None:
+    """Anti-windup: on a fresh campaign (no budget to spare) a live answer raises the gain by the caution's share
+    only; with a month of clean history behind it the same answer earns the full step."""
+
+    def gain_step(history: HistorySummary | None) -> tuple[float, float]:
+        p = make_pacer("predictive")
+        if history is not None:
+            p.observe(history)
+        t = warm_up(p, 10) + 1000
+        all_talking(p, 10, t, elapsed=125.0)
+        p.plan(t)
+        assert p.active
+        before = p.gain
+        cid = f"g{next(_ids)}"
+        p.observe(CallPlaced(t=t, call_id=cid))
+        p.observe(CallAnswered(t=t + 5, call_id=cid, answered_by="human"))
+        return p.gain - before, p.budget_caution  # the caution as it stood with this answer counted
+
+    fresh, fresh_caution = gain_step(None)
+    seasoned, seasoned_caution = gain_step(HistorySummary(t=0.0, live_answers=20_000, abandoned=0))
+    assert fresh_caution < 0.5 and seasoned_caution == 1.0
+    assert seasoned > 0 and fresh == pytest.approx(seasoned * fresh_caution, rel=1e-6)
