@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -212,11 +214,20 @@ def pending_hangups(session: Session) -> list[Call]:
 
 
 def save_pacing_status(session: Session, campaign_id: int, status: dict, now: datetime) -> None:
-    row = session.get(PacingStatus, campaign_id)
-    if row is None:
-        session.add(PacingStatus(campaign_id=campaign_id, at=now, status=status))
-    else:
-        row.at, row.status = now, status
+    """Publish the pacer's decision as one upsert: two workers dialing a campaign may both publish its first one,
+    and a read-then-insert lets the second fail on the primary key."""
+    dialect = session.get_bind().dialect.name
+    upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    if upsert is None:  # another database: read, then write (one worker per campaign assumed)
+        row = session.get(PacingStatus, campaign_id)
+        if row is None:
+            session.add(PacingStatus(campaign_id=campaign_id, at=now, status=status))
+        else:
+            row.at, row.status = now, status
+        return
+    stmt = upsert(PacingStatus).values(campaign_id=campaign_id, at=now, status=status)
+    session.execute(stmt.on_conflict_do_update(index_elements=[PacingStatus.campaign_id],
+                                               set_={"at": stmt.excluded.at, "status": stmt.excluded.status}))
 
 
 def pacing_status(session: Session, campaign_id: int) -> PacingStatus | None:
