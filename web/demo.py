@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -94,16 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     env = demo_environ(DEMO_DIR, args.speed, datetime.now(UTC))
     os.environ.update(env)
     from dnc.errors import UserError
-    from web.serve import console_server
+    from web.serve import listen, serve_until_stopped
 
     try:
         prepare(args.rows, args.agents)
-        server = console_server(args.host, args.port)
+        server = listen(args.host, args.port)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"error: cannot serve the console on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
         return 2
     log = (DEMO_DIR / "worker.log").open("w")
     worker = subprocess.Popen([sys.executable, "-m", "dialer", "run", "--campaign", "Demo", "--speed", str(args.speed),
@@ -115,13 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {username:<11} {role}")
     print("the 'agent' login is your own seat: join campaign Demo, go ready, and calls will come to you.\n"
           "Ctrl-C stops the demo.", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
+        serve_until_stopped(server)
     finally:
-        server.server_close()
         _stop(worker)
         log.close()
     return 0

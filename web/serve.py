@@ -25,6 +25,25 @@ def console_server(host: str, port: int, config: Mapping | None = None) -> BaseW
     return make_server(host, port, create_app(config), threaded=True)
 
 
+def listen(host: str, port: int, config: Mapping | None = None) -> BaseWSGIServer:
+    """``console_server``, with an address that cannot be bound (in use, not ours) as a ``UserError``."""
+    try:
+        return console_server(host, port, config)
+    except OSError as e:
+        raise UserError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+
+
+def serve_until_stopped(server: BaseWSGIServer) -> None:
+    """Serve until Ctrl-C or SIGTERM, then close the socket (the caller's ``finally`` stops what it started)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m web.serve", description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
@@ -32,21 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        server = console_server(args.host, args.port)
+        server = listen(args.host, args.port)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except OSError as e:
-        print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"console at http://{args.host}:{server.server_port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
     return 0
 
 
