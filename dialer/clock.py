@@ -66,13 +66,18 @@ def clock_from_env(environ: Mapping[str, str] | None = None) -> Clock:
         return SystemClock()
     when = _instant("DIALER_CLOCK_ANCHOR", anchor)
     start = _instant("DIALER_CLOCK_START", env["DIALER_CLOCK_START"]) if env.get("DIALER_CLOCK_START") else None
+    return ScaledClock(when, parse_speed(speed), start)
+
+
+def parse_speed(raw: str) -> float:
+    """``DIALER_CLOCK_SPEED`` as a factor; ``ValueError`` naming the variable when it is not one we accept."""
     try:
-        factor = float(speed)
+        factor = float(raw)
     except ValueError:
-        raise ValueError(f"DIALER_CLOCK_SPEED={speed!r} is not a number") from None
+        raise ValueError(f"DIALER_CLOCK_SPEED={raw!r} is not a number") from None
     if not 0.1 <= factor <= 1000:
         raise ValueError(f"DIALER_CLOCK_SPEED={factor}: must be between 0.1 and 1000")
-    return ScaledClock(when, factor, start)
+    return factor
 
 
 def _instant(name: str, raw: str) -> datetime:

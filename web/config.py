@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from dialer.clock import parse_speed
 from dnc.errors import UserError
 
 DEFAULT_VAR = Path("var")
@@ -47,12 +48,9 @@ def _speed(environ: Mapping[str, str]) -> float | None:
     if not raw:
         return None
     try:
-        speed = float(raw)
-    except ValueError:
-        raise UserError(f"DIALER_CLOCK_SPEED={raw!r}: not a number") from None
-    if not 0.1 <= speed <= 1000:
-        raise UserError(f"DIALER_CLOCK_SPEED={speed}: must be between 0.1 and 1000")
-    return speed
+        return parse_speed(raw)
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def secret_key(environ: Mapping[str, str], var_dir: Path) -> str:
