@@ -216,15 +216,7 @@ def pending_hangups(session: Session) -> list[Call]:
 def save_pacing_status(session: Session, campaign_id: int, status: dict, now: datetime) -> None:
     """Publish the pacer's decision as one upsert: two workers dialing a campaign may both publish its first one,
     and a read-then-insert lets the second fail on the primary key."""
-    dialect = session.get_bind().dialect.name
-    upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
-    if upsert is None:  # another database: read, then write (one worker per campaign assumed)
-        row = session.get(PacingStatus, campaign_id)
-        if row is None:
-            session.add(PacingStatus(campaign_id=campaign_id, at=now, status=status))
-        else:
-            row.at, row.status = now, status
-        return
+    upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert  # the two we run on
     stmt = upsert(PacingStatus).values(campaign_id=campaign_id, at=now, status=status)
     session.execute(stmt.on_conflict_do_update(index_elements=[PacingStatus.campaign_id],
                                                set_={"at": stmt.excluded.at, "status": stmt.excluded.status}))
