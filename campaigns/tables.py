@@ -1,19 +1,18 @@
-"""Imports every module that defines tables, so Alembic and the tests see the whole schema.
+"""Imports every feature's ``models.py``, so Alembic and the tests see the whole schema.
 
-A feature that adds a table module adds one import line here.
+Each feature of ``campaigns`` declares its tables in its own ``models.py``; a feature that adds one adds one line
+here (the schema-drift test fails until it does).
 """
 
-import campaigns.abandon_alerts  # noqa: F401
-import campaigns.agent_lines  # noqa: F401
-import campaigns.callbacks  # noqa: F401
-import campaigns.callerid  # noqa: F401
-import campaigns.carrier_inbox  # noqa: F401
-import campaigns.console_auth  # noqa: F401
-import campaigns.dial_settings  # noqa: F401
-import campaigns.dispatch_models  # noqa: F401
-import campaigns.lead_phones  # noqa: F401
-import campaigns.leases  # noqa: F401
-import campaigns.models  # noqa: F401
+import campaigns.accounts.models  # noqa: F401
+import campaigns.agents.models  # noqa: F401
+import campaigns.alerts.models  # noqa: F401
+import campaigns.callbacks.models  # noqa: F401
+import campaigns.callerid.models  # noqa: F401
+import campaigns.campaign.models  # noqa: F401
+import campaigns.dispatch.models  # noqa: F401
+import campaigns.inbox.models  # noqa: F401
+import campaigns.leads.models  # noqa: F401
+import campaigns.leases.models  # noqa: F401
 import campaigns.reports.models  # noqa: F401
-import campaigns.scripts  # noqa: F401
 import dnc.models  # noqa: F401

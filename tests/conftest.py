@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from campaigns.db import make_engine, session_factory
 from dialer.clock import ManualClock
-from dialer.migrate import upgrade
+from dialer.schema.migrate import upgrade
 
 # Tests hold a session open while they drive the CLI or the app in the same process: SQLite's immediate locking
 # (the product's default, see campaigns/db.py) would make that second session wait for the first.

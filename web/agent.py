@@ -2,7 +2,7 @@
 fields, history, script) when a call connects, hang up, disposition with the wrap timer, and own callbacks.
 
 A signed-in agent drives one seat (``users.agent_id``); a person can take over a simulated seat this way. State
-changes and dispositions are ``campaigns.agents`` services; the page polls ``/agent/state`` and reloads itself
+changes and dispositions are ``campaigns.agents.service`` services; the page polls ``/agent/state`` and reloads itself
 when the seat changes (a call pops, the call ends).
 """
 
@@ -17,12 +17,14 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campaigns import agents, agents_preview, callerid
-from campaigns.agent_desk import desk, joinable_campaigns, last_call, my_callbacks
-from campaigns.agent_states import DEFAULT_PAUSE_REASONS
-from campaigns.dial_settings import settings_of
-from campaigns.models import Campaign
-from campaigns.scripts import get_script, render_script
+from campaigns.agents import preview as agents_preview
+from campaigns.agents import service as agents
+from campaigns.agents.desk import desk, joinable_campaigns, last_call, my_callbacks
+from campaigns.agents.states import DEFAULT_PAUSE_REASONS
+from campaigns.callerid import service as callerid
+from campaigns.campaign.dial_settings import settings_of
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.scripts import get_script, render_script
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import choices, sentence
@@ -250,7 +252,7 @@ def _flaggable(agent_id: int):
 @bp.post("/callerid/flag")
 def flag_caller_id():
     """The customer said the call showed as "Spam Likely": flag the caller ID of the agent's current or last call
-    (enough flags retire the number; ``campaigns.callerid.flag_number``)."""
+    (enough flags retire the number; ``campaigns.callerid.service.flag_number``)."""
     seat = desk(db(), _agent_id()).agent
     call = last_call(db(), seat.id)
     if call is None or not call.caller_id:

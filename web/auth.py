@@ -15,9 +15,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from campaigns import console_auth
-from campaigns.models import User
-from campaigns.users import ROLE_LABELS, authenticate, password_problem, set_password
+from campaigns.accounts import sessions as console_auth
+from campaigns.accounts.models import User
+from campaigns.accounts.users import ROLE_LABELS, authenticate, password_problem, set_password
 from web.context import db, now
 
 bp = Blueprint("auth", __name__)

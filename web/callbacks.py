@@ -2,7 +2,7 @@
 cancelled with their reason, fired; move, cancel or reassign an open callback.
 
 Times are shown and entered in the lead's local time (its first candidate zone, else the campaign's). A move to a
-time outside the lead's calling window is refused by ``campaigns.callbacks.reschedule(strict=True)``; the page
+time outside the lead's calling window is refused by ``campaigns.callbacks.service.reschedule(strict=True)``; the page
 says so and offers the window's next opening as a one-click move.
 """
 
@@ -16,9 +16,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from campaigns import callbacks
-from campaigns.callbacks import REPLACED, Callback, OutsideWindow
-from campaigns.models import Campaign, Lead
+from campaigns.callbacks import service as callbacks
+from campaigns.callbacks.models import Callback
+from campaigns.callbacks.service import REPLACED, OutsideWindow
+from campaigns.campaign.models import Campaign
+from campaigns.leads.models import Lead
 from dnc.errors import UserError
 from web.context import db, now
 from web.filters import when

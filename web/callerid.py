@@ -1,7 +1,7 @@
 """A campaign's caller-ID pool for its manager: each number's state and cap with its health (dials today against
 the cap, 7-day dials and answer rate, spam flags), add numbers, flag one as spam, retire or restore one.
 
-The rules (E.164, caps, the spam threshold that retires a number) are ``campaigns.callerid``'s; adding several
+The rules (E.164, caps, the spam threshold that retires a number) are ``campaigns.callerid.service``'s; adding several
 numbers is all or nothing, the refusal naming the number that failed.
 """
 
@@ -15,9 +15,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from campaigns import callerid
-from campaigns.dial_settings import settings_of
-from campaigns.models import Campaign
+from campaigns.callerid import service as callerid
+from campaigns.campaign.dial_settings import settings_of
+from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import has_errors, sentence

@@ -1,7 +1,7 @@
 """Campaigns for the campaign manager: list, create, edit, start, pause, finish; a campaign's page with its lists.
 
 Rules (what a valid caller ID, region or abandon target is; which status may follow which) live in
-``campaigns.service``; the view only maps a refusal to the field it is about.
+``campaigns.campaign.service``; the view only maps a refusal to the field it is about.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from campaigns.dispositions import Flags, add_disposition, list_dispositions, update_disposition
-from campaigns.hot_leads import HOT_LIST, make_hot
-from campaigns.leadimport.service import lists_of
-from campaigns.models import DEDUPE_SCOPES, PACING_MODES, Campaign
-from campaigns.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
-from campaigns.service import (
+from campaigns.campaign.dispositions import Flags, add_disposition, list_dispositions, update_disposition
+from campaigns.campaign.models import DEDUPE_SCOPES, PACING_MODES, Campaign
+from campaigns.campaign.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
+from campaigns.campaign.service import (
     TRANSITIONS,
     CampaignSettings,
     create_campaign,
@@ -28,6 +26,8 @@ from campaigns.service import (
     set_status,
     update_campaign,
 )
+from campaigns.leadimport.service import lists_of
+from campaigns.leads.hot import HOT_LIST, make_hot
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import attach_error, choices, has_errors

@@ -51,12 +51,12 @@ def demo_environ(workdir: Path, speed: float, wall: datetime) -> dict[str, str]:
 
 def prepare(rows: int, seats: int) -> None:
     """Migrate, load the campaign, its list and the registry, the logins; start the campaign (environment set)."""
+    from campaigns.accounts.users import create_user
+    from campaigns.campaign.service import get_campaign, set_status
     from campaigns.db import make_engine, session_factory, session_scope
-    from campaigns.service import get_campaign, set_status
-    from campaigns.users import create_user
     from dialer.clock import clock_from_env
-    from dialer.demo import DEMO_CAMPAIGN, run_demo
-    from dialer.migrate import upgrade
+    from dialer.demo.campaign import DEMO_CAMPAIGN, run_demo
+    from dialer.schema.migrate import upgrade
     from dnc.scrub import DncScrubber
 
     engine = make_engine()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from campaigns.metrics import GLOSSARY
+from campaigns.reports.metrics import GLOSSARY
 
 DASH = "—"
 
@@ -46,7 +46,7 @@ def when(value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %
 
 
 def define(key: str) -> str:
-    """The glossary line for a metric (the same words as the README and ``campaigns.metrics``)."""
+    """The glossary line for a metric (the same words as the README and ``campaigns.reports.metrics``)."""
     return GLOSSARY.get(key, "")
 
 

@@ -1,6 +1,6 @@
 """The live floor for the campaign manager: a page that updates itself every few seconds from a JSON endpoint.
 
-Everything shown is read by ``campaigns.floor_view.floor`` (agents, calls, today's figures from the report
+Everything shown is read by ``campaigns.floor.view.floor`` (agents, calls, today's figures from the report
 service, the pacer's published explanation); this module only picks the campaign and serializes.
 """
 
@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
-from campaigns import abandon_alerts
-from campaigns.callbacks import counts as callback_counts
-from campaigns.dial_settings import settings_of
-from campaigns.floor_view import floor
-from campaigns.funnel import LABELS as FUNNEL_LABELS
-from campaigns.funnel import funnel
-from campaigns.metrics import GLOSSARY
-from campaigns.models import Campaign
-from campaigns.service import list_campaigns
+from campaigns.alerts import service as abandon_alerts
+from campaigns.callbacks.service import counts as callback_counts
+from campaigns.campaign.dial_settings import settings_of
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import list_campaigns
+from campaigns.floor.view import floor
+from campaigns.funnel.service import LABELS as FUNNEL_LABELS
+from campaigns.funnel.service import funnel
+from campaigns.reports.metrics import GLOSSARY
 from web.context import console, db, now
 
 bp = Blueprint("floor", __name__, url_prefix="/floor")
@@ -100,7 +100,7 @@ def data(campaign_id: int):
 
 
 def funnel_json(campaign: Campaign) -> dict:
-    """The dialable funnel (issue 8's ``campaigns.funnel``): every lead counted once under what blocks it."""
+    """The dialable funnel (issue 8's ``campaigns.funnel.service``): every lead counted once under what blocks it."""
     f = funnel(db(), campaign, now(), registry=console().dnc_store)
     out = f.as_dict()
     out["runway"] = f.runway_text()

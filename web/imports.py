@@ -23,9 +23,9 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from campaigns.campaign.service import get_campaign
 from campaigns.db import session_scope
 from campaigns.leadimport.service import import_leads
-from campaigns.service import get_campaign
 from dnc.errors import UserError
 from dnc.scrub import DncScrubber
 from web.context import release_db

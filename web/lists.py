@@ -18,11 +18,12 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from campaigns.campaign.models import Campaign
 from campaigns.leadimport.export import export_rejects
 from campaigns.leadimport.mapping import FIELDS
 from campaigns.leadimport.preview import FIELD_LABELS, preview_file
 from campaigns.leadimport.receipt import reject_reasons
-from campaigns.models import Campaign, LeadList
+from campaigns.leads.models import LeadList
 from campaigns.reports.lists import suppression_reasons
 from dnc.errors import UserError
 from web import imports

@@ -2,7 +2,7 @@
 ``campaigns.reports`` with date filters and grouping, charts and CSV/XLSX exports.
 
 Each figure comes from ``campaigns.reports.catalog.run_report`` (which uses the one definition per metric in
-``campaigns.metrics``); the page only formats values by their column kind and shows the glossary beside them.
+``campaigns.reports.metrics``); the page only formats values by their column kind and shows the glossary beside them.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from flask import Blueprint, Response, abort, render_template, request
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from campaigns.models import Campaign
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import list_campaigns
 from campaigns.reports import charts, daily
 from campaigns.reports import export as exports
 from campaigns.reports.catalog import REPORTS, run_report
-from campaigns.service import list_campaigns
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import choices, sentence

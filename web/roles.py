@@ -1,7 +1,7 @@
 """The role matrix: who may open which page. Declared here once, enforced before every request, tested route by route.
 
 An endpoint that is in neither table is refused (fail closed), and ``tests/web/test_console_roles.py`` walks
-``app.url_map`` so a new route without a line here fails the build. Roles (``campaigns.models.ROLES``):
+``app.url_map`` so a new route without a line here fails the build. Roles (``campaigns.accounts.models.ROLES``):
 
 - admin: console users, plus every manager, compliance and report page (not an agent seat);
 - manager (campaign manager): campaigns, lists and uploads, the live floor, the reports;
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from campaigns.models import ROLES
+from campaigns.accounts.models import ROLES
 
 PUBLIC = frozenset({"anyone"})  # no login: the sign-in page, static files, Twilio's signed webhooks
 EVERY_ROLE = frozenset(ROLES)

@@ -1,8 +1,9 @@
 """A campaign's lead strategy, callback and abandon-alert settings for its manager: everything
 ``dialer campaigns strategy`` sets, in one form grouped by what it steers, each with a line of help.
 
-Validation is the service's (``campaigns.dial_settings.update`` and ``campaigns.callerid.configure``): its refusal
-is shown under the field it names, word for word, so the console and the CLI say the same thing.
+Validation is the service's (``campaigns.campaign.dial_settings.update`` and
+``campaigns.callerid.service.configure``): its refusal is shown under the field it names, word for word, so the
+console and the CLI say the same thing.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from campaigns import abandon_alerts, dial_settings
-from campaigns.callerid import configure
-from campaigns.models import Campaign
+from campaigns.alerts import service as abandon_alerts
+from campaigns.callerid.service import configure
+from campaigns.campaign import dial_settings
+from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import choices, has_errors
@@ -96,7 +98,7 @@ def _field(name: str, cls, label: str):
 
 StrategyForm = type("StrategyForm", (FlaskForm,), {name: _field(name, cls, label)
                                                    for _, group in GROUPS for name, cls, label, _ in group})
-# which field a refusal of ``campaigns.callerid.configure`` is about (the others name their setting first)
+# which field a refusal of ``campaigns.callerid.service.configure`` is about (the others name their setting first)
 POOL_ERRORS = {"caller-ID daily cap": "caller_id_daily_cap", "spam-flag threshold": "spam_flag_threshold"}
 
 

@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
-from campaigns import console_auth
-from campaigns.models import ROLES
-from campaigns.users import (
+from campaigns.accounts import sessions as console_auth
+from campaigns.accounts.models import ROLES
+from campaigns.accounts.users import (
     ROLE_LABELS,
     create_user,
     free_agent_seats,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from campaigns.metrics import CALL_OUTCOMES
+from campaigns.reports.metrics import CALL_OUTCOMES
 
 COLUMNS = ("phone", "list", "placed_at", "answered_by", "connected_at", "agent", "ended_at", "outcome",
            "disposition", "dispositioned_at")

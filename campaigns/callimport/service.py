@@ -21,12 +21,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from campaigns.agents.models import Agent
 from campaigns.callimport.rows import COLUMNS, REQUIRED, CallRow, RowError, header_key, parse_row
+from campaigns.campaign.models import Campaign, Disposition
+from campaigns.campaign.service import get_campaign
+from campaigns.dispatch.models import Call
 from campaigns.leadimport.phones import PhoneNormalizer
 from campaigns.leadimport.reader import open_table
-from campaigns.models import Agent, Call, Campaign, Disposition, Lead, LeadList
+from campaigns.leads.models import Lead, LeadList
 from campaigns.reports.export import safe_cell
-from campaigns.service import get_campaign
 from dnc.errors import UserError
 
 BATCH = 5_000

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.leadimport.mapping import EXPORT_REASON_COLUMN
 from campaigns.leadimport.service import get_list
-from campaigns.models import RejectedRow
+from campaigns.leads.models import RejectedRow
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

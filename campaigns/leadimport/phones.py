@@ -4,7 +4,7 @@ phonenumbers costs 20-40 µs per number, which alone would cap an import near 30
 (country code 1) its verdict on a 10-digit national number depends only on the first six digits (NPA-NXX),
 so we ask phonenumbers once per six-digit prefix, keep the answers in a 10^6-entry table and look whole
 batches up with numpy. Anything that is not plainly "ten digits, maybe +1/1 in front, usual punctuation"
-goes through phonenumbers itself, so both paths agree (``tests/test_leadimport_phones.py`` checks that).
+goes through phonenumbers itself, so both paths agree (``tests/campaigns/leadimport/test_phones.py`` checks that).
 """
 
 from __future__ import annotations

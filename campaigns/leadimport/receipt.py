@@ -12,7 +12,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.models import RejectedRow
+from campaigns.leads.models import RejectedRow
 
 
 def _reason_kind(reason: str) -> str:

@@ -20,14 +20,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import get_campaign
 from campaigns.leadimport.mapping import ColumnMap, build_map, is_header
 from campaigns.leadimport.parallel import MIN_BYTES, ChildParser
 from campaigns.leadimport.reader import Table, open_table
 from campaigns.leadimport.rows import Counts, RowProcessor, Target, scrub_leads
 from campaigns.leadimport.scrub import Scrubber
 from campaigns.leadimport.store import BulkWriter, existing_keys
-from campaigns.models import Campaign, LeadList
-from campaigns.service import get_campaign
+from campaigns.leads.models import LeadList
 from dnc.errors import UserError
 
 BATCH = 5_000

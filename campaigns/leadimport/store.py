@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, DateTime, select
 
-from campaigns.models import Lead
+from campaigns.leads.models import Lead
 
 # What an import varies per lead; the writer adds campaign, list, counters and timestamps.
 LEAD_COLUMNS = ("line", "phone", "phone_type", "first_name", "last_name", "state", "postal_code", "timezones",

@@ -1,4 +1,4 @@
-"""Reports and the floor's figures, computed from the pure definitions in ``campaigns.metrics``.
+"""Reports and the floor's figures, computed from the pure definitions in ``campaigns.reports.metrics``.
 
 - ``catalog.run_report(session, name, campaign, now, first, last, by)``: any report by name (``REPORTS``).
 - ``history.abandon_history(session, campaign_id, now)``: the rolling 30-day live answers and abandons the pacer

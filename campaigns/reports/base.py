@@ -12,9 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.metrics import FloorCounts
-from campaigns.models import Agent, Campaign, LeadList
+from campaigns.agents.models import Agent
+from campaigns.campaign.models import Campaign
+from campaigns.leads.models import LeadList
 from campaigns.reports import queries as q
+from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.period import Period
 
 KINDS = ("text", "int", "rate", "seconds", "number")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from campaigns import metrics as m
-from campaigns.metrics import FloorCounts
+from campaigns.reports import metrics as m
 from campaigns.reports import queries as q
 from campaigns.reports.base import Column, Ctx, Report, label_of
 from campaigns.reports.lists import list_close_rows
+from campaigns.reports.metrics import FloorCounts
 
 
 def agent_leaderboard(ctx: Ctx) -> Report:

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from campaigns import metrics as m
-from campaigns.metrics import FloorCounts
-from campaigns.models import Disposition
+from campaigns.campaign.models import Disposition
+from campaigns.campaign.service import get_campaign
+from campaigns.reports import metrics as m
 from campaigns.reports import queries as q
 from campaigns.reports.base import (
     Column,
@@ -31,10 +31,10 @@ from campaigns.reports.base import (
 )
 from campaigns.reports.boards import agent_leaderboard, list_leaderboard
 from campaigns.reports.lists import list_close_rows
+from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.models import PASS_CAP
 from campaigns.reports.period import day_start, period
 from campaigns.reports.rollup import refresh
-from campaigns.service import get_campaign
 from dnc.errors import UserError
 
 

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import get_campaign
 from campaigns.reports.base import Column, Report, Series
 from campaigns.reports.catalog import run_report
 from campaigns.reports.models import CallRollup, DailyReport
 from campaigns.reports.period import day_start, parse_day, period
 from campaigns.reports.rollup import refresh
-from campaigns.service import get_campaign
 from dnc.errors import UserError
 
 SECTIONS = (("summary", None), ("hit-rate", "hour"), ("outcomes", "hour"), ("abandon", None),

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import IO
 
-from campaigns.metrics import GLOSSARY
 from campaigns.reports.base import Column, Report
+from campaigns.reports.metrics import GLOSSARY
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DASH = "—"

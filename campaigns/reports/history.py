@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign
+from campaigns.campaign.models import Campaign
 from campaigns.reports.models import GRAIN_TOTAL, CallRollup, ReportChange, ReportState
 from campaigns.reports.rollup import buckets_of_hours, fingerprint, refresh, runs
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, count_if, shift_minutes

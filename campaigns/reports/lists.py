@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns import metrics as m
-from campaigns.models import Campaign, Lead, LeadList, RejectedRow
+from campaigns.campaign.models import Campaign
+from campaigns.leads.models import Lead, LeadList, RejectedRow
+from campaigns.reports import metrics as m
 from campaigns.reports.queries import lead_outcomes
 
 

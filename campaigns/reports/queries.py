@@ -1,4 +1,4 @@
-"""SQL aggregates over the rollups: the counts ``campaigns.metrics`` turns into rates.
+"""SQL aggregates over the rollups: the counts ``campaigns.reports.metrics`` turns into rates.
 
 Every function reads the rollups of one campaign over a ``Period`` and returns ``FloorCounts`` (or plain
 counts) keyed by the grouping asked for: the whole campaign, the list at call time, the agent, the local day or
@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from campaigns.metrics import FloorCounts
-from campaigns.models import FINAL_LEAD_STATUSES, Agent, AgentStateEvent, Campaign, Lead
+from campaigns.agents.models import Agent, AgentStateEvent
+from campaigns.campaign.models import Campaign
+from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
+from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.models import (
     GRAIN_AGENT,
     GRAIN_DISPOSITION,

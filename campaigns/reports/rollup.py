@@ -20,7 +20,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from campaigns.models import AgentStateEvent, Campaign, Disposition, Lead
+from campaigns.agents.models import AgentStateEvent
+from campaigns.campaign.models import Campaign, Disposition
+from campaigns.leads.models import Lead
 from campaigns.reports.models import (
     GRAIN_AGENT,
     GRAIN_DISPOSITION,

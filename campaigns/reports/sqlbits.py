@@ -1,6 +1,6 @@
 """The few SQL expressions that differ between SQLite and PostgreSQL, and what a call counts as, in SQL.
 
-The call classification below is the SQL twin of ``campaigns.metrics.is_live_answer`` / ``is_contact``; a test
+The call classification below is the SQL twin of ``campaigns.reports.metrics.is_live_answer`` / ``is_contact``; a test
 checks both give the same answer on the same calls. Local hours are bucketed as UTC instants: ``bucket(t) =
 trunc_hour(t + k) - k`` where ``k`` is the campaign zone's offset minutes past the hour (30 for Asia/Kolkata,
 45 for Asia/Kathmandu, 0 for every US zone), so a local day or hour is always a whole number of buckets.
@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal_column, or_, select, true
 
-from campaigns.carrier_inbox import CarrierCallback
-from campaigns.models import Call, Disposition
+from campaigns.campaign.models import Disposition
+from campaigns.dispatch.models import Call
+from campaigns.inbox.models import CarrierCallback
 
 HOUR = timedelta(hours=1)
 

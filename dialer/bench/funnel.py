@@ -20,14 +20,15 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, text, update
 
+from campaigns.campaign.models import Campaign, Disposition
+from campaigns.campaign.service import create_campaign
 from campaigns.db import make_engine, session_factory, session_scope
-from campaigns.funnel import funnel
-from campaigns.funnel_sources import forget
+from campaigns.funnel.service import funnel
+from campaigns.funnel.sources import forget
 from campaigns.leadimport.store import BulkWriter
-from campaigns.models import Campaign, Disposition, Lead, LeadList
-from campaigns.service import create_campaign
-from dialer.listgen import AREAS
-from dialer.migrate import upgrade
+from campaigns.leads.models import Lead, LeadList
+from dialer.demo.listgen import AREAS
+from dialer.schema.migrate import upgrade
 from dnc import consent, internal
 from dnc.lists import load_list
 from dnc.registry import Store, load_full

@@ -1,4 +1,4 @@
-"""The ``dialer bench pacing`` command (registered on the ``bench`` group in ``dialer/cli/bench_cmds.py``)."""
+"""The ``dialer bench pacing`` command (registered on the ``bench`` group in ``dialer/cli/bench.py``)."""
 
 from __future__ import annotations
 

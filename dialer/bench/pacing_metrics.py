@@ -1,7 +1,7 @@
 """PACING.md §4's metrics for one simulated run, with the product's own metric definitions.
 
-Every ratio goes through ``campaigns.metrics`` (occupancy = (talk + wrap) ÷ staffed non-paused time; abandon rate =
-abandoned ÷ live answers; per agent-hour = ÷ logged-in hours), so the benchmark, the reports and the pacer's
+Every ratio goes through ``campaigns.reports.metrics`` (occupancy = (talk + wrap) ÷ staffed non-paused time; abandon
+rate = abandoned ÷ live answers; per agent-hour = ÷ logged-in hours), so the benchmark, the reports and the pacer's
 budget cannot disagree on what a number means. Distributions (agent waits, answer-to-agent delay) are kept as
 arrays so several seeds can be pooled before taking quantiles.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from campaigns import metrics
+from campaigns.reports import metrics
 from dialer.sim import SimResult
 
 STAFFED = ("ready", "talking", "wrap")

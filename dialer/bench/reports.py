@@ -17,16 +17,19 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Engine, delete, func, select, text
 
+from campaigns.agents.models import Agent, AgentStateEvent
+from campaigns.campaign.models import Campaign, Disposition
+from campaigns.campaign.service import CampaignSettings, create_campaign
 from campaigns.db import make_engine, session_factory, session_scope
-from campaigns.models import Agent, AgentStateEvent, Call, Campaign, Disposition, Lead, LeadList, RejectedRow
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList, RejectedRow
 from campaigns.reports.catalog import run_report
 from campaigns.reports.models import AgentRollup, CallRollup, DailyReport, LeadCallStats, ReportChange, ReportState
 from campaigns.reports.period import period
 from campaigns.reports.rollup import refresh
 from campaigns.reports.sqlbits import CallFacts, count_if
-from campaigns.service import CampaignSettings, create_campaign
 from dialer.bench.reports_gen import TZ, Loader, Plan, generate, stamp
-from dialer.migrate import upgrade
+from dialer.schema.migrate import upgrade
 
 RUNS = 3
 TIMED = (("summary", None), ("hit-rate", "day"), ("hit-rate", "list"), ("hit-rate", "agent"), ("hit-rate", "hour"),

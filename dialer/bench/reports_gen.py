@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Connection, Table
 
-from campaigns.models import Agent, AgentStateEvent, Call, Lead, LeadList, RejectedRow
+from campaigns.agents.models import Agent, AgentStateEvent
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList, RejectedRow
 
 TZ = "America/New_York"
 SHIFTS = ((9 * 3600, 12 * 3600), (12 * 3600 + 1800, 17 * 3600))  # seconds after local midnight

@@ -7,24 +7,24 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from dialer.cli.audit_cmds import audit
-from dialer.cli.bench_cmds import bench
-from dialer.cli.callback_cmds import callbacks_group
-from dialer.cli.callerid_cmds import callerid_group
-from dialer.cli.calls_cmds import calls
-from dialer.cli.campaign_cmds import campaigns
+from dialer.cli.audit import audit
+from dialer.cli.bench import bench
+from dialer.cli.callbacks import callbacks_group
+from dialer.cli.callerid import callerid_group
+from dialer.cli.calls import calls
+from dialer.cli.campaigns import campaigns
+from dialer.cli.campaigns_funnel import funnel_cmd  # noqa: F401  (adds campaigns funnel|strategy|alerts)
 from dialer.cli.context import CliContext
-from dialer.cli.db_cmds import db
-from dialer.cli.demo_cmds import demo
-from dialer.cli.dnc_report_cmds import dnc
-from dialer.cli.funnel_cmds import funnel_cmd  # noqa: F401  (adds campaigns funnel|strategy|alerts)
-from dialer.cli.jobs_cmds import jobs
-from dialer.cli.leads_cmds import leads
-from dialer.cli.report_cmds import report
-from dialer.cli.sim_cmds import run_worker, simulate
-from dialer.cli.strategy_cmds import hot  # noqa: F401  (adds leads hot|phones)
-from dialer.cli.twilio_cmds import twilio
-from dialer.cli.users_cmds import users
+from dialer.cli.db import db
+from dialer.cli.demo import demo
+from dialer.cli.dnc_report import dnc
+from dialer.cli.jobs import jobs
+from dialer.cli.leads import leads
+from dialer.cli.leads_strategy import hot  # noqa: F401  (adds leads hot|phones)
+from dialer.cli.report import report
+from dialer.cli.simulate import run_worker, simulate
+from dialer.cli.twilio import twilio
+from dialer.cli.users import users
 from dnc.errors import UserError
 
 

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from dialer.carriers.ratelimit import TokenBucket
+from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
 from dialer.loop.pacers import campaign_pacer
 from dialer.loop.store import CallView, CampaignView, Gate, LoopStore
 from dialer.pacing import AgentState, CallAnswered, CallConnected, CallEnded, CallPlaced, HistorySummary
-from dialer.ratelimit import TokenBucket
-from dialer.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,6 @@
 transaction, so the audit record commits (or rolls back) with the claim it justified. It needs the SQL store (the
 gate reads the lists and writes its ledger record); the simulator runs without a gate."""
 
-from campaigns.dispatch import dnc_gate
+from campaigns.dispatch.service import dnc_gate
 
 __all__ = ["dnc_gate"]

@@ -1,9 +1,9 @@
 """The in-memory store: the same facts and rules as the SQL store, in dictionaries and heaps.
 
 The simulator and the pacing benchmark replay about a million events per run; SQL would take hours. This store
-applies the same pure rules (``campaigns.dispatch_rules``, ``campaigns.agent_states``) and orders leads the same
+applies the same pure rules (``campaigns.dispatch.rules``, ``campaigns.agents.states``) and orders leads the same
 way (priority first, then the time the lead became due, then id), so a seeded scenario gives the same calls on
-both stores (tests/loop/test_store_equivalence.py). Finished calls are kept as compact rows, not objects, so a
+both stores (tests/dialer/loop/test_store_equivalence.py). Finished calls are kept as compact rows, not objects, so a
 30-day run stays small.
 """
 
@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from campaigns.agent_states import check_move
-from campaigns.dispatch_rules import (
+from campaigns.agents.states import check_move
+from campaigns.dispatch.rules import (
     CALLABLE_STATUSES,
     DispositionFlags,
     RetryRules,
@@ -25,7 +25,7 @@ from campaigns.dispatch_rules import (
     apply,
     stored_outcome,
 )
-from campaigns.metrics import is_live_answer
+from campaigns.reports.metrics import is_live_answer
 from dialer.loop.memory_agents import MemAgent, MemoryAgents
 from dialer.loop.memory_log import AgentLog, CallLog
 from dialer.loop.store import AgentEvent, CallExport, CallView, CampaignView, Candidate, Claim, Gate
@@ -128,7 +128,8 @@ class MemoryStore(MemoryAgents):
         return None if c is None else c.view
 
     def history(self, campaign_id: int, now: datetime) -> tuple[int, int]:
-        """Live answers and abandons of the last 30 days by placement time (``campaigns.metrics`` definitions)."""
+        """Live answers and abandons of the last 30 days by placement time (the ``campaigns.reports.metrics``
+        definitions)."""
         since = (now - WINDOW).timestamp()
         live = abandons = 0
         log, names = self.call_log, self.call_log.codes.names
@@ -203,7 +204,7 @@ class MemoryStore(MemoryAgents):
             chosen.append(lead)
         for entry in skipped:
             heapq.heappush(ready, entry)
-        # call ids in number order, as the SQL store inserts them (campaigns.dispatch: no crossed waits)
+        # call ids in number order, as the SQL store inserts them (campaigns.dispatch.service: no crossed waits)
         ids = {}
         for lead in sorted(chosen, key=lambda x: x.phone):
             call_id = ids[lead.id] = self._next_call
@@ -328,7 +329,7 @@ class MemoryStore(MemoryAgents):
         return True
 
     def preview_dial(self, agent_id: int, lead_id: int, now: datetime, gate: Gate | None) -> CallView | None:
-        """A preview agent dials a lead: the same checks and gate as ``campaigns.agents_preview.preview_dial``."""
+        """A preview agent dials a lead: the same checks and gate as ``campaigns.agents.preview.preview_dial``."""
         agent, lead = self.agents.get(agent_id), self.leads.get(lead_id)
         if agent is None or agent.state != "ready":
             raise UserError(f"agent {agent_id} is not ready")

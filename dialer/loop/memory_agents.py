@@ -1,7 +1,7 @@
 """The agent half of the in-memory store: the state machine, connects, hang-ups, preview dials, dispositions.
 
 Split from ``dialer.loop.memory`` for size; ``MemoryStore`` inherits it and owns the data it works on (``agents``,
-``calls``, ``leads``, ``events``...). The rules are the shared pure ones, as in ``campaigns.agents``.
+``calls``, ``leads``, ``events``...). The rules are the shared pure ones, as in ``campaigns.agents.service``.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns.agent_states import check_move, check_reason
-from campaigns.dispatch_rules import CALLABLE_STATUSES, after_disposition, apply
+from campaigns.agents.states import check_move, check_reason
+from campaigns.dispatch.rules import CALLABLE_STATUSES, after_disposition, apply
 from dialer.loop.store import AgentEvent, AgentView, CallView
 from dnc.errors import UserError
 

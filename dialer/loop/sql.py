@@ -2,8 +2,8 @@
 
 Every method is one transaction (``session_scope``), committed before it returns, so a worker that dies loses at
 most the step it was in, and the database stays the source of truth for every lead, call and agent. Dispatch
-(``campaigns.dispatch``) and agent changes (``campaigns.agents``) carry the SQL; this class only adapts them to
-what the loop needs and copies rows into plain views.
+(``campaigns.dispatch.service``) and agent changes (``campaigns.agents.service``) carry the SQL; this class only
+adapts them to what the loop needs and copies rows into plain views.
 """
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import abandon_alerts, dispatch, leases
-from campaigns import agents as agent_svc
+from campaigns.agents import service as agent_svc
+from campaigns.agents.models import Agent, AgentStateEvent
+from campaigns.alerts import service as abandon_alerts
+from campaigns.campaign.models import Campaign
 from campaigns.db import session_scope
-from campaigns.dispatch_rules import RetryRules
-from campaigns.models import Agent, AgentStateEvent, Call, Campaign
+from campaigns.dispatch import service as dispatch
+from campaigns.dispatch.models import Call
+from campaigns.dispatch.rules import RetryRules
+from campaigns.leases import service as leases
 from campaigns.reports.history import abandon_history
 from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, CampaignView, Claim, Gate
 
@@ -26,7 +30,7 @@ EVENT_OVERLAP = 64  # re-read this many history ids: a row committed late by ano
 
 
 def campaign_view(c: Campaign, fallback: str | None = None) -> CampaignView:
-    """``fallback``: why the abandon guard makes the campaign pace progressive (``campaigns.abandon_alerts``)."""
+    """``fallback``: why the abandon guard makes the campaign pace progressive (``campaigns.alerts.service``)."""
     mode = "progressive" if fallback else c.pacing_mode
     return CampaignView(c.id, c.name, c.status, mode, c.power_ratio, c.abandon_target, c.max_lines,
                         c.machine_action, c.voicemail_message, c.caller_id, RetryRules.of(c), fallback)
@@ -47,7 +51,7 @@ def _ts(t: datetime | None) -> float:
 
 class SqlStore:
     """``campaign_ids`` limits the loop to those campaigns; with ``holder``, a campaign is paced only while this
-    worker holds its lease (``campaigns.leases``, renewed every turn), so two workers never pace one campaign
+    worker holds its lease (``campaigns.leases.service``, renewed every turn), so two workers never pace one campaign
     twice over (their claims are safe anyway: the database refuses a second live call)."""
 
     def __init__(self, sessions: sessionmaker[Session], provider: str = "sim", *,
@@ -167,8 +171,8 @@ class SqlStore:
             return dispatch.connect_reserved(s, call_id, at)
 
     def preview_dial(self, agent_id: int, lead_id: int, now: datetime, gate: Gate | None) -> CallView | None:
-        """The console's ``campaigns.agents_preview.preview_dial``; None when the gate refused the lead."""
-        from campaigns.agents_preview import preview_dial
+        """The console's ``campaigns.agents.preview.preview_dial``; None when the gate refused the lead."""
+        from campaigns.agents.preview import preview_dial
 
         with self._s() as s:
             got = preview_dial(s, agent_id, lead_id, now, gate=gate)

@@ -4,8 +4,8 @@
 the rules that must hold across workers (one live attempt per lead and per number, an agent on one call) are
 enforced by the database. ``MemoryStore`` (``dialer.loop.memory``) keeps the same facts in dictionaries for the
 simulator and the pacing benchmark, which replay about a million events per run. The ``DialLoop`` code is the
-same on both; the lead and agent rules they apply are the shared pure functions of ``campaigns.dispatch_rules``
-and ``campaigns.agent_states``, and a test runs one seeded scenario through both and compares every call.
+same on both; the lead and agent rules they apply are the shared pure functions of ``campaigns.dispatch.rules``
+and ``campaigns.agents.states``, and a test runs one seeded scenario through both and compares every call.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.dispatch_rules import Candidate, Claim, RetryRules
+from campaigns.dispatch.rules import Candidate, Claim, RetryRules
 
 __all__ = ["AgentEvent", "AgentView", "CallExport", "CallView", "CampaignView", "Candidate", "Claim", "Gate",
            "LoopStore"]

@@ -2,8 +2,8 @@
 
 A carrier runtime is what a real network needs besides ``Telephony``: ``start(handle, now)`` once (the Twilio
 runtime reconciles the calls a previous worker left in flight and starts feeding its callback pump into
-``handle``), then ``tick(now)`` every turn. ``dialer.twilio_runtime.TwilioRuntime`` is one; the simulated carrier
-runs in its own event queue instead (``dialer.sim.live``).
+``handle``), then ``tick(now)`` every turn. ``dialer.carriers.twilio.runtime.TwilioRuntime`` is one; the simulated
+carrier runs in its own event queue instead (``dialer.sim.live``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from dialer.carriers.telephony import CarrierEvent, Telephony
 from dialer.clock import Clock
 from dialer.loop.core import DialLoop
-from dialer.telephony import CarrierEvent, Telephony
 
 log = logging.getLogger(__name__)
 TWILIO_GRACE_S = 1.5  # decide at 1.5 s so the safe-harbor redirect reaches the caller within the 2 s

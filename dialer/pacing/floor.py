@@ -273,7 +273,7 @@ class Floor:
         if c is not None:
             if ev.outcome == "machine" and c.human:
                 # answered as a person (or "unknown") and connected, then the late AMD verdict said machine:
-                # not a live answer after all (campaigns.metrics.is_live_answer), so the 30-day ledger must not
+                # not a live answer after all (campaigns.reports.metrics.is_live_answer), so the 30-day ledger must not
                 # count it, or the budget would be spent on a rate lower than the real one
                 c.human = False
                 self.on_live_retracted(ev.t)

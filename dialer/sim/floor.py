@@ -11,9 +11,9 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from dialer.carriers.simulated import SimCall
 from dialer.loop.core import DialLoop
 from dialer.pacing import AgentWillBeFree
-from dialer.sim.carrier import SimCall
 from dialer.sim.customers import draw, mix64
 from dialer.sim.engine import EventQueue
 from dialer.sim.scenario import Scenario

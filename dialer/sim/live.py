@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import agents as agent_svc
-from campaigns import dispatch
+from campaigns.agents import service as agent_svc
+from campaigns.agents.models import Agent
 from campaigns.db import session_scope
-from campaigns.models import Agent, Call
+from campaigns.dispatch import service as dispatch
+from campaigns.dispatch.models import Call
 from dialer.loop.pacers import campaign_pacer
 from dialer.loop.sql import SqlStore
 from dialer.loop.store import Gate

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from campaigns.models import PACING_MODES
-from campaigns.service import DEFAULT_DISPOSITIONS
+from campaigns.campaign.models import PACING_MODES
+from campaigns.campaign.service import DEFAULT_DISPOSITIONS
 from dialer.sim.scenario import (
     Agents,
     Amd,

@@ -94,7 +94,7 @@ class SimResult:
     def summary(self) -> dict:
         """Headline figures: PACING.md §4's metrics that a single run can give."""
         c = self.calls
-        live = np.isin(c.outcome, ("completed", "abandoned"))  # campaigns.metrics.is_live_answer
+        live = np.isin(c.outcome, ("completed", "abandoned"))  # campaigns.reports.metrics.is_live_answer
         abandoned = c.outcome == "abandoned"
         connected = ~np.isnan(c.connected)
         staffed_s = self.agents.seconds(*STAFFED)

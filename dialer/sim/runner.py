@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from dialer.carriers.simulated import SimCarrier
 from dialer.loop.core import DialLoop
 from dialer.loop.pacers import named_pacer
 from dialer.loop.store import Gate
-from dialer.sim.carrier import SimCarrier
 from dialer.sim.customers import Customers
 from dialer.sim.engine import EventQueue
 from dialer.sim.floor import SimFloor

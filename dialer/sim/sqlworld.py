@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import insert, update
 
-from campaigns.agents import create_agent
+from campaigns.agents.service import create_agent
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import CampaignSettings, create_campaign
 from campaigns.db import make_engine, session_factory, session_scope
-from campaigns.models import Campaign, Lead, LeadList
-from campaigns.service import CampaignSettings, create_campaign
+from campaigns.leads.models import Lead, LeadList
 from dialer.loop.sql import SqlStore
-from dialer.migrate import upgrade
+from dialer.schema.migrate import upgrade
 from dialer.sim.result import calls_to_columns, events_to_columns
 from dialer.sim.scenario import Scenario
 from dialer.sim.world import CALLER_ID, CAMPAIGN_NAME, agent_name, campaign_of, phone_of

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from campaigns.dispatch_rules import DispositionFlags, RetryRules
-from campaigns.service import DEFAULT_DISPOSITIONS
-from dialer.listgen import AREAS
+from campaigns.campaign.service import DEFAULT_DISPOSITIONS
+from campaigns.dispatch.rules import DispositionFlags, RetryRules
+from dialer.demo.listgen import AREAS
 from dialer.loop.memory import MemAgent, MemLead, MemoryStore, campaign_view
 from dialer.loop.store import CampaignView
 from dialer.sim.scenario import Scenario

@@ -16,8 +16,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from campaigns.models import ROLES
-from campaigns.users import create_user
+from campaigns.accounts.models import ROLES
+from campaigns.accounts.users import create_user
 
 PASSWORD = "correct horse battery"
 USERS = {role: f"{role}-user" for role in ROLES}  # admin-user, manager-user, agent-user ...

@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns import agents
-from campaigns.models import Agent, AgentStateEvent, Call, Lead, LeadList, User
-from campaigns.scripts import set_script
-from campaigns.service import create_campaign, set_status
+from campaigns.accounts.models import User
+from campaigns.agents import service as agents
+from campaigns.agents.models import Agent, AgentStateEvent
+from campaigns.campaign.scripts import set_script
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList
 from dnc import internal
 
 
@@ -164,9 +167,9 @@ def test_a_user_without_a_seat_is_told(client, auth, sessions):
 def test_with_twilio_the_seat_loads_the_browser_phone_and_gets_a_token(app_config, seed_users, floor, sessions):
     """With Twilio configured the page loads the vendored Voice SDK; /twilio/token gives this agent's identity."""
     import jwt
-    from conftest import AuthActions
-    from twilio_support import env
 
+    from tests.dialer.carriers.twilio.support import env
+    from tests.web.conftest import AuthActions
     from web import create_app
 
     app = create_app({**app_config, "TWILIO_ENVIRON": env("https://dialer.example.com")})

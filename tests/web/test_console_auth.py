@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, USERS
-
-from campaigns import console_auth
-from campaigns.models import User
+from campaigns.accounts import sessions as console_auth
+from campaigns.accounts.models import User
+from tests.web.conftest import PASSWORD, USERS
 
 
 def test_login_lands_on_the_role_page_and_logout_ends_the_session(client, auth):
@@ -148,7 +147,7 @@ def test_cookies_are_secure_httponly_samesite_by_default(app_config, seed_users)
     app = create_app(config)
     c = app.test_client()
     html = c.get("/login", base_url="https://console.example").get_data(as_text=True)
-    from conftest import csrf_from
+    from tests.web.conftest import csrf_from
 
     r = c.post("/login", data={"username": USERS["manager"], "password": PASSWORD, "csrf_token": csrf_from(html)},
                base_url="https://console.example", headers={"Referer": "https://console.example/login"})

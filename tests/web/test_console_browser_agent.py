@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import screenshot, sign_in
 from playwright.sync_api import expect
 
-from campaigns.models import Call, Lead, LeadList
-from campaigns.scripts import set_script
-from campaigns.service import CampaignSettings, create_campaign, set_status
+from campaigns.campaign.scripts import set_script
+from campaigns.campaign.service import CampaignSettings, create_campaign, set_status
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList
+from dialer.carriers.telephony import CarrierEvent
 from dialer.loop import DialLoop, SqlStore
-from dialer.telephony import CarrierEvent
+from tests.web.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import screenshot, sign_in
 from playwright.sync_api import expect
 
+from campaigns.campaign.service import create_campaign
 from campaigns.leadimport.service import import_leads
-from campaigns.service import create_campaign
 from dnc import internal
 from dnc.registry import load_full
 from dnc.scrub import DncScrubber
+from tests.web.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import screenshot, sign_in
 from playwright.sync_api import expect
 
-from campaigns import agents
-from campaigns.dispatch import save_pacing_status
-from campaigns.models import Call, Lead, LeadList
-from campaigns.service import create_campaign, set_status
+from campaigns.agents import service as agents
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.dispatch.models import Call
+from campaigns.dispatch.service import save_pacing_status
+from campaigns.leads.models import Lead, LeadList
+from tests.web.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

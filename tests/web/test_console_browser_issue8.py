@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import sign_in
 from playwright.sync_api import expect
-from test_console_callbacks import queue  # noqa: F401  (the fixture: a campaign with missed callbacks)
 
-from campaigns import callbacks as cb
+from campaigns.callbacks import service as cb
+from tests.web.conftest import sign_in
+from tests.web.test_console_callbacks import queue  # noqa: F401  (the fixture: a campaign with missed callbacks)
 
 pytestmark = pytest.mark.browser
 

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import screenshot, sign_in
 from playwright.sync_api import expect
 
-from campaigns.service import create_campaign
+from campaigns.campaign.service import create_campaign
 from dnc.internal import add_request
+from tests.web.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 MESSY = Path(__file__).parent / "data" / "messy-leads.csv"

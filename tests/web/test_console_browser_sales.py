@@ -8,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import screenshot, sign_in
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from campaigns.models import Agent, Call, Lead, LeadList, RejectedRow
-from campaigns.service import create_campaign
+from campaigns.agents.models import Agent
+from campaigns.campaign.service import create_campaign
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList, RejectedRow
+from tests.web.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

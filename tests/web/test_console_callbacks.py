@@ -8,13 +8,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_console_agent import agent_id, floor, ring  # noqa: F401  (floor: the agent tests' fixture)
 
-from campaigns import callbacks as cb
-from campaigns.agents import create_agent
-from campaigns.dial_settings import update
-from campaigns.models import Campaign, Lead, LeadList, User
-from campaigns.service import create_campaign, set_status
+from campaigns.accounts.models import User
+from campaigns.agents.service import create_agent
+from campaigns.callbacks import service as cb
+from campaigns.campaign.dial_settings import update
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.leads.models import Lead, LeadList
+from tests.web.test_console_agent import agent_id, floor, ring  # noqa: F401  (floor: the agent tests' fixture)
 
 CHICAGO_LEADS = (("Ann", "+13125550101"), ("Bob", "+13125550102"), ("Cy", "+13125550103"), ("Di", "+13125550104"),
                  ("Ed", "+13125550105"), ("Flo", "+13125550106"))
@@ -201,8 +203,8 @@ def test_my_callbacks_follows_a_moved_callback_and_marks_the_missed_ones(client,
 
 
 def test_my_callbacks_lists_the_ones_the_agent_scheduled_with_where_they_stand(sessions, queue, clock):
-    from campaigns.agent_desk import my_callbacks
-    from campaigns.models import Call
+    from campaigns.agents.desk import my_callbacks
+    from campaigns.dispatch.models import Call
 
     t = clock.now()
     with sessions() as s:

@@ -7,11 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from test_console_agent import agent_id
 
-from campaigns import callerid
-from campaigns.models import Call
-from campaigns.service import create_campaign, set_status
+from campaigns.callerid import service as callerid
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.dispatch.models import Call
+from tests.web.test_console_agent import agent_id
 
 
 @pytest.fixture
@@ -127,8 +127,9 @@ def test_a_campaign_without_a_pool_says_which_number_it_shows(client, auth, sess
 
 
 def test_the_agent_flags_the_caller_id_of_the_current_and_then_the_last_call(client, auth, pool, sessions, clock):
-    from campaigns import agents
-    from campaigns.models import Agent, Campaign
+    from campaigns.agents import service as agents
+    from campaigns.agents.models import Agent
+    from campaigns.campaign.models import Campaign
 
     seat = agent_id(sessions)
     t = clock.now()

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from campaigns.models import Call
-from campaigns.service import create_campaign
+from campaigns.campaign.service import create_campaign
+from campaigns.dispatch.models import Call
 from dnc import internal
 from dnc.gate import evaluate
 from dnc.registry import load_full

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns import agents
-from campaigns.dispatch import save_pacing_status
-from campaigns.models import Call
-from campaigns.service import create_campaign, set_status
+from campaigns.agents import service as agents
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.dispatch.models import Call
+from campaigns.dispatch.service import save_pacing_status
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_floor_needs_the_manager_role(client, auth, live):
 
 
 def test_the_dialable_funnel_adds_up(client, auth, live, sessions, clock):
-    from campaigns.models import Lead, LeadList
+    from campaigns.leads.models import Lead, LeadList
 
     t = clock.now()
     with sessions() as s:

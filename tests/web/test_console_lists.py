@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.models import Campaign, Lead, LeadList
-from campaigns.service import create_campaign
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign
+from campaigns.leads.models import Lead, LeadList
 from dnc.internal import add_request
 
 MESSY = Path(__file__).parent / "data" / "messy-leads.csv"
@@ -215,7 +216,7 @@ def test_campaign_create_edit_and_status(client, auth, sessions):
 
 
 def test_manager_writes_the_call_script(client, auth, campaign_id, sessions):
-    from campaigns.scripts import get_script, render_script
+    from campaigns.campaign.scripts import get_script, render_script
 
     auth.login("manager")
     r = auth.post(f"/campaigns/{campaign_id}/script", {"text": "Hi {first_name}, {agent} for {seller}.\r\n{Company}?"})
@@ -232,7 +233,7 @@ def test_manager_writes_the_call_script(client, auth, campaign_id, sessions):
 
 
 def test_manager_adds_a_campaign_disposition_and_flags_must_agree(client, auth, campaign_id, sessions):
-    from campaigns.dispositions import list_dispositions
+    from campaigns.campaign.dispositions import list_dispositions
 
     auth.login("manager")
     page = f"/campaigns/{campaign_id}/dispositions"

@@ -8,8 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from campaigns.models import Call, Campaign, Lead, LeadList, User
-from campaigns.service import create_campaign, set_status
+from campaigns.accounts.models import User
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList
 from dnc.registry import generate, load_full
 from dnc.registry.snapshot import Store
 

@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.metrics import GLOSSARY
-from campaigns.models import Agent, Call, Lead, LeadList
-from campaigns.service import create_campaign
+from campaigns.agents.models import Agent
+from campaigns.campaign.service import create_campaign
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList
+from campaigns.reports.metrics import GLOSSARY
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def test_exports_csv_and_xlsx_and_the_chart(client, auth, calls):
 
 
 def test_report_csv_is_formula_safe(client, auth, calls, sessions):
-    from campaigns.models import LeadList as LL
+    from campaigns.leads.models import LeadList as LL
 
     with sessions() as s:
         s.query(LL).filter_by(name="March").one().name = "=HYPERLINK(\"http://evil.example\")"
@@ -133,7 +135,7 @@ def test_report_csv_is_formula_safe(client, auth, calls, sessions):
 def test_daily_reports_are_listed_viewed_and_downloaded(client, auth, calls, sessions, clock):
     from datetime import date
 
-    from campaigns.models import Campaign as C
+    from campaigns.campaign.models import Campaign as C
     from campaigns.reports.daily import generate
 
     with sessions() as s:

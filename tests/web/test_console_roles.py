@@ -8,9 +8,9 @@ design written down a second time, so an accidental change to the matrix fails t
 from __future__ import annotations
 
 import pytest
-from conftest import USERS, AuthActions
 
-from campaigns.models import ROLES
+from campaigns.accounts.models import ROLES
+from tests.web.conftest import USERS, AuthActions
 from web.roles import PUBLIC, allowed_roles
 
 EVERYONE = set(ROLES)

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.dial_settings import settings_of
-from campaigns.hot_leads import HOT_LIST, HOT_PRIORITY
-from campaigns.models import Campaign, Lead, LeadList
-from campaigns.service import create_campaign, set_status
+from campaigns.campaign.dial_settings import settings_of
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign, set_status
+from campaigns.leads.hot import HOT_LIST, HOT_PRIORITY
+from campaigns.leads.models import Lead, LeadList
 
 DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0", "min_recall_gap_s": "0",
             "lead_daily_cap": "", "phone_daily_cap": "", "phone_switch_after": "0", "callbacks_personal": "y",
@@ -159,7 +160,7 @@ def test_a_final_lead_cannot_be_made_hot(client, auth, campaign):
 
 
 def test_the_floor_and_the_form_show_the_abandon_level_and_the_fallback(client, auth, campaign, sessions, clock):
-    from campaigns.abandon_alerts import AbandonGuard
+    from campaigns.alerts.models import AbandonGuard
 
     auth.login("manager")
     html = client.get(f"/floor/?campaign_id={campaign['id']}").get_data(as_text=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, USERS, AuthActions
-
-from campaigns.models import Agent, User
+from campaigns.accounts.models import User
+from campaigns.agents.models import Agent
+from tests.web.conftest import PASSWORD, USERS, AuthActions
 
 
 def test_admin_creates_an_agent_that_takes_over_a_simulated_seat(client, auth, sessions, app):

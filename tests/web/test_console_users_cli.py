@@ -3,9 +3,10 @@
 import io
 import json
 
-from campaigns.console_auth import resume_session, start_session
-from campaigns.models import Agent, User
-from campaigns.users import authenticate, create_user
+from campaigns.accounts.models import User
+from campaigns.accounts.sessions import resume_session, start_session
+from campaigns.accounts.users import authenticate, create_user
+from campaigns.agents.models import Agent
 
 PW = "correct horse battery"
 

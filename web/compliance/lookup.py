@@ -9,10 +9,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from campaigns.compliance_feed import calls_to_number, leads_with_number
-from campaigns.dnc_requests import record_request
-from campaigns.models import Campaign
-from campaigns.service import list_campaigns
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import list_campaigns
+from campaigns.compliance.dnc_requests import record_request
+from campaigns.compliance.feed import calls_to_number, leads_with_number
 from dnc import internal
 from dnc.errors import UserError
 from dnc.gate import evaluate

@@ -10,10 +10,10 @@ from flask import Response, abort, render_template, request
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from campaigns.compliance_feed import call_records
-from campaigns.models import Campaign
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import list_campaigns
+from campaigns.compliance.feed import call_records
 from campaigns.reports.history import abandon_history
-from campaigns.service import list_campaigns
 from dnc import reports
 from dnc.ledger import verify
 from dnc.numbers import to_e164

@@ -7,10 +7,10 @@ from flask import Response, abort, jsonify, request
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-from campaigns import agent_lines
+from campaigns.agents import lines as agent_lines
+from campaigns.agents.models import Agent
 from campaigns.db import session_scope
-from campaigns.models import Agent
-from web.twilio import twiml
+from dialer.carriers.twilio import twiml
 from web.twilio.routes import bp, empty, to_int, tw_ext, xml
 from web.twilio.signature import twilio_signed
 

@@ -11,11 +11,11 @@ from email.utils import parsedate_to_datetime
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import carrier_inbox as inbox
 from campaigns.db import session_scope
+from campaigns.inbox import service as inbox
+from dialer.carriers.twilio import twiml
+from dialer.carriers.twilio.config import TwilioConfig
 from dialer.clock import Clock
-from dialer.twilio_config import TwilioConfig
-from web.twilio import twiml
 from web.twilio.signature import twilio_signed
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")

@@ -22,8 +22,8 @@ from werkzeug.serving import make_server
 
 from campaigns.db import database_url as database_url_or_default
 from campaigns.db import make_engine, session_factory
+from dialer.carriers.twilio.config import problems
 from dialer.clock import Clock
-from dialer.twilio_config import problems
 from web.twilio.setup import register_twilio
 
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     clock = None
     if args.clock_anchor:
-        from dialer.twilio_bench import AnchoredClock
+        from dialer.bench.twilio import AnchoredClock
 
         clock = AnchoredClock(datetime.fromisoformat(args.clock_anchor), args.clock_epoch)
     logging.basicConfig(level=logging.WARNING)

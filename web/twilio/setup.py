@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from flask import Flask, current_app
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.carriers.twilio.config import load, problems
 from dialer.clock import Clock, SystemClock
-from dialer.twilio_config import load, problems
 from web.twilio.routes import TwilioWeb, init_twilio
 
 
@@ -28,9 +28,9 @@ def register_twilio(app: Flask, sessions: sessionmaker[Session], clock: Clock | 
                     environ: Mapping[str, str] | None = None) -> TwilioWeb:
     """Register /twilio/. Without a valid Twilio environment every route answers 503 (never an unchecked 200).
 
-    A press of 9 goes through ``campaigns.dnc_requests.record_request``: the internal DNC entry, and the number's
-    open callbacks and waiting leads closed at once."""
-    from campaigns.dnc_requests import record_request
+    A press of 9 goes through ``campaigns.compliance.dnc_requests.record_request``: the internal DNC entry, and the
+    number's open callbacks and waiting leads closed at once."""
+    from campaigns.compliance.dnc_requests import record_request
 
     environ = os.environ if environ is None else environ
     config = None if problems(environ) else load(environ)

@@ -1,0 +1,172 @@
+"""Console users: create, find, change password, enable or disable. Shared by ``dialer users`` and the console.
+
+It sits in ``campaigns`` beside the ``User`` model because both the CLI (``dialer``) and the console (``web``) need it
+and ``dialer`` may not import ``web``. Passwords are stored only as werkzeug hashes (scrypt); an agent user is tied
+to an ``agents`` row, so the dial loop's agent services and the console's agent page speak of the same seat.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from campaigns.accounts.models import ROLES, User
+from campaigns.agents.models import Agent
+from campaigns.agents.service import create_agent
+from dnc.errors import UserError
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+ROLE_LABELS = {"admin": "Administrator", "manager": "Campaign manager", "agent": "Agent",
+               "compliance": "Compliance officer", "sales": "Sales lead"}
+# Verified when the username is unknown, so a login takes as long for a missing user as for a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    role: str
+    active: bool
+    agent: str | None
+    created_at: datetime
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a password is refused, or None. Length over composition rules (NIST SP 800-63B)."""
+    if len(password) < MIN_PASSWORD:
+        return f"password must be at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"password must be at most {MAX_PASSWORD} characters"
+    if username and password.lower() == username.lower():
+        return "password must not be the username"
+    if len(set(password)) < 4:
+        return "password is too repetitive"
+    return None
+
+
+def username_problem(username: str) -> str | None:
+    if not USERNAME.match(username):
+        return ("username must be 2-80 characters: letters, digits and . _ @ - "
+                "(starting with a letter or digit)")
+    return None
+
+
+def role_problem(role: str) -> str | None:
+    return None if role in ROLES else f"role {role!r} is not one of {', '.join(ROLES)}"
+
+
+def create_user(session: Session, username: str, role: str, password: str, now: datetime,
+                agent_name: str | None = None, password_hash: str | None = None) -> User:
+    """Create a user; an agent gets an agent seat (``agent_name``: an existing seat to take over, else a new one).
+
+    ``password_hash`` lets tests and the demo reuse one precomputed hash instead of paying scrypt per user.
+    """
+    username = username.strip()
+    for problem in (username_problem(username), role_problem(role),
+                    None if password_hash else password_problem(password, username)):
+        if problem:
+            raise UserError(problem)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UserError(f"a user named {username!r} already exists")
+    agent_id = None
+    if role == "agent":
+        agent_id = _agent_seat(session, agent_name or username, now)
+    elif agent_name:
+        raise UserError("--agent applies only to users with role agent")
+    user = User(username=username, role=role, password_hash=password_hash or generate_password_hash(password),
+                agent_id=agent_id, active=True, created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _agent_seat(session: Session, name: str, now: datetime) -> int:
+    """The agent seat called ``name``: an existing one (e.g. a simulated seat a person takes over, which stops
+    being simulated) or a new one."""
+    agent = session.scalar(select(Agent).where(Agent.name == name))
+    if agent is None:
+        agent = create_agent(session, name, now)
+    taken = session.scalar(select(User.username).where(User.agent_id == agent.id))
+    if taken is not None:
+        raise UserError(f"agent seat {name!r} already belongs to user {taken!r}")
+    agent.simulated = False  # a person drives this seat now: the demo's simulated agents leave it alone
+    return agent.id
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user named {username!r}")
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None (same work whether or not the name exists)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    user = get_user(session, username)
+    problem = password_problem(password, user.username)
+    if problem:
+        raise UserError(problem)
+    user.password_hash = generate_password_hash(password)
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    user = get_user(session, username)
+    if not active and user.role == "admin" and user.active:
+        _keep_an_admin(session, user)
+    user.active = active
+    return user
+
+
+def set_role(session: Session, username: str, role: str, now: datetime) -> User:
+    user = get_user(session, username)
+    problem = role_problem(role)
+    if problem:
+        raise UserError(problem)
+    if user.role == "admin" and role != "admin" and user.active:
+        _keep_an_admin(session, user)
+    if role == "agent" and user.agent_id is None:
+        user.agent_id = _agent_seat(session, user.username, now)
+    user.role = role
+    return user
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse to remove the last active admin: nobody could manage users afterwards."""
+    others = session.scalar(select(User.id).where(User.role == "admin", User.active.is_(True),
+                                                  User.id != user.id).limit(1))
+    if others is None:
+        raise UserError(f"{user.username!r} is the last active admin; create another admin first")
+
+
+def list_users(session: Session) -> list[UserRow]:
+    q = select(User, Agent.name).outerjoin(Agent, Agent.id == User.agent_id).order_by(User.username)
+    return [UserRow(u.id, u.username, u.role, u.active, a, u.created_at) for u, a in session.execute(q)]
+
+
+def free_agent_seats(session: Session) -> list[str]:
+    """Agent seats no user holds yet (simulated seats a person may take over, seats of deleted users)."""
+    held = select(User.agent_id).where(User.agent_id.is_not(None))
+    return list(session.scalars(select(Agent.name).where(Agent.id.not_in(held)).order_by(Agent.name)))
+
+
+def get_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)

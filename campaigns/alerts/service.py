@@ -1,0 +1,210 @@
+"""Abandon alerts: warnings before the legal cap, not after, and progressive pacing by itself at the cap.
+
+The rolling 30-day abandon rate of a campaign (``campaigns.reports.metrics.abandon_rate`` on the counts of
+``campaigns.reports.history.abandon_history``: the same numbers the reports and the pacer use) is checked every few
+seconds by the worker's ``abandon-guard`` job. Levels:
+
+- ``warn`` at ``abandon_warn_1`` (2.5 %) and ``high`` at ``abandon_warn_2`` (2.8 %): shown on the floor and posted
+  to the campaign's webhook, once enough live answers stand behind the rate (``alert_min_live_answers``);
+- ``over`` at the campaign's ``abandon_target`` (3 % at most): the campaign falls back to progressive pacing by
+  itself (``effective_mode``, read by the dial loop) and says so, whatever the sample, because the rate the law
+  reads really is over; predictive pacing comes back once the rate is below ``abandon_warn_1`` again.
+
+Every change of level is an ``abandon_alerts`` row; the webhook gets a JSON POST per row through an outbox
+(``alert_deliveries``) that a separate job empties with retries and backoff, so a slow or dead endpoint is logged
+and retried, and never holds up dialing. Machine hang-ups by answering-machine detection are counted and reported
+beside the abandons, never inside them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.alerts.models import AbandonAlert, AbandonGuard, AlertDelivery
+from campaigns.campaign.dial_settings import Settings, settings_of
+from campaigns.campaign.models import Campaign
+from campaigns.reports.metrics import abandon_rate
+
+log = logging.getLogger(__name__)
+LEVELS = ("ok", "warn", "high", "over")
+FALLBACK_FROM = ("predictive", "power")  # the modes that dial ahead of agents and can abandon
+WINDOW = timedelta(days=30)
+MAX_ATTEMPTS = 10
+BACKOFF_S = 30
+
+
+
+
+def level_of(rate: float | None, live: int, s: Settings, target: float) -> str:
+    """The alert level of a 30-day rate; warnings need ``alert_min_live_answers`` behind them, the cap does not."""
+    if rate is None:
+        return "ok"
+    if rate >= target:
+        return "over"
+    if live < s.alert_min_live_answers:
+        return "ok"
+    if rate >= s.abandon_warn_2:
+        return "high"
+    if rate >= s.abandon_warn_1:
+        return "warn"
+    return "ok"
+
+
+def machines_30d(session: Session, campaign: Campaign, now: datetime) -> int:
+    """Answering machines hung up on (or left a message) by detection over the 30 days, from the rollups."""
+    from campaigns.reports.models import GRAIN_TOTAL, CallRollup
+
+    return int(session.scalar(select(func.sum(CallRollup.machines)).where(
+        CallRollup.campaign_id == campaign.id, CallRollup.grain == GRAIN_TOTAL,
+        CallRollup.bucket >= now - WINDOW, CallRollup.bucket <= now)) or 0)
+
+
+def _message(c: Campaign, level: str, rate: float | None, live: int, ab: int, fallback: bool, s: Settings) -> str:
+    r = f"{rate:.2%}" if rate is not None else "—"
+    head = {"ok": "back under the first warning level", "warn": f"at or above the {s.abandon_warn_1:.1%} warning",
+            "high": f"at or above the {s.abandon_warn_2:.1%} warning",
+            "over": f"at or above the campaign's {c.abandon_target:.1%} target (legal cap 3 %)"}[level]
+    text = f"{c.name}: 30-day abandon rate {r} ({ab} of {live} live answers) is {head}"
+    if fallback:
+        text += f"; pacing falls back to progressive until it is under {s.abandon_warn_1:.1%}"
+    return text[:400]
+
+
+@dataclass(frozen=True)
+class GuardState:
+    level: str
+    fallback: bool
+    rate: float | None
+    live_answers: int
+    abandoned: int
+    machines: int
+    changed: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def check(session: Session, campaign: Campaign, now: datetime) -> GuardState:
+    """Recompute the campaign's level; on a change, write an alert (and its webhook delivery)."""
+    from campaigns.reports.history import abandon_history
+
+    s = settings_of(session, campaign.id)
+    live, ab = abandon_history(session, campaign.id, now)
+    rate = abandon_rate(ab, live)
+    machines = machines_30d(session, campaign, now)
+    level = level_of(rate, live, s, campaign.abandon_target)
+    row = session.get(AbandonGuard, campaign.id, with_for_update=True)
+    was_level, was_fallback = (row.level, row.fallback) if row is not None else ("ok", False)
+    fallback = s.abandon_fallback and campaign.pacing_mode in FALLBACK_FROM and (
+        level == "over" or (was_fallback and rate is not None and rate >= s.abandon_warn_1))
+    if row is None:
+        row = AbandonGuard(campaign_id=campaign.id, changed_at=now)
+        session.add(row)
+    changed = (level, fallback) != (was_level, was_fallback)
+    row.level, row.fallback, row.rate, row.live_answers, row.abandoned, row.machines = (
+        level, fallback, rate, live, ab, machines)
+    row.checked_at = now
+    message = _message(campaign, level, rate, live, ab, fallback, s)
+    if changed:
+        row.changed_at = now
+        alert = AbandonAlert(campaign_id=campaign.id, level=level, previous=was_level, rate=rate, live_answers=live,
+                             abandoned=ab, machines=machines, fallback=fallback, message=message, at=now)
+        session.add(alert)
+        session.flush()
+        (log.warning if level != "ok" else log.info)("abandon alert: %s", message)
+        if s.alert_webhook_url:
+            session.add(AlertDelivery(alert_id=alert.id, url=s.alert_webhook_url,
+                                      payload=payload(campaign, alert, s), attempts=0, next_try_at=now,
+                                      created_at=now))
+    session.flush()
+    return GuardState(level, fallback, rate, live, ab, machines, changed, message)
+
+
+def payload(campaign: Campaign, alert: AbandonAlert, s: Settings) -> dict:
+    return {"event": "abandon_rate", "campaign": campaign.name, "campaign_id": campaign.id, "level": alert.level,
+            "previous": alert.previous, "abandon_rate_30d": alert.rate, "live_answers_30d": alert.live_answers,
+            "abandoned_30d": alert.abandoned, "machine_hangups_30d": alert.machines,
+            "thresholds": {"warn": s.abandon_warn_1, "high": s.abandon_warn_2, "target": campaign.abandon_target},
+            "fallback_to_progressive": alert.fallback, "message": alert.message, "at": alert.at.isoformat()}
+
+
+def check_all(session: Session, now: datetime) -> dict:
+    """The guard job: every active campaign (a paused one keeps its last level until it dials again)."""
+    out = {}
+    for c in session.scalars(select(Campaign).where(Campaign.status == "active").order_by(Campaign.id)):
+        st = check(session, c, now)
+        out[c.name] = {"level": st.level, "fallback": st.fallback, "rate": st.rate}
+    return out
+
+
+def effective_modes(session: Session, campaign_ids: list[int]) -> dict[int, str]:
+    """Campaigns falling back to progressive now: id -> why (what the dial loop and the floor say)."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(select(AbandonGuard, Campaign).join(Campaign, Campaign.id == AbandonGuard.campaign_id)
+                           .where(AbandonGuard.campaign_id.in_(campaign_ids), AbandonGuard.fallback.is_(True)))
+    out = {}
+    for g, c in rows:
+        if c.pacing_mode in FALLBACK_FROM:
+            r = f"{g.rate:.2%}" if g.rate is not None else "—"
+            out[c.id] = (f"30-day abandon rate {r} reached the {c.abandon_target:.1%} target: progressive pacing "
+                         f"until it is under {settings_of(session, c.id).abandon_warn_1:.1%}")
+    return out
+
+
+def state(session: Session, campaign: Campaign) -> AbandonGuard | None:
+    return session.get(AbandonGuard, campaign.id)
+
+
+def recent(session: Session, campaign_id: int, limit: int = 20) -> list[AbandonAlert]:
+    return list(session.scalars(select(AbandonAlert).where(AbandonAlert.campaign_id == campaign_id)
+                                .order_by(AbandonAlert.at.desc(), AbandonAlert.id.desc()).limit(limit)))
+
+
+# --- the webhook outbox ----------------------------------------------------------------------------------------
+Post = Callable[[str, dict], int]  # url, JSON body -> HTTP status; raises on a network error
+
+
+def http_post(url: str, body: dict, timeout_s: float = 5.0) -> int:
+    import requests
+
+    return requests.post(url, json=body, timeout=timeout_s,
+                         headers={"User-Agent": "opendialer-alerts/1", "Content-Type": "application/json"}).status_code
+
+
+def deliver(session: Session, now: datetime, post: Post = http_post, limit: int = 20) -> dict:
+    """POST the deliveries that are due; a failure is logged and retried later (30 s, 1 min, 2 min ... at most an
+    hour apart, ten times), then given up and kept with its last error."""
+    rows = list(session.scalars(select(AlertDelivery).where(
+        AlertDelivery.delivered_at.is_(None), AlertDelivery.gave_up_at.is_(None), AlertDelivery.next_try_at <= now)
+        .order_by(AlertDelivery.next_try_at, AlertDelivery.id).limit(limit).with_for_update(skip_locked=True)))
+    sent = failed = 0
+    for d in rows:
+        d.attempts += 1
+        try:
+            status = post(d.url, d.payload)
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+        except Exception as e:  # any network failure: logged and retried, never raised into the worker
+            error = f"{type(e).__name__}: {e}"
+        if error is None:
+            d.delivered_at, d.last_error = now, None
+            sent += 1
+            continue
+        failed += 1
+        d.last_error = error[:400]
+        if d.attempts >= MAX_ATTEMPTS:
+            d.gave_up_at = now
+            log.error("abandon alert webhook %s: giving up after %d attempts: %s", d.url, d.attempts, error)
+        else:
+            d.next_try_at = now + timedelta(seconds=min(3600, BACKOFF_S * 2 ** (d.attempts - 1)))
+            log.warning("abandon alert webhook %s failed (attempt %d, next at %s): %s", d.url, d.attempts,
+                        d.next_try_at.isoformat(), error)
+    session.flush()
+    return {"sent": sent, "failed": failed}

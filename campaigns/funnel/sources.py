@@ -1,0 +1,184 @@
+"""The per-number part of the dialable funnel, read in bulk so a refresh every few seconds stays cheap at 1 M leads.
+
+Almost every lead of a campaign is blocked or not for reasons shared by thousands of others (its zones and states,
+its area code's registry coverage, its status and due time): the funnel counts those with one GROUP BY. Only a few
+leads have a reason of their own: their number is on the national registry or a state/litigator/wireless/prefix
+list, on the internal DNC list, covered by consent, at a state's call cap, at a daily cap, or it changed phones.
+This module finds those "special" leads:
+
+- registry and list hits are looked up once per lead (vectorized) and cached per process and campaign; a refresh
+  only looks up leads added since, and a new registry generation or list load starts the cache over;
+- internal DNC, consent, state caps and daily caps are small tables or small aggregates joined in SQL each time.
+
+Everything is read only: the funnel writes no ledger record and changes no lead.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from campaigns.campaign.dial_settings import Settings
+from campaigns.campaign.models import Campaign
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadPhone
+from dnc.lists import ListIndex
+from dnc.registry.snapshot import Snapshot
+from dnc.rules import Rules
+from dnc.tables import Consent, InternalEntry, LedgerRecord
+
+CHUNK = 50_000
+
+
+@dataclass
+class _Hits:
+    sources: tuple
+    max_id: int = 0
+    leads: dict[int, str] = field(default_factory=dict)  # lead id -> the number that was hit
+    index: object = None  # the list index the lookups used: held, so its id() stays unique while it is the key
+
+
+_cache: dict[tuple[str, int], _Hits] = {}
+_lock = threading.Lock()
+
+
+def _digits_array(phones: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of valid NANP numbers, their 10 digits as int64)."""
+    pos, nums = [], []
+    for i, p in enumerate(phones):
+        if len(p) == 12 and p[:2] == "+1" and p[2:].isdigit():
+            pos.append(i)
+            nums.append(int(p[2:]))
+    return np.array(pos, dtype=np.int64), np.array(nums, dtype=np.int64)
+
+
+def _lookup(phones: list[str], snap: Snapshot | None, index: ListIndex) -> list[int]:
+    """Positions of numbers on the registry or on any list in force."""
+    pos, nums = _digits_array(phones)
+    if not len(nums):
+        return []
+    hit = snap.lookup_many(nums)[1] if snap is not None else np.zeros(len(nums), dtype=bool)
+    for _, h in index.match_many(nums):
+        hit = hit | h
+    return [int(pos[i]) for i in np.flatnonzero(hit)]
+
+
+def registry_and_list_hits(session: Session, campaign_id: int, snap: Snapshot | None, index: ListIndex
+                           ) -> dict[int, str]:
+    """Leads of the campaign (any status) whose number is on the registry or a list: cached, incremental."""
+    key = (session.get_bind().url.render_as_string(hide_password=True), campaign_id)
+    sources = (snap.generation if snap is not None else None, id(index))
+    with _lock:
+        entry = _cache.get(key)
+        if entry is None or entry.sources != sources:
+            entry = _cache[key] = _Hits(sources, 0, {}, index)
+        start = entry.max_id
+    found: dict[int, str] = {}
+    top = start
+    q = (select(Lead.id, Lead.phone).where(Lead.campaign_id == campaign_id, Lead.id > start).order_by(Lead.id)
+         .execution_options(yield_per=CHUNK))
+    for part in session.execute(q).partitions(CHUNK):
+        ids = [r[0] for r in part]
+        phones = [r[1] for r in part]
+        for i in _lookup(phones, snap, index):
+            found[ids[i]] = phones[i]
+        top = max(top, ids[-1])
+    with _lock:
+        if entry.max_id == start:  # nobody extended it meanwhile
+            entry.leads.update(found)
+            entry.max_id = top
+        return dict(entry.leads)
+
+
+def forget(campaign_id: int | None = None) -> None:
+    """Drop cached lookups (tests, and a benchmark's cold start)."""
+    with _lock:
+        for k in [k for k in _cache if campaign_id is None or k[1] == campaign_id]:
+            del _cache[k]
+
+
+@dataclass
+class Context:
+    """Per-number facts of the special leads, prefetched in a few queries."""
+
+    internal: dict[str, list[InternalEntry]] = field(default_factory=dict)
+    consents: dict[str, list[Consent]] = field(default_factory=dict)
+    recent_allowed: dict[str, list[datetime]] = field(default_factory=dict)  # gate decisions in the cap period
+    daily_capped: set[int] = field(default_factory=set)  # lead ids at the lead or number daily cap
+    special: set[int] = field(default_factory=set)
+
+
+def _in_force_internal(campaign: Campaign, at: datetime):
+    return and_(InternalEntry.effective_at <= at,
+                or_(InternalEntry.scope == "company", InternalEntry.campaign_id == campaign.id),
+                or_(InternalEntry.removed_at.is_(None), InternalEntry.removed_at > at))
+
+
+def _in_force_consent(campaign: Campaign, at: datetime):
+    return and_(Consent.granted_at <= at, or_(Consent.campaign_id.is_(None), Consent.campaign_id == campaign.id),
+                or_(Consent.expires_at.is_(None), Consent.expires_at > at),
+                or_(Consent.revoked_at.is_(None), Consent.revoked_at > at))
+
+
+def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s: Settings, day0: datetime,
+            hits: dict[int, str]) -> Context:
+    """The special leads (ids) and what the gate would read about their numbers. Every query starts from a small
+    table (internal entries, consents, recent gate decisions, calls of the day, alternate phones) and reaches the
+    campaign's leads through the (campaign, phone) index, so none scans the campaign."""
+    ctx = Context(special=set(hits))
+    waiting = and_(Lead.campaign_id == campaign.id, Lead.status.not_in(FINAL_LEAD_STATUSES))
+
+    def leads_with(numbers) -> dict[int, str]:
+        return dict(session.execute(select(Lead.id, Lead.phone).where(waiting, Lead.phone.in_(numbers))).all())
+
+    found = leads_with(select(InternalEntry.e164).where(_in_force_internal(campaign, at)))
+    if found:
+        ctx.special.update(found)
+        for entry in session.scalars(select(InternalEntry).where(InternalEntry.e164.in_(set(found.values())),
+                                                                 _in_force_internal(campaign, at))):
+            ctx.internal.setdefault(entry.e164, []).append(entry)
+    found = leads_with(select(Consent.e164).where(_in_force_consent(campaign, at)))
+    if found:
+        ctx.special.update(found)
+        for c in session.scalars(select(Consent).where(Consent.e164.in_(set(found.values())),
+                                                       _in_force_consent(campaign, at)).order_by(Consent.id)):
+            ctx.consents.setdefault(c.e164, []).append(c)
+    caps = [r.cap for r in rules.states.values() if r.cap is not None]
+    if caps:
+        hours, calls = max(c.hours for c in caps), min(c.calls for c in caps)
+        recent = and_(LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
+                      LedgerRecord.at > at - timedelta(hours=hours), LedgerRecord.at <= at)
+        found = leads_with(select(LedgerRecord.e164).where(recent).group_by(LedgerRecord.e164)
+                           .having(func.count() >= calls))
+        ctx.special.update(found)
+        if found:
+            for e164, t in session.execute(select(LedgerRecord.e164, LedgerRecord.at).where(
+                    recent, LedgerRecord.e164.in_(set(found.values())))):
+                ctx.recent_allowed.setdefault(e164, []).append(t)
+    if s.lead_daily_cap:
+        over = (select(Call.lead_id).where(Call.campaign_id == campaign.id, Call.placed_at >= day0,
+                                           Call.lead_id.is_not(None))
+                .group_by(Call.lead_id).having(func.count() >= s.lead_daily_cap))
+        ctx.daily_capped.update(session.scalars(select(Lead.id).where(waiting, Lead.id.in_(over))))
+    if s.phone_daily_cap:
+        over = (select(Call.phone).where(Call.campaign_id == campaign.id, Call.placed_at >= day0)
+                .group_by(Call.phone).having(func.count() >= s.phone_daily_cap))
+        ctx.daily_capped.update(leads_with(over))
+    ctx.special |= ctx.daily_capped
+    # a lead that moved to another of its phones was looked up under its first number: look at it on its own
+    ctx.special.update(session.scalars(select(Lead.id).join(LeadPhone, LeadPhone.lead_id == Lead.id).where(
+        waiting, LeadPhone.position == 1, LeadPhone.phone != Lead.phone)))
+    return ctx
+
+
+def without_zones(session: Session, campaign: Campaign) -> set[int]:
+    """Waiting leads stored without zones: the gate works their zones out from the number itself, so the funnel
+    looks at them one by one too (asked only when the group query saw some)."""
+    return set(session.scalars(select(Lead.id).where(
+        Lead.campaign_id == campaign.id, Lead.status.not_in(FINAL_LEAD_STATUSES),
+        func.coalesce(Lead.timezones, "") == "")))

@@ -1,0 +1,22 @@
+"""Stored leases: which process holds a periodic job, until when, and what its last run returned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaigns.db import Base
+from dnc.sqltypes import UTCDateTime
+
+
+class JobLease(Base):
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_result: Mapped[object | None] = mapped_column(JSON, nullable=True)  # what the last run returned
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last run failed, if it did

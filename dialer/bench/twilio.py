@@ -1,0 +1,359 @@
+"""``dialer bench twilio``: sustained calls per second through the whole live path, offline.
+
+The real dial loop, pre-dial gate, callback pump and adapter (real twilio library) against the fake Twilio server
+in its own process (``dialer twilio fake-server``), whose signed webhooks go to the webhook process
+(``python -m web.twilio.serve``) over real HTTP: three processes, as in production. ``--agents`` simulated agents
+answer on phones the worker rings into their conferences, then disposition each call after a short wrap. The
+campaign dials in power mode so demand always exceeds the account's CPS: the token bucket is what holds the rate.
+
+It reports what the issue asks: calls per second offered to "Twilio" in every one-second window (never above the
+limit), callbacks sent by the fake against callbacks stored and delivered (none lost), and the answer-to-agent
+delay of every connected call. Everything runs on one clock anchored at a Tuesday 10:00 in New York, so the
+calling window is open whenever the bench runs (the gate is the real one, with a generated registry).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import requests
+from sqlalchemy import func, insert, select
+
+from campaigns.agents import lines as agent_lines
+from campaigns.agents import service as agent_svc
+from campaigns.agents.models import Agent
+from campaigns.campaign.service import CampaignSettings, create_campaign
+from campaigns.db import make_engine, session_factory, session_scope
+from campaigns.dispatch.models import Call
+from campaigns.inbox import service as inbox
+from campaigns.leads.models import Lead, LeadList
+from dialer.carriers.twilio.config import load
+from dialer.carriers.twilio.fake import CallScript
+from dialer.carriers.twilio.fake.server import max_calls_in_window, max_queue_s
+from dialer.schema.migrate import upgrade
+
+ANCHOR = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
+ACCOUNT_SID = "AC" + "5e" * 16
+AUTH_TOKEN = "bench-" + "t" * 26
+CALLER_ID = "+12125550100"
+# who answers: shares of dials (PACING.md's base column, with a little fax/unknown) and how long things take
+MIX = [
+    (CallScript(answer="human", ring_s=1.0, amd_s=1.5, talk_s=4.0, patience_s=8), 0.12),
+    (CallScript(answer="human", ring_s=2.5, amd_s=2.0, talk_s=9.0, patience_s=8), 0.12),
+    (CallScript(answer="unknown", ring_s=1.5, amd_s=3.0, talk_s=6.0, patience_s=8), 0.03),
+    (CallScript(answer="machine", ring_s=2.0, amd_s=2.5, talk_s=20.0, patience_s=8), 0.20),
+    (CallScript(answer="no-answer", ring_s=6.0), 0.30),
+    (CallScript(answer="busy", ring_s=1.0), 0.10),
+    (CallScript(answer="failed", ring_s=0.3), 0.13),
+]
+AGENT_LEG = CallScript(answer="human", ring_s=0.2, talk_s=86_400)
+
+
+class AnchoredClock:
+    """Real seconds from ``epoch`` (``time.time()``) added to ``anchor``: several processes share one calendar."""
+
+    def __init__(self, anchor: datetime, epoch: float | None = None) -> None:
+        self.anchor = anchor
+        self.epoch = time.time() if epoch is None else epoch
+
+    def now(self) -> datetime:
+        return self.anchor + timedelta(seconds=time.time() - self.epoch)
+
+
+class SimulatedAgents(threading.Thread):
+    """Agents at the console: a disposition after ``wrap_s`` of wrap, then ready again."""
+
+    def __init__(self, sessions, clock, wrap_s: tuple[float, float] = (1.0, 3.0), seed: int = 1) -> None:
+        super().__init__(name="bench-agents", daemon=True)
+        self.sessions, self.clock, self.wrap_s = sessions, clock, wrap_s
+        self.rng = random.Random(seed)
+        self.stop = threading.Event()
+        self.logout = threading.Event()
+        self.dispositions = 0
+        self.errors = 0
+
+    def run(self) -> None:
+        due: dict[int, datetime] = {}
+        while not self.stop.wait(0.1):
+            try:
+                self._turn(due)
+            except Exception:  # a locked SQLite database: the people try again a moment later
+                self.errors += 1
+
+    def _turn(self, due: dict[int, datetime]) -> None:
+        now = self.clock.now()
+        with session_scope(self.sessions) as s:
+            for a in s.scalars(select(Agent).where(Agent.state.in_(("wrap", "ready", "paused", "talking")))).all():
+                if self.logout.is_set():
+                    if a.state != "talking":
+                        agent_svc.go_offline(s, a.id, now)
+                    continue
+                if a.state != "wrap":
+                    due.pop(a.id, None)
+                    continue
+                when = due.setdefault(a.id, now + timedelta(seconds=self.rng.uniform(*self.wrap_s)))
+                if when > now:
+                    continue
+                call = agent_svc.current_call(s, a.id)
+                if call is not None and call.disposition_code is None and call.ended_at is not None \
+                        and call.connected_at is not None:
+                    agent_svc.disposition(s, call.id, self.rng.choice(("NI", "NI", "SALE", "WRONG")), now)
+                    self.dispositions += 1
+                agent_svc.go_ready(s, a.id, now)
+                due.pop(a.id, None)
+
+
+@dataclass
+class BenchSetup:
+    campaign_id: int
+    leads: int
+    agents: list[int]
+
+
+def agent_phone(i: int) -> str:
+    return f"+1646555{i:04d}"
+
+
+def setup(sessions, now: datetime, leads: int, agents: int) -> BenchSetup:
+    """A power-mode campaign with ``leads`` leads and ``agents`` phone agents, all ready."""
+    with session_scope(sessions) as s:
+        c = create_campaign(s, f"bench-twilio-{now:%H%M%S%f}", CALLER_ID, now,
+                            CampaignSettings(seller_name="Bench Sales", pacing_mode="power"))
+        c.status, c.power_ratio, c.abandon_target = "active", 6.0, 0.03
+        lst = LeadList(campaign_id=c.id, name="bench", sha256="0" * 64, uploaded_at=now)
+        s.add(lst)
+        s.flush()
+        rows = [{"campaign_id": c.id, "list_id": lst.id, "phone": _number(i), "custom": {}, "created_at": now,
+                 "updated_at": now} for i in range(leads)]
+        for k in range(0, len(rows), 5000):
+            s.execute(insert(Lead), rows[k:k + 5000])
+        ids = []
+        for i in range(agents):
+            a = agent_svc.create_agent(s, f"bench-{c.id}-{i:03d}", now, campaign=c, simulated=True)
+            agent_lines.set_phone(s, a.id, agent_phone(i), now)
+            agent_svc.go_ready(s, a.id, now)
+            ids.append(a.id)
+        return BenchSetup(c.id, leads, ids)
+
+
+def _number(i: int) -> str:
+    return f"+1212{200 + i // 10_000:03d}{i % 10_000:04d}"
+
+
+def _registry(sessions, dnc_dir: Path, now: datetime) -> None:
+    from dnc.registry import Store, generate, load_full
+
+    path = generate(dnc_dir.parent / "bench-registry.txt", 2_000, area_codes=["212", "646"], seed=9).path
+    with session_scope(sessions) as s:
+        load_full(s, Store(dnc_dir), [path], version_date=now.date(), loaded_by="bench", now=now,
+                  area_codes="212,646")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _spawn(args: list[str], environ: dict, log: Path, ready: str) -> subprocess.Popen:
+    """A child process, started and waited for until it prints ``ready`` (its errors go to ``log``)."""
+    with open(log, "w") as err:
+        proc = subprocess.Popen(args, env=os.environ | environ, stdout=subprocess.PIPE, stderr=err, text=True)
+    line = proc.stdout.readline().strip()
+    if ready not in line:
+        proc.kill()
+        raise RuntimeError(f"{' '.join(args[:4])} did not start: {line!r} {log.read_text()[-2000:]}")
+    return proc
+
+
+def _fake_process(tmp: Path, environ: dict, clock: AnchoredClock, agents: int, seed: int) -> tuple[subprocess.Popen,
+                                                                                                     str]:
+    """``dialer twilio fake-server`` in its own process, as Twilio is to a worker: the mix of answers for every
+    customer number, agents' phones that answer and stay."""
+    scripts = {"default": asdict(MIX[0][0]), "mix": [asdict(sc) | {"weight": w} for sc, w in MIX]}
+    scripts |= {agent_phone(i): asdict(AGENT_LEG) for i in range(agents)}
+    path = tmp / "scripts.json"
+    path.write_text(json.dumps(scripts))
+    port = _free_port()
+    proc = _spawn([sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))",
+                   "twilio", "fake-server", "--port", str(port), "--scripts", str(path), "--seed", str(seed),
+                   "--workers", "32", "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
+                  environ, tmp / "fake.log", "fake Twilio listening")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _webhook_process(url: str, environ: dict, clock: AnchoredClock, log: Path) -> tuple[subprocess.Popen, str]:
+    """``python -m web.twilio.serve`` on a port chosen first, so its public URL (what the fake signs) is known."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _spawn([sys.executable, "-m", "web.twilio.serve", "--port", str(port), "--database-url", url,
+                   "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
+                  environ | {"DIALER_PUBLIC_BASE_URL": base}, log, "listening on")
+    return proc, base
+
+
+class FakeView:
+    """The fake server's figures, read over HTTP (``GET /_fake/stats``)."""
+
+    def __init__(self, api_base: str) -> None:
+        self.url = f"{api_base}/_fake/stats"
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    def stats(self) -> dict:
+        r = self.session.get(self.url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+
+def run(url: str | None, cps: float, seconds: float, agents: int, progress: Callable[[str], None] | None = None,
+        seed: int = 1) -> dict:
+    """Dial at ``cps`` for ``seconds`` with ``agents`` agents; drain; return the figures."""
+    from dialer.carriers.twilio.worker import build_worker, serve
+
+    say = progress or (lambda msg: None)
+    procs: list[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-twilio-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        url = url or f"sqlite:///{tmp / 'bench.sqlite3'}"
+        engine = make_engine(url) if url.startswith("sqlite") else make_engine(url, pool_size=10, max_overflow=10)
+        upgrade(engine)
+        sessions = session_factory(engine)
+        clock = AnchoredClock(ANCHOR)
+        dnc_dir = tmp / "dnc"
+        previous_dnc = os.environ.get("DIALER_DNC_DIR")
+        os.environ["DIALER_DNC_DIR"] = str(dnc_dir)
+        people = SimulatedAgents(sessions, clock, seed=seed)
+        try:
+            _registry(sessions, dnc_dir, clock.now())
+            leads = int(cps * seconds * 1.3) + 100
+            floor = setup(sessions, clock.now(), leads, agents)
+            environ = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                       "TWILIO_CALLER_ID": CALLER_ID, "TWILIO_CPS": str(cps), "DIALER_DNC_DIR": str(dnc_dir)}
+            fake, api_base = _fake_process(tmp, environ, clock, agents, seed)
+            procs.append(fake)
+            environ["DIALER_TWILIO_API_BASE"] = api_base
+            hooks, base = _webhook_process(url, environ, clock, tmp / "webhooks.log")
+            procs.append(hooks)
+            view = FakeView(api_base)
+            worker = build_worker(sessions, clock, load(environ | {"DIALER_PUBLIC_BASE_URL": base}),
+                                  campaign_ids={floor.campaign_id})
+            people.start()
+            say(f"dialing at {cps:g} calls/s for {seconds:g} s with {agents} agents ({leads:,} leads) ...")
+            t0 = time.monotonic()
+            cpu0 = time.process_time()
+            stopped: list[float] = []
+
+            def stop() -> bool:
+                if not stopped and time.monotonic() - t0 >= seconds:
+                    stopped.append(time.monotonic())
+                return bool(stopped)
+
+            figures = serve(worker, sessions, clock, stop, jobs=False, drain_s=60)
+            dial_s = stopped[0] - t0
+            worker_cpu = time.process_time() - cpu0
+            say("draining: waiting for every call and callback ...")
+            people.logout.set()
+            _settle(view, sessions, worker, clock)
+            people.stop.set()
+            people.join(5)
+            out = _figures(view.stats(), sessions, floor, cps, seconds, dial_s, stopped[0], worker_cpu, figures,
+                           people)
+        finally:
+            people.stop.set()
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
+            engine.dispose()
+            if previous_dnc is None:
+                os.environ.pop("DIALER_DNC_DIR", None)
+            else:
+                os.environ["DIALER_DNC_DIR"] = previous_dnc
+        out["backend"] = engine.dialect.name
+        return out
+
+
+def _settle(view: FakeView, sessions, worker, clock, timeout_s: float = 120.0) -> None:
+    """After the stop: keep the pump and the lines going until every customer call and agent leg is over."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = clock.now()
+        worker.loop.advance(now)
+        worker.runtime.tick(now)
+        worker.loop.tick(now)
+        with session_scope(sessions) as s:
+            live = s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None)))
+            pending = s.scalar(select(func.count()).select_from(inbox.CarrierCallback)
+                               .where(inbox.CarrierCallback.processed_at.is_(None)))
+        if not live and not pending and not view.stats()["live"]:
+            return
+        time.sleep(0.2)
+
+
+def _figures(fake: dict, sessions, floor: BenchSetup, cps: float, seconds: float, dial_s: float,
+             stop_at: float, worker_cpu: float, worker: dict, people: SimulatedAgents) -> dict:
+    customer = [c for c in fake["calls"] if c["to"].startswith("+1212")]
+    created = sorted(c["created"] for c in customer)
+    sent = [d for d in fake["deliveries"] if "/twilio/status" in d["url"] or "/twilio/amd" in d["url"]]
+    with session_scope(sessions) as s:
+        stored = inbox.counts(s, "twilio")
+        calls = s.scalars(select(Call).where(Call.campaign_id == floor.campaign_id)).all()
+        outcomes: dict[str, int] = {}
+        for c in calls:
+            outcomes[c.outcome or "live"] = outcomes.get(c.outcome or "live", 0) + 1
+        connected = [c for c in calls if c.connected_at is not None and c.answered_at is not None]
+        waits = np.array([(c.connected_at - c.answered_at).total_seconds() for c in connected]) if connected \
+            else np.zeros(1)
+        live_answers = sum(1 for c in calls if c.outcome in ("completed", "abandoned"))
+        unsettled = sum(1 for c in calls if c.ended_at is None)
+        per_lead = s.execute(select(Call.lead_id, func.count()).where(Call.campaign_id == floor.campaign_id)
+                             .group_by(Call.lead_id).having(func.count() > 1)).all()
+    joins = np.array([c["joined_at"] - c["answered_at"] for c in customer
+                      if c["joined_at"] is not None and c["answered_at"] is not None and c["joined_with"]])
+    steady = _steady_seconds(created, stop_at) if created else []
+    return {
+        "cps_limit": cps, "seconds": seconds, "agents": len(floor.agents), "dial_wall_s": round(dial_s, 1),
+        "calls_placed": len(customer), "calls_in_db": len(calls), "agent_legs": len(fake["calls"]) - len(customer),
+        "sustained_cps": round(float(np.mean(steady)), 2) if steady else None,
+        "slowest_second": min(steady) if steady else None, "dialing_seconds": len(steady),
+        "max_calls_in_any_1s_window": max_calls_in_window(fake["create_times"], 1.0),
+        "cps_exceeded": max_calls_in_window(fake["create_times"], 1.0) > cps,
+        "twilio_queue_max_s": round(max_queue_s(fake["create_times"], cps), 3),
+        "callbacks_sent": len(sent), "callbacks_not_accepted": sum(1 for d in sent if d["status"] != 204),
+        "callbacks_stored": sum(stored.values()), "callbacks_by_result": stored,
+        "callbacks_lost": len(sent) - sum(stored.values()),
+        "outcomes": outcomes, "live_answers": live_answers,
+        "abandon_rate": round(outcomes.get("abandoned", 0) / live_answers, 4) if live_answers else None,
+        "answer_to_agent_p50_s": round(float(np.percentile(waits, 50)), 3),
+        "answer_to_agent_p99_s": round(float(np.percentile(waits, 99)), 3),
+        "answer_to_agent_max_s": round(float(waits.max()), 3),
+        "bridge_after_answer_p50_s": round(float(np.percentile(joins, 50)), 3) if len(joins) else None,
+        "bridge_after_answer_max_s": round(float(joins.max()), 3) if len(joins) else None,
+        "calls_not_final": unsettled, "leads_dialed_twice": len(per_lead),
+        "dispositions": people.dispositions, "worker_cpu_s": round(worker_cpu, 1), "worker": worker,
+    }
+
+
+def _steady_seconds(created: list[float], end: float) -> list[int]:
+    """Customer calls created in each whole second from the first one to the stop (the agents' own legs, rung
+    first, are not counted): the rate the dialer held."""
+    t0 = created[0]
+    counts = [0] * max(1, int(end - t0))
+    for t in created:
+        k = int(t - t0)
+        if k < len(counts):
+            counts[k] += 1
+    return counts

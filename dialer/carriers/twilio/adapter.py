@@ -1,0 +1,308 @@
+"""The Twilio carrier: ``Telephony`` implemented with the real twilio library (the only module besides the webhooks
+that imports it).
+
+Calls are placed with every status callback and asynchronous AMD so an answer reaches the dial loop at once; the
+customer leg is then moved into the agent's nailed-up conference (``connect``) or redirected to the safe-harbor
+message (``abandon``). twilio-python retries neither 429 (error 20429, "never processed, always safe to retry") nor
+5xx, so this module does, with jittered exponential backoff. The client is built with an isolated environment and
+an HTTP client pinned to the configured API base (``build_client``): stray ``TWILIO_*``/proxy variables cannot
+redirect it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import requests
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
+
+from dialer.carriers.ratelimit import TokenBucket
+from dialer.carriers.telephony import DialRequest, PlaceFailed
+from dialer.carriers.twilio.config import TWILIO_API_BASE, TwilioConfig
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+MIN_RING_S = 20  # the TSR needs >= 15 s or 4 rings; Twilio may trim up to 5 s
+AGENT_RING_S = 30  # an agent's phone rings this long before the line counts as down
+GONE_CODES = {20404, 21220}  # call not found / not in progress: the call already ended, its callback settles it
+TWIML_MAX = 4000  # Twilio refuses inline TwiML longer than this
+
+
+class TwilioCallError(RuntimeError):
+    """Twilio refused an update to a live call after retries (connect, abandon, hangup)."""
+
+
+class PinnedHttpClient(TwilioHttpClient):
+    """Sends every request to ``api_base`` instead of api.twilio.com, ignoring proxy environment variables."""
+
+    def __init__(self, api_base: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        self.api_base = api_base.rstrip("/")
+        if self.session is not None:
+            self.session.trust_env = False
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False):
+        if url.startswith(TWILIO_API_BASE):
+            url = self.api_base + url[len(TWILIO_API_BASE):]
+        return super().request(method, url, params=params, data=data, headers=headers, auth=auth,
+                               timeout=timeout, allow_redirects=allow_redirects)
+
+
+# twilio-python does ``environment = environment or os.environ``: an empty dict is falsy and still reads the real
+# environment (TWILIO_EDGE/TWILIO_REGION would rewrite the host). A non-empty mapping without TWILIO_* keys isolates it.
+ISOLATED_ENVIRONMENT = {"DIALER_TWILIO_ISOLATED": "1"}
+
+
+def build_client(config: TwilioConfig) -> Client:
+    client = Client(config.rest_username, config.rest_password, config.account_sid,
+                    environment=dict(ISOLATED_ENVIRONMENT), http_client=PinnedHttpClient(config.api_base))
+    client.edge = client.region = None
+    return client
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry schedule for throttled or failing requests: full jitter over an exponential ceiling."""
+
+    attempts: int = 6
+    base_s: float = 0.1
+    cap_s: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap_s, self.base_s * (2 ** attempt)))
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """429/20429 and 5xx are safe to repeat; a refused connection never reached Twilio."""
+    if isinstance(exc, TwilioRestException | TwilioServiceException):
+        return exc.status == 429 or exc.code == 20429 or exc.status >= 500
+    return isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
+        exc, requests.exceptions.ReadTimeout)
+
+
+@dataclass(frozen=True)
+class CallSnapshot:
+    """What Twilio says about a call now (for reconciliation after a restart)."""
+
+    sid: str
+    status: str
+    answered_by: str | None
+    duration_s: int | None
+
+
+class TwilioTelephony:
+    """``dialer.carriers.telephony.Telephony`` over Twilio's REST API."""
+
+    name = "twilio"
+
+    def __init__(self, config: TwilioConfig, *, client: Client | None = None, backoff: Backoff | None = None,
+                 bucket: TokenBucket | None = None, sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.config = config
+        self.bucket = bucket  # the account's CPS: place() waits for a token, so Twilio never queues our calls
+        self._window = CpsWindow(bucket.rate) if bucket is not None else None
+        self._shared_client = client  # given (tests): every thread uses it; else one client per thread
+        self._local = threading.local()
+        self.backoff = backoff or Backoff()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.retries = 0  # throttled/failed attempts that were repeated (for the bench and the logs)
+        # entered around every wait on Twilio (a request in flight, the CPS bucket, a backoff): the worker lets
+        # go of its dial loop there, so callbacks are delivered and answers routed while calls are being placed
+        self.released: Callable[[], AbstractContextManager] = self.released_default
+
+    released_default = staticmethod(nullcontext)
+
+    @property
+    def client(self) -> Client:
+        if self._shared_client is not None:
+            return self._shared_client
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = build_client(self.config)
+        return client
+
+    # --- the Telephony interface -------------------------------------------------------------------------
+    def place(self, request: DialRequest) -> str:
+        """Place a customer call: every status callback, the answer URL holding the leg in silence, and
+        asynchronous AMD so the answer reaches the loop at once (the verdict follows on /twilio/amd). When the
+        campaign leaves voicemail, detection waits for the end of the greeting so the message lands after the
+        beep."""
+        base = self.config.webhook_url_base
+        kwargs = dict(
+            to=request.to, from_=request.caller_id or self.config.caller_id,
+            url=f"{base}/twilio/answer", method="POST",
+            status_callback=f"{base}/twilio/status", status_callback_method="POST",
+            status_callback_event=STATUS_EVENTS,
+            timeout=max(MIN_RING_S, request.ring_timeout_s),
+        )
+        if request.machine_detection:
+            kwargs.update(machine_detection="DetectMessageEnd" if request.voicemail else "Enable", async_amd="true",
+                          async_amd_status_callback=f"{base}/twilio/amd",
+                          async_amd_status_callback_method="POST")
+        return self._create(kwargs, request.to)
+
+    def connect(self, provider_ref: str, agent_id: int) -> None:
+        """Move the answered customer into the agent's nailed-up conference (no ringing on the agent's side)."""
+        self._update(provider_ref, twiml=str(conference_twiml(agent_id)))
+
+    def abandon(self, provider_ref: str) -> None:
+        """No agent within 2 s: the leg fetches the safe-harbor message (which records the abandon)."""
+        self._update(provider_ref, url=f"{self.config.webhook_url_base}/twilio/safe-harbor", method="POST")
+
+    def hangup(self, provider_ref: str) -> None:
+        self._update(provider_ref, status="completed")
+
+    def leave_voicemail(self, provider_ref: str, message: str) -> None:
+        """A machine answered and the campaign leaves a message: say it, then hang up (pulls the leg out of an
+        agent's conference too)."""
+        doc = str(voicemail_twiml(message))
+        if len(doc) > TWIML_MAX:
+            log.warning("voicemail message of %d characters is over Twilio's TwiML limit: hanging up instead",
+                        len(message))
+            self.hangup(provider_ref)
+            return
+        self._update(provider_ref, twiml=doc)
+
+    # --- agents' nailed-up lines ---------------------------------------------------------------------------
+    def call_agent(self, agent_id: int, phone: str, caller_id: str | None) -> str:
+        """Ring an agent who works on a phone; answering puts them in their own conference (/twilio/agent/join)."""
+        base = self.config.webhook_url_base
+        kwargs = dict(to=phone, from_=caller_id or self.config.caller_id,
+                      url=f"{base}/twilio/agent/join?agent={agent_id}", method="POST",
+                      status_callback=f"{base}/twilio/agent/status?agent={agent_id}", status_callback_method="POST",
+                      status_callback_event=["answered", "completed"], timeout=AGENT_RING_S)
+        return self._create(kwargs, phone)
+
+    def _create(self, kwargs: dict, to: str) -> str:
+        """``POST /Calls.json`` under the account's CPS (waits for the bucket and the arrival window)."""
+        if self.bucket is not None:
+            while not self.bucket.try_take():
+                self._wait(max(self.bucket.wait_s(), 0.001))
+            while (wait := self._window.wait_s(self.bucket.clock.now())) > 0:
+                self._wait(wait)
+        try:
+            # A dropped connection may have created the call: never repeat a create on it (no double dial).
+            call = self._retrying(lambda: self.client.calls.create(**kwargs), network_retry=False)
+        except (TwilioRestException, TwilioServiceException) as e:
+            raise PlaceFailed(f"Twilio refused the call to {to}: {e.status} {_code(e)} {_msg(e)}",
+                              retryable=is_retryable(e)) from e
+        except requests.exceptions.RequestException as e:
+            raise PlaceFailed(f"Twilio unreachable placing the call to {to}: {e}", retryable=True) from e
+        finally:
+            if self._window is not None:
+                self._window.sent(self.bucket.clock.now())
+        return call.sid
+
+    # --- reconciliation ----------------------------------------------------------------------------------
+    def fetch(self, provider_ref: str) -> CallSnapshot | None:
+        """Twilio's current view of a call; None when Twilio does not know it."""
+        try:
+            call = self._retrying(lambda: self.client.calls(provider_ref).fetch())
+        except (TwilioRestException, TwilioServiceException) as e:
+            if e.status == 404:
+                return None
+            raise TwilioCallError(f"fetching call {provider_ref}: {e.status} {_msg(e)}") from e
+        duration = int(call.duration) if call.duration not in (None, "") else None
+        return CallSnapshot(call.sid, str(call.status), call.answered_by, duration)
+
+    def find_placed(self, to: str, since: datetime) -> list[CallSnapshot]:
+        """Calls Twilio placed to ``to`` since ``since``: finds a call whose SID we never stored (crash on create)."""
+        try:
+            calls = self._retrying(lambda: self.client.calls.list(to=to, start_time_after=since, limit=20))
+        except (TwilioRestException, TwilioServiceException) as e:
+            raise TwilioCallError(f"listing calls to {to}: {e.status} {_msg(e)}") from e
+        return [CallSnapshot(c.sid, str(c.status), c.answered_by,
+                             int(c.duration) if c.duration not in (None, "") else None) for c in calls]
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+    def _update(self, sid: str, **fields) -> None:
+        try:
+            self._retrying(lambda: self.client.calls(sid).update(**fields))
+        except (TwilioRestException, TwilioServiceException) as e:
+            if _code(e) in GONE_CODES or e.status == 404:
+                log.info("call %s already ended; %s ignored", sid, sorted(fields))
+                return
+            raise TwilioCallError(f"updating call {sid} ({', '.join(sorted(fields))}): {e.status} {_msg(e)}") from e
+        except requests.exceptions.RequestException as e:
+            raise TwilioCallError(f"Twilio unreachable updating call {sid}: {e}") from e
+
+    def _retrying(self, op: Callable[[], T], network_retry: bool = True) -> T:
+        for attempt in range(self.backoff.attempts):
+            try:
+                with self.released():
+                    return op()
+            except (TwilioRestException, TwilioServiceException, requests.exceptions.RequestException) as e:
+                network = isinstance(e, requests.exceptions.RequestException)
+                if attempt == self.backoff.attempts - 1 or not is_retryable(e) or (network and not network_retry):
+                    raise
+                self.retries += 1
+                self._wait(self.backoff.delay(attempt, self._rng))
+        raise AssertionError("unreachable")
+
+    def _wait(self, seconds: float) -> None:
+        with self.released():
+            self._sleep(seconds)
+
+
+class CpsWindow:
+    """Twilio counts a call when the request arrives, which the bucket cannot see: a slow first request followed
+    by fast ones lands more than ``cps`` calls in one second. Counting from each answer we got back (an upper bound
+    of its arrival) keeps every window at Twilio within the limit, whatever the latency did."""
+
+    def __init__(self, cps: float) -> None:
+        self.count = max(1, int(cps))
+        self.span = timedelta(seconds=self.count / cps)
+        self._done: deque[datetime] = deque()
+
+    def wait_s(self, now: datetime) -> float:
+        while self._done and self._done[0] + self.span <= now:
+            self._done.popleft()
+        if len(self._done) < self.count:
+            return 0.0
+        return (self._done[0] + self.span - now).total_seconds()
+
+    def sent(self, now: datetime) -> None:
+        self._done.append(now)
+
+
+def conference_twiml(agent_id: int) -> VoiceResponse:
+    """Drop a leg into the agent's own conference; it keeps running when the customer leaves (nailed up)."""
+    r = VoiceResponse()
+    r.dial().conference(conference_name(agent_id), start_conference_on_enter=True, end_conference_on_exit=False,
+                        beep=False)
+    return r
+
+
+def voicemail_twiml(message: str) -> VoiceResponse:
+    r = VoiceResponse()
+    r.say(message)
+    r.hangup()
+    return r
+
+
+def conference_name(agent_id: int) -> str:
+    return f"agent-{agent_id}"
+
+
+def _code(e: TwilioRestException | TwilioServiceException) -> int | None:
+    return e.code
+
+
+def _msg(e: TwilioRestException | TwilioServiceException) -> str:
+    return str(getattr(e, "msg", None) or getattr(e, "detail", None) or getattr(e, "title", ""))

@@ -1,0 +1,104 @@
+"""After a restart (and periodically), ask Twilio about every call we believed in flight, so none stays "ringing"
+forever and an answered customer is never left in silence.
+
+Twilio's answer is written into the callback inbox under the same keys the webhooks use, so it merges with
+callbacks that arrive late or were already stored, and the pump hands the dial loop one consistent story.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.db import session_scope
+from campaigns.inbox import service as inbox
+from dialer.carriers.twilio.adapter import CallSnapshot, TwilioCallError, TwilioTelephony
+
+log = logging.getLogger(__name__)
+PROVIDER = "twilio"
+ENDED = {"completed": "completed", "busy": "busy", "no-answer": "no_answer", "failed": "failed",
+         "canceled": "canceled"}
+LIVE_KINDS = {"queued": None, "initiated": "initiated", "ringing": "ringing", "in-progress": "answered"}
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    ended: int = 0  # Twilio had already ended them: final status recorded
+    still_live: int = 0  # ringing/queued at Twilio: their own callbacks will settle them
+    abandoned: int = 0  # answered with nobody to connect them: redirected to the safe-harbor message
+    adopted: int = 0  # placed at Twilio but the SID was never stored: found in the call log and linked
+    unknown: int = 0  # Twilio never heard of them: recorded as failed (the attempt does not count)
+    errors: list[str] = field(default_factory=list)
+
+
+def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: datetime, *,
+              older_than_s: float = 0.0, abandon_answered: bool = True) -> ReconcileReport:
+    """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up: all of them)."""
+    report = ReconcileReport()
+    with session_scope(sessions) as s:
+        in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s))
+    for call in in_flight:
+        report.checked += 1
+        try:
+            _one(sessions, telephony, call, now, report, abandon_answered)
+        except TwilioCallError as e:
+            report.errors.append(f"call {call.id}: {e}")
+            log.warning("reconcile call %s: %s", call.id, e)
+    return report
+
+
+def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: datetime, report: ReconcileReport,
+         abandon_answered: bool) -> None:
+    sid = call.sid
+    if sid is None:
+        found = telephony.find_placed(call.phone, call.placed_at - timedelta(seconds=60))
+        if not found:
+            with session_scope(sessions) as s:
+                inbox.fail_unplaced(s, call.id, now)
+            report.unknown += 1
+            return
+        sid = found[0].sid
+        with session_scope(sessions) as s:
+            inbox.adopt_sid(s, call.id, sid)
+        report.adopted += 1
+    snap = telephony.fetch(sid)
+    if snap is None:
+        snap = CallSnapshot(sid, "failed", None, None)
+        report.unknown += 1
+    with session_scope(sessions) as s:
+        _record(s, snap, now)
+    if snap.status in ENDED:
+        report.ended += 1
+    elif snap.status == "in-progress" and abandon_answered and not call.connected:
+        with session_scope(sessions) as s:
+            waiting = inbox.abandon_waiting(s, call.id, now)
+        if waiting:
+            telephony.abandon(sid)
+            report.abandoned += 1
+        else:
+            report.still_live += 1
+    else:
+        report.still_live += 1
+
+
+def _record(s: Session, snap: CallSnapshot, now: datetime) -> None:
+    """Store what Twilio said as the callback it would have sent (same key: duplicates merge)."""
+    if snap.status in ENDED:
+        kind, outcome = "ended", ENDED[snap.status]
+    else:
+        kind, outcome = LIVE_KINDS.get(snap.status), None
+    if kind is None:
+        return
+    payload = {"CallSid": snap.sid, "CallStatus": snap.status, "Source": "reconcile"}
+    if snap.duration_s is not None:
+        payload["CallDuration"] = str(snap.duration_s)
+    key = f"status:{snap.status}"
+    fresh = inbox.record(s, inbox.Callback(provider=PROVIDER, call_sid=snap.sid, event_key=key, kind=kind,
+                                           carrier_at=now, status=snap.status, outcome=outcome,
+                                           answered_by=snap.answered_by, payload=payload), now)
+    if not fresh:  # Twilio's own callback is stored: if the loop failed on it, it gets another try
+        inbox.retry_failed(s, PROVIDER, snap.sid, key)

@@ -1,0 +1,64 @@
+"""The TwiML our calls run. Pure functions of their inputs so the tests read them without a server."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from dialer.carriers.twilio.adapter import conference_name
+
+HOLD_S = 30  # silence while the dial loop picks an agent (it connects or abandons within 2 s)
+GATHER_TIMEOUT_S = 5
+
+
+def answer_hold() -> VoiceResponse:
+    """The customer leg waits in silence; the loop redirects it to an agent or to the safe-harbor message."""
+    r = VoiceResponse()
+    r.pause(length=HOLD_S)
+    return r
+
+
+def spoken_number(e164: str) -> str:
+    """Digit by digit, so text-to-speech reads "1 8 0 0 ..." and not "one billion ..."."""
+    return " ".join(e164.lstrip("+"))
+
+
+def safe_harbor_text(seller_name: str, callback_number: str) -> str:
+    """47 CFR 64.1200(a)(7)(i) / TSR 310.4(b)(4)(iii): telemarketing purpose, the seller, a number that takes DNC
+    requests, and an automated key-press opt-out."""
+    return (f"Hello. This was a telemarketing call from {seller_name}. We are sorry no one was available to "
+            f"speak with you. To reach us, or to ask not to be called again, call {spoken_number(callback_number)}. "
+            "To be added to our do-not-call list now, press 9.")
+
+
+def safe_harbor(seller_name: str, callback_number: str, optout_url: str) -> VoiceResponse:
+    """The abandoned call's message inside a one-key gather: a 9 reaches ``optout_url`` at once."""
+    r = VoiceResponse()
+    g = r.gather(num_digits=1, action=optout_url, method="POST", timeout=GATHER_TIMEOUT_S)
+    g.say(safe_harbor_text(seller_name, callback_number))
+    r.hangup()
+    return r
+
+
+def optout_done(added: bool) -> VoiceResponse:
+    """After the key press: confirm and disconnect at once (F3)."""
+    r = VoiceResponse()
+    r.say("You have been added to our do-not-call list. Goodbye." if added else "Thank you. Goodbye.")
+    r.hangup()
+    return r
+
+
+def agent_join(agent_id: int, events_url: str) -> VoiceResponse:
+    """The agent's own conference: it starts when they enter and ends when they leave (nailed up). Its join and
+    leave events tell the dialer whether the agent's line is up (``campaigns.agents.lines``)."""
+    r = VoiceResponse()
+    r.dial().conference(conference_name(agent_id), start_conference_on_enter=True, end_conference_on_exit=True,
+                        beep=False, wait_url="", status_callback=events_url, status_callback_event="join leave",
+                        status_callback_method="POST")
+    return r
+
+
+def reject() -> VoiceResponse:
+    r = VoiceResponse()
+    r.say("This line is not available.")
+    r.hangup()
+    return r

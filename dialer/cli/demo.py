@@ -1,0 +1,38 @@
+"""``dialer demo``: migrate, create the demo campaign, generate and import a sample list, print its receipt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from campaigns.db import session_factory
+from dialer.cli.context import CliContext, emit_json, pass_ctx
+from dialer.cli.dnc import record_scrub
+from dialer.cli.leads import _default_scrubber, summary
+from dialer.demo.campaign import DEMO_CAMPAIGN, run_demo
+from dialer.schema.migrate import upgrade
+
+
+@click.command("demo")
+@click.option("--rows", type=click.IntRange(1, 5_000_000), default=5_000, show_default=True,
+              help="Rows in the generated sample list.")
+@click.option("--dir", "workdir", type=click.Path(path_type=Path, file_okay=False), default=Path("var/demo"),
+              show_default=True, help="Where the generated list is written.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def demo(ctx: CliContext, rows: int, workdir: Path, as_json: bool) -> None:
+    """Load a generated sample campaign (SQLite by default) and show how its list was imported."""
+    upgrade(ctx.engine)
+    out = run_demo(session_factory(ctx.engine), ctx.clock.now(), workdir, rows,
+                   scrubber=(scrubber := _default_scrubber(ctx, DEMO_CAMPAIGN, "demo")))
+    record_scrub(ctx, scrubber, out.result)
+    if as_json:
+        emit_json({"campaign": out.campaign, "file": str(out.file), **out.result.as_dict()})
+        return
+    verb = "created" if out.created else "reused"
+    click.echo(f"{verb} campaign {out.campaign!r}; generated {out.file} ({rows:,} rows)")
+    click.echo(summary(out.result))
+    click.echo("next:")
+    click.echo(f"  dialer leads lists --campaign {out.campaign}")
+    click.echo(f"  dialer leads rejects --campaign {out.campaign} --list '{out.result.list_name}' -o rejects.csv")

@@ -1,0 +1,39 @@
+"""The floor's periodic jobs: missed callbacks, stranded leads, abandon warnings and their webhook, caller-ID health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+
+# --- the worker's jobs ----------------------------------------------------------------------------------------
+def callbacks_due(session: Session, now: datetime) -> dict:
+    """Callbacks whose time came and went without a dial become "missed" and land in the visible queue."""
+    from campaigns.callbacks.service import mark_missed
+
+    return {"missed": mark_missed(session, now)}
+
+
+def recycle_leads(session: Session, now: datetime) -> dict:
+    from campaigns.dispatch.recycle import recycle
+
+    return recycle(session, now).to_dict()
+
+
+def abandon_guard(session: Session, now: datetime) -> dict:
+    from campaigns.alerts.service import check_all
+
+    return check_all(session, now)
+
+
+def alerts_webhook(session: Session, now: datetime) -> dict:
+    from campaigns.alerts.service import deliver
+
+    return deliver(session, now)
+
+
+def callerid_health(session: Session, now: datetime) -> dict:
+    from campaigns.callerid.service import review_all
+
+    return review_all(session, now)

@@ -1,0 +1,40 @@
+"""The reports' scheduler jobs, for the worker's APScheduler (``dialer.jobs.scheduler.build_scheduler``).
+
+- ``reports-daily`` (hourly at :05): store each campaign's day once it has ended in the campaign's time zone.
+- ``reports-refresh`` (every minute): absorb new calls into the rollups, so a report never has a backlog to
+  catch up on and the change log stays small.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.campaign.models import Campaign
+from campaigns.reports.daily import run_due
+from campaigns.reports.rollup import refresh
+from dialer.jobs.scheduler import Job
+
+
+def refresh_all(session: Session, now: datetime) -> int:
+    """Refresh every campaign's rollups; returns how many had changes."""
+    changed = 0
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
+        if refresh(session, campaign, now).wrote:
+            session.commit()  # campaign by campaign: the write lock is held for one campaign's changes only
+            changed += 1
+    return changed
+
+
+def daily_reports_job() -> Job:
+    return Job("reports-daily", run_due, "cron", {"minute": 5}, lease_s=1800.0)
+
+
+def refresh_job() -> Job:
+    return Job("reports-refresh", refresh_all, "interval", {"seconds": 60}, lease_s=600.0)
+
+
+def report_jobs() -> list[Job]:
+    return [daily_reports_job(), refresh_job()]

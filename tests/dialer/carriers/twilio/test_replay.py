@@ -1,0 +1,203 @@
+"""Callbacks through the real dial loop: a stream delivered in order, the same stream reordered and duplicated, and
+a whole stream replayed after the call ended, all end in the same stored state (call, lead, agent). And a forged or
+unsigned callback through ``web.create_app`` gets 403 and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import format_datetime
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from campaigns.agents import lines as agent_lines
+from campaigns.agents import service as agent_svc
+from campaigns.agents.models import Agent
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign
+from campaigns.dispatch.models import Call
+from campaigns.inbox import service as inbox
+from campaigns.leads.models import Lead, LeadList
+from dialer.carriers.twilio.config import load
+from dialer.carriers.twilio.pump import CallbackPump
+from dialer.carriers.twilio.runtime import TwilioStore
+from dialer.loop import DialLoop
+from tests.dialer.carriers.twilio.support import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, env, make_app
+
+PUBLIC = "https://dialer.example.com"
+SIDS = ["CA" + c * 32 for c in "abcd"]
+
+
+class Place:
+    """A pacer that places what it is told, once."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def observe(self, ev) -> None:
+        pass
+
+    def plan(self, t: float) -> int:
+        n, self.n = self.n, 0
+        return n
+
+
+class Network:
+    """The carrier side the loop drives (what it asked for is kept); calls get the SIDs given."""
+
+    name = "twilio"
+
+    def __init__(self, sids) -> None:
+        self.sids, self.actions = iter(sids), []
+
+    def place(self, request) -> str:
+        return next(self.sids)
+
+    def connect(self, ref, agent_id) -> None:
+        self.actions.append(("connect", ref))
+
+    def abandon(self, ref) -> None:
+        self.actions.append(("abandon", ref))
+
+    def hangup(self, ref) -> None:
+        self.actions.append(("hangup", ref))
+
+
+@pytest.fixture
+def floor(sessions, session, clock):
+    c = create_campaign(session, "Spring", CALLER_ID, clock.now())
+    c.status, c.pacing_mode = "active", "power"
+    lst = LeadList(campaign_id=c.id, name="l", sha256="0" * 64, uploaded_at=clock.now())
+    session.add(lst)
+    session.flush()
+    for i in range(4):
+        session.add(Lead(campaign_id=c.id, list_id=lst.id, phone=f"+121255501{i:02d}", priority=10 - i, custom={},
+                         created_at=clock.now(), updated_at=clock.now()))
+        a = agent_svc.create_agent(session, f"agent-{i}", clock.now(), campaign=c)
+        agent_lines.leg_started(session, a.id, f"CA{a.id:032d}", clock.now())
+        agent_lines.leg_joined(session, a.id, f"CA{a.id:032d}", clock.now())
+        agent_svc.go_ready(session, a.id, clock.now())
+        clock.advance(1)
+    session.commit()
+    pacer = Place()
+    net = Network(SIDS)
+    loop = DialLoop(TwilioStore(sessions, provider="twilio"), net, pacer_factory=lambda c: pacer)
+    pacer.n = 4
+    loop.tick(clock.now())
+    return loop, net, c.id
+
+
+@pytest.fixture
+def client(sessions, clock):
+    return make_app(sessions, clock, load(env(PUBLIC)), lambda *a, **k: None).test_client()
+
+
+def stream(sid, clock, *, verdict: str) -> list[tuple[str, dict]]:
+    """A call's callbacks as Twilio sends them: answered 5 s after the dial, over 40 s later."""
+    t0 = clock.now()
+
+    def status(name, seq, dt, **more):
+        return ("status", {"CallSid": sid, "AccountSid": ACCOUNT_SID, "CallStatus": name, "SequenceNumber": str(seq),
+                           "Timestamp": format_datetime(t0 + timedelta(seconds=dt), usegmt=True)} | more)
+
+    return [status("initiated", 0, 0), status("ringing", 1, 1), status("in-progress", 2, 5),
+            ("amd", {"CallSid": sid, "AccountSid": ACCOUNT_SID, "AnsweredBy": verdict}),
+            status("completed", 3, 45, CallDuration="40")]
+
+
+def deliver(client, items) -> None:
+    for route, form in items:
+        path = f"/twilio/{route}"
+        sig = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + path, form)
+        assert client.post(path, data=form, headers={"X-Twilio-Signature": sig}).status_code == 204
+
+
+def outcome(sessions, sid) -> dict:
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.provider_sid == sid))
+        lead = s.get(Lead, call.lead_id)
+        agent = s.get(Agent, call.agent_id) if call.agent_id else None
+        return {"ended": call.ended_at is not None, "outcome": call.outcome, "answered_by": call.answered_by,
+                "lead": (lead.status, lead.attempts,
+                         lead.next_attempt_at - call.ended_at if lead.next_attempt_at else None),
+                "agent": agent.state if agent is not None and call.connected_at is not None else None}
+
+
+def run(pump, client, loop, clock, items) -> None:
+    for item in items:
+        deliver(client, [item])
+        clock.advance(0.1)
+        pump.run_once(clock.now())
+        loop.tick(clock.now())
+    clock.advance(3)  # past the reorder wait: nothing is left waiting
+    pump.run_once(clock.now())
+    loop.tick(clock.now())
+
+
+def test_reordered_duplicated_and_replayed_streams_end_in_the_same_state(floor, client, sessions, clock):
+    loop, net, _ = floor
+    pump = CallbackPump(sessions, loop.handle)
+    human_a, human_b = stream(SIDS[0], clock, verdict="human"), stream(SIDS[1], clock, verdict="human")
+    machine_c, machine_d = (stream(SIDS[2], clock, verdict="machine_start"),
+                            stream(SIDS[3], clock, verdict="machine_end_beep"))
+
+    run(pump, client, loop, clock, human_a)
+    run(pump, client, loop, clock, machine_c)
+    scrambled = [4, 1, 3, 0, 2]
+    run(pump, client, loop, clock, [human_b[i] for i in scrambled] + human_b[::-1] + human_b)
+    run(pump, client, loop, clock, [machine_d[i] for i in scrambled] + machine_d)
+
+    a, b = outcome(sessions, SIDS[0]), outcome(sessions, SIDS[1])
+    assert a == b == {"ended": True, "outcome": "completed", "answered_by": "human",
+                      "lead": ("dialing", 1, None), "agent": "wrap"}  # the agent's disposition decides the lead
+    c, d = outcome(sessions, SIDS[2]), outcome(sessions, SIDS[3])
+    assert c["outcome"] == d["outcome"] == "machine" and c["answered_by"] == d["answered_by"] == "machine"
+    assert c["lead"] == d["lead"] == ("retry", 1, timedelta(hours=6))
+    assert c["agent"] in (None, "ready") and d["agent"] in (None, "ready")  # freed without wrap
+    assert ("hangup", SIDS[2]) in net.actions and ("hangup", SIDS[3]) in net.actions
+
+    # the whole stream of a finished call, replayed: nothing changes anywhere
+    before = [outcome(sessions, sid) for sid in SIDS]
+    with sessions() as s:
+        states = sorted(s.execute(select(Agent.id, Agent.state)).all())
+    run(pump, client, loop, clock, human_a + machine_c)
+    assert [outcome(sessions, sid) for sid in SIDS] == before
+    with sessions() as s:
+        assert sorted(s.execute(select(Agent.id, Agent.state)).all()) == states
+
+
+@pytest.mark.parametrize("signature", [None, "forged", "other-url"])
+def test_forged_or_unsigned_callbacks_through_the_console_app_get_403_and_change_nothing(sessions, clock, tmp_path,
+                                                                                        floor, signature):
+    from web import create_app
+
+    loop, _, cid = floor
+    app = create_app({"TESTING": True, "SESSIONS": sessions, "CLOCK": clock, "SECRET_KEY": "t" * 40,
+                      "VAR_DIR": tmp_path / "var", "DNC_DIR": tmp_path / "dnc", "SESSION_COOKIE_SECURE": False,
+                      "TWILIO_ENVIRON": env(PUBLIC)})
+    web = app.test_client()
+    forms = [("status", {"CallSid": SIDS[0], "CallStatus": "completed", "CallDuration": "40"}),
+             ("amd", {"CallSid": SIDS[0], "AnsweredBy": "machine_start"}),
+             ("optout", {"CallSid": SIDS[0], "Digits": "9"}),
+             ("safe-harbor", {"CallSid": SIDS[0]})]
+    for route, form in forms:
+        headers = {}
+        if signature == "forged":
+            headers["X-Twilio-Signature"] = RequestValidator("not-the-token").compute_signature(
+                f"{PUBLIC}/twilio/{route}", form)
+        elif signature == "other-url":
+            headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(
+                f"{PUBLIC}/twilio/answer", form)
+        assert web.post(f"/twilio/{route}", data=form, headers=headers).status_code == 403
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(inbox.CarrierCallback)) == 0
+        call = s.scalar(select(Call).where(Call.provider_sid == SIDS[0]))
+        assert call.outcome is None and call.ended_at is None
+        assert s.scalar(select(func.count()).select_from(Lead).where(Lead.status == "dnc")) == 0
+        assert s.get(Campaign, cid).status == "active"
+    # and the same request properly signed is accepted (behind a TLS proxy: the public https URL is what counts)
+    form = forms[0][1]
+    sig = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC}/twilio/status", form)
+    assert web.post("/twilio/status", data=form, headers={"X-Twilio-Signature": sig, "X-Forwarded-Proto": "https"},
+                    base_url="http://10.0.0.5:8000").status_code == 204

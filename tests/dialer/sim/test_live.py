@@ -1,0 +1,167 @@
+"""``dialer run --carrier sim``: the simulator against a real campaign in (fake) wall-clock time, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from campaigns.agents.models import Agent
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign
+from campaigns.db import session_scope
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList
+from dialer.loop.gating import dnc_gate
+from dialer.sim import load_scenario
+from dialer.sim.live import LiveSimulation
+
+BASE = Path(__file__).resolve().parents[3] / "dialer" / "sim" / "scenarios" / "base.toml"
+
+
+def campaign_with_leads(sessions, now, n=300, status="active") -> int:
+    with session_scope(sessions) as s:
+        c = create_campaign(s, "Spring", "+12125550100", now)
+        c.status, c.pacing_mode = status, "progressive"
+        lst = LeadList(campaign_id=c.id, name="l", sha256="0" * 64, uploaded_at=now)
+        s.add(lst)
+        s.flush()
+        s.execute(insert(Lead), [{"campaign_id": c.id, "list_id": lst.id, "phone": f"+1212555{i:04d}", "custom": {},
+                                  "created_at": now, "updated_at": now} for i in range(n)])
+        return c.id
+
+
+class FakeTime:
+    """A wall clock that moves only when the worker sleeps: the test never waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.now += max(s, 0.01)
+
+
+def make_agents(sessions, campaign_id, now, n=4) -> list[int]:
+    from campaigns.agents.service import create_agent
+
+    with session_scope(sessions) as s:
+        c = s.get(Campaign, campaign_id)
+        return [create_agent(s, f"sim-{i}", now, campaign=c, simulated=True).id for i in range(n)]
+
+
+def test_serving_in_accelerated_time_then_draining(sessions, clock):
+    now = clock.now()
+    cid = campaign_with_leads(sessions, now)
+    agents = make_agents(sessions, cid, now)
+    fake = FakeTime()
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, cid, agents, now)
+    sim.serve(20.0, lambda: False, until=1800, sleep=fake.sleep, monotonic=fake.monotonic)
+    assert sim.stopped_at == 1800 and 80 < fake.now < 100  # 1800 virtual seconds at 20x
+    with session_scope(sessions) as s:
+        placed = s.scalar(select(func.count()).select_from(Call))
+        assert placed > 30 and sim.loop.stats.placed == placed
+        assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) == 0
+        assert set(s.scalars(select(Agent.state))) == {"offline"}
+        last = s.scalar(select(func.max(Call.placed_at)))
+        assert now < last <= now + timedelta(seconds=1800)  # times in the database run at 20x
+
+
+def test_a_killed_run_is_settled_at_the_next_start(sessions, clock):
+    now = clock.now()
+    cid = campaign_with_leads(sessions, now)
+    agents = make_agents(sessions, cid, now)
+    fake = FakeTime()
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, cid, agents, now)
+    sim.floor.plan_day(0, 3600, login_stagger_s=0)
+    sim.q.at(0.0, sim._periodic, 3600.0)
+    sim.q.run_realtime(50.0, until=600, sleep=fake.sleep, monotonic=fake.monotonic)  # then "killed": no drain
+    with session_scope(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) > 0
+    later = now + timedelta(hours=1)
+    again = LiveSimulation(load_scenario(BASE), 6, sessions, cid, agents, later)
+    again.serve(50.0, lambda: True, sleep=fake.sleep, monotonic=fake.monotonic)
+    with session_scope(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) == 0
+        assert s.scalar(select(func.count()).select_from(Lead).where(Lead.status == "dialing")) <= \
+            s.scalar(select(func.count()).select_from(Call).where(Call.connected_at.is_not(None),
+                                                                 Call.disposition_code.is_(None)))
+        assert set(s.scalars(select(Agent.state))) == {"offline"}
+
+
+def test_the_real_gate_holds_back_numbers_without_a_fresh_registry(sessions, clock):
+    now = clock.now()
+    cid = campaign_with_leads(sessions, now, n=20)
+    agents = make_agents(sessions, cid, now, n=2)
+    fake = FakeTime()
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, cid, agents, now, gate=dnc_gate)
+    sim.serve(20.0, lambda: False, until=120, sleep=fake.sleep, monotonic=fake.monotonic)
+    with session_scope(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(Call)) == 0
+        leads = s.scalars(select(Lead)).all()
+        refused = [x for x in leads if x.next_attempt_at is not None]
+        assert refused and all(x.status == "new" and x.attempts == 0 for x in leads)  # rescheduled, not counted
+        assert all(x.next_attempt_at >= now + timedelta(minutes=15) for x in refused)
+
+
+def test_cli_simulate(dialer, tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('name = "tiny"\n[run]\nhours_per_day = 0.25\n[agents]\ncount = 3\n')
+    r = dialer("simulate", "--scenario", path, "--pacer", "power", "--setting", "k=1.5", "--seed", "4", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert (out["scenario"], out["pacer"], out["seed"]) == ("tiny", "power", 4)
+    assert out["pacer_settings"] == {"k": 1.5, "target_abandon_rate": 0.03}
+    assert out["dials"] > 20 and 0 < out["occupancy"] < 1 and out["dials"] == sum(out["outcomes"].values())
+    r = dialer("simulate", "--scenario", path, "--pacer", "power")
+    assert r.code == 0 and "occupancy" in r.out and "outcomes:" in r.out
+    path.write_text("[agents]\ncount = 'many'\n")
+    r = dialer("simulate", "--scenario", path)
+    assert r.code == 2 and r.err.strip() == f"error: {path}: [agents] count: must be a whole number, got 'many'"
+    r = dialer("simulate", "--scenario", BASE, "--pacer", "warp")
+    assert r.code == 2 and "unknown pacer 'warp'" in r.err
+
+
+def test_cli_run(dialer, sessions, clock):
+    assert dialer("db", "upgrade").code == 0
+    cid = campaign_with_leads(sessions, clock.now(), status="paused")
+    r = dialer("run", "--campaign", "Spring")
+    assert r.code == 2 and "start it with `dialer campaigns start Spring`" in r.err
+    assert dialer("campaigns", "start", "Spring").code == 0
+    r = dialer("run", "--campaign", "Spring", "--agents", "3", "--for", "0", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert (out["campaign"], out["agents"], out["placed"]) == ("Spring", 3, 0)
+    with session_scope(sessions) as s:
+        names = s.scalars(select(Agent.name).where(Agent.campaign_id == cid, Agent.simulated.is_(True))).all()
+        assert sorted(names) == [f"sim-{cid}-001", f"sim-{cid}-002", f"sim-{cid}-003"]
+    r = dialer("run", "--carrier", "twilio", "--speed", "3")
+    assert r.code == 2 and "--speed applies to the simulated carrier only" in r.err
+
+
+def test_cli_run_runs_the_worker_jobs(dialer, sessions):
+    """The simulated worker runs the periodic jobs too (missed callbacks, abandon guard, ...), at once on start."""
+    from datetime import UTC, datetime
+
+    from campaigns.callbacks.models import Callback
+    from campaigns.leases import service as leases
+
+    assert dialer("db", "upgrade").code == 0
+    wall = datetime.now(UTC)
+    cid = campaign_with_leads(sessions, wall - timedelta(days=1), n=5)
+    with session_scope(sessions) as s:
+        lead = s.scalars(select(Lead).where(Lead.campaign_id == cid)).first()
+        due = wall - timedelta(hours=3)  # past the campaign's one-hour grace: the job must mark it missed
+        s.add(Callback(campaign_id=cid, lead_id=lead.id, agent_id=None, requested_at=due, due_at=due,
+                       status="pending", note="", created_at=due - timedelta(hours=1)))
+    r = dialer("run", "--campaign", "Spring", "--agents", "1", "--for", "1", "--json")
+    assert r.code == 0, r.err
+    with session_scope(sessions) as s:
+        assert s.scalar(select(Callback.status)) == "missed"
+        ran = {x.name: x for x in leases.all_leases(s)}
+        assert {"callbacks-due", "abandon-guard", "leads-recycle", "callerid-health"} <= set(ran)
+        assert ran["callbacks-due"].last_error is None and ran["callbacks-due"].last_result == {"missed": 1}
