@@ -1,0 +1,1 @@
+"""Console accounts: users, roles, sign-in attempts and server-side sessions."""

@@ -1,0 +1,1 @@
+"""Database leases: one holder at a time for a periodic job, even across processes and hosts."""

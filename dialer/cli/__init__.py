@@ -13,16 +13,15 @@ from dialer.cli.callbacks import callbacks_group
 from dialer.cli.callerid import callerid_group
 from dialer.cli.calls import calls
 from dialer.cli.campaigns import campaigns
-from dialer.cli.campaigns_funnel import funnel_cmd  # noqa: F401  (adds campaigns funnel|strategy|alerts)
 from dialer.cli.context import CliContext
 from dialer.cli.db import db
 from dialer.cli.demo import demo
 from dialer.cli.dnc_report import dnc
 from dialer.cli.jobs import jobs
 from dialer.cli.leads import leads
-from dialer.cli.leads_strategy import hot  # noqa: F401  (adds leads hot|phones)
 from dialer.cli.report import report
-from dialer.cli.simulate import run_worker, simulate
+from dialer.cli.run import run_worker
+from dialer.cli.simulate import simulate
 from dialer.cli.twilio import twilio
 from dialer.cli.users import users
 from dnc.errors import UserError

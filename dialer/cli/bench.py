@@ -174,3 +174,28 @@ def bench_reports(ctx: CliContext, calls: int, leads: int, days: int, lists: int
     for k, v in out.items():
         if k != "reports":
             click.echo(f"{k:22} {v}")
+
+
+@bench.command("funnel")
+@click.option("--leads", type=click.IntRange(1_000, 20_000_000), default=1_000_000, show_default=True)
+@click.option("--refreshes", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--database-url", "bench_url", default=None,
+              help="A scratch database (default: a fresh temporary SQLite file): the benchmark campaign is removed "
+                   "afterwards, but its DNC and consent records (campaign scope) stay in the audit ledger.")
+@click.option("--keep", is_flag=True, help="Keep the generated campaign.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_funnel(ctx: CliContext, leads: int, refreshes: int, bench_url: str | None, keep: bool,
+                 as_json: bool) -> None:
+    """Refresh time of the dialable funnel on a generated campaign of LEADS leads (first, warm, incremental)."""
+    from dialer.bench.funnel import run
+
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp:
+        url = bench_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        out = run(url, leads, ctx.clock.now(), Path(tmp), keep, refreshes,
+                  None if as_json else lambda msg: click.echo(msg, err=True))
+    if as_json:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        click.echo(f"{k:24} {v}")

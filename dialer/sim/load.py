@@ -30,6 +30,8 @@ from dialer.sim.scenario import (
 )
 from dnc.errors import UserError
 
+SHIPPED_SCENARIOS = Path(__file__).resolve().with_name("scenarios")  # base.toml: the floor `dialer run` simulates
+
 DISPOSITION_CODES = tuple(d[0] for d in DEFAULT_DISPOSITIONS)
 MACHINE_ACTIONS = ("hangup", "voicemail")
 _MISSING = object()

@@ -26,11 +26,11 @@ import requests
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
-from twilio.twiml.voice_response import VoiceResponse
 
 from dialer.carriers.ratelimit import TokenBucket
 from dialer.carriers.telephony import DialRequest, PlaceFailed
 from dialer.carriers.twilio.config import TWILIO_API_BASE, TwilioConfig
+from dialer.carriers.twilio.twiml import conference_twiml, voicemail_twiml
 
 log = logging.getLogger(__name__)
 
@@ -279,25 +279,6 @@ class CpsWindow:
 
     def sent(self, now: datetime) -> None:
         self._done.append(now)
-
-
-def conference_twiml(agent_id: int) -> VoiceResponse:
-    """Drop a leg into the agent's own conference; it keeps running when the customer leaves (nailed up)."""
-    r = VoiceResponse()
-    r.dial().conference(conference_name(agent_id), start_conference_on_enter=True, end_conference_on_exit=False,
-                        beep=False)
-    return r
-
-
-def voicemail_twiml(message: str) -> VoiceResponse:
-    r = VoiceResponse()
-    r.say(message)
-    r.hangup()
-    return r
-
-
-def conference_name(agent_id: int) -> str:
-    return f"agent-{agent_id}"
 
 
 def _code(e: TwilioRestException | TwilioServiceException) -> int | None:

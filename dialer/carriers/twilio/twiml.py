@@ -1,10 +1,11 @@
-"""The TwiML our calls run. Pure functions of their inputs so the tests read them without a server."""
+"""The TwiML our calls run, for the worker's call updates and the webhooks' answers alike.
+
+Pure functions of their inputs, so the tests read them without a server.
+"""
 
 from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
-
-from dialer.carriers.twilio.adapter import conference_name
 
 HOLD_S = 30  # silence while the dial loop picks an agent (it connects or abandons within 2 s)
 GATHER_TIMEOUT_S = 5
@@ -62,3 +63,22 @@ def reject() -> VoiceResponse:
     r.say("This line is not available.")
     r.hangup()
     return r
+
+
+def conference_twiml(agent_id: int) -> VoiceResponse:
+    """Drop a leg into the agent's own conference; it keeps running when the customer leaves (nailed up)."""
+    r = VoiceResponse()
+    r.dial().conference(conference_name(agent_id), start_conference_on_enter=True, end_conference_on_exit=False,
+                        beep=False)
+    return r
+
+
+def voicemail_twiml(message: str) -> VoiceResponse:
+    r = VoiceResponse()
+    r.say(message)
+    r.hangup()
+    return r
+
+
+def conference_name(agent_id: int) -> str:
+    return f"agent-{agent_id}"
