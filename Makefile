@@ -18,7 +18,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 demo: venv
-	$(BIN)/python -m web.demo
+	$(BIN)/dialer demo --serve
 
 lint: venv
 	$(BIN)/python -m ruff check .

@@ -8,7 +8,6 @@ calls ``create_all``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from dnc import settings
 from dnc.db import NAMING
-from dnc.errors import UserError
 
 
 class Base(DeclarativeBase):
@@ -31,7 +30,7 @@ DEFAULT_SQLITE_PATH = Path("var") / "dialer.sqlite3"
 
 def database_url(explicit: str | None = None) -> str:
     """The configured database: an explicit URL, else ``DIALER_DATABASE_URL``, else SQLite under ``./var/``."""
-    url = explicit or os.environ.get("DIALER_DATABASE_URL")
+    url = explicit or settings.current().database_url
     if url:
         return url
     DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -45,18 +44,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
-
-
-def sqlite_locking() -> str:
-    """``DIALER_SQLITE_LOCKING``: ``immediate`` (default) or ``deferred``.
-
-    Deferred is for the test suite only, where a test holds a session open while it drives the CLI or the app in
-    the same process; with immediate locking that second session would wait for the first.
-    """
-    mode = os.environ.get("DIALER_SQLITE_LOCKING", "immediate").strip().lower()
-    if mode not in ("immediate", "deferred"):
-        raise UserError(f"DIALER_SQLITE_LOCKING={mode!r}: use immediate or deferred")
-    return mode
 
 
 def _sqlite_autocommit_driver(dbapi_conn, _record) -> None:
@@ -83,7 +70,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        if sqlite_locking() == "immediate":
+        if settings.current().sqlite_locking == "immediate":
             event.listen(engine, "connect", _sqlite_autocommit_driver)
             event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine

@@ -3,10 +3,11 @@ drive a ``ManualClock`` so the same code runs in virtual time."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from dnc import settings
 
 
 class Clock(Protocol):
@@ -60,7 +61,7 @@ def clock_from_env(environ: Mapping[str, str] | None = None) -> Clock:
 
     Raises ``ValueError`` naming the variable when a value is malformed (callers turn it into a user error).
     """
-    env = os.environ if environ is None else environ
+    env = settings.current() if environ is None else environ
     anchor, speed = env.get("DIALER_CLOCK_ANCHOR"), env.get("DIALER_CLOCK_SPEED")
     if not anchor or not speed:
         return SystemClock()

@@ -7,7 +7,6 @@ named by ``DIALER_DNC_RULES``), validated here into small frozen values the wind
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +14,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
+from dnc import settings
 from dnc.errors import UserError
 
 Interval = tuple[int, int]  # minutes after local midnight, [start, end)
@@ -183,7 +183,7 @@ def _load(path: str | None) -> Rules:
 
 def current_rules() -> Rules:
     """The rules in force: ``DIALER_DNC_RULES`` when set (counsel's copy), else the packaged file."""
-    return _load(os.environ.get("DIALER_DNC_RULES") or None)
+    return _load(settings.current().dnc_rules)
 
 
 @lru_cache(maxsize=512)

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from campaigns.db import make_engine, session_factory
 from dialer.clock import ManualClock
 from dialer.schema.migrate import upgrade
+from dnc import settings
 
 # Tests hold a session open while they drive the CLI or the app in the same process: SQLite's immediate locking
 # (the product's default, see campaigns/db.py) would make that second session wait for the first.
@@ -25,6 +26,26 @@ os.environ.setdefault("DIALER_SQLITE_LOCKING", "deferred")
 PG_URL = os.environ.get("DIALER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 START = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def _settings():
+    """Each test starts from the environment's settings (as a new process would) and leaves no override behind."""
+    before = settings.load()
+    yield
+    settings.use(before)
+
+
+@pytest.fixture
+def setenv(monkeypatch):
+    """Set environment variables for this test and re-read the settings, as a process starting now would."""
+
+    def set_(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        settings.load()
+
+    return set_
 
 
 @pytest.fixture(scope="session")

@@ -13,52 +13,19 @@ from pathlib import Path
 
 from flask import Flask
 
-from dialer.clock import parse_speed
+from dnc import settings
 from dnc.errors import UserError
+from dnc.settings import Settings
 
 DEFAULT_VAR = Path("var")
 
 
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise UserError(f"{name}={raw!r}: write 1 or 0")
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UserError(f"{name}={raw!r}: not a whole number") from None
-    if not low <= value <= high:
-        raise UserError(f"{name}={value}: must be between {low} and {high}")
-    return value
-
-
-def _speed(environ: Mapping[str, str]) -> float | None:
-    raw = environ.get("DIALER_CLOCK_SPEED")
-    if not raw:
-        return None
-    try:
-        return parse_speed(raw)
-    except ValueError as e:
-        raise UserError(str(e)) from None
-
-
-def secret_key(environ: Mapping[str, str], var_dir: Path) -> str:
+def secret_key(env: Settings, var_dir: Path) -> str:
     """``DIALER_SECRET_KEY``, else a random key kept in ``var/console-secret-key`` (mode 0600) across restarts.
 
     Several console processes must share one key: set the variable for them (or share the file).
     """
-    key = environ.get("DIALER_SECRET_KEY")
+    key = env.secret_key
     if key:
         if len(key) < 32:
             raise UserError("DIALER_SECRET_KEY must be at least 32 characters (e.g. `python -c 'import secrets; "
@@ -75,22 +42,23 @@ def secret_key(environ: Mapping[str, str], var_dir: Path) -> str:
     return key
 
 
-def configure(app: Flask, overrides: Mapping | None, environ: Mapping[str, str] | None = None) -> None:
-    """Defaults, then environment variables, then ``overrides`` (tests pass SESSIONS, CLOCK, SECRET_KEY …)."""
-    environ = os.environ if environ is None else environ
+def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None) -> None:
+    """Defaults, then the settings (``dnc.settings``), then ``overrides`` (tests pass SESSIONS, CLOCK, SECRET_KEY …)."""
+    env = env if env is not None else settings.current()
     overrides = dict(overrides or {})
-    var_dir = Path(overrides.get("VAR_DIR") or environ.get("DIALER_VAR_DIR") or DEFAULT_VAR)
-    secure = _flag(environ, "DIALER_COOKIE_SECURE", True)
+    var_dir = Path(overrides.get("VAR_DIR") or env.var_dir)
+    secure = env.cookie_secure
     app.config.update(
         VAR_DIR=var_dir,
-        DATABASE_URL=environ.get("DIALER_DATABASE_URL"),
+        DATABASE_URL=env.database_url,
         SESSIONS=None,  # a sessionmaker; built from DATABASE_URL when not given
         CLOCK=None,  # a dialer.clock.Clock; SystemClock when not given
-        TWILIO_ENVIRON=None,  # the environment register_twilio reads (default os.environ)
+        TWILIO_ENVIRON=None,  # the settings register_twilio validates (default: the process's)
         UPLOAD_DIR=var_dir / "uploads",
-        DNC_DIR=environ.get("DIALER_DNC_DIR"),  # registry snapshots; default ./var/dnc (dnc.registry)
+        DNC_DIR=str(env.dnc_dir),  # registry snapshots
         IMPORT_INLINE=False,  # run imports in the request (tests) instead of a background thread
-        MAX_CONTENT_LENGTH=_int(environ, "DIALER_MAX_UPLOAD_MB", 256, 1, 4096) * 1024 * 1024,
+        MAX_CONTENT_LENGTH=env.max_upload_mb * 1024 * 1024,
+        PROXY_HOPS=env.proxy_hops,
         SESSION_COOKIE_NAME="dialer_session",
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
@@ -101,16 +69,13 @@ def configure(app: Flask, overrides: Mapping | None, environ: Mapping[str, str] 
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         WTF_CSRF_SSL_STRICT=secure,
         HSTS=secure,
-        CLOCK_ANCHOR=environ.get("DIALER_CLOCK_ANCHOR"),  # with CLOCK_SPEED: an accelerated demo clock
-        CLOCK_SPEED=_speed(environ),
-        CLOCK_START=environ.get("DIALER_CLOCK_START"),  # what that clock reads at the anchor (default: the anchor)
         FLOOR_POLL_SECONDS=3,
         FUNNEL_POLL_SECONDS=15,  # the funnel counts every lead of the campaign: polled less often
         AGENT_POLL_SECONDS=2,
         JSON_SORT_KEYS=False,
     )
     if "SECRET_KEY" not in overrides:
-        app.config["SECRET_KEY"] = secret_key(environ, var_dir)
+        app.config["SECRET_KEY"] = secret_key(env, var_dir)
     app.config.update(overrides)
     if "UPLOAD_DIR" not in overrides and "VAR_DIR" in overrides:
         app.config["UPLOAD_DIR"] = Path(overrides["VAR_DIR"]) / "uploads"

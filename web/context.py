@@ -13,7 +13,8 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db import make_engine, session_factory
-from dialer.clock import Clock, ScaledClock, SystemClock  # noqa: F401  (ScaledClock: re-exported)
+from dialer.clock import Clock, ScaledClock, SystemClock, clock_from_env  # noqa: F401  (ScaledClock: re-exported)
+from dnc.errors import UserError
 from dnc.registry.snapshot import Store, default_store
 
 
@@ -44,10 +45,13 @@ def init_context(app: Flask) -> Console:
 
 def _clock(app: Flask) -> Clock:
     speed, anchor, start = app.config.get("CLOCK_SPEED"), app.config.get("CLOCK_ANCHOR"), app.config.get("CLOCK_START")
-    if speed and anchor:
+    if speed and anchor:  # given by the app's config (tests); otherwise the settings' demo clock, if any
         return ScaledClock(datetime.fromisoformat(anchor), float(speed),
                            datetime.fromisoformat(start) if start else None)
-    return SystemClock()
+    try:
+        return clock_from_env()
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def console() -> Console:

@@ -7,8 +7,6 @@ insights and ringtones (see web/static/vendor/twilio/VERSION.txt).
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,8 +52,7 @@ def _headers(app: Flask):
 
 def init_security(app: Flask) -> None:
     """Headers on every response, CSRF on every form (the Twilio webhooks are exempted by the caller)."""
-    hops = int(os.environ.get("DIALER_PROXY_HOPS", "0") or 0) if "PROXY_HOPS" not in app.config \
-        else int(app.config["PROXY_HOPS"])
+    hops = int(app.config["PROXY_HOPS"])
     if hops:
         # behind a TLS-terminating proxy: trust its X-Forwarded-* so secure cookies, redirects and the
         # login throttle's client address are right

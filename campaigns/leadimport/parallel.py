@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from campaigns.leadimport.mapping import ColumnMap
 from campaigns.leadimport.rows import Counts, RowProcessor, Target
+from dnc import settings
 from dnc.errors import UserError
 
 MIN_BYTES = 16 << 20  # below ~200,000 rows the child's start-up (~1 s) costs more than the overlap gains
@@ -97,7 +98,7 @@ class ChildParser:
 
 def _child_env() -> dict[str, str]:
     """The child imports our packages from wherever this process did (an installed or a source checkout)."""
-    env = dict(os.environ)
+    env = settings.child_environ()
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
     return env

@@ -19,6 +19,8 @@ import numpy as np
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from dnc import settings
+
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 
 TYPE_NAMES = {
@@ -154,11 +156,7 @@ def _code_for(prefix: int) -> int:
 
 
 def _cache_dir() -> Path:
-    explicit = os.environ.get("DIALER_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "opendialer"
+    return settings.current().cache_dir
 
 
 _TABLE: NanpTable | None = None

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
 
+from dnc import settings
 from dnc.errors import UserError
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -30,8 +31,7 @@ csv.field_size_limit(FIELD_LIMIT)
 
 def max_bytes() -> int:
     """Largest file accepted (``DIALER_IMPORT_MAX_BYTES``): beyond it an upload is refused up front."""
-    raw = os.environ.get("DIALER_IMPORT_MAX_BYTES", "")
-    return int(raw) if raw.isdigit() else DEFAULT_MAX_BYTES
+    return settings.current().import_max_bytes
 
 
 @dataclass

@@ -15,7 +15,6 @@ calling window is open whenever the bench runs (the gate is the real one, with a
 from __future__ import annotations
 
 import json
-import os
 import random
 import socket
 import subprocess
@@ -43,7 +42,9 @@ from campaigns.leads.models import Lead, LeadList
 from dialer.carriers.twilio.config import load
 from dialer.carriers.twilio.fake import CallScript
 from dialer.carriers.twilio.fake.server import max_calls_in_window, max_queue_s
+from dialer.clock import ScaledClock
 from dialer.schema.migrate import upgrade
+from dnc import settings
 
 ANCHOR = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 ACCOUNT_SID = "AC" + "5e" * 16
@@ -60,17 +61,6 @@ MIX = [
     (CallScript(answer="failed", ring_s=0.3), 0.13),
 ]
 AGENT_LEG = CallScript(answer="human", ring_s=0.2, talk_s=86_400)
-
-
-class AnchoredClock:
-    """Real seconds from ``epoch`` (``time.time()``) added to ``anchor``: several processes share one calendar."""
-
-    def __init__(self, anchor: datetime, epoch: float | None = None) -> None:
-        self.anchor = anchor
-        self.epoch = time.time() if epoch is None else epoch
-
-    def now(self) -> datetime:
-        return self.anchor + timedelta(seconds=time.time() - self.epoch)
 
 
 class SimulatedAgents(threading.Thread):
@@ -171,7 +161,8 @@ def _free_port() -> int:
 def _spawn(args: list[str], environ: dict, log: Path, ready: str) -> subprocess.Popen:
     """A child process, started and waited for until it prints ``ready`` (its errors go to ``log``)."""
     with open(log, "w") as err:
-        proc = subprocess.Popen(args, env=os.environ | environ, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(args, env=settings.child_environ(**environ), stdout=subprocess.PIPE, stderr=err,
+                                text=True)
     line = proc.stdout.readline().strip()
     if ready not in line:
         proc.kill()
@@ -179,8 +170,13 @@ def _spawn(args: list[str], environ: dict, log: Path, ready: str) -> subprocess.
     return proc
 
 
-def _fake_process(tmp: Path, environ: dict, clock: AnchoredClock, agents: int, seed: int) -> tuple[subprocess.Popen,
-                                                                                                     str]:
+def clock_settings(clock: ScaledClock) -> dict[str, str]:
+    """The settings that make another process read ``clock`` (our processes share one calendar)."""
+    return {"DIALER_CLOCK_ANCHOR": clock.anchor.isoformat(), "DIALER_CLOCK_START": clock.start.isoformat(),
+            "DIALER_CLOCK_SPEED": repr(clock.speed)}
+
+
+def _fake_process(tmp: Path, environ: dict, clock: ScaledClock, agents: int, seed: int) -> tuple[subprocess.Popen, str]:
     """``dialer twilio fake-server`` in its own process, as Twilio is to a worker: the mix of answers for every
     customer number, agents' phones that answer and stay."""
     scripts = {"default": asdict(MIX[0][0]), "mix": [asdict(sc) | {"weight": w} for sc, w in MIX]}
@@ -190,18 +186,20 @@ def _fake_process(tmp: Path, environ: dict, clock: AnchoredClock, agents: int, s
     port = _free_port()
     proc = _spawn([sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))",
                    "twilio", "fake-server", "--port", str(port), "--scripts", str(path), "--seed", str(seed),
-                   "--workers", "32", "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
-                  environ, tmp / "fake.log", "fake Twilio listening")
+                   "--workers", "32"],
+                  environ | clock_settings(clock), tmp / "fake.log", "fake Twilio listening")
     return proc, f"http://127.0.0.1:{port}"
 
 
-def _webhook_process(url: str, environ: dict, clock: AnchoredClock, log: Path) -> tuple[subprocess.Popen, str]:
-    """``python -m web.twilio.serve`` on a port chosen first, so its public URL (what the fake signs) is known."""
+def _webhook_process(url: str, environ: dict, clock: ScaledClock, log: Path) -> tuple[subprocess.Popen, str]:
+    """``dialer serve webhooks`` (gunicorn) on a port chosen first, so its public URL (what the fake signs) is
+    known."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _spawn([sys.executable, "-m", "web.twilio.serve", "--port", str(port), "--database-url", url,
-                   "--clock-anchor", clock.anchor.isoformat(), "--clock-epoch", repr(clock.epoch)],
-                  environ | {"DIALER_PUBLIC_BASE_URL": base}, log, "listening on")
+    proc = _spawn([sys.executable, "-m", "dialer", "serve", "webhooks", "--bind", f"127.0.0.1:{port}", "--workers",
+                   "2", "--no-access-log"],
+                  environ | clock_settings(clock) | {"DIALER_PUBLIC_BASE_URL": base, "DIALER_DATABASE_URL": url},
+                  log, "listening on")
     return proc, base
 
 
@@ -226,16 +224,15 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
 
     say = progress or (lambda msg: None)
     procs: list[subprocess.Popen] = []
-    with tempfile.TemporaryDirectory(prefix="dialer-bench-twilio-") as tmp_dir:
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-twilio-") as tmp_dir, \
+            settings.overridden(DIALER_DNC_DIR=str(Path(tmp_dir) / "dnc")):  # never the installation's registry
         tmp = Path(tmp_dir)
         url = url or f"sqlite:///{tmp / 'bench.sqlite3'}"
         engine = make_engine(url) if url.startswith("sqlite") else make_engine(url, pool_size=10, max_overflow=10)
         upgrade(engine)
         sessions = session_factory(engine)
-        clock = AnchoredClock(ANCHOR)
+        clock = ScaledClock(datetime.now(UTC), 1.0, start=ANCHOR)
         dnc_dir = tmp / "dnc"
-        previous_dnc = os.environ.get("DIALER_DNC_DIR")
-        os.environ["DIALER_DNC_DIR"] = str(dnc_dir)
         people = SimulatedAgents(sessions, clock, seed=seed)
         try:
             _registry(sessions, dnc_dir, clock.now())
@@ -278,10 +275,6 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
                 proc.terminate()
                 proc.wait(10)
             engine.dispose()
-            if previous_dnc is None:
-                os.environ.pop("DIALER_DNC_DIR", None)
-            else:
-                os.environ["DIALER_DNC_DIR"] = previous_dnc
         out["backend"] = engine.dialect.name
         return out
 

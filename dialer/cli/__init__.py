@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from dialer import logs
 from dialer.cli.audit import audit
 from dialer.cli.bench import bench
 from dialer.cli.callbacks import callbacks_group
@@ -21,28 +22,39 @@ from dialer.cli.jobs import jobs
 from dialer.cli.leads import leads
 from dialer.cli.report import report
 from dialer.cli.run import run_worker
+from dialer.cli.serve import serve
 from dialer.cli.simulate import simulate
 from dialer.cli.twilio import twilio
 from dialer.cli.users import users
+from dnc import settings
 from dnc.errors import UserError
+from dnc.settings import LOG_LEVELS
+
+LONG_RUNNING = ("run", "serve", "jobs", "demo")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.option("--database-url", envvar="DIALER_DATABASE_URL", default=None,
-              help="SQLAlchemy URL (env DIALER_DATABASE_URL; default SQLite at ./var/dialer.sqlite3).")
+@click.option("--database-url", default=None,
+              help="SQLAlchemy URL (default: DIALER_DATABASE_URL, else SQLite at ./var/dialer.sqlite3).")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default=None,
+              help="debug, info, warning or error (default: DIALER_LOG_LEVEL, else info).")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str | None) -> None:
+def cli(ctx: click.Context, database_url: str | None, log_level: str | None) -> None:
     """Open-source predictive dialer: campaigns, lead lists, DNC/TCPA compliance, pacing, Twilio, console."""
-    ctx.obj = CliContext(database_url)
+    # long-running processes tell what they do; one-shot commands keep stderr for what went wrong
+    service = ctx.invoked_subcommand in LONG_RUNNING
+    logs.configure(log_level.lower() if log_level else None, default="info" if service else "warning")
+    ctx.obj = CliContext(database_url or settings.current().database_url)
 
 
 for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls, simulate, run_worker,
-              callerid_group, callbacks_group, jobs):
+              callerid_group, callbacks_group, jobs, serve):
     cli.add_command(group)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        settings.load()  # this invocation's environment (the tests run many in one process)
         rv = cli.main(args=argv, prog_name="dialer", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import tempfile
 import time
@@ -23,6 +22,7 @@ from dialer.cli.context import CliContext, emit_json, pass_ctx
 from dialer.demo.listgen import write_list
 from dialer.demo.registry import load_demo_registry
 from dialer.schema.migrate import upgrade
+from dnc import settings
 from dnc.errors import UserError
 from dnc.scrub import DncScrubber
 
@@ -105,15 +105,8 @@ def bench_import(ctx: CliContext, rows: int, fmt: str, bench_url: str | None, sc
 @contextmanager
 def _dnc_dir(path: Path) -> Iterator[None]:
     """The bench's registry goes to its own directory, never over the installation's."""
-    before = os.environ.get("DIALER_DNC_DIR")
-    os.environ["DIALER_DNC_DIR"] = str(path)
-    try:
+    with settings.overridden(DIALER_DNC_DIR=str(path)):
         yield
-    finally:
-        if before is None:
-            os.environ.pop("DIALER_DNC_DIR", None)
-        else:
-            os.environ["DIALER_DNC_DIR"] = before
 
 
 def _drop_campaign(sessions, name: str) -> None:

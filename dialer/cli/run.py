@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from dataclasses import replace
@@ -20,6 +19,7 @@ from campaigns.db import session_factory, session_scope
 from dialer.cli.context import CliContext, emit_json, pass_ctx
 from dialer.clock import ScaledClock
 from dialer.sim.load import SHIPPED_SCENARIOS
+from dnc import settings
 from dnc.errors import UserError
 
 
@@ -128,7 +128,7 @@ def _run_twilio(ctx, sessions, campaign_name, duration_s, stop_flag) -> dict:
     from dialer.carriers.twilio.config import load
     from dialer.carriers.twilio.worker import build_worker, serve
 
-    config = load(os.environ)
+    config = load(settings.current())
     ids = None
     if campaign_name is not None:
         ids = {_campaign(sessions, campaign_name).id}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -13,6 +12,8 @@ import click
 from dialer.carriers.twilio.config import load, problems
 from dialer.cli.bench import bench
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
+from dialer.clock import clock_from_env
+from dnc import settings
 from dnc.errors import UserError
 
 
@@ -25,10 +26,10 @@ def twilio() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(as_json: bool) -> None:
     """Validate the TWILIO_* / DIALER_PUBLIC_BASE_URL environment and name exactly what is missing or wrong."""
-    found = problems(os.environ)
+    found = problems(settings.current())
     if found:
         raise UserError("Twilio is not configured: " + "; ".join(found))
-    cfg = load(os.environ)
+    cfg = load(settings.current())
     notes = []
     if not cfg.caller_id:
         notes.append("TWILIO_CALLER_ID unset: each campaign's caller ID is used")
@@ -55,28 +56,23 @@ def check(as_json: bool) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Which mix script each number draws.")
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Threads sending webhooks and running TwiML.")
-@click.option("--clock-anchor", default=None, hidden=True)  # benchmarks: share another process's clock
-@click.option("--clock-epoch", type=float, default=None, hidden=True)
-def fake_server(host: str, port: int, scripts_path: Path | None, seed: int, workers: int, clock_anchor: str | None,
-                clock_epoch: float | None) -> None:
+def fake_server(host: str, port: int, scripts_path: Path | None, seed: int, workers: int) -> None:
     """Run the Twilio-compatible fake (point DIALER_TWILIO_API_BASE at it); uses TWILIO_ACCOUNT_SID/AUTH_TOKEN."""
     from dialer.carriers.twilio.fake import CallScript, FakeTwilio, load_scripts
 
-    sid, token = os.environ.get("TWILIO_ACCOUNT_SID", ""), os.environ.get("TWILIO_AUTH_TOKEN", "")
+    env = settings.current()
+    sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
     missing = [n for n, v in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not v]
     if missing:
         raise UserError(f"the fake server signs webhooks like Twilio: set {' and '.join(missing)}")
     default, scripts, mix = load_scripts(scripts_path) if scripts_path else (CallScript(), {}, [])
     creds = []
-    if os.environ.get("TWILIO_API_KEY") and os.environ.get("TWILIO_API_SECRET"):
-        creds.append((os.environ["TWILIO_API_KEY"], os.environ["TWILIO_API_SECRET"]))
-    clock = None
-    if clock_anchor:
-        from datetime import datetime
-
-        from dialer.bench.twilio import AnchoredClock
-
-        clock = AnchoredClock(datetime.fromisoformat(clock_anchor), clock_epoch)
+    if env.get("TWILIO_API_KEY") and env.get("TWILIO_API_SECRET"):
+        creds.append((env["TWILIO_API_KEY"], env["TWILIO_API_SECRET"]))
+    try:
+        clock = clock_from_env()  # the demo's or a benchmark's shared clock, when set
+    except ValueError as e:
+        raise UserError(str(e)) from None
     try:
         fake = FakeTwilio(sid, token, credentials=creds, default_script=default, scripts=scripts, mix=mix, seed=seed,
                           host=host, port=port, workers=workers, clock=clock)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnc import settings
 from dnc.errors import UserError
 
 SLOT_BITS = 10_000_000
@@ -138,7 +139,7 @@ _stores: dict[str, Store] = {}
 
 
 def default_dir() -> Path:
-    return Path(os.environ.get("DIALER_DNC_DIR") or Path("var") / "dnc")
+    return settings.current().dnc_dir
 
 
 def default_store() -> Store:

@@ -10,9 +10,9 @@ from dnc.registry import Store, generate, load_full
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(tmp_path, setenv):
     root = tmp_path / "dnc"
-    monkeypatch.setenv("DIALER_DNC_DIR", str(root))
+    setenv(DIALER_DNC_DIR=str(root))
     return Store(root)
 
 

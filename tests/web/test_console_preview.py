@@ -36,9 +36,9 @@ def preview_campaign(sessions, clock):
 
 
 @pytest.fixture
-def dnc_dir(tmp_path, monkeypatch):
+def dnc_dir(tmp_path, setenv):
     root = tmp_path / "gate-dnc"
-    monkeypatch.setenv("DIALER_DNC_DIR", str(root))
+    setenv(DIALER_DNC_DIR=str(root))
     return Store(root)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from flask import Flask, current_app
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.carriers.twilio.config import load, problems
 from dialer.clock import Clock, SystemClock
+from dnc import settings
 from web.twilio.routes import TwilioWeb, init_twilio
 
 
@@ -32,7 +32,7 @@ def register_twilio(app: Flask, sessions: sessionmaker[Session], clock: Clock | 
     number's open callbacks and waiting leads closed at once."""
     from campaigns.compliance.dnc_requests import record_request
 
-    environ = os.environ if environ is None else environ
+    environ = settings.current() if environ is None else environ
     config = None if problems(environ) else load(environ)
     tw = TwilioWeb(config=config, sessions=sessions, clock=clock or SystemClock(), add_to_dnc=record_request,
                    agent_identity=logged_in_agent_id)

@@ -17,9 +17,9 @@ AREA_CODES = ("212", "305", "512", "808", "850", "602", "801", "405", "718")
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(tmp_path, setenv):
     root = tmp_path / "dnc"
-    monkeypatch.setenv("DIALER_DNC_DIR", str(root))
+    setenv(DIALER_DNC_DIR=str(root))
     return Store(root)
 
 

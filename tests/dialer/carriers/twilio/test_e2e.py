@@ -139,11 +139,11 @@ class World:
 
 
 @pytest.fixture
-def world(sessions, session, tmp_path, monkeypatch):
+def world(sessions, session, tmp_path, setenv):
     from web import create_app
 
     clock = ShiftedClock(ANCHOR)
-    monkeypatch.setenv("DIALER_DNC_DIR", str(tmp_path / "dnc"))
+    setenv(DIALER_DNC_DIR=str(tmp_path / "dnc"))
     load_registry(session, tmp_path / "dnc", clock.now())
     with fake_twilio(clock=clock) as fake:
         app = create_app({"TESTING": True, "SESSIONS": sessions, "CLOCK": clock, "SECRET_KEY": "t" * 40,

@@ -1,0 +1,271 @@
+"""The product's settings: every environment variable it reads, declared once here, read once, passed down.
+
+This is the only module that reads ``os.environ``. It sits in ``dnc`` because ``dnc`` is the lowest package: the
+registry and rules settings are needed there, and every other package may import it without a cycle.
+
+- ``VARIABLES`` declares each variable with its default and meaning; the README's Configuration table is generated
+  from it (``python -m dnc.settings --markdown``) and a test keeps the two equal.
+- ``Settings`` is a read-only snapshot of the declared variables that are set, with typed, validated accessors (a bad
+  value is a ``UserError`` naming the variable). It is a ``Mapping`` too, so code that validates a whole group at
+  once (the Twilio configuration) takes it as it would take a dict.
+- Each process reads its settings at its edge (the ``dialer`` command per invocation, the web app when created, a
+  child process when it starts) with ``load()``; code below the edges asks ``current()``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnc.errors import UserError
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # as the README shows it
+    meaning: str
+    group: str
+
+
+_D, _T, _C, _W, _O, _X = "database", "twilio", "compliance", "console", "operations", "demo"
+VARIABLES: tuple[Variable, ...] = (
+    Variable("DIALER_DATABASE_URL", "`sqlite:///var/dialer.sqlite3`",
+             "SQLAlchemy URL of the database (PostgreSQL: `postgresql+psycopg://user@host/db`)", _D),
+    Variable("DIALER_TEST_DATABASE_URL", "unset",
+             "tests only: the suite also runs against this PostgreSQL database", _D),
+    Variable("DIALER_SQLITE_LOCKING", "`immediate`",
+             "SQLite only: `immediate` takes the write lock when a transaction begins (no deadlocked upgrades between "
+             "processes); `deferred` is for tests that hold a session open while they drive the CLI", _D),
+    Variable("TWILIO_ACCOUNT_SID", "unset", "Twilio account (`AC` + 32 hex); required for live dialing", _T),
+    Variable("TWILIO_AUTH_TOKEN", "unset",
+             "checks the `X-Twilio-Signature` of every webhook; REST auth when no API key is set", _T),
+    Variable("TWILIO_API_KEY", "unset",
+             "REST auth (preferred) and signing of browser agents' access tokens; set with `TWILIO_API_SECRET`", _T),
+    Variable("TWILIO_API_SECRET", "unset", "the secret of `TWILIO_API_KEY`; set both or neither", _T),
+    Variable("TWILIO_CALLER_ID", "unset", "fallback caller ID (E.164) when a campaign has none", _T),
+    Variable("TWILIO_TWIML_APP_SID", "unset",
+             "TwiML App (`AP…`) whose voice URL is `/twilio/agent/join`; needed for browser agents", _T),
+    Variable("TWILIO_CPS", "`1`",
+             "the account's calls-per-second limit, shared by every worker; placement is held at or under it", _T),
+    Variable("DIALER_PUBLIC_BASE_URL", "unset",
+             "the https address Twilio reaches the webhooks at (signatures are checked against it, also behind a "
+             "TLS proxy)", _T),
+    Variable("DIALER_TWILIO_API_BASE", "`https://api.twilio.com`",
+             "send REST calls elsewhere, e.g. to `dialer twilio fake-server`", _T),
+    Variable("DIALER_IMPORT_MAX_BYTES", "`2147483648`", "largest lead file accepted (bytes)", _C),
+    Variable("DIALER_DNC_DIR", "`var/dnc`",
+             "where national-registry snapshots live (memory-mapped bitsets); shared storage when several hosts "
+             "dial", _C),
+    Variable("DIALER_DNC_RULES", "the shipped `dnc/data/rules.toml`",
+             "counsel's copy of the calling-window, holiday, cap and consent rules", _C),
+    Variable("DIALER_CACHE_DIR", "`$XDG_CACHE_HOME/opendialer`",
+             "where the per-exchange phone table (built once from phonenumbers' data) is cached", _C),
+    Variable("DIALER_SECRET_KEY", "generated once into `var/console-secret-key`",
+             "console: signs the session cookie; set the same value on every console process", _W),
+    Variable("DIALER_COOKIE_SECURE", "`1`",
+             "console: `0` only when served over plain http (the demo on 127.0.0.1)", _W),
+    Variable("DIALER_MAX_UPLOAD_MB", "`256`", "console: largest list upload", _W),
+    Variable("DIALER_PROXY_HOPS", "`0`",
+             "console and webhooks: behind a TLS-terminating proxy, how many `X-Forwarded-*` hops to trust", _W),
+    Variable("DIALER_VAR_DIR", "`var`",
+             "console: where uploads wait for their mapping (`var/uploads`) and the generated secret key live", _W),
+    Variable("DIALER_LOG_LEVEL", "`info` for the worker and servers, `warning` for other commands",
+             "every process: `debug`, `info`, `warning` or `error` (`dialer --log-level` wins)", _O),
+    Variable("DIALER_LOG_FORMAT", "`text`", "every process: `text`, or `json` for one JSON object per line", _O),
+    Variable("DIALER_CLOCK_ANCHOR", "unset",
+             "demo only: with `DIALER_CLOCK_SPEED`, every process reads a clock running that many times faster from "
+             "this wall-clock instant", _X),
+    Variable("DIALER_CLOCK_SPEED", "unset", "demo only: how many times faster than real time the clock runs", _X),
+    Variable("DIALER_CLOCK_START", "unset",
+             "demo only: what the demo clock reads at the anchor (default: the anchor)", _X),
+)
+NAMES = frozenset(v.name for v in VARIABLES)
+# read as fallbacks only, never set by us: the XDG cache directory
+_FALLBACKS = frozenset({"XDG_CACHE_HOME"})
+LOCKING_MODES = ("immediate", "deferred")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+
+class Settings(Mapping[str, str]):
+    """The declared variables that are set (blank counts as unset), with typed accessors."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        known = NAMES | _FALLBACKS
+        self._values = {k: v.strip() for k, v in (values or {}).items() if k in known and v and v.strip()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        secret = ("TOKEN", "SECRET", "KEY")
+        shown = {k: ("***" if any(s in k for s in secret) else v) for k, v in self._values.items()}
+        return f"Settings({shown})"
+
+    def replace(self, **values: str | None) -> Settings:
+        """A copy with some variables set (or, with None, unset)."""
+        merged = dict(self._values)
+        for k, v in values.items():
+            if k not in NAMES:
+                raise KeyError(k)
+            if v is None:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        return Settings(merged)
+
+    # --- typed accessors ----------------------------------------------------------------------------------------
+    @property
+    def database_url(self) -> str | None:
+        return self.get("DIALER_DATABASE_URL")
+
+    @property
+    def sqlite_locking(self) -> str:
+        return self._choice("DIALER_SQLITE_LOCKING", LOCKING_MODES, "immediate")
+
+    @property
+    def dnc_dir(self) -> Path:
+        return Path(self.get("DIALER_DNC_DIR") or Path("var") / "dnc")
+
+    @property
+    def dnc_rules(self) -> str | None:
+        return self.get("DIALER_DNC_RULES")
+
+    @property
+    def cache_dir(self) -> Path:
+        explicit = self.get("DIALER_CACHE_DIR")
+        if explicit:
+            return Path(explicit)
+        return Path(self.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opendialer"
+
+    @property
+    def import_max_bytes(self) -> int:
+        return self._int("DIALER_IMPORT_MAX_BYTES", 2 * 1024 ** 3, 1, 1 << 62)
+
+    @property
+    def var_dir(self) -> Path:
+        return Path(self.get("DIALER_VAR_DIR") or "var")
+
+    @property
+    def secret_key(self) -> str | None:
+        return self.get("DIALER_SECRET_KEY")
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self._flag("DIALER_COOKIE_SECURE", True)
+
+    @property
+    def max_upload_mb(self) -> int:
+        return self._int("DIALER_MAX_UPLOAD_MB", 256, 1, 4096)
+
+    @property
+    def proxy_hops(self) -> int:
+        return self._int("DIALER_PROXY_HOPS", 0, 0, 10)
+
+    @property
+    def log_level(self) -> str | None:
+        return self._choice("DIALER_LOG_LEVEL", LOG_LEVELS, "") or None
+
+    @property
+    def log_format(self) -> str:
+        return self._choice("DIALER_LOG_FORMAT", LOG_FORMATS, "text")
+
+    # --- parsing ------------------------------------------------------------------------------------------------
+    def _int(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise UserError(f"{name}={raw!r}: not a whole number") from None
+        if not low <= value <= high:
+            raise UserError(f"{name}={value}: must be between {low} and {high}")
+        return value
+
+    def _flag(self, name: str, default: bool) -> bool:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise UserError(f"{name}={raw!r}: write 1 or 0")
+
+    def _choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        raw = (self.get(name) or default).lower()
+        if raw != default and raw not in choices:
+            raise UserError(f"{name}={raw!r}: use {' or '.join(choices)}")
+        return raw
+
+
+def from_environ() -> Settings:
+    """The declared variables as the process's environment has them (the one place that reads it)."""
+    return Settings(os.environ)
+
+
+_current: Settings | None = None
+
+
+def load() -> Settings:
+    """Read the environment (at a process's edge: the command line, the web app, a child process) and use it."""
+    return use(from_environ())
+
+
+def use(settings: Settings) -> Settings:
+    """Make ``settings`` the process's settings (edges, and tests that build their own)."""
+    global _current
+    _current = settings
+    return settings
+
+
+def current() -> Settings:
+    """The process's settings, read from the environment on first use when no edge has loaded them."""
+    return _current if _current is not None else load()
+
+
+@contextmanager
+def overridden(**values: str | None) -> Iterator[Settings]:
+    """The current settings with some variables replaced, for the duration of a block (benchmarks point the
+    registry at their own directory this way)."""
+    before = current()
+    try:
+        yield use(before.replace(**values))
+    finally:
+        use(before)
+
+
+def child_environ(settings: Settings | None = None, **overrides: str) -> dict[str, str]:
+    """The environment for a process of ours we start: this process's environment (PATH, HOME …) with ``settings``
+    (default: the current ones) and ``overrides`` on top, so the child reads what this process uses."""
+    env = {k: v for k, v in os.environ.items() if k not in NAMES}
+    env.update(settings if settings is not None else current())
+    env.update(overrides)
+    return env
+
+
+def markdown_table() -> str:
+    """The README's Configuration table."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{v.name}` | {v.default} | {v.meaning} |" for v in VARIABLES]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--markdown"]:
+        print(markdown_table())
+    else:
+        print("usage: python -m dnc.settings --markdown   (prints the README's Configuration table)", file=sys.stderr)
+        sys.exit(2)
