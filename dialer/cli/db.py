@@ -3,7 +3,7 @@
 import click
 
 from dialer.cli.context import CliContext, pass_ctx
-from dialer.schema.migrate import current, upgrade
+from dialer.schema.migrate import current, revision, upgrade
 
 
 @click.group("db")
@@ -26,3 +26,14 @@ def db_current(ctx: CliContext) -> None:
     """Show the applied revision(s)."""
     heads = current(ctx.engine)
     click.echo(", ".join(sorted(heads)) if heads else "empty database: run `dialer db upgrade`")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does, in a few words.")
+@click.option("--autogenerate/--empty", default=True, show_default=True,
+              help="Write the operations from the difference between the models and the database.")
+@pass_ctx
+def db_revision(ctx: CliContext, message: str, autogenerate: bool) -> None:
+    """Write the next migration (after a change to a models.py). Review the file before committing it."""
+    path = revision(ctx.engine, message, autogenerate)
+    click.echo(f"wrote {path}")
