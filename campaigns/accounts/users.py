@@ -1,8 +1,9 @@
 """Console users: create, find, change password, enable or disable. Shared by ``dialer users`` and the console.
 
 It sits in ``campaigns`` beside the ``User`` model because both the CLI (``dialer``) and the console (``web``) need it
-and ``dialer`` may not import ``web``. Passwords are stored only as werkzeug hashes (scrypt); an agent user is tied
-to an ``agents`` row, so the dial loop's agent services and the console's agent page speak of the same seat.
+and ``dialer`` may not import ``web``. Passwords are stored only as scrypt hashes (``campaigns.accounts.passwords``);
+an agent user is tied to an ``agents`` row, so the dial loop's agent services and the console's agent page speak of
+the same seat.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from campaigns.accounts.models import ROLES, User
+from campaigns.accounts.passwords import hash_password, verify_password
 from campaigns.agents.models import Agent
 from campaigns.agents.service import create_agent
 from dnc.errors import UserError
@@ -26,7 +27,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
 ROLE_LABELS = {"admin": "Administrator", "manager": "Campaign manager", "agent": "Agent",
                "compliance": "Compliance officer", "sales": "Sales lead"}
 # Verified when the username is unknown, so a login takes as long for a missing user as for a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
+_DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
         agent_id = _agent_seat(session, agent_name or username, now)
     elif agent_name:
         raise UserError("--agent applies only to users with role agent")
-    user = User(username=username, role=role, password_hash=password_hash or generate_password_hash(password),
+    user = User(username=username, role=role, password_hash=password_hash or hash_password(password),
                 agent_id=agent_id, active=True, created_at=now)
     session.add(user)
     session.flush()
@@ -112,9 +113,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, else None (same work whether or not the name exists)."""
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        verify_password(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    if not verify_password(user.password_hash, password) or not user.active:
         return None
     return user
 
@@ -124,7 +125,7 @@ def set_password(session: Session, username: str, password: str) -> User:
     problem = password_problem(password, user.username)
     if problem:
         raise UserError(problem)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     return user
 
 
