@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import text
 
 from campaigns.db import make_engine
@@ -57,11 +58,13 @@ def _race(tmp_path, locking: str, rounds: int = 100) -> tuple[int, int]:
     return failed, total
 
 
+@pytest.mark.slow
 def test_immediate_locking_lets_concurrent_writers_all_succeed(tmp_path):
     failed, total = _race(tmp_path, "immediate")
     assert failed == 0 and total == 3 * 100
 
 
+@pytest.mark.slow
 def test_without_it_concurrent_read_then_write_goes_wrong(tmp_path):
     """What the default prevents (shown so the test above cannot pass vacuously): pysqlite's own transactions
     start at the first write, so a read-then-write either loses updates or fails with "database is locked"."""

@@ -48,6 +48,7 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+@pytest.mark.slow
 def test_sigkill_midway_leaves_campaign_unchanged(dialer, db_url, sessions, tmp_path):
     assert dialer("campaigns", "create", "Kill", "--caller-id", "+12125550100").code == 0
     small = tmp_path / "first.csv"

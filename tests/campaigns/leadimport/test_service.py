@@ -183,6 +183,7 @@ def test_cli_import_lists_and_rejects(dialer, tmp_path):
     assert r.code == 2 and "no column 'Mobile'" in r.err
 
 
+@pytest.mark.slow
 def test_child_parser_gives_the_inline_result_row_for_row(sessions, clock, tmp_path):
     """The same generated messy list imported both ways into two campaigns: same counts, leads and rejects."""
     from dialer.demo.listgen import write_list

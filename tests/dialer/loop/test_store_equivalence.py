@@ -4,6 +4,7 @@ the same calls, outcomes, agents and dispositions, so the benchmark's memory run
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dialer.sim import parse_scenario, run
 
@@ -21,6 +22,7 @@ SCENARIO = {
 }
 
 
+@pytest.mark.slow
 def test_memory_and_sql_stores_give_the_same_run(db_url):
     sc = parse_scenario(SCENARIO)
     mem = run(sc, store="memory")

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from campaigns.agents.models import Agent
@@ -54,6 +55,7 @@ def make_agents(sessions, campaign_id, now, n=4) -> list[int]:
         return [create_agent(s, f"sim-{i}", now, campaign=c, simulated=True).id for i in range(n)]
 
 
+@pytest.mark.slow
 def test_serving_in_accelerated_time_then_draining(sessions, clock):
     now = clock.now()
     cid = campaign_with_leads(sessions, now)
@@ -71,6 +73,7 @@ def test_serving_in_accelerated_time_then_draining(sessions, clock):
         assert now < last <= now + timedelta(seconds=1800)  # times in the database run at 20x
 
 
+@pytest.mark.slow
 def test_a_killed_run_is_settled_at_the_next_start(sessions, clock):
     now = clock.now()
     cid = campaign_with_leads(sessions, now)

@@ -215,6 +215,7 @@ def test_human_to_agent_within_2s_then_disposition_machine_hung_up_busy_and_no_a
     assert world.line(agent).call_sid == leg_sid  # nailed up: one leg for the whole session
 
 
+@pytest.mark.slow
 def test_no_agent_safe_harbor_then_9_puts_the_number_on_the_internal_dnc_for_good(world):
     taken, dropped = "+12125550121", "+12125550122"
     cid = world.campaign({
