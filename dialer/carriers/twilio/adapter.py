@@ -63,8 +63,8 @@ class PinnedHttpClient(TwilioHttpClient):
                                timeout=timeout, allow_redirects=allow_redirects)
 
 
-# twilio-python does ``environment = environment or os.environ``: an empty dict is falsy and still reads the real
-# environment (TWILIO_EDGE/TWILIO_REGION would rewrite the host). A non-empty mapping without TWILIO_* keys isolates it.
+# twilio-python falls back to the process environment when given an empty mapping (an empty dict is falsy), where
+# TWILIO_EDGE/TWILIO_REGION would rewrite the host. A non-empty mapping without TWILIO_* keys isolates it.
 ISOLATED_ENVIRONMENT = {"DIALER_TWILIO_ISOLATED": "1"}
 
 
