@@ -36,10 +36,10 @@ class Unavailable:
 
     available = False
 
-    def __init__(self, force: InForce, coverage: dict[str, Coverage], why: str) -> None:
+    def __init__(self, force: InForce, coverage: dict[str, Coverage], why: str, count: int = 0) -> None:
         self.generation, self.load_id, self.why = force.generation, force.load_id, why
         self.coverage = coverage
-        self.count = 0
+        self.count = count  # numbers on it, per its manifest
         self._version: list[date | None] = [None] * 1000
         for npa, c in coverage.items():
             self._version[int(npa)] = c.version_date
@@ -99,24 +99,25 @@ def resolve(session: Session, store: Store, at: datetime | None) -> Snapshot | U
     return _unavailable(session, store, force, at)
 
 
-_manifests: dict[tuple[str, str], dict[str, Coverage]] = {}
+_manifests: dict[tuple[str, str], tuple[dict[str, Coverage], int]] = {}
 
 
-def _coverage(session: Session, force: InForce) -> dict[str, Coverage] | None:
+def _coverage(session: Session, force: InForce) -> tuple[dict[str, Coverage], int] | None:
+    """(coverage, numbers) of a stored generation, from its manifest in the database (cached: it never changes)."""
     key = (session.get_bind().url.render_as_string(hide_password=True), force.generation)
     if key not in _manifests:
         data = blobs.read_small(session, force.generation, MANIFEST)
         if data is None:
             return None
-        npas = json.loads(data)["npas"]
-        _manifests[key] = {n: Coverage(n, date.fromisoformat(v["version_date"]), v["load_id"])
-                           for n, v in npas.items()}
+        manifest = json.loads(data)
+        _manifests[key] = ({n: Coverage(n, date.fromisoformat(v["version_date"]), v["load_id"])
+                            for n, v in manifest["npas"].items()}, manifest.get("count", 0))
     return _manifests[key]
 
 
 def _unavailable(session: Session, store: Store, force: InForce, at: datetime | None) -> Unavailable:
-    coverage = _coverage(session, force)
-    if coverage is None:  # not stored: its coverage is unknown, so every area code is refused
+    found = _coverage(session, force)
+    if found is None:  # not stored: its coverage is unknown, so every area code is refused
         why = ("its files are not in the database (it was loaded before snapshots were stored there): run "
                "`dialer dnc sync --publish` on a host that has it")
         return Unavailable(force, {n: Coverage(n, force.version_date, force.load_id) for n in _npa_states()}, why)
@@ -130,7 +131,7 @@ def _unavailable(session: Session, store: Store, force: InForce, at: datetime | 
             why = f"the last fetch failed ({status.get('detail')}) and is retried"
         else:
             why = "it has not been fetched yet"
-    return Unavailable(force, coverage, why)
+    return Unavailable(force, found[0], why, found[1])
 
 
 def attach(store: Store, bind) -> None:
