@@ -211,3 +211,21 @@ def test_an_unchanged_area_code_is_stored_once(session, a, tmp_path):
     load_full(session, a, [one], version_date=NOON.date(), loaded_by="ops", now=NOON, area_codes="212")
     session.commit()
     assert session.scalar(select(func.count()).select_from(RegistryChunk)) == before + 2  # 212's bits, a manifest
+
+
+def test_an_import_scrub_on_b_says_the_registry_was_not_applied(session, sessions, engine, a, b, tmp_path):
+    from dnc.scrub import DncScrubber
+
+    load, _ = load_on(session, a, tmp_path)
+
+    class Cand:
+        e164, state, postal_code, zones, line = LISTED[0], None, None, ("America/New_York",), 1
+
+    scrub = DncScrubber(sessions, campaign=1, at=NOON, operator="ops", store=b)
+    assert scrub([Cand()]) == [()]  # not suppressed at import: the gate refuses it until B has the registry
+    with sessions.begin() as s:
+        scrub.record(s, list_ref="c/list")
+    body = session.scalars(select(LedgerRecord.body).where(LedgerRecord.kind == "scrub")).one()
+    assert f'"registry":{{"generation":"{load.generation}","unavailable":"it has not been fetched yet"}}' in body
+    sync_host(engine, b, NOON)
+    assert DncScrubber(sessions, campaign=1, at=NOON, operator="ops", store=b)([Cand()]) == [("national_dnc",)]

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from dnc.gate import gate
 from dnc.registry import Store, load_full
 from dnc.registry.blobs import opener
-from dnc.registry.sync import attach
 from dnc.registry.upkeep import prune_generations, retained
 from dnc.reports import CallRecord, reconcile
 from dnc.tables import RegistryChunk, RegistryFile, RegistryFileChunk
@@ -68,7 +67,6 @@ def test_pruning_keeps_the_generation_in_force_and_those_calls_were_placed_under
 def test_a_host_without_an_old_generation_fetches_it_for_the_reconciliation(session, engine, timeline, tmp_path):
     _, (g1, _, _) = timeline
     b = Store(tmp_path / "host-b", auto_fetch=False)
-    attach(b, engine)
     calls = [CallRecord(LISTED, T0 + timedelta(hours=1), 1, ref="call:1")]
     rows = reconcile(session, calls, b)
     assert [r["codes"] for r in rows] == ["national_dnc"]  # judged against g1, fetched from the database
@@ -76,7 +74,6 @@ def test_a_host_without_an_old_generation_fetches_it_for_the_reconciliation(sess
     prune_generations(opener(engine), b, T0 + timedelta(hours=4), keep_days=0)
     prune_generations(opener(engine), Store(tmp_path / "host-a"), T0 + timedelta(hours=4), keep_days=0)
     c = Store(tmp_path / "host-c", auto_fetch=False)
-    attach(c, engine)
     assert "evidence_missing" in reconcile(session, calls, c)[0]["codes"]  # pruned everywhere: said so
 
 
