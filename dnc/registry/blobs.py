@@ -48,13 +48,15 @@ def encode(raw: bytes) -> tuple[str, bytes]:
         return "raw", raw
     pos = np.flatnonzero(np.unpackbits(a, bitorder="little").view(np.bool_))
     gaps = np.diff(pos, prepend=0).astype(np.uint64)
-    width = 1 + sum((gaps >= 1 << (7 * k)).astype(np.int64) for k in range(1, 5))
-    ends = np.cumsum(width)
-    starts = ends - width
-    out = np.zeros(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
-    for k in range(5):
-        m = width > k
-        if not m.any():
+    width = np.ones(len(gaps), dtype=np.int64)
+    for k in range(1, 5):
+        width += gaps >= 1 << (7 * k)
+    starts = np.cumsum(width) - width
+    out = np.empty(int(width.sum()), dtype=np.uint8)
+    out[starts] = (gaps & np.uint64(0x7F)) | np.where(width > 1, 0x80, 0).astype(np.uint64)
+    for k in range(1, 5):  # the few gaps of more than 127 bits take more bytes
+        m = np.flatnonzero(width > k)
+        if not len(m):
             break
         more = np.where(width[m] > k + 1, 0x80, 0).astype(np.uint64)
         out[starts[m] + k] = ((gaps[m] >> np.uint64(7 * k)) & np.uint64(0x7F)) | more
