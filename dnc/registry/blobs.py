@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Engine, create_engine, delete, exists, select
 from sqlalchemy.orm import Session
 
 from dnc.registry.snapshot import BITS_FILE, MANIFEST, SLOT_BYTES, Snapshot, Store
@@ -248,10 +249,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def opener(bind) -> Opener:
-    """Short read-only sessions on ``bind`` (an Engine or a Session's bind): one per batch of chunks, so a long
-    fetch never holds a transaction (on SQLite, the write lock) for more than a moment."""
+_readers: dict[str, Engine] = {}
+_readers_lock = threading.Lock()
+
+
+def opener(bind, *, write: bool = False) -> Opener:
+    """Short sessions on ``bind`` (an Engine, or a Session's bind), one per batch of chunks, so a long fetch never
+    holds a transaction open. On SQLite, reads go through a plain engine of the same file: its reads take no lock
+    (WAL), where the product's engine takes the write lock at BEGIN, so a fetch neither queues behind the dial loop
+    nor deadlocks with a caller that holds the lock (a report fetching an old generation mid-request)."""
     engine = getattr(bind, "engine", bind)
+    if not write and engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        key = engine.url.render_as_string(hide_password=False)
+        with _readers_lock:
+            if key not in _readers:
+                _readers[key] = create_engine(engine.url, connect_args={"timeout": 30})
+            engine = _readers[key]
 
     @contextmanager
     def open_() -> Iterator[Session]:

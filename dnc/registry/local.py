@@ -136,13 +136,13 @@ def host_key(store: Store) -> tuple[str, str, str]:
     return key, host, where
 
 
-def record_host(open_session: blobs.Opener, store: Store, at: datetime, *, generation: str | None,
-                in_force_name: str | None, state: str, detail: str = "") -> None:
+def record_host(bind, store: Store, at: datetime, *, generation: str | None, in_force_name: str | None, state: str,
+                detail: str = "") -> None:
     """Upsert this host's row (best effort: a database that cannot take it must not stop the sync)."""
     key, host, where = host_key(store)
     values = {"host": host, "dnc_dir": where, "generation": generation, "in_force": in_force_name, "state": state,
               "detail": detail[:400], "checked_at": at}
-    with contextlib.suppress(SQLAlchemyError), open_session() as s:
+    with contextlib.suppress(SQLAlchemyError), blobs.opener(bind, write=True)() as s:
         row = s.get(RegistryHost, key)
         if row is None:
             s.add(RegistryHost(key=key, **values))

@@ -171,7 +171,7 @@ def _background(key: str, store: Store, bind, generation: str, at: datetime | No
     with _jobs_lock:
         _jobs[key]["retry_at"] = at + RETRY if at is not None and out.state in ("failed", "busy") else None
     if at is not None and out.state != "busy":
-        record_host(open_, store, at, generation=store.current_name(), in_force_name=generation,
+        record_host(bind, store, at, generation=store.current_name(), in_force_name=generation,
                     state="ok" if out.state != "failed" else "failed", detail=out.detail)
 
 

@@ -97,16 +97,16 @@ def sync_host(bind, store: Store, now: datetime, *, wait: bool = True, publish: 
             if link_if_in_force(open_, store, gen) and report.action == "none":
                 report.action = "linked"
             if publish and not stored:
-                with open_() as s:
+                with blobs.opener(bind, write=True)() as s:
                     blobs.publish(s, store.root / "generations" / gen, force.load_id, now)
                     s.commit()
                 report.published = True
         report.serving = store.current_name()
     if prune:
-        report.pruned_database, report.pruned_disk = prune_generations(open_, store, now, keep_days)
+        report.pruned_database, report.pruned_disk = prune_generations(bind, store, now, keep_days)
     state = {"none": "ok", "linked": "ok", "fetched": "ok", "busy": "fetching", "failed": "failed",
              "unstored": "missing", "no_registry": "ok"}[report.action]
-    record_host(open_, store, now, generation=report.serving, in_force_name=report.in_force, state=state,
+    record_host(bind, store, now, generation=report.serving, in_force_name=report.in_force, state=state,
                 detail=report.detail if report.action == "failed" else report.text())
     return report
 
@@ -133,10 +133,9 @@ def retained(session: Session, now: datetime, keep_days: int = KEEP_DAYS) -> tup
     return kept, [g for g in prunable if g not in set(kept)]
 
 
-def prune_generations(open_session: blobs.Opener, store: Store, now: datetime,
-                      keep_days: int = KEEP_DAYS) -> tuple[list[str], list[str]]:
+def prune_generations(bind, store: Store, now: datetime, keep_days: int = KEEP_DAYS) -> tuple[list[str], list[str]]:
     """Drop the prunable generations' files from the database and this directory; returns (database, disk)."""
-    with open_session() as s:
+    with blobs.opener(bind, write=True)() as s:
         _, prunable = retained(s, now, keep_days)
         in_db = set(s.scalars(select(RegistryFile.generation).where(RegistryFile.generation.in_(prunable))))
         for gen in sorted(in_db):

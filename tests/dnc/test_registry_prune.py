@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from dnc.gate import gate
 from dnc.registry import Store, load_full
-from dnc.registry.blobs import opener
 from dnc.registry.upkeep import prune_generations, retained
 from dnc.reports import CallRecord, reconcile
 from dnc.tables import RegistryChunk, RegistryFile, RegistryFileChunk
@@ -54,13 +53,13 @@ def test_pruning_keeps_the_generation_in_force_and_those_calls_were_placed_under
     keep = _chunks_of(session, g1) | _chunks_of(session, g3)
     assert _chunks_of(session, g2) - keep  # g2 has a chunk of its own (its manifest) ...
     assert _chunks_of(session, g2) & _chunks_of(session, g3)  # ... and shares 212's bits with g3
-    assert prune_generations(opener(engine), a, now) == ([g2], [g2])
+    assert prune_generations(engine, a, now) == ([g2], [g2])
     assert set(session.scalars(select(RegistryChunk.sha256))) == keep  # shared chunks stay, orphans go
     assert a.local_generations() == [g1, g3]
-    assert prune_generations(opener(engine), a, now) == ([], [])  # nothing twice
+    assert prune_generations(engine, a, now) == ([], [])  # nothing twice
     # after the retention, the generation the old call was placed under may go too; the one in force never does
     assert retained(session, now, keep_days=0) == ([g3], [g1, g2])
-    assert prune_generations(opener(engine), a, now, keep_days=0) == ([g1], [g1])
+    assert prune_generations(engine, a, now, keep_days=0) == ([g1], [g1])
     assert a.local_generations() == [g3] and a.current().generation == g3
 
 
@@ -71,8 +70,8 @@ def test_a_host_without_an_old_generation_fetches_it_for_the_reconciliation(sess
     rows = reconcile(session, calls, b)
     assert [r["codes"] for r in rows] == ["national_dnc"]  # judged against g1, fetched from the database
     assert b.local_generations() == [g1]
-    prune_generations(opener(engine), b, T0 + timedelta(hours=4), keep_days=0)
-    prune_generations(opener(engine), Store(tmp_path / "host-a"), T0 + timedelta(hours=4), keep_days=0)
+    prune_generations(engine, b, T0 + timedelta(hours=4), keep_days=0)
+    prune_generations(engine, Store(tmp_path / "host-a"), T0 + timedelta(hours=4), keep_days=0)
     c = Store(tmp_path / "host-c", auto_fetch=False)
     assert "evidence_missing" in reconcile(session, calls, c)[0]["codes"]  # pruned everywhere: said so
 
@@ -89,3 +88,24 @@ def test_dialer_dnc_sync_fetches_prunes_and_says_what_it_did(dialer, session, se
     assert r.code == 0 and "already serves" in r.out and g3 in r.out
     r = dialer("dnc", "snapshots")
     assert f"in force and served here: {g3}" in r.out and "host-b" in r.out
+
+
+def test_a_report_fetches_an_old_generation_while_its_request_holds_sqlite_s_write_lock(db_url, session, setenv,
+                                                                                      timeline, tmp_path):
+    """The product's SQLite engine takes the write lock when a transaction begins (a console request holds it for
+    the request): the fetch reads around it instead of waiting for it, or the report would wait on itself."""
+    from sqlalchemy import text
+
+    from campaigns.db import make_engine, session_factory
+
+    _, (g1, _, _) = timeline
+    setenv(DIALER_SQLITE_LOCKING="immediate")
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as request:
+            request.execute(text("SELECT 1"))  # BEGIN IMMEDIATE on SQLite: the lock is held from here on
+            b = Store(tmp_path / "host-b", auto_fetch=False)
+            rows = reconcile(request, [CallRecord(LISTED, T0 + timedelta(hours=1), 1, ref="call:1")], b)
+            assert [r["codes"] for r in rows] == ["national_dnc"] and b.local_generations() == [g1]
+    finally:
+        engine.dispose()
