@@ -21,7 +21,7 @@ from dnc import consent, internal, lists, reports
 from dnc.errors import UserError
 from dnc.gate import evaluate
 from dnc.numbers import to_e164
-from dnc.registry import default_store, load_changes, load_full
+from dnc.registry import Store, default_store, load_changes, load_full
 from dnc.registry.local import hosts, in_force
 from dnc.registry.upkeep import KEEP_DAYS, sync_host
 from dnc.scrub import DncScrubber
@@ -98,8 +98,9 @@ def check(ctx: CliContext, number: str, campaign: str | None, at_text: str | Non
     at = parse_when(at_text, ctx)
     e164 = to_e164(number)
     cid = _campaign_id(ctx, campaign)
+    store = Store(default_store().root, auto_fetch=False)  # a fetch started here would die with the command
     with ctx.session() as s:
-        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal)
+        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal, registry=store)
     if as_json:
         emit_json(d.as_dict())
         return
