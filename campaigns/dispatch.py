@@ -200,12 +200,12 @@ def connect_reserved(session: Session, call_id: int, at: datetime) -> bool:
 
 def dnc_gate(session: Session, candidate: Candidate, now: datetime):
     """The pre-dial gate (``dnc.gate.gate``) for a claimed lead, in the claim's transaction: its audit record
-    commits or rolls back with the claim it justified."""
+    commits or rolls back with the claim it justified. The zones are worked out afresh from the number and ZIP
+    code (the lead's stored ones may predate a correction of the zone data)."""
     from dnc.gate import gate
 
     return gate(session, candidate.phone, campaign=candidate.campaign_id, at=now, state=candidate.state,
-                postal_code=candidate.postal_code, zones=candidate.zones or None,
-                lead_ref=f"lead:{candidate.lead_id}")
+                postal_code=candidate.postal_code, lead_ref=f"lead:{candidate.lead_id}", dialing=candidate.dialing)
 
 
 def pending_hangups(session: Session) -> list[Call]:

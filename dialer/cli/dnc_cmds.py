@@ -92,9 +92,14 @@ def dnc() -> None:
 @pass_ctx
 def check(ctx: CliContext, number: str, campaign: str | None, at_text: str | None, state: str | None,
           postal: str | None, as_json: bool) -> None:
-    """May NUMBER be called now (or --at)? Prints the decision and every reason (no ledger record)."""
+    """May NUMBER be called now (or --at)? Prints the decision and every reason (no ledger record).
+
+    A number nobody can be called at ("911", area code 555) is a decision too: NOT ALLOWED, ``invalid_number``."""
     at = parse_when(at_text, ctx)
-    e164 = to_e164(number)
+    try:
+        e164 = to_e164(number)
+    except UserError:
+        e164 = number.strip()  # the gate's own verdict: invalid_number
     cid = _campaign_id(ctx, campaign)
     with ctx.session() as s:
         d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal)
