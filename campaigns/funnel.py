@@ -204,7 +204,7 @@ class _Classifier:
         reasons += assess_sources(digits, sorted(states), self.now, consents, self.snap, self.index, self.rules, {})
         pewc = any(c.kind == "pewc" for c in consents)
         codes = {r.code for r in reasons} | set(self.window(zones, states, pewc))
-        cap, _ = cap_check(ctx.recent_allowed.get(phone, ()), states, self.now, self.rules)
+        cap, _ = cap_check(ctx.recent_calls.get(phone, ()), states, self.now, self.rules, zones)
         if cap is not None:
             codes.add("state_cap")
         return codes

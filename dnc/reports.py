@@ -30,7 +30,7 @@ from dnc.reasons import WINDOW_CODES, Reason
 from dnc.registry.snapshot import Store, default_store
 from dnc.rules import current_rules
 from dnc.tables import InternalEntry, LedgerRecord, ListLoad
-from dnc.window import is_open
+from dnc.window import all_zones, is_open
 from dnc.zones import candidate_states, candidate_zones
 
 
@@ -107,7 +107,7 @@ def reconcile(session: Session, calls: Iterable[CallRecord], store: Store | None
                                                           "the call cannot be checked against it"))
             reasons += assess_sources(digits, states, t, consents, snap, asof.index(t), rules, {})
         reasons += is_open(zones, states, t, rules, any(x.kind == "pewc" for x in consents))[1]
-        cap = cap_check(earlier[c.e164], states, t, rules)[0]
+        cap = cap_check(earlier[c.e164], states, t, rules, all_zones(zones, states)[0])[0]
         if cap is not None:
             reasons.append(cap)
         earlier[c.e164].append(t)

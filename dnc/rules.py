@@ -21,13 +21,19 @@ Interval = tuple[int, int]  # minutes after local midnight, [start, end)
 DAY_KEYS = ("weekdays", "saturday", "sunday")
 
 
+CAP_CLOCKS = ("local", "elapsed")
 CONSENT_LIFTABLE = ("saturday", "sunday", "holidays")
 
 
 @dataclass(frozen=True)
 class Cap:
+    """At most ``calls`` calls to one number per rolling ``hours``. ``clock = "local"`` reads the hours on the
+    called party's wall clock in every candidate zone as well as in elapsed time (the longer period wins: across a
+    DST change "24 hours" of local time last 23 or 25)."""
+
     calls: int
     hours: int
+    clock: str = "local"
 
 
 @dataclass(frozen=True)
@@ -142,9 +148,11 @@ def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule
     if "cap" in raw:
         c = raw["cap"]
         if not (isinstance(c, dict) and isinstance(c.get("calls"), int) and isinstance(c.get("hours"), int)
-                and c["calls"] >= 1 and c["hours"] >= 1):
-            raise UserError(f"{where}.cap: expected {{ calls = N, hours = H }} with positive integers")
-        cap = Cap(c["calls"], c["hours"])
+                and c["calls"] >= 1 and c["hours"] >= 1 and set(c) <= {"calls", "hours", "clock"}
+                and c.get("clock", "local") in CAP_CLOCKS):
+            raise UserError(f"{where}.cap: expected {{ calls = N, hours = H[, clock = \"local\"|\"elapsed\"] }} "
+                            "with positive integers")
+        cap = Cap(c["calls"], c["hours"], c.get("clock", "local"))
     lifts = raw.get("consent_lifts", [])
     if not isinstance(lifts, list) or not set(lifts) <= set(CONSENT_LIFTABLE):
         raise UserError(f"{where}.consent_lifts: expected a list of {', '.join(CONSENT_LIFTABLE)}")

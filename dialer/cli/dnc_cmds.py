@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from campaigns.db import session_factory
+from campaigns.dispatch import call_times
 from campaigns.dnc_requests import record_request
 from campaigns.service import get_campaign
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
@@ -102,7 +103,7 @@ def check(ctx: CliContext, number: str, campaign: str | None, at_text: str | Non
         e164 = number.strip()  # the gate's own verdict: invalid_number
     cid = _campaign_id(ctx, campaign)
     with ctx.session() as s:
-        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal)
+        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal, call_times=call_times(s))
     if as_json:
         emit_json(d.as_dict())
         return

@@ -74,8 +74,10 @@ def build_floor(session, leads, campaign, registry, clock, tmp_path) -> dict[str
     leads.add(fl)
     consent.add(session, fl, kind="pewc", granted_at=now - timedelta(days=3), evidence_ref="form 7", added_by="test",
                 recorded_at=now - timedelta(days=3))
-    for k in (30, 20, 10):  # three allowed calls this morning: Florida allows no fourth within 24 h
+    for k in (30, 20, 10):  # three calls this morning: Florida allows no fourth within 24 h
         assert gate(session, fl, campaign=campaign.id, at=now - timedelta(minutes=k), registry=store).allowed
+        session.add(Call(campaign_id=campaign.id, phone=fl, placed_at=now - timedelta(minutes=k),
+                         ended_at=now - timedelta(minutes=k - 1), outcome="no_answer"))
     for p in CLEAN:
         leads.add(p)
     session.flush()
