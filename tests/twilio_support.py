@@ -14,7 +14,7 @@ AUTH_TOKEN = "f" * 32
 API_KEY = "SK" + "fedcba9876543210" * 2
 API_SECRET = "s3cr3t-" + "k" * 32
 APP_SID = "AP" + "00112233445566778899aabbccddeeff"
-CALLER_ID = "+12125554100"
+CALLER_ID = "+12125550100"
 
 
 def env(public_base: str, api_base: str | None = None, **more: str) -> dict[str, str]:
@@ -49,13 +49,13 @@ def make_app(sessions, clock, config, add_to_dnc, agent_identity=lambda: None) -
     return app
 
 
-def seed_call(session, now, *, sid: str, phone: str = "+12125554111", lead: bool = True):
+def seed_call(session, now, *, sid: str, phone: str = "+12125550111", lead: bool = True):
     """A campaign, a lead and a placed call carrying Twilio's SID, as the dial loop leaves them."""
     from campaigns.models import Call, Campaign, Lead, LeadList
     from campaigns.service import CampaignSettings, create_campaign
 
     campaign = session.query(Campaign).filter_by(name="Spring").one_or_none() or create_campaign(
-        session, "Spring", CALLER_ID, now, CampaignSettings(seller_name="Acme Sales", callback_number="+18005554100"))
+        session, "Spring", CALLER_ID, now, CampaignSettings(seller_name="Acme Sales", callback_number="+18005550100"))
     lead_row = None
     if lead:
         lst = session.query(LeadList).filter_by(campaign_id=campaign.id).one_or_none()
