@@ -16,7 +16,7 @@ from dnc import settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 # the noisy libraries: their INFO lines say nothing an operator acts on
-QUIET = ("apscheduler", "urllib3", "twilio.http_client", "werkzeug")
+QUIET = ("apscheduler", "urllib3", "twilio.http_client", "werkzeug", "alembic")
 
 
 class JsonFormatter(logging.Formatter):

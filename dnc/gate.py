@@ -8,24 +8,27 @@ registry: reschedule at ``opens_at``) from a permanent one (DNC, litigator, no c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dnc import consent as consent_mod
 from dnc import internal, ledger
+from dnc.caps import CallTimes, cap_check, ledger_call_times, lock_number, recent_calls
 from dnc.lists import ListIndex, index_for
-from dnc.numbers import nanp_digits
+from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import WINDOW_CODES, Reason
 from dnc.registry.snapshot import Snapshot, Store, default_store
 from dnc.registry.sync import Unavailable, serving
 from dnc.rules import Rules, current_rules
-from dnc.tables import Consent, LedgerRecord
-from dnc.window import is_open, next_opening, window_applied
+from dnc.tables import Consent
+from dnc.window import all_zones, is_open, next_opening, window_applied
 from dnc.zones import candidate_states, candidate_zones
+
+__all__ = ["CallTimes", "Decision", "assess_sources", "cap_check", "evaluate", "gate", "internal_reason"]
+CLICK_TO_DIAL = "click_to_dial_is_automated"  # the named reading of rules.toml
 
 
 @dataclass(frozen=True)
@@ -68,33 +71,6 @@ def _zones(e164: str, postal_code: str | None, zones) -> tuple[str, ...]:
     return tuple(sorted({z.strip() for z in zones if z and z.strip()}))
 
 
-def cap_check(recent: Sequence[datetime], states: Iterable[str], at: datetime, rules: Rules):
-    """(reason, instant the cap clears) when the strictest state cap is used up by ``recent`` calls, else Nones."""
-    found = rules.cap_for(states)
-    if found is None:
-        return None, None
-    cap, state = found
-    since = at - timedelta(hours=cap.hours)
-    inside = sorted((t for t in recent if since < t <= at), reverse=True)[:cap.calls]
-    if len(inside) < cap.calls:
-        return None, None
-    clears = inside[-1] + timedelta(hours=cap.hours)
-    return Reason("state_cap", f"{cap.calls} call(s) in the last {cap.hours} h already: {state} allows at most "
-                               f"{cap.calls} per {cap.hours} h (next at {clears:%Y-%m-%d %H:%M} UTC)"), clears
-
-
-def _recent_allowed(session: Session, e164: str, states: Iterable[str], at: datetime, rules: Rules) -> list:
-    """The allowed gate decisions of the cap period: each one is treated as a placed call (conservative)."""
-    found = rules.cap_for(states)
-    if found is None:
-        return []
-    cap = found[0]
-    return list(session.scalars(select(LedgerRecord.at).where(
-        LedgerRecord.e164 == e164, LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
-        LedgerRecord.at > at - timedelta(hours=cap.hours), LedgerRecord.at <= at)
-        .order_by(LedgerRecord.at.desc()).limit(cap.calls)))
-
-
 def internal_reason(entry) -> Reason:
     where = "company" if entry.scope == "company" else f"campaign {entry.campaign_id}"
     return Reason("internal_dnc", f"on the {where} internal DNC list since {entry.effective_at:%Y-%m-%d %H:%M} UTC "
@@ -103,21 +79,26 @@ def internal_reason(entry) -> Reason:
 
 def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,
              postal_code: str | None = None, zones: Sequence[str] | str | None = None,
-             consent_context: Sequence[Consent] | None = None, registry: Store | None = None) -> Decision:
+             consent_context: Sequence[Consent] | None = None, registry: Store | None = None,
+             call_times: CallTimes | None = None, dialing: str = "predictive") -> Decision:
     """Every reason the call may not be placed now (pure read; no ledger record).
 
-    ``zones`` defaults to the number's and ZIP's candidate zones; ``consent_context`` may carry the consent/EBR
-    records in force (prefetched by a bulk caller) instead of a query per number.
+    ``zones`` defaults to the number's and ZIP's candidate zones (every zone of every candidate state is added);
+    ``consent_context`` may carry the consent/EBR records in force (prefetched by a bulk caller) instead of a query
+    per number. ``call_times`` reads every call placed to the number (the state caps count them); without it the
+    gate's own earlier approvals stand in. ``dialing`` is "predictive" (the dial loop) or "click_to_dial" (an
+    agent's preview dial), which the unsettled ``click_to_dial_is_automated`` reading decides about.
     """
     if at.tzinfo is None:
         raise ValueError("pass an aware datetime")
     rules = current_rules()
-    digits = nanp_digits(e164)
-    if digits is None:
-        r = Reason("invalid_number", f"{e164!r} is not a valid North American number (+1NPANXXXXXX)")
+    invalid = invalid_reason(e164)
+    if invalid is not None:
+        r = Reason("invalid_number", invalid)
         return Decision(e164, False, (r,), (), (), {}, None, at, campaign, {"rules": rules.version})
-    zs = _zones(e164, postal_code, zones)
+    digits = nanp_digits(e164) or ""
     states = tuple(sorted(candidate_states(e164, postal_code, state)))
+    zs, _ = all_zones(_zones(e164, postal_code, zones), states)
     reasons: list[Reason] = []
     sources: dict = {"rules": rules.version}
     registry = serving(session, registry or default_store(), at)  # the snapshot in force, or why this host lacks it
@@ -126,24 +107,27 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     consents = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
     if consents:
         sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in consents]
+    pewc = any(c.kind == "pewc" for c in consents)
 
     snap = (registry or default_store()).current()
-    reasons += assess_sources(digits, states, at, consents, snap, index_for(session), rules, sources)
-    _, window_reasons = is_open(zs, states, at, rules)
+    reasons += assess_sources(digits, states, at, consents, snap, index_for(session), rules, sources, dialing)
+    _, window_reasons = is_open(zs, states, at, rules, pewc)
     reasons.extend(window_reasons)
-    cap_reason, cap_clears = cap_check(_recent_allowed(session, e164, states, at, rules), states, at, rules)
+    recent = recent_calls(call_times or ledger_call_times(session), e164, states, zs, at, rules)
+    cap_reason, cap_clears = cap_check(recent, states, at, rules, zs)
     if cap_reason is not None:
         reasons.append(cap_reason)
 
     opens_at = None
     if reasons and all(r.code in WINDOW_CODES for r in reasons):
-        opens_at = next_opening(zs, states, max(at, cap_clears) if cap_clears else at, rules)
-    return Decision(e164, not reasons, tuple(reasons), zs, states, window_applied(zs, states, at, rules) if zs else {},
-                    opens_at, at, campaign, sources)
+        opens_at = next_opening(zs, states, max(at, cap_clears) if cap_clears else at, rules, pewc)
+    return Decision(e164, not reasons, tuple(reasons), zs, states,
+                    window_applied(zs, states, at, rules, pewc) if zs else {}, opens_at, at, campaign, sources)
 
 
 def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: Sequence[Consent],
-                   snap: Snapshot | None, index: ListIndex, rules: Rules, sources: dict) -> list[Reason]:
+                   snap: Snapshot | None, index: ListIndex, rules: Rules, sources: dict,
+                   dialing: str = "predictive") -> list[Reason]:
     """The list-based reasons (registry, state, litigator, wireless, prefix, consent rules) for one number.
 
     Shared by the gate (snapshot and lists in force now) and the reconciliation (those in force at a past call).
@@ -195,7 +179,16 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
                 reasons.append(Reason("wireless_restricted_state", f"no telemarketing to wireless numbers in {s}"))
     if not pewc:
         need = [s for s in states if s in rules.states and rules.states[s].autodialer_needs_consent]
-        if need:
+        if need and dialing == "click_to_dial":
+            reading = rules.reading(CLICK_TO_DIAL)
+            if reading.holds:
+                reasons.append(Reason("autodialer_no_consent", f"{', '.join(need)}: an agent's click-to-dial is "
+                                      f"treated as an automated system (rule {CLICK_TO_DIAL}: unsettled law, the "
+                                      "safe reading is kept): prior express written consent needed",
+                                      f"rule {CLICK_TO_DIAL}"))
+            else:
+                sources["readings"] = {CLICK_TO_DIAL: False}
+        elif need:
             reasons.append(Reason("autodialer_no_consent", f"{', '.join(need)} treat(s) predictive dialing as an "
                                                            "automated system: prior express written consent needed"))
 
@@ -204,13 +197,18 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
 
 def gate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,
          postal_code: str | None = None, zones: Sequence[str] | str | None = None, lead_ref: str | None = None,
-         actor: str = "dialer", registry: Store | None = None) -> Decision:
-    """``evaluate`` plus one ledger record, in the caller's transaction; call it right before every dial.
+         actor: str = "dialer", registry: Store | None = None, call_times: CallTimes | None = None,
+         dialing: str = "predictive") -> Decision:
+    """``evaluate`` plus one ledger record, in the caller's transaction; call it right before every dial, and write
+    the call in the same transaction.
 
-    An allowed decision also counts as an attempt for the state call caps (FL/OK/MD: 3 per 24 h).
+    When a state call cap may apply, the number is locked first (``dnc.caps.lock_number``) until that transaction
+    ends: a second worker's gate for the same number waits, then counts this call.
     """
+    if current_rules().cap_for(candidate_states(e164, postal_code, state)) is not None:
+        lock_number(session, e164)
     d = evaluate(session, e164, campaign=campaign, at=at, state=state, postal_code=postal_code, zones=zones,
-                 registry=registry)
+                 registry=registry, call_times=call_times, dialing=dialing)
     ledger.append(session, "gate", at=at, actor=actor, e164=e164, campaign=campaign, allowed=d.allowed,
                   reasons=d.codes, payload={"lead_ref": lead_ref, "details": [r.as_dict() for r in d.reasons],
                                             "zones": list(d.zones), "states": list(d.states), "window": d.window,

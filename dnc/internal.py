@@ -58,12 +58,13 @@ def _check_scope(scope: str, campaign: int | None) -> None:
 
 def add_request(session: Session, e164: str, *, scope: str = "company", campaign: int | None = None,
                 channel: str, received_at: datetime, added_by: str, source_ref: str = "", reason: str = "",
-                recorded_at: datetime | None = None) -> InternalEntry:
+                recorded_at: datetime | None = None, effective_at: datetime | None = None) -> InternalEntry:
     """Record a do-not-call request; the gate refuses the number from ``effective_at`` on.
 
     ``effective_at`` is ``received_at`` when the request is entered as it arrives; a request entered later (a
     letter typed in days after) is effective from ``recorded_at``, and the SLA report compares that with the
-    honor deadline.
+    honor deadline. History brought from another system that already honoured the request gives its own
+    ``effective_at`` (not before ``received_at``).
     """
     check_e164(e164)
     _check_scope(scope, campaign)
@@ -72,9 +73,11 @@ def add_request(session: Session, e164: str, *, scope: str = "company", campaign
     if not added_by:
         raise UserError("a DNC request needs who added it (added_by)")
     recorded_at = recorded_at or received_at
+    if effective_at is not None and effective_at < received_at:
+        raise UserError("a DNC request cannot take effect before it was received")
     rules = current_rules()
     entry = InternalEntry(e164=e164, scope=scope, campaign_id=campaign, channel=channel, received_at=received_at,
-                          recorded_at=recorded_at, effective_at=max(received_at, recorded_at),
+                          recorded_at=recorded_at, effective_at=effective_at or max(received_at, recorded_at),
                           honor_deadline=add_business_days(received_at, rules.internal_honor_business_days),
                           retain_until=_plus_years(received_at, rules.internal_retention_years),
                           added_by=added_by[:120], source_ref=source_ref[:200], reason=reason[:400])

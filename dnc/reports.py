@@ -25,13 +25,13 @@ from dnc import consent as consent_mod
 from dnc import internal
 from dnc.gate import assess_sources, cap_check, internal_reason
 from dnc.lists import SOURCES, ListIndex
-from dnc.numbers import nanp_digits
+from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import WINDOW_CODES, Reason
 from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import attach
 from dnc.rules import current_rules
 from dnc.tables import InternalEntry, LedgerRecord, ListLoad
-from dnc.window import is_open
+from dnc.window import all_zones, is_open
 from dnc.zones import candidate_states, candidate_zones
 
 
@@ -97,8 +97,10 @@ def reconcile(session: Session, calls: Iterable[CallRecord], store: Store | None
         digits = nanp_digits(c.e164)
         zones = tuple(c.zones) if c.zones is not None else candidate_zones(c.e164, c.postal_code)
         states = tuple(sorted(candidate_states(c.e164, c.postal_code, c.state)))
-        if digits is None:
-            reasons.append(Reason("invalid_number", f"{c.e164!r} is not a valid North American number"))
+        invalid = invalid_reason(c.e164)
+        consents = []
+        if digits is None or invalid is not None:
+            reasons.append(Reason("invalid_number", invalid or f"{c.e164!r} is not a valid North American number"))
         else:
             reasons += [internal_reason(e) for e in internal.active(session, c.e164, c.campaign, t)]
             consents = consent_mod.active(session, c.e164, c.campaign, t)
@@ -107,8 +109,8 @@ def reconcile(session: Session, calls: Iterable[CallRecord], store: Store | None
                 reasons.append(Reason("evidence_missing", f"registry generation {gen} in force then was pruned: "
                                                           "the call cannot be checked against it"))
             reasons += assess_sources(digits, states, t, consents, snap, asof.index(t), rules, {})
-        reasons += is_open(zones, states, t, rules)[1]
-        cap = cap_check(earlier[c.e164], states, t, rules)[0]
+        reasons += is_open(zones, states, t, rules, any(x.kind == "pewc" for x in consents))[1]
+        cap = cap_check(earlier[c.e164], states, t, rules, all_zones(zones, states)[0])[0]
         if cap is not None:
             reasons.append(cap)
         earlier[c.e164].append(t)

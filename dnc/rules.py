@@ -21,10 +21,28 @@ Interval = tuple[int, int]  # minutes after local midnight, [start, end)
 DAY_KEYS = ("weekdays", "saturday", "sunday")
 
 
+CAP_CLOCKS = ("local", "elapsed")
+CONSENT_LIFTABLE = ("saturday", "sunday", "holidays")
+
+
 @dataclass(frozen=True)
 class Cap:
+    """At most ``calls`` calls to one number per rolling ``hours``. ``clock = "local"`` reads the hours on the
+    called party's wall clock in every candidate zone as well as in elapsed time (the longer period wins: across a
+    DST change "24 hours" of local time last 23 or 25)."""
+
     calls: int
     hours: int
+    clock: str = "local"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question of law counsel has not settled, and the reading in force (the safe one unless changed)."""
+
+    name: str
+    holds: bool
+    question: str
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,7 @@ class StateRule:
     wireless_restricted: bool = False
     autodialer_needs_consent: bool = False
     own_list: bool = False
+    consent_lifts: frozenset[str] = frozenset()  # day bans that prior express written consent lifts
 
     def day(self, weekday: int) -> Interval | None:
         """The window for a local weekday (Monday = 0)."""
@@ -70,6 +89,11 @@ class Rules:
     ebr_inquiry_months: int = 3
     next_opening_horizon_days: int = 14
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
+    readings: dict[str, Reading] = field(default_factory=dict)
+
+    def reading(self, name: str) -> Reading:
+        """A named reading of unsettled law; one the file does not name holds (the safe reading)."""
+        return self.readings.get(name) or Reading(name, True, "")
 
     def applicable(self, states) -> tuple[StateRule, ...]:
         """Federal first, then each candidate state that has a rule (sorted, so reasons come out stably)."""
@@ -104,7 +128,7 @@ def _window(value, where: str, fallback: Interval | None) -> Interval | None:
 
 
 _STATE_KEYS = {"weekdays", "saturday", "sunday", "holidays", "standard_time", "cap", "wireless_restricted",
-               "autodialer_needs_consent", "own_list"}
+               "autodialer_needs_consent", "own_list", "consent_lifts"}
 
 
 def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule:
@@ -124,16 +148,31 @@ def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule
     if "cap" in raw:
         c = raw["cap"]
         if not (isinstance(c, dict) and isinstance(c.get("calls"), int) and isinstance(c.get("hours"), int)
-                and c["calls"] >= 1 and c["hours"] >= 1):
-            raise UserError(f"{where}.cap: expected {{ calls = N, hours = H }} with positive integers")
-        cap = Cap(c["calls"], c["hours"])
+                and c["calls"] >= 1 and c["hours"] >= 1 and set(c) <= {"calls", "hours", "clock"}
+                and c.get("clock", "local") in CAP_CLOCKS):
+            raise UserError(f"{where}.cap: expected {{ calls = N, hours = H[, clock = \"local\"|\"elapsed\"] }} "
+                            "with positive integers")
+        cap = Cap(c["calls"], c["hours"], c.get("clock", "local"))
+    lifts = raw.get("consent_lifts", [])
+    if not isinstance(lifts, list) or not set(lifts) <= set(CONSENT_LIFTABLE):
+        raise UserError(f"{where}.consent_lifts: expected a list of {', '.join(CONSENT_LIFTABLE)}")
     flags = {}
     for k in ("standard_time", "wireless_restricted", "autodialer_needs_consent", "own_list"):
         v = raw.get(k, False)
         if not isinstance(v, bool):
             raise UserError(f"{where}.{k}: expected true or false")
         flags[k] = v
-    return StateRule(name, *days, holidays_closed=hol == "closed", cap=cap, **flags)
+    return StateRule(name, *days, holidays_closed=hol == "closed", cap=cap, consent_lifts=frozenset(lifts), **flags)
+
+
+def _readings(raw, origin: str) -> dict[str, Reading]:
+    out = {}
+    for name, body in (raw or {}).items():
+        where = f"{origin}: [readings.{name}]"
+        if not isinstance(body, dict) or set(body) - {"holds", "question"} or not isinstance(body.get("holds"), bool):
+            raise UserError(f"{where}: expected holds = true|false and a question")
+        out[name] = Reading(name, body["holds"], str(body.get("question", "")))
+    return out
 
 
 def parse_rules(text: str, origin: str) -> Rules:
@@ -167,7 +206,8 @@ def parse_rules(text: str, origin: str) -> Rules:
             numbers[k] = raw[k]
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
-                 federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts), **numbers)
+                 federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts),
+                 readings=_readings(raw.get("readings"), origin), **numbers)
 
 
 @cache

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dnc import ledger
 from dnc.lists import current_loads, index_for
-from dnc.numbers import nanp_digits
+from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import CODES
 from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import Unavailable, resolve
 from dnc.rules import current_rules
 from dnc.tables import Consent, InternalEntry
-from dnc.zones import candidate_states
+from dnc.zones import candidate_states, with_state_zones
 
 _ORDER = {c: i for i, c in enumerate(CODES)}
 
@@ -70,7 +70,7 @@ class DncScrubber:
             self._campaign = self._campaign(session)
         rules = current_rules()
         found: list[set[str]] = [set() for _ in candidates]
-        digits = [nanp_digits(c.e164) or "" for c in candidates]
+        digits = [(nanp_digits(c.e164) or "") if invalid_reason(c.e164) is None else "" for c in candidates]
         for i, c in enumerate(candidates):
             self._hash.update(c.e164.encode() + b"\n")
             if not digits[i]:
@@ -109,8 +109,11 @@ class DncScrubber:
                 states = candidate_states(c.e164, c.postal_code, c.state)
                 flags = state_flags[key] = (
                     any(s in rules.states and rules.states[s].wireless_restricted for s in states),
-                    any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states))
-            wireless_restricted, needs_consent = flags
+                    any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states),
+                    bool(with_state_zones(frozenset(), states)[1]))  # a state whose time zone nobody knows
+            wireless_restricted, needs_consent, zoneless_state = flags
+            if zoneless_state:
+                f.add("unknown_zone")
             pewc = "pewc" in kinds
             if "wireless" in hits and hits["wireless"][k]:
                 if not pewc:

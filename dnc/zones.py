@@ -4,7 +4,13 @@ The law reads calling hours in the called party's local time, and we cannot know
 sits. So we take every plausible answer and let the window rule require all of them: the zones phonenumbers gives
 for the longest matching prefix, every zone the area code spans (an NXX missing from its data falls back to one
 zone, which is wrong for split area codes), and the zone of the lead's ZIP code. States likewise: the area code's
-states (``data/npa_states.csv``), the ZIP code's state and the state on the lead. Unknown means "not callable".
+states (``data/npa_states.csv``), the ZIP code's state and the state on the lead; and every zone of every one of
+those states counts too (``with_state_zones``): a 646 number whose lead lives in California is called in Pacific
+hours as well. Unknown means "not callable".
+
+phonenumbers' zone data is checked against a second source, the zones of the ZIP codes each area code serves;
+where they disagree ``data/npa_zone_fixes.csv`` corrects it (907-581 is Alaska, not Honolulu), and
+``docs/compliance-zones.md`` lists every disagreement with what was done about it.
 """
 
 from __future__ import annotations
@@ -18,27 +24,60 @@ import phonenumbers
 from phonenumbers import timezone as pn_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+from dnc.errors import UserError
+
 UNKNOWN_ZONE = "Etc/Unknown"
+
+
+def _data(name: str) -> list[dict[str, str]]:
+    text = resources.files("dnc").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def zone_fixes() -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
+    """``data/npa_zone_fixes.csv``: (NANP prefix -> the zones that replace phonenumbers' for it, area code ->
+    zones added to all its numbers). A bad row is a UserError naming it: a silently skipped fix is a violation."""
+    replace: dict[str, tuple[str, ...]] = {}
+    add: dict[str, set[str]] = {}
+    for n, row in enumerate(_data("npa_zone_fixes.csv"), 2):
+        prefix, action, zones = row["prefix"].strip(), row["action"].strip(), tuple(row["zones"].split())
+        if not prefix.isdigit() or not 3 <= len(prefix) <= 7 or not zones or action not in ("set", "add") \
+                or (action == "add" and len(prefix) != 3):
+            raise UserError(f"dnc/data/npa_zone_fixes.csv line {n}: expected a 3-7 digit prefix, set or add (add: "
+                            f"an area code) and zones, got {row}")
+        if action == "set":
+            replace["1" + prefix] = zones
+        else:
+            add.setdefault(prefix, set()).update(zones)
+    return replace, {npa: frozenset(z) for npa, z in add.items()}
+
+
+@cache
+def _tz_data() -> dict[str, tuple[str, ...]]:
+    """phonenumbers' NANP prefix -> zones table with the corrections applied."""
+    data = {p: z for p, z in TIMEZONE_DATA.items() if p.startswith("1") and len(p) >= 4}
+    data.update(zone_fixes()[0])
+    return data
 
 
 @cache
 def _area_code_zone_index() -> dict[str, frozenset[str]]:
     spans: dict[str, set[str]] = {}
-    for prefix, zones in TIMEZONE_DATA.items():
-        if prefix.startswith("1") and len(prefix) >= 4:
-            spans.setdefault(prefix[1:4], set()).update(z for z in zones if z != UNKNOWN_ZONE)
+    for prefix, zones in _tz_data().items():
+        spans.setdefault(prefix[1:4], set()).update(z for z in zones if z != UNKNOWN_ZONE)
+    for npa, zones in zone_fixes()[1].items():
+        spans.setdefault(npa, set()).update(zones)
     return {npa: frozenset(z) for npa, z in spans.items()}
 
 
 @cache
 def _npa_states() -> dict[str, frozenset[str]]:
-    text = resources.files("dnc").joinpath("data/npa_states.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return {r["npa"]: frozenset(r["states"].split()) for r in rows}
+    return {r["npa"]: frozenset(r["states"].split()) for r in _data("npa_states.csv")}
 
 
 def area_code_zones(npa: str) -> frozenset[str]:
-    """Every zone phonenumbers knows for any prefix of this area code."""
+    """Every zone phonenumbers knows for any prefix of this area code, as corrected (``zone_fixes``)."""
     return _area_code_zone_index().get(npa, frozenset())
 
 
@@ -57,9 +96,7 @@ def _prefix_zone_table() -> dict[str, tuple[str, ...]]:
     come back as "every NANP zone" and count as unknown (empty).
     """
     table: dict[str, tuple[str, ...]] = {}
-    for prefix, zones in TIMEZONE_DATA.items():
-        if not prefix.startswith("1") or len(prefix) < 4:
-            continue
+    for prefix, zones in _tz_data().items():
         known = {z for z in zones if z != UNKNOWN_ZONE}
         if not known or len(known) > 6:
             table[prefix] = ()
@@ -82,8 +119,7 @@ def _exchange_zones(npa_nxx: str) -> tuple[str, ...]:
 def _zip_index() -> dict[str, tuple[str | None, str | None]]:
     """ZIP code -> (IANA zone, state), read once from ``data/zip_zones.csv`` (``tools/gen_zip_zones.py`` builds it
     from the zipcodes package, whose full records would cost every process ~140 MB)."""
-    text = resources.files("dnc").joinpath("data/zip_zones.csv").read_text(encoding="utf-8")
-    return {r["zip"]: (r["timezone"] or None, r["state"] or None) for r in csv.DictReader(text.splitlines())}
+    return {r["zip"]: (r["timezone"] or None, r["state"] or None) for r in _data("zip_zones.csv")}
 
 
 def _zip(postal: str | None) -> tuple[str | None, str | None]:
@@ -139,3 +175,40 @@ def candidate_states(e164: str, postal: str | None = None, state: str | None = N
     if state:
         found.add(state.upper())
     return frozenset(found)
+
+
+@cache
+def _state_zone_index() -> dict[str, frozenset[str]]:
+    """State -> every zone its ZIP codes keep and every zone of the area codes that serve it alone."""
+    spans: dict[str, set[str]] = {}
+    for zone, state in _zip_index().values():
+        if state:
+            spans.setdefault(state, set())
+            if zone:
+                spans[state].add(zone)
+    for npa, states in _npa_states().items():
+        if len(states) == 1:
+            spans.setdefault(next(iter(states)), set()).update(area_code_zones(npa))
+    return {s: frozenset(z) for s, z in spans.items()}
+
+
+def state_zones(state: str) -> frozenset[str]:
+    """Every zone a resident of the state (or territory) may be in; empty when none is known (AA, AE, AP ...)."""
+    return _state_zone_index().get(state.upper(), frozenset())
+
+
+@lru_cache(maxsize=4096)
+def with_state_zones(zones: frozenset[str], states: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``zones`` plus every zone of every candidate state, and the candidate states with no known zone.
+
+    The caller refuses the call when the second part is not empty: the law reads the hours where the called party
+    is, and for such a state we cannot tell what time it is there.
+    """
+    out, unknown = set(zones), []
+    for s in sorted(states):
+        found = state_zones(s)
+        if found:
+            out |= found
+        else:
+            unknown.append(s)
+    return tuple(sorted(out)), tuple(unknown)

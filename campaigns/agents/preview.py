@@ -101,8 +101,8 @@ def preview_dial(session: Session, agent_ref: int | str, lead_id: int, now: date
     lead.reserved_agent_id = lead.reserved_until = None
     if gate is not None:
         zones = tuple(z for z in (lead.timezones or "").split(",") if z)
-        decision = gate(session, Candidate(lead.id, campaign.id, lead.phone, lead.state, lead.postal_code, zones),
-                        now)
+        decision = gate(session, Candidate(lead.id, campaign.id, lead.phone, lead.state, lead.postal_code, zones,
+                                           "click_to_dial"), now)
         if not decision.allowed:
             apply(lead, after_refusal(decision.reasons, getattr(decision, "opens_at", None), now), now)
             return PreviewDial(None, tuple(getattr(r, "code", str(r)) for r in decision.reasons))

@@ -11,12 +11,13 @@ Columns (header names are matched loosely: case, spaces, ``_`` and ``-`` do not 
 | answered by | no | human, machine, unknown or fax |
 | connected at | no | when an agent took the call (empty: no agent) |
 | agent | no | the agent's name (created if new); needs connected at |
-| ended at | no | when the call ended |
+| ended at | no | when the call ended (empty: its last known moment, connected at or else placed at) |
 | disposition | no | one of the campaign's disposition codes; needs connected at |
 | dispositioned at | no | when the agent saved the disposition (default: ended at) |
 
-Times carry an offset (``2030-01-07T14:00:05Z``, ``…-05:00``) or are read in the campaign's time zone
-(``2030-01-07 09:00:05``, ``01/07/2030 09:00``).
+An imported call is never live: without "ended at" it ends at its last known moment. Times carry an offset
+(``2030-01-07T14:00:05Z``, ``…-05:00``) or are read in the campaign's time zone (``2030-01-07 09:00:05``,
+``01/07/2030 09:00``).
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def parse_row(line: int, cell: dict[str, str], tz: ZoneInfo, codes: dict[str, st
             raise RowError(name("connected_at"), f"is set but the outcome is {outcome}: an agent took the call")
     if ended is not None and ended < (connected or placed):
         raise RowError(name("ended_at"), "is before " + ("connected at" if connected else "placed at"))
+    if ended is None:  # history: the call is over; stored as live it would block the number (one live call each)
+        ended = connected or placed
     if agent and connected is None:
         raise RowError(name("agent"), f"agent {agent!r} without connected at: when did the agent take the call?")
     disposition = None

@@ -2,9 +2,11 @@
 
 Every row is accounted for: ``rows = imported + duplicates + rejected``. The whole file is one transaction (a
 failure leaves nothing). A call already stored for the same number at the same instant is a duplicate, so
-re-importing a file changes nothing. Imported calls are marked ``imported``; they count in every report and in
-the abandon history the pacer is seeded with, but they do not change any lead's state (the lead import and the
-dial loop own that). Attempt numbers are worked out per lead (or per number) from all calls, old and new.
+re-importing a file changes nothing. Imported calls are marked ``imported``; they count in every report, in the
+abandon history the pacer is seeded with and in the state call caps, and they are the product's own history:
+their leads' attempts, lead states and DNC requests are what the same calls placed here would have left
+(``campaigns.callimport.history``). Attempt numbers are worked out per lead (or per number) from all calls, old
+and new. An imported call is never live: one without an end ends at its last known moment.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from campaigns.agents.models import Agent
+from campaigns.callimport.history import apply_history
 from campaigns.callimport.rows import COLUMNS, REQUIRED, CallRow, RowError, header_key, parse_row
 from campaigns.campaign.models import Campaign, Disposition
 from campaigns.campaign.service import get_campaign
@@ -52,6 +55,9 @@ class CallImportResult:
     outcomes: dict[str, int] = field(default_factory=dict)
     first_placed_at: str | None = None
     last_placed_at: str | None = None
+    attempts_counted: int = 0  # imported calls that became attempts of their leads
+    leads_moved: dict[str, int] = field(default_factory=dict)  # leads the history moved on, by new status
+    dnc_requests: int = 0  # numbers the history's DNC dispositions put on the internal DNC list
     ignored_columns: list[str] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)  # the first KEEP_REJECTS, with line, column and reason
 
@@ -120,6 +126,9 @@ class _Context:
                                           .where(LeadList.campaign_id == campaign.id)).all())
         self.agents = dict(session.execute(select(Agent.name, Agent.id)).all())
         self.seen: set[tuple[str, datetime]] = set()
+        self.dnc_codes = set(session.scalars(select(Disposition.code).where(Disposition.campaign_id == campaign.id,
+                                                                           Disposition.is_dnc.is_(True))))
+        self.dnc_lines: dict[tuple[str, datetime], int] = {}  # the DNC requests' source lines
 
 
 def _run(session: Session, campaign_name: str, display: str, columns: dict[str, int], header: list[str], rows,
@@ -159,6 +168,9 @@ def _run(session: Session, campaign_name: str, display: str, columns: dict[str, 
     finally:
         normalizer.close()
     _number_attempts(session, campaign.id, before)
+    effects = apply_history(session, campaign, before, display, ctx.dnc_lines, now)
+    result.attempts_counted, result.leads_moved, result.dnc_requests = (effects.attempts, effects.leads_moved,
+                                                                        effects.dnc_requests)
     result.outcomes = dict(sorted(outcomes.items()))
     result.first_placed_at = first.isoformat() if first else None
     result.last_placed_at = last.isoformat() if last else None
@@ -204,6 +216,8 @@ def _store_batch(session: Session, ctx: _Context, rows: list[CallRow], result: C
         else:
             result.without_lead += 1
         ctx.seen.add(key)
+        if r.disposition in ctx.dnc_codes:
+            ctx.dnc_lines[key] = r.line
         values.append({
             "campaign_id": cid, "lead_id": lead[0] if lead else None, "list_id": list_id, "phone": r.e164,
             "caller_id": "", "attempt": 0, "provider": "import", "status": "completed", "placed_at": r.placed_at,

@@ -23,12 +23,12 @@ from dnc.tables import InternalEntry
 
 def record_request(session: Session, e164: str, *, scope: str = "company", campaign: int | None = None,
                    channel: str, received_at: datetime, added_by: str, source_ref: str = "", reason: str = "",
-                   recorded_at: datetime | None = None) -> InternalEntry:
+                   recorded_at: datetime | None = None, effective_at: datetime | None = None) -> InternalEntry:
     """``dnc.internal.add_request`` (same arguments), then cancel the number's callbacks and close its waiting
     leads in scope. Returns the internal DNC entry."""
     entry = internal.add_request(session, e164, scope=scope, campaign=campaign, channel=channel,
                                  received_at=received_at, added_by=added_by, source_ref=source_ref, reason=reason,
-                                 recorded_at=recorded_at)
+                                 recorded_at=recorded_at, effective_at=effective_at)
     at = entry.effective_at
     why = f"do-not-call request #{entry.id} ({channel})"
     cancel_for_number(session, e164, why, at, campaign_id=campaign if scope == "campaign" else None)

@@ -29,6 +29,8 @@ class Call(Base):
     __table_args__ = (
         Index("ix_calls_campaign_placed", "campaign_id", "placed_at"),
         Index("ix_calls_campaign_phone", "campaign_id", "phone", "placed_at"),
+        Index("ix_calls_phone_placed", "phone", "placed_at"),  # state call caps: every call to a number
+        Index("ix_calls_placed_phone", "placed_at", "phone"),  # the funnel: numbers called often in the last day
         Index("ix_calls_caller_id_placed", "caller_id", "placed_at"),
         Index("ix_calls_lead", "lead_id"),
         Index("ix_calls_agent", "agent_id"),

@@ -37,6 +37,7 @@ class Candidate:
     state: str | None
     postal_code: str | None
     zones: tuple[str, ...]
+    dialing: str = "predictive"  # "click_to_dial": an agent's preview dial (``dnc.gate.evaluate``'s ``dialing``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,14 +199,25 @@ def connect_reserved(session: Session, call_id: int, at: datetime) -> bool:
     return True
 
 
+def call_times(session: Session) -> Callable[[str, datetime, datetime], list[datetime]]:
+    """``dnc.caps.CallTimes`` over the calls table: when each call to a number was placed in ``(since, until]``,
+    whatever its campaign, worker or source (dial loop, preview, imported history) and outcome."""
+    def read(e164: str, since: datetime, until: datetime) -> list[datetime]:
+        return list(session.scalars(select(Call.placed_at).where(Call.phone == e164, Call.placed_at > since,
+                                                                 Call.placed_at <= until)))
+    return read
+
+
 def dnc_gate(session: Session, candidate: Candidate, now: datetime):
-    """The pre-dial gate (``dnc.gate.gate``) for a claimed lead, in the claim's transaction: its audit record
-    commits or rolls back with the claim it justified."""
+    """The pre-dial gate (``dnc.gate.gate``) for a claimed lead, in the claim's transaction: its audit record and
+    its number lock commit or roll back with the claim it justified. The zones are worked out afresh from the
+    number and ZIP code (the lead's stored ones may predate a correction of the zone data); the state caps count
+    every call in the calls table."""
     from dnc.gate import gate
 
     return gate(session, candidate.phone, campaign=candidate.campaign_id, at=now, state=candidate.state,
-                postal_code=candidate.postal_code, zones=candidate.zones or None,
-                lead_ref=f"lead:{candidate.lead_id}")
+                postal_code=candidate.postal_code, lead_ref=f"lead:{candidate.lead_id}",
+                call_times=call_times(session), dialing=candidate.dialing)
 
 
 def pending_hangups(session: Session) -> list[Call]:

@@ -45,7 +45,7 @@ from campaigns.funnel.sources import context, registry_and_list_hits, without_zo
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
 from dnc.gate import assess_sources, cap_check, internal_reason
 from dnc.lists import index_for
-from dnc.numbers import nanp_digits
+from dnc.numbers import invalid_reason, nanp_digits
 from dnc.registry.local import hosts, in_force
 from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import Unavailable, serving
@@ -172,16 +172,16 @@ class _Classifier:
         self.windows: dict[tuple, tuple[tuple[str, ...], datetime | None]] = {}
         self.window_groups: Counter = Counter()
 
-    def window(self, zones: tuple[str, ...], states: frozenset[str]) -> tuple[str, ...]:
+    def window(self, zones: tuple[str, ...], states: frozenset[str], consent: bool = False) -> tuple[str, ...]:
         """Window reason codes for a group (cached), remembering when it opens."""
-        key = (zones, states)
+        key = (zones, states, consent)
         hit = self.windows.get(key)
         if hit is None:
-            ok, reasons = is_open(zones, states, self.now, self.rules)
+            ok, reasons = is_open(zones, states, self.now, self.rules, consent)
             codes = tuple(dict.fromkeys(r.code for r in reasons))
             opens = None
             if not ok and zones and all(c in WINDOW_CODES for c in codes):  # only time stands in the way
-                opens = next_opening(zones, states, self.now, self.rules)
+                opens = next_opening(zones, states, self.now, self.rules, consent)
             hit = self.windows[key] = (codes, opens)
         return hit[0]
 
@@ -205,13 +205,14 @@ class _Classifier:
     def lead_codes(self, phone: str, zones: tuple[str, ...], states: frozenset[str], ctx) -> set[str]:
         """``dnc.gate.evaluate`` for one number, from prefetched facts (no query, no ledger record)."""
         digits = nanp_digits(phone)
-        if digits is None:
+        if digits is None or invalid_reason(phone) is not None:
             return {"invalid_number"}
+        consents = ctx.consents.get(phone, [])
         reasons = [internal_reason(e) for e in ctx.internal.get(phone, ())]
-        reasons += assess_sources(digits, sorted(states), self.now, ctx.consents.get(phone, []), self.snap,
-                                  self.index, self.rules, {})
-        codes = {r.code for r in reasons} | set(self.window(zones, states))
-        cap, _ = cap_check(ctx.recent_allowed.get(phone, ()), states, self.now, self.rules)
+        reasons += assess_sources(digits, sorted(states), self.now, consents, self.snap, self.index, self.rules, {})
+        pewc = any(c.kind == "pewc" for c in consents)
+        codes = {r.code for r in reasons} | set(self.window(zones, states, pewc))
+        cap, _ = cap_check(ctx.recent_calls.get(phone, ()), states, self.now, self.rules, zones)
         if cap is not None:
             codes.add("state_cap")
         return codes
@@ -315,7 +316,7 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
 def _window_groups(cl: _Classifier) -> list[WindowGroup]:
     merged: dict[tuple, WindowGroup] = {}
     for (zones, states, code), n in cl.window_groups.items():
-        opens = cl.windows[(zones, states)][1]
+        opens = (cl.windows.get((zones, states, False)) or cl.windows[(zones, states, True)])[1]
         g = merged.get((zones, code, opens))
         if g is None:
             merged[(zones, code, opens)] = WindowGroup(zones, tuple(sorted(states)), code, n, opens)

@@ -32,7 +32,7 @@ from dnc.lists import ListIndex
 from dnc.registry.snapshot import Snapshot
 from dnc.registry.sync import Unavailable
 from dnc.rules import Rules
-from dnc.tables import Consent, InternalEntry, LedgerRecord
+from dnc.tables import Consent, InternalEntry
 
 CHUNK = 50_000
 
@@ -110,7 +110,7 @@ class Context:
 
     internal: dict[str, list[InternalEntry]] = field(default_factory=dict)
     consents: dict[str, list[Consent]] = field(default_factory=dict)
-    recent_allowed: dict[str, list[datetime]] = field(default_factory=dict)  # gate decisions in the cap period
+    recent_calls: dict[str, list[datetime]] = field(default_factory=dict)  # calls to the number in the cap period
     daily_capped: set[int] = field(default_factory=set)  # lead ids at the lead or number daily cap
     special: set[int] = field(default_factory=set)
 
@@ -130,7 +130,7 @@ def _in_force_consent(campaign: Campaign, at: datetime):
 def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s: Settings, day0: datetime,
             hits: dict[int, str]) -> Context:
     """The special leads (ids) and what the gate would read about their numbers. Every query starts from a small
-    table (internal entries, consents, recent gate decisions, calls of the day, alternate phones) and reaches the
+    table (internal entries, consents, recent calls, calls of the day, alternate phones) and reaches the
     campaign's leads through the (campaign, phone) index, so none scans the campaign."""
     ctx = Context(special=set(hits))
     waiting = and_(Lead.campaign_id == campaign.id, Lead.status.not_in(FINAL_LEAD_STATUSES))
@@ -151,17 +151,15 @@ def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s:
                                                        _in_force_consent(campaign, at)).order_by(Consent.id)):
             ctx.consents.setdefault(c.e164, []).append(c)
     caps = [r.cap for r in rules.states.values() if r.cap is not None]
-    if caps:
-        hours, calls = max(c.hours for c in caps), min(c.calls for c in caps)
-        recent = and_(LedgerRecord.kind == "gate", LedgerRecord.allowed.is_(True),
-                      LedgerRecord.at > at - timedelta(hours=hours), LedgerRecord.at <= at)
-        found = leads_with(select(LedgerRecord.e164).where(recent).group_by(LedgerRecord.e164)
-                           .having(func.count() >= calls))
+    if caps:  # every call to the number counts (any campaign, source or outcome), as in the gate
+        hours, calls = max(c.hours for c in caps) + 2, min(c.calls for c in caps)  # +2: a local-clock period
+        recent = and_(Call.placed_at > at - timedelta(hours=hours), Call.placed_at <= at)
+        found = leads_with(select(Call.phone).where(recent).group_by(Call.phone).having(func.count() >= calls))
         ctx.special.update(found)
         if found:
-            for e164, t in session.execute(select(LedgerRecord.e164, LedgerRecord.at).where(
-                    recent, LedgerRecord.e164.in_(set(found.values())))):
-                ctx.recent_allowed.setdefault(e164, []).append(t)
+            for e164, t in session.execute(select(Call.phone, Call.placed_at).where(
+                    recent, Call.phone.in_(set(found.values())))):
+                ctx.recent_calls.setdefault(e164, []).append(t)
     if s.lead_daily_cap:
         over = (select(Call.lead_id).where(Call.campaign_id == campaign.id, Call.placed_at >= day0,
                                            Call.lead_id.is_not(None))

@@ -11,18 +11,23 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from campaigns.campaign.models import Campaign
 from campaigns.leads.models import Lead, LeadList, RejectedRow
 from campaigns.reports import metrics as m
+from campaigns.reports.models import GRAIN_LIST, CallRollup
 from campaigns.reports.queries import lead_outcomes
 
 
 def list_close_rows(session: Session, campaign: Campaign, as_of: datetime) -> list[dict]:
+    """A list counts from its upload, or from its first call when history imported from another dialer is older
+    than the upload (the hit-rate and pass reports show those dials; so must this one)."""
+    dialed = exists().where(CallRollup.campaign_id == campaign.id, CallRollup.grain == GRAIN_LIST,
+                            CallRollup.list_id == LeadList.id, CallRollup.bucket < as_of)
     lists = session.execute(select(LeadList.id, LeadList.name).where(LeadList.campaign_id == campaign.id,
-                                                                     LeadList.uploaded_at < as_of)
+                                                                     or_(LeadList.uploaded_at < as_of, dialed))
                             .order_by(LeadList.id)).all()
     ids = [i for i, _ in lists]
     outcomes = lead_outcomes(session, campaign, as_of)

@@ -45,6 +45,10 @@ def receipt(r: CallImportResult) -> str:
     if r.imported:
         text += (f"; {r.matched_leads:,} matched a lead, {r.without_lead:,} did not; "
                  f"placed {r.first_placed_at} .. {r.last_placed_at}")
+    if r.attempts_counted or r.dnc_requests:
+        moved = ", ".join(f"{n:,} {status}" for status, n in r.leads_moved.items()) or "none"
+        text += (f"; {r.attempts_counted:,} attempts counted on leads, leads moved on: {moved}; "
+                 f"{r.dnc_requests:,} number(s) put on the internal DNC list")
     if r.agents_created:
         text += f"; new agents: {', '.join(r.agents_created)}"
     if r.ignored_columns:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from campaigns.campaign.service import get_campaign
 from campaigns.compliance.dnc_requests import record_request
 from campaigns.db import session_factory
+from campaigns.dispatch.service import call_times
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dnc import consent, internal, lists, reports
 from dnc.errors import UserError
@@ -94,13 +95,19 @@ def dnc() -> None:
 @pass_ctx
 def check(ctx: CliContext, number: str, campaign: str | None, at_text: str | None, state: str | None,
           postal: str | None, as_json: bool) -> None:
-    """May NUMBER be called now (or --at)? Prints the decision and every reason (no ledger record)."""
+    """May NUMBER be called now (or --at)? Prints the decision and every reason (no ledger record).
+
+    A number nobody can be called at ("911", area code 555) is a decision too: NOT ALLOWED, ``invalid_number``."""
     at = parse_when(at_text, ctx)
-    e164 = to_e164(number)
+    try:
+        e164 = to_e164(number)
+    except UserError:
+        e164 = number.strip()  # the gate's own verdict: invalid_number
     cid = _campaign_id(ctx, campaign)
     store = Store(default_store().root, auto_fetch=False)  # a fetch started here would die with the command
     with ctx.session() as s:
-        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal, registry=store)
+        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal, call_times=call_times(s),
+                     registry=store)
     if as_json:
         emit_json(d.as_dict())
         return

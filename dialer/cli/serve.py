@@ -46,7 +46,7 @@ def _options(kind: str, bind: str, workers: int, threads: int, timeout: int, acc
         "max_requests_jitter": 1_000,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
-        "logger_class": "dialer.cli.serve.MaskingLogger",
+        "logger_class": _logger_class,  # gunicorn calls it for the class: gunicorn is imported only when serving
         "proc_name": f"dialer-{kind}",
         "when_ready": when_ready,
         "control_socket_disable": True,  # no shared ~/.gunicorn socket: several servers run on one host
@@ -83,12 +83,6 @@ def _logger_class():
             super().access(resp, req, environ, request_time)
 
     return _MaskingLogger
-
-
-def __getattr__(name: str):  # gunicorn imports its logger class by name; gunicorn itself only loads when serving
-    if name == "MaskingLogger":
-        return _logger_class()
-    raise AttributeError(name)
 
 
 def _serve_command(kind: str, about: str) -> click.Command:

@@ -1,4 +1,5 @@
-"""Fixtures of the DNC tests: a snapshot directory per test and a helper that loads a fresh registry."""
+"""Fixtures of the DNC tests: a snapshot directory per test, a helper that loads a fresh registry, and a stand-in
+registry that is fresh on any day (for tests about the calling window over a whole year)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,27 @@ def registry(session, store, clock, tmp_path):
         return store
 
     return load
+
+
+class FreshRegistry:
+    """A registry that lists nothing and is always of the day asked about: only the other rules decide."""
+
+    generation = "test"
+
+    def __init__(self) -> None:
+        self.version = None
+
+    def current(self):
+        return self
+
+    def lookup(self, _n: int):
+        return False, self.version
+
+    def on(self, day):
+        self.version = day
+        return self
+
+
+@pytest.fixture
+def any_day_registry():
+    return FreshRegistry()

@@ -16,7 +16,7 @@ def _records(sessions, clock, store):
     with sessions.begin() as s:
         for i in range(5):
             gate(s, f"+1212555010{i}", campaign=1, at=clock.now() + timedelta(minutes=i), registry=store)
-        internal.add_request(s, "+12125550109", channel="agent", received_at=clock.now(), added_by="agent 1")
+        internal.add_request(s, "+12125554109", channel="agent", received_at=clock.now(), added_by="agent 1")
 
 
 def test_edited_record_is_named(sessions, store, clock, dialer):

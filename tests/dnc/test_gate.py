@@ -11,7 +11,7 @@ from dnc.gate import evaluate, gate
 from dnc.tables import LedgerRecord
 
 NY_NOON = datetime(2030, 1, 8, 17, 0, tzinfo=UTC)  # Tuesday 12:00 in New York
-CLEAN = "+12125550123"
+CLEAN = "+12125554123"
 
 
 def codes(d):
@@ -42,7 +42,7 @@ def test_internal_dnc_refused_on_the_very_next_call(session, registry, clock):
     nxt = gate(session, CLEAN, campaign=8, at=pressed + timedelta(seconds=1), registry=store)
     assert not nxt.allowed and codes(nxt) == {"internal_dnc"} and not nxt.temporary and nxt.opens_at is None
     # campaign scope binds only that campaign
-    other = "+12125550124"
+    other = "+12125554124"
     internal.add_request(session, other, scope="campaign", campaign=3, channel="agent", received_at=pressed,
                          added_by="agent 4")
     assert codes(evaluate(session, other, campaign=3, at=pressed, registry=store)) == {"internal_dnc"}
@@ -56,19 +56,19 @@ def test_internal_dnc_refused_on_the_very_next_call(session, registry, clock):
 
 
 def test_all_reasons_and_time_based_rescheduling(session, registry):
-    store = registry("+13055550123")
+    store = registry("+13055554123")
     sunday_night = datetime(2030, 1, 14, 2, 30, tzinfo=UTC)  # Sunday 21:30 in Miami
-    d = evaluate(session, "+13055550123", campaign=1, at=sunday_night, registry=store)
+    d = evaluate(session, "+13055554123", campaign=1, at=sunday_night, registry=store)
     assert {"national_dnc", "autodialer_no_consent", "outside_window"} <= codes(d)
     assert not d.temporary and d.opens_at is None
-    d = evaluate(session, "+12125550123", campaign=1, at=sunday_night, registry=store)
+    d = evaluate(session, "+12125554123", campaign=1, at=sunday_night, registry=store)
     assert codes(d) == {"outside_window"} and d.temporary
     assert d.opens_at == datetime(2030, 1, 14, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 
 
 def test_consent_lifts_national_never_internal(session, registry, clock):
-    store = registry("+12125550199")
-    n = "+12125550199"
+    store = registry("+12125554199")
+    n = "+12125554199"
     assert codes(evaluate(session, n, campaign=1, at=NY_NOON, registry=store)) == {"national_dnc"}
     c = consent.add(session, n, kind="ebr_inquiry", granted_at=NY_NOON - timedelta(days=30), evidence_ref="crm:77",
                     added_by="sales", recorded_at=NY_NOON)
@@ -89,7 +89,7 @@ def test_stale_registry_and_state_cap(session, registry):
 
 def test_florida_cap_three_per_24h(session, registry):
     store = registry()
-    n = "+13055550100"
+    n = "+13055554100"
     consent.add(session, n, kind="pewc", granted_at=NY_NOON - timedelta(days=1), evidence_ref="form:1",
                 added_by="web", recorded_at=NY_NOON)
     times = [NY_NOON + timedelta(hours=h) for h in (0, 1, 2)]

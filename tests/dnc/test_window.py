@@ -138,7 +138,8 @@ def test_state_days_holidays_and_standard_time():
     assert next_opening(ut, ["UT"], pioneer_day) == local("America/Denver", 2030, 7, 25, 8, 0)
     tx_sunday = local("America/Chicago", 2030, 1, 13, 11, 0)
     assert not is_open(["America/Chicago"], ["TX"], tx_sunday)[0]
-    assert next_opening(["America/Chicago"], ["TX"], tx_sunday) == local("America/Chicago", 2030, 1, 13, 12, 0)
+    # Texas also keeps Mountain time (El Paso): its Sunday noon there is 13:00 Central
+    assert next_opening(["America/Chicago"], ["TX"], tx_sunday) == local("America/Denver", 2030, 1, 13, 12, 0)
     # Mississippi's 8-20 is standard time: in summer 08:30 CDT is 07:30 CST, closed; 09:00 CDT opens
     ms = ["America/Chicago"]
     assert not is_open(ms, ["MS"], local("America/Chicago", 2030, 7, 8, 8, 30))[0]

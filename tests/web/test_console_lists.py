@@ -21,7 +21,7 @@ MESSY = Path(__file__).parent / "data" / "messy-leads.csv"
 @pytest.fixture
 def campaign_id(sessions, clock):
     with sessions() as s:
-        c = create_campaign(s, "Spring", "+12125550100", clock.now())
+        c = create_campaign(s, "Spring", "+12125554100", clock.now())
         add_request(s, "+13053581200", channel="phone", received_at=clock.now(), added_by="compliance-user",
                     reason="asked")
         s.commit()
@@ -188,7 +188,7 @@ def test_campaign_create_edit_and_status(client, auth, sessions):
     assert 'id="name-error">Give the campaign a name.' in html
     assert 'id="abandon_target-error">Between 0.01 % and the legal cap of 3 %.' in html
     assert 'id="max_attempts-error">Between 1 and 100.' in html and 'id="region-error">Two letters' in html
-    good = {"name": "Autumn", "caller_id": "(212) 555-0100", "abandon_target": "2.5", "max_attempts": "4",
+    good = {"name": "Autumn", "caller_id": "(212) 555-4100", "abandon_target": "2.5", "max_attempts": "4",
             "region": "US", "pacing_mode": "predictive", "dedupe_scope": "campaign", "timezone": "America/Chicago"}
     r = auth.post("/campaigns/new", good | {"caller_id": "12"})
     assert 'id="caller_id-error">Caller ID' in r.get_data(as_text=True)
@@ -198,7 +198,7 @@ def test_campaign_create_edit_and_status(client, auth, sessions):
     assert r.status_code == 302
     with sessions() as s:
         c = s.query(Campaign).filter_by(name="Autumn").one()
-        assert (c.caller_id, c.abandon_target, c.max_attempts, c.timezone) == ("+12125550100", 0.025, 4,
+        assert (c.caller_id, c.abandon_target, c.max_attempts, c.timezone) == ("+12125554100", 0.025, 4,
                                                                                "America/Chicago")
     r = auth.post("/campaigns/new", good)
     assert "already exists" in r.get_data(as_text=True)

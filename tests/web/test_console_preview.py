@@ -21,14 +21,14 @@ from dnc.registry.snapshot import Store
 def preview_campaign(sessions, clock):
     t = clock.now()  # Tuesday 10:00 in New York: inside every window
     with sessions() as s:
-        c = create_campaign(s, "Preview", "+12125550100", t - timedelta(days=1))
+        c = create_campaign(s, "Preview", "+12125554100", t - timedelta(days=1))
         c.pacing_mode = "preview"
         set_status(s, c, "active", t)
         lst = LeadList(campaign_id=c.id, name="L", sha256="b" * 64, uploaded_at=t - timedelta(days=1))
         s.add(lst)
         s.flush()
         for i, name in enumerate(("Ann", "Bo")):
-            s.add(Lead(campaign_id=c.id, list_id=lst.id, phone=f"+1212555010{i + 1}", first_name=name,
+            s.add(Lead(campaign_id=c.id, list_id=lst.id, phone=f"+1212555410{i + 1}", first_name=name,
                        last_name="Lee", state="NY", timezones="America/New_York", custom={"Plan": "gold"},
                        status="new", created_at=t - timedelta(minutes=10 - i), updated_at=t))
         s.commit()

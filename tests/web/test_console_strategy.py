@@ -25,15 +25,15 @@ DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0", "m
 def campaign(sessions, clock, seed_users) -> dict:
     t = clock.now()
     with sessions() as s:
-        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1))
+        c = create_campaign(s, "Spring", "+12125554100", t - timedelta(days=1))
         set_status(s, c, "active", t)
         lst = LeadList(campaign_id=c.id, name="March", sha256="a" * 64, uploaded_at=t)
         s.add(lst)
         s.flush()
-        lead = Lead(campaign_id=c.id, list_id=lst.id, phone="+13125550123", first_name="Ann", last_name="Lee",
+        lead = Lead(campaign_id=c.id, list_id=lst.id, phone="+13125554123", first_name="Ann", last_name="Lee",
                     state="IL", postal_code="60601", timezones="America/Chicago", attempts=1, status="retry",
                     next_attempt_at=t + timedelta(hours=5), created_at=t, updated_at=t)
-        closed = Lead(campaign_id=c.id, list_id=lst.id, phone="+13125550124", first_name="Bo", last_name="",
+        closed = Lead(campaign_id=c.id, list_id=lst.id, phone="+13125554124", first_name="Bo", last_name="",
                       timezones="America/Chicago", attempts=1, status="closed", created_at=t, updated_at=t)
         s.add_all([lead, closed])
         s.commit()
@@ -115,7 +115,7 @@ def test_hot_lead_by_id_is_due_at_once_with_the_hot_priority(client, auth, campa
     auth.login("manager")
     r = auth.post(f"/campaigns/{campaign['id']}/hot", {"lead_id": str(campaign["lead"])},
                   page=f"/campaigns/{campaign['id']}", follow_redirects=True)
-    assert "+13125550123 is hot (lead" in r.get_data(as_text=True)
+    assert "+13125554123 is hot (lead" in r.get_data(as_text=True)
     with sessions() as s:
         lead = s.get(Lead, campaign["lead"])
         assert (lead.priority, lead.next_attempt_at) == (HOT_PRIORITY, clock.now())
@@ -123,22 +123,22 @@ def test_hot_lead_by_id_is_due_at_once_with_the_hot_priority(client, auth, campa
 
 def test_hot_lead_by_a_new_number_is_added_to_the_hot_list(client, auth, campaign, sessions):
     auth.login("manager")
-    r = auth.post(f"/campaigns/{campaign['id']}/hot", {"phone": "(212) 555-0177", "first_name": "Cal",
+    r = auth.post(f"/campaigns/{campaign['id']}/hot", {"phone": "(212) 555-4177", "first_name": "Cal",
                                                        "state": "ny", "postal_code": "10001"},
                   page=f"/campaigns/{campaign['id']}", follow_redirects=True)
-    assert f"+12125550177 is hot (added to the {HOT_LIST} list as lead" in r.get_data(as_text=True)
+    assert f"+12125554177 is hot (added to the {HOT_LIST} list as lead" in r.get_data(as_text=True)
     with sessions() as s:
-        lead = s.query(Lead).filter_by(phone="+12125550177").one()
+        lead = s.query(Lead).filter_by(phone="+12125554177").one()
         assert (lead.first_name, lead.state, lead.status, lead.priority) == ("Cal", "NY", "new", HOT_PRIORITY)
         assert s.get(LeadList, lead.list_id).name == HOT_LIST
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({}, None, "Give either a lead id or a phone number."),
-    ({"lead_id": "1", "phone": "+12125550177"}, None, "Give either a lead id or a phone number."),
+    ({"lead_id": "1", "phone": "+12125554177"}, None, "Give either a lead id or a phone number."),
     ({"phone": "12"}, "phone", "&#39;12&#39; is not a valid phone number."),
     ({"lead_id": "987654"}, "lead_id", "Campaign &#39;Spring&#39; has no lead 987654."),
-    ({"phone": "+12125550177", "state": "N1"}, "state",
+    ({"phone": "+12125554177", "state": "N1"}, "state",
      "State must be a two-letter code such as NY, got &#39;N1&#39;."),
     ({"lead_id": "x"}, "lead_id", "Not a valid integer value."),
 ])
@@ -149,7 +149,7 @@ def test_a_bad_hot_lead_is_refused_next_to_the_field(client, auth, campaign, ses
     html = r.get_data(as_text=True)
     assert (f'id="{field}-error">{message}' if field else f'role="alert">{message}') in html
     with sessions() as s:
-        assert s.query(Lead).filter_by(phone="+12125550177").count() == 0
+        assert s.query(Lead).filter_by(phone="+12125554177").count() == 0
 
 
 def test_a_final_lead_cannot_be_made_hot(client, auth, campaign):

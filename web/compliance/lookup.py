@@ -13,6 +13,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import list_campaigns
 from campaigns.compliance.dnc_requests import record_request
 from campaigns.compliance.feed import calls_to_number, leads_with_number
+from campaigns.dispatch.service import call_times
 from dnc import internal
 from dnc.errors import UserError
 from dnc.gate import evaluate
@@ -90,7 +91,8 @@ def _page(args, add_form: AddForm | None = None, remove_form: RemoveForm | None 
             t = now()
             decision = evaluate(db(), e164, campaign=campaign.id if campaign else None, at=t,
                                 state=(form.state.data or "").upper() or None,
-                                postal_code=form.postal_code.data or None, registry=console().dnc_store)
+                                postal_code=form.postal_code.data or None, registry=console().dnc_store,
+                                call_times=call_times(db()))
             found = {"e164": e164, "decision": decision, "campaign": campaign, "history": history(db(), e164),
                      "leads": leads_with_number(db(), e164), "calls": calls_to_number(db(), e164),
                      "entries": internal.active(db(), e164, campaign.id if campaign else None, t),

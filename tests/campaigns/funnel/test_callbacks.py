@@ -28,14 +28,14 @@ def real_gate(store):
 
 def test_a_callback_for_22_00_fires_at_the_next_mornings_opening(session, leads, campaign, registry, clock):
     store = registry()
-    ny = leads.add("+12125550111", status="retry", attempts=1, next_attempt_at=clock.now() + timedelta(days=3))
-    tx = leads.add("+15125550112", status="retry", attempts=1, state="TX",
+    ny = leads.add("+12125554111", status="retry", attempts=1, next_attempt_at=clock.now() + timedelta(days=3))
+    tx = leads.add("+15125554112", status="retry", attempts=1, state="TX",
                    next_attempt_at=clock.now() + timedelta(days=3))
     ten_pm = datetime(2030, 1, 8, 22, 0, tzinfo=NY)
     a = cb.schedule(session, ny, ten_pm, clock.now())
     b = cb.schedule(session, tx, ten_pm.astimezone(ZoneInfo("America/Chicago")).replace(hour=22), clock.now())
     assert a.due_at == datetime(2030, 1, 9, 8, 0, tzinfo=NY)  # 08:00 New York, federal window
-    assert b.due_at == datetime(2030, 1, 9, 9, 0, tzinfo=ZoneInfo("America/Chicago"))  # Texas opens at 09:00
+    assert b.due_at == datetime(2030, 1, 9, 9, 0, tzinfo=ZoneInfo("America/Denver"))  # Texas: 09:00 in El Paso too
     assert (ny.status, ny.callback_at, ny.next_attempt_at) == ("callback", a.due_at, a.due_at)
     check = real_gate(store)
     for at in (ten_pm, a.due_at - timedelta(minutes=1)):
@@ -48,19 +48,19 @@ def test_a_callback_for_22_00_fires_at_the_next_mornings_opening(session, leads,
 
 def test_a_dnc_request_cancels_the_callback_and_it_stays_listed(session, leads, campaign, clock):
     now = clock.now()
-    other = create_campaign(session, "Other", "+12125550100", now)
-    lead = leads.add("+12125550111")
+    other = create_campaign(session, "Other", "+12125554100", now)
+    lead = leads.add("+12125554111")
     mine = cb.schedule(session, lead, now + timedelta(hours=2), now, note="wants the quote")
     leads.campaign = other
-    twin = leads.add("+12125550111")  # the same person in another campaign
+    twin = leads.add("+12125554111")  # the same person in another campaign
     theirs = cb.schedule(session, twin, now + timedelta(hours=3), now)
     leads.campaign = campaign
     # a campaign-scope request cancels only that campaign's callback
-    record_request(session, "+12125550111", scope="campaign", campaign=other.id, channel="agent", received_at=now,
+    record_request(session, "+12125554111", scope="campaign", campaign=other.id, channel="agent", received_at=now,
                    added_by="agent 7", reason="not for this product")
     assert (theirs.status, twin.status) == ("cancelled", "dnc") and (mine.status, lead.status) == ("pending",
                                                                                                  "callback")
-    entry = record_request(session, "+12125550111", channel="keypress", received_at=now + timedelta(minutes=5),
+    entry = record_request(session, "+12125554111", channel="keypress", received_at=now + timedelta(minutes=5),
                            added_by="caller", source_ref="twilio:CA9")
     assert mine.status == "cancelled" and lead.status == "dnc" and lead.callback_at is None
     listed = cb.queue(session, campaign.id, ("cancelled",))
@@ -72,7 +72,7 @@ def test_a_dnc_request_cancels_the_callback_and_it_stays_listed(session, leads, 
 
 def test_a_missed_callback_lands_in_the_queue_and_stays_callable(session, leads, campaign, clock):
     now = clock.now()  # 10:00 New York
-    lead = leads.add("+12125550111")
+    lead = leads.add("+12125554111")
     c = cb.schedule(session, lead, now + timedelta(minutes=30), now)
     assert cb.mark_missed(session, now + timedelta(minutes=30 + 59)) == 0  # within the hour: still pending
     assert cb.mark_missed(session, now + timedelta(minutes=30 + 60)) == 1
@@ -86,7 +86,7 @@ def test_a_missed_callback_lands_in_the_queue_and_stays_callable(session, leads,
 
 def test_rescheduling_and_cancelling_by_hand(session, leads, campaign, clock):
     now = clock.now()
-    lead = leads.add("+12125550111")
+    lead = leads.add("+12125554111")
     first = cb.schedule(session, lead, now + timedelta(hours=1), now)
     second = cb.reschedule(session, first.id, datetime(2030, 1, 9, 23, 0, tzinfo=NY), now)
     assert first.status == "cancelled" and first.cancelled_reason == "replaced by a newer callback"
@@ -95,6 +95,6 @@ def test_rescheduling_and_cancelling_by_hand(session, leads, campaign, clock):
     assert (lead.status, lead.callback_at) == ("retry", None)
     with pytest.raises(UserError, match="not in the future"):
         cb.schedule(session, lead, now - timedelta(minutes=5), now)
-    unknown = leads.add("+18005550123")  # toll-free: no zone; the gate refuses it whenever it comes due
+    unknown = leads.add("+18005554123")  # toll-free: no zone; the gate refuses it whenever it comes due
     assert cb.schedule(session, unknown, now + timedelta(hours=1), now).due_at == now + timedelta(hours=1)
     assert datetime(2030, 1, 10, 13, 0, tzinfo=UTC) == second.due_at

@@ -39,9 +39,9 @@ def build_floor(session, leads, campaign, registry, clock, tmp_path) -> dict[str
     update(session, campaign, now, min_recall_gap_s=3600, lead_daily_cap=2)
     for status in ("closed", "done", "exhausted", "dnc", "suppressed"):
         leads.add(f"+1718555{len(status):04d}", status=status)
-    leads.add("+17185550100", status="dialing")
+    leads.add("+17185554100", status="dialing")
     leads.add("+442071234567", zones="Europe/London")  # not a North American number
-    leads.add("+18005550123")  # toll-free: no time zone
+    leads.add("+18005554123")  # toll-free: no time zone
     leads.add("+12125552000")
     internal.add_request(session, "+12125552000", channel="web", received_at=now - timedelta(hours=1),
                          added_by="test")
@@ -74,8 +74,10 @@ def build_floor(session, leads, campaign, registry, clock, tmp_path) -> dict[str
     leads.add(fl)
     consent.add(session, fl, kind="pewc", granted_at=now - timedelta(days=3), evidence_ref="form 7", added_by="test",
                 recorded_at=now - timedelta(days=3))
-    for k in (30, 20, 10):  # three allowed calls this morning: Florida allows no fourth within 24 h
+    for k in (30, 20, 10):  # three calls this morning: Florida allows no fourth within 24 h
         assert gate(session, fl, campaign=campaign.id, at=now - timedelta(minutes=k), registry=store).allowed
+        session.add(Call(campaign_id=campaign.id, phone=fl, placed_at=now - timedelta(minutes=k),
+                         ended_at=now - timedelta(minutes=k - 1), outcome="no_answer"))
     for p in CLEAN:
         leads.add(p)
     session.flush()
@@ -172,8 +174,8 @@ def test_a_used_up_caller_id_pool_blocks_the_campaign(session, leads, campaign, 
     now = clock.now()
     for p in CLEAN:
         leads.add(p)
-    add_number(session, campaign, "+12125550101", now, daily_cap=1)
-    session.add(Call(campaign_id=campaign.id, phone="+12125559999", caller_id="+12125550101",
+    add_number(session, campaign, "+12125554101", now, daily_cap=1)
+    session.add(Call(campaign_id=campaign.id, phone="+12125559999", caller_id="+12125554101",
                      placed_at=now - timedelta(minutes=5), ended_at=now, outcome="busy"))
     session.flush()
     f = funnel(session, campaign, now)

@@ -33,8 +33,8 @@ def _leads(db_url, phones):
 
 
 def test_funnel_strategy_and_alerts_from_the_command_line(dialer, db_url, store):
-    assert dialer("campaigns", "create", "cli", "--caller-id", "+12125550100").code == 0
-    _leads(db_url, ["+12125551001", "+12125551002", "+18005550100"])
+    assert dialer("campaigns", "create", "cli", "--caller-id", "+12125554100").code == 0
+    _leads(db_url, ["+12125551001", "+12125551002", "+18005554100"])
     f = _j(dialer("campaigns", "funnel", "cli", "--at", "2030-01-08T15:00:00Z", "--json"))
     assert f["total"] == 3 and f["adds_up"] is True
     assert f["blocked"] == {"unknown_zone": 1, "registry_stale": 2}  # no registry loaded yet
@@ -58,20 +58,20 @@ def test_funnel_strategy_and_alerts_from_the_command_line(dialer, db_url, store)
 
 
 def test_caller_ids_hot_leads_and_callbacks_from_the_command_line(dialer, db_url, store):
-    assert dialer("campaigns", "create", "cli", "--caller-id", "+12125550100").code == 0
+    assert dialer("campaigns", "create", "cli", "--caller-id", "+12125554100").code == 0
     ids = _leads(db_url, ["+12125551001", "+13125551002"])
-    added = _j(dialer("callerid", "add", "cli", "+12125550101", "(312) 555-0102", "--daily-cap", "50", "--json"))
-    assert [a["number"] for a in added["added"]] == ["+12125550101", "+13125550102"]
+    added = _j(dialer("callerid", "add", "cli", "+12125554101", "(312) 555-4102", "--daily-cap", "50", "--json"))
+    assert [a["number"] for a in added["added"]] == ["+12125554101", "+13125554102"]
     assert added["added"][1]["state"] == "IL"
-    dup = dialer("callerid", "add", "cli", "+12125550101")
+    dup = dialer("callerid", "add", "cli", "+12125554101")
     assert dup.code == 2 and "already in the pool" in dup.err
     for who in ("ann", "bob", "cy"):
-        flagged = _j(dialer("callerid", "flag", "cli", "+12125550101", "--by", who, "--json"))
+        flagged = _j(dialer("callerid", "flag", "cli", "+12125554101", "--by", who, "--json"))
     assert flagged["active"] is False and "3 spam flags" in flagged["retired_reason"]
     health = _j(dialer("callerid", "health", "cli", "--json"))["numbers"]
-    assert {h["number"]: (h["active"], h["flags"]) for h in health} == {"+12125550101": (False, 3),
-                                                                        "+13125550102": (True, 0)}
-    restored = _j(dialer("callerid", "restore", "cli", "+12125550101", "--json"))
+    assert {h["number"]: (h["active"], h["flags"]) for h in health} == {"+12125554101": (False, 3),
+                                                                        "+13125554102": (True, 0)}
+    restored = _j(dialer("callerid", "restore", "cli", "+12125554101", "--json"))
     assert restored["active"] is True
     assert _j(dialer("callerid", "health", "cli", "--json"))["numbers"][0]["flags"] == 0
     hot = _j(dialer("leads", "hot", "--campaign", "cli", "--phone", "212-555-1001", "--json"))

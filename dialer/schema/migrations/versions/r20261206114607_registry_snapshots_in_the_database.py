@@ -6,7 +6,7 @@ On PostgreSQL the chunks are stored uncompressed by TOAST (``STORAGE EXTERNAL``)
 pglz would spend a load's time failing to shrink dense bitsets.
 
 Revision ID: r20261206114607
-Revises: m0001
+Revises: l0003
 Create Date: 2026-12-06 11:46:07.536322
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'r20261206114607'
-down_revision: Union[str, Sequence[str], None] = 'm0001'
+down_revision: Union[str, Sequence[str], None] = 'l0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -56,7 +56,7 @@ class World:
         now = self.clock.now()
         with session_scope(self.sessions) as s:
             c = create_campaign(s, "Spring", CALLER_ID, now,
-                                CampaignSettings(seller_name="Acme Sales", callback_number="+18005550100"))
+                                CampaignSettings(seller_name="Acme Sales", callback_number="+18005554100"))
             c.status, c.pacing_mode, c.power_ratio = "active", mode, power
             c.machine_action, c.voicemail_message = machine_action, voicemail
             lst = LeadList(campaign_id=c.id, name="l", sha256="0" * 64, uploaded_at=now)
@@ -159,7 +159,7 @@ def world(sessions, session, tmp_path, setenv):
                 w.stop()
 
 
-HUMAN, MACHINE, BUSY, NOANSWER = "+12125550111", "+12125550112", "+12125550113", "+12125550114"
+HUMAN, MACHINE, BUSY, NOANSWER = "+12125554111", "+12125554112", "+12125554113", "+12125554114"
 
 
 def test_human_to_agent_within_2s_then_disposition_machine_hung_up_busy_and_no_answer_retried(world):
@@ -169,13 +169,13 @@ def test_human_to_agent_within_2s_then_disposition_machine_hung_up_busy_and_no_a
         BUSY: CallScript(answer="busy", ring_s=0.2),
         NOANSWER: CallScript(answer="no-answer", ring_s=0.3),
     }, mode="power", power=4.0)
-    agent = world.agent(cid, "ann", "+12125550177")
+    agent = world.agent(cid, "ann", "+12125554177")
     world.start(cid)
 
     # the agent's phone was rung and answered: the line is up, the agent ready
     wait_for(lambda: world.line(agent).status == "up", what="agent line up")
     leg_sid = world.line(agent).call_sid
-    assert world.fake.calls[leg_sid].to == "+12125550177" and world.fake.calls[leg_sid].conference == f"agent-{agent}"
+    assert world.fake.calls[leg_sid].to == "+12125554177" and world.fake.calls[leg_sid].conference == f"agent-{agent}"
 
     # a person answers: straight into the agent's conference, where the agent's leg already is, within 2 s
     human = wait_for(lambda: world.ended(HUMAN), what="human call over")
@@ -217,12 +217,12 @@ def test_human_to_agent_within_2s_then_disposition_machine_hung_up_busy_and_no_a
 
 @pytest.mark.slow
 def test_no_agent_safe_harbor_then_9_puts_the_number_on_the_internal_dnc_for_good(world):
-    taken, dropped = "+12125550121", "+12125550122"
+    taken, dropped = "+12125554121", "+12125554122"
     cid = world.campaign({
         taken: CallScript(answer="human", ring_s=0.05, amd_s=0.2, talk_s=4),  # keeps the only agent busy
         dropped: CallScript(answer="human", ring_s=0.8, amd_s=0.2, talk_s=8, digits="9"),
     }, mode="power", power=2.0)
-    agent = world.agent(cid, "bob", "+12125550178")
+    agent = world.agent(cid, "bob", "+12125554178")
     world.start(cid)
 
     abandoned = wait_for(lambda: world.ended(dropped), timeout=15, what="abandoned call over")
@@ -256,15 +256,15 @@ def test_no_agent_safe_harbor_then_9_puts_the_number_on_the_internal_dnc_for_goo
 
 
 def test_machine_gets_the_campaigns_voicemail_after_the_beep(world):
-    vm = "+12125550131"
+    vm = "+12125554131"
     cid = world.campaign({vm: CallScript(answer="machine", ring_s=0.05, amd_s=0.3, talk_s=30)},
-                         machine_action="voicemail", voicemail="Hi, this is Acme Sales. Please call 800 555 0100.")
-    agent = world.agent(cid, "cy", "+12125550179")
+                         machine_action="voicemail", voicemail="Hi, this is Acme Sales. Please call 800 555 4100.")
+    agent = world.agent(cid, "cy", "+12125554179")
     world.start(cid)
     call = wait_for(lambda: world.ended(vm), what="voicemail call over")
     leg = world.fake_call(vm)
     assert leg.params["MachineDetection"] == "DetectMessageEnd" and leg.answered_by == "machine_end_beep"
-    assert "<Say>Hi, this is Acme Sales. Please call 800 555 0100.</Say><Hangup" in leg.twiml_log[-1]
+    assert "<Say>Hi, this is Acme Sales. Please call 800 555 4100.</Say><Hangup" in leg.twiml_log[-1]
     assert call.outcome == "machine"
     wait_for(lambda: world.agent_row(agent).state == "ready", what="agent back to ready without wrap")
 
