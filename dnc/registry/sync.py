@@ -79,8 +79,9 @@ class Serving:
 
 
 def serving(session: Session, store: Store | Serving, at: datetime) -> Serving:
-    """What this host may read for decisions at ``at``, per the generation the database has in force."""
-    if isinstance(store, Serving):
+    """What this host may read for decisions at ``at``, per the generation the database has in force. Anything
+    else with a ``current()`` (a caller's stand-in registry) is taken at its word."""
+    if isinstance(store, Serving) or not isinstance(store, Store):
         return store
     return Serving(resolve(session, store, at))
 

@@ -22,8 +22,8 @@ from dnc.tables import LedgerRecord, RegistryChunk, RegistryFile, RegistryFileCh
 
 NOON = datetime(2030, 1, 8, 17, 0, tzinfo=UTC)  # Tuesday, 12:00 in New York
 AREAS = ("212", "305", "602", "907")
-LISTED = ("+12125550123", "+13055550177", "+16025550100", "+19075550142")
-BOSTON = "+16175550100"  # 617: covered by no snapshot
+LISTED = ("+12125552123", "+13055552177", "+16025552100", "+19075552142")
+BOSTON = "+16175552100"  # 617: covered by no snapshot
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_a_load_on_host_a_is_fetched_by_host_b_and_b_decides_the_same(session, e
 def test_host_b_refuses_what_the_registry_covers_until_it_has_it_and_the_ledger_says_why(session, engine, a, b,
                                                                                            tmp_path):
     load, _ = load_on(session, a, tmp_path)
-    d = gate(session, "+12125550199", campaign=1, at=NOON, registry=b, lead_ref="lead:9")
+    d = gate(session, "+12125552199", campaign=1, at=NOON, registry=b, lead_ref="lead:9")
     assert not d.allowed and d.codes == ("registry_unavailable",) and d.temporary
     assert load.generation in d.reasons[0].text and "has not been fetched yet" in d.reasons[0].text
     rec = session.scalars(select(LedgerRecord).where(LedgerRecord.kind == "gate")).one()
@@ -185,29 +185,29 @@ def test_a_shared_directory_fetches_nothing(session, engine, a, tmp_path):
 def test_partial_loads_and_change_lists_on_b_start_from_the_snapshot_in_force(session, engine, a, b, tmp_path):
     load_on(session, a, tmp_path)
     alaska = tmp_path / "907.txt"
-    alaska.write_text("9075550999\n")
+    alaska.write_text("9075552999\n")
     later = NOON + timedelta(hours=1)
     partial = load_full(session, b, [alaska], version_date=later.date(), loaded_by="ops", now=later,
                         area_codes="907")
     session.commit()
     snap = b.current()
-    assert snap.generation == partial.generation and snap.lookup(2125550123)[0]  # A's 212, fetched first
-    assert snap.lookup(9075550999)[0] and not snap.lookup(9075550142)[0]  # 907 replaced
+    assert snap.generation == partial.generation and snap.lookup(2125552123)[0]  # A's 212, fetched first
+    assert snap.lookup(9075552999)[0] and not snap.lookup(9075552142)[0]  # 907 replaced
     changes = tmp_path / "changes.txt"
-    changes.write_text("2125550123,D\n")
+    changes.write_text("2125552123,D\n")
     load_changes(session, b, changes, version_date=later.date(), loaded_by="ops", now=later, area_codes="212")
     session.commit()
     assert evaluate(session, LISTED[0], campaign=1, at=later, registry=a).codes == ("registry_unavailable",)
     assert sync_host(engine, a, later).action == "fetched"
     assert evaluate(session, LISTED[0], campaign=1, at=later, registry=a).allowed
-    assert a.current().lookup(9075550999)[0] and a.current().lookup(6025550100)[0]
+    assert a.current().lookup(9075552999)[0] and a.current().lookup(6025552100)[0]
 
 
 def test_an_unchanged_area_code_is_stored_once(session, a, tmp_path):
     load, _ = load_on(session, a, tmp_path)
     before = session.scalar(select(func.count()).select_from(RegistryChunk))
     one = tmp_path / "212.txt"
-    one.write_text("2125550100\n")
+    one.write_text("2125552100\n")
     load_full(session, a, [one], version_date=NOON.date(), loaded_by="ops", now=NOON, area_codes="212")
     session.commit()
     assert session.scalar(select(func.count()).select_from(RegistryChunk)) == before + 2  # 212's bits, a manifest

@@ -25,7 +25,7 @@ CLI = "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))"
 @pytest.mark.slow
 def test_a_fetch_killed_midway_is_never_used_and_the_next_one_completes(session, db_url, tmp_path):
     a, b = Store(tmp_path / "host-a", auto_fetch=False), Store(tmp_path / "host-b", auto_fetch=False)
-    path = generate(tmp_path / "r.txt", 1_500_000, seed=4, include=["+12125550123"]).path  # every area code
+    path = generate(tmp_path / "r.txt", 1_500_000, seed=4, include=["+12125552123"]).path  # every area code
     load = load_full(session, a, [path], version_date=NOON.date(), loaded_by="ops", now=NOON)
     session.commit()
     size = session.scalar(select(RegistryFile.size).where(RegistryFile.generation == load.generation,
@@ -52,12 +52,12 @@ def test_a_fetch_killed_midway_is_never_used_and_the_next_one_completes(session,
     assert proc.returncode == -signal.SIGKILL
     assert not b.has(load.generation) and b.current() is None
     assert list((b.root / "generations").glob(".fetch-*"))  # what the killed process left ...
-    d = evaluate(session, "+12125550123", campaign=1, at=NOON, registry=b)
+    d = evaluate(session, "+12125552123", campaign=1, at=NOON, registry=b)
     assert d.codes == ("registry_unavailable",)  # ... is never read
     done = subprocess.run([sys.executable, "-c", CLI, "dnc", "sync", "--json", "--no-prune"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["action"] == "fetched"
     assert not list((b.root / "generations").glob(".fetch-*"))
-    assert evaluate(session, "+12125550123", campaign=1, at=NOON, registry=b).codes == ("national_dnc",)
+    assert evaluate(session, "+12125552123", campaign=1, at=NOON, registry=b).codes == ("national_dnc",)
     assert (b.root / "current" / "national.bits").read_bytes() == (a.root / "current" / "national.bits").read_bytes()

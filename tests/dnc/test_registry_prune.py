@@ -17,8 +17,8 @@ from dnc.reports import CallRecord, reconcile
 from dnc.tables import RegistryChunk, RegistryFile, RegistryFileChunk
 
 T0 = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # Tuesday, 10:00 in New York
-LISTED = "+12125550123"
-CLEAN = "+12125550124"
+LISTED = "+12125552123"
+CLEAN = "+12125552124"
 
 
 def _load(session, store, tmp_path, name, lines, areas, at):
@@ -38,11 +38,11 @@ def _chunks_of(session, generation) -> set[str]:
 def timeline(session, tmp_path):
     """g1 in force 10:00-12:00 with a call at 11:00; g2 12:00-13:00 with none; g3 in force from 13:00."""
     a = Store(tmp_path / "host-a", auto_fetch=False)
-    g1 = _load(session, a, tmp_path, "full.txt", ["2125550123", "3055550100"], "212,305", T0)
+    g1 = _load(session, a, tmp_path, "full.txt", ["2125552123", "3055552100"], "212,305", T0)
     assert gate(session, CLEAN, campaign=1, at=T0 + timedelta(hours=1), registry=a).allowed
     session.commit()
-    g2 = _load(session, a, tmp_path, "212.txt", ["2125550123", "2125550999"], "212", T0 + timedelta(hours=2))
-    g3 = _load(session, a, tmp_path, "305.txt", ["3055550111"], "305", T0 + timedelta(hours=3))
+    g2 = _load(session, a, tmp_path, "212.txt", ["2125552123", "2125552999"], "212", T0 + timedelta(hours=2))
+    g3 = _load(session, a, tmp_path, "305.txt", ["3055552111"], "305", T0 + timedelta(hours=3))
     return a, (g1, g2, g3)
 
 
