@@ -21,6 +21,7 @@ from dnc.lists import ListIndex, index_for
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import WINDOW_CODES, Reason
 from dnc.registry.snapshot import Snapshot, Store, default_store
+from dnc.registry.sync import Unavailable, serving
 from dnc.rules import Rules, current_rules
 from dnc.tables import Consent
 from dnc.window import all_zones, is_open, next_opening, window_applied
@@ -100,6 +101,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     zs, _ = all_zones(_zones(e164, postal_code, zones), states)
     reasons: list[Reason] = []
     sources: dict = {"rules": rules.version}
+    registry = serving(session, registry or default_store(), at)  # the snapshot in force, or why this host lacks it
 
     reasons.extend(internal_reason(e) for e in internal.active(session, e164, campaign, at))
     consents = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
@@ -144,6 +146,8 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
             reasons.append(Reason("registry_stale", f"the national registry snapshot for area code {npa} is {age} "
                                                     f"days old (version {version}; at most "
                                                     f"{rules.registry_max_age_days} allowed)"))
+    if version is not None and isinstance(snap, Unavailable):
+        reasons.append(snap.reason(npa))  # this host lacks the snapshot in force: never judged without it
     if listed:
         if consents:
             sources["lifted"] = ["national_dnc"]

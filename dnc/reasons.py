@@ -2,7 +2,8 @@
 
 Codes are part of the interface (stored on suppressed leads, counted in reports, matched by the dial loop), so
 they never change meaning. A reason is *temporary* when waiting alone can clear it (a closed window, a cap, a
-stale registry); every other reason needs a change in the data (a removal, new consent) before a call is legal.
+stale registry, a registry this host has not fetched yet); every other reason needs a change in the data (a removal,
+new consent) before a call is legal.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from dataclasses import dataclass
 
 # time-based: cleared by time passing (the gate's caller reschedules the lead instead of closing it)
 WINDOW_CODES = frozenset({"outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap"})
-TEMPORARY_CODES = WINDOW_CODES | {"registry_stale"}
+TEMPORARY_CODES = WINDOW_CODES | {"registry_stale", "registry_unavailable"}
 
 CODES = (
     "invalid_number", "unknown_zone", "internal_dnc", "national_dnc", "state_dnc", "litigator",
     "wireless_no_consent", "wireless_restricted_state", "autodialer_no_consent", "prefix_block",
-    "registry_stale", "outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap",
+    "registry_stale", "registry_unavailable", "outside_window", "sunday_ban", "saturday_ban", "holiday",
+    "emergency_ban", "state_cap",
 )
 
 

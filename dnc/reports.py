@@ -28,6 +28,7 @@ from dnc.lists import SOURCES, ListIndex
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import WINDOW_CODES, Reason
 from dnc.registry.snapshot import Store, default_store
+from dnc.registry.sync import attach
 from dnc.rules import current_rules
 from dnc.tables import InternalEntry, LedgerRecord, ListLoad
 from dnc.window import all_zones, is_open
@@ -56,6 +57,8 @@ class _AsOf:
 
     def __init__(self, session: Session, store: Store) -> None:
         self.session, self.store = session, store
+        if store.fetcher is None:  # a generation this host never had is fetched from the database when needed
+            attach(store, session.get_bind())
         nat = session.execute(select(ListLoad.loaded_at, ListLoad.generation).where(ListLoad.source == "national")
                               .order_by(ListLoad.loaded_at, ListLoad.id)).all()
         self.nat_times, self.nat_gens = [r[0] for r in nat], [r[1] for r in nat]

@@ -23,6 +23,7 @@ from dnc.lists import current_loads, index_for
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import CODES
 from dnc.registry.snapshot import Store, default_store
+from dnc.registry.sync import Unavailable, resolve
 from dnc.rules import current_rules
 from dnc.tables import Consent, InternalEntry
 from dnc.zones import candidate_states, with_state_zones
@@ -81,7 +82,7 @@ class DncScrubber:
         consents = self._consents(session, e164s)
         valid = np.array([i for i, d in enumerate(digits) if d], dtype=np.int64)
         numbers = np.array([int(digits[i]) for i in valid], dtype=np.int64)
-        snap = self.store.current()
+        snap = resolve(session, self.store, self.at)  # the generation in force (none listed while this host lacks it)
         listed = snap.lookup_many(numbers)[1] if snap is not None and len(numbers) else np.zeros(len(numbers), bool)
         self._npas.update(d[:3] for d in digits if d)
         hits: dict[str, np.ndarray] = {"national": listed}
@@ -155,9 +156,11 @@ class DncScrubber:
 
     def record(self, session: Session, *, list_ref: str, file_sha256: str = "") -> None:
         """Write the scrub-ledger record of this list load: sources with versions and ages, counts by reason."""
-        snap = self.store.current()
+        snap = resolve(session, self.store, self.at)
         registry = None
-        if snap is not None:
+        if isinstance(snap, Unavailable):  # said so: the gate refuses these numbers until the host has it
+            registry = {"generation": snap.generation, "unavailable": snap.why}
+        elif snap is not None:
             ages = {n: (self.at.date() - snap.coverage[n].version_date).days for n in sorted(self._npas)
                     if n in snap.coverage}
             registry = {"generation": snap.generation, "area_codes": len(snap.coverage),

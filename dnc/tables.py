@@ -2,15 +2,28 @@
 
 Rows are facts with their time intervals (effective/removed, granted/expires/revoked, loaded at) rather than
 current flags, so every question can be asked "as of" a past instant: the reconciliation report joins each call
-against the state that held when it was placed. The national registry itself is not here: it lives in
-memory-mapped snapshot files (``dnc.registry``); only its loads are recorded.
+against the state that held when it was placed. The national registry is served from memory-mapped snapshot files
+(``dnc.registry``); the database records its loads and keeps each generation's files as content-addressed chunks,
+so every host can fetch the generation in force (``dnc.registry.blobs``, ``dnc.registry.sync``).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dnc.db import DncBase
@@ -126,3 +139,56 @@ class LedgerHead(DncBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RegistryFile(DncBase):
+    """One file of a national-registry snapshot generation, stored with the load that built it."""
+
+    __tablename__ = "dnc_registry_files"
+    __table_args__ = (UniqueConstraint("generation", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("dnc_loads.id"), index=True)
+    generation: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the whole file, checked after every fetch
+    chunks: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RegistryChunk(DncBase):
+    """A piece of a stored file (one area code's bitset), keyed by the SHA-256 of its bytes: a generation that
+    keeps an area code unchanged shares its chunk with the one before."""
+
+    __tablename__ = "dnc_registry_chunks"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    codec: Mapped[str] = mapped_column(String(8))  # raw | gaps16 | gaps32 (``dnc.registry.blobs``)
+    size: Mapped[int] = mapped_column(Integer)  # bytes once decoded
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RegistryFileChunk(DncBase):
+    """The chunks of a stored file, in order."""
+
+    __tablename__ = "dnc_registry_file_chunks"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("dnc_registry_files.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chunk: Mapped[str] = mapped_column(ForeignKey("dnc_registry_chunks.sha256"), index=True)
+
+
+class RegistryHost(DncBase):
+    """What each host's snapshot directory serves, as its last sync or fetch left it (the console shows it)."""
+
+    __tablename__ = "dnc_registry_hosts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # host and directory
+    host: Mapped[str] = mapped_column(String(120))
+    dnc_dir: Mapped[str] = mapped_column(String(400))
+    generation: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the one it serves, if any
+    in_force: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the database's, at that moment
+    state: Mapped[str] = mapped_column(String(16))  # ok | fetching | failed | missing
+    detail: Mapped[str] = mapped_column(String(400), default="")
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

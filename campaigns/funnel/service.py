@@ -7,8 +7,8 @@ Every lead of the campaign is counted exactly once, under the first thing that k
 Blocked reasons come in this order (a lead blocked for several reasons is counted under the first):
 
 1. the number itself: invalid number, unknown time zone, each DNC source (internal, national, state, litigator,
-   wireless without consent, wireless in a restricted state, autodialer without consent, prefix block), and the
-   national registry missing or too old for its area code;
+   wireless without consent, wireless in a restricted state, autodialer without consent, prefix block), the
+   national registry missing or too old for its area code, and the registry in force not yet on this host;
 2. the lead's own timing: a callback not due yet, a personal callback waiting for its agent, a retry not due yet,
    the minimum re-call gap, a daily attempt cap;
 3. the rules of the moment: outside the calling window (Sunday/Saturday bans, holidays, declared emergencies
@@ -46,7 +46,9 @@ from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
 from dnc.gate import assess_sources, cap_check, internal_reason
 from dnc.lists import index_for
 from dnc.numbers import invalid_reason, nanp_digits
+from dnc.registry.local import hosts, in_force
 from dnc.registry.snapshot import Store, default_store
+from dnc.registry.sync import Unavailable, serving
 from dnc.rules import current_rules
 from dnc.sqltypes import UTCDateTime
 from dnc.window import is_open, next_opening
@@ -54,7 +56,7 @@ from dnc.zones import area_code_states, candidate_states, candidate_zones, zip_s
 
 DNC_CODES = ("internal_dnc", "national_dnc", "state_dnc", "litigator", "wireless_no_consent",
              "wireless_restricted_state", "autodialer_no_consent", "prefix_block")
-NUMBER_CODES = ("invalid_number", "unknown_zone", *DNC_CODES, "registry_stale")
+NUMBER_CODES = ("invalid_number", "unknown_zone", *DNC_CODES, "registry_stale", "registry_unavailable")
 TIMING_CODES = ("callback_pending", "callback_reserved", "retry_not_due", "recall_gap")
 WINDOW_CODES = ("outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban")
 RULE_CODES = (*WINDOW_CODES, "state_cap")
@@ -66,6 +68,7 @@ LABELS = {
     "state_dnc": "state DNC list", "litigator": "litigator list", "wireless_no_consent": "wireless, no consent",
     "wireless_restricted_state": "wireless in a restricted state", "autodialer_no_consent": "autodialer, no consent",
     "prefix_block": "blocked area code/prefix", "registry_stale": "national registry missing or too old",
+    "registry_unavailable": "national registry not yet on this server",
     "callback_pending": "callback not due yet", "callback_reserved": "callback waiting for its agent",
     "retry_not_due": "retry not due yet", "recall_gap": "minimum re-call gap", "daily_cap": "daily attempt cap",
     "outside_window": "outside the calling window", "sunday_ban": "no calls on Sundays there",
@@ -164,7 +167,7 @@ class _Classifier:
     def __init__(self, session: Session, campaign: Campaign, now: datetime, registry: Store | None) -> None:
         self.now = now
         self.rules = current_rules()
-        self.snap = (registry or default_store()).current()
+        self.snap = serving(session, registry or default_store(), now).current()
         self.index = index_for(session)
         self.windows: dict[tuple, tuple[tuple[str, ...], datetime | None]] = {}
         self.window_groups: Counter = Counter()
@@ -193,6 +196,8 @@ class _Classifier:
         codes = set(self.window(zones, states))
         if self.registry_stale(npa):
             codes.add("registry_stale")
+        if isinstance(self.snap, Unavailable) and npa in self.snap.coverage:
+            codes.add("registry_unavailable")
         if any(s in self.rules.states and self.rules.states[s].autodialer_needs_consent for s in states):
             codes.add("autodialer_no_consent")  # a lead with consent is a special one, evaluated on its own
         return codes
@@ -304,7 +309,7 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
     _pace_and_runway(session, campaign, now, f)
     f.agents_ready = session.scalar(select(func.count()).select_from(ready.subquery())) or 0
     f.callbacks = callback_counts(session, campaign)
-    f.notes = _notes(f, cl, blocker)
+    f.notes = _registry_notes(session, cl) + _notes(f, cl, blocker)
     return f
 
 
@@ -353,6 +358,26 @@ def _pace_and_runway(session: Session, campaign: Campaign, now: datetime, f: Fun
         if stock < 0:
             f.runs_dry_in_min = m + 1
             return
+
+
+HOST_FRESH = timedelta(hours=1)  # a host row older than this is a host that stopped syncing: not reported
+
+
+def _registry_notes(session: Session, cl: _Classifier) -> list[str]:
+    """This server or a dialing host without the registry snapshot in force: its gate refuses what it covers."""
+    out = []
+    if isinstance(cl.snap, Unavailable):
+        out.append(f"this server does not have the national registry snapshot in force ({cl.snap.generation}): "
+                   f"{cl.snap.why}; the leads it covers wait until it has it")
+    force = in_force(session)
+    for h in hosts(session):
+        if force is None or h.checked_at < cl.now - HOST_FRESH or h.generation == force.generation:
+            continue
+        why = f"its last fetch failed ({h.detail})" if h.state == "failed" else (
+            "it is fetching it" if h.state == "fetching" else "it has not fetched it yet")
+        out.append(f"host {h.host} ({h.dnc_dir}) does not have the national registry snapshot in force "
+                   f"({force.generation}): {why}; its gate refuses the numbers that snapshot covers until it has it")
+    return out
 
 
 def _notes(f: Funnel, cl: _Classifier, blocker: str | None) -> list[str]:

@@ -7,7 +7,8 @@ list, on the internal DNC list, covered by consent, at a state's call cap, at a 
 This module finds those "special" leads:
 
 - registry and list hits are looked up once per lead (vectorized) and cached per process and campaign; a refresh
-  only looks up leads added since, and a new registry generation or list load starts the cache over;
+  only looks up leads added since, and a new registry generation (or the one in force arriving on this host) or list
+  load starts the cache over;
 - internal DNC, consent, state caps and daily caps are small tables or small aggregates joined in SQL each time.
 
 Everything is read only: the funnel writes no ledger record and changes no lead.
@@ -29,6 +30,7 @@ from campaigns.dispatch.models import Call
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadPhone
 from dnc.lists import ListIndex
 from dnc.registry.snapshot import Snapshot
+from dnc.registry.sync import Unavailable
 from dnc.rules import Rules
 from dnc.tables import Consent, InternalEntry
 
@@ -57,7 +59,7 @@ def _digits_array(phones: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(pos, dtype=np.int64), np.array(nums, dtype=np.int64)
 
 
-def _lookup(phones: list[str], snap: Snapshot | None, index: ListIndex) -> list[int]:
+def _lookup(phones: list[str], snap: Snapshot | Unavailable | None, index: ListIndex) -> list[int]:
     """Positions of numbers on the registry or on any list in force."""
     pos, nums = _digits_array(phones)
     if not len(nums):
@@ -68,11 +70,11 @@ def _lookup(phones: list[str], snap: Snapshot | None, index: ListIndex) -> list[
     return [int(pos[i]) for i in np.flatnonzero(hit)]
 
 
-def registry_and_list_hits(session: Session, campaign_id: int, snap: Snapshot | None, index: ListIndex
-                           ) -> dict[int, str]:
+def registry_and_list_hits(session: Session, campaign_id: int, snap: Snapshot | Unavailable | None,
+                           index: ListIndex) -> dict[int, str]:
     """Leads of the campaign (any status) whose number is on the registry or a list: cached, incremental."""
     key = (session.get_bind().url.render_as_string(hide_password=True), campaign_id)
-    sources = (snap.generation if snap is not None else None, id(index))
+    sources = (snap.generation if snap is not None else None, getattr(snap, "available", True), id(index))
     with _lock:
         entry = _cache.get(key)
         if entry is None or entry.sources != sources:

@@ -22,7 +22,9 @@ from dnc import consent, internal, lists, reports
 from dnc.errors import UserError
 from dnc.gate import evaluate
 from dnc.numbers import to_e164
-from dnc.registry import default_store, load_changes, load_full
+from dnc.registry import Store, default_store, load_changes, load_full
+from dnc.registry.local import hosts, in_force
+from dnc.registry.upkeep import KEEP_DAYS, sync_host
 from dnc.scrub import DncScrubber
 from dnc.tables import ListLoad
 
@@ -102,8 +104,10 @@ def check(ctx: CliContext, number: str, campaign: str | None, at_text: str | Non
     except UserError:
         e164 = number.strip()  # the gate's own verdict: invalid_number
     cid = _campaign_id(ctx, campaign)
+    store = Store(default_store().root, auto_fetch=False)  # a fetch started here would die with the command
     with ctx.session() as s:
-        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal, call_times=call_times(s))
+        d = evaluate(s, e164, campaign=cid, at=at, state=state, postal_code=postal, call_times=call_times(s),
+                     registry=store)
     if as_json:
         emit_json(d.as_dict())
         return
@@ -293,9 +297,12 @@ def load_consents(ctx: CliContext, file: Path, by: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
 def snapshots(ctx: CliContext, as_json: bool) -> None:
-    """The registry snapshot in force (coverage, oldest version) and every list load."""
+    """The registry snapshot in force, what this host serves, every host's last sync, and every list load."""
     snap, now = default_store().current(), ctx.clock.now()
     with ctx.session() as s:
+        force = in_force(s)
+        host_rows = [{"host": h.host, "dnc_dir": h.dnc_dir, "serves": h.generation, "state": h.state,
+                      "checked_at": f"{h.checked_at:%Y-%m-%d %H:%M}", "detail": h.detail} for h in hosts(s)]
         loads = s.scalars(select(ListLoad).order_by(ListLoad.id)).all()
         rows = [{"id": ld.id, "source": ld.source + (f":{ld.list_key}" if ld.list_key else ""), "mode": ld.mode,
                  "version": str(ld.version_date), "age_days": (now.date() - ld.version_date).days,
@@ -308,14 +315,47 @@ def snapshots(ctx: CliContext, as_json: bool) -> None:
                    "oldest_version": str(oldest) if oldest else None,
                    "oldest_age_days": (now.date() - oldest).days if oldest else None}
     if as_json:
-        emit_json({"current": current, "loads": rows})
+        emit_json({"in_force": force.generation if force else None, "current": current, "hosts": host_rows,
+                   "loads": rows})
         return
-    if current is None:
+    if force is None:
         click.echo("no national registry snapshot: nothing may be dialed until one is loaded")
+    elif current is None or current["generation"] != force.generation:
+        click.echo(f"in force: {force.generation}; this host ({default_store().root}) does not serve it "
+                   f"({'it serves ' + current['generation'] if current else 'it has none'}): its gate refuses what "
+                   "the registry covers until `dialer dnc sync` or the worker's registry-sync job fetches it")
     else:
-        click.echo(f"in force: {current['generation']}, {current['area_codes']} area codes, {current['numbers']:,} "
-                   f"numbers, oldest version {current['oldest_version']} ({current['oldest_age_days']} days)")
+        click.echo(f"in force and served here: {current['generation']}, {current['area_codes']} area codes, "
+                   f"{current['numbers']:,} numbers, oldest version {current['oldest_version']} "
+                   f"({current['oldest_age_days']} days)")
+    if host_rows:
+        click.echo(table(host_rows, ["host", "dnc_dir", "serves", "state", "checked_at", "detail"]))
     click.echo(table(rows))
+
+
+@dnc.command("sync")
+@click.option("--publish", is_flag=True,
+              help="Also store the generation in force in the database when this host has it and the database does "
+                   "not (a load made before snapshots were stored there).")
+@click.option("--keep-days", type=click.IntRange(0), default=KEEP_DAYS, show_default=True,
+              help="Keep generations a call was placed under for this many days (the reconciliation report judges "
+                   "calls against them); prune the rest.")
+@click.option("--no-prune", is_flag=True, help="Fetch only; prune nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def sync_cmd(ctx: CliContext, publish: bool, keep_days: int, no_prune: bool, as_json: bool) -> None:
+    """Make this host's DIALER_DNC_DIR serve the registry snapshot in force: fetch it from the database when it is
+    missing (checksums verified before it is used), prune old generations, and say what was done. Exits 1 when this
+    host still lacks the snapshot in force."""
+    store = default_store()
+    report = sync_host(ctx.engine, store, ctx.clock.now(), wait=True, publish=publish, prune=not no_prune,
+                       keep_days=keep_days)
+    if as_json:
+        emit_json({**report.to_dict(), "dnc_dir": str(store.root)})
+    else:
+        click.echo(f"{store.root}: {report.text()}")
+    if report.action in ("failed", "unstored"):
+        click.get_current_context().exit(1)
 
 
 @dnc.command("history")

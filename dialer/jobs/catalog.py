@@ -6,7 +6,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.jobs.compliance import registry_freshness
+from dialer.jobs.compliance import registry_freshness, registry_sync, registry_sync_name
 from dialer.jobs.floor import abandon_guard, alerts_webhook, callbacks_due, callerid_health, recycle_leads
 from dialer.jobs.scheduler import Job, LeasedRunner, build_scheduler
 
@@ -22,6 +22,8 @@ def worker_jobs() -> list[Job]:
             about="leads stranded in dialing (no disposition, a dead process) back to the queue"),
         Job("registry-freshness", registry_freshness, "interval", {"hours": 1}, lease_s=300.0,
             about="warn 7 days before a national registry version passes the 31-day limit"),
+        Job(registry_sync_name(), registry_sync, "interval", {"minutes": 1}, lease_s=1800.0,
+            about="this host fetches the national registry snapshot in force when it lacks it; prunes old ones"),
         Job("abandon-guard", abandon_guard, "interval", {"seconds": 30}, lease_s=120.0,
             about="30-day abandon rate against the 2.5/2.8 % warnings; progressive by itself at the target"),
         Job("alerts-webhook", alerts_webhook, "interval", {"seconds": 15}, lease_s=120.0,

@@ -1,8 +1,11 @@
-"""The compliance job: warn before a national-registry version passes its age limit, and say when it has."""
+"""The compliance jobs: warn before a national-registry version passes its age limit (and say when it has), and
+keep this host's snapshot directory serving the generation in force."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import socket
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -40,3 +43,25 @@ def registry_freshness(session: Session, now: datetime, store=None) -> dict:
         log.error("national DNC registry version %s is past the %d-day limit: %d area codes are not dialed",
                   version, limit, len(npas))
     return {"loaded": True, "limit_days": limit, "warn": warn, "expired": expired}
+
+
+def registry_sync_name(store=None) -> str:
+    """The job's lease is per host and snapshot directory: every host fetches for itself, none waits for another."""
+    from dnc.registry import default_store
+
+    where = str((store or default_store()).root.resolve())
+    return f"registry-sync@{socket.gethostname()[:36]}:{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+
+
+def registry_sync(session: Session, now: datetime, store=None) -> dict:
+    """Fetch the generation in force when this host lacks it (a load on another host), prune the generations the
+    reports no longer need. Its own short transactions only: a long fetch never holds the job's session open."""
+    from dnc.registry import default_store
+    from dnc.registry.upkeep import sync_host
+
+    report = sync_host(session.get_bind(), store or default_store(), now)
+    if report.action in ("failed", "unstored"):
+        log.error("national DNC registry: %s", report.text())
+    elif report.action != "none" or report.pruned_database or report.pruned_disk:
+        log.info("national DNC registry: %s", report.text())
+    return {k: v for k, v in report.to_dict().items() if v not in (None, "", 0, 0.0, False, [])}

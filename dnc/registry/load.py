@@ -1,14 +1,16 @@
 """Loading national-registry full lists and change lists into a new snapshot generation, atomically.
 
-The whole input is parsed and checked first; only then is a new generation written next to the old one and the
-``current`` link switched with one rename, so a malformed file, a crash or a full disk leaves the snapshot in
-force untouched. During a load the bits live in one lazily-zeroed array indexed by the number itself (10**10
-bits, only touched pages become resident), so a full 250 M-number registry needs about 0.5 GB.
+The whole input is parsed and checked first; only then is a new generation written next to the old one, stored in
+the database with the load (``blobs``: every other host fetches it from there) and the ``current`` link switched
+with one rename, so a malformed file, a crash or a full disk leaves the snapshot in force untouched. A partial
+load or a change list starts from the generation in force as the database names it (fetched first when this
+host lacks it), never from an older one this host happens to hold. During a load the bits live in one
+lazily-zeroed array indexed by the number itself (10**10 bits, only touched pages become resident), so a full
+250 M-number registry needs about 0.5 GB.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -25,8 +27,10 @@ from sqlalchemy.orm import Session
 from dnc import ledger
 from dnc.errors import UserError
 from dnc.parsing import Malformed, open_lines, sha256_of
+from dnc.registry import blobs
 from dnc.registry.parse import read_numbers
 from dnc.registry.snapshot import BITS_FILE, MANIFEST, SLOT_BITS, SLOT_BYTES, Snapshot, Store
+from dnc.registry.sync import base_for_load
 from dnc.tables import ListLoad
 from dnc.zones import _npa_states
 
@@ -112,19 +116,6 @@ def _build(store: Store, load_id: int, buf: np.ndarray, fresh: dict[str, date],
     return Built(name, total, coverage)
 
 
-def _activate(store: Store, name: str) -> None:
-    link = store.root / f".current-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        link.unlink()
-    os.symlink(f"generations/{name}", link)
-    os.replace(link, store.current_link)
-    fd = os.open(store.root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _record(session: Session, *, mode: str, paths: Sequence[Path], sha: str, version_date: date, lines: int,
             bad: Malformed, area_codes: list[str] | None, loaded_by: str, now: datetime) -> ListLoad:
     load = ListLoad(source="national", list_key="", mode=mode, version_date=version_date,
@@ -139,13 +130,14 @@ def _finish(session: Session, store: Store, load: ListLoad, built: Built, added:
             extra: dict | None = None) -> ListLoad:
     load.generation, load.count, load.added, load.deleted = built.generation, built.count, added, deleted
     session.flush()
+    blobs.publish(session, store.root / "generations" / built.generation, load.id, load.loaded_at)
     ledger.append(session, "registry_load", at=load.loaded_at, actor=load.loaded_by,
                   payload={"load_id": load.id, "mode": load.mode, "version_date": str(load.version_date),
                            "sha256": load.sha256, "files": load.file_name, "lines": load.lines, "count": built.count,
                            "added": added, "deleted": deleted, "malformed": load.malformed,
                            "area_codes": load.area_codes or "all", "generation": built.generation,
                            **(extra or {})})
-    _activate(store, built.generation)
+    store.activate(built.generation)
     return load
 
 
@@ -185,7 +177,7 @@ def load_full(session: Session, store: Store, paths: Sequence[str | os.PathLike]
         bad.examples += named[:10 - len(bad.examples)]
     bad.check(max_malformed, "registry snapshot")
     fresh_npas = wanted or sorted(set(_npa_states()) | {f"{i:03d}" for i in np.flatnonzero(seen)})
-    current = store.current()
+    current = base_for_load(session, store) if wanted else None
     keep = [n for n in (current.coverage if current else {}) if n not in set(fresh_npas)] if wanted else []
     sha = hasher.hexdigest() if len(paths) == 1 else hashlib.sha256(hasher.digest()).hexdigest()
     load = _record(session, mode="full", paths=paths, sha=sha, version_date=version_date, lines=lines, bad=bad,
@@ -206,7 +198,7 @@ def load_changes(session: Session, store: Store, path: str | os.PathLike, *, ver
     The area codes it refreshes (all covered ones, or ``area_codes``) take its version date.
     """
     check_version(version_date, now)
-    current = store.current()
+    current = base_for_load(session, store)
     if current is None:
         raise UserError("no national registry snapshot is loaded yet: load a full list first "
                         "(dialer dnc load-national FILE)")

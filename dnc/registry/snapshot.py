@@ -12,6 +12,8 @@ import contextlib
 import json
 import mmap
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -98,10 +100,17 @@ class Snapshot:
 
 
 class Store:
-    """The snapshot directory (``DIALER_DNC_DIR``): the generation in force, reopened when a load switches it."""
+    """The snapshot directory (``DIALER_DNC_DIR``): the generation in force, reopened when a load switches it.
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    ``auto_fetch``: a process that finds the directory without the generation in force fetches it from the
+    database in the background (``dnc.registry.sync``); ``fetcher``, once a database is known, fetches an older
+    generation a report asks for.
+    """
+
+    def __init__(self, root: str | os.PathLike, *, auto_fetch: bool = True) -> None:
         self.root = Path(root)
+        self.auto_fetch = auto_fetch
+        self.fetcher: Callable[[str], object] | None = None
         self._name: str | None = None
         self._snap: Snapshot | None = None
 
@@ -119,15 +128,48 @@ class Store:
             self._name = name
         return self._snap
 
+    def current_name(self) -> str | None:
+        """The generation ``current`` points to (without opening it)."""
+        try:
+            return Path(os.readlink(self.current_link)).name
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def has(self, name: str) -> bool:
+        return (self.root / "generations" / name / MANIFEST).exists()
+
+    def local_generations(self) -> list[str]:
+        gens = self.root / "generations"
+        return sorted(p.name for p in gens.iterdir() if (p / MANIFEST).exists()) if gens.is_dir() else []
+
     def generation(self, name: str) -> Snapshot | None:
-        """An older generation (for reconciliation), or None when it was pruned."""
+        """An older generation (for reconciliation), fetched from the database when it is stored there but not
+        here, or None when it was pruned."""
         path = self.root / "generations" / name
         if not (path / MANIFEST).exists():
-            return None
+            if self.fetcher is None:
+                return None
+            with contextlib.suppress(Exception):  # not stored, or a failed fetch: the report says it is missing
+                self.fetcher(name)
+            if not (path / MANIFEST).exists():
+                return None
         cur = self.current()
         if cur is not None and cur.generation == name:
             return cur
         return _open_generation(str(path))
+
+    def activate(self, name: str) -> None:
+        """Point ``current`` at generation ``name`` with one atomic rename."""
+        link = self.root / f".current-{os.getpid()}-{threading.get_ident()}"
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        os.symlink(f"generations/{name}", link)
+        os.replace(link, self.current_link)
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @lru_cache(maxsize=4)

@@ -183,3 +183,26 @@ def test_audit_chain_status_turns_red_when_a_record_is_edited(client, auth, sess
 def test_store_is_the_configured_one(app, tmp_path):
     assert isinstance(app.extensions["console"].dnc_store, Store)
     assert str(app.extensions["console"].dnc_store.root) == str(tmp_path / "dnc")
+
+
+def test_overview_says_when_this_server_lacks_the_registry_in_force_and_lists_each_host(client, auth, store, sessions,
+                                                                                         clock, engine, tmp_path):
+    from dnc.registry.upkeep import sync_host
+
+    store.auto_fetch = False  # the page must say so, not fetch it meanwhile
+    other = Store(tmp_path / "other-host", auto_fetch=False)
+    f = tmp_path / "212.txt"
+    f.write_text("2127364425\n")
+    with sessions() as s:
+        gen = load_full(s, other, [f], version_date=date(2030, 1, 5), loaded_by="ops", now=clock.now(),
+                        area_codes="212").generation
+        s.commit()
+    sync_host(engine, other, clock.now())
+    auth.login("compliance")
+    html = client.get("/compliance/").get_data(as_text=True)
+    assert 'id="registry-unavailable"' in html and f"snapshot in force (<span class=\"mono\">{gen}</span>)" in html
+    assert "it has not been fetched yet" in html and "registry_unavailable" in html
+    assert 'id="registry-hosts"' in html and "has the snapshot in force" in html and "other-host" in html
+    sync_host(engine, store, clock.now())
+    html = client.get("/compliance/").get_data(as_text=True)
+    assert 'id="registry-unavailable"' not in html and "3 days" in html

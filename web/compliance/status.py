@@ -1,15 +1,18 @@
-"""Ages of the suppression sources in force: the national registry must be at most 31 days old at call time."""
+"""Ages of the suppression sources in force: the national registry must be at most 31 days old at call time, and
+every host must have the generation in force (a host without it refuses the numbers it covers)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from dnc.lists import current_loads
+from dnc.registry.local import hosts
 from dnc.registry.snapshot import Store
+from dnc.registry.sync import Unavailable, resolve
 from dnc.rules import current_rules
 
 WARN_BEFORE_DAYS = 7  # amber a week before the limit, red from 3 days before it ("near 31 days")
@@ -45,12 +48,40 @@ class RegistryStatus:
     limit_days: int
     tone: str
     groups: list[VersionGroup]
+    available: bool = True  # this server has the generation in force
+    why: str = ""  # ... and if not, why not
+    hosts: list[dict] = field(default_factory=list)
 
 
-def registry_status(store: Store, today: date) -> RegistryStatus:
-    """The snapshot in force, its area codes grouped by version date with the age of each version."""
+HOST_FRESH = timedelta(hours=1)  # a host that has not synced for longer is shown as not seen
+
+
+def host_rows(session: Session, in_force: str | None, now: datetime) -> list[dict]:
+    """Every host's snapshot directory as its last sync left it, in plain words."""
+    out = []
+    for h in hosts(session):
+        ok = h.generation is not None and h.generation == in_force
+        if now - h.checked_at > HOST_FRESH:
+            words, tone_ = f"not seen since {h.checked_at:%Y-%m-%d %H:%M} UTC", "warn"
+        elif ok:
+            words, tone_ = "has the snapshot in force", "ok"
+        elif h.state == "failed":
+            words, tone_ = f"refusing: the fetch of {in_force} failed ({h.detail})", "bad"
+        elif h.state == "fetching":
+            words, tone_ = f"refusing while it fetches {in_force}", "warn"
+        else:
+            words, tone_ = f"refusing: it does not have {in_force} yet", "bad"
+        out.append({"host": h.host, "dnc_dir": h.dnc_dir, "serves": h.generation, "checked_at": h.checked_at,
+                    "words": words, "tone": tone_})
+    return out
+
+
+def registry_status(store: Store, today: date, session: Session | None = None,
+                    now: datetime | None = None) -> RegistryStatus:
+    """The snapshot in force (as the database names it, when given one), its area codes grouped by version date
+    with the age of each version, whether this server has it, and every host's last sync."""
     limit = current_rules().registry_max_age_days
-    snap = store.current()
+    snap = resolve(session, store, now) if session is not None else store.current()
     if snap is None:
         return RegistryStatus(False, None, 0, 0, None, limit, "bad", [])
     by_version: dict[date, list[str]] = defaultdict(list)
@@ -59,8 +90,11 @@ def registry_status(store: Store, today: date) -> RegistryStatus:
     groups = [VersionGroup(v, (today - v).days, sorted(npas), tone((today - v).days, limit), (today - v).days > limit)
               for v, npas in sorted(by_version.items())]
     oldest = groups[0].age_days if groups else None
+    missing = isinstance(snap, Unavailable)
     return RegistryStatus(True, snap.generation, snap.count, len(snap.coverage), oldest, limit,
-                          tone(oldest, limit) if groups else "bad", groups)
+                          "bad" if missing or not groups else tone(oldest, limit), groups, not missing,
+                          snap.why if missing else "",
+                          host_rows(session, snap.generation, now) if session is not None and now else [])
 
 
 def list_loads(session: Session, today: date) -> list[dict]:

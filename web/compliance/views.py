@@ -88,7 +88,7 @@ def index():
     today = now().astimezone(UTC).date()
     since = now() - timedelta(days=90)
     sla = reports.sla(db(), since, None)
-    return render_template("compliance/index.html", registry=registry_status(console().dnc_store, today),
+    return render_template("compliance/index.html", registry=registry_status(console().dnc_store, today, db(), now()),
                            loads=list_loads(db(), today), sla=sla, today=today)
 
 
