@@ -59,8 +59,8 @@ VARIABLES: tuple[Variable, ...] = (
              "send REST calls elsewhere, e.g. to `dialer twilio fake-server`", _T),
     Variable("DIALER_IMPORT_MAX_BYTES", "`2147483648`", "largest lead file accepted (bytes)", _C),
     Variable("DIALER_DNC_DIR", "`var/dnc`",
-             "where national-registry snapshots live (memory-mapped bitsets); shared storage when several hosts "
-             "dial", _C),
+             "where this host keeps national-registry snapshots (memory-mapped bitsets); the generation in force is "
+             "fetched into it from the database", _C),
     Variable("DIALER_DNC_RULES", "the shipped `dnc/data/rules.toml`",
              "counsel's copy of the calling-window, holiday, cap and consent rules", _C),
     Variable("DIALER_CACHE_DIR", "`$XDG_CACHE_HOME/opendialer`",

@@ -1,4 +1,17 @@
-"""Every periodic job the dialing worker runs, in one list (``dialer jobs list`` shows them)."""
+"""Every periodic job the dialing worker runs, in one list (``dialer jobs list`` shows them with their last run).
+
+- ``callbacks-due`` (every 30 s): callbacks whose time came and went without a dial are marked missed and listed
+  in the missed-callback queue (``campaigns.callbacks.service.mark_missed``; the lead stays callable);
+- ``leads-recycle`` (every 5 min): stranded ``dialing`` leads back to the queue (``campaigns.dispatch.recycle``);
+- ``registry-freshness`` (hourly): a warning for every area code whose national-registry version is within 7 days
+  of the 31-day limit (and an error past it: those numbers are not dialed);
+- ``registry-sync@HOST`` (every minute, one per host and registry directory): fetch the registry generation in force
+  from the database when this host lacks it (``dnc.registry``);
+- ``abandon-guard`` (every 30 s), ``alerts-webhook`` (every 15 s), ``callerid-health`` (every 5 min): the abandon
+  warnings and progressive fallback, their webhook posts, and caller-ID retirement (``campaigns.alerts.service``,
+  ``campaigns.callerid.service``);
+- ``reports-daily`` / ``reports-refresh``: the reports' own jobs (``dialer.jobs.reports``).
+"""
 
 from __future__ import annotations
 

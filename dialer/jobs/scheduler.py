@@ -1,21 +1,11 @@
-"""Periodic work on APScheduler: callbacks coming due, lead recycling, registry freshness warnings, nightly reports.
+"""Periodic work on APScheduler, run under database leases so each job runs in one process at a time.
 
 A job never runs twice at once: APScheduler's ``max_instances=1`` and ``coalesce`` guard one process, and a lease
 row in the database (``campaigns.leases.service``) guards against a second worker or a second scheduler process.
 Every job receives ``now`` from the injected clock, so the same jobs run in tests on a ``ManualClock``. What each run
 returned (or why it failed) stays on its lease row: ``dialer jobs list`` shows it.
 
-The jobs of the worker (``worker_jobs``):
-
-- ``callbacks-due`` (every 30 s): callbacks whose time came and went without a dial are marked missed and listed
-  in the missed-callback queue (``campaigns.callbacks.service.mark_missed``; the lead stays callable);
-- ``leads-recycle`` (every 5 min): stranded ``dialing`` leads back to the queue (``campaigns.dispatch.recycle``);
-- ``registry-freshness`` (hourly): a warning for every area code whose national-registry version is within 7 days
-  of the 31-day limit (and an error past it: those numbers are not dialed);
-- ``abandon-guard`` (every 30 s), ``alerts-webhook`` (every 15 s), ``callerid-health`` (every 5 min): the abandon
-  warnings and progressive fallback, their webhook posts, and caller-ID retirement (``campaigns.alerts.service``,
-  ``campaigns.callerid.service``);
-- ``reports-daily`` / ``reports-refresh``: the reports' own jobs (``dialer.jobs.reports``), not duplicated here.
+Which jobs the worker runs is ``dialer.jobs.catalog``'s business.
 """
 
 from __future__ import annotations
