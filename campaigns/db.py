@@ -8,11 +8,15 @@ calls ``create_all``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from dnc import settings
@@ -33,7 +37,7 @@ def database_url(explicit: str | None = None) -> str:
     url = explicit or settings.current().database_url
     if url:
         return url
-    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DEFAULT_SQLITE_PATH.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
@@ -62,11 +66,23 @@ def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_file(url: str) -> None:
+    """Create a new SQLite file readable by this user only (0600; SQLite gives its -wal and -shm files the same
+    mode): it holds leads, numbers and call records. An existing file keeps the mode its operator gave it."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).exists():
+        return
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Create an engine; on SQLite turn on WAL, foreign keys, a busy timeout and write-locking transactions so
     several processes (worker, console, webhooks) can share one file."""
     url = database_url(url)
     if url.startswith("sqlite"):
+        _private_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -76,6 +92,33 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+_readers: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_readers_lock = threading.Lock()
+
+
+def read_engine(engine: Engine) -> Engine:
+    """An engine for reads that must never hold the write lock: on a SQLite file, a second engine of the same file
+    whose connections keep the driver's own transaction handling (a SELECT runs outside any transaction, which WAL
+    lets read without a lock; a write opens its transaction at that statement and waits its turn). Elsewhere (and
+    for an in-memory database, which a second engine would not see) the engine itself: PostgreSQL's reads take no
+    lock that a writer waits for.
+
+    The product's engine starts every transaction IMMEDIATE, so a session that only reads would still hold the one
+    write lock until it ends: a floor poll or a sign-in's look-ups would stall the dial loop's writes meanwhile.
+    Use it for work that reads and, at most, writes once at the end (a read-modify-write that must not lose an
+    update belongs on the product's engine).
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    with _readers_lock:
+        reader = _readers.get(engine)
+        if reader is None:
+            reader = create_engine(engine.url, connect_args={"timeout": 30})
+            event.listen(reader, "connect", _sqlite_pragmas)
+            _readers[engine] = reader
+    return reader
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,8 @@ import campaigns.alerts.models  # noqa: F401
 import campaigns.callbacks.models  # noqa: F401
 import campaigns.callerid.models  # noqa: F401
 import campaigns.campaign.models  # noqa: F401
+import campaigns.compliance.models  # noqa: F401
+import campaigns.cpsbudget.models  # noqa: F401
 import campaigns.dispatch.models  # noqa: F401
 import campaigns.inbox.models  # noqa: F401
 import campaigns.leads.models  # noqa: F401

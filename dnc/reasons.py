@@ -39,3 +39,24 @@ class Reason:
         if self.source:
             d["source"] = self.source
         return d
+
+# Each code in plain words, for the auditor's pages and exports (the code is shown beside them, never instead).
+WORDS = {
+    "invalid_number": "Invalid number", "unknown_zone": "Unknown time zone",
+    "internal_dnc": "On the internal do-not-call list", "national_dnc": "On the National DNC Registry",
+    "state_dnc": "On a state do-not-call list", "litigator": "On the litigator list",
+    "wireless_no_consent": "Wireless number without written consent",
+    "wireless_restricted_state": "Wireless number in a state that forbids calling it",
+    "autodialer_no_consent": "Automated dialing without written consent", "prefix_block": "Blocked area code or prefix",
+    "registry_stale": "National registry missing or too old",
+    "registry_unavailable": "National registry not on the server",
+    "outside_window": "Outside the calling hours", "sunday_ban": "Sunday calling ban",
+    "saturday_ban": "Saturday calling ban",
+    "holiday": "Holiday calling ban", "emergency_ban": "Declared emergency", "state_cap": "Over the state's call cap",
+    "evidence_missing": "Evidence missing (registry snapshot pruned)",
+}
+
+
+def words(code: str) -> str:
+    """``outside_window`` -> "Outside the calling hours" (an unknown code is shown as it is)."""
+    return WORDS.get(code, code.replace("_", " "))

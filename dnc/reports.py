@@ -1,135 +1,30 @@
 """Compliance reports: the scrub ledger, one number's decision history, zero-violation reconciliation, the
 internal-DNC SLA and calling-window exceptions, each as rows of plain dicts (CLI tables, console, CSV export).
 
-Reconciliation is bitemporal: each call is judged against what was in force WHEN it was placed: the internal
-entries effective then, the registry generation and list versions loaded by then, the consent granted and not
-yet expired or revoked, the calling window of that instant and the calls before it. It is expected to return no
-rows; every row is a call to explain in writing.
+Reconciliation and window exceptions live in ``dnc.reconcile`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import bisect
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dnc import consent as consent_mod
-from dnc import internal
-from dnc.gate import assess_sources, cap_check, internal_reason
-from dnc.lists import SOURCES, ListIndex
-from dnc.numbers import invalid_reason, nanp_digits
-from dnc.reasons import WINDOW_CODES, Reason
-from dnc.registry.snapshot import Store, default_store
-from dnc.registry.sync import attach
-from dnc.rules import current_rules
-from dnc.tables import InternalEntry, LedgerRecord, ListLoad
-from dnc.window import all_zones, is_open
-from dnc.zones import candidate_states, candidate_zones
+from dnc.reconcile import CallRecord, reconcile, window_exceptions
+from dnc.tables import InternalEntry, LedgerRecord
 
-
-@dataclass(frozen=True)
-class CallRecord:
-    """What reconciliation needs of one placed call (the caller reads it from its own calls table)."""
-
-    e164: str
-    placed_at: datetime
-    campaign: int | None
-    state: str | None = None
-    postal_code: str | None = None
-    zones: tuple[str, ...] | None = None
-    ref: str = ""
+__all__ = ["CallRecord", "history", "reconcile", "safe_cell", "scrub_ledger", "sla", "window_exceptions",
+           "write_csv"]
 
 
 def _iso(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S") if t else ""
-
-
-class _AsOf:
-    """The registry generation and list versions in force at past instants (cached per distinct version set)."""
-
-    def __init__(self, session: Session, store: Store) -> None:
-        self.session, self.store = session, store
-        if store.fetcher is None:  # a generation this host never had is fetched from the database when needed
-            attach(store, session.get_bind())
-        nat = session.execute(select(ListLoad.loaded_at, ListLoad.generation).where(ListLoad.source == "national")
-                              .order_by(ListLoad.loaded_at, ListLoad.id)).all()
-        self.nat_times, self.nat_gens = [r[0] for r in nat], [r[1] for r in nat]
-        self.lists = session.execute(select(ListLoad.loaded_at, ListLoad.id, ListLoad.source, ListLoad.list_key)
-                                     .where(ListLoad.source.in_(SOURCES)).order_by(ListLoad.loaded_at)).all()
-        self._indexes: dict[tuple, ListIndex] = {}
-
-    def snapshot(self, at: datetime):
-        i = bisect.bisect_right(self.nat_times, at)
-        if i == 0:
-            return None, None
-        gen = self.nat_gens[i - 1]
-        return gen, self.store.generation(gen)
-
-    def index(self, at: datetime) -> ListIndex:
-        newest: dict[tuple, int] = {}
-        for loaded_at, lid, source, key in self.lists:
-            if loaded_at > at:
-                break
-            newest[(source, key)] = lid
-        ids = tuple(sorted(newest.values()))
-        if ids not in self._indexes:
-            self._indexes[ids] = ListIndex(self.session, at)
-        return self._indexes[ids]
-
-
-def reconcile(session: Session, calls: Iterable[CallRecord], store: Store | None = None) -> list[dict]:
-    """Every call that broke a rule in force when it was placed (expected: none)."""
-    rules = current_rules()
-    asof = _AsOf(session, store or default_store())
-    calls = sorted(calls, key=lambda c: c.placed_at)
-    earlier: dict[str, list[datetime]] = defaultdict(list)
-    out = []
-    for c in calls:
-        t, reasons = c.placed_at, []
-        digits = nanp_digits(c.e164)
-        zones = tuple(c.zones) if c.zones is not None else candidate_zones(c.e164, c.postal_code)
-        states = tuple(sorted(candidate_states(c.e164, c.postal_code, c.state)))
-        invalid = invalid_reason(c.e164)
-        consents = []
-        if digits is None or invalid is not None:
-            reasons.append(Reason("invalid_number", invalid or f"{c.e164!r} is not a valid North American number"))
-        else:
-            reasons += [internal_reason(e) for e in internal.active(session, c.e164, c.campaign, t)]
-            consents = consent_mod.active(session, c.e164, c.campaign, t)
-            gen, snap = asof.snapshot(t)
-            if gen is not None and snap is None:
-                reasons.append(Reason("evidence_missing", f"registry generation {gen} in force then was pruned: "
-                                                          "the call cannot be checked against it"))
-            reasons += assess_sources(digits, states, t, consents, snap, asof.index(t), rules, {})
-        reasons += is_open(zones, states, t, rules, any(x.kind == "pewc" for x in consents))[1]
-        cap = cap_check(earlier[c.e164], states, t, rules, all_zones(zones, states)[0])[0]
-        if cap is not None:
-            reasons.append(cap)
-        earlier[c.e164].append(t)
-        if reasons:
-            out.append({"call": c.ref, "e164": c.e164, "placed_at": _iso(t), "campaign": c.campaign,
-                        "zones": ",".join(zones), "states": ",".join(states),
-                        "codes": ",".join(dict.fromkeys(r.code for r in reasons)),
-                        "reasons": "; ".join(r.text for r in reasons)})
-    return out
-
-
-def window_exceptions(session: Session, calls: Iterable[CallRecord], store: Store | None = None) -> list[dict]:
-    """Calls placed outside the calling window or over a state cap (expected: none)."""
-    rows = []
-    for r in reconcile(session, calls, store):
-        codes = [c for c in r["codes"].split(",") if c in WINDOW_CODES]
-        if codes:
-            rows.append({**r, "codes": ",".join(codes)})
-    return rows
 
 
 def sla(session: Session, since: datetime | None = None, until: datetime | None = None) -> dict:

@@ -65,9 +65,14 @@ class DncScrubber:
             out = self.scrub(s, candidates)
         return out
 
-    def scrub(self, session: Session, candidates: Sequence) -> list[tuple[str, ...]]:
-        if callable(self._campaign):  # resolve through the caller's session: SQLite has one writer at a time
+    def _resolve(self, session: Session) -> None:
+        """Resolve a late campaign through the caller's session, never a second one: the caller may hold SQLite's
+        only write lock (an import's transaction), which a second connection would wait 30 s for."""
+        if callable(self._campaign):
             self._campaign = self._campaign(session)
+
+    def scrub(self, session: Session, candidates: Sequence) -> list[tuple[str, ...]]:
+        self._resolve(session)
         rules = current_rules()
         found: list[set[str]] = [set() for _ in candidates]
         digits = [(nanp_digits(c.e164) or "") if invalid_reason(c.e164) is None else "" for c in candidates]
@@ -156,6 +161,7 @@ class DncScrubber:
 
     def record(self, session: Session, *, list_ref: str, file_sha256: str = "") -> None:
         """Write the scrub-ledger record of this list load: sources with versions and ages, counts by reason."""
+        self._resolve(session)  # a list whose rows were all duplicates never reached ``scrub``
         snap = resolve(session, self.store, self.at)
         registry = None
         if isinstance(snap, Unavailable):  # said so: the gate refuses these numbers until the host has it

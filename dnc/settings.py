@@ -14,11 +14,12 @@ registry and rules settings are needed there, and every other package may import
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dnc.errors import UserError
@@ -40,7 +41,8 @@ VARIABLES: tuple[Variable, ...] = (
              "tests only: the suite also runs against this PostgreSQL database", _D),
     Variable("DIALER_SQLITE_LOCKING", "`immediate`",
              "SQLite only: `immediate` takes the write lock when a transaction begins (no deadlocked upgrades between "
-             "processes); `deferred` is for tests that hold a session open while they drive the CLI", _D),
+             "processes); `deferred` is for a script that holds a session open while it drives the CLI in one "
+             "process", _D),
     Variable("TWILIO_ACCOUNT_SID", "unset", "Twilio account (`AC` + 32 hex); required for live dialing", _T),
     Variable("TWILIO_AUTH_TOKEN", "unset",
              "checks the `X-Twilio-Signature` of every webhook; REST auth when no API key is set", _T),
@@ -57,7 +59,9 @@ VARIABLES: tuple[Variable, ...] = (
              "TLS proxy)", _T),
     Variable("DIALER_TWILIO_API_BASE", "`https://api.twilio.com`",
              "send REST calls elsewhere, e.g. to `dialer twilio fake-server`", _T),
-    Variable("DIALER_IMPORT_MAX_BYTES", "`2147483648`", "largest lead file accepted (bytes)", _C),
+    Variable("DIALER_IMPORT_MAX_BYTES", "`2147483648`", "largest lead file accepted (bytes); an XLSX workbook's "
+             "unpacked size too", _C),
+    Variable("DIALER_IMPORT_MAX_ROWS", "`20000000`", "most rows a lead file may have (split a larger one)", _C),
     Variable("DIALER_DNC_DIR", "`var/dnc`",
              "where this host keeps national-registry snapshots (memory-mapped bitsets); the generation in force is "
              "fetched into it from the database", _C),
@@ -72,11 +76,29 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DIALER_MAX_UPLOAD_MB", "`256`", "console: largest list upload", _W),
     Variable("DIALER_PROXY_HOPS", "`0`",
              "console and webhooks: behind a TLS-terminating proxy, how many `X-Forwarded-*` hops to trust", _W),
+    Variable("DIALER_PROXY_ADDRESSES", "`127.0.0.1,::1`",
+             "console and webhooks: the proxies (addresses or networks, comma-separated) whose `X-Forwarded-*` "
+             "headers are trusted; a client connecting from anywhere else has them ignored", _W),
+    Variable("DIALER_ALERT_WEBHOOK_PRIVATE", "`0`",
+             "`1` lets abandon-alert webhooks use http and internal addresses (a receiver inside your network); "
+             "by default only https to public addresses, checked when entered and before each send", _O),
     Variable("DIALER_VAR_DIR", "`var`",
              "console: where uploads wait for their mapping (`var/uploads`) and the generated secret key live", _W),
     Variable("DIALER_LOG_LEVEL", "`info` for the worker and servers, `warning` for other commands",
              "every process: `debug`, `info`, `warning` or `error` (`dialer --log-level` wins)", _O),
     Variable("DIALER_LOG_FORMAT", "`text`", "every process: `text`, or `json` for one JSON object per line", _O),
+    Variable("DIALER_METRICS_DIR", "a private temporary directory per server",
+             "console and webhooks: where each gunicorn worker process keeps its Prometheus counters so `/metrics` "
+             "adds them up (`console/` and `webhooks/` under it, emptied when the server starts)", _O),
+    Variable("DIALER_SMTP_HOST", "unset",
+             "scheduled reports: the mail server they are sent through (unset: schedules are kept, nothing is sent)",
+             _O),
+    Variable("DIALER_SMTP_PORT", "`587`", "scheduled reports: the mail server's port", _O),
+    Variable("DIALER_SMTP_SECURITY", "`starttls`",
+             "scheduled reports: `starttls`, `ssl` (implicit TLS, usually port 465) or `none` (a local relay)", _O),
+    Variable("DIALER_SMTP_USER", "unset", "scheduled reports: the mail login (none: send without logging in)", _O),
+    Variable("DIALER_SMTP_PASSWORD", "unset", "scheduled reports: the password of `DIALER_SMTP_USER`", _O),
+    Variable("DIALER_SMTP_FROM", "unset", "scheduled reports: the sender address (required to send)", _O),
     Variable("DIALER_CLOCK_ANCHOR", "unset",
              "demo only: with `DIALER_CLOCK_SPEED`, every process reads a clock running that many times faster from "
              "this wall-clock instant", _X),
@@ -90,6 +112,17 @@ _FALLBACKS = frozenset({"XDG_CACHE_HOME"})
 LOCKING_MODES = ("immediate", "deferred")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password: str | None = field(repr=False, default=None)
+    sender: str = ""
 
 
 class Settings(Mapping[str, str]):
@@ -154,6 +187,10 @@ class Settings(Mapping[str, str]):
         return self._int("DIALER_IMPORT_MAX_BYTES", 2 * 1024 ** 3, 1, 1 << 62)
 
     @property
+    def import_max_rows(self) -> int:
+        return self._int("DIALER_IMPORT_MAX_ROWS", 20_000_000, 1, 1 << 62)
+
+    @property
     def var_dir(self) -> Path:
         return Path(self.get("DIALER_VAR_DIR") or "var")
 
@@ -174,12 +211,50 @@ class Settings(Mapping[str, str]):
         return self._int("DIALER_PROXY_HOPS", 0, 0, 10)
 
     @property
+    def proxy_addresses(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        raw = self.get("DIALER_PROXY_ADDRESSES") or "127.0.0.1,::1"
+        out = []
+        for part in (p.strip() for p in raw.split(",")):
+            if not part:
+                continue
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise UserError(f"DIALER_PROXY_ADDRESSES: {part!r} is not an address or a network "
+                                "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return tuple(out)
+
+    @property
+    def alert_webhook_private(self) -> bool:
+        return self._flag("DIALER_ALERT_WEBHOOK_PRIVATE", False)
+
+    @property
     def log_level(self) -> str | None:
         return self._choice("DIALER_LOG_LEVEL", LOG_LEVELS, "") or None
 
     @property
     def log_format(self) -> str:
         return self._choice("DIALER_LOG_FORMAT", LOG_FORMATS, "text")
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """Where scheduled reports are mailed from; None when no mail server is configured."""
+        host, sender = self.get("DIALER_SMTP_HOST"), self.get("DIALER_SMTP_FROM")
+        if host is None:
+            return None
+        if sender is None or "@" not in sender:
+            raise UserError("DIALER_SMTP_FROM: the sender address is required with DIALER_SMTP_HOST "
+                            "(e.g. reports@example.com)")
+        user, password = self.get("DIALER_SMTP_USER"), self.get("DIALER_SMTP_PASSWORD")
+        if (user is None) != (password is None):
+            raise UserError("DIALER_SMTP_USER and DIALER_SMTP_PASSWORD: set both or neither")
+        return SmtpSettings(host, self._int("DIALER_SMTP_PORT", 587, 1, 65535),
+                            self._choice("DIALER_SMTP_SECURITY", SMTP_SECURITY, "starttls"), user, password, sender)
+
+    @property
+    def metrics_dir(self) -> Path | None:
+        raw = self.get("DIALER_METRICS_DIR")
+        return Path(raw) if raw else None
 
     # --- parsing ------------------------------------------------------------------------------------------------
     def _int(self, name: str, default: int, low: int, high: int) -> int:

@@ -197,6 +197,19 @@ def state_zones(state: str) -> frozenset[str]:
     return _state_zone_index().get(state.upper(), frozenset())
 
 
+def load() -> None:
+    """Read every zone table now (the ZIP index, the area codes' states and zones, the exchange table).
+
+    They load on first use, which is the pre-dial gate's first call: inside the dial loop's first claim, whose
+    transaction holds SQLite's one write lock. That is ~0.35 s of CPU with nothing else running and several seconds
+    on a loaded machine, during which the worker neither renews its lease nor publishes a decision (the floor then
+    cried "is the dialer worker running?" right after a worker started). Workers call this before they dial.
+    """
+    _state_zone_index()
+    _prefix_zone_table()
+    candidate_zones("+12125550100", "10001")
+
+
 @lru_cache(maxsize=4096)
 def with_state_zones(zones: frozenset[str], states: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``zones`` plus every zone of every candidate state, and the candidate states with no known zone.

@@ -20,11 +20,20 @@ from dialer.clock import ManualClock
 from dialer.schema.migrate import upgrade
 from dnc import settings
 
-# Tests hold a session open while they drive the CLI or the app in the same process: SQLite's immediate locking
-# (the product's default, see campaigns/db.py) would make that second session wait for the first.
-os.environ.setdefault("DIALER_SQLITE_LOCKING", "deferred")
+# SQLite runs with the product's own locking (campaigns/db.py: every transaction BEGIN IMMEDIATE), whatever the
+# environment says: a test that holds a session open while it drives the CLI or the app must commit (or close) it
+# first, as the product's processes do. ``DIALER_SQLITE_LOCKING=deferred`` stays for an operator's own scripts.
+os.environ["DIALER_SQLITE_LOCKING"] = "immediate"
 PG_URL = os.environ.get("DIALER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_configure(config) -> None:
+    """In CI (``CI=true``, as CI services set it) the PostgreSQL tests must run: without a PostgreSQL to run them
+    on, the suite fails at once instead of skipping them and passing green."""
+    if os.environ.get("CI", "").lower() in ("true", "1") and not PG_URL:
+        raise pytest.UsageError("CI is set but DIALER_TEST_DATABASE_URL is not: the PostgreSQL tests would be "
+                                "skipped (start PostgreSQL and set it, as .ci/run does)")
 START = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
 
 
@@ -135,3 +144,13 @@ def dialer(db_url, capsys, monkeypatch, tmp_path):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def product_engine(db_url, setenv):
+    """An engine on the test database with the product's own SQLite locking (IMMEDIATE transactions): for tests
+    whose writers run at the same moment, as the product's processes do."""
+    setenv(DIALER_SQLITE_LOCKING="immediate")
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

@@ -42,4 +42,9 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     register_twilio(app, console.sessions, console.clock, app.config.get("TWILIO_ENVIRON"))
     csrf.exempt(app.blueprints["twilio"])  # Twilio signs its requests (X-Twilio-Signature) instead
+
+    from web.observe import init_observe
+
+    init_observe(app, "console", console.sessions, console.clock, console.dnc_store)
+    csrf.exempt(app.blueprints["health"])  # read-only probes, public
     return app

@@ -1,5 +1,6 @@
 """The agent's seat: log in to a campaign, ready / pause with a reason, the popped lead (name, number, custom
-fields, history, script) when a call connects, hang up, disposition with the wrap timer, and own callbacks.
+fields, history, script) when a call connects, hang up, disposition with the wrap timer, and own callbacks (moved
+or cancelled by their agent).
 
 A signed-in agent drives one seat (``users.agent_id``); a person can take over a simulated seat this way. State
 changes and dispositions are ``campaigns.agents.service`` services; the page polls ``/agent/state`` and reloads itself
@@ -19,14 +20,22 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from campaigns.agents import preview as agents_preview
 from campaigns.agents import service as agents
-from campaigns.agents.desk import desk, joinable_campaigns, last_call, my_callbacks
+from campaigns.agents import teams
+from campaigns.agents import transfer as transfers
+from campaigns.agents.desk import desk, last_call, my_callbacks
 from campaigns.agents.states import DEFAULT_PAUSE_REASONS
+from campaigns.callbacks import service as callbacks_svc
+from campaigns.callbacks.models import Callback
+from campaigns.callbacks.service import OutsideWindow
 from campaigns.callerid import service as callerid
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.scripts import get_script, render_script
 from dnc.errors import UserError
+from web.agent_calls import controls
+from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
+from web.filters import when
 from web.forms import choices, sentence
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -84,9 +93,9 @@ def lead_zone(d) -> str:
 def _page(form: DispositionForm | None = None, status: int = 200):
     d = desk(db(), _agent_id())
     start = StartForm()
-    camps = joinable_campaigns(db())
+    camps = teams.offered(db(), d.agent)  # active campaigns whose team this seat is on (or open to everyone)
     start.campaign.choices = choices((str(c.id), c.name) for c in camps)
-    if d.agent.campaign_id and not start.campaign.data:
+    if d.agent.campaign_id and not start.campaign.data and any(c.id == d.agent.campaign_id for c in camps):
         start.campaign.data = str(d.agent.campaign_id)
     dform = form or DispositionForm(formdata=None)
     if form is None and d.campaign is not None:  # the campaign's default: personal or shared callbacks
@@ -104,10 +113,28 @@ def _page(form: DispositionForm | None = None, status: int = 200):
     tw = current_app.extensions.get("twilio")
     phone = bool(tw and tw.config is not None and tw.config.can_issue_tokens)
     due = sum(1 for c in my_callbacks(db(), d.agent.id, now()) if c["status"] == "due")
-    return render_template("agent/seat.html", d=d, start=start, pause=PauseForm(), dform=dform, script=script,
+    pause_form = PauseForm(formdata=None)
+    if d.agent.state == "paused" and d.agent.state_reason in PAUSE_LABELS:
+        pause_form.reason.data = d.agent.state_reason  # the select shows the reason in force
+    return render_template("agent/seat.html", d=d, start=start, pause=pause_form, dform=dform, script=script,
+                           wrap_limit=_wrap_limit(d),
+                           calls=controls(d),
                            zone=lead_zone(d), phone=phone, due=due, now=now(), preview=_preview(d),
                            shown=_flaggable(d.agent.id),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
+
+
+def _wrap_limit(d) -> dict | None:
+    """The campaign's wrap-up limit as the seat states it: the limit, where the seat goes after it, and (in wrap-up)
+    the seconds left, which the page counts down at the clock's speed (``campaigns.agents.wrap`` moves the seat)."""
+    c = d.campaign
+    if c is None or c.wrap_limit_s is None or d.agent.simulated or d.call is None:
+        return None
+    then = "your seat is paused" if c.wrap_limit_then == "paused" else "you go ready for the next call"
+    left = None
+    if d.agent.state == "wrap" and d.agent.state_since is not None:
+        left = max(0.0, c.wrap_limit_s - (now() - d.agent.state_since).total_seconds())
+    return {"seconds": c.wrap_limit_s, "then": then, "left": left}
 
 
 def _preview(d):
@@ -133,7 +160,8 @@ def state():
     """What the seat is doing now (the page reloads when this changes)."""
     a = desk(db(), _agent_id()).agent
     t = now()
-    return jsonify(state=a.state, reason=a.state_reason, call_id=a.call_id,
+    consulting = transfers.consulting_on(db(), a.id) is not None  # a colleague's call, until they complete
+    return jsonify(state=a.state, reason=a.state_reason, call_id=a.call_id, consulting=consulting,
                    since=a.state_since.isoformat() if a.state_since else None,
                    seconds=(t - a.state_since).total_seconds() if a.state_since else None)
 
@@ -153,28 +181,32 @@ def _change(action, done: str):
 
 @bp.post("/start")
 def start():
+    """Join a campaign and go ready. The choice is checked again here (``campaigns.agents.teams.join``): a campaign
+    that is not active, or whose team this seat is not on, is refused whatever the form carried."""
     form = StartForm()
-    form.campaign.choices = choices((str(c.id), c.name) for c in joinable_campaigns(db()))
     if not form.validate_on_submit() or not (form.campaign.data or "").isdigit():
         flash("Choose a campaign.", "error")
         return redirect(url_for("agent.seat"))
     campaign = db().get(Campaign, int(form.campaign.data))
-    if campaign is None or campaign.status not in ("active", "paused"):
+    if campaign is None:
         flash("That campaign is not open for agents.", "error")
         return redirect(url_for("agent.seat"))
-
-    def go():
-        agent = agents.get_agent(db(), _agent_id(), lock=True)
-        if agent.campaign_id != campaign.id:
-            agents.assign(db(), agent, campaign)
-        return agents.go_ready(db(), agent.id, now())
-
-    return _change(go, f"You are ready on {campaign.name}: calls come in by themselves.")
+    return _change(lambda: teams.join(db(), agents.get_agent(db(), _agent_id(), lock=True), campaign, now()),
+                   f"You are ready on {campaign.name}: calls come in by themselves.")
 
 
 @bp.post("/ready")
 def ready():
-    return _change(lambda: agents.go_ready(db(), _agent_id(), now()), "You are ready.")
+    def go():
+        agent = agents.get_agent(db(), _agent_id(), lock=True)
+        if agent.state == "offline":  # logging in again to the last campaign: a join, with its checks
+            campaign = db().get(Campaign, agent.campaign_id) if agent.campaign_id else None
+            if campaign is None:
+                raise UserError("choose a campaign to log in to")
+            return teams.join(db(), agent, campaign, now())
+        return agents.go_ready(db(), agent.id, now())
+
+    return _change(go, "You are ready.")
 
 
 @bp.post("/pause")
@@ -194,6 +226,9 @@ def offline():
 
 @bp.post("/hangup")
 def hangup():
+    if transfers.consulting_on(db(), _agent_id()) is not None:
+        flash("You were asked to consult on a colleague's call: they complete or cancel the transfer.", "error")
+        return redirect(url_for("agent.seat"))
     return _change(lambda: agents.end_call(db(), _agent_id(), now()), "Call ended: disposition it.")
 
 
@@ -226,7 +261,10 @@ def disposition():
         agents.disposition(db(), d.call.id, chosen.code, t, notes=(form.notes.data or "").strip(),
                            callback_at=callback_at if chosen.is_callback else None, agent_ref=d.agent.id,
                            personal=PERSONAL.get(form.callback_for.data))
-        if form.then.data == "pause":
+        off_team = not teams.on_team(db(), d.agent, d.agent.campaign_id)
+        if off_team:  # taken off the campaign's team during the call: the seat leaves the campaign now
+            agents.go_offline(db(), d.agent.id, t, teams.OFF_TEAM)
+        elif form.then.data == "pause":
             agents.pause(db(), d.agent.id, form.pause_reason.data, t)
         else:
             agents.go_ready(db(), d.agent.id, t)
@@ -237,6 +275,8 @@ def disposition():
         target.errors = [*target.errors, sentence(str(e))]
         return _page(form, 400)
     then = " You are paused." if form.then.data == "pause" else " Ready for the next call."
+    if off_team:
+        then = f" You are no longer on campaign {d.campaign.name}'s team: you were logged out of it."
     flash(f"Saved: {chosen.label}.{then}", "success")
     return redirect(url_for("agent.seat"))
 
@@ -301,3 +341,60 @@ def preview_skip():
 def callbacks():
     rows = my_callbacks(db(), _agent_id(), now())
     return render_template("agent/callbacks.html", rows=rows)
+
+
+def _my_open_callback(callback_id: int) -> tuple[Callback, str]:
+    """One of this agent's own open callbacks (scheduled by them or kept for them) and the zone its lead's times
+    are read in; anyone else's is 404, as if it did not exist."""
+    mine = {r["id"]: r for r in my_callbacks(db(), _agent_id(), now()) if r["open"]}
+    if callback_id not in mine:
+        abort(404)
+    cb = db().get(Callback, callback_id)
+    zones = mine[callback_id]["zones"]
+    return cb, zones[0] if zones else db().get(Campaign, cb.campaign_id).timezone
+
+
+@bp.post("/callbacks/<int:callback_id>/move")
+def move_callback(callback_id: int):
+    """Move one's own callback to another time in the lead's local time; outside the lead's calling window the
+    refusal names the window's next opening."""
+    cb, zone = _my_open_callback(callback_id)
+    form = MoveForm()
+    back = redirect(url_for("agent.callbacks"))
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        return back
+    try:
+        new = callbacks_svc.reschedule(db(), cb.id, parse_local(form.at.data, zone), now(), strict=True)
+        db().commit()
+    except ValidationError as e:
+        flash(f"New time: {e}", "error")
+    except OutsideWindow as e:
+        db().rollback()
+        flash(f"{when(parse_local(form.at.data, zone), zone)} is outside the customer's calling hours; the "
+              f"earliest allowed time is {when(e.opening, zone)} (the customer's time).", "error")
+    except UserError as e:
+        db().rollback()
+        flash(sentence(str(e)), "error")
+    else:
+        flash(f"Callback moved to {when(new.due_at, zone)} (the customer's time).", "success")
+    return back
+
+
+@bp.post("/callbacks/<int:callback_id>/cancel")
+def cancel_callback(callback_id: int):
+    """Cancel one's own callback with a reason (the lead goes back to ordinary retries)."""
+    cb, _ = _my_open_callback(callback_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+    else:
+        try:
+            callbacks_svc.cancel(db(), cb.id, f"{form.reason.data.strip()} (agent {current_user.username})", now())
+            db().commit()
+        except UserError as e:
+            db().rollback()
+            flash(sentence(str(e)), "error")
+        else:
+            flash(f"Callback cancelled: {form.reason.data.strip()}.", "success")
+    return redirect(url_for("agent.callbacks"))

@@ -18,7 +18,8 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from campaigns.accounts import sessions as console_auth
 from campaigns.accounts.models import User
 from campaigns.accounts.users import ROLE_LABELS, authenticate, password_problem, set_password
-from web.context import db, now
+from campaigns.agents.service import go_offline
+from web.context import db, now, reads
 
 bp = Blueprint("auth", __name__)
 HOMES = {"admin": "users.index", "manager": "campaigns.index", "agent": "agent.seat",
@@ -95,20 +96,30 @@ def login():
     status = 200
     if form.validate_on_submit():
         username, remote, t = form.username.data.strip(), remote_address(), now()
-        wait = console_auth.locked_for(db(), username, remote, t, current_app.config.get("LOGIN_THROTTLE")
-                                       or console_auth.Throttle())
-        if wait:
-            minutes = max(1, round(wait / 60))
-            form.form_errors.append(f"Too many failed sign-ins. Try again in about {minutes} minute"
-                                    f"{'s' if minutes != 1 else ''}.")
-            return render_template("auth/login.html", form=form), 429
-        user = authenticate(db(), username, form.password.data)
-        console_auth.record_attempt(db(), username, remote, user is not None, t)
+        # Three steps, so no transaction holds SQLite's write lock across the password check (scrypt, ~0.2 s):
+        # reserve the attempt (a short write), check the password on the reading session, then (only on success)
+        # a short write that starts the console session.
+        spot = console_auth.reserve(db(), username, remote, t, current_app.config.get("LOGIN_THROTTLE")
+                                    or console_auth.Throttle())
+        db().commit()
+        if spot.attempt is None:
+            if spot.slowed:
+                form.form_errors.append(f"This account had several failed sign-ins, so it is slowed down: wait "
+                                        f"{spot.wait} seconds, then try again.")
+            else:
+                minutes = max(1, round(spot.wait / 60))
+                form.form_errors.append(f"Too many failed sign-ins. Try again in about {minutes} minute"
+                                        f"{'s' if minutes != 1 else ''}.")
+            response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+            response.headers["Retry-After"] = str(spot.wait)
+            return response
+        user = authenticate(reads(), username, form.password.data)
+        reads().rollback()
         if user is None:
-            db().commit()
             form.form_errors.append("Wrong username or password (or the account is disabled).")
             status = 401
         else:
+            console_auth.succeeded(db(), spot.attempt)
             if current_user.is_authenticated:  # a second sign-in in the same browser ends the first session
                 console_auth.end_session(db(), current_user.token, t)
             target = _safe_next(form.next.data)
@@ -126,6 +137,8 @@ def login():
 @bp.post("/logout")
 def logout():
     console_auth.end_session(db(), current_user.token, now())
+    if current_user.agent_id is not None:  # an empty seat must not stay ready for the dial loop
+        go_offline(db(), current_user.agent_id, now())
     db().commit()
     logout_user()
     session.clear()
@@ -137,7 +150,8 @@ def logout():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        user = authenticate(db(), current_user.username, form.current.data)
+        user = authenticate(reads(), current_user.username, form.current.data)  # no lock held across scrypt
+        reads().rollback()
         if user is None:
             form.current.errors.append("This is not your current password.")
         else:
@@ -157,6 +171,8 @@ def init_auth(app: Flask) -> None:
 
     @manager.user_loader
     def load(token: str) -> ConsoleUser | None:
-        user = console_auth.resume_session(db(), token, now())
-        db().commit()  # ends expired sessions, records last_seen
+        # on the reading session: every request passes here, and most only read (a write, to end an expired
+        # session or note last_seen once a minute, takes the lock at that statement and only until the commit)
+        user = console_auth.resume_session(reads(), token, now())
+        reads().commit()
         return ConsoleUser(token, user) if user is not None else None

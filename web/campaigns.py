@@ -11,10 +11,15 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from campaigns.agents import teams
+from campaigns.agents.models import Agent
+from campaigns.campaign import dialing
 from campaigns.campaign.dispositions import Flags, add_disposition, list_dispositions, update_disposition
+from campaigns.campaign.history import changes, record
 from campaigns.campaign.models import DEDUPE_SCOPES, PACING_MODES, Campaign
 from campaigns.campaign.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
 from campaigns.campaign.service import (
@@ -27,7 +32,9 @@ from campaigns.campaign.service import (
     update_campaign,
 )
 from campaigns.leadimport.service import lists_of
+from campaigns.leads import listadmin
 from campaigns.leads.hot import HOT_LIST, make_hot
+from dialer.pacing.overdial import warning as overdial_warning
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import attach_error, choices, has_errors
@@ -85,6 +92,18 @@ def _campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
+# what the campaign form changes, as the history shows it (label -> value with its unit)
+EDITED = {"Name": lambda c: c.name, "Caller ID": lambda c: c.caller_id,
+          "Callback number": lambda c: c.callback_number, "Seller name": lambda c: c.seller_name,
+          "Dialing mode": lambda c: c.pacing_mode, "Abandon target": lambda c: f"{c.abandon_target * 100:g} %",
+          "Attempts per lead at most": lambda c: str(c.max_attempts), "Duplicates": lambda c: c.dedupe_scope,
+          "Region": lambda c: c.region, "Reporting time zone": lambda c: c.timezone}
+
+
+def _edited(campaign: Campaign) -> dict[str, str]:
+    return {label: read(campaign) for label, read in EDITED.items()}
+
+
 def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     """Create or update; a refusal goes next to its field (a bad callback number is checked on its own)."""
     try:
@@ -97,7 +116,12 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
         if campaign is None:
             campaign = create_campaign(db(), form.name.data, form.caller_id.data, now(), form.settings())
         else:
+            before = _edited(campaign)
             update_campaign(db(), campaign, form.name.data, form.caller_id.data, form.settings(), now())
+            for label, old in before.items():
+                new = _edited(campaign)[label]
+                if new != old:
+                    record(db(), campaign.id, now(), current_user.username, label, old, new)
         db().commit()
         return campaign
     except UserError as e:
@@ -141,7 +165,25 @@ def detail(campaign_id: int):
 def _detail(campaign: Campaign, hot: HotLeadForm, status: int = 200):
     return render_template("campaigns/detail.html", campaign=campaign, lists=lists_of(db(), campaign.name),
                            actions=_actions(campaign), pacing=PACING_LABELS, dedupe=DEDUPE_LABELS,
-                           script=get_script(db(), campaign.id), hot=hot, hot_list=HOT_LIST), status
+                           script=get_script(db(), campaign.id), hot=hot, hot_list=HOT_LIST,
+                           shown=dialing.shown(campaign), history=changes(db(), campaign.id, limit=20),
+                           overdial=_overdial(campaign), mix=_mix(campaign),
+                           team=", ".join(a.name for a in teams.team(db(), campaign.id))), status
+
+
+def _mix(campaign: Campaign) -> dict[int, str]:
+    """Each list's state in words for the lists table: "disabled", or its place in the list mix."""
+    rows = listadmin.lists(db(), campaign)
+    mode = listadmin.mix_mode(rows)
+    return {x.id: "disabled" if not x.active else "" if mode == "none" else listadmin.mix_text(x, mode)
+            for x in rows}
+
+
+def _overdial(campaign: Campaign) -> str | None:
+    """The warning when the campaign's fixed dialing rule would abandon more than its target on its floor (the
+    pacer holds it to the budget; the manager should know the setting is not what will be dialed)."""
+    agents = db().scalar(select(func.count(Agent.id)).where(Agent.campaign_id == campaign.id)) or 0
+    return overdial_warning(campaign.pacing_mode, campaign.power_ratio, agents, campaign.abandon_target)
 
 
 @bp.post("/<int:campaign_id>/hot")
@@ -191,6 +233,8 @@ def edit(campaign_id: int):
             form.callback_number.data = ""
     if form.validate_on_submit() and _save(form, campaign) is not None:
         flash(f"Campaign {campaign.name} saved.", "success")
+        if (warn := _overdial(campaign)) is not None:
+            flash(warn, "warning")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/form.html", form=form, campaign=campaign), 400 if has_errors(form) else 200
 

@@ -59,6 +59,7 @@ def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None
         IMPORT_INLINE=False,  # run imports in the request (tests) instead of a background thread
         MAX_CONTENT_LENGTH=env.max_upload_mb * 1024 * 1024,
         PROXY_HOPS=env.proxy_hops,
+        PROXY_ADDRESSES=env.proxy_addresses,
         SESSION_COOKIE_NAME="dialer_session",
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,

@@ -6,8 +6,10 @@ page with its one-line message, never a traceback.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from dnc.errors import UserError
@@ -21,6 +23,8 @@ MESSAGES = {
     405: ("Not allowed", "This address does not accept that kind of request."),
     413: ("File too large", "The upload is larger than this console accepts."),
     429: ("Too many attempts", "Wait a little, then try again."),
+    503: ("The database is unreachable", "The console cannot reach its database just now, so nothing can be shown "
+                                         "or saved. Try again in a minute; if it lasts, tell an administrator."),
     500: ("Something went wrong on our side", "The error was logged. Try again; if it keeps happening, tell an "
                                               "administrator what you were doing."),
 }
@@ -60,3 +64,12 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(e: InternalServerError):
         return render_error(500)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unreachable(e):
+        """The database is down (or refused the connection): a styled page that says so. The page must not ask the
+        database again, so the user is shown as signed out for this one response (their session is untouched)."""
+        current_app.logger.error("database unreachable: %s", str(e).splitlines()[0][:300])
+        g._login_user = AnonymousUserMixin()
+        return render_error(503)

@@ -7,13 +7,15 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from campaigns.reports.metrics import GLOSSARY
+from campaigns.agents.states import reason_words
+from campaigns.reports.metrics import GLOSSARY, percent_text, target_text
 
 DASH = "—"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    return DASH if value is None else f"{value * 100:.{digits}f} %"
+    """Measured rates, one decimal on every page (``campaigns.reports.metrics.percent_text``, the messages' own)."""
+    return percent_text(value, digits)
 
 
 def number(value: float | int | None, digits: int = 0) -> str:
@@ -24,6 +26,11 @@ def number(value: float | int | None, digits: int = 0) -> str:
 
 def decimal(value: float | None, digits: int = 1) -> str:
     return DASH if value is None else f"{value:,.{digits}f}"
+
+
+def target(value: float | None) -> str:
+    """A rate a manager sets, as typed (``campaigns.reports.metrics.target_text``); measured rates use ``percent``."""
+    return target_text(value)
 
 
 def duration(seconds: float | None) -> str:
@@ -52,7 +59,7 @@ def define(key: str) -> str:
 
 def init_filters(app: Flask) -> None:
     app.jinja_env.filters.update(percent=percent, number=number, decimal=decimal, duration=duration, when=when,
-                                 define=define)
+                                 define=define, target=target, reason=reason_words)
     app.jinja_env.globals.update(GLOSSARY=GLOSSARY)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

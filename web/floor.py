@@ -7,17 +7,23 @@ service, the pacer's published explanation); this module only picks the campaign
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_login import current_user
 
+from campaigns.agents.models import Agent
+from campaigns.agents.service import TAKEN_OFF, go_offline
+from campaigns.agents.states import reason_words
 from campaigns.alerts import service as abandon_alerts
 from campaigns.callbacks.service import counts as callback_counts
 from campaigns.campaign.dial_settings import settings_of
+from campaigns.campaign.history import record
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import list_campaigns
-from campaigns.floor.view import floor
+from campaigns.floor.view import floor, plain_sentence
 from campaigns.funnel.service import LABELS as FUNNEL_LABELS
 from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import GLOSSARY
-from web.context import console, db, now
+from campaigns.reports.rollup import refresh
+from web.context import console, db, now, reads
 
 bp = Blueprint("floor", __name__, url_prefix="/floor")
 TODAY_KEYS = ("dials", "live_answers", "contacts", "closes", "abandoned", "hit_rate", "abandon_rate",
@@ -34,49 +40,64 @@ PACER_LABELS = {"mode": "mode used", "n": "calls it asked for", "agents_ready": 
 def _campaign() -> Campaign | None:
     raw = request.args.get("campaign_id", "")
     if raw.isdigit():
-        c = db().get(Campaign, int(raw))
+        c = reads().get(Campaign, int(raw))
         if c is None:
             abort(404)
         return c
-    rows = list_campaigns(db())
+    rows = list_campaigns(reads())
     pick = next((r for r in rows if r.status == "active"), rows[0] if rows else None)
-    return db().get(Campaign, pick.id) if pick else None
+    return reads().get(Campaign, pick.id) if pick else None
 
 
 def as_json(f) -> dict:
     return {"at": f.at.isoformat(), "campaign": {"id": f.campaign.id, "name": f.campaign.name,
                                                  "status": f.campaign.status, "target": f.campaign.abandon_target},
             "by_state": f.by_state,
-            "agents": [{"name": a.name, "state": a.state, "reason": a.reason, "seconds": a.seconds,
+            "agents": [{"id": a.id, "name": a.name, "state": a.state, "reason": reason_words(a.reason) or None,
+                        "reason_code": a.reason, "seconds": a.seconds,
                         "phone": a.phone, "simulated": a.simulated} for a in f.agents],
             "ringing": f.ringing, "waiting": f.waiting, "talking": f.talking, "oldest_wait_s": f.oldest_wait_s,
             "dial_level": f.dial_level, "calls_per_ready_agent": f.calls_per_ready_agent,
             "today": {k: f.today.get(k) for k in TODAY_KEYS},
             "pacing": [{"key": k, "label": PACER_LABELS.get(k, k.replace("_", " ")), "value": v}
-                       for k, v in (f.pacing or {}).get("pacer", {}).items() if k != "t"],
+                       for k, v in (f.pacing or {}).get("pacer", {}).items() if k not in ("t", "sentence")],
             "decision": {k: (f.pacing or {}).get(k) for k in ("planned", "allowed", "placed", "capped_by",
                                                                 "live_lines", "mode")} if f.pacing else None,
-            "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None, "warnings": f.warnings}
+            "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None, "warnings": f.warnings,
+            "sentence": plain_sentence(f.pacing, f.by_state)}
 
 
 def guard_json(campaign: Campaign) -> dict:
     """The abandon alert level (ok, warn, high, over; none before the worker's first check), the fallback to
     progressive pacing and the missed callbacks, with where to act on them."""
-    g = abandon_alerts.state(db(), campaign)
-    s = settings_of(db(), campaign.id)
+    g = abandon_alerts.state(reads(), campaign)
+    s = settings_of(reads(), campaign.id)
     return {"level": g.level if g else None, "rate_30d": g.rate if g else None, "warn": s.abandon_warn_1,
             "high": s.abandon_warn_2, "target": campaign.abandon_target,
-            "fallback": abandon_alerts.effective_modes(db(), [campaign.id]).get(campaign.id),
-            "missed_callbacks": callback_counts(db(), campaign)["missed"],
+            "fallback": abandon_alerts.effective_modes(reads(), [campaign.id]).get(campaign.id),
+            "missed_callbacks": callback_counts(reads(), campaign)["missed"],
             "callbacks_url": url_for("callbacks.index", campaign_id=campaign.id),
             "strategy_url": url_for("strategy.edit", campaign_id=campaign.id)}
 
 
 def floor_json(campaign: Campaign) -> dict:
-    out = as_json(floor(db(), campaign, now()))
+    """Polled every few seconds by every manager: the rollups are refreshed first in their own transaction (on
+    SQLite the reading session takes the write lock only when there is something to absorb, and only until that
+    commit), then everything is read holding no lock, so a poll never stalls the dial loop's writes."""
+    refresh(reads(), campaign, now())
+    reads().commit()
+    out = as_json(floor(reads(), campaign, now(), refreshed=True))
     out["guard"] = guard_json(campaign)
-    db().commit()  # the report service refreshed its rollups
     return out
+
+
+def poll_seconds() -> float:
+    """How often the floor page polls, in wall seconds. ``FLOOR_POLL_SECONDS`` is meant in the clock's seconds: on the
+    demo's accelerated clock the page polls that much more often (at most once a second), so a stale worker shows
+    within the same clock time there too (20 s without a lease or a decision, plus one poll)."""
+    base = float(current_app.config["FLOOR_POLL_SECONDS"])
+    speed = float(getattr(console().clock, "speed", 1.0) or 1.0)
+    return max(1.0, base / speed) if speed > 1 else base
 
 
 @bp.get("/")
@@ -86,14 +107,14 @@ def index():
     if campaign is not None:
         data = floor_json(campaign)
         dialable = funnel_json(campaign)
-    return render_template("floor/index.html", campaign=campaign, campaigns=list_campaigns(db()), f=data,
-                           funnel=dialable, glossary=GLOSSARY, poll_s=current_app.config["FLOOR_POLL_SECONDS"],
+    return render_template("floor/index.html", campaign=campaign, campaigns=list_campaigns(reads()), f=data,
+                           funnel=dialable, glossary=GLOSSARY, poll_s=poll_seconds(),
                            funnel_poll_s=current_app.config["FUNNEL_POLL_SECONDS"])
 
 
 @bp.get("/<int:campaign_id>/data")
 def data(campaign_id: int):
-    campaign = db().get(Campaign, campaign_id)
+    campaign = reads().get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
     return jsonify(floor_json(campaign))
@@ -101,7 +122,7 @@ def data(campaign_id: int):
 
 def funnel_json(campaign: Campaign) -> dict:
     """The dialable funnel (issue 8's ``campaigns.funnel.service``): every lead counted once under what blocks it."""
-    f = funnel(db(), campaign, now(), registry=console().dnc_store)
+    f = funnel(reads(), campaign, now(), registry=console().dnc_store)
     out = f.as_dict()
     out["runway"] = f.runway_text()
     out["rows"] = ([{"key": k, "label": FUNNEL_LABELS.get(k, k), "leads": n, "group": "final"}
@@ -118,7 +139,24 @@ def funnel_json(campaign: Campaign) -> dict:
 @bp.get("/<int:campaign_id>/funnel")
 def dialable(campaign_id: int):
     """Polled less often than the floor: it counts every lead of the campaign."""
-    campaign = db().get(Campaign, campaign_id)
+    campaign = reads().get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
     return jsonify(funnel_json(campaign))
+
+
+@bp.post("/<int:campaign_id>/agents/<int:agent_id>/offline")
+def force_offline(campaign_id: int, agent_id: int):
+    """The manager takes a seat off the floor (someone left without signing out); a call in progress is hung up.
+    Recorded twice: the seat's state history says why it went offline (reason ``floor``, which the agent's page
+    explains), and the campaign's history says who did it and when."""
+    agent = db().get(Agent, agent_id)
+    if agent is None or agent.campaign_id != campaign_id:
+        abort(404)
+    was = agent.state
+    changed = go_offline(db(), agent.id, now(), TAKEN_OFF)
+    if changed:
+        record(db(), campaign_id, now(), current_user.username, "Seat", f"{agent.name}: {was}",
+               f"{agent.name}: offline (taken off the floor)", subject=f"agent:{agent.id}")
+    db().commit()
+    return jsonify(agent=agent.name, state="offline", changed=changed)

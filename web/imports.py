@@ -24,7 +24,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from campaigns.campaign.service import get_campaign
-from campaigns.db import session_scope
 from campaigns.leadimport.service import import_leads
 from dnc.errors import UserError
 from dnc.scrub import DncScrubber
@@ -43,7 +42,9 @@ class UploadJob:
 
     @property
     def data_path(self) -> Path:
-        return self.dir / "upload.bin"
+        """The uploaded file, saved under its own extension (``upload.xlsx``, ``upload.tsv``): the reader takes the
+        delimiter a ``.tsv`` or ``.psv`` name implies from it, exactly as ``dialer leads import`` does."""
+        return self.dir / self.meta().get("data_file", "upload.bin")
 
     def meta(self) -> dict:
         return json.loads((self.dir / "meta.json").read_text())
@@ -87,16 +88,28 @@ def new_job(root: Path, storage: FileStorage, campaign_id: int, campaign_name: s
     _sweep(root)
     job = UploadJob(secrets.token_hex(16), root)
     job = UploadJob(job.id, root / job.id)
-    job.dir.mkdir(parents=True, exist_ok=False)
-    storage.save(job.data_path)
-    size = job.data_path.stat().st_size
+    # lead lists are personal data: only the service's own user may read them (0700 directories, 0600 files)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    job.dir.mkdir(mode=0o700)
+    data = job.dir / stored_name(original)
+    with os.fdopen(os.open(data, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+        storage.save(f)
+    size = data.stat().st_size
     if size == 0:
         shutil.rmtree(job.dir, ignore_errors=True)
         raise UserError(f"{original}: the file is empty")
     job.write("meta.json", {"campaign_id": campaign_id, "campaign": campaign_name, "filename": original,
-                            "safe_name": secure_filename(original) or "list", "size": size,
+                            "data_file": data.name, "safe_name": secure_filename(original) or "list", "size": size,
                             "uploaded_by": uploaded_by, "uploaded_at": now.isoformat()})
     return job
+
+
+def stored_name(original: str) -> str:
+    """``upload`` plus the original's extension when it is a plain one (``.xlsx``, ``.tsv``): never a name the
+    user chose, never a path."""
+    suffix = Path(original).suffix.lower()
+    return "upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
 
 
 def get_job(root: Path, job_id: str) -> UploadJob | None:
@@ -130,12 +143,10 @@ def start_import(app: Flask, job: UploadJob, mapping: dict[str, str], list_name:
             # the same DNC scrub as `dialer leads import`: suppressed rows are kept, with their reasons
             scrubber = DncScrubber(console.sessions, campaign=lambda s: get_campaign(s, meta["campaign"]).id, at=now,
                                    operator=meta["uploaded_by"], store=console.dnc_store)
+            # all or nothing: the list, its leads and the scrub-ledger record of the load commit together
             result = import_leads(console.sessions, meta["campaign"], job.data_path, now=now, list_name=list_name,
                                   mapping=mapping or None, uploaded_by=meta["uploaded_by"], force=force,
                                   scrubber=scrubber, progress=progress, original_filename=meta["filename"])
-            with session_scope(console.sessions) as s:  # the scrub-ledger record of this list load
-                scrubber.record(s, list_ref=f"{result.campaign}/{result.list_name} ({result.source})",
-                                file_sha256=result.sha256)
         except UserError as e:
             job.set_status(state="failed", error=str(e), repeat="already imported" in str(e),
                            mapping=mapping, list_name=list_name)

@@ -20,6 +20,8 @@ from campaigns.campaign.service import list_campaigns
 from campaigns.reports import charts, daily
 from campaigns.reports import export as exports
 from campaigns.reports.catalog import REPORTS, run_report
+from campaigns.reports.compare import compare
+from campaigns.reports.sheet import sheet_csv
 from dnc.errors import UserError
 from web.context import db, now
 from web.forms import choices, sentence
@@ -28,8 +30,8 @@ from web.reports_format import cell, summary_tiles
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 GROUP_LABELS = {"campaign": "whole campaign", "list": "list", "agent": "agent", "day": "day", "hour": "hour of day"}
 # The order of the report menu: the sales lead's questions first.
-MENU = ("hit-rate", "first-call-close", "list-close", "pass", "agent-leaderboard", "list-leaderboard", "outcomes",
-        "agent-time", "abandon", "abandon-periods", "completion", "refusals", "dnc")
+MENU = ("hit-rate", "first-call-close", "list-close", "pass", "agents", "agent-leaderboard", "list-leaderboard",
+        "outcomes", "agent-time", "abandon", "abandon-periods", "completion", "refusals", "dnc")
 
 
 def _date(form, field) -> None:
@@ -119,9 +121,10 @@ def _filename(*parts: str) -> str:
 
 
 def _download(reports, fmt: str, name: str) -> Response:
-    """CSV (formula-safe raw values) or XLSX (typed cells plus an About sheet with the definitions)."""
+    """CSV as a spreadsheet opens it (headers in words, rates and durations as shown, formula-safe) or XLSX (typed
+    cells plus an About sheet with the definitions)."""
     if fmt == "csv":
-        return Response("\ufeff" + exports.csv_text(reports), mimetype="text/csv",
+        return Response("\ufeff" + sheet_csv(reports), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     buf = io.BytesIO()
     exports.to_xlsx(reports, buf)
@@ -182,3 +185,24 @@ def daily_day(day: str):
         name = _filename(form.campaign.data, "daily", str(stored.day))
         return _download(sections if fmt == "xlsx" else sections[0], fmt, name)
     return render_template("reports/daily_day.html", form=form, stored=stored, sections=sections, cell=cell)
+
+
+@bp.get("/compare")
+def compare_campaigns():
+    """Every running campaign side by side over the same dates (each read in its own time zone)."""
+    form, campaigns = _filters(None)
+    report = None
+    if campaigns and form.validate():
+        try:
+            report = compare(db(), now(), form.first.data or None, form.last.data or None,
+                             include_finished=request.args.get("finished") == "1")
+            db().commit()
+            form.first.data = form.first.data or report.period.first_day.isoformat()
+            form.last.data = form.last.data or report.period.last_day.isoformat()
+        except UserError as e:
+            db().rollback()
+            form.form_errors = [sentence(str(e))]
+    if request.args.get("format") == "csv" and report is not None:
+        return _download(report, "csv", _filename("campaigns-compared", form.first.data, form.last.data))
+    return render_template("reports/compare.html", form=form, campaigns=campaigns, report=report, cell=cell,
+                           menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS]), 400 if form.errors else 200

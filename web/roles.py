@@ -30,19 +30,29 @@ BLUEPRINTS: dict[str, frozenset[str]] = {
     "campaigns": MANAGE,
     "callbacks": MANAGE,  # a campaign's callback queue (issue 8)
     "callerid": MANAGE,  # a campaign's caller-ID pool and its health
+    "settings": MANAGE,  # a campaign's dialing settings (retries, hours, line cap ...) and their history
     "strategy": MANAGE,  # a campaign's lead strategy, callback and abandon-alert settings
+    "team": MANAGE,  # which agents may join a campaign
     "lists": MANAGE,
+    "listadmin": MANAGE,  # enable/disable lists, the list mix, reset a list for another pass
+    "leads": frozenset({"admin", "manager", "compliance"}),  # lead search and a lead's history (edits: below)
+    "planner": MANAGE,  # the staffing planner (issue 18)
     "floor": MANAGE,
     "agent": frozenset({"agent"}),
+    "agent_calls": frozenset({"agent"}),  # hold, transfer, consult, manual dial on the agent's own call
     "compliance": frozenset({"admin", "compliance"}),
     "reports": frozenset({"admin", "manager", "sales"}),
     "users": frozenset({"admin"}),
     "twilio": PUBLIC,  # every webhook checks X-Twilio-Signature itself
+    "health": PUBLIC,  # /healthz, /readyz, /metrics: probes and the scraper; nothing secret (web.observe)
 }
 ENDPOINTS: dict[str, frozenset[str]] = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
     "twilio.token": frozenset({"agent"}),  # an access token for the agent's own browser phone
+    "leads.edit": MANAGE,  # a lead's fields: the campaign's managers only (a DNC request: compliance too)
+    "compliance.suppressed": frozenset({"admin", "manager", "compliance"}),  # suppressed leads and why (issue 14)
+    "compliance.suppressed_csv": frozenset({"admin", "manager", "compliance"}),
 }
 
 

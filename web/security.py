@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
+
+from web.proxies import TrustedProxies
 
 csrf = CSRFProtect()
 
@@ -56,6 +57,6 @@ def init_security(app: Flask) -> None:
     if hops:
         # behind a TLS-terminating proxy: trust its X-Forwarded-* so secure cookies, redirects and the
         # login throttle's client address are right
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxies(app.wsgi_app, hops, app.config["PROXY_ADDRESSES"])  # type: ignore[method-assign]
     app.after_request(_headers(app))
     csrf.init_app(app)

@@ -26,7 +26,7 @@ from campaigns.accounts.users import (
     username_problem,
 )
 from dnc.errors import UserError
-from web.context import db, now
+from web.context import db, now, reads
 from web.forms import choices
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -42,7 +42,7 @@ def _check_password(form, field) -> None:
 
 class NewUserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired("Choose a username.")])
-    role = SelectField("Role", choices=choices(ROLE_CHOICES))
+    role = SelectField("Role", choices=choices(ROLE_CHOICES), default="agent")  # the least privileged
     agent_seat = SelectField("Agent seat", choices=[], validate_choice=False)
     password = PasswordField("Password", validators=[DataRequired("Choose a password."), _check_password],
                              render_kw={"autocomplete": "new-password"})
@@ -84,7 +84,7 @@ def index():
 def new():
     form = NewUserForm()
     form.agent_seat.choices = choices([(NEW_SEAT, "new seat named after the user")]
-                                      + [(n, n) for n in free_agent_seats(db())])
+                                      + [(n, n) for n in free_agent_seats(reads())])
     if form.validate_on_submit():
         try:
             user = create_user(db(), form.username_value, form.role.data, form.password.data, now(),
@@ -136,7 +136,8 @@ def edit(user_id: int):
 
 @bp.post("/<int:user_id>/password")
 def reset_password(user_id: int):
-    user = get_user_by_id(db(), user_id)
+    user = get_user_by_id(reads(), user_id)  # set_password hashes before it takes the write lock
+    reads().rollback()
     if user is None:
         abort(404)
     form = EditUserForm(obj=user, formdata=None)

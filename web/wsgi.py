@@ -19,6 +19,7 @@ from dialer.clock import clock_from_env
 from dnc import settings
 from dnc.errors import UserError
 from web.limits import KB, MB, BodyLimits, Limit
+from web.observe import init_observe
 
 WEBHOOK_MAX = 64 * KB
 PAGE_MAX = 1 * MB
@@ -42,8 +43,7 @@ def console() -> Flask:
 
 def webhook_app(url: str | None = None, env: settings.Settings | None = None) -> Flask:
     """Just the ``/twilio/`` blueprint; behind a proxy, ``DIALER_PROXY_HOPS`` as for the console."""
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
+    from web.proxies import TrustedProxies
     from web.twilio.setup import register_twilio
 
     env = env if env is not None else settings.current()
@@ -55,10 +55,11 @@ def webhook_app(url: str | None = None, env: settings.Settings | None = None) ->
         clock = clock_from_env(env)
     except ValueError as e:
         raise UserError(str(e)) from None
-    register_twilio(app, session_factory(engine), clock, env)
+    sessions = session_factory(engine)
+    register_twilio(app, sessions, clock, env)
+    init_observe(app, "webhooks", sessions, clock, None)  # the webhooks never read the registry
     if env.proxy_hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=env.proxy_hops, x_proto=env.proxy_hops,  # type: ignore
-                                x_host=env.proxy_hops)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, env.proxy_hops, env.proxy_addresses)  # type: ignore
     return limited(app, 0)
 
 

@@ -75,6 +75,7 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
                     None if password_hash else password_problem(password, username)):
         if problem:
             raise UserError(problem)
+    password_hash = password_hash or hash_password(password)  # scrypt before the first query: see set_password
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"a user named {username!r} already exists")
     agent_id = None
@@ -82,7 +83,7 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
         agent_id = _agent_seat(session, agent_name or username, now)
     elif agent_name:
         raise UserError("--agent applies only to users with role agent")
-    user = User(username=username, role=role, password_hash=password_hash or hash_password(password),
+    user = User(username=username, role=role, password_hash=password_hash,
                 agent_id=agent_id, active=True, created_at=now)
     session.add(user)
     session.flush()
@@ -121,11 +122,14 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def set_password(session: Session, username: str, password: str) -> User:
-    user = get_user(session, username)
-    problem = password_problem(password, user.username)
+    """Hash first, then look the user up: on SQLite the first query takes the write lock, and scrypt (~0.2 s)
+    must not run while it is held."""
+    problem = password_problem(password, username.strip())
     if problem:
         raise UserError(problem)
-    user.password_hash = hash_password(password)
+    hashed = hash_password(password)
+    user = get_user(session, username)
+    user.password_hash = hashed
     return user
 
 

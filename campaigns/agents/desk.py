@@ -19,8 +19,6 @@ from campaigns.campaign.models import Campaign, Disposition
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead, LeadList
 
-JOINABLE = ("active", "paused")  # campaigns an agent may log in to (a paused one dials once it is started)
-
 
 @dataclass
 class Desk:
@@ -77,10 +75,6 @@ def lead_history(session: Session, lead_id: int, exclude_call_id: int | None = N
     return [{"placed_at": c.placed_at, "attempt": c.attempt, "outcome": c.outcome or c.status, "agent": name,
              "disposition": c.disposition_code, "notes": c.notes, "callback_at": c.callback_at}
             for c, name in session.execute(q) if c.id != exclude_call_id]
-
-
-def joinable_campaigns(session: Session) -> list[Campaign]:
-    return list(session.scalars(select(Campaign).where(Campaign.status.in_(JOINABLE)).order_by(Campaign.name)))
 
 
 def my_callbacks(session: Session, agent_id: int, now: datetime, limit: int = 200) -> list[dict]:

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.agents import service as agent_svc
-from campaigns.agents.models import Agent, AgentLine
+from campaigns.agents.models import Agent, AgentLeg, AgentLine
 from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 
-LINE_STATUSES = ("down", "dialing", "joining", "up")
+LINE_STATUSES = ("down", "dialing", "joining", "up", "away")  # away: visiting a colleague's room to consult
 LINE_DOWN_REASON = "line-down"  # the pause reason of a ready agent whose line dropped (reports group by it)
 
 
@@ -84,9 +84,26 @@ def _e164(raw: str, who: str) -> str:
 
 
 # --- what Twilio reports about an agent's leg ---------------------------------------------------------------------
-def leg_started(session: Session, agent_id: int, call_sid: str, now: datetime) -> LineView:
-    """The leg fetched the join TwiML: it is entering the conference (a newer leg replaces an older one)."""
+def leg_started(session: Session, agent_id: int, call_sid: str, now: datetime) -> LineView | None:
+    """The leg fetched the join TwiML: it is entering the conference (a newer leg replaces an older one).
+
+    A join is taken once per leg. The leg the line is waiting for (the phone leg the worker dialed, a leg coming
+    home from a consult) goes to ``joining``; a leg never seen before is a new one (a browser connecting) and
+    replaces the line's; a join of the line's own leg while it is joining or up changes nothing; any other leg seen
+    before is a stale join (a signed request replayed after its leg was gone) and changes nothing. Returns None for
+    a stale join."""
     line = _line(session, agent_id, now)
+    seen = session.get(AgentLeg, call_sid) is not None
+    if call_sid == line.call_sid:
+        if line.status in ("dialing", "away"):
+            if not seen:  # the phone leg the worker dialed: its first join
+                session.add(AgentLeg(call_sid=call_sid, agent_id=agent_id, started_at=now))
+            line.status, line.since = "joining", now
+            session.flush()
+        return _view(line)
+    if seen:
+        return None
+    session.add(AgentLeg(call_sid=call_sid, agent_id=agent_id, started_at=now))
     line.call_sid, line.status, line.since = call_sid, "joining", now
     session.flush()
     return _view(line)
@@ -108,12 +125,12 @@ def leg_joined(session: Session, agent_id: int, call_sid: str, now: datetime) ->
     return True
 
 
-def leg_left(session: Session, agent_id: int, call_sid: str, now: datetime) -> str | None:
+def leg_left(session: Session, agent_id: int, call_sid: str, now: datetime, ended: bool = False) -> str | None:
     """The agent's leg left the conference or ended: the line is down and the agent leaves the pool at once.
     Returns what happened to the agent (``wrap``, ``paused``) or None (another participant, or nothing to do)."""
     line = session.get(AgentLine, agent_id, with_for_update=True)
-    if line is None or line.call_sid != call_sid or line.status == "down":
-        return None
+    if line is None or line.call_sid != call_sid or line.status == "down" or (line.status == "away" and not ended):
+        return None  # away: the leg left its room for a consult in a colleague's (``away``); ended: it hung up
     line.status, line.since = "down", now
     line.call_sid = None
     session.flush()
@@ -127,6 +144,25 @@ def leg_left(session: Session, agent_id: int, call_sid: str, now: datetime) -> s
         agent_svc.set_state(session, agent_id, "paused", now, LINE_DOWN_REASON)
         return "paused"
     return None
+
+
+def away(session: Session, agent_id: int, now: datetime) -> str | None:
+    """The agent's leg is about to visit a colleague's room for a consult: leaving its own room is not a dropped
+    line. Returns the leg's SID (None when the agent has no leg up)."""
+    line = session.get(AgentLine, agent_id, with_for_update=True)
+    if line is None or line.status != "up" or line.call_sid is None:
+        return None
+    line.status, line.since = "away", now
+    session.flush()
+    return line.call_sid
+
+
+def back(session: Session, agent_id: int, now: datetime) -> None:
+    """The consult never started: the line marked away is up again where it was."""
+    line = session.get(AgentLine, agent_id, with_for_update=True)
+    if line is not None and line.status == "away":
+        line.status, line.since = "up", now
+        session.flush()
 
 
 # --- what the worker does -----------------------------------------------------------------------------------------
@@ -161,6 +197,8 @@ def to_nail_up(session: Session, campaign_ids: set[int] | None) -> list[NailUp]:
 
 
 def dialing(session: Session, agent_id: int, call_sid: str, now: datetime) -> None:
+    """The worker rang the agent's phone: the line waits for this leg's join (``leg_started`` records the leg; only
+    the webhooks write ``agent_legs``, so the worker never races them for a leg's row)."""
     line = _line(session, agent_id, now)
     if line.status == "down":
         line.call_sid, line.status, line.since = call_sid, "dialing", now
@@ -185,12 +223,16 @@ def pause_unlined(session: Session, campaign_ids: set[int] | None, now: datetime
     """Ready agents whose line is not up are paused (``line-down``) at once, so the pacer never dials for a seat
     that cannot answer; ``leg_joined`` makes them ready again the moment their line comes up. Returns their ids."""
     q = (select(Agent.id).outerjoin(AgentLine, AgentLine.agent_id == Agent.id)
-         .where(Agent.state == "ready", (AgentLine.status.is_(None)) | (AgentLine.status != "up"))
+         .where(Agent.state == "ready",  # away: fetched for a consult this instant (``away``), not a lost line
+                (AgentLine.status.is_(None)) | (AgentLine.status.not_in(("up", "away"))))
          .order_by(Agent.id))
     if campaign_ids is not None:
         q = q.where(Agent.campaign_id.in_(campaign_ids))
     paused = []
     for agent_id in session.scalars(q).all():
+        line = session.get(AgentLine, agent_id, with_for_update=True, populate_existing=True)
+        if line is not None and line.status in ("up", "away"):
+            continue  # came up since the query read it: pausing now would leave the agent out with a good line
         if agent_svc.set_state(session, agent_id, "paused", now, LINE_DOWN_REASON):
             paused.append(agent_id)
     return paused

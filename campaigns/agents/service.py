@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from campaigns import wake
 from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.agents.states import check_move, check_reason
 from campaigns.campaign.models import Campaign, Disposition
@@ -22,6 +23,8 @@ from campaigns.dispatch.models import Call
 from campaigns.dispatch.rules import DispositionFlags, RetryRules, after_disposition, apply
 from campaigns.leads.models import Lead
 from dnc.errors import UserError
+
+TAKEN_OFF = "floor"  # the state reason of a seat a manager took off the live floor
 
 
 # --- agents ------------------------------------------------------------------------------------------------------
@@ -60,25 +63,36 @@ def record(session: Session, agent: Agent, state: str, reason: str | None, at: d
     agent.state, agent.state_reason, agent.state_since = state, reason, at
     session.add(AgentStateEvent(agent_id=agent.id, campaign_id=agent.campaign_id, state=state, reason=reason, at=at))
     session.flush()
+    if state == "ready":
+        wake.notify(session, "agent")  # the campaign's worker routes a waiting answer to them now
 
 
 def set_state(session: Session, agent_ref: int | str, state: str, now: datetime, reason: str | None = None) -> bool:
     """The console's state changes (ready, paused with a reason, offline, wrap = end the call). Returns False
-    when nothing changed. Leaving a call (wrap or offline while talking) asks the dial loop to hang it up."""
+    when nothing changed. Leaving a call (wrap or offline while talking) asks the dial loop to hang it up. Going
+    ready, or joining paused, needs the seat on the campaign's team (``campaigns.agents.teams``); going offline
+    may say why (``reason``: a code such as ``floor`` when a manager took the seat off the floor)."""
     agent = get_agent(session, agent_ref, lock=True)
     if state == "paused":
         reason = check_reason(reason)
         if agent.state == "paused" and agent.state_reason == reason:
             return False
+    elif state == "offline" and reason is not None:
+        reason = check_reason(reason)  # why the seat left: taken off the floor, off the campaign's team
     else:
         reason = None
     if state == "ready" and agent.campaign_id is None:
         raise UserError(f"agent {agent.name} is not assigned to a campaign")
+    if state == "ready" or (state == "paused" and agent.state == "offline"):
+        from campaigns.agents.teams import check_may_take_calls
+
+        check_may_take_calls(session, agent, agent.campaign_id)  # the campaign's team, whatever a page offered
     if not check_move(agent.state, state):
         return False
     if agent.state == "talking" and agent.call_id is not None:
+        # only the call's own agent hangs the customer up (an agent asked to consult on a call just leaves it)
         session.execute(update(Call).where(Call.id == agent.call_id, Call.ended_at.is_(None),
-                                           Call.hangup_requested_at.is_(None))
+                                           Call.agent_id == agent.id, Call.hangup_requested_at.is_(None))
                         .values(hangup_requested_at=now).execution_options(synchronize_session=False))
         agent.call_id = None
     record(session, agent, state, reason, now)
@@ -93,8 +107,8 @@ def pause(session: Session, agent_ref: int | str, reason: str, now: datetime) ->
     return set_state(session, agent_ref, "paused", now, reason)
 
 
-def go_offline(session: Session, agent_ref: int | str, now: datetime) -> bool:
-    return set_state(session, agent_ref, "offline", now)
+def go_offline(session: Session, agent_ref: int | str, now: datetime, reason: str | None = None) -> bool:
+    return set_state(session, agent_ref, "offline", now, reason)
 
 
 def end_call(session: Session, agent_ref: int | str, now: datetime) -> Call:
@@ -201,23 +215,51 @@ def connect(session: Session, call_id: int, agent_id: int, at: datetime) -> bool
         return False
     campaign_id = session.scalar(select(Agent.campaign_id).where(Agent.id == agent_id))
     session.add(AgentStateEvent(agent_id=agent_id, campaign_id=campaign_id, state="talking", at=at))
-    call.connected_at, call.agent_id, call.status = at, agent_id, "connected"
+    # "bridging" until the carrier has joined the two (``bridged``): a worker that dies in between leaves a call
+    # that looks connected but where nobody answered the person; reconciliation finds it by this status
+    call.connected_at, call.agent_id, call.status = at, agent_id, "bridging"
     session.flush()
     return True
 
 
+def bridged(session: Session, call_id: int) -> None:
+    """The carrier joined the call to its agent: the person is talking to someone."""
+    session.execute(update(Call).where(Call.id == call_id, Call.status == "bridging").values(status="connected")
+                    .execution_options(synchronize_session=False))
+
+
+def joined_agent(session: Session, call_sid: str, agent_id: int) -> bool:
+    """The carrier says the person's leg entered the room of the agent it was connected to: bridged, whoever
+    records it first. The worker that moved the leg may have died before writing ``bridged``; a restart that took
+    the call for "connected but never joined" would pull the person out of a live conversation to the safe-harbor
+    message and count an abandon. False when no call of that agent was waiting for it."""
+    done = session.execute(update(Call).where(Call.provider_sid == call_sid, Call.agent_id == agent_id,
+                                              Call.status == "bridging", Call.ended_at.is_(None))
+                           .values(status="connected").execution_options(synchronize_session=False))
+    return done.rowcount == 1
+
+
 def unconnect(session: Session, call_id: int, agent_id: int, at: datetime) -> None:
-    """Undo ``connect`` when the carrier could not bridge the call: the agent is ready again, the call waits."""
+    """Undo ``connect`` when the carrier could not bridge the call: the agent is ready again, the call waits. A call
+    that ended meanwhile (the failure was heard late) is left as its end left it, agent included."""
+    call = session.get(Call, call_id)
+    if call is not None and call.ended_at is not None:
+        return
     agent = session.get(Agent, agent_id, with_for_update=True)
     if agent is not None and agent.call_id == call_id:
         agent.call_id = None
         record(session, agent, "ready", None, at)
-    call = session.get(Call, call_id)
     if call is not None and call.agent_id == agent_id:
         call.connected_at, call.agent_id, call.status = None, None, "answered"
 
 
 def _release(session: Session, call: Call, state: str, at: datetime) -> int | None:
+    others = select(Agent).where(Agent.call_id == call.id)
+    if call.agent_id is not None:
+        others = others.where(Agent.id != call.agent_id)
+    for consulted in session.scalars(others).all():
+        consulted.call_id = None  # asked to consult on a call that ended: free again (``campaigns.agents.transfer``)
+        record(session, consulted, "ready", None, at)
     if call.agent_id is None:
         return None
     agent = session.get(Agent, call.agent_id, with_for_update=True)

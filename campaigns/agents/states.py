@@ -29,6 +29,16 @@ LOOP_MOVES: dict[str, frozenset[str]] = {
 }
 REASON_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "coaching", "technical", "other")
+# how every page names a state's reason code (the codes stay in the data: reports group by them)
+REASON_WORDS = {"break": "break", "lunch": "lunch", "training": "training", "meeting": "meeting",
+                "coaching": "coaching", "technical": "technical problem", "other": "other",
+                "wrap-limit": "wrap-up limit reached", "line-down": "phone line down",
+                "floor": "taken off the floor", "team": "taken off the team", "unattended": "page left"}
+
+
+def reason_words(code: str | None) -> str:
+    """A reason code in words (an unknown code, e.g. one a script set, with its dashes as spaces)."""
+    return "" if not code else REASON_WORDS.get(code, code.replace("-", " ").replace("_", " "))
 
 
 def check_reason(reason: str | None) -> str:

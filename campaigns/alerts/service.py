@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from campaigns.alerts.models import AbandonAlert, AbandonGuard, AlertDelivery
 from campaigns.campaign.dial_settings import Settings, settings_of
 from campaigns.campaign.models import Campaign
-from campaigns.reports.metrics import abandon_rate
+from campaigns.reports.metrics import abandon_rate, percent_text, target_text
 
 log = logging.getLogger(__name__)
 LEVELS = ("ok", "warn", "high", "over")
@@ -66,13 +66,14 @@ def machines_30d(session: Session, campaign: Campaign, now: datetime) -> int:
 
 
 def _message(c: Campaign, level: str, rate: float | None, live: int, ab: int, fallback: bool, s: Settings) -> str:
-    r = f"{rate:.2%}" if rate is not None else "—"
-    head = {"ok": "back under the first warning level", "warn": f"at or above the {s.abandon_warn_1:.1%} warning",
-            "high": f"at or above the {s.abandon_warn_2:.1%} warning",
-            "over": f"at or above the campaign's {c.abandon_target:.1%} target (legal cap 3 %)"}[level]
+    r = percent_text(rate)
+    head = {"ok": "back under the first warning level",
+            "warn": f"at or above the {target_text(s.abandon_warn_1)} warning",
+            "high": f"at or above the {target_text(s.abandon_warn_2)} warning",
+            "over": f"at or above the campaign's {target_text(c.abandon_target)} target (legal cap 3 %)"}[level]
     text = f"{c.name}: 30-day abandon rate {r} ({ab} of {live} live answers) is {head}"
     if fallback:
-        text += f"; pacing falls back to progressive until it is under {s.abandon_warn_1:.1%}"
+        text += f"; pacing falls back to progressive until it is under {target_text(s.abandon_warn_1)}"
     return text[:400]
 
 
@@ -153,9 +154,10 @@ def effective_modes(session: Session, campaign_ids: list[int]) -> dict[int, str]
     out = {}
     for g, c in rows:
         if c.pacing_mode in FALLBACK_FROM:
-            r = f"{g.rate:.2%}" if g.rate is not None else "—"
-            out[c.id] = (f"30-day abandon rate {r} reached the {c.abandon_target:.1%} target: progressive pacing "
-                         f"until it is under {settings_of(session, c.id).abandon_warn_1:.1%}")
+            r = percent_text(g.rate)
+            out[c.id] = (f"30-day abandon rate {r} reached the {target_text(c.abandon_target)} target: "
+                         f"progressive pacing "
+                         f"until it is under {target_text(settings_of(session, c.id).abandon_warn_1)}")
     return out
 
 
@@ -173,9 +175,16 @@ Post = Callable[[str, dict], int]  # url, JSON body -> HTTP status; raises on a 
 
 
 def http_post(url: str, body: dict, timeout_s: float = 5.0) -> int:
+    """POST once, checking the destination again first (its name may point inward by now) and never following a
+    redirect (a 3xx is a failed delivery)."""
     import requests
 
-    return requests.post(url, json=body, timeout=timeout_s,
+    from campaigns.alerts.destinations import problem
+
+    why = problem(url)
+    if why:
+        raise PermissionError(f"refused: the webhook URL {why}")
+    return requests.post(url, json=body, timeout=timeout_s, allow_redirects=False,
                          headers={"User-Agent": "opendialer-alerts/1", "Content-Type": "application/json"}).status_code
 
 

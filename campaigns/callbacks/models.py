@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.db import Base
@@ -13,7 +13,11 @@ from dnc.sqltypes import UTCDateTime
 
 class Callback(Base):
     __tablename__ = "callbacks"
-    __table_args__ = (Index("ix_callbacks_campaign_status_due", "campaign_id", "status", "due_at"),)
+    __table_args__ = (Index("ix_callbacks_campaign_status_due", "campaign_id", "status", "due_at"),
+                      # at most one open (pending or missed) callback per lead, whatever two writers believe
+                      Index("uq_callbacks_open_lead", "lead_id", unique=True,
+                            sqlite_where=text("status IN ('pending', 'missed')"),
+                            postgresql_where=text("status IN ('pending', 'missed')")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))

@@ -69,6 +69,10 @@ def schedule(session: Session, lead: Lead, requested_at: datetime, now: datetime
         if agent is None:
             raise UserError(f"no agent {agent_id}")
     due = legal_time_for(lead, requested_at)
+    # Two people scheduling for one lead at once: the second waits for the first's lead row (PostgreSQL; SQLite's
+    # one writer serializes them anyway), then replaces its callback; the partial unique index
+    # uq_callbacks_open_lead refuses a second open callback whatever happens.
+    session.execute(select(Lead.id).where(Lead.id == lead.id).with_for_update())
     for old in _open_for_lead(session, lead.id):
         old.status, old.closed_at, old.cancelled_reason = "cancelled", now, REPLACED
     cb = Callback(campaign_id=lead.campaign_id, lead_id=lead.id, agent_id=agent_id, requested_at=requested_at,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -89,12 +88,10 @@ def validate(s: Settings, abandon_target: float) -> None:
     if s.abandon_warn_1 >= s.abandon_warn_2:
         raise UserError(f"abandon_warn_1 ({s.abandon_warn_1:g}) must be below abandon_warn_2 ({s.abandon_warn_2:g})")
     _int("alert_min_live_answers", s.alert_min_live_answers, 0, 1_000_000)
-    url = s.alert_webhook_url
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-            raise UserError(f"alert_webhook_url: must be an http(s) URL such as https://hooks.example.com/dialer, "
-                            f"got {url!r}")
+    if s.alert_webhook_url:
+        from campaigns.alerts.destinations import check_entered
+
+        check_entered(s.alert_webhook_url)  # https to a public address (server-side request forgery)
     rate = s.callerid_min_answer_rate
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 1):
         raise UserError(f"callerid_min_answer_rate: must be a fraction between 0 and 1, got {rate!r}")

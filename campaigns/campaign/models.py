@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.db import Base
@@ -39,7 +39,8 @@ class Campaign(Base):
     retry_no_answer_s: Mapped[int] = mapped_column(Integer, default=4 * 3600)
     retry_busy_s: Mapped[int] = mapped_column(Integer, default=30 * 60)
     retry_machine_s: Mapped[int] = mapped_column(Integer, default=6 * 3600)
-    calling_hours: Mapped[str] = mapped_column(String(32), default="strictest")
+    calling_hours: Mapped[str] = mapped_column(String(32), default="strictest")  # or "09:00-20:00", lead's time
+    calling_days: Mapped[str] = mapped_column(String(16), default="1234567")  # ISO weekdays, in the lead's time
     dedupe_scope: Mapped[str] = mapped_column(String(16), default="campaign")
     seller_name: Mapped[str] = mapped_column(String(120), default="")
     callback_number: Mapped[str] = mapped_column(String(20), default="")
@@ -49,6 +50,8 @@ class Campaign(Base):
     local_presence: Mapped[bool] = mapped_column(Boolean, default=False)
     caller_id_daily_cap: Mapped[int] = mapped_column(Integer, default=150)
     spam_flag_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    wrap_limit_s: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: wrap-up as long as it takes
+    wrap_limit_then: Mapped[str] = mapped_column(String(8), default="ready")  # ready | paused
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -106,3 +109,21 @@ class CampaignScript(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class CampaignChange(Base):
+    """One change a person made to a campaign, a list, a lead or who may join: who, when, what, old and new.
+
+    Kept for the manager's history (the campaign page) and for "who changed the retry delay last Tuesday"."""
+
+    __tablename__ = "campaign_changes"
+    __table_args__ = (Index("ix_campaign_changes_campaign_at", "campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(120), default="")
+    subject: Mapped[str] = mapped_column(String(64), default="campaign")  # campaign | list:ID | lead:ID | agent:ID
+    field: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str] = mapped_column(Text, default="")
+    new: Mapped[str] = mapped_column(Text, default="")

@@ -88,7 +88,7 @@ def claim(session: Session, campaign: Campaign, n: int, now: datetime, gate: Gat
                     if not _lost_race(e1):
                         raise
                     lost.add(lead.id)  # not ours this time
-    plan.finish(len(claims))
+    plan.finish(session, [c.lead_id for c in claims])
     return claims
 
 
@@ -125,9 +125,13 @@ def _claim_batch(session: Session, campaign: Campaign, leads: list[Lead], n: int
     return [Claim(call.id, lead.id, lead.phone, lead.attempts, call.caller_id) for lead, call in taken]
 
 
-def mark_placed(session: Session, call_id: int, provider: str, ref: str) -> None:
-    session.execute(update(Call).where(Call.id == call_id)
-                    .values(provider=provider, provider_sid=ref, status="dialing")
+def mark_placed(session: Session, call_id: int, provider: str, ref: str, placed_at: datetime | None = None) -> None:
+    """The carrier took the call: its reference, and ``placed_at`` = the moment the request was sent (the claim
+    stamped the time it was claimed; with concurrent placement a call may be sent up to a second later)."""
+    values = {"provider": provider, "provider_sid": ref, "status": "dialing"}
+    if placed_at is not None:
+        values["placed_at"] = placed_at
+    session.execute(update(Call).where(Call.id == call_id).values(**values)
                     .execution_options(synchronize_session=False))
 
 
@@ -150,6 +154,11 @@ def end(session: Session, call_id: int, reason: str, at: datetime) -> Call | Non
     call = session.get(Call, call_id, with_for_update=True)
     if call is None or call.ended_at is not None:
         return None
+    if reason == "abandoned" and call.status == "bridging":  # the carrier never joined them: nobody answered
+        from campaigns.agents.service import free_agent
+
+        free_agent(session, call.id, at)
+        call.connected_at, call.agent_id = None, None
     call.ended_at, call.outcome, call.status = at, stored_outcome(reason), "ended"
     lead = session.get(Lead, call.lead_id, with_for_update=True) if call.lead_id is not None else None
     if lead is not None and lead.status == "dialing":
@@ -173,13 +182,17 @@ def live_calls(session: Session, campaign_id: int) -> list[Call]:
                                 .order_by(Call.id)))
 
 
-def waiting_calls(session: Session, campaign_id: int | None = None) -> list[Call]:
-    """Answered by a person (or not yet known), not connected, not abandoned, not over: oldest answer first."""
+def waiting_calls(session: Session, campaign_id: int | None = None,
+                  campaign_ids: set[int] | None = None) -> list[Call]:
+    """Answered by a person (or not yet known), not connected, not abandoned, not over: oldest answer first; of one
+    campaign, or of ``campaign_ids`` (those a worker owns)."""
     q = select(Call).where(Call.ended_at.is_(None), Call.answered_at.is_not(None), Call.connected_at.is_(None),
                            Call.outcome.is_(None), Call.answered_by.in_(("human", "unknown")),
                            Call.agent_id.is_(None))  # a preview call is its agent's already
     if campaign_id is not None:
         q = q.where(Call.campaign_id == campaign_id)
+    if campaign_ids is not None:
+        q = q.where(Call.campaign_id.in_(campaign_ids or {-1}))
     return list(session.scalars(q.order_by(Call.answered_at, Call.id)))
 
 
@@ -195,7 +208,7 @@ def connect_reserved(session: Session, call_id: int, at: datetime) -> bool:
     call = session.get(Call, call_id, with_for_update=True)
     if call is None or call.ended_at is not None or call.connected_at is not None or call.agent_id is None:
         return False
-    call.connected_at, call.status = at, "connected"
+    call.connected_at, call.status = at, "bridging"  # "connected" once the carrier joined them (``bridged``)
     return True
 
 

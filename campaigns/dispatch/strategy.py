@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.agents.models import Agent
@@ -30,14 +30,23 @@ from campaigns.callbacks.service import claimable
 from campaigns.callerid.service import Picker, day_start
 from campaigns.campaign.dial_settings import Settings, settings_of
 from campaigns.campaign.models import Campaign, DialSettings
+from campaigns.dispatch import hours
+from campaigns.dispatch.listmix import mix_of
 from campaigns.dispatch.models import Call
 from campaigns.dispatch.rules import CALLABLE_STATUSES, LeadChange
 from campaigns.leads import phones as lead_phones
-from campaigns.leads.models import Lead
+from campaigns.leads.models import Lead, LeadList
 
 _ZONE_CACHE_S = 300.0
 _zone_cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
 _zone_lock = threading.Lock()
+
+
+# the claim's status filter written as the partial indexes' own predicate (literal values, not bound parameters):
+# SQLite uses a partial index only when the query states its predicate, so with parameters every claim sorted the
+# campaign's whole queue
+CALLABLE_SQL = text("leads.status IN ('new', 'retry', 'callback')")
+assert tuple(CALLABLE_STATUSES) == ("new", "retry", "callback")
 
 
 def due_at():
@@ -74,16 +83,18 @@ def _campaign_zone_sets(session: Session, campaign_id: int) -> list[str]:
 
 
 def order_columns(session: Session, campaign: Campaign, s: Settings, now: datetime) -> list:
-    """ORDER BY of the claim: priority first, then the campaign's lead order, then id (a stable tie-break)."""
+    """ORDER BY of the claim: priority first, then the campaign's lead order, then id (the list mix is applied
+    per list: ``campaigns.dispatch.listmix``)."""
+    first = [Lead.priority.desc()]
     if s.lead_order == "oldest":
-        return [Lead.priority.desc(), Lead.id]
+        return [*first, Lead.id]
     if s.lead_order == "newest":
-        return [Lead.priority.desc(), Lead.id.desc()]
+        return [*first, Lead.id.desc()]
     if s.lead_order == "follow_sun":
         ranks = {z: closing_rank(z, now) for z in _campaign_zone_sets(session, campaign.id)}
         rank = case(ranks, value=Lead.timezones, else_=99.0) if ranks else None
-        return [Lead.priority.desc(), *([rank] if rank is not None else []), due_at(), Lead.id]
-    return [Lead.priority.desc(), due_at(), Lead.id]
+        return [*first, *([rank] if rank is not None else []), due_at(), Lead.id]
+    return [*first, due_at(), Lead.id]
 
 
 class ClaimPlan:
@@ -92,18 +103,21 @@ class ClaimPlan:
     def __init__(self, session: Session, campaign: Campaign, now: datetime, extra: list | None = None) -> None:
         self.campaign, self.now = campaign, now
         self.s = settings_of(session, campaign.id)
+        self.mix = mix_of(session, campaign.id)  # None: no list preference
         self.order = order_columns(session, campaign, self.s, now)
         self.picker = Picker(session, campaign, now)
         self.day0 = day_start(campaign, now)
         self.row = session.get(DialSettings, campaign.id, with_for_update=True) if self.s.new_lead_every else None
         self.seq = self.row.dial_seq if self.row is not None else 0
         ready = select(Agent.id).where(Agent.campaign_id == campaign.id, Agent.state == "ready")
-        self.where = [Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES), due_at() <= now,
+        self.where = [Lead.campaign_id == campaign.id, CALLABLE_SQL, due_at() <= now,
                       Lead.phone.not_in(select(Call.phone).where(Call.ended_at.is_(None))),
-                      claimable(now, self.s.callback_grace_s, ready), *(extra or [])]
+                      claimable(now, self.s.callback_grace_s, ready),
+                      Lead.list_id.not_in(select(LeadList.id).where(LeadList.campaign_id == campaign.id,
+                                                                    LeadList.active.is_(False))), *(extra or [])]
 
-    def _query(self, statuses: tuple[str, ...] | None, limit: int, exclude: set[int]):
-        q = select(Lead).where(*self.where)
+    def _query(self, statuses: tuple[str, ...] | None, limit: int, exclude: set[int], only: list | None = None):
+        q = select(Lead).where(*self.where, *(only or []))
         if statuses is not None:
             q = q.where(Lead.status.in_(statuses))
         if exclude:
@@ -111,12 +125,28 @@ class ClaimPlan:
         return q.order_by(*self.order).limit(limit).with_for_update(skip_locked=True, of=Lead)
 
     def candidates(self, session: Session, k: int, exclude: set[int]) -> list[Lead]:
-        """Up to about ``k`` leads in the order they should be tried (locked for this transaction)."""
+        """Up to about ``k`` leads in the order they should be tried (locked for this transaction); with a
+        weighted list mix, each weighted list's own candidates drawn in the mix's shares."""
+        if self.mix is None:
+            return self._ordered(session, k, exclude)
+        pools: dict[int, list[Lead]] = {}
+        for lid in self.mix.lists:  # in order, only as many lists as needed, then only their hot leads
+            hot_only = [] if self.mix.weighted or sum(map(len, pools.values())) < k else [Lead.priority > 0]
+            pools[lid] = self._ordered(session, k, exclude, [Lead.list_id == lid, *hot_only])
+        rest: list[Lead] = []
+        if self.mix.weighted:  # lists without a weight: when the weighted ones run short, and their hot leads
+            others = [Lead.list_id.not_in(self.mix.lists)]
+            if sum(map(len, pools.values())) >= k:
+                others.append(Lead.priority > 0)
+            rest = self._ordered(session, k, exclude, others)
+        return self.mix.merge(pools, rest)
+
+    def _ordered(self, session: Session, k: int, exclude: set[int], only: list | None = None) -> list[Lead]:
         every = self.s.new_lead_every
         if not every:
-            return list(session.scalars(self._query(None, k + 8, exclude)))
-        fresh = list(session.scalars(self._query(("new",), k + 8, exclude)))
-        others = list(session.scalars(self._query(("retry", "callback"), k + 8, exclude)))
+            return list(session.scalars(self._query(None, k + 8, exclude, only)))
+        fresh = list(session.scalars(self._query(("new",), k + 8, exclude, only)))
+        others = list(session.scalars(self._query(("retry", "callback"), k + 8, exclude, only)))
         out: list[Lead] = []
         i = j = 0
         pos = self.seq
@@ -153,12 +183,15 @@ class ClaimPlan:
                 .where(Call.campaign_id == self.campaign.id, Call.phone.in_({x.phone for x in leads}),
                        Call.placed_at >= since).group_by(Call.phone)).all()
             per_phone = {p: (n, last) for p, n, last in rows}
+        own_hours = hours.restricts(self.campaign.calling_hours, self.campaign.calling_days)
         for lead in leads:
             until = None
+            if own_hours:  # the campaign's own hours and days at the called party
+                until = hours.next_open(lead.zone_list, self.campaign.calling_hours, self.campaign.calling_days, now)
             if gap and lead.status != "callback":  # the customer asked for a callback: no gap holds it back
                 last = max(filter(None, (lead.last_called_at, per_phone.get(lead.phone, (0, None))[1])), default=None)
                 if last is not None and last + gap > now:
-                    until = last + gap
+                    until = max(until or now, last + gap)
             if s.lead_daily_cap and per_lead.get(lead.id, 0) >= s.lead_daily_cap:
                 until = max(until or tomorrow, tomorrow)
             if s.phone_daily_cap and per_phone.get(lead.phone, (0, None))[0] >= s.phone_daily_cap:
@@ -167,9 +200,12 @@ class ClaimPlan:
                 out[lead.id] = until
         return out
 
-    def finish(self, claimed: int) -> None:
+    def finish(self, session: Session, lead_ids: list[int]) -> None:
+        """After the claim: the interleave's position and the weighted mix's credits move by the leads claimed."""
         if self.row is not None:
-            self.row.dial_seq = self.seq + claimed
+            self.row.dial_seq = self.seq + len(lead_ids)
+        if self.mix is not None:
+            self.mix.finish(session, lead_ids)
 
 
 def _next_day(day0: datetime, campaign: Campaign) -> datetime:

@@ -16,6 +16,7 @@ from campaigns.alerts import service as abandon_alerts
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
 from campaigns.funnel.service import LABELS, Funnel, funnel
+from campaigns.reports.metrics import percent_text, target_text
 from dnc.registry.snapshot import Store
 
 MAX_AGE_S = 10.0
@@ -74,9 +75,9 @@ def guard_warnings(session: Session, campaign: Campaign) -> list[str]:
     g = abandon_alerts.state(session, campaign)
     out: list[str] = []
     if g is not None and g.level in ("warn", "high", "over"):
-        rate = f"{g.rate:.2%}" if g.rate is not None else "—"
         limit = {"warn": s.abandon_warn_1, "high": s.abandon_warn_2, "over": campaign.abandon_target}[g.level]
-        out.append(f"30-day abandon rate {rate} is at or above {limit:.1%} ({g.abandoned} of {g.live_answers} "
+        out.append(f"30-day abandon rate {percent_text(g.rate)} is at or above {target_text(limit)} "
+                   f"({g.abandoned} of {g.live_answers} "
                    f"live answers; {g.machines} machine hang-ups by AMD are not counted as abandons)")
     fallback = abandon_alerts.effective_modes(session, [campaign.id]).get(campaign.id)
     if fallback:

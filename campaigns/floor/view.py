@@ -20,10 +20,14 @@ from campaigns.campaign.models import Campaign
 from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.models import Call
 from campaigns.floor.funnel import guard_warnings
+from campaigns.leases.ownership import owners
 from campaigns.reports.catalog import run_report
-from campaigns.reports.metrics import ratio
+from campaigns.reports.metrics import percent_text, ratio, target_text
 
-STALE_AFTER_S = 30  # no decision published for this long: the worker is not dialing this campaign
+# The worker is judged alive for a campaign while it holds the campaign's lease (renewed every 2 s, 8 s long) or
+# published a decision in the last 20 s (it publishes every 5 s): a live worker never looks stale, a dead one
+# shows within about 20 s plus one poll of the page.
+STALE_AFTER_S = 20
 
 
 @dataclass
@@ -56,7 +60,9 @@ class Floor:
     warnings: list[str] = field(default_factory=list)
 
 
-def floor(session: Session, campaign: Campaign, now: datetime) -> Floor:
+def floor(session: Session, campaign: Campaign, now: datetime, refreshed: bool = False) -> Floor:
+    """The floor now. ``refreshed``: the caller brought the rollups up to date and committed, so this only reads
+    (on a reading session it then holds no lock at all, see ``campaigns.db.read_engine``)."""
     rows = session.execute(select(Agent, Call.phone).outerjoin(Call, Call.id == Agent.call_id)
                            .where(Agent.campaign_id == campaign.id).order_by(Agent.name)).all()
     agents = [FloorAgent(a.id, a.name, a.state, a.state_reason,
@@ -69,9 +75,10 @@ def floor(session: Session, campaign: Campaign, now: datetime) -> Floor:
     talking = sum(1 for c in live if c.connected_at is not None)
     taking = by_state["ready"] + by_state["talking"] + by_state["wrap"]
     today = now.astimezone(ZoneInfo(campaign.timezone)).date()
-    summary = run_report(session, "summary", campaign.name, now, today, today).rows[0]
+    summary = run_report(session, "summary", campaign.name, now, today, today, refreshed=refreshed).rows[0]
     status = dispatch.pacing_status(session, campaign.id)
-    stale = status is None or (now - status.at).total_seconds() > STALE_AFTER_S
+    owned = campaign.id in owners(session, now)
+    stale = not owned and (status is None or (now - status.at).total_seconds() > STALE_AFTER_S)
     f = Floor(campaign=campaign, at=now, agents=agents, by_state={s: by_state.get(s, 0) for s in AGENT_STATES},
               ringing=ringing, waiting=len(waiting), talking=talking,
               oldest_wait_s=(now - waiting[0].answered_at).total_seconds() if waiting else None,
@@ -88,12 +95,34 @@ def _warnings(f: Floor) -> list[str]:
     c = f.campaign
     rate30 = f.today.get("abandon_rate_30d")
     if rate30 is not None and rate30 >= c.abandon_target:
-        out.append(f"the 30-day abandon rate {rate30:.2%} is at or above the campaign's target "
-                   f"{c.abandon_target:.2%} (legal cap 3 %)")
+        out.append(f"the 30-day abandon rate {percent_text(rate30)} is at or above the campaign's target "
+                   f"{target_text(c.abandon_target)} (legal cap 3 %)")
     if c.status == "active" and not (f.by_state["ready"] + f.by_state["talking"] + f.by_state["wrap"]):
         out.append("no agent is taking calls: nothing is dialed")
     if f.pacing_stale:
-        out.append("no dialing decision for this campaign in the last 30 s: is the dialer worker running?")
+        out.append(f"no dialing worker has taken this campaign in the last {STALE_AFTER_S} s: is the dialer worker "
+                   "running?")
     if c.status != "active":
         out.append(f"the campaign is {c.status}: nothing is dialed")
     return out
+
+
+def plain_sentence(status: dict | None, by_state: dict[str, int]) -> str:
+    """The floor's answer to "why is it dialing like this?": the pace over the last minute for the agents taking
+    calls, then what holds the pacer back now (the pacer's own sentence, after its "placing N now")."""
+    if not status:
+        return "The dialer has not published a decision for this campaign yet."
+    pacer = status.get("pacer") or {}
+    said = str(pacer.get("sentence") or "")
+    if said.startswith("Not dialing"):
+        return said
+    minute = status.get("minute") or {}
+    placed, seconds = int(minute.get("placed", 0)), float(minute.get("seconds", 0.0))
+    taking = by_state.get("ready", 0) + by_state.get("talking", 0) + by_state.get("wrap", 0)
+    agents = f"{taking} agent{'' if taking == 1 else 's'} taking calls"
+    if seconds >= 50:
+        pace = f"Dialing {placed} call{'' if placed == 1 else 's'} a minute for {agents}"
+    else:
+        pace = f"Dialed {placed} call{'' if placed == 1 else 's'} in the last {seconds:.0f} s for {agents}"
+    why = said.split("; ", 1)[1] if "; " in said else ""
+    return f"{pace}; {why}" if why else f"{pace}."

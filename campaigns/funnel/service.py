@@ -13,7 +13,8 @@ Blocked reasons come in this order (a lead blocked for several reasons is counte
    the minimum re-call gap, a daily attempt cap;
 3. the rules of the moment: outside the calling window (Sunday/Saturday bans, holidays, declared emergencies
    included; each group of zones and states says when it opens) and the state call caps (FL, OK, MD);
-4. the campaign: paused (or not started, or finished), or every caller ID of its pool used up for the day.
+4. the campaign: paused (or not started, or finished), or every caller ID of its pool used up for the day;
+   a waiting lead of a disabled list is counted under "list disabled" whatever else holds it (switched off first).
 
 The rule-based part is what ``dnc.gate.evaluate`` says, without a ledger record: leads with a reason of their own
 (a list hit, internal DNC, consent, a cap) are evaluated one by one with the gate's own functions
@@ -42,7 +43,7 @@ from campaigns.dispatch.models import Call
 from campaigns.dispatch.rules import CALLABLE_STATUSES
 from campaigns.dispatch.strategy import due_at
 from campaigns.funnel.sources import context, registry_and_list_hits, without_zones
-from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
+from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadList
 from dnc.gate import assess_sources, cap_check, internal_reason
 from dnc.lists import index_for
 from dnc.numbers import invalid_reason, nanp_digits
@@ -60,7 +61,7 @@ NUMBER_CODES = ("invalid_number", "unknown_zone", *DNC_CODES, "registry_stale", 
 TIMING_CODES = ("callback_pending", "callback_reserved", "retry_not_due", "recall_gap")
 WINDOW_CODES = ("outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban")
 RULE_CODES = (*WINDOW_CODES, "state_cap")
-CAMPAIGN_CODES = ("campaign_paused", "no_caller_id")
+CAMPAIGN_CODES = ("campaign_paused", "no_caller_id", "list_disabled")
 BLOCKED = (*NUMBER_CODES, *TIMING_CODES, "daily_cap", *RULE_CODES, *CAMPAIGN_CODES)
 LABELS = {
     "invalid_number": "invalid number", "unknown_zone": "unknown time zone",
@@ -74,7 +75,7 @@ LABELS = {
     "outside_window": "outside the calling window", "sunday_ban": "no calls on Sundays there",
     "saturday_ban": "no calls on Saturdays there", "holiday": "holiday there", "emergency_ban": "declared emergency",
     "state_cap": "state call cap (24 h)", "campaign_paused": "campaign not running",
-    "no_caller_id": "every caller ID used up or retired",
+    "no_caller_id": "every caller ID used up or retired", "list_disabled": "list disabled",
     "closed": "closed (sale)", "done": "done", "exhausted": "max attempts", "dnc": "asked not to be called",
     "suppressed": "suppressed at import", "dialing": "on a call now", "dialable": "dialable now",
 }
@@ -257,19 +258,23 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
     for status, n in session.execute(select(Lead.status, func.count()).where(
             Lead.campaign_id == campaign.id, Lead.status.not_in(CALLABLE_STATUSES)).group_by(Lead.status)):
         groups[(status, None, None, None, None, None)] += n  # final, or on a call: nothing more to know
+    off = list(session.scalars(select(LeadList.id).where(LeadList.campaign_id == campaign.id,
+                                                         LeadList.active.is_(False))))
+    on_lists = [Lead.list_id.not_in(off)] if off else []
+    counts: Counter = Counter(list_disabled=session.scalar(select(func.count()).select_from(Lead).where(
+        Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES), Lead.list_id.in_(off))) if off else 0)
     for *key, n in session.execute(select(*keys, func.count()).where(
-            Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES)).group_by(*keys)):
+            Lead.campaign_id == campaign.id, Lead.status.in_(CALLABLE_STATUSES), *on_lists).group_by(*keys)):
         groups[tuple(key)] += n
     if pg:
         session.execute(text("SET LOCAL work_mem TO DEFAULT"))
     if any(k[0] in CALLABLE_STATUSES and not k[2] and n for k, n in groups.items()):
         ctx.special |= without_zones(session, campaign)
-    counts: Counter = Counter()
     specials = sorted(ctx.special)
     for i in range(0, len(specials), 5000):
         q = select(*keys, Lead.id, Lead.phone, Lead.postal_code).where(
             Lead.id.in_(specials[i:i + 5000]), Lead.campaign_id == campaign.id,
-            Lead.status.not_in(FINAL_LEAD_STATUSES))
+            Lead.status.not_in(FINAL_LEAD_STATUSES), *on_lists)
         for row in session.execute(q):
             key, (lead_id, phone, postal) = tuple(row[:6]), row[6:]
             if key[0] not in CALLABLE_STATUSES:

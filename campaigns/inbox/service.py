@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns import wake
 from campaigns.campaign.models import Campaign
 from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.models import Call
@@ -61,14 +62,18 @@ def record(session: Session, cb: Callback, received_at: datetime) -> bool:
             session.add(row)
     except IntegrityError:  # a concurrent duplicate won the race; the unique key keeps exactly one
         return False
+    wake.notify(session, "callback")  # the owning worker delivers it now, not at its next poll
     return True
 
 
-def pending(session: Session, limit: int) -> list[CarrierCallback]:
-    """Callbacks not yet delivered, oldest first."""
-    q = (select(CarrierCallback).where(CarrierCallback.processed_at.is_(None))
-         .order_by(CarrierCallback.id).limit(limit))
-    return list(session.scalars(q))
+def pending(session: Session, limit: int, campaign_ids: set[int] | None = None) -> list[CarrierCallback]:
+    """Callbacks not yet delivered, oldest first. With ``campaign_ids`` (the campaigns a worker owns): only those
+    of their calls, plus those whose call is not stored yet (they wait, then are set aside as orphans)."""
+    q = select(CarrierCallback).where(CarrierCallback.processed_at.is_(None))
+    if campaign_ids is not None:
+        q = (q.outerjoin(Call, Call.provider_sid == CarrierCallback.call_sid)
+             .where(or_(Call.id.is_(None), Call.campaign_id.in_(campaign_ids or {-1}))))
+    return list(session.scalars(q.order_by(CarrierCallback.id).limit(limit)))
 
 
 def mark_many(session: Session, results: dict[int, str], now: datetime) -> None:
@@ -146,7 +151,8 @@ class InFlight:
     connected: bool
 
 
-def in_flight_calls(session: Session, provider: str, placed_before: datetime) -> list[InFlight]:
+def in_flight_calls(session: Session, provider: str, placed_before: datetime,
+                    campaign_ids: set[int] | None = None) -> list[InFlight]:
     """Calls of ``provider`` with no end recorded and no final callback waiting in the inbox to be delivered."""
     ended = select(CarrierCallback.call_sid).where(CarrierCallback.provider == provider,
                                                    CarrierCallback.kind == "ended",
@@ -154,7 +160,9 @@ def in_flight_calls(session: Session, provider: str, placed_before: datetime) ->
     q = (select(Call).where(Call.provider == provider, Call.ended_at.is_(None), Call.placed_at <= placed_before,
                             or_(Call.provider_sid.is_(None), Call.provider_sid.not_in(ended)))
          .order_by(Call.id))
-    return [InFlight(c.id, c.provider_sid, c.phone, c.placed_at, c.connected_at is not None)
+    if campaign_ids is not None:
+        q = q.where(Call.campaign_id.in_(campaign_ids or {-1}))
+    return [InFlight(c.id, c.provider_sid, c.phone, c.placed_at, c.connected_at is not None and c.status != "bridging")
             for c in session.scalars(q)]
 
 
@@ -174,8 +182,16 @@ def abandon_waiting(session: Session, call_id: int, now: datetime) -> bool:
     """An answered customer found waiting with nobody connected (after a restart): the call is abandoned now,
     before the safe-harbor redirect, so a late "answered" can never put it through to an agent."""
     call = session.get(Call, call_id, with_for_update=True)
-    if call is None or call.ended_at is not None or call.connected_at is not None:
+    if call is None or call.ended_at is not None:
         return False
+    if call.connected_at is not None:
+        if call.status != "bridging":
+            return False  # with its agent
+        # "connected" by a worker that died before the carrier joined them: nobody answered the person
+        from campaigns.agents.service import free_agent
+
+        free_agent(session, call.id, now)
+        call.connected_at, call.agent_id = None, None
     if call.answered_at is None:
         call.answered_at, call.answered_by = now, call.answered_by or "unknown"
     call.status, call.outcome = "answered", "abandoned"

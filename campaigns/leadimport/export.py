@@ -8,6 +8,7 @@ CSV-injection advice). The importer strips exactly that quote again, so a fixed 
 from __future__ import annotations
 
 import csv
+import re
 from typing import TextIO
 
 from sqlalchemy import select
@@ -20,8 +21,15 @@ from campaigns.leads.models import RejectedRow
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+PLAIN_NUMBER = re.compile(r"\+?[0-9]+")  # "+12125550123": a spreadsheet shows it as a number, never runs it
+
+
 def formula_safe(cell: str) -> str:
-    return "'" + cell if cell[:1] in FORMULA_START and cell else cell
+    """A leading ``'`` on what a spreadsheet would run as a formula; a phone number (``+`` and digits only) stays as
+    it is, so the file re-imports and reads plainly."""
+    if not cell or cell[:1] not in FORMULA_START or PLAIN_NUMBER.fullmatch(cell):
+        return cell
+    return "'" + cell
 
 
 def export_rejects(session: Session, campaign_name: str, list_name: str, out: TextIO,

@@ -17,6 +17,17 @@ from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
 
+from campaigns.leadimport.bounds import (
+    MAX_CELL,
+    MAX_COLUMNS,
+    MAX_ROW_BYTES,
+    RowGuard,
+    check_cells,
+    check_xlsx,
+    max_rows,
+    too_many_rows,
+)
+from campaigns.leadimport.mapping import is_header
 from dnc import settings
 from dnc.errors import UserError
 
@@ -172,18 +183,36 @@ def _open_text(path: Path, name: str, size: int, encoding: str, delimiter: str) 
     raw = path.open("rb")
     table = Table(path, name, "csv", size, encoding=encoding.replace("-sig", ""), delimiter=delimiter)
     table.position, table.closer = raw.tell, raw.close
+    guard = RowGuard(name)
     if encoding.startswith("utf-16"):
-        lines: Iterator[str] = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+        # the table owns the wrapper: left to the row generator, it was collected when the rows ran out and closed
+        # the file under ``position`` (an import's last progress report failed: "I/O operation on closed file")
+        table.closer = text.close
+        lines: Iterator[str] = _bounded_lines(text.readline, guard)
     else:
-        lines = _decoded_lines(raw, encoding, name)
-    table.rows = _text_rows(lines, name, delimiter)
+        lines = _decoded_lines(raw, encoding, name, guard)
+    table.rows = _text_rows(lines, name, delimiter, guard)
     return table
 
 
-def _decoded_lines(raw: io.BufferedReader, encoding: str, name: str) -> Iterator[str]:
-    """Decode line by line (``\n`` is one byte in UTF-8 and Windows-1252) so a bad byte names its own line."""
+def _bounded_lines(readline: Callable[[int], str], guard: RowGuard) -> Iterator[str]:
+    while line := readline(MAX_ROW_BYTES + 1):
+        guard.take(len(line))
+        yield line
+
+
+def _decoded_lines(raw: io.BufferedReader, encoding: str, name: str, guard: RowGuard) -> Iterator[str]:
+    """Decode line by line (``\n`` is one byte in UTF-8 and Windows-1252) so a bad byte names its own line; no line
+    is read longer than a row may be (``bounds``)."""
     first = encoding == "utf-8-sig"
-    for number, data in enumerate(raw, start=1):
+    readline, most = raw.readline, MAX_ROW_BYTES
+    number = 0
+    while data := readline(most + 1):
+        number += 1
+        guard.size += len(data)
+        if guard.size > most:
+            guard.take(0)  # raises, naming the row's first line
         try:
             yield data.decode("utf-8-sig" if first else encoding)
         except UnicodeDecodeError as e:
@@ -193,9 +222,10 @@ def _decoded_lines(raw: io.BufferedReader, encoding: str, name: str) -> Iterator
         first = False
 
 
-def _text_rows(lines: Iterator[str], name: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def _text_rows(lines: Iterator[str], name: str, delimiter: str, guard: RowGuard) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(lines, delimiter=delimiter)
     line = 1
+    header: list[str] | None = None
     while True:
         try:
             cells = next(reader)
@@ -206,6 +236,9 @@ def _text_rows(lines: Iterator[str], name: str, delimiter: str) -> Iterator[tupl
                             f"as {e.encoding}; save it as UTF-8") from None
         except csv.Error as e:
             raise UserError(f"{name} line {line}: {_csv_problem(e)}") from None
+        guard.row_done(line, reader.line_num + 1, cells, header)
+        if header is None:  # names the column of an oversized cell
+            header = cells if is_header(cells) else []
         yield line, cells
         line = reader.line_num + 1
 
@@ -225,27 +258,63 @@ def _open_xlsx(path: Path, name: str, size: int) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_xlsx(path, name)
+    raw = path.open("rb")
     try:
-        wb = load_workbook(path, read_only=True, data_only=False)
+        # an open file, not the path: openpyxl refuses a path whose name does not end in .xlsx, and the content
+        # (a zip, checked above) is what makes a workbook, whatever the upload was saved or named as
+        wb = load_workbook(raw, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raw.close()
         raise UserError(f"{name}: not a readable XLSX workbook ({type(e).__name__})") from None
     ws = wb.active if wb.active is not None else wb.worksheets[0]
     total_rows = ws.max_row or 0
+    try:
+        _check_dimensions(ws, name)
+    except UserError:
+        wb.close()
+        raw.close()
+        raise
     table = Table(path, name, "xlsx", size)
     done = [0]
     table.position = lambda: size * min(done[0], total_rows) // total_rows if total_rows else 0
-    table.closer = wb.close
+
+    def close() -> None:
+        wb.close()
+        raw.close()
+
+    table.closer = close
     table.rows = _xlsx_rows(ws, name, done)
     return table
 
 
+def _check_dimensions(ws, name: str) -> None:
+    """The size the sheet declares, refused before a row is read (each row is read as wide as it says)."""
+    if (ws.max_column or 0) > MAX_COLUMNS:
+        raise UserError(f"{name}: the sheet is {ws.max_column:,} columns wide, more than the {MAX_COLUMNS:,} a lead "
+                        "list may have (delete the unused columns, or save it as CSV)")
+    if (ws.max_row or 0) > max_rows() + 1:
+        too_many_rows(name, max_rows() + 2)
+
+
 def _xlsx_rows(ws, name: str, done: list[int]) -> Iterator[tuple[int, list[str]]]:
+    header: list[str] | None = None
+    limit = max_rows() + 1
     try:
         for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
             done[0] = line
+            if len(values) > MAX_COLUMNS:  # a sheet without a declared size: each row is as wide as its last cell
+                raise UserError(f"{name} line {line}: {len(values):,} columns, more than the {MAX_COLUMNS:,} a lead "
+                                "list may have")
+            if line > limit:
+                too_many_rows(name, line)
             cells = [xlsx_text(v) for v in values]
             while cells and cells[-1] == "":
                 cells.pop()
+            if cells and max(map(len, cells)) > MAX_CELL:
+                check_cells(name, line, cells, header)
+            if header is None:
+                header = cells if is_header(cells) else []
             yield line, cells
     except (KeyError, ValueError, TypeError) as e:
         raise UserError(f"{name}: the workbook is damaged near row {done[0] + 1} ({type(e).__name__})") from None

@@ -25,4 +25,7 @@ class LeadCandidate:
 
 
 class Scrubber(Protocol):
+    """A scrubber may also have ``record(session, *, list_ref, file_sha256)``: the import calls it once, in its own
+    transaction, so the record of the list load is stored with the list or not at all."""
+
     def __call__(self, candidates: Sequence[LeadCandidate]) -> Sequence[tuple[str, ...]]: ...

@@ -3,6 +3,8 @@
 rows read = accepted + duplicates + rejected + suppressed, stored on the list and returned. The CLI and the
 web upload both call ``import_leads``; it reads the file once to hash it, then streams it in batches through
 phone normalization, de-duplication, time-zone candidates and the optional suppression scrub into bulk inserts.
+The scrubber's ledger record of the load is written in the same transaction, and a file that yields no lead at all
+(every row a duplicate or rejected) is refused whole with a sentence saying why (``nothing``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import get_campaign
 from campaigns.leadimport.mapping import ColumnMap, build_map, is_header
+from campaigns.leadimport.nothing import nothing_imported
 from campaigns.leadimport.parallel import MIN_BYTES, ChildParser
 from campaigns.leadimport.reader import Table, open_table
 from campaigns.leadimport.rows import Counts, RowProcessor, Target, scrub_leads
@@ -92,6 +95,7 @@ def import_leads(sessions: sessionmaker[Session], campaign_name: str, path: str 
             with session.begin():
                 result = _run(session, campaign_name, table, columns, data, sha, now, list_name, uploaded_by,
                               force, scrubber, progress, display, rows, parallel)
+                _record(scrubber, session, result)
         finally:
             session.close()
         return result
@@ -129,6 +133,7 @@ def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
          force: bool, scrubber: Scrubber | None, progress: Progress | None, display: str, rows: NonBlank,
          parallel: bool | None) -> ImportResult:
     campaign = get_campaign(session, campaign_name)
+    _serialize(session, campaign)
     _refuse_repeat(session, campaign, sha, display, force)
     name = _list_name(session, campaign, list_name, display)
     lead_list = LeadList(campaign_id=campaign.id, name=name, source_filename=display[:400], sha256=sha,
@@ -151,6 +156,8 @@ def _run(session: Session, campaign_name: str, table: Table, columns: ColumnMap,
     lead_list.rows, lead_list.accepted, lead_list.duplicates = c.rows, c.accepted, c.duplicates
     lead_list.rejected, lead_list.suppressed = c.rejected, c.suppressed
     session.flush()
+    if c.accepted == 0 and c.suppressed == 0:  # raised inside the transaction: nothing of it is stored
+        raise UserError(nothing_imported(session, lead_list, c.rows, c.duplicates, c.rejected, display))
     return ImportResult(rows=c.rows, accepted=c.accepted, duplicates=c.duplicates, rejected=c.rejected,
                         suppressed=c.suppressed, list_id=lead_list.id, list_name=name, campaign=campaign.name,
                         suppressed_by=dict(c.suppressed_by), sha256=sha, source=table.describe(),
@@ -194,6 +201,15 @@ def _run_parallel(table: Table, columns: ColumnMap, target: Target, existing: se
     return c, parser.blank
 
 
+def _record(scrubber: Scrubber | None, session: Session, result: ImportResult) -> None:
+    """The scrubber's record of this list load (the DNC engine's scrub-ledger record), written in the import's own
+    transaction: it commits with the list or not at all, and needs no second connection (on SQLite that one would
+    wait for the write lock this transaction holds)."""
+    record = getattr(scrubber, "record", None)
+    if callable(record):
+        record(session, list_ref=f"{result.campaign}/{result.list_name} ({result.source})", file_sha256=result.sha256)
+
+
 def _bound(scrubber: Scrubber | None, session: Session) -> Scrubber | None:
     """Let a scrubber that can read through our session do so: the import holds the database's write lock (SQLite
     allows one writer), so a second connection of its own would wait for us; one session also means one snapshot."""
@@ -217,6 +233,23 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _serialize(session: Session, campaign: Campaign) -> None:
+    """One import at a time where their dedupe could meet: the same-file refusal and the dedupe read what earlier
+    imports committed, so two imports running at once would each miss the other (one file imported at once from
+    two consoles made two lists and every lead twice). On PostgreSQL a transaction advisory lock per campaign, taken
+    before anything is read, plus one shared by every import that a ``system``-scope import takes alone (it dedupes
+    against every campaign); the second import waits, then sees the first's list and leads. SQLite's one writer
+    serializes imports already (the import's transaction holds the write lock from its first statement)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    every = func.hashtext("lead-import")
+    if campaign.dedupe_scope == "system":
+        session.execute(select(func.pg_advisory_xact_lock(every)))
+    else:
+        session.execute(select(func.pg_advisory_xact_lock_shared(every)))
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"lead-import:{campaign.id}"))))
 
 
 def _refuse_repeat(session: Session, campaign: Campaign, sha: str, display: str, force: bool) -> None:

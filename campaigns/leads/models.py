@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -59,7 +60,11 @@ class LeadList(Base):
     suppressed: Mapped[int] = mapped_column(Integer, default=0)
     header: Mapped[list | None] = mapped_column(JSON, nullable=True)
     mapping: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # a disabled list's leads are not dialed
+    mix_rank: Mapped[int] = mapped_column(Integer, default=0)  # the list mix: lower ranks are dialed first
+    # the list mix by weights (``campaigns.dispatch.listmix``): a share of the dials; None = not in a weighted mix
+    mix_weight: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mix_credit: Mapped[float] = mapped_column(Float, default=0.0)  # the weighted draw's running credit
 
     campaign: Mapped[Campaign] = relationship(back_populates="lists")
 
@@ -77,6 +82,9 @@ class Lead(Base):
               sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
         Index("ix_leads_order_newest", "campaign_id", "priority", "id",
               sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
+        # the list mix reads each list's callable leads in claim order (``campaigns.dispatch.listmix``)
+        Index("ix_leads_list_due", "list_id", text("priority DESC"), text("COALESCE(next_attempt_at, created_at)"),
+              "id", sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +135,8 @@ class RejectedRow(Base):
 
 class LeadPhone(Base):
     __tablename__ = "lead_phones"
-    __table_args__ = (UniqueConstraint("lead_id", "position"), UniqueConstraint("lead_id", "phone"))
+    __table_args__ = (UniqueConstraint("lead_id", "position"), UniqueConstraint("lead_id", "phone"),
+                      Index("ix_lead_phones_phone", "phone"))  # lead search by any of a lead's numbers
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))

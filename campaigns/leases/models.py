@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.db import Base
@@ -20,3 +20,17 @@ class JobLease(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_result: Mapped[object | None] = mapped_column(JSON, nullable=True)  # what the last run returned
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last run failed, if it did
+
+
+class DialWorker(Base):
+    """A running dialing worker (``dialer run``): it heartbeats here, and the campaigns are shared out among the
+    workers whose heartbeat has not expired (``campaigns.leases.ownership``)."""
+
+    __tablename__ = "dial_workers"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid, the holder of its leases
+    carrier: Mapped[str] = mapped_column(String(16), default="sim")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # dead after this without a heartbeat
+    campaigns: Mapped[int] = mapped_column(Integer, default=0)  # how many campaigns it owned at its last beat

@@ -55,6 +55,7 @@ class Report:
     series: Series | None = None
     single: bool = False  # one object, not a list (summary)
     notes: list[str] = field(default_factory=list)
+    total: dict | None = None  # the rows added up (rates on the sums), shown and exported after the rows
 
     def payload(self):
         """The JSON shape: one object for ``summary``, a list of objects otherwise."""
@@ -88,13 +89,31 @@ def label_of(ctx: Ctx, by: str) -> Callable[[Hashable], str]:
 
 def group_keys(ctx: Ctx, groups: dict) -> list:
     """Keys in report order; days and hours are listed even when nothing happened (a zero row is a fact)."""
-    if ctx.by == "day":
-        return ctx.period.days()
-    if ctx.by == "hour":
-        return list(range(24))
+    if ctx.by in ("day", "hour"):
+        return fitted_keys(ctx.period.days() if ctx.by == "day" else list(range(24)), groups)
     if ctx.by == "campaign":
         return [q.TOTAL]
     return sorted(groups, key=lambda k: (k is None, k))
+
+
+def fitted_keys(keys: list, groups: dict) -> list:
+    """Days or hours from the first to the last with any activity: a one-day campaign shows one day, not 29 rows
+    of zeros; a quiet day between two busy ones stays (a zero row there is a fact). Nothing at all: no rows."""
+    busy = [i for i, k in enumerate(keys) if _active(groups.get(k))]
+    return keys[busy[0]:busy[-1] + 1] if busy else []
+
+
+def _active(fc: FloorCounts | None) -> bool:
+    return fc is not None and any(v for v in fc.counts().values())
+
+
+def total_row(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashable, FloorCounts]) -> dict:
+    """The groups added up, with every rate computed on the sums (not an average of the rows' rates)."""
+    fc = FloorCounts()
+    for k in group_keys(ctx, groups):
+        fc = fc + groups.get(k, FloorCounts())
+    values = {**fc.counts(), **fc.rates()}
+    return {ctx.by: "Total", **{key: values.get(key) for key, _, _ in fields}}
 
 
 def grouped(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashable, FloorCounts]) -> list[dict]:
@@ -119,7 +138,8 @@ def grouped_report(name: str, title: str, fields: list[tuple[str, str, str]], ys
         rows = grouped(ctx, fields, groups)
         series = Series(ctx.by, ys, limit) if ctx.by in ("day", "hour") else None
         cols = [key_column(ctx.by)] + [Column(k, lbl, kind) for k, lbl, kind in fields]
-        return Report(name, title, ctx.campaign.name, ctx.period, cols, rows, ctx.by, series)
+        total = total_row(ctx, fields, groups) if ctx.by != "campaign" and len(rows) > 1 else None
+        return Report(name, title, ctx.campaign.name, ctx.period, cols, rows, ctx.by, series, total=total)
     return build
 
 
@@ -137,6 +157,6 @@ def kind_of(key: str, value) -> str:
 
 RATE_KEYS = {"hit_rate", "answer_rate", "first_call_close", "conversion", "abandon_rate", "occupancy",
              "dnc_request_rate", "completion_rate", "abandon_rate_30d", "penetration", "close_rate",
-             "contact_rate", "share"}
+             "contact_rate", "share", "talk_share", "wrap_share"}
 
 

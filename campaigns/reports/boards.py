@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from campaigns.reports import metrics as m
 from campaigns.reports import queries as q
-from campaigns.reports.base import Column, Ctx, Report, label_of
+from campaigns.reports.base import Column, Ctx, Report, label_of, total_row
 from campaigns.reports.lists import list_close_rows
 from campaigns.reports.metrics import FloorCounts
 
@@ -32,6 +32,36 @@ def agent_leaderboard(ctx: Ctx) -> Report:
             Column("occupancy", "occupancy", "rate"), Column("dnc_requests", "DNC requests")]
     return Report("agent-leaderboard", "Agent leaderboard", ctx.campaign.name, ctx.period, cols,
                   [{c.key: r[c.key] for c in cols} for r in rows], "agent")
+
+
+AGENT_FIELDS = [("contacts", "contacts", "int"), ("agent_hours", "hours logged in", "number"),
+                ("contacts_per_agent_hour", "contacts per hour", "number"), ("closes", "closes", "int"),
+                ("conversion", "conversion per contact", "rate"), ("first_call_close", "first-call close", "rate"),
+                ("talk_share", "talk share", "rate"), ("wrap_share", "wrap share", "rate"),
+                ("aht_seconds", "average handle time", "seconds")]
+
+
+def agent_figures(ctx: Ctx) -> Report:
+    """What each agent did with the contacts the dialer gave them. In a predictive dialer a dial belongs to no
+    agent (the pacer places it; an agent gets only the answered ones), so an agent has no dials and no hit rate:
+    contacts, contacts per logged-in hour, conversion per contact, first-call close, and the shares of logged-in
+    time spent talking and in wrap."""
+    groups = q.floor_counts(ctx.session, ctx.campaign, ctx.period, ctx.now, "agent")
+    label = label_of(ctx, "agent")
+    rows = []
+    for agent_id in sorted(groups, key=lambda k: label(k)):
+        fc = groups[agent_id]
+        if agent_id is None or not (fc.contacts or fc.logged_in_seconds):
+            continue
+        values = {**fc.counts(), **fc.rates()}
+        rows.append({"agent": label(agent_id), **{k: values.get(k) for k, _, _ in AGENT_FIELDS}})
+    cols = [Column("agent", "agent", "text")] + [Column(k, lbl, kind) for k, lbl, kind in AGENT_FIELDS]
+    agents = {k: v for k, v in groups.items() if k is not None}
+    total = total_row(Ctx(ctx.session, ctx.campaign, ctx.period, ctx.now, "agent"), AGENT_FIELDS, agents) \
+        if len(rows) > 1 else None
+    r = Report("agents", "Per agent", ctx.campaign.name, ctx.period, cols, rows, "agent", total=total)
+    r.notes.append("dials belong to the campaign, its lists and its hours, not to agents: see the hit-rate report")
+    return r
 
 
 def list_leaderboard(ctx: Ctx) -> Report:

@@ -29,7 +29,7 @@ from campaigns.reports.base import (
     kind_of,
     label_of,
 )
-from campaigns.reports.boards import agent_leaderboard, list_leaderboard
+from campaigns.reports.boards import agent_figures, agent_leaderboard, list_leaderboard
 from campaigns.reports.lists import list_close_rows
 from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.models import PASS_CAP
@@ -201,10 +201,13 @@ class Spec:
 
 
 ALL_GROUPS = q.GROUPS
+# a dial belongs to no agent in a predictive dialer (only answered calls reach one): dial-based figures are
+# grouped by campaign, list, day or hour, never by agent (every agent would show a 100 % hit rate)
+DIAL_GROUPS = tuple(g for g in ALL_GROUPS if g != "agent")
 REPORTS: dict[str, Spec] = {
     "summary": Spec("Summary", summary, about="every headline figure of the range in one object"),
     "hit-rate": Spec("Hit rate", grouped_report("hit-rate", "Hit rate", F_HIT, ("hit_rate", "answer_rate")),
-                     "day", ALL_GROUPS, m.GLOSSARY["hit_rate"]),
+                     "day", DIAL_GROUPS, m.GLOSSARY["hit_rate"]),
     "first-call-close": Spec("First-call close", grouped_report("first-call-close", "First-call close", F_FCC,
                                                                  ("first_call_close",)),
                              "day", ALL_GROUPS, m.GLOSSARY["first_call_close"]),
@@ -214,24 +217,27 @@ REPORTS: dict[str, Spec] = {
     "abandon-periods": Spec("Abandon periods", abandon_periods,
                             about="successive 30-day periods from --from: " + m.GLOSSARY["abandon_rate"]),
     "outcomes": Spec("Call outcomes", grouped_report("outcomes", "Call outcomes", F_OUT, ("conversion",)),
-                     "day", ALL_GROUPS, "every dial by how it ended"),
+                     "day", DIAL_GROUPS, "every dial by how it ended"),
     "agent-time": Spec("Agent time", grouped_report("agent-time", "Agent time", F_AGENT, ("occupancy",)),
                        "agent", ("campaign", "agent", "day", "hour"), m.GLOSSARY["occupancy"]),
     "dnc": Spec("DNC requests", grouped_report("dnc", "DNC requests", F_DNC, ("dnc_request_rate",)),
                 "day", ALL_GROUPS, m.GLOSSARY["dnc_requests"]),
     "completion": Spec("Completion and refusals", completion, "day", ALL_GROUPS, m.GLOSSARY["completion_rate"]),
     "refusals": Spec("Refusals by reason", refusals, about=m.GLOSSARY["refusals"]),
+    "agents": Spec("Per agent", agent_figures, about="contacts, contacts per hour, conversion per contact, "
+                   "first-call close, talk and wrap share of logged-in time"),
     "agent-leaderboard": Spec("Agent leaderboard", agent_leaderboard, about="agents ranked by closes, then conversion"),
     "list-leaderboard": Spec("List leaderboard", list_leaderboard, about="lists ranked by list close rate"),
 }
 
 
 def run_report(session: Session, name: str, campaign_name: str, now: datetime, first: str | date | None = None,
-               last: str | date | None = None, by: str | None = None) -> Report:
+               last: str | date | None = None, by: str | None = None, refreshed: bool = False) -> Report:
     """Refresh the campaign's rollups and build report ``name`` over ``first .. last`` (local dates).
 
     The refresh writes in the caller's transaction (on SQLite it takes the write lock until the caller commits):
     keep report transactions short and separate from other work; long-running jobs commit between reports.
+    ``refreshed``: the caller refreshed and committed already (the floor: its reads then hold no lock).
     """
     spec = REPORTS.get(name)
     if spec is None:
@@ -241,7 +247,8 @@ def run_report(session: Session, name: str, campaign_name: str, now: datetime, f
         raise UserError(f"report {name!r} cannot be grouped by {by!r} (groupings: {allowed})")
     campaign = get_campaign(session, campaign_name)
     p = period(campaign.timezone, now, first, last)
-    refresh(session, campaign, now)
+    if not refreshed:
+        refresh(session, campaign, now)
     if session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times and PostgreSQL may then switch it to a generic plan, which for
         # these range aggregates can be ten times slower: plan each report query for its own parameters

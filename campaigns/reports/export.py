@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import IO
 
@@ -18,12 +19,15 @@ from campaigns.reports.metrics import GLOSSARY
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DASH = "—"
-XLSX_FORMATS = {"rate": "0.00%", "seconds": "0.0", "number": "0.00", "int": "0"}
+PLAIN_NUMBER = re.compile(r"\+?[0-9]+")
+XLSX_FORMATS = {"rate": "0.0%", "seconds": "[h]:mm:ss", "number": "0.00", "int": "0"}
 
 
 def safe_cell(value: str) -> str:
     """Quote text a spreadsheet would run as a formula (= + - @, tab, CR) with a leading apostrophe."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    if not value.startswith(FORMULA_START) or PLAIN_NUMBER.fullmatch(value):
+        return value  # a phone number ("+" and digits) is no formula: it stays as it is
+    return "'" + value
 
 
 def plain(value) -> object:
@@ -73,9 +77,17 @@ def to_xlsx(report: Report | list[Report], target: str | Path | IO[bytes]) -> No
     about = wb.create_sheet("About")
     for rep in reports:
         for line in about_lines(rep):
-            about.append(list(line))
+            append_text(about, list(line))  # a campaign named "=HYPERLINK(...)" stays a name
         about.append([])
     wb.save(target)
+
+
+def append_text(ws, values: list) -> None:
+    """Append a row whose text cells stay text: openpyxl stores a string starting with "=" as a live formula."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _sheet(wb, report: Report) -> None:
@@ -85,9 +97,9 @@ def _sheet(wb, report: Report) -> None:
     ws.append([c.label for c in report.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for r, row in enumerate(report.rows, start=2):
+    for r, row in enumerate(report.rows + ([report.total] if report.total else []), start=2):
         for i, c in enumerate(report.columns, start=1):
-            v = plain(row.get(c.key))
+            v = xlsx_value(c, row.get(c.key))
             cell = ws.cell(row=r, column=i)
             cell.value = v
             if isinstance(v, str):
@@ -96,6 +108,22 @@ def _sheet(wb, report: Report) -> None:
                 cell.number_format = XLSX_FORMATS[c.kind]
     for i, c in enumerate(report.columns, start=1):
         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, min(40, len(c.label) + 2))
+
+
+def xlsx_value(c: Column, v) -> object:
+    """As the page shows it: rates rounded to 0.1 % (the cell formats them as a percentage), durations as a
+    spreadsheet time (days, formatted h:mm:ss), reason codes in words."""
+    if isinstance(v, dict):
+        from campaigns.reports.sheet import reason_words
+
+        return "; ".join(f"{reason_words(str(k))}: {n}" for k, n in v.items())
+    if v is None or isinstance(v, str):
+        return v
+    if c.kind == "rate":
+        return round(v, 3)
+    if c.kind == "seconds":
+        return round(v) / 86400
+    return v
 
 
 def about_lines(report: Report) -> list[tuple[str, str]]:

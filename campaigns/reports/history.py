@@ -67,3 +67,17 @@ def _raw(session: Session, campaign_id: int, start: datetime, end: datetime) -> 
     row = session.execute(select(count_if(f.live), count_if(f.abandoned)).select_from(f.join)
                           .where(c.campaign_id == campaign_id, c.placed_at >= start, c.placed_at < end)).one()
     return int(row[0] or 0), int(row[1] or 0)
+
+
+def abandon_history_placed(session: Session, campaign_id: int, now: datetime,
+                           window: timedelta = WINDOW) -> tuple[list[float], list[float]]:
+    """Placement times (epoch seconds) of the *finished* live answers and abandons placed in ``[now - window, now)``:
+    what a restarted worker seeds the pacer's ledger with, so the budget stays exact as each call leaves the
+    window (calls still in flight are told to the pacer one by one and counted there)."""
+    c = CallFacts()
+    calls = c.c.c
+    rows = session.execute(select(calls.placed_at, c.abandoned).where(
+        calls.campaign_id == campaign_id, calls.placed_at >= now - window, calls.placed_at < now,
+        calls.ended_at.isnot(None), c.live)).all()
+    live = [p.timestamp() for p, _ in rows]
+    return live, [p.timestamp() for p, ab in rows if ab]

@@ -55,6 +55,8 @@ GLOSSARY: dict[str, str] = {
     "dials_per_agent_hour": "Dials ÷ agent-hours.",
     "contacts_per_agent_hour": "Contacts ÷ agent-hours.",
     "closes_per_agent_hour": "Closes ÷ agent-hours.",
+    "talk_share": "Time talking ÷ time logged in (ready, talking, wrap or paused).",
+    "wrap_share": "Time in wrap (after-call work) ÷ time logged in.",
     "penetration": "Leads with a final status (closed, done, exhausted, DNC, suppressed) ÷ leads.",
     "saturation": "Dials ÷ leads: how many times the average lead has been called.",
     "dnc_requests": "Calls whose disposition is flagged as a do-not-call request, plus keypress opt-outs.",
@@ -65,6 +67,18 @@ GLOSSARY: dict[str, str] = {
                 "not interested, do not call …).",
     "keypress_optouts": "Abandoned calls where the person pressed 9 at the safe-harbor message (a DNC request).",
 }
+
+
+def percent_text(value: float | None, digits: int = 1) -> str:
+    """A measured rate as every page, message and CLI line shows it (``0.0909`` -> ``9.1 %``; "—" when there is
+    nothing to measure), so the compliance pages and the floor never disagree in the second decimal."""
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def target_text(value: float | None) -> str:
+    """A rate a manager sets (abandon target, alert levels) as they typed it: ``0.03`` -> ``3 %``, ``0.025`` ->
+    ``2.5 %``."""
+    return "—" if value is None else f"{round(value * 100, 4):g} %"
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -274,6 +288,8 @@ class FloorCounts:
             "dials_per_agent_hour": per_agent_hour(self.dials, logged),
             "contacts_per_agent_hour": per_agent_hour(self.contacts, logged),
             "closes_per_agent_hour": per_agent_hour(self.closes, logged),
+            "talk_share": ratio(self.agent_talk_seconds, logged),
+            "wrap_share": ratio(self.agent_wrap_seconds, logged),
             "dnc_request_rate": dnc_request_rate(self.dnc_requests, self.contacts),
             "completion_rate": completion_rate(self.completed, self.contacts),
         }

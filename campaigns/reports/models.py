@@ -129,3 +129,21 @@ class DailyReport(Base):
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict] = mapped_column(JSON)
+
+
+class ReportSchedule(Base):
+    """A report mailed on a schedule: which report of which campaign, to whom, daily or on one weekday, at a local
+    hour of the campaign's time zone. ``report`` is a report name or ``daily`` (the stored daily report)."""
+
+    __tablename__ = "report_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    report: Mapped[str] = mapped_column(String(40))
+    recipients: Mapped[str] = mapped_column(String(1000))  # comma-separated addresses
+    weekday: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0 = Monday; None: every day
+    hour: Mapped[int] = mapped_column(Integer, default=7)  # local hour it goes out
+    last_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the local day it last went out
+    last_error: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,11 +1,11 @@
-"""``dialer bench pacing``: PACING.md §4's scenarios × every pacer × several seeds through the simulator.
+"""``dialer bench pacing``: docs/pacing.md §4's scenarios × every pacer × several seeds through the simulator.
 
 Each run is the real dial loop on a virtual clock (``dialer.sim.run``), so the benchmark measures the product's
 pacing end to end, not a model of it. Runs are independent and go to a process pool; seeds are common random
 numbers (the simulator keys customers by seed, lead and attempt), so pacers meet the same people.
 
 The default run is sized to finish in well under 30 minutes on two cores: 2 seeds × 1 day of 8 hours, the
-500-agent floor for 2 hours and the 100-agent floor for 4. ``--full`` is the protocol of PACING.md §4:
+500-agent floor for 2 hours and the 100-agent floor for 4. ``--full`` is the protocol of docs/pacing.md §4:
 30 days × 20 seeds.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from dialer.bench.pacing_metrics import RunMetrics, run_metrics
-from dialer.bench.pacing_report import QUICK_HOURS
+from dialer.bench.pacing_report import PRODUCT_SETTINGS, QUICK_HOURS
 from dialer.pacing import PACER_NAMES
 from dialer.sim import Scenario, load_scenario, run
 from dialer.sim.scenario import Step
@@ -37,6 +37,7 @@ class Job:
     seed: int
     days: int
     hours: float | None  # None: the scenario's own day length
+    settings: tuple[tuple[str, object], ...] = ()  # on top of the product's own settings for the pacer
 
 
 def scenario_files(selected: Iterable[str] = ()) -> list[Path]:
@@ -76,7 +77,8 @@ def with_days(sc: Scenario, days: int, hours: float | None) -> Scenario:
 
 def run_job(job: Job) -> RunMetrics:
     sc = with_days(load_scenario(job.path), job.days, job.hours)
-    result = run(sc, pacer=job.pacer, pacer_settings={}, seed=job.seed)
+    settings = {**PRODUCT_SETTINGS.get(job.pacer, {}), **dict(job.settings)}
+    result = run(sc, pacer=job.pacer, pacer_settings=settings, seed=job.seed)
     return run_metrics(result, sc.name, sc.campaign.abandon_target)
 
 
@@ -93,10 +95,13 @@ def plan_jobs(files: list[Path], pacers: list[str], seeds: int, days: int, full:
     return jobs
 
 
+FORECASTING = ("predictive", "talk-oracle", "eis", "threshold", "power", "ratio")  # the costly plans
+
+
 def _cost(job: Job) -> float:
     sc = load_scenario(job.path)
     hours = job.hours or sc.run.hours_per_day
-    return sc.agents.max_count * hours * job.days * (3.0 if job.pacer in ("predictive", "talk-oracle", "eis") else 1)
+    return sc.agents.max_count * hours * job.days * (3.0 if job.pacer in FORECASTING else 1)
 
 
 def run_jobs(jobs: list[Job], workers: int, progress: Callable[[str], None] | None = None) -> list[RunMetrics]:
@@ -144,6 +149,7 @@ def aggregate(runs: list[RunMetrics]) -> list[dict]:
             "abandon_rate": _mean(f, "abandon_rate"),
             "abandon_rate_max": max(x["abandon_rate"] for x in f),
             "abandon_rate_worst_day": max(x["abandon_rate_worst_day"] for x in f),
+            "abandon_rate_worst_running": max(x["abandon_rate_worst_running"] for x in f),
             "share_seeds_over_3pct": sum(x["over_3pct"] for x in f) / len(f),
             "share_seeds_over_target": sum(x["over_target"] for x in f) / len(f),
             "share_days_over_target": sum(x["days_over_target"] for x in f) / max(sum(x["days"] for x in f), 1),

@@ -16,7 +16,7 @@ from dialer.cli.context import emit_json, table
 @click.command("pacing")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME|FILE",
               help="Only these scenarios (shipped name prefix such as S1 or S5-talk, or a scenario file); "
-                   "repeatable. Default: all ten of PACING.md §4.")
+                   "repeatable. Default: all ten of docs/pacing.md §4.")
 @click.option("--pacer", "pacers", multiple=True, metavar="NAME",
               help=f"Only these pacers; repeatable. Default: {', '.join(defaults.PACERS)}.")
 @click.option("--seeds", type=click.IntRange(1, 1000), default=None,
@@ -26,7 +26,7 @@ from dialer.cli.context import emit_json, table
 @click.option("--hours", type=click.FloatRange(0.1, 24), default=None,
               help="Hours per day for every scenario (default: each scenario's own; the big floors are shortened "
                    "unless --full).")
-@click.option("--full", is_flag=True, help="PACING.md §4 protocol: 30 days x 20 seeds, full days everywhere.")
+@click.option("--full", is_flag=True, help="docs/pacing.md §4 protocol: 30 days x 20 seeds, full days everywhere.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Processes running simulations at once (default: the CPU count).")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -38,7 +38,7 @@ from dialer.cli.context import emit_json, table
 def bench_pacing(scenarios: tuple[str, ...], pacers: tuple[str, ...], seeds: int | None, days: int | None,
                  hours: float | None, full: bool, workers: int | None, plot_path: Path | None,
                  save_path: Path | None, no_latency: bool, as_json: bool) -> None:
-    """PACING.md §4: every scenario x pacer x seed through the simulator; occupancy, abandon, waits, dials."""
+    """docs/pacing.md §4: every scenario x pacer x seed through the simulator; occupancy, abandon, waits, dials."""
     from dialer.bench import pacing as bench
     from dialer.bench.pacing_latency import plan_latency
 

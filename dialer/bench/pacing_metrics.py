@@ -1,4 +1,4 @@
-"""PACING.md §4's metrics for one simulated run, with the product's own metric definitions.
+"""docs/pacing.md §4's metrics for one simulated run, with the product's own metric definitions.
 
 Every ratio goes through ``campaigns.reports.metrics`` (occupancy = (talk + wrap) ÷ staffed non-paused time; abandon
 rate = abandoned ÷ live answers; per agent-hour = ÷ logged-in hours), so the benchmark, the reports and the pacer's
@@ -58,6 +58,30 @@ def day_rates(result: SimResult, live: np.ndarray, abandoned: np.ndarray) -> lis
     return out
 
 
+WINDOW_S = 30 * 86_400.0  # the rule's window (docs/pacing.md §0)
+
+
+def worst_running_rate(placed: np.ndarray, abandoned: np.ndarray, target: float) -> float:
+    """The highest 30-day abandon rate the campaign showed at any moment of the run, not only at the day's end.
+
+    A campaign may be stopped, or its rate read, at any time; a pacer that overshoots early and recovers by evening
+    has a fine day rate and still broke the cap for hours. ``placed`` are the live answers' placement times and
+    ``abandoned`` which of them were abandoned; the rate is read after each live answer, over the calls placed in the
+    30 days before it, once there are at least 1/target of them (before that a single abandon is over the target
+    whatever the pacer does, so the reading says nothing about the pacer)."""
+    if not len(placed) or target <= 0.0:
+        return 0.0
+    order = np.argsort(placed, kind="stable")
+    t = placed[order]
+    lives = np.arange(1, len(t) + 1)
+    abandons = np.cumsum(abandoned[order])
+    j = np.searchsorted(t, t - WINDOW_S, side="left")  # first live answer still inside each one's window
+    n = lives - j
+    a = abandons - np.concatenate([[0], abandons])[j]
+    ok = n >= int(np.ceil(1.0 / target - 1e-9))
+    return float((a[ok] / n[ok]).max()) if ok.any() else 0.0
+
+
 def run_metrics(result: SimResult, scenario: str, target: float) -> RunMetrics:
     c = result.calls
     connected = ~np.isnan(c.connected)
@@ -77,6 +101,7 @@ def run_metrics(result: SimResult, scenario: str, target: float) -> RunMetrics:
         "talk_min_per_agent_hour": metrics.per_agent_hour(talk_s / 60.0, logged_s) or 0.0,
         "abandon_rate": rate,
         "abandon_rate_worst_day": max(days) if days else 0.0,
+        "abandon_rate_worst_running": worst_running_rate(c.placed[live], abandoned[live], target),
         "days_over_target": sum(1 for d in days if d > target + 1e-12),
         "days": len(days),
         "over_target": rate > target + 1e-12,

@@ -33,6 +33,11 @@ CYCLE_S = 20 + 105 + 17  # mean wait + talk + wrap: sizes the team
 CHUNK = 200_000
 
 
+def phone_of(lead: int) -> str:
+    """The lead's number: 212-200-0000 on, exchanges in service (212-000… is no number: reconciliation says so)."""
+    return f"+1212{2_000_000 + lead:07d}"
+
+
 @dataclass
 class Plan:
     calls: int
@@ -121,8 +126,9 @@ def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: dat
     # connected calls from the agents' cycles, and their state events
     c_agent, c_conn, c_end, c_dispo, events = _agent_cycles(rng, plan, starts, agent_ids)
     n_conn = len(c_conn)
-    n_total = max(plan.calls, n_conn)
     n_abandon = int(round(n_conn * ABANDON_OF_LIVE / (1 - ABANDON_OF_LIVE)))
+    # a small history still has one whole agent's connected calls and their abandons
+    n_total = max(plan.calls, n_conn + n_abandon)
     n_other = n_total - n_conn - n_abandon
     day = rng.integers(0, plan.days, n_other + n_abandon)
     o_placed = starts[day] + rng.uniform(DAY_OPEN, DAY_CLOSE - 60, n_other + n_abandon)
@@ -162,7 +168,7 @@ def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: dat
             for i in range(lo, hi):
                 li = int(lead_idx[i])
                 k = kinds[i]
-                base = (cid, int(lead_db[li]), int(lists_of[li]), f"+1212{li:07d}", int(ranks[i]), "bench",
+                base = (cid, int(lead_db[li]), int(lists_of[li]), phone_of(li), int(ranks[i]), "bench",
                         "completed", t_placed[i - lo])
                 if i < n_conn:
                     j = i - lo
@@ -264,7 +270,7 @@ def _leads(conn, load: Loader, campaign_id: int, list_ids: np.ndarray, lead_list
     rnames, rprobs = zip(*SUPPRESSION, strict=True)
     reasons = rng.choice(np.array(rnames, dtype=object), n, p=np.array(rprobs))
     cid = int(campaign_id)
-    rows = ((cid, int(list_ids[lead_list[i]]), i + 2, f"+1212{i:07d}", str(status[i]),
+    rows = ((cid, int(list_ids[lead_list[i]]), i + 2, phone_of(i), str(status[i]),
              reasons[i] if suppressed[i] else None, "America/New_York", "{}", int(min(dialed[i], 32767)), now_s,
              now_s) for i in range(n))
     load.load(Lead.__table__, ("campaign_id", "list_id", "line", "phone", "status", "suppression", "timezones",

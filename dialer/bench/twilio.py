@@ -15,6 +15,7 @@ calling window is open whenever the bench runs (the gate is the real one, with a
 from __future__ import annotations
 
 import json
+import math
 import random
 import socket
 import subprocess
@@ -50,7 +51,7 @@ ANCHOR = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "bench-" + "t" * 26
 CALLER_ID = "+12125550100"
-# who answers: shares of dials (PACING.md's base column, with a little fax/unknown) and how long things take
+# who answers: shares of dials (docs/pacing.md's base column, with a little fax/unknown) and how long things take
 MIX = [
     (CallScript(answer="human", ring_s=1.0, amd_s=1.5, talk_s=4.0, patience_s=8), 0.12),
     (CallScript(answer="human", ring_s=2.5, amd_s=2.0, talk_s=9.0, patience_s=8), 0.12),
@@ -61,12 +62,35 @@ MIX = [
     (CallScript(answer="failed", ring_s=0.3), 0.13),
 ]
 AGENT_LEG = CallScript(answer="human", ring_s=0.2, talk_s=86_400)
+WRAP_S = (1.0, 3.0)  # an agent's wrap after a call they talked on
+BUSY_SHARE = 0.4  # the share of its time the default floor spends with a customer at the account's CPS
+
+
+def agent_seconds_per_dial() -> float:
+    """What one dial costs the floor in agent time on average, from ``MIX``: a live (or unknown) answer is talked to
+    and wrapped up; a machine sits with an agent until its asynchronous AMD verdict pulls it off."""
+    wrap = sum(WRAP_S) / 2
+    return sum(w * (sc.talk_s + wrap if sc.answer in ("human", "unknown") else sc.amd_s if sc.answer == "machine"
+                    else 0.0) for sc, w in MIX)
+
+
+def agents_for(cps: float) -> int:
+    """The default floor: enough agents that the account's CPS, not the people, limits the dialing. At ``cps`` the
+    answers keep ``cps x agent_seconds_per_dial()`` agents busy (about 56 at 20 calls/s); a floor busy only
+    ``BUSY_SHARE`` of the time always has agents ready, so power mode keeps asking for more than the CPS allows and
+    an answer rarely waits for someone to come free. (With fewer agents the pacer rightly dials less: 50 agents take
+    about 14 calls/s of this mix, which is what the bench then measures.)"""
+    return max(5, math.ceil(cps * agent_seconds_per_dial() / BUSY_SHARE))
 
 
 class SimulatedAgents(threading.Thread):
-    """Agents at the console: a disposition after ``wrap_s`` of wrap, then ready again."""
+    """Agents at the console: a disposition after ``wrap_s`` of wrap, then ready again.
 
-    def __init__(self, sessions, clock, wrap_s: tuple[float, float] = (1.0, 3.0), seed: int = 1) -> None:
+    Each agent acts in a transaction of their own, as a person clicking in the console does: on SQLite every
+    transaction holds the one write lock, and a single pass over the whole floor would keep the worker and the
+    webhooks waiting behind it every tenth of a second."""
+
+    def __init__(self, sessions, clock, wrap_s: tuple[float, float] = WRAP_S, seed: int = 1) -> None:
         super().__init__(name="bench-agents", daemon=True)
         self.sessions, self.clock, self.wrap_s = sessions, clock, wrap_s
         self.rng = random.Random(seed)
@@ -86,24 +110,43 @@ class SimulatedAgents(threading.Thread):
     def _turn(self, due: dict[int, datetime]) -> None:
         now = self.clock.now()
         with session_scope(self.sessions) as s:
-            for a in s.scalars(select(Agent).where(Agent.state.in_(("wrap", "ready", "paused", "talking")))).all():
-                if self.logout.is_set():
-                    if a.state != "talking":
-                        agent_svc.go_offline(s, a.id, now)
-                    continue
-                if a.state != "wrap":
-                    due.pop(a.id, None)
-                    continue
-                when = due.setdefault(a.id, now + timedelta(seconds=self.rng.uniform(*self.wrap_s)))
-                if when > now:
-                    continue
-                call = agent_svc.current_call(s, a.id)
-                if call is not None and call.disposition_code is None and call.ended_at is not None \
-                        and call.connected_at is not None:
-                    agent_svc.disposition(s, call.id, self.rng.choice(("NI", "NI", "SALE", "WRONG")), now)
-                    self.dispositions += 1
-                agent_svc.go_ready(s, a.id, now)
-                due.pop(a.id, None)
+            floor = s.execute(select(Agent.id, Agent.state)
+                              .where(Agent.state.in_(("wrap", "ready", "paused", "talking")))).all()
+        for agent_id, state in floor:
+            if self.logout.is_set():
+                if state != "talking":
+                    self._act(lambda s, a=agent_id: self._log_out(s, a))
+                continue
+            if state != "wrap":
+                due.pop(agent_id, None)
+                continue
+            when = due.setdefault(agent_id, now + timedelta(seconds=self.rng.uniform(*self.wrap_s)))
+            if when <= now and self._act(lambda s, a=agent_id: self._wrap_up(s, a)):
+                due.pop(agent_id, None)
+
+    def _act(self, step: Callable[[object], None]) -> bool:
+        try:
+            with session_scope(self.sessions) as s:
+                step(s)
+            return True
+        except Exception:  # a locked SQLite database: this agent tries again at the next pass
+            self.errors += 1
+            return False
+
+    def _log_out(self, s, agent_id: int) -> None:
+        if s.get(Agent, agent_id).state != "talking":  # a call may have reached them since the floor was read
+            agent_svc.go_offline(s, agent_id, self.clock.now())
+
+    def _wrap_up(self, s, agent_id: int) -> None:
+        now = self.clock.now()
+        if s.get(Agent, agent_id).state != "wrap":  # freed by the worker meanwhile (a machine's verdict)
+            return
+        call = agent_svc.current_call(s, agent_id)
+        if call is not None and call.disposition_code is None and call.ended_at is not None \
+                and call.connected_at is not None:
+            agent_svc.disposition(s, call.id, self.rng.choice(("NI", "NI", "SALE", "WRONG")), now)
+            self.dispositions += 1
+        agent_svc.go_ready(s, agent_id, now)
 
 
 @dataclass
@@ -111,6 +154,8 @@ class BenchSetup:
     campaign_id: int
     leads: int
     agents: list[int]
+    since: datetime  # the bench's own calls are placed from here on; the seeded history is older
+    callbacks_before: int = 0  # callbacks already stored (a database that is not empty): not the bench's
 
 
 def agent_phone(i: int) -> str:
@@ -123,6 +168,13 @@ def setup(sessions, now: datetime, leads: int, agents: int) -> BenchSetup:
         c = create_campaign(s, f"bench-twilio-{now:%H%M%S%f}", CALLER_ID, now,
                             CampaignSettings(seller_name="Bench Sales", pacing_mode="power"))
         c.status, c.power_ratio, c.abandon_target = "active", 6.0, 0.03
+        # a campaign in its stride, with abandons to spare: power is held to the 30-day abandon budget, and a
+        # fresh campaign has none (it would dial one call per ready agent, never the account's CPS)
+        yesterday = now - timedelta(days=1)
+        s.execute(insert(Call), [{"campaign_id": c.id, "phone": f"+1313555{i % 10_000:04d}", "placed_at": yesterday,
+                                  "answered_at": yesterday, "answered_by": "human", "connected_at": yesterday,
+                                  "ended_at": yesterday, "outcome": "completed", "status": "completed"}
+                                 for i in range(max(300, 40 * agents))])
         lst = LeadList(campaign_id=c.id, name="bench", sha256="0" * 64, uploaded_at=now)
         s.add(lst)
         s.flush()
@@ -136,7 +188,8 @@ def setup(sessions, now: datetime, leads: int, agents: int) -> BenchSetup:
             agent_lines.set_phone(s, a.id, agent_phone(i), now)
             agent_svc.go_ready(s, a.id, now)
             ids.append(a.id)
-        return BenchSetup(c.id, leads, ids)
+        before = sum(inbox.counts(s, "twilio").values())
+        return BenchSetup(c.id, leads, ids, now, before)
 
 
 def _number(i: int) -> str:
@@ -176,7 +229,8 @@ def clock_settings(clock: ScaledClock) -> dict[str, str]:
             "DIALER_CLOCK_SPEED": repr(clock.speed)}
 
 
-def _fake_process(tmp: Path, environ: dict, clock: ScaledClock, agents: int, seed: int) -> tuple[subprocess.Popen, str]:
+def _fake_process(tmp: Path, environ: dict, clock: ScaledClock, agents: int, seed: int,
+                  conditions: dict) -> tuple[subprocess.Popen, str]:
     """``dialer twilio fake-server`` in its own process, as Twilio is to a worker: the mix of answers for every
     customer number, agents' phones that answer and stay."""
     scripts = {"default": asdict(MIX[0][0]), "mix": [asdict(sc) | {"weight": w} for sc, w in MIX]}
@@ -186,9 +240,14 @@ def _fake_process(tmp: Path, environ: dict, clock: ScaledClock, agents: int, see
     port = _free_port()
     proc = _spawn([sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))",
                    "twilio", "fake-server", "--port", str(port), "--scripts", str(path), "--seed", str(seed),
-                   "--workers", "32"],
+                   "--workers", "32", *_condition_args(conditions)],
                   environ | clock_settings(clock), tmp / "fake.log", "fake Twilio listening")
     return proc, f"http://127.0.0.1:{port}"
+
+
+def _condition_args(conditions: dict) -> list[str]:
+    """``create_latency_ms=250`` -> ``--create-latency-ms 250`` (the fake server's options)."""
+    return [a for k, v in conditions.items() for a in (f"--{k.replace('_', '-')}", repr(float(v)))]
 
 
 def _webhook_process(url: str, environ: dict, clock: ScaledClock, log: Path) -> tuple[subprocess.Popen, str]:
@@ -217,9 +276,13 @@ class FakeView:
         return r.json()
 
 
-def run(url: str | None, cps: float, seconds: float, agents: int, progress: Callable[[str], None] | None = None,
-        seed: int = 1) -> dict:
-    """Dial at ``cps`` for ``seconds`` with ``agents`` agents; drain; return the figures."""
+def run(url: str | None, cps: float, seconds: float, agents: int | None = None,
+        progress: Callable[[str], None] | None = None, seed: int = 1, conditions: dict | None = None) -> dict:
+    """Dial at ``cps`` for ``seconds`` with ``agents`` agents (None: ``agents_for(cps)``); drain; return the figures.
+    ``conditions``: the fake's ``Conditions`` (create latency and jitter, 429/5xx shares, late callbacks). Every
+    thread of the worker and of the simulated agents has ended when it returns."""
+    conditions = dict(conditions or {})
+    agents = agents or agents_for(cps)
     from dialer.carriers.twilio.worker import build_worker, serve
 
     say = progress or (lambda msg: None)
@@ -240,7 +303,7 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
             floor = setup(sessions, clock.now(), leads, agents)
             environ = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                        "TWILIO_CALLER_ID": CALLER_ID, "TWILIO_CPS": str(cps), "DIALER_DNC_DIR": str(dnc_dir)}
-            fake, api_base = _fake_process(tmp, environ, clock, agents, seed)
+            fake, api_base = _fake_process(tmp, environ, clock, agents, seed, conditions)
             procs.append(fake)
             environ["DIALER_TWILIO_API_BASE"] = api_base
             hooks, base = _webhook_process(url, environ, clock, tmp / "webhooks.log")
@@ -264,18 +327,28 @@ def run(url: str | None, cps: float, seconds: float, agents: int, progress: Call
             worker_cpu = time.process_time() - cpu0
             say("draining: waiting for every call and callback ...")
             people.logout.set()
-            _settle(view, sessions, worker, clock)
+            try:
+                _settle(view, sessions, worker, clock)
+            finally:
+                worker.runtime.close()  # no thread of the worker outlives the bench
             people.stop.set()
-            people.join(5)
+            people.join()
             out = _figures(view.stats(), sessions, floor, cps, seconds, dial_s, stopped[0], worker_cpu, figures,
                            people)
         finally:
             people.stop.set()
+            if people.is_alive():  # nothing of ours may write to the database once we return
+                people.join()
             for proc in procs:
                 proc.terminate()
-                proc.wait(10)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:  # a loaded host: the figures are taken already, end it
+                    proc.kill()
+                    proc.wait(10)
             engine.dispose()
         out["backend"] = engine.dialect.name
+        out["fake_conditions"] = conditions
         return out
 
 
@@ -291,8 +364,10 @@ def _settle(view: FakeView, sessions, worker, clock, timeout_s: float = 120.0) -
             live = s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None)))
             pending = s.scalar(select(func.count()).select_from(inbox.CarrierCallback)
                                .where(inbox.CarrierCallback.processed_at.is_(None)))
-        if not live and not pending and not view.stats()["live"]:
-            return
+        if not live and not pending:  # the fake's figures are large: read them only when ours are quiet
+            fake = view.stats()
+            if not fake["live"] and not fake.get("pending"):
+                return
         time.sleep(0.2)
 
 
@@ -303,7 +378,8 @@ def _figures(fake: dict, sessions, floor: BenchSetup, cps: float, seconds: float
     sent = [d for d in fake["deliveries"] if "/twilio/status" in d["url"] or "/twilio/amd" in d["url"]]
     with session_scope(sessions) as s:
         stored = inbox.counts(s, "twilio")
-        calls = s.scalars(select(Call).where(Call.campaign_id == floor.campaign_id)).all()
+        calls = s.scalars(select(Call).where(Call.campaign_id == floor.campaign_id,
+                                             Call.placed_at >= floor.since)).all()
         outcomes: dict[str, int] = {}
         for c in calls:
             outcomes[c.outcome or "live"] = outcomes.get(c.outcome or "live", 0) + 1
@@ -312,7 +388,8 @@ def _figures(fake: dict, sessions, floor: BenchSetup, cps: float, seconds: float
             else np.zeros(1)
         live_answers = sum(1 for c in calls if c.outcome in ("completed", "abandoned"))
         unsettled = sum(1 for c in calls if c.ended_at is None)
-        per_lead = s.execute(select(Call.lead_id, func.count()).where(Call.campaign_id == floor.campaign_id)
+        per_lead = s.execute(select(Call.lead_id, func.count()).where(Call.campaign_id == floor.campaign_id,
+                                                                      Call.placed_at >= floor.since)
                              .group_by(Call.lead_id).having(func.count() > 1)).all()
     joins = np.array([c["joined_at"] - c["answered_at"] for c in customer
                       if c["joined_at"] is not None and c["answered_at"] is not None and c["joined_with"]])
@@ -326,17 +403,20 @@ def _figures(fake: dict, sessions, floor: BenchSetup, cps: float, seconds: float
         "cps_exceeded": max_calls_in_window(fake["create_times"], 1.0) > cps,
         "twilio_queue_max_s": round(max_queue_s(fake["create_times"], cps), 3),
         "callbacks_sent": len(sent), "callbacks_not_accepted": sum(1 for d in sent if d["status"] != 204),
-        "callbacks_stored": sum(stored.values()), "callbacks_by_result": stored,
-        "callbacks_lost": len(sent) - sum(stored.values()),
+        "callbacks_stored": sum(stored.values()) - floor.callbacks_before, "callbacks_by_result": stored,
+        "callbacks_lost": len(sent) - (sum(stored.values()) - floor.callbacks_before),
         "outcomes": outcomes, "live_answers": live_answers,
         "abandon_rate": round(outcomes.get("abandoned", 0) / live_answers, 4) if live_answers else None,
         "answer_to_agent_p50_s": round(float(np.percentile(waits, 50)), 3),
         "answer_to_agent_p99_s": round(float(np.percentile(waits, 99)), 3),
         "answer_to_agent_max_s": round(float(waits.max()), 3),
         "bridge_after_answer_p50_s": round(float(np.percentile(joins, 50)), 3) if len(joins) else None,
+        "bridge_after_answer_p99_s": round(float(np.percentile(joins, 99)), 3) if len(joins) else None,
         "bridge_after_answer_max_s": round(float(joins.max()), 3) if len(joins) else None,
+        "refused_by_fake": fake.get("refused", {}),
         "calls_not_final": unsettled, "leads_dialed_twice": len(per_lead),
-        "dispositions": people.dispositions, "worker_cpu_s": round(worker_cpu, 1), "worker": worker,
+        "dispositions": people.dispositions, "agent_errors": people.errors,
+        "worker_cpu_s": round(worker_cpu, 1), "worker": worker,
     }
 
 

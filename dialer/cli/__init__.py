@@ -19,7 +19,10 @@ from dialer.cli.db import db
 from dialer.cli.demo import demo
 from dialer.cli.dnc_report import dnc
 from dialer.cli.jobs import jobs
+from dialer.cli.lead_records import register as register_lead_records
 from dialer.cli.leads import leads
+from dialer.cli.lists import lists_group
+from dialer.cli.plan import plan
 from dialer.cli.report import report
 from dialer.cli.run import run_worker
 from dialer.cli.serve import serve
@@ -48,13 +51,28 @@ def cli(ctx: click.Context, database_url: str | None, log_level: str | None) -> 
 
 
 for group in (db, campaigns, twilio, leads, bench, demo, users, dnc, audit, report, calls, simulate, run_worker,
-              callerid_group, callbacks_group, jobs, serve):
+              callerid_group, callbacks_group, jobs, serve, plan, lists_group):
     cli.add_command(group)
+register_lead_records(leads)  # dialer leads search|show|edit|dnc
+
+
+def _adopt_running_demo(argv: list[str]) -> None:
+    """With no database named, a demo running from this directory is the one meant: use its env.sh (database,
+    registry, clock) and say so on stderr, so `dialer campaigns funnel Demo` agrees with the demo's console."""
+    from dialer.demo.launch import DEMO_DIR, running_demo
+
+    if settings.current().get("DIALER_DATABASE_URL") or "--database-url" in argv or (argv[:1] == ["demo"]):
+        return
+    values = running_demo()
+    if values:
+        settings.use(settings.current().replace(**values))
+        click.echo(f"(using the running demo: {DEMO_DIR}/env.sh)", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         settings.load()  # this invocation's environment (the tests run many in one process)
+        _adopt_running_demo(argv if argv is not None else sys.argv[1:])
         rv = cli.main(args=argv, prog_name="dialer", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -18,6 +18,8 @@ from campaigns.db import make_engine, session_factory, session_scope
 from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead, LeadList, RejectedRow
 from dialer.bench.pacing_cmd import bench_pacing
+from dialer.bench.pacing_week import bench_pacing_week
+from dialer.bench.plan import bench_plan
 from dialer.cli.context import CliContext, emit_json, pass_ctx
 from dialer.demo.listgen import write_list
 from dialer.demo.registry import load_demo_registry
@@ -33,6 +35,8 @@ def bench() -> None:
 
 
 bench.add_command(bench_pacing)
+bench.add_command(bench_pacing_week)
+bench.add_command(bench_plan)
 
 
 def peak_rss_mb() -> float:
@@ -192,3 +196,70 @@ def bench_funnel(ctx: CliContext, leads: int, refreshes: int, bench_url: str | N
         return
     for k, v in out.items():
         click.echo(f"{k:24} {v}")
+
+
+@bench.command("signin")
+@click.option("--clients", type=click.IntRange(0, 64), default=8, show_default=True,
+              help="Clients signing in at once, each in a loop.")
+@click.option("--seconds", type=click.FloatRange(2, 3600), default=20, show_default=True,
+              help="How long the dial-loop writer runs (and the load with it).")
+@click.option("--poll-s", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
+              help="A manager polls the floor this often.")
+@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Console processes.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per process.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_signin(ctx: CliContext, clients: int, seconds: float, poll_s: float, workers: int, threads: int,
+                 as_json: bool) -> None:
+    """SQLite contention: N clients signing in and a floor polled; the dial loop's write latency p50/p99/max."""
+    from dialer.bench.signin import run
+
+    out = run(clients, seconds, poll_s, workers, threads, ctx.clock.now())
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"{out['clients']} clients signing in ({out['sign_ins']} sign-ins, p50 {out['sign_in_p50_ms']} ms) "
+               f"and a floor polled ({out['floor_polls']} polls, p50 {out['floor_poll_p50_ms']} ms) for "
+               f"{out['seconds']:g} s ({out['errors']} requests failed): the dial loop's {out['writes']} writes took "
+               f"p50 {out['write_p50_ms']} ms, "
+               f"p99 {out['write_p99_ms']} ms, max {out['write_max_ms']} ms")
+
+
+@bench.command("scale")
+@click.option("--carrier", type=click.Choice(["twilio", "sim"]), default="twilio", show_default=True,
+              help="twilio: the fake Twilio, a worker killed midway; sim: the simulated carrier at floor size.")
+@click.option("--workers", type=click.IntRange(1, 32), default=3, show_default=True)
+@click.option("--campaigns", type=click.IntRange(1, 100), default=8, show_default=True)
+@click.option("--agents", type=click.IntRange(1, 9999), default=400, show_default=True)
+@click.option("--cps", type=click.FloatRange(0.1, 100), default=20.0, show_default=True,
+              help="Twilio only: the account's calls-per-second limit, shared by the workers.")
+@click.option("--minutes", type=click.FloatRange(0.1, 120), default=10.0, show_default=True)
+@click.option("--create-latency-ms", type=click.FloatRange(0, 5000), default=0.0, show_default=True,
+              help="Twilio only: the fake's time to answer a create (when the fake supports it).")
+@click.option("--jitter-ms", type=click.FloatRange(0, 5000), default=0.0, show_default=True)
+@click.option("--kill-worker-at", type=click.FloatRange(1), default=None,
+              help="Twilio only: SIGKILL one worker this many seconds in; its campaigns must move.")
+@click.option("--database-url", "bench_url", required=True, help="A PostgreSQL database (migrated first).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_scale(carrier: str, workers: int, campaigns: int, agents: int, cps: float, minutes: float,
+                create_latency_ms: float, jitter_ms: float, kill_worker_at: float | None, bench_url: str,
+                as_json: bool) -> None:
+    """Several dialing workers on one PostgreSQL: throughput, the 2-second connect, takeover, the database's
+    own checks (no double dial, no lost callback, no call left open)."""
+    if not bench_url.startswith("postgresql"):
+        raise UserError("--database-url must name a PostgreSQL database: SQLite runs one dialing worker")
+    say = None if as_json else (lambda m: click.echo(m, err=True))
+    if carrier == "twilio":
+        from dialer.bench.scale import run
+
+        out = run(bench_url, workers, campaigns, agents, cps, minutes * 60, kill_worker_at, create_latency_ms,
+                  jitter_ms, say)
+    else:
+        from dialer.bench.scale_sim import run as run_sim
+
+        out = run_sim(bench_url, workers, campaigns, agents, minutes * 60, say)
+    if as_json:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        click.echo(f"{k:30} {v}")

@@ -10,6 +10,8 @@ from campaigns.campaign.dial_settings import LEAD_ORDERS, settings_of, update
 from campaigns.campaign.models import CAMPAIGN_STATUSES, DEDUPE_SCOPES, PACING_MODES
 from campaigns.campaign.service import CampaignSettings, create_campaign, get_campaign, list_campaigns, set_status
 from campaigns.funnel.service import LABELS, funnel
+from campaigns.reports.metrics import percent_text
+from dialer.cli import campaign_settings
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dialer.cli.report import parse_at
 
@@ -216,7 +218,10 @@ def alerts_cmd(ctx: CliContext, name: str, do_check: bool, as_json: bool) -> Non
         return
     rate = out["abandon_rate_30d"]
     click.echo(f"campaign {name!r}: level {out['level']}, 30-day abandon rate "
-               f"{'—' if rate is None else f'{rate:.2%}'} ({out['abandoned_30d']} of {out['live_answers_30d']} "
+               f"{percent_text(rate)} ({out['abandoned_30d']} of {out['live_answers_30d']} "
                f"live answers); machine hang-ups by AMD (not abandons): {out['machine_hangups_30d']}"
                + ("; FALLING BACK TO PROGRESSIVE" if out["fallback"] else ""))
     click.echo(table([{"at": a["at"][:19], "level": a["level"], "message": a["message"]} for a in out["alerts"]]))
+
+
+campaign_settings.register(campaigns)

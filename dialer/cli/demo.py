@@ -9,7 +9,6 @@ import click
 
 from campaigns.db import session_factory
 from dialer.cli.context import CliContext, emit_json, pass_ctx
-from dialer.cli.dnc import record_scrub
 from dialer.cli.leads import _default_scrubber, summary
 from dialer.demo.campaign import DEMO_CAMPAIGN, run_demo
 from dialer.schema.migrate import upgrade
@@ -42,8 +41,7 @@ def demo(ctx: CliContext, rows: int, workdir: Path, as_json: bool, serve: bool, 
         return
     upgrade(ctx.engine)
     out = run_demo(session_factory(ctx.engine), ctx.clock.now(), workdir, rows,
-                   scrubber=(scrubber := _default_scrubber(ctx, DEMO_CAMPAIGN, "demo")))
-    record_scrub(ctx, scrubber, out.result)
+                   scrubber=_default_scrubber(ctx, DEMO_CAMPAIGN, "demo"))
     if as_json:
         emit_json({"campaign": out.campaign, "file": str(out.file), **out.result.as_dict()})
         return

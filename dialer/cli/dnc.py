@@ -1,7 +1,8 @@
 """``dialer dnc``: check a number, manage the suppression sources, see snapshots and a number's history.
 
 Campaigns are named here and resolved to ids (``dnc`` knows campaigns only by id). Reports live in
-``dnc_report_cmds``; the import-time scrub is wired in through ``import_scrubber``/``record_scrub``.
+``dnc_report_cmds``; the import-time scrub is wired in through ``import_scrubber`` (the import writes its ledger
+record in its own transaction).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy import select
 
 from campaigns.campaign.service import get_campaign
 from campaigns.compliance.dnc_requests import record_request
+from campaigns.compliance.suppressed import add_consent
+from campaigns.compliance.suppressed import load_consents as load_consents_into
 from campaigns.db import session_factory
 from campaigns.dispatch.service import call_times
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
@@ -70,14 +73,6 @@ def import_scrubber(ctx: CliContext, campaign_name: str, operator: str) -> DncSc
     """The scrub every CLI import and the demo apply (campaign resolved when the import starts)."""
     return DncScrubber(session_factory(ctx.engine), campaign=lambda s: get_campaign(s, campaign_name).id,
                        at=ctx.clock.now(), operator=operator or _who(""))
-
-
-def record_scrub(ctx: CliContext, scrubber, result) -> None:
-    """After a successful import: the scrub-ledger record of that list load."""
-    if isinstance(scrubber, DncScrubber):
-        with ctx.session() as s:
-            scrubber.record(s, list_ref=f"{result.campaign}/{result.list_name} ({result.source})",
-                            file_sha256=result.sha256)
 
 
 @click.group("dnc")
@@ -268,10 +263,12 @@ def consent_cmd(ctx: CliContext, number: str, kind: str, granted_at: str | None,
             gone = consent.revoke(s, e164, at=now, by=_who(by), reason=revoke_reason, campaign=cid)
             out = {"e164": e164, "revoked": [c.id for c in gone]}
         else:
-            c = consent.add(s, e164, kind=kind, granted_at=parse_when(granted_at, ctx, "--granted-at"),
-                            evidence_ref=evidence, added_by=_who(by), recorded_at=now, campaign=cid,
+            r = add_consent(s, e164, kind=kind, granted_at=parse_when(granted_at, ctx, "--granted-at"),
+                            evidence_ref=evidence, added_by=_who(by), now=now, campaign=cid,
                             expires_at=parse_when(expires_at, ctx, "--expires-at") if expires_at else None)
-            out = {"id": c.id, "e164": e164, "kind": kind, "granted_at": c.granted_at, "expires_at": c.expires_at}
+            c = r.consent
+            out = {"id": c.id, "e164": e164, "kind": kind, "granted_at": c.granted_at, "expires_at": c.expires_at,
+                   "leads_now_dialable": len(r.dialable), "leads_still_suppressed": len(r.narrowed)}
     if as_json:
         emit_json(out)
     else:
@@ -286,11 +283,13 @@ def consent_cmd(ctx: CliContext, number: str, kind: str, granted_at: str | None,
 def load_consents(ctx: CliContext, file: Path, by: str, as_json: bool) -> None:
     """Record consent/EBR from CSV: number,kind,granted_at,evidence_ref[,campaign_id] (all or nothing)."""
     with ctx.session() as s:
-        n = consent.load_file(s, file, added_by=_who(by), recorded_at=ctx.clock.now())
+        n, r = load_consents_into(s, file, added_by=_who(by), now=ctx.clock.now())
     if as_json:
-        emit_json({"file": str(file), "recorded": n})
+        emit_json({"file": str(file), "recorded": n, "leads_now_dialable": len(r.dialable),
+                   "leads_still_suppressed": len(r.narrowed)})
     else:
-        click.echo(f"recorded {n:,} consent/EBR records from {file}")
+        click.echo(f"recorded {n:,} consent/EBR records from {file}; {len(r.dialable):,} suppressed leads became "
+                   f"dialable, {len(r.narrowed):,} kept other reasons")
 
 
 @dnc.command("snapshots")

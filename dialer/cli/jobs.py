@@ -72,21 +72,35 @@ def run_job(ctx: CliContext, name: str, as_json: bool) -> None:
 
 
 @jobs.command("serve")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve /metrics, /healthz and /readyz (database, registry) on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address of the --metrics-port listener (0.0.0.0 for a scraper on another host).")
 @pass_ctx
-def serve_jobs(ctx: CliContext) -> None:
+def serve_jobs(ctx: CliContext, metrics_port: int | None, metrics_host: str) -> None:
     """Run the periodic jobs on their schedule until Ctrl-C (``dialer run --carrier twilio`` runs them too; the
     leases keep any job from running twice at once)."""
     from dialer.jobs.catalog import start_worker_scheduler
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sched = start_worker_scheduler(session_factory(ctx.engine), ctx.clock)
+    sessions = session_factory(ctx.engine)
+    sched = start_worker_scheduler(sessions, ctx.clock)
+    listener = None
+    if metrics_port is not None:
+        from dialer.observe.listener import start_listener
+        from dnc.registry.snapshot import default_store
+
+        listener = start_listener(sessions, ctx.clock, metrics_host, metrics_port, registry=default_store(),
+                                  checks=("database", "registry"))[0]
     click.echo(f"serving {len(_jobs())} jobs; Ctrl-C stops")
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if listener is not None:
+            listener.stop()
         sched.shutdown(wait=True)
 
 

@@ -19,7 +19,6 @@ from campaigns.leads.hot import HOT_PRIORITY, make_hot
 from campaigns.leads.models import Lead, LeadList
 from campaigns.leads.phones import attach, attach_from_field, phones_of
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
-from dialer.cli.dnc import record_scrub
 from dnc.errors import UserError
 
 
@@ -55,8 +54,7 @@ def import_(ctx: CliContext, file: Path, campaign: str, list_name: str | None, m
     with _progress_bar() as bar:
         result = import_leads(session_factory(ctx.engine), campaign, file, now=ctx.clock.now(), list_name=list_name,
                               mapping=mapping or None, uploaded_by=who, force=force,
-                              scrubber=(scrubber := _default_scrubber(ctx, campaign, who)), progress=bar)
-    record_scrub(ctx, scrubber, result)
+                              scrubber=_default_scrubber(ctx, campaign, who), progress=bar)
     if as_json:
         emit_json(result.as_dict())
     else:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
+from dnc import settings
 from dnc.errors import UserError
 
 APPS = {"console": "web.wsgi:console()", "webhooks": "web.wsgi:webhooks()"}
@@ -26,10 +30,37 @@ def mask_phones(text: str) -> str:
     return _PHONE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****", text)
 
 
-def _options(kind: str, bind: str, workers: int, threads: int, timeout: int, access_log: bool) -> dict:
+def metrics_dir(kind: str) -> tuple[Path, bool]:
+    """Where this server's worker processes keep their Prometheus counters (prometheus_client's multiprocess
+    mode: one memory-mapped file per process and metric type, summed by whichever worker answers /metrics).
+    ``DIALER_METRICS_DIR/<kind>``, emptied now (counters restart with the server, as a single process's would), or
+    a private temporary directory; the flag says whether to remove it when the server stops."""
+    base = settings.current().metrics_dir
+    if base is None:
+        return Path(tempfile.mkdtemp(prefix=f"dialer-{kind}-metrics-")), True
+    path = base / kind
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    return path, False
+
+
+def _options(kind: str, bind: str, workers: int, threads: int, timeout: int, access_log: bool,
+             metrics: Path | None = None) -> dict:
     def when_ready(server) -> None:
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
         print(f"{kind} listening on http://{host}:{port}", flush=True)  # the ready line scripts wait for
+
+    def child_exit(server, worker) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, str(metrics))  # its live gauges go; its counters stay summed
+
+    observe = {} if metrics is None else {
+        # prometheus_client reads its directory from the environment only: gunicorn sets it in the arbiter before
+        # any worker starts (and before anything in those processes imports prometheus_client)
+        "raw_env": [f"PROMETHEUS_MULTIPROC_DIR={metrics}"],
+        "child_exit": child_exit,
+    }
 
     return {
         "bind": [bind],
@@ -50,6 +81,7 @@ def _options(kind: str, bind: str, workers: int, threads: int, timeout: int, acc
         "proc_name": f"dialer-{kind}",
         "when_ready": when_ready,
         "control_socket_disable": True,  # no shared ~/.gunicorn socket: several servers run on one host
+        **observe,
     }
 
 
@@ -58,15 +90,22 @@ def run_server(kind: str, bind: str, workers: int, threads: int, timeout: int, a
     from gunicorn.app.base import BaseApplication
     from gunicorn.util import import_app
 
+    metrics, temporary = metrics_dir(kind)
+
     class Server(BaseApplication):
         def load_config(self) -> None:
-            for key, value in _options(kind, bind, workers, threads, timeout, access_log).items():
+            for key, value in _options(kind, bind, workers, threads, timeout, access_log, metrics).items():
                 self.cfg.set(key, value)
 
         def load(self):
             return import_app(APPS[kind])
 
-    Server().run()
+    arbiter = os.getpid()
+    try:
+        Server().run()
+    finally:
+        if temporary and os.getpid() == arbiter:  # a worker process leaves through here too, on its own exit
+            shutil.rmtree(metrics, ignore_errors=True)
 
 
 def _logger_class():

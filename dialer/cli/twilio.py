@@ -47,6 +47,32 @@ def check(as_json: bool) -> None:
         click.echo(f"note: {n}")
 
 
+def conditions_options(**defaults: float):
+    """The fake's real-world conditions as options (``fake.server.Conditions``), with the given defaults."""
+    opts = [
+        click.option("--create-latency-ms", type=click.FloatRange(0, 60_000), default=defaults["create_latency_ms"],
+                     show_default=True, help="Mean time a create takes to answer."),
+        click.option("--jitter-ms", type=click.FloatRange(0, 60_000), default=defaults["jitter_ms"],
+                     show_default=True, help="Create time uniform within the mean ± this."),
+        click.option("--error-429", type=click.FloatRange(0, 0.5), default=defaults["error_429"], show_default=True,
+                     help="Share of API requests answered 429 / 20429."),
+        click.option("--error-5xx", type=click.FloatRange(0, 0.5), default=defaults["error_5xx"], show_default=True,
+                     help="Share of API requests answered 503."),
+        click.option("--callback-delay-ms", type=click.FloatRange(0, 60_000), default=defaults["callback_delay_ms"],
+                     show_default=True, help="Status and AMD callbacks leave up to this late (out of order)."),
+        click.option("--update-latency-ms", type=click.FloatRange(0, 60_000),
+                     default=defaults.get("update_latency_ms", 0.0), show_default=True,
+                     help="Mean time an update of a call (connect, abandon, hang-up) takes; ± --jitter-ms."),
+    ]
+
+    def wrap(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+
+    return wrap
+
+
 @twilio.command("fake-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8765, show_default=True)
@@ -56,9 +82,11 @@ def check(as_json: bool) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Which mix script each number draws.")
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Threads sending webhooks and running TwiML.")
-def fake_server(host: str, port: int, scripts_path: Path | None, seed: int, workers: int) -> None:
+@conditions_options(create_latency_ms=0.0, jitter_ms=0.0, error_429=0.0, error_5xx=0.0, callback_delay_ms=0.0)
+def fake_server(host: str, port: int, scripts_path: Path | None, seed: int, workers: int, **conditions) -> None:
     """Run the Twilio-compatible fake (point DIALER_TWILIO_API_BASE at it); uses TWILIO_ACCOUNT_SID/AUTH_TOKEN."""
     from dialer.carriers.twilio.fake import CallScript, FakeTwilio, load_scripts
+    from dialer.carriers.twilio.fake.server import Conditions
 
     env = settings.current()
     sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
@@ -75,7 +103,7 @@ def fake_server(host: str, port: int, scripts_path: Path | None, seed: int, work
         raise UserError(str(e)) from None
     try:
         fake = FakeTwilio(sid, token, credentials=creds, default_script=default, scripts=scripts, mix=mix, seed=seed,
-                          host=host, port=port, workers=workers, clock=clock)
+                          host=host, port=port, workers=workers, clock=clock, conditions=Conditions(**conditions))
     except OSError as e:
         raise UserError(f"cannot listen on {host}:{port}: {e.strerror}") from None
     stop = threading.Event()
@@ -135,16 +163,21 @@ def lines(ctx: CliContext, as_json: bool) -> None:
 @click.option("--cps", type=click.FloatRange(0.1, 100), default=10.0, show_default=True,
               help="The account's calls-per-second limit the dialer must hold.")
 @click.option("--minutes", type=click.FloatRange(0.05, 120), default=5.0, show_default=True)
-@click.option("--agents", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--agents", type=click.IntRange(1, 1000), default=None,
+              help="Agents on the floor (default: sized from --cps so the CPS, not the agents, limits dialing: "
+                   "139 at 20 calls/s).")
 @click.option("--database-url", "bench_url", default=None,
               help="Database to dial from (default: a fresh temporary SQLite file; PostgreSQL is the target).")
 @click.option("--seed", type=int, default=1, show_default=True)
+@conditions_options(create_latency_ms=0.0, jitter_ms=0.0, error_429=0.01, error_5xx=0.005, callback_delay_ms=200.0)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_twilio(cps: float, minutes: float, agents: int, bench_url: str | None, seed: int, as_json: bool) -> None:
+def bench_twilio(cps: float, minutes: float, agents: int | None, bench_url: str | None, seed: int, as_json: bool,
+                 **conditions) -> None:
     """Sustained dialing through the fake Twilio: CPS held, no callback lost, answer-to-agent delays."""
     from dialer.bench.twilio import run
 
-    out = run(bench_url, cps, minutes * 60, agents, None if as_json else lambda m: click.echo(m, err=True), seed)
+    out = run(bench_url, cps, minutes * 60, agents, None if as_json else lambda m: click.echo(m, err=True), seed,
+              conditions)
     if as_json:
         emit_json(out)
         return

@@ -14,6 +14,7 @@ hour the demo is run at. The settings are also written to ``var/demo/env.sh``: `
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -61,6 +62,27 @@ def write_env_file(workdir: Path, values: dict[str, str]) -> Path:
     return path
 
 
+PID_FILE = "demo.pid"  # the running demo's process id: ``dialer`` in this directory adopts env.sh while it lives
+
+
+def running_demo(workdir: Path = DEMO_DIR) -> dict[str, str] | None:
+    """The settings of the demo running from this directory (its ``env.sh``), or None when none runs."""
+    pid_file, env_file = workdir / PID_FILE, workdir / "env.sh"
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+        text = env_file.read_text()
+    except (OSError, ValueError):
+        return None
+    values = {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            values[key] = value
+    return values or None
+
+
 def prepare(rows: int, seats: int) -> str:
     """Migrate, load the campaign, its list and the registry, the logins; start the campaign (settings in force)."""
     from campaigns.accounts.users import create_user
@@ -79,7 +101,6 @@ def prepare(rows: int, seats: int) -> str:
     out = run_demo(sessions, now, DEMO_DIR, rows, scrubber=scrubber)
     r = out.result
     with session_scope(sessions) as s:
-        scrubber.record(s, list_ref=f"{r.campaign}/{r.list_name} ({r.source})", file_sha256=r.sha256)
         for username, role in ROLES:
             create_user(s, username, role, PASSWORD, now)
         set_status(s, get_campaign(s, DEMO_CAMPAIGN), "active", now)
@@ -107,7 +128,8 @@ def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print
         env = settings.child_environ()
     dialer = [sys.executable, "-m", "dialer"]
     worker_log, console_log = (DEMO_DIR / "worker.log").open("w"), (DEMO_DIR / "console.log").open("w")
-    worker = subprocess.Popen(dialer + ["run", "--campaign", "Demo", "--speed", str(speed), "--agents", str(agents)],
+    # every active campaign: one the manager creates, fills and starts is dialed too (with `agents` simulated agents)
+    worker = subprocess.Popen(dialer + ["run", "--speed", str(speed), "--agents", str(agents)],
                               env=env, stdout=worker_log, stderr=worker_log)
     console = subprocess.Popen(dialer + ["serve", "console", "--bind", f"{host}:{port}", "--workers", "2"],
                                env=env, stdout=subprocess.PIPE, stderr=console_log, text=True)
@@ -117,6 +139,7 @@ def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print
         stop(demo)
         raise UserError(f"the console did not start on {host}:{port} (is the port in use?); see {DEMO_DIR}/console.log")
     demo.url = ready.rsplit(" ", 1)[-1]
+    (DEMO_DIR / PID_FILE).write_text(str(os.getpid()))
     return demo
 
 
@@ -133,6 +156,7 @@ def stop(demo: Demo) -> None:
             proc.kill()
     for f in demo.logs:
         f.close()
+    (DEMO_DIR / PID_FILE).unlink(missing_ok=True)
 
 
 def serve_demo(host: str, port: int, speed: float, agents: int, rows: int) -> None:
@@ -142,7 +166,8 @@ def serve_demo(host: str, port: int, speed: float, agents: int, rows: int) -> No
     for username, role in ROLES:
         print(f"  {username:<11} {role}")
     print("the 'agent' login is your own seat: join campaign Demo, go ready, and calls will come to you.\n"
-          f"`. {DEMO_DIR}/env.sh` points another shell's dialer commands at this demo. Ctrl-C stops the demo.",
+          f"`dialer` commands run from this directory use this demo by themselves (`dialer campaigns funnel Demo`); "
+          f"elsewhere, `. {(DEMO_DIR / 'env.sh').resolve()}` first. Ctrl-C stops the demo.",
           flush=True)
     try:
         while demo.worker.poll() is None and demo.console.poll() is None:

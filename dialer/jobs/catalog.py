@@ -2,25 +2,38 @@
 
 - ``callbacks-due`` (every 30 s): callbacks whose time came and went without a dial are marked missed and listed
   in the missed-callback queue (``campaigns.callbacks.service.mark_missed``; the lead stays callable);
+- ``wrap-limits`` (every 5 s): a person's seat in wrap-up past its campaign's wrap-up limit goes ready or paused;
 - ``leads-recycle`` (every 5 min): stranded ``dialing`` leads back to the queue (``campaigns.dispatch.recycle``);
 - ``registry-freshness`` (hourly): a warning for every area code whose national-registry version is within 7 days
   of the 31-day limit (and an error past it: those numbers are not dialed);
 - ``registry-sync@HOST`` (every minute, one per host and registry directory): fetch the registry generation in force
   from the database when this host lacks it (``dnc.registry``);
+- ``reconciliation-verdicts`` (every minute): every new call judged against what was in force when it was placed,
+  so the reconciliation and window-exception pages only read (``campaigns.compliance.verdicts``);
 - ``abandon-guard`` (every 30 s), ``alerts-webhook`` (every 15 s), ``callerid-health`` (every 5 min): the abandon
   warnings and progressive fallback, their webhook posts, and caller-ID retirement (``campaigns.alerts.service``,
   ``campaigns.callerid.service``);
-- ``reports-daily`` / ``reports-refresh``: the reports' own jobs (``dialer.jobs.reports``).
+- ``reports-daily`` / ``reports-refresh`` / ``reports-email``: the reports' own jobs (``dialer.jobs.reports``).
 """
 
 from __future__ import annotations
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.jobs.compliance import registry_freshness, registry_sync, registry_sync_name
-from dialer.jobs.floor import abandon_guard, alerts_webhook, callbacks_due, callerid_health, recycle_leads
+from dialer.jobs.compliance import reconciliation_verdicts, registry_freshness, registry_sync, registry_sync_name
+from dialer.jobs.floor import (
+    abandon_guard,
+    alerts_webhook,
+    callbacks_due,
+    callerid_health,
+    recycle_leads,
+    seats_unattended,
+    wrap_limits,
+)
 from dialer.jobs.scheduler import Job, LeasedRunner, build_scheduler
 
 
@@ -31,12 +44,19 @@ def worker_jobs() -> list[Job]:
     return [
         Job("callbacks-due", callbacks_due, "interval", {"seconds": 30}, lease_s=120.0,
             about="callbacks past due and not dialed: marked missed, listed in the queue"),
+        Job("wrap-limits", wrap_limits, "interval", {"seconds": 5}, lease_s=60.0,
+            about="seats in wrap-up past their campaign's limit go ready or paused, as the campaign says"),
+        Job("seats-unattended", seats_unattended, "interval", {"seconds": 10}, lease_s=60.0,
+            about="a person's seat with no console session seen for 45 s (signed out, expired, page closed) goes "
+                  "offline, so no customer is connected to an empty seat"),
         Job("leads-recycle", recycle_leads, "interval", {"minutes": 5}, lease_s=300.0,
             about="leads stranded in dialing (no disposition, a dead process) back to the queue"),
         Job("registry-freshness", registry_freshness, "interval", {"hours": 1}, lease_s=300.0,
             about="warn 7 days before a national registry version passes the 31-day limit"),
         Job(registry_sync_name(), registry_sync, "interval", {"minutes": 1}, lease_s=1800.0,
             about="this host fetches the national registry snapshot in force when it lacks it; prunes old ones"),
+        Job("reconciliation-verdicts", reconciliation_verdicts, "interval", {"minutes": 1}, lease_s=1800.0,
+            about="every new call judged against the rules in force when placed (the auditor's reconciliation)"),
         Job("abandon-guard", abandon_guard, "interval", {"seconds": 30}, lease_s=120.0,
             about="30-day abandon rate against the 2.5/2.8 % warnings; progressive by itself at the target"),
         Job("alerts-webhook", alerts_webhook, "interval", {"seconds": 15}, lease_s=120.0,
@@ -50,8 +70,19 @@ def worker_jobs() -> list[Job]:
 def start_worker_scheduler(sessions: sessionmaker[Session], clock: Clock, holder: str | None = None,
                            jobs: list[Job] | None = None) -> BaseScheduler:
     """The worker's background scheduler, started, its interval jobs due at once (call ``shutdown()`` when the
-    worker stops). APScheduler's triggers run on the wall clock; each run reads ``now`` from ``clock``."""
+    worker stops). APScheduler's triggers run on the wall clock; each run reads ``now`` from ``clock``.
+
+    On SQLite the jobs run one at a time. Every transaction there takes the file's one write lock (``BEGIN
+    IMMEDIATE``), and the worker used to start its dozen interval jobs together on ten threads at the moment its
+    dial loop took its campaigns: the loop's first writes (the lease, the first claim) queued behind them, and
+    SQLite's busy wait is not first come, first served. Under a heavy load the loop then neither renewed its lease
+    nor published a decision for seconds, and the floor asked "is the dialer worker running?" (issue 16). One job
+    thread keeps the loop behind at most one job's transaction; PostgreSQL, with no such lock, keeps the pool.
+    """
+    one_writer = sessions.kw["bind"].dialect.name == "sqlite"
+    scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(1)}) \
+        if one_writer else None
     sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs if jobs is not None else worker_jobs(),
-                            first_run_now=True)
+                            scheduler, first_run_now=True)
     sched.start()
     return sched

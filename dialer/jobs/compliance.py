@@ -1,5 +1,5 @@
-"""The compliance jobs: warn before a national-registry version passes its age limit (and say when it has), and
-keep this host's snapshot directory serving the generation in force."""
+"""The compliance jobs: warn before a national-registry version passes its age limit (and say when it has), keep
+this host's snapshot directory serving the generation in force, and keep the reconciliation's verdicts current."""
 
 from __future__ import annotations
 
@@ -65,3 +65,18 @@ def registry_sync(session: Session, now: datetime, store=None) -> dict:
     elif report.action != "none" or report.pruned_database or report.pruned_disk:
         log.info("national DNC registry: %s", report.text())
     return {k: v for k, v in report.to_dict().items() if v not in (None, "", 0, 0.0, False, [])}
+
+
+RECONCILE_STEP = 200_000  # calls judged per run at most: a backlog (after an upgrade) is worked off in steps
+
+
+def reconciliation_verdicts(session: Session, now: datetime, store=None) -> dict:
+    """Judge the calls placed since the last run for the reconciliation report (``campaigns.compliance.verdicts``),
+    so the auditor's pages only read; a DNC request or consent recorded since re-judges its number's calls."""
+    from campaigns.compliance import verdicts
+
+    r = verdicts.refresh(session, store, now, limit=RECONCILE_STEP)
+    if r.findings:
+        log.error("reconciliation: %d call(s) broke a rule in force when they were placed: see the console's "
+                  "Reconciliation page", r.findings)
+    return {"judged": r.judged, "rejudged": r.rejudged, "findings": r.findings, "rebuilt": r.rebuilt}

@@ -15,6 +15,13 @@ def callbacks_due(session: Session, now: datetime) -> dict:
     return {"missed": mark_missed(session, now)}
 
 
+def wrap_limits(session: Session, now: datetime) -> dict:
+    """Seats in wrap-up past their campaign's limit go ready or paused, as the campaign says."""
+    from campaigns.agents.wrap import end_overdue_wraps
+
+    return {"moved": end_overdue_wraps(session, now)}
+
+
 def recycle_leads(session: Session, now: datetime) -> dict:
     from campaigns.dispatch.recycle import recycle
 
@@ -37,3 +44,9 @@ def callerid_health(session: Session, now: datetime) -> dict:
     from campaigns.callerid.service import review_all
 
     return review_all(session, now)
+
+
+def seats_unattended(session: Session, now: datetime) -> dict:
+    from campaigns.accounts.sessions import unattended_seats
+
+    return {"offline": len(unattended_seats(session, now))}

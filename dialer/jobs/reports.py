@@ -3,6 +3,8 @@
 - ``reports-daily`` (hourly at :05): store each campaign's day once it has ended in the campaign's time zone.
 - ``reports-refresh`` (every minute): absorb new calls into the rollups, so a report never has a backlog to
   catch up on and the change log stays small.
+- ``reports-email`` (every 5 minutes): mail the scheduled reports that are due (``campaigns.reports.mailing``)
+  through the ``DIALER_SMTP_*`` mail server.
 """
 
 from __future__ import annotations
@@ -36,5 +38,17 @@ def refresh_job() -> Job:
     return Job("reports-refresh", refresh_all, "interval", {"seconds": 60}, lease_s=600.0)
 
 
+def mail_due(session: Session, now: datetime) -> dict[str, list[str]]:
+    from campaigns.reports.mailing import send_due
+    from dnc import settings
+
+    return send_due(session, now, settings.current().smtp)
+
+
+def mail_job() -> Job:
+    return Job("reports-email", mail_due, "interval", {"minutes": 5}, lease_s=1800.0,
+               about="scheduled reports (the daily report included) mailed when due")
+
+
 def report_jobs() -> list[Job]:
-    return [daily_reports_job(), refresh_job()]
+    return [daily_reports_job(), refresh_job(), mail_job()]

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.db import session_scope
 from campaigns.leases import service as leases
 from dialer.clock import Clock
+from dialer.observe import metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,10 @@ class LeasedRunner:
         with session_scope(self.sessions) as s:
             got = leases.acquire(s, job.name, self.holder, now, job.lease_s)
         if not got:
+            metrics.job_ran(job.name, "skipped")
             return self._remember(JobRun(job.name, now, ran=False))
         record = JobRun(job.name, now, ran=True)
+        started = time.perf_counter()
         try:
             with session_scope(self.sessions) as s:
                 record.result = job.run(s, now)
@@ -77,6 +81,7 @@ class LeasedRunner:
         finally:
             with session_scope(self.sessions) as s:
                 leases.finish(s, job.name, self.holder, self.clock.now(), _jsonable(record.result), record.error)
+            metrics.job_ran(job.name, "error" if record.error else "ok", time.perf_counter() - started)
         return self._remember(record)
 
     def _remember(self, record: JobRun) -> JobRun:

@@ -12,18 +12,26 @@ rules live behind ``LoopStore``; the loop keeps only derived state (pacers, a cu
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dialer.carriers.ratelimit import TokenBucket
 from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
+from dialer.loop.decisions import DialDecisions
+from dialer.loop.lanes import CarrierLanes
+from dialer.loop.observer import LoopObserver
 from dialer.loop.pacers import campaign_pacer
+from dialer.loop.placement import ConcurrentPlacer
 from dialer.loop.store import CallView, CampaignView, Gate, LoopStore
+from dialer.loop.tally import MinuteTally
 from dialer.pacing import AgentState, CallAnswered, CallConnected, CallEnded, CallPlaced, HistorySummary
 
 log = logging.getLogger(__name__)
 
+ABANDON_LIMIT = timedelta(seconds=2)  # the law: a live answer not with an agent this long after it is abandoned
 MIN_RING_TIMEOUT_S = 20  # the TSR needs >= 15 s or 4 rings; carriers may trim a few seconds
 # what the carrier's end of a call nobody answered means ("completed" is answered-then-ended: see ``_ended``)
 CARRIER_END = {"no_answer": "no_answer", "busy": "busy", "failed": "failed", "canceled": "canceled"}
@@ -53,6 +61,7 @@ class LoopStats:
     connected: int = 0
     abandoned: int = 0
     ignored_events: int = 0
+    capped: dict[str, int] = field(default_factory=dict)  # dialing turns by what held the pacer's plan back
     errors: list[str] = field(default_factory=list)
 
 
@@ -60,7 +69,9 @@ class DialLoop:
     def __init__(self, store: LoopStore, telephony: Telephony, *,
                  pacer_factory: Callable[[CampaignView], object] = campaign_pacer, gate: Gate | None = None,
                  cps: float | None = None, cps_burst: float | None = None, grace_s: float = 2.0,
-                 ring_timeout_s: int = 25, machine_detection: bool = True, status_every_s: float = 5.0) -> None:
+                 ring_timeout_s: int = 25, machine_detection: bool = True, status_every_s: float = 5.0,
+                 placer: ConcurrentPlacer | None = None, observer: LoopObserver | None = None,
+                 lanes: CarrierLanes | None = None) -> None:
         if ring_timeout_s < MIN_RING_TIMEOUT_S:
             raise ValueError(f"ring timeout {ring_timeout_s} s is under {MIN_RING_TIMEOUT_S} s (the law needs 15 s "
                              "or 4 rings and carriers may trim it)")
@@ -76,6 +87,16 @@ class DialLoop:
         self.ring_timeout_s = ring_timeout_s
         self.machine_detection = machine_detection
         self.status_every = timedelta(seconds=status_every_s)
+        # with a placer, calls are booked a send slot and sent by its threads; the loop never waits on a create
+        # (``dialer.loop.placement``); without one (the simulator) ``place`` is called in the turn
+        self.placer = placer
+        # with lanes, connects and other requests about calls in progress go out on their own threads (Twilio takes
+        # 150-300 ms each); without (the simulator, tests) they are sent in the loop's own turn
+        self.lanes = lanes
+        # entered around the claim's and the booking's database work: a worker whose dial loop is shared by two
+        # threads lets the other one (answers, callbacks) use it meanwhile; nothing of the loop changes in there
+        self.released: Callable[[], AbstractContextManager] = nullcontext
+        self.observer = observer or LoopObserver()  # metrics and the decision log (the worker's); a no-op by default
         self.dialing = True  # False: a stopping worker lets calls in flight finish and places no new ones
         self.slots: dict[int, PacerSlot] = {}
         self.campaigns: dict[int, CampaignView] = {}
@@ -85,6 +106,8 @@ class DialLoop:
         self._cursor: int | None = None
         self._agent_campaign: dict[int, int | None] = {}
         self._next_status: datetime | None = None
+        self.tally = MinuteTally()  # the last minute's pace, published with each decision
+        self.decisions = DialDecisions()  # the log's "why is it (not) dialing this campaign"
 
     # the token bucket's clock: the loop's own notion of now (wall clock in the worker, virtual in the simulator)
     def now(self) -> datetime:
@@ -98,6 +121,10 @@ class DialLoop:
     def _advance(self, now: datetime) -> None:
         if self._now is None or now > self._now:
             self._now = now
+        if self.placer is not None:
+            self._settle()
+        if self.lanes is not None:
+            self._lane_failures()
         if self._bucket is None and self.cps:
             self._bucket = TokenBucket(self.cps, max(1.0, self.cps_burst or self.cps), self)
 
@@ -118,6 +145,10 @@ class DialLoop:
         t = now.timestamp()
         for c in active:
             self._dial(c, now, t)
+            self.observer.decided(c.id, self.slots[c.id])
+            self.tally.add(c.id, now, self.slots[c.id].planned or 0, self.slots[c.id].placed or 0)
+        if len(self.decisions.state) > len(active):
+            self.decisions.gone({c.id for c in active}, {c.id: c.name for c in self.campaigns.values()})
         if self._next_status is None or now >= self._next_status:
             self._next_status = now + self.status_every
             self.publish(now)
@@ -139,8 +170,11 @@ class DialLoop:
         if slot is not None and slot.key == c.pacer_key:
             return slot
         pacer = self.pacer_factory(c)
-        live, abandoned = self.store.history(c.id, now)
-        pacer.observe(HistorySummary(t=now.timestamp(), live_answers=live, abandoned=abandoned))
+        # the finished calls by placement time (the pacer's budget is then the legal count at every instant); the
+        # calls still in flight follow one by one below and are counted there, once
+        live, abandoned = self.store.history_placed(c.id, now)
+        pacer.observe(HistorySummary(t=now.timestamp(), live_answers=len(live), abandoned=len(abandoned),
+                                     live_placed=tuple(live), abandoned_placed=tuple(abandoned)))
         for a in self.store.campaign_agents(c.id):
             self._agent_campaign[a.id] = c.id
             if a.state != "offline" and a.since is not None:
@@ -153,6 +187,8 @@ class DialLoop:
                 pacer.observe(CallAnswered(t=call.answered_at.timestamp(), call_id=cid, answered_by=by))
             if call.connected_at is not None and call.agent_id is not None:
                 pacer.observe(CallConnected(t=call.connected_at.timestamp(), call_id=cid, agent_id=str(call.agent_id)))
+            if call.outcome == "abandoned":  # its safe-harbor message still plays; the abandon is already spent
+                pacer.observe(CallEnded(t=now.timestamp(), call_id=cid, outcome="abandoned"))
         slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
         return slot
 
@@ -180,56 +216,142 @@ class DialLoop:
         if c.pacing_mode == "preview" or not self.dialing:
             slot.planned = slot.allowed = slot.placed = 0
             slot.capped_by = None
+            if self.dialing:
+                self.decisions.note(c.id, c.name, preview=True, placed=0, planned=0, claimed_short=False,
+                                    held_by=None, refused=Counter())
             return
         n = slot.pacer.plan(t)
         slot.planned, slot.capped_by = n, None
+        placer = self.placer
+        if placer is not None:  # claimed calls not yet sent: the pacer has not heard of them
+            n -= placer.pending(c.id)
         if n > 0 and c.max_lines is not None:
             free = c.max_lines - self.store.live_lines(c.id)
             if free < n:
                 n, slot.capped_by = max(0, free), "lines"
-        if n > 0 and self._bucket is not None:
+        times: list[datetime] = []
+        if n > 0 and placer is not None:
+            room = placer.room()
+            if room < n:
+                n, slot.capped_by = room, "placement"
+            with self.released():
+                times = placer.reserve(n, now)  # send slots from the account's shared clock
+            if len(times) < n:
+                n, slot.capped_by = len(times), "cps"
+        elif n > 0 and self._bucket is not None:
             tokens = int(self._bucket.available + 1e-9)
             if tokens < n:
                 n, slot.capped_by = tokens, "cps"
-        slot.allowed = n
+        slot.allowed = max(0, n)
         slot.placed = 0
-        if n <= 0:
-            return
-        claims = self.store.claim(c, n, now, self.gate)
+        if slot.capped_by is not None:
+            self.stats.capped[slot.capped_by] = self.stats.capped.get(slot.capped_by, 0) + 1
+        refused: Counter = Counter()
+        claims = []
+        if n > 0:
+            try:
+                with self.released():
+                    claims = self.store.claim(c, n, now, self._counting_gate(refused))
+            except Exception:
+                if placer is not None:
+                    placer.give_back(times)
+                raise
+        if placer is not None:
+            placer.give_back(times[len(claims):])  # fewer leads than slots: the rest go back on the clock
         if len(claims) < n and slot.capped_by is None:
             slot.capped_by = "leads"
-        for cl in claims:
+        for i, cl in enumerate(claims):
+            request = self._request(cl.call_id, cl.phone, c, cl.caller_id)
+            if placer is not None:
+                placer.submit(request, times[i])
+                slot.placed += 1
+                continue
             if self._bucket is not None:
                 self._bucket.try_take()
-            if self._place(cl.call_id, cl.phone, c, slot, now, t, cl.caller_id):
+            if self._place(request, c, slot, now, t):
                 slot.placed += 1
+        if not self.decisions.due(c.id, t) and not slot.placed and not refused:
+            return  # judged at most once a second (the simulator turns the loop millions of times)
+        held_by = None
+        if slot.placed == 0 and slot.planned == 0:
+            explain = getattr(slot.pacer, "explain", None)
+            held_by = explain().get("held_by") if explain is not None else None
+        self.decisions.note(c.id, c.name, preview=False, placed=slot.placed, planned=slot.planned,
+                            claimed_short=n > 0 and not claims, held_by=held_by, refused=refused)
 
-    def _place(self, call_id: int, phone: str, c: CampaignView, slot: PacerSlot | None, now: datetime,
-               t: float, caller_id: str = "") -> bool:
-        request = DialRequest(call_id=call_id, to=phone, caller_id=caller_id or c.caller_id, campaign_id=c.id,
-                              ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
-                              voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
+    def _counting_gate(self, refused: Counter) -> Gate | None:
+        """The pre-dial gate, counting the reasons of what it refuses (the log says why a campaign dials nothing)."""
+        gate = self.gate
+        if gate is None:
+            return None
+
+        def counted(context, candidate, now):
+            decision = gate(context, candidate, now)
+            if not getattr(decision, "allowed", True):
+                refused.update(getattr(decision, "codes", ()) or ("refused",))
+            return decision
+
+        return counted
+
+    def _request(self, call_id: int, phone: str, c: CampaignView, caller_id: str = "") -> DialRequest:
+        return DialRequest(call_id=call_id, to=phone, caller_id=caller_id or c.caller_id, campaign_id=c.id,
+                           ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
+                           voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
+
+    def _place(self, request: DialRequest, c: CampaignView, slot: PacerSlot | None, now: datetime,
+               t: float) -> bool:
         try:
             ref = self.telephony.place(request)
         except PlaceFailed as e:
-            log.warning("call %s to %s not placed: %s", call_id, phone, e)
-            self.store.place_failed(call_id, now, e.retryable)
+            log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
+            self.store.place_failed(request.call_id, now, e.retryable)
             self.stats.place_failed += 1
+            self.observer.place_failed(c.id)
             return False
-        self.store.placed(call_id, self.telephony.name, ref, now)
+        self.store.placed(request.call_id, self.telephony.name, ref, now)
         if slot is not None:
-            slot.pacer.observe(CallPlaced(t=t, call_id=str(call_id)))
+            slot.pacer.observe(CallPlaced(t=t, call_id=str(request.call_id)))
         self.stats.placed += 1
+        self.observer.placed(c.id)
         return True
 
+    def _settle(self) -> None:
+        """Take in what the placer's threads finished: the pacer hears ``CallPlaced`` at the moment each create was
+        sent (before any callback of that call reaches the loop)."""
+        for p in self.placer.finished():
+            if p.ref is None:
+                self.stats.place_failed += 1
+                self.observer.place_failed(p.campaign_id)
+                continue
+            self.stats.placed += 1
+            self.observer.placed(p.campaign_id)
+            slot = self.slots.get(p.campaign_id)
+            if slot is not None:
+                slot.pacer.observe(CallPlaced(t=p.sent_at.timestamp(), call_id=str(p.call_id)))
+
     def _place_previews(self, now: datetime) -> None:
-        """Place the calls preview agents chose (within the calls-per-second bucket)."""
+        """Place the calls preview agents chose (within the calls-per-second limit)."""
         for call in self.store.preview_calls():
-            if self._bucket is not None and not self._bucket.try_take():
+            placer = self.placer
+            if placer is not None and placer.is_pending(call.id):
+                continue
+            times: list[datetime] = []
+            if placer is not None:
+                times = placer.reserve(1, now) if placer.room() else []
+                if not times:
+                    return
+            elif self._bucket is not None and not self._bucket.try_take():
                 return
             c = self.campaigns.get(call.campaign_id) or self.store.campaign(call.campaign_id)
-            if c is not None:
-                self._place(call.id, call.phone, c, self.slots.get(c.id), now, now.timestamp())
+            if c is None:
+                if placer is not None:
+                    placer.give_back(times)
+                continue
+            request = self._request(call.id, call.phone, c)
+            if placer is not None:
+                placer.submit(request, times[0])
+            else:
+                self._place(request, c, self.slots.get(c.id), now, now.timestamp())
 
     def preview_dial(self, agent_id: int, lead_id: int, now: datetime) -> CallView | None:
         """A preview agent dials the lead they looked at (in-process callers); placed at once."""
@@ -244,23 +366,32 @@ class DialLoop:
         """Connect waiting answered calls (oldest first) to the longest-idle ready agent; with ``expire``,
         abandon those that have waited ``grace_s`` with nobody free."""
         for call in self.store.waiting_calls():
-            agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
-            if agent_id is not None and self._connect(call, agent_id, now):
-                continue
-            if expire and now - call.answered_at >= self.grace:
+            waited = now - call.answered_at
+            if waited < ABANDON_LIMIT:  # past it the person is abandoned whoever is free now
+                agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
+                if agent_id is not None and self._connect(call, agent_id, now):
+                    continue
+            if expire and waited >= self.grace:
                 self._abandon(call, now)
 
     def _connect(self, call: CallView, agent_id: int, at: datetime) -> bool:
         if not self.store.connect(call.id, agent_id, at):
             return False  # another worker took the agent, or the call just ended
-        try:
-            self.telephony.connect(call.provider_ref, agent_id)
-        except Exception as e:  # the carrier could not bridge: the agent is free again, the call still waits
-            log.exception("connecting call %s to agent %s failed", call.id, agent_id)
-            self.stats.errors.append(f"connect {call.id}: {e}")
-            self.store.unconnect(call.id, agent_id, at)
-            return False
+        ref, call_id = call.provider_ref, call.id
+        if self.lanes is not None:  # recorded as bridged once the carrier moved it; a failure comes back later
+            self.lanes.submit("connect", ref, lambda: self.telephony.connect(ref, agent_id),
+                              then=lambda: self.store.bridged(call_id), context=(call_id, agent_id))
+        else:
+            try:
+                self.telephony.connect(ref, agent_id)
+            except Exception as e:  # the carrier could not bridge: the agent is free again, the call still waits
+                log.exception("connecting call %s to agent %s failed", call.id, agent_id)
+                self.stats.errors.append(f"connect {call.id}: {e}")
+                self.store.unconnect(call.id, agent_id, at)
+                return False
+            self.store.bridged(call.id)
         self.stats.connected += 1
+        self.observer.connected(call.campaign_id)
         slot = self.slots.get(call.campaign_id)
         if slot is not None:
             slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(agent_id)))
@@ -276,7 +407,9 @@ class DialLoop:
             self.stats.errors.append(f"connect {call.id}: {e}")
             self._abandon(call, at)
             return
+        self.store.bridged(call.id)
         self.stats.connected += 1
+        self.observer.connected(call.campaign_id)
         slot = self.slots.get(call.campaign_id)
         if slot is not None:
             slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(call.agent_id)))
@@ -285,17 +418,34 @@ class DialLoop:
         """No agent within the grace: the safe-harbor message plays, and the call counts as abandoned."""
         self.store.set_outcome(call.id, "abandoned")
         self.stats.abandoned += 1
+        self.observer.abandoned(call.campaign_id)
         self._carrier("abandon", call)
         slot = self.slots.get(call.campaign_id)
         if slot is not None:
             slot.pacer.observe(CallEnded(t=now.timestamp(), call_id=str(call.id), outcome="abandoned"))
 
     def _carrier(self, action: str, call: CallView, *args) -> None:
+        request = getattr(self.telephony, action)
+        if self.lanes is not None:
+            ref = call.provider_ref
+            self.lanes.submit(action, ref, lambda: request(ref, *args), context=call.id)
+            return
         try:
-            getattr(self.telephony, action)(call.provider_ref, *args)
+            request(call.provider_ref, *args)
         except Exception as e:  # the state is recorded; a carrier hiccup must not stop the loop
             log.exception("%s on call %s failed", action, call.id)
             self.stats.errors.append(f"{action} {call.id}: {e}")
+
+    def _lane_failures(self) -> None:
+        """Requests the lanes could not send: a connect that failed gives the agent back and lets the call wait
+        for another (or for its abandon at the grace), as when it fails in the turn; the others are recorded."""
+        for f in self.lanes.failures():
+            if f.what == "connect":
+                call_id, agent_id = f.context
+                self.stats.errors.append(f"connect {call_id}: {f.error}")
+                self.store.unconnect(call_id, agent_id, self._now)
+            else:
+                self.stats.errors.append(f"{f.what} {f.context}: {f.error}")
 
     def _send_hangups(self) -> None:
         for call in self.store.pending_hangups():
@@ -325,17 +475,25 @@ class DialLoop:
         at = ev.at
         if call.answered_at is None:
             self.store.answered(call.id, verdict, at)
+            self.observer.answered(call.campaign_id, verdict)
             slot = self.slots.get(call.campaign_id)
             if slot is not None:
                 by = "machine" if verdict == "machine" else "human"
                 slot.pacer.observe(CallAnswered(t=at.timestamp(), call_id=str(call.id), answered_by=by))
             if verdict == "machine":
                 self._machine(call, at)
+            elif ev.extra.get("ending"):
+                pass  # its end is already in: an ended call is never connected (``_ended`` judges the wait)
             elif call.agent_id is not None:  # a preview call: its agent has waited on it since the dial
                 self._connect_reserved(call, at)
+            elif self._now - at >= ABANDON_LIMIT:
+                # late news (a stalled or restarted worker): the person has waited past the limit in silence
+                log.info("call %s answered %.1f s ago, news only now: abandoned (safe-harbor message)", call.id,
+                         (self._now - at).total_seconds())
+                self._abandon(call, self._now)
             else:
                 agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
-                if agent_id is not None:  # connected now: an answer delivered late is still put through now
+                if agent_id is not None:  # connected now: an answer delivered a little late is put through now
                     self._connect(call, agent_id, self._now)
         elif call.answered_by == "unknown" and verdict in ("human", "machine") and call.outcome is None:
             # the asynchronous AMD verdict after we already treated the answer as live
@@ -360,22 +518,46 @@ class DialLoop:
 
     def _ended(self, call: CallView, ev: CarrierEvent) -> None:
         outcome = call.outcome
+        judged_now = outcome is None
         if outcome is None:
-            if call.connected_at is not None:
-                outcome = "completed"
-            elif call.answered_at is not None:  # a person who hung up before an agent came: a live answer
-                outcome = "machine" if call.answered_by == "machine" else "completed"
-            elif ev.outcome == "completed":  # the carrier saw an answer whose own event never reached us
-                outcome = "machine" if ev.answered_by == "machine" else "completed"
-            else:
-                outcome = CARRIER_END.get(ev.outcome, "no_answer")
+            outcome = self._end_outcome(call, ev)
         campaign_id, call_id = call.campaign_id, call.id
         self.store.end(call_id, outcome, ev.at)
-        if outcome != "abandoned":  # the pacer heard of an abandon when it happened
+        self.observer.ended(campaign_id, outcome)
+        if judged_now and outcome == "abandoned":
+            self.stats.abandoned += 1
+            self.observer.abandoned(campaign_id)
+            log.info("call %s ended unanswered by any agent %.1f s after its answer: abandoned", call_id,
+                     (ev.at - call.answered_at).total_seconds() if call.answered_at else float("nan"))
+        if outcome != "abandoned" or judged_now:  # the pacer heard of an abandon when the loop decided it
             slot = self.slots.get(campaign_id)
             if slot is not None:
                 slot.pacer.observe(CallEnded(t=ev.at.timestamp(), call_id=str(call_id),
                                              outcome=PACER_OUTCOME[outcome]))
+
+    @staticmethod
+    def _end_outcome(call: CallView, ev: CarrierEvent) -> str:
+        """How a call the loop had not judged yet ended. A live answer nobody was joined to within the limit is an
+        abandon whenever the news arrives (a worker down or stalled hears of the answer and the end together)."""
+        live = call.answered_by != "machine"
+        # how long the person was on the line: from our record of the answer, or the carrier's own duration
+        # (answer to end), whichever is longer: the callbacks' stamps are coarse and may be clamped to receipt
+        on_line = (ev.at - call.answered_at).total_seconds() if call.answered_at is not None else 0.0
+        on_line = max(on_line, float(ev.extra.get("duration_s") or 0))
+        alone = on_line >= ABANDON_LIMIT.total_seconds()
+        if call.connected_at is not None:
+            if call.status == "bridging" and live and alone:
+                return "abandoned"  # "connected" by a worker that died before the carrier joined them
+            return "completed"
+        if call.answered_at is not None:  # a person who hung up before an agent came
+            if not live:
+                return "machine"
+            return "abandoned" if alone else "completed"
+        if ev.outcome == "completed":  # the carrier saw an answer whose own event never reached us
+            if ev.answered_by == "machine":
+                return "machine"
+            return "abandoned" if alone else "completed"
+        return CARRIER_END.get(ev.outcome, "no_answer")
 
     # --- agents (in-process callers: the simulator, a worker-side console) -----------------------------------
     def agent_state(self, agent_id: int, state: str, now: datetime, reason: str | None = None) -> bool:
@@ -421,4 +603,5 @@ class DialLoop:
         for campaign_id in self.slots:
             status = self.explain(campaign_id)
             status["live_lines"] = self.store.live_lines(campaign_id)
+            status["minute"] = self.tally.summary(campaign_id, now)
             self.store.save_pacing_status(campaign_id, status, now)

@@ -27,11 +27,12 @@ from campaigns.dispatch.rules import (
 )
 from campaigns.reports.metrics import is_live_answer
 from dialer.loop.memory_agents import MemAgent, MemoryAgents
+from dialer.loop.memory_lists import MemList, MemoryLists, ReadyLeads
 from dialer.loop.memory_log import AgentLog, CallLog
 from dialer.loop.store import AgentEvent, CallExport, CallView, CampaignView, Candidate, Claim, Gate
 from dnc.errors import UserError
 
-__all__ = ["MemAgent", "MemCall", "MemLead", "MemoryStore", "campaign_view"]
+__all__ = ["MemAgent", "MemCall", "MemLead", "MemList", "MemoryStore", "campaign_view"]
 
 NAN = math.nan
 WINDOW = timedelta(days=30)
@@ -56,6 +57,7 @@ class MemLead:
     suppression: str | None = None
     updated_at: datetime | None = None
     version: int = 0
+    list_id: int | None = None  # None: no list (the simulator's endless list)
 
 
 @dataclass(slots=True)
@@ -70,13 +72,13 @@ class MemCall(CallView):
 class MemCampaign:
     view: CampaignView
     dispositions: dict[str, DispositionFlags]
+    ready: ReadyLeads  # (-priority, due, lead id, version) per list: due now
     pending: list = field(default_factory=list)  # heap of (due, lead id, version): not yet due
-    ready: list = field(default_factory=list)  # heap of (-priority, due, lead id, version): due now
     lines: int = 0
 
 
-class MemoryStore(MemoryAgents):
-    """``LoopStore`` in memory. Build it with ``add_campaign``/``add_lead``/``add_agent``."""
+class MemoryStore(MemoryAgents, MemoryLists):
+    """``LoopStore`` in memory. Build it with ``add_campaign``/``add_list``/``add_lead``/``add_agent``."""
 
     provider_default = "sim"
 
@@ -101,7 +103,7 @@ class MemoryStore(MemoryAgents):
 
     # --- set-up ------------------------------------------------------------------------------------------------
     def add_campaign(self, view: CampaignView, dispositions: dict[str, DispositionFlags]) -> None:
-        self.campaigns[view.id] = MemCampaign(view, dict(dispositions))
+        self.campaigns[view.id] = MemCampaign(view, dict(dispositions), ReadyLeads(self._due))
         self.ready_agents.setdefault(view.id, {})
 
     def set_campaign_status(self, campaign_id: int, status: str) -> None:
@@ -131,22 +133,26 @@ class MemoryStore(MemoryAgents):
         """Live answers and abandons of the last 30 days by placement time (the ``campaigns.reports.metrics``
         definitions)."""
         since = (now - WINDOW).timestamp()
-        live = abandons = 0
-        log, names = self.call_log, self.call_log.codes.names
-        for i in range(len(log)):
-            if log.campaign[i] == campaign_id and log.placed[i] >= since:
-                outcome = names[log.outcome[i]]
-                if is_live_answer(outcome, not math.isnan(log.connected[i])):
-                    live += 1
-                    abandons += outcome == "abandoned"
+        live, abandoned = self.call_log.live_answers(campaign_id, since, math.inf)
+        n_live, n_abandoned = len(live), len(abandoned)
         for c in self.calls.values():
             if c.campaign_id == campaign_id and c.ended_at is None and c.placed_at.timestamp() >= since \
                     and is_live_answer(c.outcome, c.connected_at is not None):
-                live += 1
-                abandons += c.outcome == "abandoned"
-        return live, abandons
+                n_live += 1
+                n_abandoned += c.outcome == "abandoned"
+        return n_live, n_abandoned
+
+    def history_placed(self, campaign_id: int, now: datetime) -> tuple[list[float], list[float]]:
+        """Placement times of the finished live answers and abandons of the last 30 days (the pacer's exact seed;
+        calls still in flight are replayed to the pacer one by one)."""
+        return self.call_log.live_answers(campaign_id, (now - WINDOW).timestamp(), now.timestamp())
 
     # --- dispatch ----------------------------------------------------------------------------------------------
+    def _due(self, entry: tuple) -> bool:
+        """A queued entry still stands for its lead (not changed or finished since)."""
+        lead = self.leads.get(entry[2])
+        return lead is not None and lead.version == entry[3] and lead.status in CALLABLE_STATUSES
+
     def _queue(self, lead: MemLead) -> None:
         if lead.status not in CALLABLE_STATUSES:
             return
@@ -162,7 +168,7 @@ class MemoryStore(MemoryAgents):
         pending, ready, leads = c.pending, c.ready, self.leads
         while pending and pending[0][0] <= now:
             due, lead_id, version = heapq.heappop(pending)
-            heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))
+            ready.push((-leads[lead_id].priority, due, lead_id, version), leads[lead_id].list_id)
         chosen: list[MemLead] = []
         skipped = []
         refills = 0
@@ -170,23 +176,22 @@ class MemoryStore(MemoryAgents):
         while len(chosen) < n:
             # an endless list holds fresh leads ahead of anything due later (as a SQL list loaded at the start
             # would): make more of them before a retry is taken
-            if not ready or (fresh is not None and ready[0][:2] > fresh):
+            head = ready.peek()  # the next lead by the list mix; none of a disabled list
+            if head is None or (fresh is not None and head[:2] > fresh):
                 refills += 1
                 if self.lead_source is None or refills > 8 or not self.lead_source(campaign.id, max(256, 2 * n)):
-                    if not ready:
+                    if head is None:
                         break
                     fresh = None
                     continue
                 while pending and pending[0][0] <= now:
                     due, lead_id, version = heapq.heappop(pending)
-                    heapq.heappush(ready, (-leads[lead_id].priority, due, lead_id, version))
+                    ready.push((-leads[lead_id].priority, due, lead_id, version), leads[lead_id].list_id)
                 continue
-            entry = heapq.heappop(ready)
-            lead = leads.get(entry[2])
-            if lead is None or entry[3] != lead.version or lead.status not in CALLABLE_STATUSES:
-                continue  # stale entry: the lead changed since it was queued
+            entry, list_id = ready.pop()
+            lead = leads[entry[2]]  # a valid entry (ReadyLeads drops the stale ones)
             if lead.phone in self.live_phones:
-                skipped.append(entry)  # the number is on a live call (another lead or campaign): later
+                skipped.append((entry, list_id))  # the number is on a live call (another lead or campaign): later
                 continue
             if gate is not None:
                 decision = gate(None, Candidate(lead.id, lead.campaign_id, lead.phone, lead.state,
@@ -201,9 +206,10 @@ class MemoryStore(MemoryAgents):
             lead.updated_at = now
             lead.version += 1
             self.live_phones[lead.phone] = 0
+            ready.took(list_id)
             chosen.append(lead)
-        for entry in skipped:
-            heapq.heappush(ready, entry)
+        for entry, list_id in skipped:
+            ready.push(entry, list_id)
         # call ids in number order, as the SQL store inserts them (campaigns.dispatch.service: no crossed waits)
         ids = {}
         for lead in sorted(chosen, key=lambda x: x.phone):
@@ -321,11 +327,16 @@ class MemoryStore(MemoryAgents):
     def preview_calls(self) -> list[CallView]:
         return [c for c in self.calls.values() if c.status == "queued" and c.agent_id is not None]
 
+    def bridged(self, call_id: int) -> None:
+        call = self.calls.get(call_id)
+        if call is not None and call.status == "bridging":
+            call.status = "connected"
+
     def connect_reserved(self, call_id: int, at: datetime) -> bool:
         call = self.calls.get(call_id)
         if call is None or call.ended_at is not None or call.connected_at is not None or call.agent_id is None:
             return False
-        call.connected_at, call.status = at, "connected"
+        call.connected_at, call.status = at, "bridging"
         return True
 
     def preview_dial(self, agent_id: int, lead_id: int, now: datetime, gate: Gate | None) -> CallView | None:
@@ -333,7 +344,10 @@ class MemoryStore(MemoryAgents):
         agent, lead = self.agents.get(agent_id), self.leads.get(lead_id)
         if agent is None or agent.state != "ready":
             raise UserError(f"agent {agent_id} is not ready")
-        if lead is None or lead.campaign_id != agent.campaign_id or lead.status not in CALLABLE_STATUSES:
+        ready = self.campaigns[agent.campaign_id].ready if agent.campaign_id in self.campaigns else None
+        off = lead is not None and ready is not None and lead.list_id in ready.lists \
+            and not ready.lists[lead.list_id].active  # a disabled list's lead is never offered
+        if lead is None or lead.campaign_id != agent.campaign_id or lead.status not in CALLABLE_STATUSES or off:
             raise UserError(f"lead {lead_id} cannot be dialed now")
         if lead.phone in self.live_phones:
             raise UserError(f"{lead.phone} is on another call right now; try again in a moment")

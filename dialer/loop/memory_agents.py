@@ -68,7 +68,7 @@ class MemoryAgents:
             return False
         agent.call_id = call_id
         self._set(agent, "talking", None, at)
-        call.connected_at, call.agent_id, call.status = at, agent_id, "connected"
+        call.connected_at, call.agent_id, call.status = at, agent_id, "bridging"
         self.waiting.pop(call_id, None)
         return True
 

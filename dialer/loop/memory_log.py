@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from campaigns.reports.metrics import is_live_answer
 from dialer.loop.store import AgentEvent, CallExport
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,6 +75,21 @@ class CallLog:
 
     def set_disposition(self, row: int, code: str) -> None:
         self.disposition[row] = self.codes.code(code)
+
+    def live_answers(self, campaign_id: int, since: float, until: float) -> tuple[list[float], list[float]]:
+        """Placement times (epoch seconds, ``since <= t < until``) of the campaign's finished live answers and of
+        its abandons (the ``campaigns.reports.metrics`` definitions)."""
+        live: list[float] = []
+        abandons: list[float] = []
+        names = self.codes.names
+        for i in range(len(self)):
+            if self.campaign[i] == campaign_id and since <= self.placed[i] < until:
+                outcome = names[self.outcome[i]]
+                if is_live_answer(outcome, not math.isnan(self.connected[i])):
+                    live.append(self.placed[i])
+                    if outcome == "abandoned":
+                        abandons.append(self.placed[i])
+        return live, abandons
 
     def columns(self) -> dict[str, np.ndarray]:
         """Every column as a numpy array, rows ordered by call id; strings as fixed-width ("" for none)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dialer.loop.store import CampaignView
 from dialer.pacing import make_pacer
+from dialer.pacing.governed import HOLD
 
 
 def campaign_pacer(c: CampaignView):
     """preview, progressive, power (k = the campaign's power ratio) or predictive, held to its abandon target."""
     settings: dict = {"target_abandon_rate": c.abandon_target}
-    if c.pacing_mode == "power":
-        settings["k"] = c.power_ratio
+    if c.pacing_mode == "power":  # the manager's k is a ceiling; the 30-day abandon budget holds it back
+        settings.update(k=c.power_ratio, **HOLD)
     return make_pacer(c.pacing_mode, **settings)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.agents import service as agent_svc
@@ -22,18 +22,18 @@ from campaigns.db import session_scope
 from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.models import Call
 from campaigns.dispatch.rules import RetryRules
-from campaigns.leases import service as leases
-from campaigns.reports.history import abandon_history
+from campaigns.reports.history import abandon_history, abandon_history_placed
+from dialer.loop.ownership import CampaignOwnership
 from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, CampaignView, Claim, Gate
 
 EVENT_OVERLAP = 64  # re-read this many history ids: a row committed late by another transaction is not missed
 
 
-def campaign_view(c: Campaign, fallback: str | None = None) -> CampaignView:
+def campaign_view(c: Campaign, fallback: str | None = None, tenure: int = 0) -> CampaignView:
     """``fallback``: why the abandon guard makes the campaign pace progressive (``campaigns.alerts.service``)."""
     mode = "progressive" if fallback else c.pacing_mode
     return CampaignView(c.id, c.name, c.status, mode, c.power_ratio, c.abandon_target, c.max_lines,
-                        c.machine_action, c.voicemail_message, c.caller_id, RetryRules.of(c), fallback)
+                        c.machine_action, c.voicemail_message, c.caller_id, RetryRules.of(c), fallback, tenure)
 
 
 def call_view(c: Call) -> CallView:
@@ -50,17 +50,21 @@ def _ts(t: datetime | None) -> float:
 
 
 class SqlStore:
-    """``campaign_ids`` limits the loop to those campaigns; with ``holder``, a campaign is paced only while this
-    worker holds its lease (``campaigns.leases.service``, renewed every turn), so two workers never pace one campaign
-    twice over (their claims are safe anyway: the database refuses a second live call)."""
+    """``campaign_ids`` limits the loop to those campaigns; with ``holder`` (or an ``ownership``), a campaign is
+    paced only while this worker owns it (``dialer.loop.ownership``: leases shared out among the live workers), so
+    two workers never pace one campaign twice over (their claims are safe anyway: the database refuses a second
+    live call)."""
 
     def __init__(self, sessions: sessionmaker[Session], provider: str = "sim", *,
-                 campaign_ids: set[int] | None = None, holder: str | None = None, lease_s: float = 15.0) -> None:
+                 campaign_ids: set[int] | None = None, holder: str | None = None,
+                 ownership: CampaignOwnership | None = None) -> None:
         self.sessions = sessions
         self.provider = provider  # written on each claimed call, so a restart's reconciliation finds it
         self.campaign_ids = campaign_ids
-        self.holder = holder
-        self.lease_s = lease_s
+        if ownership is None and holder is not None:
+            ownership = CampaignOwnership(sessions, holder, provider, only=campaign_ids)
+        self.ownership = ownership
+        self.holder = ownership.name if ownership is not None else None
         self._seen: dict[int, None] = {}
         self._start = 0  # history up to here is what the loop seeded its pacers from: never re-delivered
 
@@ -69,23 +73,25 @@ class SqlStore:
 
     # --- campaigns ---------------------------------------------------------------------------------------------
     def active_campaigns(self, now: datetime) -> list[CampaignView]:
+        owned = None
+        if self.ownership is not None:
+            self.ownership.refresh(now)  # its own transaction
+            owned = self.ownership.dialable()
         with self._s() as s:
             q = select(Campaign).where(Campaign.status == "active").order_by(Campaign.id)
             if self.campaign_ids is not None:
                 q = q.where(Campaign.id.in_(self.campaign_ids))
+            if self.ownership is not None:
+                q = q.where(Campaign.id.in_(owned or {-1}))
             rows = list(s.scalars(q))
-            if self.holder is not None:
-                rows = [c for c in rows if leases.acquire(s, f"dial:{c.id}", self.holder, now, self.lease_s)]
             fallbacks = abandon_alerts.effective_modes(s, [c.id for c in rows])
-            return [campaign_view(c, fallbacks.get(c.id)) for c in rows]
+            tenure = self.ownership.tenure if self.ownership is not None else {}
+            return [campaign_view(c, fallbacks.get(c.id), tenure.get(c.id, 0)) for c in rows]
 
     def release(self, now: datetime) -> None:
         """Give up this worker's campaign leases (a clean stop: another worker takes over at once)."""
-        if self.holder is None:
-            return
-        with self._s() as s:
-            for cid in s.scalars(select(Campaign.id)):
-                leases.release(s, f"dial:{cid}", self.holder, now)
+        if self.ownership is not None:
+            self.ownership.stop(now)
 
     def campaign(self, campaign_id: int) -> CampaignView | None:
         with self._s() as s:
@@ -96,6 +102,11 @@ class SqlStore:
         """The 30-day live answers and abandons the reports show (one definition; read-only, rollups first)."""
         with self._s() as s:
             return abandon_history(s, campaign_id, now, absorb=False)
+
+    def history_placed(self, campaign_id: int, now: datetime) -> tuple[list[float], list[float]]:
+        """Placement times of the finished live answers and abandons of the last 30 days (the pacer's exact seed)."""
+        with self._s() as s:
+            return abandon_history_placed(s, campaign_id, now)
 
     # --- dispatch ----------------------------------------------------------------------------------------------
     def live_lines(self, campaign_id: int) -> int:
@@ -110,8 +121,9 @@ class SqlStore:
             return dispatch.claim(s, row, n, now, gate, self.provider)
 
     def placed(self, call_id: int, provider: str, ref: str, now: datetime) -> None:
+        """``now``: when the create was sent, stored as the call's ``placed_at``."""
         with self._s() as s:
-            dispatch.mark_placed(s, call_id, provider, ref)
+            dispatch.mark_placed(s, call_id, provider, ref, now)
 
     def place_failed(self, call_id: int, now: datetime, retryable: bool = True) -> None:
         with self._s() as s:
@@ -140,10 +152,9 @@ class SqlStore:
                     setattr(c, k, v)
 
     def ringing(self, call_id: int, at: datetime) -> None:
-        with self._s() as s:
-            c = s.get(Call, call_id, with_for_update=True)
-            if c is not None and c.status in ("queued", "dialing"):
-                c.status = "ringing"
+        with self._s() as s:  # one statement: two progress callbacks per call, on the callbacks' busy thread
+            s.execute(update(Call).where(Call.id == call_id, Call.status.in_(("queued", "dialing")))
+                      .values(status="ringing").execution_options(synchronize_session=False))
 
     def answered(self, call_id: int, answered_by: str, at: datetime) -> None:
         self._update(call_id, answered_at=at, answered_by=answered_by, status="answered")
@@ -152,8 +163,11 @@ class SqlStore:
         self._update(call_id, answered_by=answered_by)
 
     def waiting_calls(self, campaign_id: int | None = None) -> list[CallView]:
+        """Only this worker's campaigns': another worker's answered customer is its own to connect or abandon (its
+        carrier holds the call; the simulated one knows no other process's calls at all)."""
+        mine = self.ownership.dialable() if self.ownership is not None else self.campaign_ids
         with self._s() as s:
-            return [call_view(c) for c in dispatch.waiting_calls(s, campaign_id)]
+            return [call_view(c) for c in dispatch.waiting_calls(s, campaign_id, mine)]
 
     def set_outcome(self, call_id: int, outcome: str) -> None:
         self._update(call_id, outcome=outcome)
@@ -166,15 +180,21 @@ class SqlStore:
         with self._s() as s:
             return [call_view(c) for c in dispatch.preview_calls(s)]
 
+    def bridged(self, call_id: int) -> None:
+        with self._s() as s:
+            agent_svc.bridged(s, call_id)
+
     def connect_reserved(self, call_id: int, at: datetime) -> bool:
         with self._s() as s:
             return dispatch.connect_reserved(s, call_id, at)
 
     def preview_dial(self, agent_id: int, lead_id: int, now: datetime, gate: Gate | None) -> CallView | None:
-        """The console's ``campaigns.agents.preview.preview_dial``; None when the gate refused the lead."""
-        from campaigns.agents.preview import preview_dial
+        """The console's ``campaigns.agents.preview.preview_next`` then ``preview_dial``, as the agent's page does;
+        None when the gate refused the lead. Only the lead offered to the agent can be dialed."""
+        from campaigns.agents.preview import preview_dial, preview_next
 
         with self._s() as s:
+            preview_next(s, agent_id, now)
             got = preview_dial(s, agent_id, lead_id, now, gate=gate)
             return call_view(got.call) if got.call is not None else None
 

@@ -37,11 +37,15 @@ class CampaignView:
     caller_id: str
     rules: RetryRules
     fallback: str | None = None  # why the campaign paces progressive instead of its mode (the abandon guard)
+    # how often this worker has taken the campaign's lease: calls another owner settled meanwhile never reached
+    # this loop, so a pacer from an earlier tenure would count them ringing for ever
+    tenure: int = 0
 
     @property
     def pacer_key(self) -> tuple:
-        """The settings a pacer is built from: the loop rebuilds the pacer when they change."""
-        return (self.pacing_mode, self.power_ratio, self.abandon_target)
+        """The settings a pacer is built from, and the lease's tenure: the loop rebuilds the pacer (seeded from the
+        database) when either changes."""
+        return (self.pacing_mode, self.power_ratio, self.abandon_target, self.tenure)
 
 
 @dataclass(slots=True)
@@ -118,6 +122,7 @@ class LoopStore(Protocol):
     def active_campaigns(self, now: datetime) -> list[CampaignView]: ...
     def campaign(self, campaign_id: int) -> CampaignView | None: ...
     def history(self, campaign_id: int, now: datetime) -> tuple[int, int]: ...  # live answers, abandons: 30 days
+    def history_placed(self, campaign_id: int, now: datetime) -> tuple[list[float], list[float]]: ...
 
     # dispatch
     def live_lines(self, campaign_id: int) -> int: ...
@@ -137,6 +142,7 @@ class LoopStore(Protocol):
     def end(self, call_id: int, outcome: str, at: datetime) -> None: ...
     def preview_calls(self) -> list[CallView]: ...  # chosen by preview agents, not placed yet
     def connect_reserved(self, call_id: int, at: datetime) -> bool: ...
+    def bridged(self, call_id: int) -> None: ...  # the carrier joined the connected call to its agent
     def pending_hangups(self) -> list[CallView]: ...
     def hangup_sent(self, call_id: int) -> None: ...
 

@@ -47,6 +47,7 @@ def run_wallclock(loop: DialLoop, clock: Clock, stop: Callable[[], bool], *, run
         now = clock.now()
         try:
             if runtime is not None:
+                loop.advance(now)  # what a late callback causes is judged against now, not the event's time
                 runtime.tick(now)
             loop.tick(now)
         except Exception:

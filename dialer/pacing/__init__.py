@@ -36,12 +36,13 @@ from dialer.pacing.events import (
 from dialer.pacing.oracle import TalkOraclePacer
 from dialer.pacing.predictive import PredictivePacer
 from dialer.pacing.simple import PowerPacer, PreviewPacer, ProgressivePacer, RatioPacer
+from dialer.pacing.threshold import ThresholdPacer
 from dialer.pacing.vicidial import VicidialAdaptivePacer
 
 _PACERS: dict[str, type[Pacer]] = {
     cls.name: cls
     for cls in (PredictivePacer, ProgressivePacer, PowerPacer, RatioPacer, VicidialAdaptivePacer, TalkOraclePacer,
-                EisPacer, PreviewPacer)
+                EisPacer, ThresholdPacer, PreviewPacer)
 }
 PACER_NAMES: tuple[str, ...] = tuple(_PACERS)
 

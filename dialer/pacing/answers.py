@@ -2,7 +2,7 @@
 
 Every dial resolves as live (a person), machine, or dead (no answer, busy, failed) after some ring time. The
 model keeps the three shares with exponential forgetting (half-life in dials) and a per-kind ring-time curve, so
-for a call that has rung ``e`` seconds it can say how likely it still is to be live (the posterior of PACING.md
+for a call that has rung ``e`` seconds it can say how likely it still is to be live (the posterior of docs/pacing.md
 §1.6 step 2) and how likely it is to answer live within the next ``h`` seconds. A two-sided Bernoulli CUSUM on
 "was it live" notices a step in the answer rate (lunch hour, a bad list segment) within a few dozen dials and then
 shrinks the old evidence, so the estimate tracks the change instead of drifting over hundreds of dials.

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from dialer.pacing.floor import Floor
 from dialer.pacing.ledger import AbandonLedger
+from dialer.pacing.sentence import sentence
 from dnc.errors import UserError
 
 
@@ -82,24 +83,26 @@ class Pacer(Floor):
         self.settings = {k: s.coerce(self.name, k, settings.get(k, s.default)) for k, s in known.items()}
         self.target = self.settings["target_abandon_rate"]
         self.ledger = AbandonLedger(self.target)
-        self._explain: dict[str, Any] | tuple = {"mode": self.name, "n": 0}
+        self._explain: dict[str, Any] | tuple = {"mode": self.name, "n": 0, "held_by": "nobody",
+                                                 "sentence": "Not dialing yet: it has not been asked to plan."}
 
     @classmethod
     def describe_settings(cls) -> dict[str, Setting]:
         return {**COMMON_SETTINGS, **cls.SETTINGS}
 
     # -- ledger hooks ------------------------------------------------------------------------------------------
-    def on_live_answer(self, t: float) -> None:
-        self.ledger.live(t)
+    # the ledger books each call under its placement time, as the legal count does (the event time when unknown)
+    def on_live_answer(self, t: float, placed: float | None = None) -> None:
+        self.ledger.live(t if placed is None else placed)
 
-    def on_live_retracted(self, t: float) -> None:
-        self.ledger.unlive(t)
+    def on_live_retracted(self, t: float, placed: float | None = None) -> None:
+        self.ledger.unlive(t if placed is None else placed)
 
-    def on_abandon(self, t: float) -> None:
-        self.ledger.abandon(t)
+    def on_abandon(self, t: float, placed: float | None = None) -> None:
+        self.ledger.abandon(t if placed is None else placed)
 
     def on_history(self, ev) -> None:
-        self.ledger.seed(ev.t, ev.live_answers, ev.abandoned)
+        self.ledger.seed(ev.t, ev.live_answers, ev.abandoned, ev.live_placed, ev.abandoned_placed)
 
     # -- the contract ------------------------------------------------------------------------------------------
     def plan(self, t: float) -> int:
@@ -110,7 +113,7 @@ class Pacer(Floor):
         self.ledger.advance(t)
         info: dict[str, Any] = {}
         if self.staffed == 0:
-            n, info["mode"] = 0, "idle: no agent logged in and unpaused"
+            n, info["mode"], info["held_by"] = 0, "idle: no agent logged in and unpaused", "nobody"
         else:
             n = self._plan(t, info)
             info.setdefault("mode", self.name)
@@ -129,7 +132,10 @@ class Pacer(Floor):
             return dict(self._explain)
         t, n, ready, busy, staffed, ringing, waiting, rate, lives, slack, info = self._explain
         extra = {k: round(v, 4) if isinstance(v, float) else v for k, v in info.items() if k != "mode"}
-        return {"t": t, "mode": info["mode"], "n": n, "agents_ready": ready, "agents_busy": busy,
-                "agents_staffed": staffed, "calls_in_flight": ringing, "answered_waiting": waiting,
-                "abandon_rate_30d": round(rate, 5), "live_answers_30d": round(lives),
-                "abandon_budget_left": round(slack, 2), **extra}
+        d = {"t": t, "mode": info["mode"], "n": n, "agents_ready": ready, "agents_busy": busy,
+             "agents_staffed": staffed, "calls_in_flight": ringing, "answered_waiting": waiting,
+             "abandon_rate_30d": round(rate, 5), "live_answers_30d": round(lives),
+             "abandon_budget_left": round(slack, 2), **extra}
+        d.setdefault("held_by", "ready")
+        d["sentence"] = sentence(d, self.target)
+        return d

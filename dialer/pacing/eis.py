@@ -1,4 +1,4 @@
-"""The EIS-style residual pacer (PACING.md §1.6 step 3, US 5,640,445): a baseline of the benchmark.
+"""The EIS-style residual pacer (docs/pacing.md §1.6 step 3, US 5,640,445): a baseline of the benchmark.
 
 n = ⌊(r·A(h) − Q − Σπⱼ)/p⌋: agents expected free within h (the median live answer time plus the grace), minus
 answered calls waiting, minus the eventual live answers of the calls ringing (their posterior live probability),

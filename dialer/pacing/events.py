@@ -112,12 +112,16 @@ class HistorySummary:
     """The campaign's stored counts over the last 30 days, sent once by the live loop at start.
 
     A restarted worker must not forget abandons it already spent: the pacer seeds its 30-day budget with these
-    counts (spread over the window that ends at ``t``) instead of starting from a clean slate.
+    counts instead of starting from a clean slate. ``live_placed`` and ``abandoned_placed`` (optional, one
+    placement time per live answer and per abandon) make the budget exact as those calls leave the window; without
+    them the counts are spread evenly over the 30 days ending at ``t``.
     """
 
     t: float
     live_answers: int
     abandoned: int
+    live_placed: tuple[float, ...] | None = None
+    abandoned_placed: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         _check_t(self, "t")
@@ -125,6 +129,14 @@ class HistorySummary:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"HistorySummary.{name} must be a non-negative int, got {v!r}")
+        for name, count in (("live_placed", self.live_answers), ("abandoned_placed", self.abandoned)):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            times = tuple(float(x) for x in v)
+            if len(times) != count or not all(math.isfinite(x) for x in times):
+                raise ValueError(f"HistorySummary.{name} must hold {count} finite placement times, got {len(times)}")
+            object.__setattr__(self, name, times)
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,13 +133,13 @@ class Floor:
     def on_dial_resolved(self, kind: int, elapsed: float | None, t: float) -> None:
         """A dial became live, machine or dead after ``elapsed`` seconds of ringing (None when unknown)."""
 
-    def on_live_answer(self, t: float) -> None:
-        """A live person answered (counted once per call)."""
+    def on_live_answer(self, t: float, placed: float | None = None) -> None:
+        """A live person answered (counted once per call) a call placed at ``placed`` (None when unknown)."""
 
-    def on_live_retracted(self, t: float) -> None:
+    def on_live_retracted(self, t: float, placed: float | None = None) -> None:
         """A call counted as a live answer turned out to be a machine (detection decided after the connect)."""
 
-    def on_abandon(self, t: float) -> None:
+    def on_abandon(self, t: float, placed: float | None = None) -> None:
         """A live answer got no agent in time."""
 
     def on_history(self, ev: HistorySummary) -> None:
@@ -217,7 +217,7 @@ class Floor:
         if c is None or not c.human:
             if c is not None:
                 c.human = True
-            self.on_live_answer(t)
+            self.on_live_answer(t, None if c is None else c.placed_t)
 
     def _resolve(self, c: _Call, kind: int, t: float) -> None:
         elapsed = None if c.placed_t is None else max(0.0, t - c.placed_t)
@@ -276,7 +276,7 @@ class Floor:
                 # not a live answer after all (campaigns.reports.metrics.is_live_answer), so the 30-day ledger must not
                 # count it, or the budget would be spent on a rate lower than the real one
                 c.human = False
-                self.on_live_retracted(ev.t)
+                self.on_live_retracted(ev.t, c.placed_t)
             if c.status == RINGING:
                 kind = {"machine": MACHINE_KIND}.get(ev.outcome, LIVE_KIND if human_end else DEAD_KIND)
                 self._resolve(c, kind, ev.t)
@@ -284,4 +284,4 @@ class Floor:
         if human_end:
             self._live(c, ev.t)
         if ev.outcome == "abandoned":
-            self.on_abandon(ev.t)
+            self.on_abandon(ev.t, None if c is None else c.placed_t)

@@ -1,4 +1,4 @@
-"""When will each busy agent be free? Residual handle time from elapsed talk or wrap time (PACING.md §1.6 step 1).
+"""When will each busy agent be free? Residual handle time from elapsed talk or wrap time (docs/pacing.md §1.6 step 1).
 
 For an agent talking for ``a`` seconds, P(free within H) = P(T − a + W ≤ H | T > a); in wrap for ``b`` seconds,
 P(W ≤ b + H | W > b); both times the chance the agent comes back to ready rather than pausing or logging out.

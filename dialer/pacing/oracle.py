@@ -1,4 +1,4 @@
-"""The "talk-oracle" bound (B1 of PACING.md §2.1): the predictive pacer told each busy agent's exact free time.
+"""The "talk-oracle" bound (B1 of docs/pacing.md §2.1): the predictive pacer told each busy agent's exact free time.
 
 Only the simulator can send ``AgentWillBeFree`` (it sampled the talk and wrap durations), so this pacer measures
 how much better pacing could get with perfect handle-time forecasts while dial outcomes stay random; the gap

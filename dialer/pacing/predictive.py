@@ -1,6 +1,6 @@
 """The predictive pacer: forecast agents coming free, forecast live answers, dial while one more call is safe.
 
-Each plan (PACING.md §1.6, the myopic Lagrangian of step 4 in its marginal form):
+Each plan (docs/pacing.md §1.6, the myopic Lagrangian of step 4 in its marginal form):
 
 1. for every busy agent, the chance it is back in ready within τ + grace, from its elapsed talk or wrap time and
    the campaign's learned talk/wrap curves (``handle.HandleModel``);
@@ -31,7 +31,7 @@ from dialer.pacing.answers import DialOutcomeModel, FittedAnswers
 from dialer.pacing.base import Pacer, Setting
 from dialer.pacing.floor import OFFLINE, PAUSED, READY, TALKING, WRAP
 from dialer.pacing.handle import HandleModel, HandleTables
-from dialer.pacing.risk import EXACT_MAX_TERMS, choose_normal, expected_excess, moments, risk_curve_exact
+from dialer.pacing.risk import EXACT_MAX_TERMS, choose_exact, choose_normal, expected_excess, moments
 
 HORIZONS = 8  # answer times τ_k at which the surplus is checked (equal-mass quantiles of the live answer time)
 REFIT_EVERY = 30.0  # seconds of event time between refits of the curves and tables (a refit costs ~3 ms)
@@ -104,14 +104,14 @@ class PredictivePacer(Pacer):
         self.answers.add(kind, elapsed)
 
 
-    def on_live_answer(self, t: float) -> None:
-        super().on_live_answer(t)
+    def on_live_answer(self, t: float, placed: float | None = None) -> None:
+        super().on_live_answer(t, placed)
         self.live_times.append(t)
         if self.active:
             self.gain = min(GAIN_MAX, self.gain + self._credit())
 
-    def on_live_retracted(self, t: float) -> None:
-        super().on_live_retracted(t)
+    def on_live_retracted(self, t: float, placed: float | None = None) -> None:
+        super().on_live_retracted(t, placed)
         if self.active:
             self.gain = max(GAIN_MIN, self.gain - self._credit())
 
@@ -121,8 +121,8 @@ class PredictivePacer(Pacer):
         the gain up and release a burst of abandons once the caution lifts (a 1 % campaign ended at 1.01 %)."""
         return self.eta * SETPOINT * self.target * self.budget_caution
 
-    def on_abandon(self, t: float) -> None:
-        super().on_abandon(t)
+    def on_abandon(self, t: float, placed: float | None = None) -> None:
+        super().on_abandon(t, placed)
         self.gain = max(GAIN_MIN, self.gain - self.eta)
         self.abandons_seen += 1
 
@@ -161,15 +161,20 @@ class PredictivePacer(Pacer):
         per_window = len(q) * window / min(seen, window)
         return min(CAUTION_SPAN, max(CAUTION_SPAN_MIN, self.target * per_window))
 
+    def budget_word(self) -> str:
+        """``held_by`` when the budget stops over-dialing: spent (at the target) or not built up yet."""
+        return "budget-spent" if self.ledger.slack <= 0.0 and self.ledger.abandons > 0 else "budget-thin"
+
     def _fallback(self) -> str | None:
+        thin = self.ledger.slack < 1.0 + self.inflight_excess
+        if thin and self.budget_word() == "budget-spent":  # said first: it is what a manager must act on
+            return "abandon budget nearly spent"
         if self.staffed < self.settings["min_agents"]:
             return f"small team ({self.staffed} < {self.settings['min_agents']} agents)"
         if (self.handle.talk.count < COLD_TALKS or self.answers.count < COLD_DIALS
                 or self.answers.lives < COLD_LIVES):
             return "cold start"
-        if self.ledger.slack < 1.0 + self.inflight_excess:
-            return "abandon budget nearly spent"
-        return None
+        return "abandon budget nearly spent" if thin else None
 
     def _refit(self, t: float) -> None:
         self.fitted = self.answers.fit()
@@ -197,6 +202,8 @@ class PredictivePacer(Pacer):
         if reason is not None:
             self.active = False
             info["mode"] = f"fallback-progressive: {reason}"
+            info["held_by"] = {"cold start": "cold",
+                               "abandon budget nearly spent": self.budget_word()}.get(reason, "small")
             info["abandon_loop_alpha"] = self.alpha
             return progressive
         agents = self._busy_agents_free(t)
@@ -206,7 +213,14 @@ class PredictivePacer(Pacer):
         base = self.ready - self.waiting
         cap = max(int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting, 0)
         self.active = True
-        n = max(self._decide(t, agents, calls, base, cap, idx, info), progressive)  # never below progressive
+        decided = self._decide(t, agents, calls, base, cap, idx, info)
+        n = max(decided, progressive)  # never below progressive
+        if decided >= cap:
+            info["held_by"] = "cap"
+        elif decided < progressive:
+            info["held_by"] = "ready"
+        else:
+            info["held_by"] = "budget" if self.budget_caution < 1.0 else "risk"
         info.update({
             "mode": self.name,
             "agents_expected_free": float(agents[:, HORIZONS // 2].sum()) + self.ready,
@@ -222,8 +236,7 @@ class PredictivePacer(Pacer):
         alpha = self.alpha
         mu, var, k3 = moments(base, agents, calls)
         if len(agents) + len(calls) <= EXACT_MAX_TERMS:
-            n, risks = risk_curve_exact(base, agents, calls, self.q_new, alpha, cap)
-            r0 = float(risks[0])
+            n, r0 = choose_exact(base, agents, calls, self.q_new, alpha, cap)
         else:
             n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, cap)
         self.inflight_excess = expected_excess(mu, var)

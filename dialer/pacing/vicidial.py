@@ -1,7 +1,7 @@
 """A faithful port of VICIdial's adaptive pacing (ADAPT_AVERAGE by default), the baseline we must beat.
 
 Paraphrased from ``bin/AST_VDadapt.pl`` (``count_agents_lines``, ``calculate_dial_level``, ``calculate_drops``)
-and ``bin/AST_VDauto_dial.pl`` as summarised in VICIDIAL.md §1.6; this is our code, not theirs. It forecasts
+and ``bin/AST_VDauto_dial.pl`` as summarised in docs/vicidial.md §1.6; this is our code, not theirs. It forecasts
 nothing: a proportional loop on (ready agents − waiting calls) ÷ logged-in agents updated every 15 s, compounding
 on the stored dial level, with a daily (since midnight) drop check refreshed every 60 s.
 
@@ -137,7 +137,7 @@ class VicidialAdaptivePacer(Pacer):
         level = self.level
         if self.staffed < self.settings["dial_level_threshold_agents"]:
             level = 1.0
-        info["dial_level"] = round(level, 4)
+        info["dial_level"], info["held_by"] = round(level, 4), "setting"
         info["drops_answers_today_pct"] = round(self.stats["drops_answers_today_pct"], 3)
         if self.settings["available_only_ratio_tally"]:
             goal = math.floor(level * self.ready + 0.5)

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+CATCH_UP_S = 1.0  # virtual seconds a late loop runs between looks at its stop flag
+
 
 class EventQueue:
     def __init__(self, t0: datetime) -> None:
@@ -57,15 +59,20 @@ class EventQueue:
 
     def run_realtime(self, speed: float = 1.0, *, until: float = math.inf, stop: Callable[[], bool] = lambda: False,
                      monotonic: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None,
-                     max_sleep_s: float = 0.25) -> None:
+                     max_sleep_s: float = 0.25, target: Callable[[], float] | None = None) -> None:
         """Process events as wall-clock time (times ``speed``) reaches them, until virtual second ``until`` or
-        until ``stop()`` says so."""
+        until ``stop()`` says so. ``target`` (the virtual second it is now by the process's clock) replaces the
+        count from this call's start: time spent before the call (a worker's start-up) is caught up, not carried
+        as a lag behind every other process."""
         monotonic = monotonic or time.monotonic
         sleep = sleep or time.sleep
         start_wall, start_t = monotonic(), self.t
         while not stop() and self.t < until:
-            now_t = min(until, start_t + (monotonic() - start_wall) * speed)
-            self.run(now_t)
+            now_t = min(until, target() if target is not None else start_t + (monotonic() - start_wall) * speed)
+            # a loop far behind (a stalled host) catches up a virtual second at a time, so a stop is heard at once
+            self.run(min(now_t, self.t + CATCH_UP_S))
+            if self.t < now_t:
+                continue
             if now_t >= until:
                 break
             wait = (self.next_t - now_t) / speed

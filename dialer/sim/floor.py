@@ -50,6 +50,7 @@ class SimFloor:
         self.weights = [w for _, w in codes]
         self.callback_after = timedelta(hours=scenario.callback_after_h)
         self.logout_rate = scenario.agents.logouts_per_hour / 3600.0
+        self.retired = False  # ``retire``: the campaign went to another worker, whose floor now plays these seats
 
     # --- the day's plan ----------------------------------------------------------------------------------------
     def plan_day(self, start_t: float, end_t: float, login_stagger_s: float | None = None) -> None:
@@ -93,11 +94,21 @@ class SimFloor:
                 agent.on_shift = False
                 self._leave(agent)
 
+    def retire(self) -> None:
+        """The campaign was given back: the ready and paused agents log out now, and from here on this floor's
+        scheduled events (a wrap ending, a break's end, a relogin) change nothing. The seats are the next owner's,
+        which logs them in again; stale events from here set its agents offline mid-shift or disposition old calls
+        (the new owner's pacer then waited on agents who never came back, and abandoned the answers)."""
+        self.set_count(0, 0.0)
+        self.retired = True
+
     def _state(self, agent: SimAgent) -> str:
         view = self.loop.store.agent(agent.id)
         return view.state if view is not None else "offline"
 
     def _set(self, agent: SimAgent, state: str, reason: str | None = None) -> None:
+        if self.retired:
+            return
         self.loop.agent_state(agent.id, state, self.q.now(), reason)
         if state == "ready":
             self.request_tick(self.q.t)
@@ -187,6 +198,8 @@ class SimFloor:
             self._set(agent, "ready")
 
     def _disposition(self, agent: SimAgent, call_id: int) -> None:
+        if self.retired:
+            return
         code = "NOANS" if agent.machine else agent.rng.choices(self.codes, self.weights)[0]
         now = self.q.now()
         self.loop.disposition(call_id, code, now, callback_at=now + self.callback_after if code == "CALLBK" else None)

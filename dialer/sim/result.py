@@ -92,7 +92,7 @@ class SimResult:
     loop: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """Headline figures: PACING.md §4's metrics that a single run can give."""
+        """Headline figures: docs/pacing.md §4's metrics that a single run can give."""
         c = self.calls
         live = np.isin(c.outcome, ("completed", "abandoned"))  # campaigns.reports.metrics.is_live_answer
         abandoned = c.outcome == "abandoned"

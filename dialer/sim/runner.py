@@ -46,7 +46,8 @@ def day_windows(scenario: Scenario) -> tuple[datetime, list[tuple[float, float]]
 
 class Simulation:
     def __init__(self, scenario: Scenario, seed: int, world, pacer_factory: Callable, gate: Gate | None = None,
-                 queue: EventQueue | None = None, ref_prefix: str = "SIM") -> None:
+                 queue: EventQueue | None = None, ref_prefix: str = "SIM",
+                 lead_of: Callable[[str], int] = index_of) -> None:
         self.sc = scenario
         self.seed = seed
         self.world = world
@@ -55,7 +56,7 @@ class Simulation:
         self.day_starts = [s for s, _ in self.days]
         start = scenario.run.start
         self.start_hour = start.hour + start.minute / 60 + start.second / 3600
-        self.carrier = SimCarrier(self.q, Customers(scenario, seed), lead_of=index_of, calendar=self.calendar,
+        self.carrier = SimCarrier(self.q, Customers(scenario, seed), lead_of=lead_of, calendar=self.calendar,
                                   deliver=self._deliver, on_connected=self._connected, on_ended=self._ended,
                                   ref_prefix=ref_prefix)
         self.loop = DialLoop(world.store, self.carrier, pacer_factory=pacer_factory, gate=gate,

@@ -1,6 +1,6 @@
 """A simulation scenario: who answers, how long they talk, who staffs the floor, and the campaign's rules.
 
-Plain frozen dataclasses with the defaults of PACING.md §3 (the "base" column); ``dialer.sim.load`` reads them
+Plain frozen dataclasses with the defaults of docs/pacing.md §3 (the "base" column); ``dialer.sim.load`` reads them
 from a TOML file and names the file, section and field of every mistake. The README section "Pacing, the dial
 loop and the simulator" documents the format.
 """
@@ -62,7 +62,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Amd:
-    """Answering-machine detection: verdict delay and error rates (PACING.md §3: 2.5 s, 10 %/10 % on S9)."""
+    """Answering-machine detection: verdict delay and error rates (docs/pacing.md §3: 2.5 s, 10 %/10 % on S9)."""
 
     enabled: bool = True
     delay_s: float = 0.0  # 0: the verdict comes with the answer

@@ -53,15 +53,38 @@ def in_force(session: Session) -> InForce | None:
     return InForce(*row) if row is not None else None
 
 
+PROBE_PATIENCE_S = 10.0  # how long a fetcher that would not wait keeps retrying past processes' brief probes
+
+
 def _lock_fd(store: Store, wait: bool, shared: bool = False) -> int | None:
+    """The directory's lock (exclusive: fetching; shared: probing whether someone fetches). A fetcher that would
+    not wait answers None only when another *fetcher* holds it: every process deciding numbers probes the lock
+    (``fetching_now``) for an instant, and a fetch that gave up on such a probe was put off by a minute while the
+    host kept refusing every number the snapshot covers (seen under CPU load: the probe's holder descheduled)."""
     store.root.mkdir(parents=True, exist_ok=True)
     fd = os.open(store.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+    deadline = time.monotonic() + PROBE_PATIENCE_S
+    while True:
+        try:
+            fcntl.flock(fd, mode | (0 if wait else fcntl.LOCK_NB))
+            return fd
+        except BlockingIOError:
+            pass
+        if shared or not _only_probed(fd) or time.monotonic() > deadline:
+            os.close(fd)
+            return None
+        time.sleep(0.01)
+
+
+def _only_probed(fd: int) -> bool:
+    """Whether the lock we could not take is held shared (probes) and by no fetcher: a shared lock is granted."""
     try:
-        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
 
 
 def _unlock(fd: int) -> None:

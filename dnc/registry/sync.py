@@ -124,7 +124,7 @@ def _unavailable(session: Session, store: Store, force: InForce, at: datetime | 
         return Unavailable(force, {n: Coverage(n, force.version_date, force.load_id) for n in _npa_states()}, why)
     if store.auto_fetch:
         kick(store, session.get_bind(), force.generation, at)
-    if fetching_now(store):
+    if _fetching_here(store) or fetching_now(store):
         why = "it is being fetched from the database now"
     else:
         status = read_status(store)
@@ -162,6 +162,13 @@ def kick(store: Store, bind, generation: str, at: datetime | None) -> bool:
         _jobs[key] = {"thread": t, "generation": generation, "retry_at": None}
         t.start()
     return True
+
+
+def _fetching_here(store: Store) -> bool:
+    """This process's own fetch runs for the directory (known without probing its lock)."""
+    with _jobs_lock:
+        job = _jobs.get(str(store.root))
+    return job is not None and job["thread"].is_alive()
 
 
 def _background(key: str, store: Store, bind, generation: str, at: datetime | None) -> None:

@@ -131,9 +131,14 @@ def test_two_workers_racing_for_the_third_call_place_one(db_url, registry, sessi
             thread = threading.Thread(target=worker_two)
             thread.start()
             started.wait(10)
-            deadline = time.monotonic() + (5 if engines[0].dialect.name == "postgresql" else 1)
-            while time.monotonic() < deadline and not done.is_set() and not _waiting_for_the_lock(engines[0]):
+            pg = engines[0].dialect.name == "postgresql"
+            deadline, waited = time.monotonic() + (20 if pg else 1), False
+            while time.monotonic() < deadline and not done.is_set() and not waited:
+                waited = _waiting_for_the_lock(engines[0])
                 time.sleep(0.05)
+            # on PostgreSQL the race must really happen: the second worker waits for the number's lock while the
+            # first holds its uncommitted third call (on SQLite it waits in BEGIN IMMEDIATE, unseen: one writer)
+            assert waited or not pg, "the second worker never waited for the first: the race did not happen"
         thread.join(30)
         assert "error" not in second, second.get("error")
         assert second["claims"] == []  # the second worker counted the first one's call and held back

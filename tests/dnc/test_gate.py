@@ -81,7 +81,7 @@ def test_consent_lifts_national_never_internal(session, registry, clock):
     assert codes(d) == {"internal_dnc", "national_dnc"}  # the request also ended the EBR
 
 
-def test_stale_registry_and_state_cap(session, registry):
+def test_a_registry_snapshot_over_31_days_old_is_stale(session, registry):
     store = registry(age_days=32)
     d = evaluate(session, CLEAN, campaign=1, at=NY_NOON, registry=store)
     assert codes(d) == {"registry_stale"} and "32 days old" in d.reasons[0].text

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from dnc.gate import evaluate, gate
-from dnc.registry import Store, generate, load_changes, load_full
+from dnc.registry import Store, generate, load_changes, load_full, local
 from dnc.registry.local import LOCK
 from dnc.registry.sync import serving, wait_for_background
 from dnc.registry.upkeep import sync_host
@@ -64,6 +64,7 @@ def test_a_load_on_host_a_is_fetched_by_host_b_and_b_decides_the_same(session, e
     on_a = verdicts(session, a, numbers)
     assert {v[2] for v in on_a} >= {(), ("national_dnc",), ("registry_stale",)}
 
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     report = sync_host(engine, b, NOON)
     assert report.action == "fetched" and report.in_force == load.generation == report.serving
     gen_dir = a.root / "generations" / load.generation
@@ -73,6 +74,7 @@ def test_a_load_on_host_a_is_fetched_by_host_b_and_b_decides_the_same(session, e
     for name in ("national.bits", "manifest.json"):
         same = [hashlib.sha256((s.root / "current" / name).read_bytes()).hexdigest() for s in (a, b)]
         assert same[0] == same[1]
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     again = sync_host(engine, b, NOON)
     assert again.action == "none" and again.transferred == 0  # nothing changed: nothing fetched
 
@@ -88,6 +90,7 @@ def test_host_b_refuses_what_the_registry_covers_until_it_has_it_and_the_ledger_
     # a number the registry does not cover is what it always was: no snapshot covers it (not "unavailable")
     assert evaluate(session, BOSTON, campaign=1, at=NOON, registry=b).codes == ("registry_stale",)
     # an old snapshot of its own is not used either: B refuses until it has the generation in force
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     sync_host(engine, b, NOON)
     later = NOON + timedelta(hours=1)
     load_on(session, a, tmp_path, at=later, seed=8, name="r2.txt")
@@ -97,11 +100,33 @@ def test_host_b_refuses_what_the_registry_covers_until_it_has_it_and_the_ledger_
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         assert "being fetched" in evaluate(session, LISTED[0], campaign=1, at=later, registry=b).reasons[0].text
+        session.commit()  # end the session's read (SQLite's write lock, as in the product)
         assert sync_host(engine, b, later, wait=False).action == "busy"
     finally:
         os.close(fd)
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     assert sync_host(engine, b, later).action == "fetched"
     assert evaluate(session, LISTED[0], campaign=1, at=later, registry=b).codes == ("national_dnc",)
+
+
+def test_a_fetch_that_would_not_wait_is_not_put_off_by_a_probe(session, engine, a, b, tmp_path, monkeypatch):
+    """Every process deciding numbers probes the fetch lock (shared, for an instant) to say "being fetched": a
+    background fetch meeting such a probe used to answer "busy" and try again a minute later, the host refusing
+    everything the snapshot covers meanwhile. It waits the probe out; only a fetcher's lock makes it "busy"."""
+    load, _ = load_on(session, a, tmp_path)
+    b.root.mkdir(parents=True, exist_ok=True)
+    probe = os.open(b.root / LOCK, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(probe, fcntl.LOCK_SH)  # another process's probe, caught holding it (descheduled, under load)
+    backed_off = []
+
+    def probe_ends(seconds: float) -> None:  # the fetcher backs off once: meanwhile the probe lets go
+        backed_off.append(seconds)
+        os.close(probe)
+
+    monkeypatch.setattr(local.time, "sleep", probe_ends)
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
+    report = sync_host(engine, b, NOON, wait=False)
+    assert backed_off and report.action == "fetched" and b.current().generation == load.generation
 
 
 def _bits_chunk(session, generation, seq=0):
@@ -170,7 +195,7 @@ def test_a_process_without_the_snapshot_fetches_it_in_the_background(session, en
     c = Store(tmp_path / "host-c")  # auto_fetch, as the console and the worker run it
     first = evaluate(session, LISTED[0], campaign=1, at=NOON, registry=c)
     assert first.codes == ("registry_unavailable",)
-    wait_for_background(c, timeout=60)
+    wait_for_background(c, timeout=300)  # a deadline, not a speed: the suite shares a loaded machine
     assert c.current() is not None and c.current().generation == load.generation
     assert evaluate(session, LISTED[0], campaign=1, at=NOON, registry=c).codes == ("national_dnc",)
 
@@ -178,6 +203,7 @@ def test_a_process_without_the_snapshot_fetches_it_in_the_background(session, en
 def test_a_shared_directory_fetches_nothing(session, engine, a, tmp_path):
     load, _ = load_on(session, a, tmp_path)
     nfs = Store(a.root, auto_fetch=False)  # a second host mounting the same directory
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     assert sync_host(engine, nfs, NOON).action == "none"
     assert serving(session, nfs, NOON).current().generation == load.generation
 
@@ -198,6 +224,7 @@ def test_partial_loads_and_change_lists_on_b_start_from_the_snapshot_in_force(se
     load_changes(session, b, changes, version_date=later.date(), loaded_by="ops", now=later, area_codes="212")
     session.commit()
     assert evaluate(session, LISTED[0], campaign=1, at=later, registry=a).codes == ("registry_unavailable",)
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     assert sync_host(engine, a, later).action == "fetched"
     assert evaluate(session, LISTED[0], campaign=1, at=later, registry=a).allowed
     assert a.current().lookup(9075552999)[0] and a.current().lookup(6025552100)[0]
@@ -227,5 +254,6 @@ def test_an_import_scrub_on_b_says_the_registry_was_not_applied(session, session
         scrub.record(s, list_ref="c/list")
     body = session.scalars(select(LedgerRecord.body).where(LedgerRecord.kind == "scrub")).one()
     assert f'"registry":{{"generation":"{load.generation}","unavailable":"it has not been fetched yet"}}' in body
+    session.commit()  # end the session's read (SQLite's write lock, as in the product)
     sync_host(engine, b, NOON)
     assert DncScrubber(sessions, campaign=1, at=NOON, operator="ops", store=b)([Cand()]) == [("national_dnc",)]

@@ -53,12 +53,15 @@ def test_pruning_keeps_the_generation_in_force_and_those_calls_were_placed_under
     keep = _chunks_of(session, g1) | _chunks_of(session, g3)
     assert _chunks_of(session, g2) - keep  # g2 has a chunk of its own (its manifest) ...
     assert _chunks_of(session, g2) & _chunks_of(session, g3)  # ... and shares 212's bits with g3
+    session.commit()  # end each read (its transaction holds SQLite's write lock, as in the product) before a prune
     assert prune_generations(engine, a, now) == ([g2], [g2])
     assert set(session.scalars(select(RegistryChunk.sha256))) == keep  # shared chunks stay, orphans go
+    session.commit()
     assert a.local_generations() == [g1, g3]
     assert prune_generations(engine, a, now) == ([], [])  # nothing twice
     # after the retention, the generation the old call was placed under may go too; the one in force never does
     assert retained(session, now, keep_days=0) == ([g3], [g1, g2])
+    session.commit()
     assert prune_generations(engine, a, now, keep_days=0) == ([g1], [g1])
     assert a.local_generations() == [g3] and a.current().generation == g3
 
@@ -70,6 +73,7 @@ def test_a_host_without_an_old_generation_fetches_it_for_the_reconciliation(sess
     rows = reconcile(session, calls, b)
     assert [r["codes"] for r in rows] == ["national_dnc"]  # judged against g1, fetched from the database
     assert b.local_generations() == [g1]
+    session.commit()  # end the read's transaction before the prunes write
     prune_generations(engine, b, T0 + timedelta(hours=4), keep_days=0)
     prune_generations(engine, Store(tmp_path / "host-a"), T0 + timedelta(hours=4), keep_days=0)
     c = Store(tmp_path / "host-c", auto_fetch=False)

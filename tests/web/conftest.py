@@ -166,3 +166,16 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def product_app(app_config, seed_users, db_url, setenv):
+    """The console on its own engine of the test database (the product's SQLite locking, IMMEDIATE transactions,
+    as the whole suite runs), for tests whose writers run at the same moment."""
+    from campaigns.db import make_engine, session_factory
+    from web import create_app
+
+    setenv(DIALER_SQLITE_LOCKING="immediate")
+    engine = make_engine(db_url)
+    yield create_app({**app_config, "SESSIONS": session_factory(engine)})
+    engine.dispose()

@@ -22,7 +22,13 @@ def test_manager_moves_a_missed_callback_to_the_windows_opening(browser_page, li
     page.goto(f"/floor/?campaign_id={queue['campaign']}")
     missed = page.locator('[data-k="guard.missed_callbacks"] [data-value]')
     expect(missed).to_have_text("2")
-    page.wait_for_timeout(3500)  # one poll of the floor: the tiles and warnings are redrawn by floor.js
+    # the warning as served is marked; one poll of the floor later, floor.js has redrawn the warnings and tiles
+    page.evaluate("document.querySelector('#warnings a').dataset.served = '1'")
+    with page.expect_response(lambda r: r.url.endswith(f"/floor/{queue['campaign']}/data") and r.ok) as poll:
+        pass
+    assert poll.value.json()["guard"]["missed_callbacks"] == 2
+    expect(page.locator("#warnings a[data-served]")).to_have_count(0)
+    expect(page.locator("#warnings a")).to_have_count(1)
     expect(missed).to_have_text("2")
     page.locator("#warnings").get_by_role("link", name="Open the callback queue").click()
 

@@ -133,10 +133,14 @@ def test_reconciliation_is_zero_then_names_the_violating_call(client, auth, regi
                    status="completed"))
         s.commit()
     html = client.get("/compliance/reports/reconcile").get_data(as_text=True)
-    assert 'id="violations"' in html and 'data-value>1<' in html and "national_dnc" in html
+    assert 'class="tile bad" id="verdict"' in html and 'data-value>1<' in html and "national_dnc" in html
+    assert "On the National DNC Registry" in html and "Spring" in html
     rows = list(csv.reader(io.StringIO(client.get("/compliance/reports/reconcile.csv").get_data(as_text=True)
                                        .lstrip("\ufeff"))))
-    assert rows[0][:2] == ["call", "e164"] and len(rows) == 2 and rows[1][1] == "'" + LISTED  # formula-safe +
+    table = rows[:rows.index([])]
+    assert table[0][:3] == ["Call", "Number", "Placed"] and len(table) == 2
+    assert table[1][1] == "'" + LISTED  # formula-safe +
+    assert ["Calls checked", "2"] in rows and ["Calls that broke a rule", "1"] in rows
 
 
 def test_sla_and_scrub_ledger_pages(client, auth, sessions, clock, campaign):
@@ -146,7 +150,7 @@ def test_sla_and_scrub_ledger_pages(client, auth, sessions, clock, campaign):
         s.commit()
     auth.login("compliance")
     html = client.get("/compliance/reports/sla").get_data(as_text=True)
-    assert "1 breach in this range" in html and "mail" in html
+    assert "<dt>Breaches</dt><dd>1</dd>" in html and "mail" in html and "NO — breach" in html
     assert client.get("/compliance/reports/scrubs").status_code == 200
     r = client.get("/compliance/reports/sla?since=2030-02-01&until=2030-01-01")
     assert r.status_code == 400 and "“To” is before “From”." in r.get_data(as_text=True)
@@ -163,7 +167,35 @@ def test_abandon_report_per_campaign(client, auth, campaign, sessions, clock):
         s.commit()
     auth.login("compliance")
     html = client.get("/compliance/abandon").get_data(as_text=True)
-    assert "Spring" in html and "10.00 %" in html and '<span class="badge bad">10.00 %</span>' in html
+    assert "Spring" in html and '<span class="badge bad">10.0 %</span>' in html
+
+
+def test_the_abandon_rate_reads_the_same_on_every_page(client, auth, campaign, sessions, clock):
+    """1 abandoned of 11 live answers is 9.0909 %: the compliance page, the floor, the abandon report, the strategy
+    form and the floor's warning all show it as "9.1 %" (one decimal, ``web.filters.percent``), none as "9.09"."""
+    from campaigns.alerts import service as abandon_alerts
+    from campaigns.campaign.service import get_campaign
+
+    with sessions() as s:
+        for i in range(11):
+            t = clock.now() - timedelta(days=2, minutes=i)
+            s.add(Call(campaign_id=campaign, phone=CLEAN, placed_at=t, answered_at=t, answered_by="human",
+                       connected_at=None if i == 0 else t, ended_at=t + timedelta(seconds=30),
+                       outcome="abandoned" if i == 0 else "completed", status="completed"))
+        s.flush()
+        abandon_alerts.check(s, get_campaign(s, "Spring"), clock.now())
+        s.commit()
+    auth.login("compliance")
+    pages = {"compliance": client.get("/compliance/abandon").get_data(as_text=True)}
+    client.post("/logout", data={"csrf_token": auth.token("/compliance/")})
+    auth.login("admin")
+    pages["floor"] = client.get(f"/floor/?campaign_id={campaign}").get_data(as_text=True)
+    pages["report"] = client.get("/reports/abandon?campaign=Spring").get_data(as_text=True)
+    pages["strategy"] = client.get(f"/campaigns/{campaign}/strategy/").get_data(as_text=True)
+    warnings = client.get(f"/floor/{campaign}/data").get_json()["warnings"]
+    for name, html in pages.items():
+        assert "9.1 %" in html and "9.09" not in html, name
+    assert any("30-day abandon rate 9.1 % is at or above 3 %" in w for w in warnings), warnings
 
 
 def test_audit_chain_status_turns_red_when_a_record_is_edited(client, auth, sessions, clock, engine):

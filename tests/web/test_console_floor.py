@@ -61,7 +61,7 @@ def test_floor_json_has_every_figure(client, auth, live, clock):
     assert f["today"]["abandon_rate"] == pytest.approx(1 / 11) == f["today"]["abandon_rate_30d"]
     assert {p["label"]: p["value"] for p in f["pacing"]}["mode used"] == "progressive (cold start)"
     assert f["decision"]["capped_by"] == "lines"
-    assert any("30-day abandon rate 9.09%" in w for w in f["warnings"])
+    assert any("30-day abandon rate 9.1 %" in w for w in f["warnings"])
 
 
 def test_floor_page_renders_and_warns_when_the_worker_is_silent(client, auth, live, clock):
@@ -105,3 +105,35 @@ def test_the_dialable_funnel_adds_up(client, auth, live, sessions, clock):
     assert sum(rows.values()) == 3 and rows["dialable"] == f["dialable"]
     html = client.get(f"/floor/?campaign_id={live}").get_data(as_text=True)
     assert "Dialable funnel" in html and "3 leads = 2 final" in html
+
+
+def test_a_worker_holding_the_lease_is_never_stale_and_a_dead_one_shows_within_20_s(client, auth, live, clock,
+                                                                                       sessions):
+    from campaigns.leases import service as leases
+    from campaigns.leases.ownership import lease_name
+
+    auth.login("manager")
+    clock.advance(60)  # the last published decision is a minute old ...
+    with sessions() as s:  # ... but the worker holds the campaign's lease: it is alive, deciding
+        assert leases.acquire(s, lease_name(live), "worker-1", clock.now(), 8)
+        s.commit()
+    f = client.get(f"/floor/{live}/data").get_json()
+    assert not any("worker running" in w for w in f["warnings"])
+    clock.advance(9)  # the worker died: its lease ran out and it has published nothing for over 20 s
+    f = client.get(f"/floor/{live}/data").get_json()
+    assert any("no dialing worker has taken this campaign in the last 20 s" in w for w in f["warnings"])
+
+
+def test_the_floor_leads_with_one_plain_sentence_over_the_last_minute():
+    from campaigns.floor.view import plain_sentence
+
+    status = {"minute": {"seconds": 59.8, "placed": 14, "planned": 14},
+              "pacer": {"sentence": "Placing 0 calls now for 3 agents ready and about 2 more expected free in the "
+                                    "next seconds; held back by the risk that a person who answers finds no agent "
+                                    "free (0.4 % for one more call).", "n": 0}}
+    said = plain_sentence(status, {"ready": 3, "talking": 14, "wrap": 2, "paused": 1})
+    assert said == ("Dialing 14 calls a minute for 19 agents taking calls; held back by the risk that a person who "
+                    "answers finds no agent free (0.4 % for one more call).")
+    assert plain_sentence({"pacer": {"sentence": "Not dialing: no agent is logged in and unpaused."}}, {}) \
+        .startswith("Not dialing")
+    assert plain_sentence(None, {}) == "The dialer has not published a decision for this campaign yet."

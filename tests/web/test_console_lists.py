@@ -82,7 +82,8 @@ def test_rejected_rows_download_defuses_formulas(client, auth, campaign_id):
     evil = (b"Phone,Name,Note\n"
             b"=1+1,=cmd|' /C calc'!A0,+SUM(A1)\n"
             b"-2,@SUM(1+1),\tTAB\n"
-            b"n/a,ok,=HYPERLINK(\"http://evil.example\")\n")
+            b"n/a,ok,=HYPERLINK(\"http://evil.example\")\n"
+            b"2127364421,a lead,fine\n")  # one good row: a file of rejected rows alone stores nothing
     auth.login("manager")
     job = job_of(upload(client, auth, campaign_id, evil, "evil.csv"))
     r = auth.post(f"/uploads/{job}", {"map_phone": "Phone", "map_name": "Name", "list_name": "evil"})
@@ -157,7 +158,10 @@ def test_the_same_file_twice_needs_a_tick(client, auth, campaign_id):
     page = client.get(f"/uploads/{job2}").get_data(as_text=True)
     assert "already imported" in page and "Import it again although" in page
     r = confirm(client, auth, job2, list_name="again", force="y")
-    assert r.status_code == 303 and client.get(f"/uploads/{job2}/status").get_json()["state"] == "done"
+    assert r.status_code == 303  # imported again: every number is already in the campaign, so nothing is stored
+    status = client.get(f"/uploads/{job2}/status").get_json()
+    assert status["state"] == "failed" and "0 leads imported: 9 of the 13 rows were duplicates of leads already " \
+        "in list 'March' and 4 of the 13 rows were rejected" in status["error"]
 
 
 def test_upload_size_limit(client, auth, campaign_id, app):

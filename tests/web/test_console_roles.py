@@ -17,11 +17,20 @@ EVERYONE = set(ROLES)
 DESIGN = {  # blueprint -> roles that may use it
     "auth": EVERYONE, "home": EVERYONE,
     "campaigns": {"admin", "manager"}, "callbacks": {"admin", "manager"}, "callerid": {"admin", "manager"},
-    "strategy": {"admin", "manager"}, "lists": {"admin", "manager"}, "floor": {"admin", "manager"},
-    "agent": {"agent"}, "compliance": {"admin", "compliance"}, "reports": {"admin", "manager", "sales"},
+    "strategy": {"admin", "manager"}, "settings": {"admin", "manager"}, "lists": {"admin", "manager"},
+    "planner": {"admin", "manager"}, "floor": {"admin", "manager"}, "team": {"admin", "manager"},
+    "listadmin": {"admin", "manager"}, "leads": {"admin", "manager", "compliance"},  # lead search: compliance reads
+    "agent": {"agent"}, "agent_calls": {"agent"}, "compliance": {"admin", "compliance"},
+    "reports": {"admin", "manager", "sales"},
     "users": {"admin"},
 }
-PUBLIC_ENDPOINTS = {"static", "auth.login"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz", "health.metrics"}  # probes, scraper
+SINGLE = {  # endpoints whose roles differ from their blueprint's
+    "twilio.token": {"agent"},
+    "leads.edit": {"admin", "manager"},  # a lead's fields: managers; a DNC request (leads.dnc): compliance too
+    "compliance.suppressed": {"admin", "manager", "compliance"},  # the manager sees suppressed leads and why
+    "compliance.suppressed_csv": {"admin", "manager", "compliance"},
+}
 ARGS = {"filename": "console.css", "job_id": "0" * 32}
 
 
@@ -38,8 +47,8 @@ def expected_roles(endpoint: str) -> set[str] | None:
     """None: public."""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("twilio.") and endpoint != "twilio.token":
         return None
-    if endpoint == "twilio.token":
-        return {"agent"}
+    if endpoint in SINGLE:
+        return SINGLE[endpoint]
     return DESIGN[endpoint.rpartition(".")[0]]
 
 

@@ -83,7 +83,7 @@ def test_saving_changes_every_setting(client, auth, campaign, sessions):
     ({"abandon_warn_1": "0.028", "abandon_warn_2": "0.025"}, "abandon_warn_1",
      "abandon_warn_1 (0.028) must be below abandon_warn_2 (0.025)"),
     ({"callback_miss_s": "600"}, "callback_miss_s", "callback_miss_s: must be longer than callback_grace_s (900 s)"),
-    ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url", "alert_webhook_url: must be an http(s) URL"),
+    ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url", "alert_webhook_url: must be an https URL"),
     ({"new_lead_every": "500"}, "new_lead_every", "new_lead_every: must be between 0 and 100, got 500"),
     ({"lead_daily_cap": "0"}, "lead_daily_cap", "lead_daily_cap: must be between 1 and 100, got 0"),
     ({"callback_grace_s": ""}, "callback_grace_s", "callback_grace_s: enter a value"),
@@ -173,9 +173,9 @@ def test_the_floor_and_the_form_show_the_abandon_level_and_the_fallback(client, 
     html = client.get(f"/floor/?campaign_id={campaign['id']}").get_data(as_text=True)
     level = html.split('data-k="guard.level"')[0].rsplit("<div", 1)[1] + html.split('data-k="guard.level"')[1][:600]
     assert 'class="tile bad"' in level and "data-value>over<" in level
-    assert "progressive pacing until it is under 2.5%" in level
+    assert "progressive pacing until it is under 2.5 %" in level
     g = client.get(f"/floor/{campaign['id']}/data").get_json()["guard"]
     assert (g["level"], g["rate_30d"], g["warn"], g["high"]) == ("over", 0.031, 0.025, 0.028)
-    assert g["fallback"].startswith("30-day abandon rate 3.10% reached the 3.0% target")
+    assert g["fallback"].startswith("30-day abandon rate 3.1 % reached the 3 % target")
     html = client.get(page(campaign)).get_data(as_text=True)
     assert '<span class="badge bad">over</span>' in html and "pacing fell back to progressive" in html

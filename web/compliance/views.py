@@ -3,58 +3,62 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import list_campaigns
-from campaigns.compliance.feed import call_records
+from campaigns.compliance import auditor
+from campaigns.compliance.auditor import Sheet, Span
 from campaigns.reports.history import abandon_history
 from dnc import reports
 from dnc.ledger import verify
 from dnc.numbers import to_e164
 from web.compliance import bp
+from web.compliance.export import to_csv, to_pdf
 from web.compliance.status import list_loads, registry_status
 from web.context import console, db, now
 from web.forms import choices
 
-# Columns of each exportable report, in the order the CSV and the table show them.
-COLUMNS = {
-    "scrubs": ["seq", "at", "kind", "what", "campaign", "operator", "rows", "suppressed", "by_reason", "sources",
-               "input_sha256"],
-    "reconcile": ["call", "e164", "placed_at", "campaign", "zones", "states", "codes", "reasons"],
-    "window": ["call", "e164", "placed_at", "campaign", "zones", "states", "codes", "reasons"],
-    "sla": ["id", "e164", "scope", "campaign", "channel", "received_at", "effective_at", "honor_deadline",
-            "hours_to_effective", "breach", "added_by"],
-    "removals": ["id", "e164", "scope", "campaign", "removed_at", "removed_by", "reason"],
-    "history": ["seq", "at", "kind", "campaign", "allowed", "codes", "actor", "zones", "window", "detail"],
-}
-TITLES = {"scrubs": "Scrub ledger", "reconcile": "Zero-violation reconciliation", "window": "Calling-window exceptions",
-          "sla": "Internal DNC: opt-out SLA", "removals": "Internal DNC removals", "history": "Decision history"}
+# The auditor's sheets (campaigns.compliance.auditor); the number's decision history keeps its plain CSV.
+SHEETS = ("scrubs", "reconcile", "window", "sla", "removals")
+HISTORY_COLUMNS = ["seq", "at", "kind", "campaign", "allowed", "codes", "actor", "zones", "window", "detail"]
+ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+         "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico")
+
+
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)  # reports add days and zones to these: keep room
 
 
 def _day(form, field) -> None:
     if field.data:
         try:
-            date.fromisoformat(field.data)
+            day = date.fromisoformat(field.data)
         except ValueError:
             raise ValidationError("Write a date such as 2030-01-31.") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(f"Write a date between {FIRST_DAY} and {LAST_DAY}.")
 
 
 class RangeForm(Form):
-    since = StringField("From (UTC)", validators=[Optional(), _day], render_kw={"type": "date"})
-    until = StringField("To (UTC, inclusive)", validators=[Optional(), _day], render_kw={"type": "date"})
+    since = StringField("From (UTC day)", validators=[Optional(), _day], render_kw={"type": "date"})
+    until = StringField("To (UTC day, inclusive)", validators=[Optional(), _day], render_kw={"type": "date"})
     campaign = SelectField("Campaign", validate_choice=False)
+    tz = SelectField("Times in", validate_choice=False)
 
 
-def _range(default_days: int = 30) -> tuple[RangeForm, datetime, datetime, int | None]:
+def _range(default_days: int = 30) -> tuple[RangeForm, Span, int | None]:
     form = RangeForm(request.args)
     camps = list_campaigns(db())
     form.campaign.choices = choices([("", "all campaigns")] + [(c.name, c.name) for c in camps])
+    zones = list(dict.fromkeys([*ZONES, *db().scalars(select(Campaign.timezone).distinct())]))
+    form.tz.choices = choices([(z, z.replace("_", " ")) for z in zones])
     today = now().astimezone(UTC).date()
     ok = form.validate()
     first = date.fromisoformat(form.since.data) if ok and form.since.data else today - timedelta(days=default_days - 1)
@@ -63,23 +67,24 @@ def _range(default_days: int = 30) -> tuple[RangeForm, datetime, datetime, int |
         form.until.errors = ["“To” is before “From”."]
         first, last = last, first
     form.since.data, form.until.data = form.since.data or first.isoformat(), form.until.data or last.isoformat()
+    zone = form.tz.data if form.tz.data in zones else "UTC"
+    form.tz.data = zone
     cid = next((c.id for c in camps if c.name == form.campaign.data), None)
-    return (form, datetime.combine(first, datetime.min.time(), UTC),
-            datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC), cid)
+    return form, Span(first, last, zone), cid
 
 
-def _rows(name: str, since: datetime, until: datetime, cid: int | None) -> list[dict]:
+def _sheet(name: str, span: Span, cid: int | None) -> Sheet:
     s = db()
     if name == "scrubs":
-        return reports.scrub_ledger(s, since, until)
+        return auditor.scrub_ledger(s, span)
     if name in ("reconcile", "window"):
-        calls = call_records(s, cid, since, until)
-        run = reports.reconcile if name == "reconcile" else reports.window_exceptions
-        return run(s, calls, console().dnc_store)
-    if name in ("sla", "removals"):
-        return reports.sla(s, since, until)["requests" if name == "sla" else "removals"]
-    if name == "history":
-        return reports.history(s, to_e164(request.args.get("number", "")))
+        sheet = auditor.reconciliation(s, console().dnc_store, now(), span, cid, window=name == "window")
+        s.commit()  # the verdicts just judged are kept for the next report
+        return sheet
+    if name == "sla":
+        return auditor.opt_out_sla(s, span)
+    if name == "removals":
+        return auditor.removals(s, span)
     abort(404)
 
 
@@ -94,30 +99,50 @@ def index():
 
 @bp.get("/reports/<name>")
 def report(name: str):
-    if name not in TITLES or name == "history":
+    if name not in SHEETS:
         abort(404)
-    form, since, until, cid = _range()
-    rows = _rows(name, since, until, cid) if not form.errors else []
-    extra = {}
-    if name == "sla":
-        extra = reports.sla(db(), since, until)
-    if name in ("reconcile", "window"):
-        extra["calls"] = len(call_records(db(), cid, since, until))
-    return render_template("compliance/report.html", name=name, title=TITLES[name], form=form, rows=rows,
-                           columns=COLUMNS[name], extra=extra), 400 if form.errors else 200
+    form, span, cid = _range()
+    sheet = _sheet(name, span, cid) if not form.errors else None
+    return render_template("compliance/report.html", name=name, sheet=sheet, form=form,
+                           title=sheet.title if sheet else name,
+                           now_text=auditor.when(now(), span.zone)), 400 if form.errors else 200
+
+
+def _refuse_bad_range(form: RangeForm) -> None:
+    if form.errors:
+        abort(400, "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items()))
+
+
+def _filename(name: str, ext: str) -> str:
+    return f"{name}-{now().strftime('%Y%m%d-%H%M')}.{ext}"
 
 
 @bp.get("/reports/<name>.csv")
 def export(name: str):
-    if name not in COLUMNS:
+    if name == "history":
+        out = io.StringIO()
+        out.write("\ufeff")
+        reports.write_csv(reports.history(db(), to_e164(request.args.get("number", ""))), out, HISTORY_COLUMNS)
+        body = out.getvalue()
+    elif name in SHEETS:
+        form, span, cid = _range()
+        _refuse_bad_range(form)
+        body = to_csv(_sheet(name, span, cid))
+    else:
         abort(404)
-    _, since, until, cid = _range()
-    out = io.StringIO()
-    out.write("\ufeff")
-    reports.write_csv(_rows(name, since, until, cid), out, COLUMNS[name])
-    stamp = now().strftime("%Y%m%d-%H%M")
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"'})
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(name, "csv")}"'})
+
+
+@bp.get("/reports/<name>.pdf")
+def export_pdf(name: str):
+    if name not in SHEETS:
+        abort(404)
+    form, span, cid = _range()
+    _refuse_bad_range(form)
+    body = to_pdf(_sheet(name, span, cid), now(), span.zone, current_user.username)
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(name, "pdf")}"'})
 
 
 @bp.get("/abandon")

@@ -8,6 +8,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from campaigns.agents import lines as agent_lines
+from campaigns.agents import service as agent_svc
 from campaigns.agents.models import Agent
 from campaigns.db import session_scope
 from dialer.carriers.twilio import twiml
@@ -39,7 +40,8 @@ def agent_join() -> Response:
     with session_scope(tw.sessions) as s:
         if s.get(Agent, agent_id) is None:
             return xml(twiml.reject())
-        agent_lines.leg_started(s, agent_id, sid, tw.clock.now())
+        if agent_lines.leg_started(s, agent_id, sid, tw.clock.now()) is None:
+            return xml(twiml.reject())  # a stale join (that leg came and went): the line stays the current leg's
     events = f"{tw.config.webhook_url_base}/twilio/agent/conference?agent={agent_id}"
     return xml(twiml.agent_join(agent_id, events))
 
@@ -48,7 +50,9 @@ def agent_join() -> Response:
 @twilio_signed
 def agent_conference() -> Response:
     """Participant events of an agent's conference: the agent's own leg joining or leaving moves the line up or
-    down (customers joining and leaving the room are the dial loop's business, not the line's)."""
+    down; a customer joining the room of the agent it was connected to is bridged (the carrier's word, which
+    survives a worker that died between moving the leg and recording it). Customers leaving are the dial loop's
+    business."""
     tw, f = tw_ext(), request.form
     agent_id, sid, event = to_int(request.args.get("agent")), f.get("CallSid", ""), f.get("StatusCallbackEvent")
     if agent_id is None or not sid:
@@ -56,7 +60,8 @@ def agent_conference() -> Response:
     now = tw.clock.now()
     with session_scope(tw.sessions) as s:
         if event == "participant-join":
-            agent_lines.leg_joined(s, agent_id, sid, now)
+            if not agent_lines.leg_joined(s, agent_id, sid, now):
+                agent_svc.joined_agent(s, sid, agent_id)
         elif event == "participant-leave":
             agent_lines.leg_left(s, agent_id, sid, now)
     return empty()
@@ -70,7 +75,7 @@ def agent_status() -> Response:
     agent_id, sid = to_int(request.args.get("agent")), f.get("CallSid", "")
     if agent_id is not None and sid and f.get("CallStatus") in LEG_ENDED:
         with session_scope(tw.sessions) as s:
-            agent_lines.leg_left(s, agent_id, sid, tw.clock.now())
+            agent_lines.leg_left(s, agent_id, sid, tw.clock.now(), ended=True)
     return empty()
 
 

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 import requests
@@ -27,10 +27,13 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from dialer.carriers.ratelimit import TokenBucket
+from dialer.carriers.sendpace import EARLY_S, SendPacer
 from dialer.carriers.telephony import DialRequest, PlaceFailed
 from dialer.carriers.twilio.config import TWILIO_API_BASE, TwilioConfig
+from dialer.carriers.twilio.sendgate import GatedAdapter, armed
 from dialer.carriers.twilio.twiml import conference_twiml, voicemail_twiml
+from dialer.clock import Clock, SystemClock
+from dialer.observe import metrics
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class PinnedHttpClient(TwilioHttpClient):
         self.api_base = api_base.rstrip("/")
         if self.session is not None:
             self.session.trust_env = False
+            for scheme in ("http://", "https://"):  # a create's send moment is taken at the socket (sendgate)
+                self.session.mount(scheme, GatedAdapter(pool_maxsize=4))
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
@@ -111,19 +116,23 @@ class TwilioTelephony:
     name = "twilio"
 
     def __init__(self, config: TwilioConfig, *, client: Client | None = None, backoff: Backoff | None = None,
-                 bucket: TokenBucket | None = None, sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 pacer: SendPacer | None = None, clock: Clock | None = None,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         self.config = config
-        self.bucket = bucket  # the account's CPS: place() waits for a token, so Twilio never queues our calls
-        self._window = CpsWindow(bucket.rate) if bucket is not None else None
+        # the account's CPS: every create waits for its send slot (shared by every worker of the database) and the
+        # process's own guard, so Twilio never queues our calls; without a pacer (tests) creates go at once
+        self.pacer = pacer
+        self.clock = clock or (pacer.clock if pacer is not None else SystemClock())
         self._shared_client = client  # given (tests): every thread uses it; else one client per thread
         self._local = threading.local()
         self.backoff = backoff or Backoff()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._count_lock = threading.Lock()
         self.retries = 0  # throttled/failed attempts that were repeated (for the bench and the logs)
-        # entered around every wait on Twilio (a request in flight, the CPS bucket, a backoff): the worker lets
-        # go of its dial loop there, so callbacks are delivered and answers routed while calls are being placed
+        self.request_s: deque[float] = deque(maxlen=2000)  # how long each create took (sizes the placement pool)
+        # entered around every wait on Twilio (a request in flight, a send slot, a backoff): the worker lets go of
+        # its dial loop there, so callbacks are delivered and answers routed while an agent's line is being rung
         self.released: Callable[[], AbstractContextManager] = self.released_default
 
     released_default = staticmethod(nullcontext)
@@ -139,8 +148,13 @@ class TwilioTelephony:
 
     # --- the Telephony interface -------------------------------------------------------------------------
     def place(self, request: DialRequest) -> str:
-        """Place a customer call: every status callback, the answer URL holding the leg in silence, and
-        asynchronous AMD so the answer reaches the loop at once (the verdict follows on /twilio/amd). When the
+        """``place_paced`` at the next free send slot (the Telephony interface)."""
+        return self.place_paced(request)[0]
+
+    def place_paced(self, request: DialRequest, slot: datetime | None = None) -> tuple[str, datetime]:
+        """Place a customer call at ``slot`` (booked by the dial loop; None: the next free one); returns the SID and
+        the moment the accepted create was sent. Every status callback, the answer URL holding the leg in silence,
+        and asynchronous AMD so the answer reaches the loop at once (the verdict follows on /twilio/amd). When the
         campaign leaves voicemail, detection waits for the end of the greeting so the message lands after the
         beep."""
         base = self.config.webhook_url_base
@@ -155,7 +169,7 @@ class TwilioTelephony:
             kwargs.update(machine_detection="DetectMessageEnd" if request.voicemail else "Enable", async_amd="true",
                           async_amd_status_callback=f"{base}/twilio/amd",
                           async_amd_status_callback_method="POST")
-        return self._create(kwargs, request.to)
+        return self._create(kwargs, request.to, slot)
 
     def connect(self, provider_ref: str, agent_id: int) -> None:
         """Move the answered customer into the agent's nailed-up conference (no ringing on the agent's side)."""
@@ -187,27 +201,49 @@ class TwilioTelephony:
                       url=f"{base}/twilio/agent/join?agent={agent_id}", method="POST",
                       status_callback=f"{base}/twilio/agent/status?agent={agent_id}", status_callback_method="POST",
                       status_callback_event=["answered", "completed"], timeout=AGENT_RING_S)
-        return self._create(kwargs, phone)
+        return self._create(kwargs, phone)[0]
 
-    def _create(self, kwargs: dict, to: str) -> str:
-        """``POST /Calls.json`` under the account's CPS (waits for the bucket and the arrival window)."""
-        if self.bucket is not None:
-            while not self.bucket.try_take():
-                self._wait(max(self.bucket.wait_s(), 0.001))
-            while (wait := self._window.wait_s(self.bucket.clock.now())) > 0:
-                self._wait(wait)
-        try:
-            # A dropped connection may have created the call: never repeat a create on it (no double dial).
-            call = self._retrying(lambda: self.client.calls.create(**kwargs), network_retry=False)
-        except (TwilioRestException, TwilioServiceException) as e:
-            raise PlaceFailed(f"Twilio refused the call to {to}: {e.status} {_code(e)} {_msg(e)}",
-                              retryable=is_retryable(e)) from e
-        except requests.exceptions.RequestException as e:
-            raise PlaceFailed(f"Twilio unreachable placing the call to {to}: {e}", retryable=True) from e
-        finally:
-            if self._window is not None:
-                self._window.sent(self.bucket.clock.now())
-        return call.sid
+    def _create(self, kwargs: dict, to: str, slot: datetime | None = None) -> tuple[str, datetime]:
+        """``POST /Calls.json``, each attempt at a send slot of its own (a retry is another call to Twilio's
+        counter). 429 and 5xx are repeated after a backoff; a network error never is, since the call may exist
+        (no double dial: reconciliation adopts it). Returns the SID and when the accepted attempt was sent."""
+        for attempt in range(self.backoff.attempts):
+            booked = None
+            if self.pacer is not None:
+                booked = self.pacer.wait_slot(slot if attempt == 0 else None, self.released, EARLY_S)
+            stamp: list[datetime] = []
+            started = time.monotonic()
+            try:
+                with self.released(), armed(lambda stamp=stamp, booked=booked: self._sending(stamp, booked)):
+                    try:
+                        call = self.client.calls.create(**kwargs)
+                    finally:
+                        metrics.create_sent(self.name, time.monotonic() - started)
+            except (TwilioRestException, TwilioServiceException) as e:
+                if attempt < self.backoff.attempts - 1 and is_retryable(e):
+                    self._count_retry()
+                    self._wait(self.backoff.delay(attempt, self._rng))
+                    continue
+                raise PlaceFailed(f"Twilio refused the call to {to}: {e.status} {_code(e)} {_msg(e)}",
+                                  retryable=is_retryable(e)) from e
+            except requests.exceptions.RequestException as e:
+                raise PlaceFailed(f"Twilio unreachable placing the call to {to}: {e}", retryable=True) from e
+            self.request_s.append(time.monotonic() - started)
+            return call.sid, stamp[0] if stamp else self.clock.now()
+        raise AssertionError("unreachable")
+
+    def _sending(self, stamp: list[datetime], slot: datetime | None) -> Callable[[], None] | None:
+        """Run as the create's first byte goes out: the pacer's guard (a send gone late for its ``slot`` takes a new
+        one) and the moment recorded as sent; the pacer hears when the write is done."""
+        if self.pacer is None:
+            stamp.append(self.clock.now())
+            return None
+        stamp.append(self.pacer.begin_send(slot=slot))
+        return self.pacer.end_send
+
+    def _count_retry(self) -> None:
+        with self._count_lock:
+            self.retries += 1
 
     # --- reconciliation ----------------------------------------------------------------------------------
     def fetch(self, provider_ref: str) -> CallSnapshot | None:
@@ -251,34 +287,13 @@ class TwilioTelephony:
                 network = isinstance(e, requests.exceptions.RequestException)
                 if attempt == self.backoff.attempts - 1 or not is_retryable(e) or (network and not network_retry):
                     raise
-                self.retries += 1
+                self._count_retry()
                 self._wait(self.backoff.delay(attempt, self._rng))
         raise AssertionError("unreachable")
 
     def _wait(self, seconds: float) -> None:
         with self.released():
             self._sleep(seconds)
-
-
-class CpsWindow:
-    """Twilio counts a call when the request arrives, which the bucket cannot see: a slow first request followed
-    by fast ones lands more than ``cps`` calls in one second. Counting from each answer we got back (an upper bound
-    of its arrival) keeps every window at Twilio within the limit, whatever the latency did."""
-
-    def __init__(self, cps: float) -> None:
-        self.count = max(1, int(cps))
-        self.span = timedelta(seconds=self.count / cps)
-        self._done: deque[datetime] = deque()
-
-    def wait_s(self, now: datetime) -> float:
-        while self._done and self._done[0] + self.span <= now:
-            self._done.popleft()
-        if len(self._done) < self.count:
-            return 0.0
-        return (self._done[0] + self.span - now).total_seconds()
-
-    def sent(self, now: datetime) -> None:
-        self._done.append(now)
 
 
 def _code(e: TwilioRestException | TwilioServiceException) -> int | None:

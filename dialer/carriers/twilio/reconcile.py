@@ -36,11 +36,16 @@ class ReconcileReport:
 
 
 def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: datetime, *,
-              older_than_s: float = 0.0, abandon_answered: bool = True) -> ReconcileReport:
-    """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up: all of them)."""
+              older_than_s: float = 0.0, abandon_answered: bool = True,
+              campaign_ids: set[int] | None = None) -> ReconcileReport:
+    """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up and on a takeover: all
+    of them), of ``campaign_ids`` only when given (the campaigns this worker owns or just took over).
+
+    A call stored as connected but still "bridging" (the worker died between choosing the agent and the carrier
+    joining them) counts as not connected: the person is alone on the line."""
     report = ReconcileReport()
     with session_scope(sessions) as s:
-        in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s))
+        in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s), campaign_ids)
     for call in in_flight:
         report.checked += 1
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,21 +17,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.agents import lines as agent_lines
 from campaigns.db import session_scope
-from dialer.carriers.ratelimit import TokenBucket
+from dialer.carriers.sendpace import PACE_SHARE, DatabaseBudget, SendPacer
 from dialer.carriers.telephony import CarrierEvent, PlaceFailed
 from dialer.carriers.twilio.adapter import TwilioCallError, TwilioTelephony
 from dialer.carriers.twilio.config import TwilioConfig
 from dialer.carriers.twilio.pump import CallbackPump, PumpStats
 from dialer.carriers.twilio.reconcile import ReconcileReport, reconcile
 from dialer.clock import Clock
+from dialer.loop.ownership import CampaignOwnership
 from dialer.loop.sql import SqlStore
 
 log = logging.getLogger(__name__)
 SQLITE_CLAIM_TRIES = 4
-CPS_MARGIN = 1.0  # the adapter's CpsWindow absorbs arrival jitter; no throughput is given away
-# the adapter's bucket may save up this many seconds of calls: the gap between two dialing turns is not lost, while
-# Twilio never sees more than ``cps`` calls in any second (the CpsWindow) nor a burst of more than a fifth of it
-CPS_BURST_S = 0.2
+
+
+def account_pacer(sessions: sessionmaker[Session], config: TwilioConfig, clock: Clock) -> SendPacer:
+    """Send slots from the account's clock in the database (``campaigns.cpsbudget``), shared by every worker of
+    this account, at ``PACE_SHARE`` of ``TWILIO_CPS``."""
+    budget = DatabaseBudget(sessions, config.account_sid, config.cps * PACE_SHARE)
+    return SendPacer(budget, config.cps, clock)
 
 
 class TwilioStore(SqlStore):
@@ -74,28 +79,44 @@ class TwilioRuntime:
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, config: TwilioConfig, *,
                  telephony: TwilioTelephony | None = None, campaign_ids: set[int] | None = None,
+                 ownership: CampaignOwnership | None = None,
                  reorder_wait_s: float = 2.0, sweep_every_s: float = 60.0, stale_after_s: float = 120.0) -> None:
         self.sessions = sessions
         self.clock = clock
         self.config = config
-        self.telephony = telephony or TwilioTelephony(
-            config, bucket=TokenBucket(config.cps * CPS_MARGIN, max(1.0, config.cps * CPS_BURST_S), clock))
+        self.telephony = telephony or TwilioTelephony(config, clock=clock)
+        if self.telephony.pacer is None:  # every create of this worker waits for a slot of the account's clock
+            self.telephony.pacer = account_pacer(sessions, config, clock)
         self.campaign_ids = campaign_ids
+        self.ownership = ownership  # with several workers: only the campaigns this one owns
         self.reorder_wait_s = reorder_wait_s
         self.sweep_every = timedelta(seconds=sweep_every_s)
         self.stale_after_s = stale_after_s
         self.pump: CallbackPump | None = None
         self.lines = LineStats()
+        self._ringing: ThreadPoolExecutor | None = None  # made when a line is first rung, ended by ``close``
         self.reconciled: ReconcileReport | None = None  # what the start-up reconciliation found
         self._next_sweep: datetime | None = None
 
     def store(self, holder: str | None = None) -> TwilioStore:
         """The dial loop's store for this runtime (Twilio calls, line-aware routing)."""
-        return TwilioStore(self.sessions, provider="twilio", campaign_ids=self.campaign_ids, holder=holder)
+        if self.ownership is None and holder is not None:
+            self.ownership = CampaignOwnership(self.sessions, holder, "twilio", only=self.campaign_ids, adopts=True)
+        return TwilioStore(self.sessions, provider="twilio", campaign_ids=self.campaign_ids,
+                           ownership=self.ownership)
+
+    def owned(self) -> set[int] | None:
+        """The campaigns whose calls and callbacks are this worker's (None: every campaign, a lone worker)."""
+        if self.ownership is not None:
+            return self.ownership.owned
+        return self.campaign_ids
 
     def start(self, handle: Callable[[CarrierEvent], None], now: datetime) -> ReconcileReport:
-        self.pump = CallbackPump(self.sessions, handle, reorder_wait_s=self.reorder_wait_s)
-        report = self.reconciled = reconcile(self.sessions, self.telephony, now)
+        self.pump = CallbackPump(self.sessions, handle, reorder_wait_s=self.reorder_wait_s, owned=self.owned)
+        if self.ownership is not None:
+            self.ownership.refresh(now, force=True)
+            self.ownership.take_news()  # everything owned now is reconciled just below
+        report = self.reconciled = reconcile(self.sessions, self.telephony, now, campaign_ids=self.owned())
         log.info("reconciled %d in-flight Twilio calls at start: %s", report.checked, report)
         self._next_sweep = now + self.sweep_every
         return report
@@ -112,17 +133,30 @@ class TwilioRuntime:
         """Agents' lines, and every ``sweep_every_s`` the reconciliation of calls in flight for too long (the
         worker runs this with its dialing turns; the callbacks have a thread of their own there)."""
         self.tend_lines(now)
+        if self.ownership is not None:
+            taken, _ = self.ownership.take_news()
+            if taken:  # another worker's campaigns: settle what it left in flight (answered and alone: abandoned)
+                report = reconcile(self.sessions, self.telephony, now, campaign_ids=set(taken))
+                log.info("took over campaigns %s: reconciled %d calls in flight: %s", sorted(taken),
+                         report.checked, report)
         if self._next_sweep is not None and now >= self._next_sweep:
             self._next_sweep = now + self.sweep_every
-            report = reconcile(self.sessions, self.telephony, now, older_than_s=self.stale_after_s)
+            report = reconcile(self.sessions, self.telephony, now, older_than_s=self.stale_after_s,
+                               campaign_ids=self.owned())
             if report.checked:
                 log.info("stale-call sweep: %s", report)
+
+    def close(self) -> None:
+        """End the threads that ring agents' lines (a stopped worker leaves none behind)."""
+        pool, self._ringing = self._ringing, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def tend_lines(self, now: datetime) -> LineStats:
         """Ring phone agents who went ready, hold back ready agents without a line, hang up logged-out agents."""
         with session_scope(self.sessions) as s:
             release = agent_lines.to_release(s)
-            ring = agent_lines.to_nail_up(s, self.campaign_ids)
+            ring = agent_lines.to_nail_up(s, self.owned())
         for line in release:
             try:
                 self.telephony.hangup(line.call_sid)
@@ -133,9 +167,16 @@ class TwilioRuntime:
             with session_scope(self.sessions) as s:
                 agent_lines.released(s, line.agent_id, now)
             self.lines.released += 1
-        for want in ring:
+        # the agents' legs are rung together (each create at its own send slot), not one request after another:
+        # fifty agents going ready at the start of a shift must not hold the dialing turn for fifty round trips
+        if ring and self._ringing is None:
+            self._ringing = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ring-agent")
+        futures = [(want, self._ringing.submit(self.telephony.call_agent, want.agent_id, want.phone, want.caller_id))
+                   for want in ring]
+        for want, future in futures:
             try:
-                sid = self.telephony.call_agent(want.agent_id, want.phone, want.caller_id)
+                with self.telephony.released():  # the dial loop is free for answers meanwhile
+                    sid = future.result()
             except PlaceFailed as e:
                 self.lines.errors += 1
                 log.warning("cannot ring agent %s at %s: %s", want.agent_id, want.phone, e)
@@ -144,6 +185,6 @@ class TwilioRuntime:
                 agent_lines.dialing(s, want.agent_id, sid, now)
             self.lines.rung += 1
         with session_scope(self.sessions) as s:
-            self.lines.held += len(agent_lines.pause_unlined(s, self.campaign_ids, now))
+            self.lines.held += len(agent_lines.pause_unlined(s, self.owned(), now))
         return self.lines
 

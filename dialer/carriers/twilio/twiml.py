@@ -65,10 +65,38 @@ def reject() -> VoiceResponse:
     return r
 
 
-def conference_twiml(agent_id: int) -> VoiceResponse:
-    """Drop a leg into the agent's own conference; it keeps running when the customer leaves (nailed up)."""
+def conference_twiml(agent_id: int, events_url: str | None = None) -> VoiceResponse:
+    """Drop a leg into the agent's own conference; it keeps running when the customer leaves (nailed up). With
+    ``events_url`` (a transfer, where the customer may reach the room before the agent's leg) the room's events
+    still go to the agent's line: a conference takes its status callback from whoever enters first."""
     r = VoiceResponse()
+    more = {"status_callback": events_url, "status_callback_event": "join leave",
+            "status_callback_method": "POST"} if events_url else {}
     r.dial().conference(conference_name(agent_id), start_conference_on_enter=True, end_conference_on_exit=False,
+                        beep=False, **more)
+    return r
+
+
+def visit_twiml(host_agent_id: int) -> VoiceResponse:
+    """A consulted agent's leg visits the host agent's room (leaving it does not end that room)."""
+    r = VoiceResponse()
+    r.dial().conference(conference_name(host_agent_id), start_conference_on_enter=True, end_conference_on_exit=False,
+                        beep=False)
+    return r
+
+
+def transfer_twiml(number: str, caller_id: str) -> VoiceResponse:
+    """A cold transfer: the customer's leg dials the number (showing our caller ID) and ends with that call."""
+    r = VoiceResponse()
+    r.dial(caller_id=caller_id).number(number)
+    return r
+
+
+def bridge_twiml(call_id: int) -> VoiceResponse:
+    """A warm transfer to a number: the customer and the consulted leg meet in a room of their own, which ends
+    when either leaves."""
+    r = VoiceResponse()
+    r.dial().conference(f"transfer-{call_id}", start_conference_on_enter=True, end_conference_on_exit=True,
                         beep=False)
     return r
 

@@ -1,15 +1,16 @@
 """``dialer run --carrier twilio``: the real dial loop with Twilio, from start-up reconciliation to a clean stop.
 
-``build_worker`` assembles the parts (the line-aware SQL store, the CPS-limited adapter, the callback pump, the
-pre-dial gate); ``serve`` runs them in wall-clock time on two threads sharing the one dial loop under a lock: the
-dialing turn (agents' lines, the pacer, claims, placement) and the carrier thread (stored callbacks delivered, then
-routing: connect answers, abandon at the grace) every 20 ms. Whichever holds the loop lets go of it while it waits
-on Twilio (a request in flight, the CPS bucket), so an answered customer never waits behind placement, and
-placing calls overlaps handling their callbacks. On stop it drains: nothing new is dialed, and the worker keeps
-going until no customer is ringing or waiting for an agent (calls already with an agent go on; their end reaches
-whichever worker runs next, through the inbox and reconciliation). The periodic jobs
-(``dialer.jobs.catalog.worker_jobs``) run on a background scheduler meanwhile.
-"""
+``build_worker`` assembles the parts (the line-aware SQL store, the paced adapter, the concurrent placer, the
+callback pump, the pre-dial gate); ``serve`` runs them in wall-clock time on two threads sharing the one dial loop
+under a lock: the dialing turn (agents' lines, the pacer, claims, booking send slots) and the carrier thread (placed
+calls taken in, stored callbacks delivered, then routing: connect answers, abandon at the grace) every 20 ms. The
+creates themselves go out from the placer's pool (``dialer.loop.placement``), each at its slot of the account's
+shared send clock, so neither thread ever waits on one: an answered customer never waits behind placement. Whoever
+holds the loop lets go of it while it waits on Twilio otherwise (ringing an agent's line). On stop it drains:
+nothing new is dialed, the calls handed over are sent, and the worker keeps going until no customer is ringing or
+waiting for an agent (calls already with an agent go on; their end reaches whichever worker runs next, through the
+inbox and reconciliation). The periodic jobs (``dialer.jobs.catalog.worker_jobs``) run on a background scheduler
+meanwhile."""
 
 from __future__ import annotations
 
@@ -31,12 +32,17 @@ from dialer.carriers.twilio.runtime import TwilioRuntime, TwilioStore
 from dialer.clock import Clock
 from dialer.loop.core import DialLoop
 from dialer.loop.gating import dnc_gate
+from dialer.loop.lanes import CarrierLanes
+from dialer.loop.ownership import CampaignOwnership, Heartbeat
+from dialer.loop.placement import ConcurrentPlacer
 from dialer.loop.store import Gate
+from dialer.loop.wake import Waker, listen
 from dialer.loop.worker import TWILIO_GRACE_S, worker_name
 
 log = logging.getLogger(__name__)
 TICK_S = 0.1  # pause between dialing turns
 POLL_S = 0.02  # the carrier thread's pass: callbacks delivered, answers routed
+LISTEN_POLL_S = 0.1  # the same on PostgreSQL, where a NOTIFY wakes the thread as soon as there is news
 DRAIN_S = 60.0  # longest a stopping worker waits for ringing and waiting customers (ring timeout 25 s + margin)
 
 
@@ -46,6 +52,7 @@ class TwilioWorker:
     runtime: TwilioRuntime
     store: TwilioStore
     holder: str
+    placer: ConcurrentPlacer
 
 
 def build_worker(sessions: sessionmaker[Session], clock: Clock, config: TwilioConfig, *,
@@ -54,12 +61,17 @@ def build_worker(sessions: sessionmaker[Session], clock: Clock, config: TwilioCo
     """The dial loop on Twilio: abandons decided at ``grace_s`` (1.5 s) so the safe-harbor redirect reaches the
     caller within the 2 s; the loop's own CPS bucket matches the account's limit."""
     holder = holder or worker_name()
-    runtime = TwilioRuntime(sessions, clock, config, telephony=telephony, campaign_ids=campaign_ids)
+    ownership = CampaignOwnership(sessions, holder, "twilio", only=campaign_ids, adopts=True)
+    runtime = TwilioRuntime(sessions, clock, config, telephony=telephony, campaign_ids=campaign_ids,
+                            ownership=ownership)
     store = runtime.store(holder)
-    # the loop may claim two seconds' worth in a turn: the adapter spaces the requests itself, and a turn that took
-    # a little over a second must not throw away the calls it could not claim meanwhile
-    loop = DialLoop(store, runtime.telephony, gate=gate, cps=config.cps, cps_burst=2 * config.cps, grace_s=grace_s)
-    return TwilioWorker(loop, runtime, store, holder)
+    tel = runtime.telephony
+    # several creates in flight, each at its send slot of the account's shared clock: the loop books the slots and
+    # hands the claims over without waiting (``dialer.loop.placement``)
+    placer = ConcurrentPlacer(tel.place_paced, tel.pacer, store, "twilio", config.cps, clock,
+                              request_times=lambda: list(tel.request_s))
+    loop = DialLoop(store, tel, gate=gate, grace_s=grace_s, placer=placer, lanes=CarrierLanes())
+    return TwilioWorker(loop, runtime, store, holder, placer)
 
 
 class LoopLock:
@@ -98,9 +110,10 @@ class CarrierThread(threading.Thread):
     """Every ``poll_s``: deliver stored callbacks to the loop and route (connect answers, abandon at the grace)."""
 
     def __init__(self, runtime: TwilioRuntime, loop: DialLoop, clock: Clock, lock: LoopLock,
-                 poll_s: float = POLL_S) -> None:
+                 poll_s: float = POLL_S, waker: Waker | None = None) -> None:
         super().__init__(name="twilio-callbacks", daemon=True)
         self.runtime, self.loop, self.clock, self.lock, self.poll_s = runtime, loop, clock, lock, poll_s
+        self.waker = waker or Waker()  # set by a NOTIFY (a callback stored, an agent ready): the pass runs now
         self.stopping = threading.Event()
         self.passes = 0
 
@@ -115,7 +128,22 @@ class CarrierThread(threading.Thread):
                 self.passes += 1
             except Exception:
                 log.exception("delivering callbacks at %s failed", now.isoformat())
-            self.stopping.wait(self.poll_s)
+            self.waker.wait(self.poll_s)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.waker.set()
+
+
+def join_thread(thread: threading.Thread, warn_after_s: float = 30.0) -> None:
+    """Wait for a thread of the worker to end, however long its last database or Twilio request takes (a caller
+    that goes on while it still runs could see it write after, say, the database was emptied)."""
+    if not thread.is_alive():
+        return
+    thread.join(warn_after_s)
+    if thread.is_alive():
+        log.warning("waiting for %s to finish its last request", thread.name)
+        thread.join()
 
 
 def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None) -> int:
@@ -134,11 +162,21 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
     """Run until ``stop()``, then drain; returns the worker's figures."""
     from dialer.jobs.catalog import start_worker_scheduler
 
+    ownership = worker.runtime.ownership
+    if ownership is not None:
+        ownership.claim_sqlite(clock)  # one dialing worker per SQLite file: refused with a reason
     scheduler = start_worker_scheduler(sessions, clock, worker.holder) if jobs else None
     loop, runtime = worker.loop, worker.runtime
     lock = LoopLock()
     runtime.telephony.released = lock.released
-    carrier = CarrierThread(runtime, loop, clock, lock, poll_s)
+    loop.released = lock.released  # the claims' database work lets answers and callbacks through
+    waker = Waker()
+    listener = listen(sessions.kw["bind"], waker) if sessions.kw.get("bind") is not None else None
+    if listener is not None:  # NOTIFY wakes the carrier thread at once; the poll is only the fallback
+        poll_s = max(poll_s, LISTEN_POLL_S)
+    carrier = CarrierThread(runtime, loop, clock, lock, poll_s, waker)
+    on_sqlite = sessions.kw.get("bind") is not None and sessions.kw["bind"].dialect.name == "sqlite"
+    heartbeat = Heartbeat(ownership, clock) if ownership is not None and not on_sqlite else None
     left = 0
     try:
         with lock.hold():
@@ -146,24 +184,37 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
             loop.advance(now)
             runtime.start(loop.handle, now)  # reconcile what a previous worker left in flight
         carrier.start()
+        if heartbeat is not None:
+            heartbeat.start()
         turn = _dialing_turn(loop, runtime, clock, lock)
         while not stop():
             turn()
             sleep(tick_s)
         loop.dialing = False
         deadline = monotonic() + drain_s
-        campaign_ids = runtime.campaign_ids
-        while unsettled_calls(sessions, campaign_ids) and monotonic() < deadline:
+        while unsettled_calls(sessions, runtime.owned()) and monotonic() < deadline:
             turn()
             sleep(tick_s)
-        left = unsettled_calls(sessions, campaign_ids)
+        left = unsettled_calls(sessions, runtime.owned())
         if left:
             log.warning("stopped with %d calls still ringing or waiting; the next start reconciles them", left)
     finally:
-        carrier.stopping.set()
-        if carrier.is_alive():
-            carrier.join(30)
+        loop.dialing = False
+        worker.placer.close()  # every call handed over is sent or given back
+        if loop.lanes is not None:
+            loop.lanes.close()  # every connect and hang-up asked for is sent
+        carrier.stop()
+        if heartbeat is not None:
+            heartbeat.stop()
+        if listener is not None:
+            listener.stop()
+        for thread in (carrier, heartbeat, listener):  # stopped means stopped: none writes after we return
+            if thread is not None:
+                join_thread(thread)
+        with lock.hold():
+            loop.advance(clock.now())  # the last placements reach the pacer and the figures
         runtime.telephony.released = TwilioTelephony.released_default
+        runtime.close()
         worker.store.release(clock.now())
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -171,9 +222,26 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
     pump = runtime.pump.totals if runtime.pump is not None else None
     return {"carrier": "twilio", "placed": st.placed, "connected": st.connected, "abandoned": st.abandoned,
             "place_failed": st.place_failed, "errors": len(st.errors), "retries": runtime.telephony.retries,
+            "placement": placement_figures(worker),
             "callbacks": asdict(pump) if pump is not None else {}, "lines": asdict(runtime.lines),
             "reconciled_at_start": asdict(runtime.reconciled) if runtime.reconciled is not None else {},
             "unsettled_at_stop": left}
+
+
+def placement_figures(worker: TwilioWorker) -> dict:
+    """How placement went: requests in flight at most, create times, sends the local guard held back."""
+    times = sorted(worker.runtime.telephony.request_s)
+    pacer = worker.runtime.telephony.pacer
+
+    def pct(q: float) -> float | None:
+        return round(times[int(q * (len(times) - 1))], 3) if times else None
+
+    lanes = worker.loop.lanes
+    return {"most_in_flight": worker.placer.most_in_flight,
+            "updates_in_flight_max": lanes.most_busy if lanes is not None else None,
+            "create_p50_s": pct(0.5), "create_p99_s": pct(0.99),
+            "held_by_guard": pacer.held if pacer is not None else 0,
+            "rebooked_late": pacer.rebooked if pacer is not None else 0, "capped_by": dict(worker.loop.stats.capped)}
 
 
 def _dialing_turn(loop: DialLoop, runtime: TwilioRuntime, clock: Clock, lock: LoopLock) -> Callable[[], None]:

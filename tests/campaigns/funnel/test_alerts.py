@@ -15,11 +15,14 @@ from campaigns.alerts import service as aa
 from campaigns.campaign.dial_settings import update
 from campaigns.campaign.service import create_campaign
 from campaigns.dispatch.models import Call
+from dnc.errors import UserError
 
 
 @pytest.fixture
-def hook():
-    """A real HTTP endpoint: answers the status codes queued in ``replies`` (then 204), records every body."""
+def hook(setenv):
+    """A real HTTP endpoint on 127.0.0.1 (so the operator setting that allows internal receivers is on): answers the
+    status codes queued in ``replies`` (then 204), records every body."""
+    setenv(DIALER_ALERT_WEBHOOK_PRIVATE="1")
     got: list[dict] = []
     replies: list[int] = []
 
@@ -111,7 +114,8 @@ def test_low_sample_warns_nothing_but_the_cap_still_falls_back(session, clock):
     assert (st.level, st.fallback) == ("over", True)
 
 
-def test_a_dead_webhook_is_retried_then_given_up_and_never_raises(session, clock):
+def test_a_dead_webhook_is_retried_then_given_up_and_never_raises(session, clock, setenv):
+    setenv(DIALER_ALERT_WEBHOOK_PRIVATE="1")
     now = clock.now()
     c = create_campaign(session, "Dead", "+12125550100", now)
     update(session, c, now, alert_webhook_url="http://127.0.0.1:9/never")  # discard port: refused
@@ -125,3 +129,33 @@ def test_a_dead_webhook_is_retried_then_given_up_and_never_raises(session, clock
     d = session.scalars(select(aa.AlertDelivery)).one()
     assert d.gave_up_at is not None and d.attempts == aa.MAX_ATTEMPTS and "Connection" in d.last_error
     assert aa.deliver(session, t) == {"sent": 0, "failed": 0}
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1/x", "https://169.254.169.254/latest/meta-data/", "https://10.1.2.3/",
+                                 "https://[::1]/", "https://[::ffff:127.0.0.1]/", "https://localhost:8443/",
+                                 "https://metadata.google.internal/", "https://0.0.0.0/", "https://100.64.1.1/",
+                                 "http://hooks.example.com/dialer", "https://user:pw@hooks.example.com/"])
+def test_an_internal_or_plain_http_webhook_is_refused_when_entered(session, clock, url):
+    c = create_campaign(session, "Guarded", "+12125550100", clock.now())
+    with pytest.raises(UserError, match="alert_webhook_url"):
+        update(session, c, clock.now(), alert_webhook_url=url)
+
+
+def test_a_name_that_points_inward_by_send_time_is_refused_and_redirects_are_not_followed(session, clock, hook,
+                                                                                         setenv):
+    """Checked again at send: entered while allowed, then the operator setting is off (as a name that moved inward
+    would be); and a public receiver answering 302 towards an internal address is a failed delivery, not a hop."""
+    url, got, replies = hook
+    now = clock.now()
+    c = create_campaign(session, "Guarded", "+12125550100", now)
+    update(session, c, now, alert_webhook_url=url)
+    _calls(session, c, now, "abandoned", 3)
+    _calls(session, c, now, "completed", 10)
+    aa.check(session, c, now)
+    setenv(DIALER_ALERT_WEBHOOK_PRIVATE="0")
+    assert aa.deliver(session, now) == {"sent": 0, "failed": 1}
+    assert got == [] and "internal address" in session.scalars(select(aa.AlertDelivery)).one().last_error
+    setenv(DIALER_ALERT_WEBHOOK_PRIVATE="1")
+    replies.append(302)
+    assert aa.http_post(url, {"x": 1}) == 302  # the redirect's answer, not the page it points at
+    assert len(got) == 1

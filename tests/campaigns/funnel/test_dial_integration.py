@@ -170,7 +170,7 @@ def test_at_the_abandon_target_the_loop_paces_progressive_and_says_why(sessions,
         assert check(s, c, now).fallback
     store = SqlStore(sessions)
     [view] = store.active_campaigns(now)
-    assert view.pacing_mode == "progressive" and "10.00%" in view.fallback
+    assert view.pacing_mode == "progressive" and "10.0 %" in view.fallback
     loop = DialLoop(store, Carrier(), pacer_factory=lambda v: Pacer(0))
     loop.tick(now)
     assert loop.explain(cid)["mode"] == "progressive" and "progressive pacing" in loop.explain(cid)["fallback"]

@@ -200,7 +200,7 @@ def test_the_floor_gets_the_funnel_with_its_warnings_cached_for_a_few_seconds(se
     assert out["adds_up"] and out["total"] == sum(expected.values()) and out["dialable"] == len(CLEAN)
     assert out["blocked_by"][0] == {"code": "outside_window", "label": "outside the calling window", "leads": 3}
     assert out["abandon"]["level"] == "over" and "progressive" in out["fallback"]
-    assert any(w.startswith("30-day abandon rate 6.67%") for w in out["warnings"])
+    assert any(w.startswith("30-day abandon rate 6.7 %") for w in out["warnings"])
     from campaigns.floor.view import floor
 
     assert any("machine hang-ups by AMD are not counted" in w for w in floor(session, campaign, now).warnings)

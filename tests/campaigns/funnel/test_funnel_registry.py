@@ -43,6 +43,7 @@ def test_leads_wait_for_the_registry_this_server_lacks_and_the_funnel_says_so(se
     for lead in leads.all():  # the same verdict as the gate, lead by lead
         d = evaluate(session, lead.phone, campaign=campaign.id, at=now, state=lead.state, registry=b)
         assert d.codes == (("registry_stale",) if lead.phone == BOSTON else ("registry_unavailable",))
+    session.commit()  # end the session's read (SQLite's write lock, as in the product) before the fetch
     assert sync_host(engine, b, now).action == "fetched"
     f = funnel(session, campaign, now, registry=b)
     assert f.blocked == {"national_dnc": 1, "registry_stale": 1} and f.dialable == 3

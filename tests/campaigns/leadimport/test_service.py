@@ -92,17 +92,19 @@ def test_same_file_refused_unless_forced_and_dedupe_scopes(sessions, campaign, c
     import_leads(sessions, campaign, p, now=clock.now())
     with pytest.raises(UserError, match="already imported into campaign 'Spring' as list 'a'.*--force"):
         import_leads(sessions, campaign, p, now=clock.now())
-    r = import_leads(sessions, campaign, p, now=clock.now(), force=True)
-    assert (r.accepted, r.duplicates, r.list_name) == (0, 2, "a (2)")
+    with pytest.raises(UserError, match="0 leads imported: all 2 rows were duplicates of leads already in list 'a'"):
+        import_leads(sessions, campaign, p, now=clock.now(), force=True)  # nothing new: no second, empty list
     with sessions.begin() as s:
         create_campaign(s, "PerList", "+12125550100", clock.now(), CampaignSettings(dedupe_scope="list"))
         create_campaign(s, "System", "+12125550100", clock.now(), CampaignSettings(dedupe_scope="system"))
     assert import_leads(sessions, "PerList", p, now=clock.now()).accepted == 2
     assert import_leads(sessions, "PerList", p, now=clock.now(), force=True).accepted == 2
-    r = import_leads(sessions, "System", p, now=clock.now())
-    assert (r.accepted, r.duplicates) == (0, 2)
+    with pytest.raises(UserError, match=r"duplicates of leads already in lists 'a' of campaign 'Spring', 'a' of "
+                                        r"campaign 'PerList', 'a \(2\)' of campaign 'PerList'; nothing was stored"):
+        import_leads(sessions, "System", p, now=clock.now())
     with sessions() as s:
         assert [x["name"] for x in lists_of(s, "PerList")] == ["a", "a (2)"]
+        assert [x["name"] for x in lists_of(s, campaign)] == ["a"] and lists_of(s, "System") == []
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["inline", "child-parser"])

@@ -167,6 +167,19 @@ def test_imported_history_is_the_products_own(sessions, session, registry_dir, c
         early = run_report(s, "list-close", "Imported", now, "2030-01-05", "2030-01-06").rows
         assert [r["list"] for r in early] == ["Spring"]
 
+    # the auditor's reconciliation judges the imported calls as it judges the same calls placed here
+    from campaigns.compliance import verdicts
+
+    with sessions.begin() as s:
+        verdicts.refresh(s, None, now)
+        found = {}
+        for v in verdicts.findings(s, T0, now + timedelta(days=1)):
+            name = "imported" if v.campaign_id == imported else "here"
+            key = next(k for k, p in NUMBERS[name].items() if p == v.e164)
+            found.setdefault(name, []).append((key, v.placed_at, v.codes))
+        # (the registry here was loaded after these calls, so each is also registry_stale, on both sides alike)
+        assert found["imported"] and sorted(found["imported"]) == sorted(found["here"])
+
 
 def test_rows_without_an_end_are_not_live_calls(sessions, session, clock, tmp_path):
     with sessions.begin() as s:

@@ -34,6 +34,6 @@ def test_job_runs_under_its_lease(floor, sessions):
     with sessions() as s:
         assert s.scalars(select(DailyReport.day).order_by(DailyReport.day)).all() == [date(2030, 1, 7),
                                                                                       date(2030, 1, 8)]
-    assert {j.name for j in report_jobs()} == {"reports-daily", "reports-refresh"}
+    assert {j.name for j in report_jobs()} == {"reports-daily", "reports-refresh", "reports-email"}
     refresh_job = next(j for j in report_jobs() if j.name == "reports-refresh")
     assert runner.run(refresh_job).error is None

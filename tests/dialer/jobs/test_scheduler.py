@@ -65,3 +65,32 @@ def test_jobs_are_added_once_with_max_instances_and_coalesce(sessions, clock):
     finally:
         sched.shutdown(wait=True)
     assert ran and ran[0] == clock.now()  # the job got the injected clock's time
+
+
+def test_the_workers_jobs_run_one_at_a_time_on_sqlite_and_together_on_postgresql(sessions, clock):
+    """At a worker's start every interval job is due at once. On SQLite each takes the file's one write lock, so
+    running them on ten threads only queued them, and the dial loop, behind each other: they run one at a time
+    there. PostgreSQL has no such lock and keeps the pool."""
+    from dialer.jobs.catalog import start_worker_scheduler
+
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+
+    def slow(session, now):
+        start = time.monotonic()
+        time.sleep(0.3)
+        with lock:
+            spans.append((start, time.monotonic()))
+
+    jobs = [Job(f"job{i}", slow, "interval", {"hours": 1}) for i in range(3)]
+    sched = start_worker_scheduler(sessions, clock, "w1", jobs)
+    try:
+        deadline = time.monotonic() + 20
+        while len(spans) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sched.shutdown(wait=True)
+    assert len(spans) == 3
+    spans.sort()
+    overlapped = any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+    assert overlapped == (sessions.kw["bind"].dialect.name != "sqlite"), spans

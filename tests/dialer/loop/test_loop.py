@@ -200,10 +200,32 @@ def test_history_and_calls_in_flight_seed_a_new_pacer(floor):
     restarted = DialLoop(floor.store, floor.carrier, pacer_factory=lambda c: fresh)
     restarted.tick(floor.at(12.0))
     (hist,) = fresh.kinds(HistorySummary)
-    assert (hist.live_answers, hist.abandoned) == (2, 1)  # r1 connected, r2 abandoned
+    # both calls are still in flight (r1 talking, r2 hearing the safe-harbor message): the history holds the
+    # finished calls by placement time, and these two reach the pacer one by one, so each is counted once
+    assert (hist.live_answers, hist.abandoned, hist.live_placed) == (0, 0, ())
     assert {e.call_id for e in fresh.kinds(CallPlaced)} == {str(floor.call(r1).id), str(floor.call(r2).id)}
+    assert [(e.call_id, e.outcome) for e in fresh.kinds(CallEnded)] == [(str(floor.call(r2).id), "abandoned")]
     assert [e.agent_id for e in fresh.kinds(CallConnected)] == [str(floor.agents[0])]
     assert [(e.agent_id, e.state) for e in fresh.kinds(AgentState)] == [(str(floor.agents[0]), "talking")]
+
+
+def test_finished_calls_seed_the_pacer_by_placement_time(floor):
+    floor.ready(0, 0.0)
+    r1, r2 = floor.dial(2, 1.0)
+    floor.event("answered", r1, 8.0, answered_by="human")
+    floor.event("answered", r2, 9.0, answered_by="human")
+    floor.loop.tick(floor.at(11.5))  # r2 is abandoned
+    floor.event("ended", r1, 40.0, outcome="completed")
+    floor.event("ended", r2, 20.0, outcome="completed")
+    from dialer.loop import DialLoop
+    from tests.dialer.loop.conftest import FixedPacer
+
+    fresh = FixedPacer()
+    DialLoop(floor.store, floor.carrier, pacer_factory=lambda c: fresh).tick(floor.at(60.0))
+    (hist,) = fresh.kinds(HistorySummary)
+    placed = floor.call(r1).placed_at.timestamp()
+    assert (hist.live_answers, hist.abandoned) == (2, 1)
+    assert hist.live_placed == (placed, placed) and hist.abandoned_placed == (placed,)
 
 
 def test_the_pacer_hears_agent_states_from_the_history(floor):

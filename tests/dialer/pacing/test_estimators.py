@@ -156,6 +156,8 @@ def test_ledger_rolls_thirty_days_and_reports_slack() -> None:
         for _ in range(100):
             led.live(day * 86_400.0 + 3600)
         led.abandon(day * 86_400.0 + 3600)
+    assert led.lives == 3100 and led.abandons == 31  # day 9's calls were placed exactly 30 days ago: still in
+    led.advance(39 * 86_400.0 + 3601)
     assert led.lives == 3000 and led.abandons == 30  # only the last 30 days count
     assert led.rate == pytest.approx(0.01) and led.slack == pytest.approx(60.0)
     assert led.today(39 * 86_400.0 + 7200) == (100, 1)

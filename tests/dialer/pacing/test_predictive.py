@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -242,3 +243,21 @@ def test_live_answers_earn_the_loop_less_while_the_budget_caution_holds() -> Non
     seasoned, seasoned_caution = gain_step(HistorySummary(t=0.0, live_answers=20_000, abandoned=0))
     assert fresh_caution < 0.5 and seasoned_caution == 1.0
     assert seasoned > 0 and fresh == pytest.approx(seasoned * fresh_caution, rel=1e-6)
+
+
+def test_the_threshold_reference_steers_its_alpha_toward_2_2_percent() -> None:
+    from dialer.pacing.threshold import AIM, ThresholdPacer
+
+    p = ThresholdPacer()
+    a0 = p.alpha
+    for _ in range(100):
+        p.on_live_answer(0.0)
+    assert p.alpha == a0  # the loop learns only from its own decisions (not during a cold start)
+    p.active = True
+    for _ in range(100):
+        p.on_live_answer(0.0)
+    p.on_abandon(0.0)
+    p.on_abandon(0.0)
+    # 100 answers at 2.2 % credit balance 2.2 abandons: two leave α a little above where it started
+    assert p.alpha == pytest.approx(a0 * math.exp(0.05 * (100 * 0.022 - 2)))
+    assert AIM == 0.022

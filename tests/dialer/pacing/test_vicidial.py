@@ -1,4 +1,4 @@
-"""The VICIdial ADAPT_* port follows the paraphrased Perl (VICIDIAL.md §1.6)."""
+"""The VICIdial ADAPT_* port follows the paraphrased Perl (docs/vicidial.md §1.6)."""
 
 from __future__ import annotations
 

@@ -59,9 +59,9 @@ def make_agents(sessions, campaign_id, now, n=4) -> list[int]:
 def test_serving_in_accelerated_time_then_draining(sessions, clock):
     now = clock.now()
     cid = campaign_with_leads(sessions, now)
-    agents = make_agents(sessions, cid, now)
+    make_agents(sessions, cid, now)
     fake = FakeTime()
-    sim = LiveSimulation(load_scenario(BASE), 5, sessions, cid, agents, now)
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, now)
     sim.serve(20.0, lambda: False, until=1800, sleep=fake.sleep, monotonic=fake.monotonic)
     assert sim.stopped_at == 1800 and 80 < fake.now < 100  # 1800 virtual seconds at 20x
     with session_scope(sessions) as s:
@@ -77,16 +77,15 @@ def test_serving_in_accelerated_time_then_draining(sessions, clock):
 def test_a_killed_run_is_settled_at_the_next_start(sessions, clock):
     now = clock.now()
     cid = campaign_with_leads(sessions, now)
-    agents = make_agents(sessions, cid, now)
+    make_agents(sessions, cid, now)
     fake = FakeTime()
-    sim = LiveSimulation(load_scenario(BASE), 5, sessions, cid, agents, now)
-    sim.floor.plan_day(0, 3600, login_stagger_s=0)
-    sim.q.at(0.0, sim._periodic, 3600.0)
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, now, holder="host:1")
+    sim.start()
     sim.q.run_realtime(50.0, until=600, sleep=fake.sleep, monotonic=fake.monotonic)  # then "killed": no drain
     with session_scope(sessions) as s:
         assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) > 0
     later = now + timedelta(hours=1)
-    again = LiveSimulation(load_scenario(BASE), 6, sessions, cid, agents, later)
+    again = LiveSimulation(load_scenario(BASE), 6, sessions, later, holder="host:2")  # after the dead one's lease
     again.serve(50.0, lambda: True, sleep=fake.sleep, monotonic=fake.monotonic)
     with session_scope(sessions) as s:
         assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) == 0
@@ -99,9 +98,9 @@ def test_a_killed_run_is_settled_at_the_next_start(sessions, clock):
 def test_the_real_gate_holds_back_numbers_without_a_fresh_registry(sessions, clock):
     now = clock.now()
     cid = campaign_with_leads(sessions, now, n=20)
-    agents = make_agents(sessions, cid, now, n=2)
+    make_agents(sessions, cid, now, n=2)
     fake = FakeTime()
-    sim = LiveSimulation(load_scenario(BASE), 5, sessions, cid, agents, now, gate=dnc_gate)
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, now, gate=dnc_gate)
     sim.serve(20.0, lambda: False, until=120, sleep=fake.sleep, monotonic=fake.monotonic)
     with session_scope(sessions) as s:
         assert s.scalar(select(func.count()).select_from(Call)) == 0
@@ -138,7 +137,7 @@ def test_cli_run(dialer, sessions, clock):
     r = dialer("run", "--campaign", "Spring", "--agents", "3", "--for", "0", "--json")
     assert r.code == 0, r.err
     out = json.loads(r.out)
-    assert (out["campaign"], out["agents"], out["placed"]) == ("Spring", 3, 0)
+    assert (out["campaigns"], out["agents"], out["placed"]) == (["Spring"], 3, 0)
     with session_scope(sessions) as s:
         names = s.scalars(select(Agent.name).where(Agent.campaign_id == cid, Agent.simulated.is_(True))).all()
         assert sorted(names) == [f"sim-{cid}-001", f"sim-{cid}-002", f"sim-{cid}-003"]
@@ -168,3 +167,71 @@ def test_cli_run_runs_the_worker_jobs(dialer, sessions):
         ran = {x.name: x for x in leases.all_leases(s)}
         assert {"callbacks-due", "abandon-guard", "leads-recycle", "callerid-health"} <= set(ran)
         assert ran["callbacks-due"].last_error is None and ran["callbacks-due"].last_result == {"missed": 1}
+
+
+def test_every_active_campaign_is_dialed_and_one_started_later_is_picked_up(sessions, clock, caplog):
+    """No ``--campaign``: the simulated worker staffs and dials each campaign it owns, including one a manager
+    creates, fills and starts while it runs; the log says why it dials each one or not."""
+    import logging
+
+    now = clock.now()
+    first = campaign_with_leads(sessions, now, n=200)
+    with session_scope(sessions) as s:
+        c = create_campaign(s, "Autumn", "+12125550100", now)
+        c.pacing_mode = "progressive"
+        lst = LeadList(campaign_id=c.id, name="l", sha256="1" * 64, uploaded_at=now)
+        s.add(lst)
+        s.flush()
+        s.execute(insert(Lead), [{"campaign_id": c.id, "list_id": lst.id, "phone": f"+1646555{i:04d}",
+                                  "custom": {}, "created_at": now, "updated_at": now} for i in range(200)])
+        second = c.id
+    fake = FakeTime()
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, now, agents=3)
+    with caplog.at_level(logging.INFO):
+        sim.start()
+        sim.q.run_realtime(20.0, until=300, sleep=fake.sleep, monotonic=fake.monotonic)
+        assert set(sim.floors) == {first}
+        with session_scope(sessions) as s:
+            s.get(Campaign, second).status = "active"  # the manager starts it (numbers the simulator never made)
+        sim.q.run_realtime(20.0, until=600, sleep=fake.sleep, monotonic=fake.monotonic)
+        sim.drain()
+    assert set(sim.floors) == {first, second}
+    with session_scope(sessions) as s:
+        placed = dict(s.execute(select(Call.campaign_id, func.count()).group_by(Call.campaign_id)).all())
+        assert placed.get(first, 0) > 10 and placed.get(second, 0) > 10
+        assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) == 0
+    assert "took Autumn" in caplog.text and "3 simulated agents logging in" in caplog.text
+
+
+def test_two_workers_creating_one_campaigns_seats_at_once_both_get_them(sessions, clock, db_url):
+    """A campaign changes hands while its simulated agents are being created (the old owner's heartbeat gave it
+    back mid-adoption): the new owner creating the same seats waits on the old one's uncommitted rows, meets the
+    unique index when they commit, and reads them instead of crashing (the 1,000-agent bench run died on this)."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from campaigns.agents.service import create_agent
+    from dialer.sim.live import ensure_agents
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("one dialing worker on SQLite: nobody creates seats beside it")
+    now = clock.now()
+    cid = campaign_with_leads(sessions, now, n=1)
+    first = sessions()  # the old owner, mid-adoption: its seats written, not committed yet
+    c = first.get(Campaign, cid)
+    mine = [create_agent(first, f"sim-{cid}-{k:03d}", now, campaign=c, simulated=True).id for k in (1, 2, 3)]
+    got: dict = {}
+    second = threading.Thread(target=lambda: got.update(ids=ensure_agents(sessions, cid, 3, 3, now)), daemon=True)
+    second.start()
+    deadline = time.monotonic() + 120
+    with session_scope(sessions) as s:  # the new owner's insert waits on the old owner's row
+        while not s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND wait_event_type = 'Lock'")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            s.rollback()
+    first.commit()
+    first.close()
+    second.join(120)
+    assert got.get("ids") == mine

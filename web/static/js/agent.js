@@ -5,8 +5,11 @@
   const seat = document.getElementById("seat");
   if (!seat) return;
   const every = Number(seat.dataset.poll || 2) * 1000;
-  // the server's clock may differ from the browser's: count from the server's "now"
-  const skew = Date.now() - Date.parse(seat.dataset.now || new Date().toISOString());
+  // the server's clock may differ from the browser's and, in the demo, run faster: count from the server's "now"
+  // at the clock's speed
+  const loaded = Date.now();
+  const serverNow = Date.parse(seat.dataset.now || new Date().toISOString());
+  const speed = Number(seat.dataset.speed || 1) || 1;
   const since = seat.dataset.since ? Date.parse(seat.dataset.since) : null;
   const timers = [document.getElementById("state-timer"), document.getElementById("wrap-timer")].filter(Boolean);
 
@@ -17,23 +20,40 @@
     return (h ? `${h}:` : "") + `${mm}:${String(r).padStart(2, "0")}`;
   }
 
+  // the campaign's wrap-up limit counts down on the seat (the worker moves the seat when it runs out)
+  const left = document.getElementById("wrap-left");
+  const limit = left ? Number(document.getElementById("wrap-limit").dataset.limit) : null;
+
   function tick() {
     if (since === null) return;
-    const text = fmt((Date.now() - skew - since) / 1000);
+    const elapsed = (serverNow + (Date.now() - loaded) * speed - since) / 1000;
+    const text = fmt(elapsed);
     timers.forEach((t) => window.Console.text(t, text));
+    if (left) window.Console.text(left, fmt(Math.ceil(Math.max(0, limit - elapsed))));
   }
   tick();
   setInterval(tick, 1000);
+
+  // Leaving the page while ready (or on a call) would leave the seat counted as able to answer: warn first. The
+  // page's own reloads and form posts are not "leaving".
+  let ownNavigation = false;
+  document.addEventListener("submit", () => { ownNavigation = true; });
+  window.addEventListener("beforeunload", (ev) => {
+    if (ownNavigation || !["ready", "talking"].includes(seat.dataset.state)) return;
+    ev.preventDefault();
+    ev.returnValue = "You are still ready for calls. Pause or log out before leaving.";
+  });
 
   async function poll() {
     try {
       const s = await window.Console.getJSON(seat.dataset.stateUrl);
       const call = s.call_id === null || s.call_id === undefined ? "" : String(s.call_id);
-      if (s.state !== seat.dataset.state || call !== seat.dataset.call) {
+      const consulting = s.consulting ? "1" : "";
+      if (s.state !== seat.dataset.state || call !== seat.dataset.call || consulting !== seat.dataset.consulting) {
         // keep what the agent typed in an open disposition form: reload only when nothing is being written
         const typing = document.activeElement && ["TEXTAREA", "INPUT"].includes(document.activeElement.tagName)
           && seat.dataset.state === "wrap" && s.state === "wrap";
-        if (!typing) { window.location.reload(); return; }
+        if (!typing) { ownNavigation = true; window.location.reload(); return; }
       }
     } catch (e) {
       // a dropped poll is retried; the page stays as it is

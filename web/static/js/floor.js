@@ -66,6 +66,22 @@
       const chip = el("div");
       chip.append(el("span", `badge ${a.state}`, a.reason ? `${a.state}: ${a.reason}` : a.state));
       card.append(chip, el("div", "since", dur(a.seconds) + (a.phone ? ` · ${a.phone}` : "")));
+      if (!a.simulated) {  // a person who left without signing out: the manager takes the seat off the floor
+        const off = el("button", "button small secondary", "Take offline");
+        off.type = "button";
+        off.dataset.agent = a.name;
+        off.addEventListener("click", async () => {
+          if (!window.confirm(`Take ${a.name} off the floor? A call in progress is hung up.`)) return;
+          off.disabled = true;
+          try {
+            await window.Console.postJSON(`/floor/${f.campaign.id}/agents/${a.id}/offline`);
+          } catch (e) {
+            off.disabled = false;
+            window.alert(e.message);
+          }
+        });
+        card.append(off);
+      }
       return card;
     }) : [el("p", "muted", "No agent is logged in.")]));
 
@@ -84,14 +100,19 @@
     const pacing = document.getElementById("pacing");
     if (f.pacing.length) {
       const d = f.decision || {};
-      const p = el("p", "explain", `Last decision ${f.pacing_at ? f.pacing_at.slice(11, 19) : ""} UTC: asked for ` +
-        `${d.planned}, allowed ${d.allowed}, placed ${d.placed}${d.capped_by ? ` (capped by ${d.capped_by})` : ""}.`);
+      const lead = el("p", "explain", f.sentence);
+      const details = el("details");
+      details.open = Boolean(pacing.querySelector("details[open]"));  // a re-render keeps it as the user left it
+      details.append(el("summary", "", "The pacer's inputs"), el("p", "muted small",
+        `Last turn ${f.pacing_at ? f.pacing_at.slice(11, 19) : ""} UTC: asked for ${d.planned}, allowed ` +
+        `${d.allowed}, placed ${d.placed}${d.capped_by ? ` (capped by ${d.capped_by})` : ""}.`));
       const dl = el("dl", "facts");
       f.pacing.forEach((x) => {
         const v = typeof x.value === "number" && !Number.isInteger(x.value) ? x.value.toFixed(3) : String(x.value);
         dl.append(el("dt", "", x.label), el("dd", "", v));
       });
-      pacing.replaceChildren(p, dl);
+      details.append(dl);
+      pacing.replaceChildren(lead, details);
     }
     window.Console.text(document.getElementById("updated"), `updated ${f.at.slice(11, 19)} UTC`);
   }

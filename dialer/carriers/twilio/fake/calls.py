@@ -136,10 +136,12 @@ class FakeCall:
     verdict_at: float | None = None  # when the AMD verdict went out (the moment the dialer may connect)
     joined_at: float | None = None  # when the leg entered a conference
     joined_with: list[str] = field(default_factory=list)  # the legs already in the room when it entered
+    rooms_joined: list[str] = field(default_factory=list)  # every conference the leg entered, in order
     sequence: int = 0
     after_dial: list = field(default_factory=list)  # the verbs after the <Dial> the leg is in
     twiml_log: list[str] = field(default_factory=list)
     digits_sent: list[str] = field(default_factory=list)
+    bridged_to: list[str] = field(default_factory=list)  # numbers a ``<Dial><Number>`` connected it to
     generation: int = 0  # bumps on every redirect so timers of the superseded TwiML do nothing
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -168,9 +170,11 @@ class FakeCall:
 class CallRunner:
     """Plays each call's script: statuses, AMD, TwiML fetches, gathers, conferences and redirects."""
 
-    def __init__(self, timeline: Timeline, hooks: Webhooks, clock: Clock | None = None) -> None:
+    def __init__(self, timeline: Timeline, hooks: Webhooks, clock: Clock | None = None,
+                 callback_delay: Callable[[], float] | None = None) -> None:
         self.timeline = timeline
         self.hooks = hooks
+        self.callback_delay = callback_delay  # status and AMD callbacks leave this late (each its own draw)
         self.clock = clock or SystemClock()
         self.rooms = Rooms(hooks, self.stamp)
 
@@ -216,8 +220,15 @@ class CallRunner:
             if call.answered_by == "machine_start" and call.params.get("MachineDetection") == "DetectMessageEnd":
                 call.answered_by = "machine_end_beep"  # the verdict comes at the end of the greeting
             call.verdict_at = time.monotonic()
-        self.hooks.post(url, {"CallSid": call.sid, "AccountSid": call.account_sid, "AnsweredBy": call.answered_by,
-                              "MachineDetectionDuration": str(int(call.script.amd_s * 1000))})
+        self._callback(url, {"CallSid": call.sid, "AccountSid": call.account_sid, "AnsweredBy": call.answered_by,
+                             "MachineDetectionDuration": str(int(call.script.amd_s * 1000))})
+
+    def _callback(self, url: str, params: dict) -> None:
+        """A status or AMD callback: at once, or late on the timeline (so it may overtake or be overtaken)."""
+        if self.callback_delay is None:
+            self.hooks.post(url, params)
+        else:
+            self.timeline.at(self.callback_delay(), lambda: self.hooks.post(url, params))
 
     def _status(self, call: FakeCall, event: str, status: str) -> None:
         with call.lock:
@@ -237,7 +248,7 @@ class CallRunner:
         url = call.params.get("StatusCallback")
         wanted = call.events or ["completed"]
         if url and (event in wanted or (status in FINAL and "completed" in wanted)):
-            self.hooks.post(url, params)
+            self._callback(url, params)
 
     def _end(self, call: FakeCall, status: str) -> None:
         with call.lock:
@@ -267,15 +278,21 @@ class CallRunner:
                 final = "canceled" if call.status in ("queued", "initiated", "ringing") else "completed"
             self.timeline.at(0, lambda: self._end(call, final))
             return
+        if not form.get("Twiml") and not form.get("Url"):
+            return  # nothing that changes what the leg runs: its TwiML and timers go on
         with call.lock:
             call.generation += 1
-        self.rooms.leave(call, self._dial_over)  # new TwiML takes the leg out of its conference
-        if form.get("Twiml"):
-            twiml = form["Twiml"]
-            self.timeline.at(0, lambda: self._run_twiml(call, twiml))
-        elif form.get("Url"):
-            url = form["Url"]
-            self.timeline.at(0, lambda: self._fetch_and_run(call, url, {}))
+
+        def move() -> None:  # after the API has answered, as at Twilio: the room's leave event, then the new TwiML
+            self.rooms.leave(call, self._dial_over)  # new TwiML takes the leg out of its conference
+            with call.lock:
+                call.conference = None
+            if form.get("Twiml"):
+                self._run_twiml(call, form["Twiml"])
+            elif form.get("Url"):
+                self._fetch_and_run(call, form["Url"], {})
+
+        self.timeline.at(0, move)
 
     def _conference(self, call: FakeCall, conf: ET.Element, rest: list[ET.Element], generation: int,
                     current: Callable[[], bool]) -> None:
@@ -284,6 +301,7 @@ class CallRunner:
             if not current():
                 return
             call.conference, call.joined_at, call.after_dial = name, time.monotonic(), rest
+            call.rooms_joined.append(name)
         present = self.rooms.join(call, name, end_on_exit=conf.get("endConferenceOnExit") == "true",
                                   callback=conf.get("statusCallback"),
                                   events=conf.get("statusCallbackEvent", ""))
@@ -337,6 +355,13 @@ class CallRunner:
                 conf = verb.find("Conference")
                 if conf is not None:
                     self._conference(call, conf, rest, generation, current)
+                    return
+                number = verb.find("Number")
+                if number is not None and (number.text or "").strip():  # bridged to that number for the talk
+                    with call.lock:
+                        call.bridged_to.append(number.text.strip())
+                    self.timeline.at(call.script.talk_s, lambda r=rest: current() and self._run_verbs(
+                        call, r, generation))
                     return
                 self._end(call, "completed")
                 return

@@ -24,6 +24,7 @@ class Member:
     call: FakeCall
     end_on_exit: bool
     joined_at: float
+    held: bool = False  # on hold (``POST .../Participants/{CallSid}.json Hold=true``): hears music, not the room
 
 
 @dataclass
@@ -73,6 +74,29 @@ class Rooms:
             self.hooks.post(room.callback, params)
         for other in others:
             close(other.call)
+
+    def by_sid_or_name(self, ref: str) -> Room | None:
+        with self._lock:
+            return self.rooms.get(ref) or next((r for r in self.rooms.values() if r.sid == ref), None)
+
+    def in_progress(self, name: str | None = None) -> list[Room]:
+        with self._lock:
+            return [r for r in self.rooms.values() if name is None or r.name == name]
+
+    def update_member(self, room_ref: str, call_sid: str, *, hold: bool | None = None) -> Member | None:
+        """Put a participant on hold or take it off; None when the room or the participant is not there."""
+        room = self.by_sid_or_name(room_ref)
+        with self._lock:
+            member = room.members.get(call_sid) if room is not None else None
+            if member is not None and hold is not None:
+                member.held = hold
+            return member
+
+    def held(self, name: str, call_sid: str) -> bool:
+        with self._lock:
+            room = self.rooms.get(name)
+            member = room.members.get(call_sid) if room is not None else None
+            return member is not None and member.held
 
     def members(self, name: str) -> list[str]:
         with self._lock:

@@ -107,7 +107,7 @@ def restore_ledger_head(session) -> None:
 
     if session.get(LedgerHead, 1) is None:
         session.add(LedgerHead(id=1, seq=0, hash=GENESIS))
-        session.commit()
+    session.commit()  # either way: the look-up's transaction holds SQLite's write lock, as in the product
 
 
 def load_registry(session, root, now, area_codes=("212",)):
@@ -123,8 +123,9 @@ def load_registry(session, root, now, area_codes=("212",)):
     return store
 
 
-def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
-    """Poll ``cond`` (real time: the fake server and the webhooks run on real sockets)."""
+def wait_for(cond, timeout: float = 10.0, what: str = "condition", every: float = 0.02):
+    """Poll ``cond`` every ``every`` seconds (real time: the fake server, the webhooks and the workers run on real
+    sockets and in processes of their own); its first true value is returned."""
     import time
 
     end = time.monotonic() + timeout
@@ -134,4 +135,4 @@ def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
             return value
         if time.monotonic() >= end:
             raise AssertionError(f"{what} not reached in {timeout} s")
-        time.sleep(0.02)
+        time.sleep(every)

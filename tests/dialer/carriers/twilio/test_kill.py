@@ -1,5 +1,6 @@
-"""The Twilio worker killed with SIGKILL mid-campaign and started again: no lead is dialed twice and no call is
-left in a non-final state (the fake's network and our database agree on every call)."""
+"""The Twilio worker killed with SIGKILL mid-campaign and started again: no lead is dialed twice, no call is left in
+a non-final state, and every call stored as connected was really put through to its agent (the fake's network and
+our database agree on every call)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from campaigns.agents import lines as agent_lines
 from campaigns.agents import service as agent_svc
-from campaigns.agents.models import Agent, AgentStateEvent
+from campaigns.agents.models import Agent, AgentLine, AgentStateEvent
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import CampaignSettings, create_campaign
 from campaigns.db import session_scope
@@ -123,6 +124,12 @@ def _state(sessions) -> dict:
                                                                                                      Call.id))]}
 
 
+def _lines(sessions) -> list:
+    with session_scope(sessions) as s:
+        return [(a.id, a.state, line.status, line.call_sid) for a, line in s.execute(
+            select(Agent, AgentLine).join(AgentLine, AgentLine.agent_id == Agent.id).order_by(Agent.id))]
+
+
 @pytest.mark.slow
 def test_sigkill_mid_campaign_then_restart_dials_no_lead_twice_and_leaves_no_call_open(db_url, sessions, session,
                                                                                        tmp_path):
@@ -162,8 +169,14 @@ def test_sigkill_mid_campaign_then_restart_dials_no_lead_twice_and_leaves_no_cal
                 except AssertionError as e:
                     raise AssertionError(f"{e}: {counts(sessions)}; {_state(sessions)}\n"
                                          f"{(tmp_path / 'second.err').read_text()[-3000:]}") from None
+                # the restart must run: a supervisor restarts at once, on the killed worker's fresh heartbeat
+                assert second.poll() is None, (tmp_path / "second.err").read_text()[-3000:]
                 people.logout.set()  # agents log out: the worker hangs their nailed-up lines up
-                wait_for(lambda: not [c for c in fake.live_calls()], timeout=20, what="every leg hung up")
+                try:
+                    wait_for(lambda: not [c for c in fake.live_calls()], timeout=60, what="every leg hung up")
+                except AssertionError as e:
+                    raise AssertionError(f"{e}: {[(c.to, c.status) for c in fake.live_calls()]}; {_lines(sessions)}\n"
+                                         f"{(tmp_path / 'second.err').read_text()[-3000:]}") from None
                 second.send_signal(signal.SIGTERM)
                 second.wait(30)
             finally:
@@ -189,5 +202,9 @@ def test_sigkill_mid_campaign_then_restart_dials_no_lead_twice_and_leaves_no_cal
         for c in customer.values():
             per_phone[c.to] = per_phone.get(c.to, 0) + 1
         assert set(per_phone.values()) == {1} and len(per_phone) == LEADS
+        # every call the database says was connected really reached its agent's conference on the network
+        for c in calls:
+            if c.connected_at is not None:
+                assert f"agent-{c.agent_id}" in customer[c.provider_sid].rooms_joined, (c.id, c.agent_id)
         assert all(lead.attempts == 1 and lead.status not in ("new", "dialing") for lead in leads)
         assert s.get(Campaign, cid).status == "active"

@@ -195,3 +195,53 @@ def test_cli_sets_where_an_agent_answers_and_lists_lines(dialer, sessions, clock
     assert r.code == 2 and "no agent 'nobody'" in r.err
     r = dialer("twilio", "lines", "--json")
     assert '"agent": "ann"' in r.out and '"up": 0' in r.out
+
+
+# --- finding 8 of issue 15: a replayed (validly signed) join changes nothing ---------------------------------------
+def test_a_replayed_join_of_a_gone_browser_leg_leaves_the_agent_routable(client, sessions, session, floor, clock):
+    cid, ann, _ = floor
+    old, new = "CA" + "3" * 32, "CA" + "4" * 32
+    join(client, ann, sid=old)
+    conference(client, ann, "participant-join", sid=old)
+    agent_svc.go_ready(session, ann, clock.now())
+    session.commit()
+    join(client, ann, sid=new)  # the browser reconnects: a new leg replaces the old one, which then leaves
+    conference(client, ann, "participant-join", sid=new)
+    conference(client, ann, "participant-leave", sid=old)
+    store = TwilioStore(sessions, provider="twilio")
+    assert (line(sessions, ann).status, line(sessions, ann).call_sid) == ("up", new)
+    assert store.longest_idle_agent(cid) == ann
+    r = join(client, ann, sid=old)  # someone replays the old leg's signed join
+    assert (line(sessions, ann).status, line(sessions, ann).call_sid) == ("up", new)
+    assert state(sessions, ann) == ("ready", None) and store.longest_idle_agent(cid) == ann
+    assert "<Hangup" in r.text and "<Conference" not in r.text
+
+
+def test_a_replayed_join_of_the_leg_already_up_changes_nothing(client, sessions, session, floor, clock):
+    cid, ann, _ = floor
+    join(client, ann)
+    conference(client, ann, "participant-join")
+    agent_svc.go_ready(session, ann, clock.now())
+    session.commit()
+    clock.advance(30)
+    join(client, ann)  # the same request again: the leg is in its room already, no participant-join will follow
+    assert line(sessions, ann).status == "up" and line(sessions, ann).since < clock.now()
+    assert TwilioStore(sessions, provider="twilio").longest_idle_agent(cid) == ann
+
+
+def test_a_replayed_join_of_an_ended_phone_leg_lets_the_worker_ring_again(client, sessions, session, floor, clock):
+    cid, ann, _ = floor
+    agent_lines.set_phone(session, "ann", "(646) 555-0123", clock.now())
+    agent_svc.go_ready(session, ann, clock.now())
+    agent_lines.dialing(session, ann, LEG, clock.now())  # the worker rang the phone
+    session.commit()
+    assert f">agent-{ann}</Conference>" in join(client, ann, browser=False).text  # answered: the leg it opened
+    assert line(sessions, ann).status == "joining"
+    conference(client, ann, "participant-join")
+    post(client, f"/twilio/agent/status?agent={ann}", {"CallSid": LEG, "CallStatus": "completed"})  # hung up
+    assert line(sessions, ann).status == "down"
+    assert "<Hangup" in join(client, ann, browser=False).text  # the answered leg's join, replayed
+    assert (line(sessions, ann).status, line(sessions, ann).call_sid) == ("down", None)
+    with sessions() as s:  # so when ann goes ready again the worker rings her phone (it rings lines that are down)
+        agent_svc.go_ready(s, ann, clock.now())
+        assert [n.agent_id for n in agent_lines.to_nail_up(s, {cid})] == [ann]

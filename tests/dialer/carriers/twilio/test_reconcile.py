@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from campaigns.agents.models import Agent
+from campaigns.campaign.models import Campaign
 from campaigns.dispatch.models import Call
 from campaigns.inbox import service as inbox
 from campaigns.leads.models import Lead
@@ -88,3 +90,87 @@ def test_restart_settles_every_in_flight_call(world, sessions, session):
     assert {e.provider_ref: e.kind for e in got if e.kind == "ringing"} == {ringing_sid: "ringing",
                                                                            found_sid: "ringing"}
 
+
+
+def _agent_with_line(world, sessions, name: str, phone: str) -> int:
+    """An agent whose phone the dialer rang: its leg sits in its own conference, the line up."""
+    from campaigns.agents import lines as agent_lines
+    from campaigns.agents import service as agent_svc
+
+    world["fake"].script(phone, CallScript(answer="human", ring_s=0, talk_s=3600))
+    with sessions() as s, s.begin():
+        campaign = s.query(Campaign).filter_by(name="Spring").one()
+        agent = agent_svc.create_agent(s, name, datetime.now(UTC), campaign=campaign)
+        agent_lines.set_phone(s, agent.id, phone, datetime.now(UTC))
+        agent_svc.go_ready(s, agent.id, datetime.now(UTC))
+        agent_id = agent.id
+    world["tel"].call_agent(agent_id, phone, "+12125550100")
+    wait(lambda: _line(sessions, agent_id) == "up", timeout=30)
+    return agent_id
+
+
+def _line(sessions, agent_id):
+    from campaigns.agents import lines as agent_lines
+
+    with sessions() as s:
+        got = agent_lines.get(s, agent_id)
+        return got.status if got else None
+
+
+def _connected_by_a_worker_that_then_died(sessions, call_id: int, agent_id: int) -> None:
+    """What the worker wrote before Twilio heard of it: the answer, then the agent chosen ("bridging")."""
+    from campaigns.agents import service as agent_svc
+
+    with sessions() as s, s.begin():
+        call = s.get(Call, call_id)
+        call.answered_at, call.answered_by, call.status = datetime.now(UTC), "human", "answered"
+        assert agent_svc.connect(s, call_id, agent_id, datetime.now(UTC))
+        s.query(inbox.CarrierCallback).delete()  # nor did it deliver any callback
+
+
+def _agent_state(sessions, agent_id):
+    with sessions() as s:
+        return s.get(Agent, agent_id).state
+
+
+def test_a_worker_dying_between_choosing_the_agent_and_moving_the_leg(world, sessions, session):
+    """Stored as connected ("bridging"), never moved into the agent's room: the person is alone on the line. The
+    restart's reconciliation abandons the call with the safe-harbor message and frees the agent, who heard no one."""
+    fake = world["fake"]
+    call, sid = place(world, session, "+12125550107", CallScript(ring_s=0, patience_s=120))
+    ann = _agent_with_line(world, sessions, "ann", "+12125553000")
+    wait(lambda: fake.calls[sid].status == "in-progress")
+    _connected_by_a_worker_that_then_died(sessions, call.id, ann)
+
+    report = reconcile(sessions, world["tel"], datetime.now(UTC))
+    assert report.abandoned >= 1 and not report.errors
+    wait(lambda: any("/twilio/safe-harbor" in d.url and d.params.get("CallSid") == sid
+                     for d in fake.hooks.deliveries))
+    assert f"agent-{ann}" not in fake.calls[sid].rooms_joined
+    with sessions() as s:
+        got = s.get(Call, call.id)
+        assert (got.outcome, got.connected_at, got.agent_id) == ("abandoned", None, None)
+    assert _agent_state(sessions, ann) == "ready"
+
+
+def test_a_worker_dying_between_moving_the_leg_and_recording_it(world, sessions, session):
+    """The leg was moved into the agent's room, the worker died before writing so: the room's join event records
+    it, and the restart leaves the conversation alone (it used to pull the person out to the safe-harbor message
+    and count an abandon)."""
+    fake = world["fake"]
+    call, sid = place(world, session, "+12125550108", CallScript(ring_s=0, patience_s=120, talk_s=120))
+    ann = _agent_with_line(world, sessions, "ann", "+12125553000")
+    wait(lambda: fake.calls[sid].status == "in-progress")
+    _connected_by_a_worker_that_then_died(sessions, call.id, ann)
+    world["tel"].connect(sid, ann)  # the last thing the worker did
+    wait(lambda: any("/twilio/agent/conference" in d.url and d.params.get("CallSid") == sid
+                     and d.params.get("StatusCallbackEvent") == "participant-join" for d in fake.hooks.deliveries))
+
+    report = reconcile(sessions, world["tel"], datetime.now(UTC))
+    assert report.abandoned == 0 and not report.errors
+    assert not any("/twilio/safe-harbor" in d.url and d.params.get("CallSid") == sid for d in fake.hooks.deliveries)
+    assert fake.calls[sid].status == "in-progress" and fake.calls[sid].conference == f"agent-{ann}"
+    with sessions() as s:
+        got = s.get(Call, call.id)
+        assert (got.status, got.outcome, got.agent_id) == ("connected", None, ann)
+    assert _agent_state(sessions, ann) == "talking"

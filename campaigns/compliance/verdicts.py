@@ -1,0 +1,227 @@
+"""Reconciliation kept current, so the auditor's reports read a few rows instead of judging millions of calls.
+
+Every placed call is judged once by ``dnc.reconcile.Judge`` (as of its own instant), in order of call id; the calls
+that broke a rule are stored (``call_verdicts``) and the calls judged are counted per UTC day (``verdict_days``).
+A report first ``refresh``es (the calls placed since the last one: usually a handful), then reads those tables.
+
+What can change a verdict after the fact is re-judged:
+- a DNC request or a consent record added, removed or revoked later with an earlier effect (imported history
+  brings DNC requests effective from the call's time): every call to that number is judged again, found through
+  the ledger records written since the last refresh;
+- a call that arrives late with an earlier time (imported history): the number's calls in the following two days
+  are judged again, because it counts toward their state cap;
+- a new rules file (its version or contents): everything is judged again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.compliance.models import CallVerdict, VerdictDay, VerdictState
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead
+from dnc.reasons import WINDOW_CODES
+from dnc.reconcile import CallRecord, Judge
+from dnc.registry.snapshot import Store
+from dnc.rules import current_rules
+from dnc.tables import LedgerRecord
+
+CHUNK = 20_000  # calls judged per step
+CAP_REACH = timedelta(hours=48)  # longer than any cap period (24 h, or 25 on the called party's clock)
+LATE_FACTS = ("internal_add", "internal_remove", "consent_add", "consent_revoke")
+
+
+@dataclass
+class Refreshed:
+    judged: int = 0  # new calls
+    rejudged: int = 0  # calls judged again (late facts, late calls)
+    rebuilt: bool = False
+    findings: int = 0
+
+
+def _rules_key() -> str:
+    r = current_rules()
+    return f"{r.version}:{r.sha256[:12]}"
+
+
+def _state(session: Session) -> VerdictState:
+    st = session.get(VerdictState, 1, with_for_update=True)
+    if st is None:
+        try:
+            with session.begin_nested():
+                session.add(VerdictState(id=1, last_call_id=0, last_ledger_seq=0, rules=""))
+        except IntegrityError:  # another process created it first
+            pass
+        st = session.get(VerdictState, 1, with_for_update=True, populate_existing=True)
+    return st
+
+
+def _select_calls():
+    return (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code,
+                   Lead.timezones).outerjoin(Lead, Lead.id == Call.lead_id).where(Call.placed_at.is_not(None)))
+
+
+def _record(row) -> CallRecord:
+    i, phone, placed, cid, state, postal, zones = row
+    return CallRecord(phone, placed, cid, state, postal,
+                      tuple(z for z in zones.split(",") if z) if zones else None, f"call:{i}")
+
+
+def _capped(judge: Judge, recs: Iterable[CallRecord]) -> set[str]:
+    return {c.e164 for c in recs if judge.states(c)[1]}
+
+
+def _earlier(session: Session, recs: Sequence[CallRecord], numbers: set[str]) -> dict[str, list[tuple]]:
+    """(placed_at, id) of every call to the capped numbers from CAP_REACH before the batch to its end."""
+    if not numbers:
+        return {}
+    lo = min(c.placed_at for c in recs) - CAP_REACH
+    hi = max(c.placed_at for c in recs)
+    out: dict[str, list[tuple]] = defaultdict(list)
+    wanted = sorted(numbers)
+    for k in range(0, len(wanted), 1000):
+        for phone, placed, cid in session.execute(select(Call.phone, Call.placed_at, Call.id).where(
+                Call.phone.in_(wanted[k:k + 1000]), Call.placed_at >= lo, Call.placed_at <= hi)):
+            out[phone].append((placed, cid))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def _judge(session: Session, judge: Judge, rows: Sequence, replace: bool,
+           recs: Sequence[CallRecord] | None = None) -> int:
+    """Judge these calls and store what they broke; ``replace`` drops their earlier verdicts first."""
+    recs = recs if recs is not None else [_record(r) for r in rows]
+    if not recs:
+        return 0
+    ids = [r[0] for r in rows]
+    if replace:
+        for k in range(0, len(ids), 1000):
+            session.execute(delete(CallVerdict).where(CallVerdict.call_id.in_(ids[k:k + 1000])))
+    judge.prefetch(c.e164 for c in recs)
+    earlier = _earlier(session, recs, _capped(judge, recs))
+    key = _rules_key()
+    found = []
+    for cid, c in zip(ids, recs, strict=True):
+        times = [t for t, i in earlier.get(c.e164, ()) if (t, i) < (c.placed_at, cid)]
+        f = judge.judge(c, times)
+        if f is not None:
+            found.append({"call_id": cid, "campaign_id": c.campaign, "e164": c.e164, "placed_at": c.placed_at,
+                          "zones": ",".join(f.zones)[:400], "states": ",".join(f.states)[:200],
+                          "codes": ",".join(f.codes)[:400], "window": any(x in WINDOW_CODES for x in f.codes),
+                          "details": [r.as_dict() for r in f.reasons], "rules": key})
+    if found:
+        session.execute(CallVerdict.__table__.insert(), found)
+    return len(found)
+
+
+def _count_days(session: Session, rows: Sequence) -> None:
+    days = Counter((r[2].astimezone(UTC).date(), r[3]) for r in rows)
+    have = {(d.day, d.campaign_id): d for d in session.scalars(select(VerdictDay).where(
+        VerdictDay.day.in_({d for d, _ in days})))}
+    for (day, cid), n in days.items():
+        if (day, cid) in have:
+            have[(day, cid)].calls += n
+        else:
+            session.add(VerdictDay(day=day, campaign_id=cid, calls=n))
+    session.flush()
+
+
+def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool = False,
+            limit: int | None = None) -> Refreshed:
+    """Judge the calls placed since the last refresh and re-judge what later facts changed (caller commits).
+
+    ``limit`` stops after about that many new calls (the worker's job catches up a backlog in steps; a report
+    never waits for more than a few seconds of judging and says how many calls are still waiting)."""
+    st = _state(session)
+    out = Refreshed()
+    key = _rules_key()
+    top_seq = session.scalar(select(func.max(LedgerRecord.seq))) or 0
+    if rebuild or st.rules != key:
+        session.execute(delete(CallVerdict))
+        session.execute(delete(VerdictDay))
+        st.last_call_id, st.last_ledger_seq, st.rules, out.rebuilt = 0, top_seq, key, True
+    watermark = st.last_call_id
+    if top_seq <= st.last_ledger_seq and session.scalar(select(Call.id).where(Call.id > watermark).limit(1)) is None:
+        st.refreshed_at = now  # nothing placed or recorded since: no judge to build, no lock held for long
+        session.flush()
+        return out
+    judge = Judge(session, store)
+    if top_seq > st.last_ledger_seq:  # DNC requests and consent recorded since: judge their numbers' calls again
+        numbers = sorted(set(session.scalars(select(LedgerRecord.e164).where(
+            LedgerRecord.seq > st.last_ledger_seq, LedgerRecord.kind.in_(LATE_FACTS),
+            LedgerRecord.e164.is_not(None)))))
+        for k in range(0, len(numbers), 1000):
+            rows = session.execute(_select_calls().where(Call.phone.in_(numbers[k:k + 1000]),
+                                                         Call.id <= watermark)).all()
+            out.findings += _judge(session, judge, rows, replace=True)
+            out.rejudged += len(rows)
+    while limit is None or out.judged < limit:
+        rows = session.execute(_select_calls().where(Call.id > st.last_call_id).order_by(Call.id)
+                               .limit(CHUNK if limit is None else min(CHUNK, limit - out.judged))).all()
+        if not rows:
+            break
+        recs = [_record(r) for r in rows]
+        out.findings += _judge(session, judge, rows, replace=False, recs=recs)
+        _count_days(session, rows)
+        out.judged += len(rows)
+        st.last_call_id = rows[-1][0]
+        late = _late_neighbours(session, judge, recs, watermark)
+        if late:
+            out.findings += _judge(session, judge, late, replace=True)
+            out.rejudged += len(late)
+    st.last_ledger_seq, st.refreshed_at = top_seq, now
+    session.flush()
+    return out
+
+
+def _late_neighbours(session: Session, judge: Judge, recs: Sequence[CallRecord], watermark: int) -> list:
+    """Calls judged before that a late-arriving earlier call now counts against (same capped number, next 2 days)."""
+    capped = _capped(judge, recs)
+    if not capped or watermark == 0:
+        return []
+    lo, hi = min(c.placed_at for c in recs), max(c.placed_at for c in recs) + CAP_REACH
+    wanted = sorted(capped)
+    found = []
+    for k in range(0, len(wanted), 1000):
+        found += session.execute(_select_calls().where(Call.phone.in_(wanted[k:k + 1000]), Call.id <= watermark,
+                                                       Call.placed_at > lo, Call.placed_at <= hi)).all()
+    firsts = {}
+    for c in recs:
+        if c.e164 in capped:
+            firsts[c.e164] = min(firsts.get(c.e164, c.placed_at), c.placed_at)
+    return [r for r in found if r[1] in firsts and firsts[r[1]] < r[2] <= firsts[r[1]] + CAP_REACH]
+
+
+def pending(session: Session) -> int:
+    """Calls placed and not judged yet (a backlog after an upgrade or a long stop of the worker)."""
+    st = session.get(VerdictState, 1)
+    return int(session.scalar(select(func.count()).select_from(Call).where(
+        Call.id > (st.last_call_id if st is not None else 0))) or 0)
+
+
+# --- what the reports read -----------------------------------------------------------------------------------------
+def findings(session: Session, since: datetime, until: datetime, campaign_id: int | None = None,
+             window: bool = False) -> list[CallVerdict]:
+    """The stored violations of calls placed in [since, until), oldest first (window: only window/cap ones)."""
+    q = select(CallVerdict).where(CallVerdict.placed_at >= since, CallVerdict.placed_at < until)
+    if campaign_id is not None:
+        q = q.where(CallVerdict.campaign_id == campaign_id)
+    if window:
+        q = q.where(CallVerdict.window.is_(True))
+    return list(session.scalars(q.order_by(CallVerdict.placed_at, CallVerdict.call_id)))
+
+
+def checked(session: Session, first: date, last: date, campaign_id: int | None = None) -> int:
+    """Calls judged that were placed on the UTC days first..last."""
+    q = select(func.coalesce(func.sum(VerdictDay.calls), 0)).where(VerdictDay.day >= first, VerdictDay.day <= last)
+    if campaign_id is not None:
+        q = q.where(VerdictDay.campaign_id == campaign_id)
+    return int(session.scalar(q) or 0)

@@ -1,0 +1,84 @@
+"""Consent that arrives for a lead suppressed for lack of it makes the lead dialable, with the change in the ledger;
+a lead with another lasting reason keeps that one; the suppressed-leads listing counts a lead once however many
+reasons it has."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campaigns.campaign.service import create_campaign
+from campaigns.compliance.suppressed import add_consent, load_consents, suppressed_leads
+from campaigns.leadimport.service import import_leads
+from campaigns.leads.models import Lead
+from dnc import internal
+from dnc.gate import evaluate
+from dnc.registry import Store, load_full
+from dnc.scrub import DncScrubber
+from dnc.tables import LedgerRecord
+
+LISTED, BOTH, MIAMI, CLEAN = "+12127364425", "+12127364426", "+13052345678", "+12127364421"
+
+
+@pytest.fixture
+def imported(sessions, clock, tmp_path, setenv):
+    root = tmp_path / "dnc"
+    setenv(DIALER_DNC_DIR=str(root))
+    store = Store(root)
+    reg, leads = tmp_path / "reg.txt", tmp_path / "leads.csv"
+    reg.write_text("2127364425\n2127364426\n")
+    leads.write_text(f"First,Phone,State\nAnn,{LISTED},NY\nBea,{BOTH},NY\nCal,{MIAMI},FL\nDee,{CLEAN},NY\n")
+    now = clock.now()
+    with sessions.begin() as s:
+        load_full(s, store, [reg], version_date=now.date(), loaded_by="ops", now=now, area_codes="212,305")
+        cid = create_campaign(s, "Spring", "+12125550100", now).id
+        internal.add_request(s, BOTH, channel="web", received_at=now, added_by="web")
+    import_leads(sessions, "Spring", leads, now=now,
+                 scrubber=DncScrubber(sessions, campaign=cid, at=now, operator="mia", store=store))
+    return store
+
+
+def _lead(s, phone: str) -> Lead:
+    return s.scalar(select(Lead).where(Lead.phone == phone))
+
+
+def test_consent_makes_a_lead_suppressed_for_lack_of_it_dialable(session, imported, clock, tmp_path):
+    s, now = session, clock.now()
+    assert [_lead(s, p).suppression for p in (LISTED, BOTH, MIAMI)] == \
+        ["national_dnc", "internal_dnc,national_dnc", "autodialer_no_consent"]
+    page = suppressed_leads(s)
+    assert page.total == 3 and page.several == 1  # Bea counts once, under both of her reasons
+    assert dict((c, n) for c, _, n in page.by_reason) == {"national_dnc": 2, "internal_dnc": 1,
+                                                          "autodialer_no_consent": 1}
+
+    later = now + timedelta(hours=1)
+    r = add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="signed web form 77", added_by="cara",
+                    now=later, store=imported)
+    assert len(r.dialable) == 1 and _lead(s, LISTED).status == "new" and _lead(s, LISTED).suppression is None
+    assert evaluate(s, LISTED, campaign=_lead(s, LISTED).campaign_id, at=later, state="NY", registry=imported).allowed
+    rec = s.scalar(select(LedgerRecord).where(LedgerRecord.kind == "lead_reevaluated"))
+    body = json.loads(rec.body)
+    assert rec.e164 == LISTED and rec.allowed is True and body["before"] == ["national_dnc"] and body["after"] == []
+    assert "signed web form 77" in body["because"]
+
+    r = add_consent(s, BOTH, kind="pewc", granted_at=later, evidence_ref="form 78", added_by="cara", now=later,
+                    store=imported)
+    assert r.narrowed == [_lead(s, BOTH).id] and _lead(s, BOTH).status == "suppressed"
+    assert _lead(s, BOTH).suppression == "internal_dnc"  # the person's own DNC request is not lifted by consent
+
+    f = tmp_path / "consents.csv"
+    f.write_text(f"number,kind,granted_at,evidence_ref\n{MIAMI},pewc,{later.isoformat()},contract 9\n")
+    n, r = load_consents(s, f, added_by="cara", now=later, store=imported)
+    assert n == 1 and len(r.dialable) == 1 and _lead(s, MIAMI).status == "new"
+    assert suppressed_leads(s).total == 1
+    assert s.scalar(select(LedgerRecord.id).where(LedgerRecord.kind == "lead_reevaluated",
+                                                  LedgerRecord.e164 == MIAMI)) is not None
+
+
+def test_consent_for_a_number_nobody_suppressed_changes_no_lead(session, imported, clock):
+    r = add_consent(session, CLEAN, kind="pewc", granted_at=clock.now(), evidence_ref="x", added_by="cara",
+                    now=clock.now(), store=imported)
+    assert (r.leads, r.dialable, r.narrowed) == (0, [], [])

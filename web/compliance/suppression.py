@@ -1,0 +1,154 @@
+"""Suppressed leads with their reasons (manager and compliance officer), and loading consent records and
+suppression lists from the console (until now only ``dialer dnc load-consents`` / ``load-state`` … could).
+
+A consent file re-evaluates the suppressed leads of its numbers at once
+(``campaigns.compliance.suppressed.load_consents``): the leads suppressed only for lack of consent become dialable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from campaigns.campaign.service import list_campaigns
+from campaigns.compliance.suppressed import load_consents, reasons_text, suppressed_leads
+from campaigns.leads.models import LeadList
+from dnc import lists
+from dnc.errors import UserError
+from dnc.reports import safe_cell
+from web.compliance import bp
+from web.context import console, db, now
+from web.forms import choices, sentence
+
+SHOWN = 500  # rows on the page; the CSV has them all
+SOURCES = (("state", "State DNC list (one state)"), ("litigator", "Litigator list"),
+           ("wireless", "Wireless / ported-to-wireless numbers"), ("prefix", "Blocked area codes / prefixes"))
+
+
+def _filters() -> tuple[int | None, int | None, list, list]:
+    camps = list_campaigns(db())
+    cid = next((c.id for c in camps if c.name == request.args.get("campaign")), None)
+    lists_ = db().execute(select(LeadList.id, LeadList.name).where(LeadList.campaign_id == cid)
+                          .order_by(LeadList.id)).all() if cid is not None else []
+    lid = next((i for i, n in lists_ if str(i) == request.args.get("list")), None)
+    return cid, lid, camps, lists_
+
+
+@bp.get("/suppressed")
+def suppressed():
+    cid, lid, camps, lists_ = _filters()
+    page = suppressed_leads(db(), cid, lid, limit=SHOWN)
+    return render_template("compliance/suppressed.html", page=page, campaigns=camps, lists=lists_, shown=SHOWN,
+                           campaign=request.args.get("campaign", ""), list_id=lid)
+
+
+@bp.get("/suppressed.csv")
+def suppressed_csv():
+    cid, lid, _, _ = _filters()
+    page = suppressed_leads(db(), cid, lid)
+    out = io.StringIO()
+    out.write("\ufeff")
+    w = csv.writer(out)
+    w.writerow(["Lead", "Number", "Campaign", "List", "Line", "State", "ZIP", "Reasons", "Reason codes",
+                "Imported (UTC)"])
+    for r in page.rows:
+        w.writerow([safe_cell(v) for v in (r["name"], r["number"], r["campaign"], r["list"], r["line"], r["state"],
+                                           r["postal_code"], reasons_text(r["reasons"]),
+                                           " ".join(x["code"] for x in r["reasons"]),
+                                           f"{r['since']:%Y-%m-%d %H:%M}")])
+    w.writerow([])
+    w.writerow(["Suppressed leads", page.total])
+    for code, words, n in page.by_reason:
+        w.writerow([safe_cell(f"{words} ({code})"), n])
+    if page.several:
+        w.writerow([f"{page.several} leads have several reasons and are counted under each"])
+    stamp = now().strftime("%Y%m%d-%H%M")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="suppressed-{stamp}.csv"'})
+
+
+class ConsentUpload(FlaskForm):
+    file = FileField("Consent file (CSV)", validators=[FileRequired("Choose a file to upload.")])
+
+
+class ListUpload(FlaskForm):
+    source = SelectField("List", choices=choices(SOURCES))
+    state = StringField("State (for a state list)", validators=[Optional(), Length(2, 2, "Two letters, e.g. FL.")])
+    version = StringField("Version date", validators=[DataRequired("Give the list's version date.")],
+                          render_kw={"type": "date"})
+    vendor = StringField("Vendor", validators=[Optional(), Length(max=120)])
+    file = FileField("List file", validators=[FileRequired("Choose a file to upload.")])
+
+
+def _load_page(consent_form=None, list_form=None, status: int = 200):
+    return render_template("compliance/load.html", consent_form=consent_form or ConsentUpload(formdata=None),
+                           list_form=list_form or ListUpload(formdata=None), sources=SOURCES), status
+
+
+@bp.get("/load")
+def load():
+    return _load_page()
+
+
+def _saved(storage, tmp: str) -> Path:
+    path = Path(tmp) / Path(storage.filename or "upload.csv").name
+    storage.save(path)
+    return path
+
+
+@bp.post("/load/consents")
+def load_consent_file():
+    form = ConsentUpload()
+    if form.validate_on_submit():
+        with tempfile.TemporaryDirectory(prefix="consents-") as tmp:
+            try:
+                n, r = load_consents(db(), _saved(form.file.data, tmp), added_by=current_user.username, now=now(),
+                                     store=console().dnc_store)
+                db().commit()
+            except UserError as e:
+                db().rollback()
+                form.file.errors = [sentence(str(e))]
+            else:
+                flash(f"{n} consent record{'s' if n != 1 else ''} recorded. {len(r.dialable)} suppressed "
+                      f"lead{'s' if len(r.dialable) != 1 else ''} became dialable, {len(r.narrowed)} kept other "
+                      "reasons; each change is in the audit ledger.", "success")
+                return redirect(url_for("compliance.load"))
+    return _load_page(consent_form=form, status=400)
+
+
+@bp.post("/load/list")
+def load_list_file():
+    form = ListUpload()
+    form.source.choices = choices(SOURCES)
+    if form.validate_on_submit():
+        try:
+            version = date.fromisoformat(form.version.data)
+        except ValueError:
+            form.version.errors = ["Write a date such as 2030-01-31."]
+            return _load_page(list_form=form, status=400)
+        with tempfile.TemporaryDirectory(prefix="dnc-list-") as tmp:
+            try:
+                ld = lists.load_list(db(), form.source.data, _saved(form.file.data, tmp),
+                                     key=(form.state.data or "").strip(), version_date=version,
+                                     loaded_by=current_user.username, now=now(), vendor=form.vendor.data or "")
+                db().commit()
+            except UserError as e:
+                db().rollback()
+                form.file.errors = [sentence(str(e))]
+            else:
+                flash(f"{dict(SOURCES)[ld.source]}{' ' + ld.list_key if ld.list_key else ''} of {ld.version_date}: "
+                      f"{ld.count:,} entries in force. The gate uses it from its next decision; it is in the scrub "
+                      "ledger.", "success")
+                return redirect(url_for("compliance.load"))
+    return _load_page(list_form=form, status=400)
