@@ -8,6 +8,7 @@ console and the CLI say the same thing.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -56,9 +57,9 @@ GROUPS = (
          "A callback not dialed this long after it was due is listed as missed. Longer than the grace."),
     )),
     ("Abandon alerts", (
-        ("abandon_warn_1", DecimalField, "First warning (fraction)",
-         "E.g. 0.025 = 2.5 % of live answers over 30 days; below the campaign's abandon target."),
-        ("abandon_warn_2", DecimalField, "Second warning (fraction)", "E.g. 0.028; above the first warning."),
+        ("abandon_warn_1", DecimalField, "First warning (%)",
+         "E.g. 2.5: 2.5 % of live answers over 30 days; below the campaign's abandon target."),
+        ("abandon_warn_2", DecimalField, "Second warning (%)", "E.g. 2.8; above the first warning."),
         ("abandon_fallback", BooleanField, "Fall back to progressive at the target",
          "Predictive pacing comes back once the rate is under the first warning again."),
         ("alert_min_live_answers", IntegerField, "Live answers before warning",
@@ -73,13 +74,15 @@ GROUPS = (
          "A number's default cap (a number may have its own)."),
         ("spam_flag_threshold", IntegerField, "Spam flags that retire a number",
          "Flags by agents or managers; the number is retired when it reaches this many."),
-        ("callerid_min_answer_rate", DecimalField, "Minimum 7-day answer rate (fraction)",
-         "E.g. 0.08. A pool number answered less often is retired. Blank: off."),
+        ("callerid_min_answer_rate", DecimalField, "Minimum 7-day answer rate (%)",
+         "E.g. 8. A pool number answered less often is retired. Blank: off."),
         ("callerid_min_dials", IntegerField, "Dials before the answer-rate floor applies",
          "Dials in 7 days a number needs before its answer rate is judged."),
     )),
 )
 NAMES = tuple(name for _, group in GROUPS for name, *_ in group)
+LABELS = {name: label for _, group in GROUPS for name, _, label, _ in group}
+PERCENT = frozenset({"abandon_warn_1", "abandon_warn_2", "callerid_min_answer_rate"})  # typed in %, kept as fractions
 
 
 def _field(name: str, cls, label: str):
@@ -88,9 +91,9 @@ def _field(name: str, cls, label: str):
     if cls is SelectField:
         return SelectField(label, choices=choices((o, ORDER_LABELS[o]) for o in dial_settings.LEAD_ORDERS))
     if cls is StringField:
-        return StringField(label, validators=[Optional(), Length(max=500, message=f"{name}: at most 500 characters")],
+        return StringField(label, validators=[Optional(), Length(max=500, message=f"{label}: at most 500 characters")],
                            render_kw={"placeholder": "https://hooks.example.com/dialer", "inputmode": "url"})
-    need = Optional() if name in OPTIONAL else InputRequired(f"{name}: enter a value")
+    need = Optional() if name in OPTIONAL else InputRequired(f"{label}: enter a value")
     if cls is DecimalField:
         return DecimalField(label, places=None, validators=[need], render_kw={"inputmode": "decimal"})
     return IntegerField(label, validators=[need], render_kw={"inputmode": "numeric"})
@@ -110,26 +113,35 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 def _current(campaign: Campaign) -> dict:
-    return {**dial_settings.settings_of(db(), campaign.id).as_dict(),
-            **{name: getattr(campaign, name) for name in POOL}}
+    values = {**dial_settings.settings_of(db(), campaign.id).as_dict(),
+              **{name: getattr(campaign, name) for name in POOL}}
+    return {k: round(v * 100, 4) if k in PERCENT and v is not None else v for k, v in values.items()}
 
 
 def _value(name: str, data):
     if isinstance(data, Decimal):
-        return float(data)
+        return float(data) / 100 if name in PERCENT else float(data)
     if name == "alert_webhook_url":
         return (data or "").strip()
     return data
 
 
+def in_words(text: str) -> str:
+    """The service names settings as the command line does (``abandon_warn_1``); the form says their labels."""
+    for name in sorted(LABELS, key=len, reverse=True):
+        text = re.sub(rf"\b{name}\b", re.sub(r" \([^)]*\)$", "", LABELS[name]), text)  # the label without its unit
+    return text
+
+
 def _attach(form: FlaskForm, error: UserError) -> None:
-    """Under the field the refusal names (``lead_order: must be ...``), exactly as the service put it."""
+    """Under the field the refusal names (``lead_order: must be ...``), in the service's words with the settings'
+    labels for their names."""
     text = str(error)
     for prefix, name in [*POOL_ERRORS.items(), *((n, n) for n in sorted(NAMES, key=len, reverse=True))]:
         if text.startswith(prefix):
-            form[name].errors = [*form[name].errors, text]
+            form[name].errors = [*form[name].errors, in_words(text)]
             return
-    form.form_errors.append(text)
+    form.form_errors.append(in_words(text))
 
 
 @bp.route("/", methods=["GET", "POST"])
