@@ -4,8 +4,9 @@
 - a duration is h:mm:ss (``duration``); seconds only where they are the unit people use (a ring timeout, a wrap-up
   limit in seconds);
 - one time zone per page: the campaign's on a page about one campaign, else the console's
-  (``DIALER_CONSOLE_TIMEZONE``, UTC by default). ``page_zone()`` decides it, the layout states it, and ``when``
-  shows every time in it with the zone's abbreviation; a customer's own clock appears only beside it, labelled.
+  (``DIALER_CONSOLE_TIMEZONE``, UTC by default). ``zone_of`` decides it (``page_zone()`` in templates), the layout
+  states it, and ``|when`` shows every time in it with the zone's abbreviation; a customer's own clock appears only
+  beside it, labelled (``|lead_time``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def when_on_page(context, value: datetime | None, zone: str | None = None, fmt: 
 
 @pass_context
 def lead_time(context, value: datetime | None, zone: str | None) -> str:
-    """A customer's own clock beside the page's time: "09:00 PST at the lead", or nothing when it reads the same."""
+    """A customer's own clock beside the page's time: "Wed 09:00 PST at the lead", or nothing when it reads the same."""
     if value is None or not zone or zone == zone_of(context):
         return ""
     return f"{when(value, zone, '%a %H:%M')} at the lead"
@@ -128,6 +129,6 @@ def init_filters(app: Flask) -> None:
                                  when=when_on_page, lead_time=lead_time, define=define, target=target,
                                  reason=reason_words, words=words,
                                  code_aside=code_aside)
-    app.jinja_env.globals.update(GLOSSARY=GLOSSARY, page_zone=pass_context(zone_of))
+    app.jinja_env.globals.update(GLOSSARY=GLOSSARY, page_zone=pass_context(lambda context: zone_of(context)))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
