@@ -12,6 +12,8 @@ lose (a call placed while the rollups are recounted), that it is not lost.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -243,3 +245,51 @@ def test_scheduled_reports_are_built_with_no_write_lock_and_marked_sent(product_
     with sessions() as s:
         assert mailing.send_due(s, now, settings.current().smtp, send=lambda smtp, msg: sent.append(msg))["sent"] \
             == []  # once a day
+
+
+def test_reconciliation_judges_with_no_write_lock_and_a_call_placed_meanwhile_is_judged_once(
+        product_engine, db_url, clock, setenv, tmp_path, jobs, monkeypatch):
+    from campaigns.compliance import verdicts
+    from campaigns.compliance.feed import call_records
+    from dnc.reconcile import reconcile
+    from dnc.registry import Store, generate, load_full
+
+    setenv(DIALER_DNC_DIR=str(tmp_path / "dnc"))
+    sessions = session_factory(product_engine)
+    now = clock.now()  # 10:00 in New York
+    store = Store(tmp_path / "dnc")
+    with sessions.begin() as s:
+        path = generate(tmp_path / "registry.txt", 500, area_codes=("212", "305"), seed=5).path
+        load_full(s, store, [path], version_date=(now - timedelta(days=3)).date(), loaded_by="test",
+                  now=now - timedelta(days=3), area_codes="212,305")
+    cid = _campaign(sessions, now)
+    miami = "+13052345601"
+    with sessions.begin() as s:
+        for h in (0, 1, 2):
+            s.add(Call(campaign_id=cid, phone=miami, placed_at=now + timedelta(hours=h), status="completed",
+                       ended_at=now + timedelta(hours=h, seconds=20), outcome="no_answer"))
+    with sessions.begin() as s:
+        verdicts.refresh(s, store, now)  # judged once: the job has only what comes next to judge
+        s.add(Call(campaign_id=cid, phone=miami, placed_at=now + timedelta(hours=3), status="completed",
+                   ended_at=now + timedelta(hours=3, seconds=20), outcome="no_answer"))  # the fourth: over FL's cap
+        s.add(Call(campaign_id=cid, phone="+12122345602", placed_at=now + timedelta(hours=12), status="completed",
+                   ended_at=now + timedelta(hours=12, seconds=20), outcome="no_answer"))  # 22:00 in New York
+    loop = DialLoop(db_url, cid, now + timedelta(hours=4))
+    record = verdicts._record
+    monkeypatch.setattr(verdicts, "_record", lambda row: (loop.outcomes or loop.write(), record(row))[1])
+    job = jobs["reconciliation-verdicts"]
+    try:
+        run = LeasedRunner(sessions, clock, "w1").run(replace(job, run=functools.partial(job.run, store=store)))
+    finally:
+        loop.close()
+    assert loop.outcomes == ["written"]
+    assert run.error is None and run.result["findings"] == 2
+    monkeypatch.undo()
+    again = LeasedRunner(sessions, clock, "w1").run(replace(job, run=functools.partial(job.run, store=store)))
+    # the call placed while the job judged: judged by this run or the next, never lost nor judged twice
+    assert run.result["judged"] + again.result["judged"] == 3
+    with sessions() as s:
+        stored = {f"call:{v.call_id}": v.codes for v in verdicts.findings(s, now - timedelta(days=1),
+                                                                           now + timedelta(days=1))}
+        assert stored == {r["call"]: r["codes"] for r in reconcile(s, call_records(s), store)}
+        assert "outside_window" in stored.values() and len(stored) == 5  # 22:00 in NY; Florida's without consent
