@@ -135,10 +135,11 @@ def _write(session: Session, campaign_id: int, found: _Found) -> None:
         session.execute(delete(CallRollup).where(CallRollup.campaign_id == campaign_id, CallRollup.bucket >= start,
                                                  CallRollup.bucket < end))
     if found.call_rows:
-        session.execute(insert(CallRollup), found.call_rows)
+        session.execute(insert(CallRollup.__table__), found.call_rows)  # one executemany (the ORM's bulk
+        # insert splits rows whose None columns differ into statements of their own)
     for i in range(0, len(found.leads), CHUNK):
         session.execute(delete(LeadCallStats).where(LeadCallStats.lead_id.in_(found.leads[i:i + CHUNK])))
     if found.lead_rows:
-        session.execute(insert(LeadCallStats), found.lead_rows)
+        session.execute(insert(LeadCallStats.__table__), found.lead_rows)
     if found.agent_starts:
         _write_agents(session, campaign_id, found.agent_starts, found.agent_totals)
