@@ -199,14 +199,13 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
     return out
 
 
-def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit: int | None = None,
-                     pause=None) -> Refreshed | None:
+def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit: int | None = None
+                     ) -> Refreshed | None:
     """``refresh`` for the worker's job: the calls are read and judged through a reading session
     (``campaigns.db.reading``: on SQLite no write lock is held meanwhile, and judging a minute of calls, or a
     backlog, takes long), then the verdicts are written in one short transaction of ``session``, only if no other
     refresh moved the state on meanwhile (else nothing is written and None returned: the next run judges them).
-    A rebuild (a new rules file) is done the locked way. ``pause``: called between the read and the write (tests).
-    Commits."""
+    A rebuild (a new rules file) is done the locked way. Commits."""
     from campaigns.db import reading
 
     key = _rules_key()
@@ -245,8 +244,6 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
                 if late:
                     out.findings += _judge(reader, judge, late, replace=True, pending=pending)
                     out.rejudged += len(late)
-    if pause is not None:
-        pause()
     st = _state(session)
     if (st.last_call_id, st.last_ledger_seq, st.rules) != (watermark, seq, key):
         session.rollback()

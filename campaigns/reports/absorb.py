@@ -61,10 +61,9 @@ class _Found:
     stats: RefreshStats
 
 
-def refresh_unlocked(session: Session, campaign_id: int, now: datetime, pause=None) -> RefreshStats | None:
+def refresh_unlocked(session: Session, campaign_id: int, now: datetime) -> RefreshStats | None:
     """Bring the campaign's rollups up to date, holding the write lock only to write; commits. Returns what was
-    absorbed, or None when another refresh wrote meanwhile (nothing written: the next run absorbs it). ``pause``:
-    called between the read and the write (tests use it to write meanwhile)."""
+    absorbed, or None when another refresh wrote meanwhile (nothing written: the next run absorbs it)."""
     with reading(session) as reader:
         found = _read(reader, campaign_id)
     if found is None:  # never built, or to be rebuilt: the locked way (rare)
@@ -74,8 +73,6 @@ def refresh_unlocked(session: Session, campaign_id: int, now: datetime, pause=No
         return stats
     if not found.change_ids:
         return found.stats
-    if pause is not None:
-        pause()
     before = _lock(session, campaign_id, now)
     state = session.get(ReportState, campaign_id, populate_existing=True)
     if before != found.token or state.fingerprint != found.fingerprint:
