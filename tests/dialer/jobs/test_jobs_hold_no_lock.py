@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from campaigns.alerts import service as aa
@@ -293,3 +293,40 @@ def test_reconciliation_judges_with_no_write_lock_and_a_call_placed_meanwhile_is
                                                                            now + timedelta(days=1))}
         assert stored == {r["call"]: r["codes"] for r in reconcile(s, call_records(s), store)}
         assert "outside_window" in stored.values() and len(stored) == 5  # 22:00 in NY; Florida's without consent
+
+
+def test_leads_recycle_searches_with_no_write_lock_and_moves_the_stranded_lead(product_engine, db_url, clock,
+                                                                               jobs):
+    from campaigns.leads.models import Lead, LeadList
+
+    sessions = session_factory(product_engine)
+    now = clock.now()
+    cid = _campaign(sessions, now)
+    with sessions.begin() as s:
+        lst = LeadList(campaign_id=cid, name="l", sha256="0" * 64, uploaded_at=now)
+        s.add(lst)
+        s.flush()
+        lead = Lead(campaign_id=cid, list_id=lst.id, phone="+12125550101", status="dialing", attempts=1, custom={},
+                    created_at=now, updated_at=now)
+        s.add(lead)
+        s.flush()  # its call ended an hour ago and nobody recorded a disposition: stranded
+        s.add(Call(campaign_id=cid, lead_id=lead.id, phone=lead.phone, placed_at=now - timedelta(hours=1),
+                   ended_at=now - timedelta(minutes=59), outcome="no_answer", status="completed"))
+        lead_id = lead.id
+    loop = DialLoop(db_url, cid, now)
+
+    def searching(_conn, _cursor, statement: str, *_args) -> None:  # the search of the leads table
+        if "FROM leads" in statement and "EXISTS" in statement and not loop.outcomes:
+            loop.outcomes.append("searching")
+            loop.write()
+
+    event.listen(Engine, "before_cursor_execute", searching)
+    try:
+        run = LeasedRunner(sessions, clock, "w1").run(jobs["leads-recycle"])
+    finally:
+        event.remove(Engine, "before_cursor_execute", searching)
+        loop.close()
+    assert loop.outcomes == ["searching", "written"]
+    assert run.error is None and run.result["ended"] == 1 and run.result["leads"] == [lead_id]
+    with sessions() as s:
+        assert s.get(Lead, lead_id).status != "dialing"
