@@ -124,7 +124,8 @@ def test_hang_up_then_wrap_and_a_callback_in_the_leads_time(client, auth, floor,
         assert lead.callback_at == datetime(2030, 1, 9, 23, 30, tzinfo=UTC)  # 17:30 in Chicago
         assert (s.get(Agent, seat).state, s.get(Agent, seat).state_reason) == ("paused", "break")
     page = client.get("/agent/callbacks").get_data(as_text=True)
-    assert "2030-01-09 23:30 UTC" in page and "Wed 17:30 CST at the lead" in page and "waiting" in page and "Ann Lee" in page
+    assert "2030-01-09 23:30 UTC" in page and "Wed 17:30 CST at the lead" in page  # the console's zone, the lead's
+    assert "waiting" in page and "Ann Lee" in page
     assert call_id
 
 
