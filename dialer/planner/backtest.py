@@ -48,10 +48,11 @@ def truth_scenario(agents: int = 20, hours: int = 6, days: int = 8, list_size: i
 
 
 class _TruthSimulation(_PlanSimulation):
-    """The plan's simulation, also keeping each morning's leads (the state a planner would start from)."""
+    """The plan's simulation, also keeping each morning's leads (the state a planner would start from); its loop
+    turns as the benchmark simulator's does (the truth is the product, not the plan)."""
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, paced=False, **kwargs)
         self.mornings: list[dict[int, tuple]] = []
 
     def _open(self, start: float, end: float) -> None:
