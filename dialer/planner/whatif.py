@@ -273,10 +273,10 @@ def run_seed(scenario: Scenario, seed: int, start: Start | None = None, warm_up:
     live = np.isin(c.outcome, ("completed", "abandoned"))
     contact = ~np.isnan(c.connected)
     staffed, busy = _overlap(a, edges, ("ready", "talking", "wrap")), _overlap(a, edges, ("talking", "wrap"))
-    # closes as their expectation: each person an agent talks to closes at the close share (a machine put
-    # through closes nothing); the coin each contact's disposition is would add its own noise to the plan's mean
-    person = contact & (c.true_answered_by == "human")
-    closes = np.histogram(c.placed[person], bins=edges)[0] * _close_share(scenario)
+    # closes as their expectation: each call an agent took closes at the close share, which the history measures
+    # the same way (closes ÷ calls agents took, machines put through included); the coin each contact's
+    # disposition is would add its own noise to the plan's mean
+    closes = np.histogram(c.placed[contact], bins=edges)[0] * _close_share(scenario)
     return {"dials": per_bin(c.placed, everything), "live": per_bin(c.placed, live),
             "abandoned": per_bin(c.placed, c.outcome == "abandoned"),
             "contacts": per_bin(c.placed, contact), "closes": closes.tolist(),
@@ -285,7 +285,7 @@ def run_seed(scenario: Scenario, seed: int, start: Start | None = None, warm_up:
 
 
 def _close_share(scenario: Scenario) -> float:
-    """The share of a person's calls that an agent dispositions as a close (the simulator's SALE weight)."""
+    """The share of the calls agents take that they disposition as a close (the simulator's SALE weight)."""
     weights = dict(scenario.dispositions)
     return weights.get("SALE", 0.0) / max(sum(weights.values()), 1e-12)
 
