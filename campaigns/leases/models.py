@@ -34,3 +34,5 @@ class DialWorker(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # dead after this without a heartbeat
     campaigns: Mapped[int] = mapped_column(Integer, default=0)  # how many campaigns it owned at its last beat
+    # the key of the advisory lock it holds while alive (PostgreSQL; ``campaigns.leases.presence``), if any
+    presence: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -2,7 +2,9 @@
 
 Every worker heartbeats its row in ``dial_workers`` and holds each campaign it dials through the lease
 ``dial:<campaign id>`` (``campaigns.leases.service``), both with a short expiry renewed every couple of seconds. A
-worker that dies stops renewing; within the lease time its campaigns are free and the others take them. A
+worker that dies stops renewing; within the lease time its campaigns are free and the others take them. On
+PostgreSQL a dead process is seen sooner: its presence lock is gone (``campaigns.leases.presence``) and its
+campaigns are taken at the others' next pass. A
 campaign needs an owner while it is active *or* has calls still live (a paused campaign's calls in flight still
 need their callbacks delivered and their answers routed).
 
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.campaign.models import Campaign
 from campaigns.dispatch.models import Call
+from campaigns.leases import presence
 from campaigns.leases import service as leases
 from campaigns.leases.models import DialWorker, JobLease
 
@@ -48,20 +51,22 @@ class Shares:
     share: int = 0  # the most campaigns one worker takes
     needing: int = 0  # campaigns that need an owner
     others: dict[int, str] = field(default_factory=dict)  # campaigns another live worker owns -> its name
+    dead: set[str] = field(default_factory=set)  # workers found dead by their presence lock on this pass
 
 
-def heartbeat(session: Session, name: str, carrier: str, now: datetime, ttl_s: float, campaigns: int = 0) -> None:
-    """Say this worker is alive until ``now + ttl_s``."""
+def heartbeat(session: Session, name: str, carrier: str, now: datetime, ttl_s: float, campaigns: int = 0,
+              presence: int | None = None) -> None:
+    """Say this worker is alive until ``now + ttl_s`` (and, with ``presence``, while it holds that lock)."""
     until = now + timedelta(seconds=ttl_s)
     done = session.execute(update(DialWorker).where(DialWorker.name == name)
-                           .values(heartbeat_at=now, expires_at=until, campaigns=campaigns)
+                           .values(heartbeat_at=now, expires_at=until, campaigns=campaigns, presence=presence)
                            .execution_options(synchronize_session=False))
     if done.rowcount == 1:
         return
     try:
         with session.begin_nested():
             session.add(DialWorker(name=name, carrier=carrier, started_at=now, heartbeat_at=now, expires_at=until,
-                                   campaigns=campaigns))
+                                   campaigns=campaigns, presence=presence))
     except IntegrityError:
         pass  # two heartbeats of one name at once cannot happen; a leftover row was just updated by another path
 
@@ -99,7 +104,13 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
     out = Shares()
     need = needing_owner(session, only)
     out.needing = len(need)
-    alive = {w.name for w in live_workers(session, now)} | {name}
+    beating = live_workers(session, now)
+    dead = presence.gone(session, (w for w in beating if w.name != name))
+    if dead:  # their process ended without retiring: their campaigns are free now, not when the lease runs out
+        session.execute(update(DialWorker).where(DialWorker.name.in_(dead)).values(expires_at=now)
+                        .execution_options(synchronize_session=False))
+    out.dead = dead
+    alive = {w.name for w in beating if w.name not in dead} | {name}
     out.workers = len(alive)
     out.share = math.ceil(len(need) / out.workers) if need else 0
     rows = {r.name: r for r in session.scalars(select(JobLease).where(
@@ -116,6 +127,11 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
         else:
             free.append((cid, row.holder if row is not None else None))
     out.lost = {c for c in mine if c not in held and c in out.others}
+    # holders another worker found dead this way before us: their leases are free to us too
+    gone_before = {h for h in session.scalars(select(DialWorker.name).where(
+        DialWorker.name.in_({h for _, h in free if h is not None and h != name}), DialWorker.presence.is_not(None),
+        DialWorker.expires_at <= now))} if free else set()
+    out.dead |= gone_before
     surplus = held[out.share:] if len(held) > out.share and _someone_under(out, alive, name) else []
     for cid in surplus:
         leases.release(session, lease_name(cid), name, now)
@@ -127,7 +143,7 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
     for cid, before in free:
         if len(out.owned) >= out.share:
             break
-        if leases.acquire(session, lease_name(cid), name, now, ttl_s):
+        if leases.acquire(session, lease_name(cid), name, now, ttl_s, dead | gone_before):
             out.owned.add(cid)
             # a lease of ours that had lapsed counts as taken too: another worker may have held the campaign and
             # settled its calls meanwhile, so the worker reconciles them and seeds a new pacer

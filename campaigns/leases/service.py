@@ -7,6 +7,7 @@ if its holder dies.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 from campaigns.leases.models import JobLease
 
 
-def acquire(session: Session, name: str, holder: str, now: datetime, ttl_s: float) -> bool:
-    """Take the lease ``name`` for ``ttl_s`` seconds if it is free, expired or already ours."""
+def acquire(session: Session, name: str, holder: str, now: datetime, ttl_s: float,
+            dead: Collection[str] = ()) -> bool:
+    """Take the lease ``name`` for ``ttl_s`` seconds if it is free, expired, already ours, or held by one of
+    ``dead`` (holders known to be gone before their lease ran out)."""
     until = now + timedelta(seconds=ttl_s)
     if session.get(JobLease, name) is None:
         try:
@@ -28,7 +31,8 @@ def acquire(session: Session, name: str, holder: str, now: datetime, ttl_s: floa
             pass  # another process created it first: fall through to the conditional update
     result = session.execute(
         update(JobLease).where(JobLease.name == name,
-                               or_(JobLease.holder.is_(None), JobLease.expires_at <= now, JobLease.holder == holder))
+                               or_(JobLease.holder.is_(None), JobLease.expires_at <= now, JobLease.holder == holder,
+                                   JobLease.holder.in_(list(dead))))
         .values(holder=holder, expires_at=until).execution_options(synchronize_session=False))
     return result.rowcount == 1
 

@@ -49,6 +49,7 @@ from dialer.bench.twilio import (
     _steady_seconds,
     _webhook_process,
     agent_phone,
+    answer_to_agent,
     clock_settings,
 )
 from dialer.carriers.twilio.fake.server import max_calls_in_window
@@ -284,8 +285,9 @@ def _figures(fake: dict, sessions, ids: list[int], cps: float, seconds: float, s
             row["abandoned"] += 1
     rates = {cid: round(r["abandoned"] / r["live"], 4) if r["live"] else None for cid, r in per.items()}
     connected = [c for c in calls if c.connected_at is not None and c.answered_at is not None]
-    waits = np.array([(c.connected_at - c.answered_at).total_seconds() for c in connected]) if connected \
-        else np.zeros(1)
+    waits = np.array([(c.connected_at - c.answered_at).total_seconds() for c in connected])
+    joins = np.array([c["joined_at"] - c["answered_at"] for c in customer
+                      if c["joined_at"] is not None and c["answered_at"] is not None and c["joined_with"]])
     gap = None
     if killed:
         theirs = {ids.index(cid) for cid in killed["campaigns"] if cid in ids}
@@ -301,8 +303,7 @@ def _figures(fake: dict, sessions, ids: list[int], cps: float, seconds: float, s
         "calls_placed": len(customer), "calls_in_db": len(calls),
         "sustained_cps": round(float(np.mean(steady)), 2) if steady else None,
         "max_calls_in_any_1s_window": max_calls_in_window(fake["create_times"], 1.0),
-        "answer_to_agent_p50_s": round(float(np.percentile(waits, 50)), 3),
-        "answer_to_agent_p99_s": round(float(np.percentile(waits, 99)), 3),
+        **answer_to_agent(joins, waits),
         "abandon_rate_by_campaign": rates,
         "abandon_rate_max": max((r for r in rates.values() if r is not None), default=None),
         "callback_lag_p99_s": round(float(np.percentile(lags, 99)), 3) if lags else None,

@@ -1,8 +1,9 @@
 """A dialing worker's share of the campaigns: heartbeat, leases renewed every ``renew_s``, takeovers noticed.
 
 ``CampaignOwnership.refresh(now)`` runs the shared-out rule of ``campaigns.leases.ownership`` at most every
-``renew_s`` (2 s): with the 8-second lease a worker that dies has lost its campaigns within 10 s, and a worker
-that stalls past its lease stops dialing the campaigns it lost. Campaigns taken from another worker (or found
+``renew_s`` (2 s): with the 8-second lease a worker that dies has lost its campaigns within 10 s, on PostgreSQL
+within one renewal once its presence lock is gone (``Heartbeat`` holds it), and a worker that stalls past its lease
+stops dialing the campaigns it lost. Campaigns taken from another worker (or found
 ownerless) are queued in ``taken`` so the carrier runtime can reconcile their calls in flight; the loop re-seeds
 their pacers from the database as for any campaign it meets for the first time.
 
@@ -12,6 +13,7 @@ worker on one SQLite file with a one-line reason, after waiting out the heartbea
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -19,11 +21,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.campaign.models import Campaign
 from campaigns.db import session_scope
 from campaigns.leases import ownership as shares
+from campaigns.leases import presence
 from dialer.clock import Clock
 from dnc.errors import UserError
 
@@ -56,6 +61,7 @@ class CampaignOwnership:
         # the process's clock, when the caller's ``now`` may run behind it (the simulator's event loop catching up):
         # every worker judges a lease by its own clock, so one stamped in the past would lapse early and flap
         self.clock: Clock | None = None
+        self.presence: int | None = None  # the key of the presence lock the heartbeat thread holds (PostgreSQL)
 
     def claim_sqlite(self, clock: Clock, sleep: Callable[[float], None] = time.sleep) -> None:
         """On SQLite, refuse to start beside another live dialing worker. A heartbeat still fresh is not proof of
@@ -114,7 +120,7 @@ class CampaignOwnership:
             return self.owned
         self._next = now + self.renew
         with session_scope(self.sessions) as s:
-            shares.heartbeat(s, self.name, self.carrier, now, self.lease_s, len(self.owned))
+            shares.heartbeat(s, self.name, self.carrier, now, self.lease_s, len(self.owned), self.presence)
             got = shares.rebalance(s, self.name, now, self.lease_s, mine=self.owned, only=self.only)
             names = _names(s, set(got.taken) | got.released | got.lost)
         self._log(got, names)
@@ -144,7 +150,8 @@ class CampaignOwnership:
     def _log(self, got: shares.Shares, names: dict[int, str]) -> None:
         fmt = "%s (campaign %d)"
         for cid, before in got.taken.items():
-            why = f"its owner {before} stopped renewing its lease" if before else "it had no owner"
+            why = (("its owner %s is gone (its database connection closed)" if before in got.dead else
+                    "its owner %s stopped renewing its lease") % before) if before else "it had no owner"
             log.info("took " + fmt + ": %s; %d workers, share %d", names.get(cid, "?"), cid, why, got.workers,
                      got.share)
         for cid in got.released - set(got.lost):
@@ -157,19 +164,56 @@ class CampaignOwnership:
 
 class Heartbeat(threading.Thread):
     """Renews the worker's heartbeat and leases on its own, every ``renew_s``: a dialing turn that waits long on
-    the carrier (many placements under a low CPS share) must not let the leases run out and the campaigns flap."""
+    the carrier (many placements under a low CPS share) must not let the leases run out and the campaigns flap.
+
+    On PostgreSQL it also holds the worker's presence lock on a connection of its own for the worker's life, so
+    that the others see at once when this process dies (``campaigns.leases.presence``)."""
 
     def __init__(self, ownership: CampaignOwnership, clock: Clock, every_s: float = RENEW_S) -> None:
         super().__init__(name="lease-heartbeat", daemon=True)
         self.ownership, self.clock, self.every_s = ownership, clock, every_s
         self.stopping = threading.Event()
+        self._connection: Connection | None = None
 
     def run(self) -> None:
-        while not self.stopping.wait(self.every_s):
+        try:
+            while True:
+                try:
+                    self._keep_presence()
+                    self.ownership.refresh(self.clock.now())
+                except Exception:  # the database is briefly away: the next beat tries again (the lease has 8 s)
+                    log.exception("renewing the campaign leases failed")
+                if self.stopping.wait(self.every_s):
+                    return
+        finally:
+            self._drop_presence()
+
+    def _keep_presence(self) -> None:
+        """Hold the presence lock; after a lost connection, take it again on a new one."""
+        engine = self.ownership.sessions.kw.get("bind")
+        if engine is None or engine.dialect.name != "postgresql":
+            return
+        if self._connection is not None:
             try:
-                self.ownership.refresh(self.clock.now())
-            except Exception:  # the database is briefly away: the next beat tries again (the lease has 8 s)
-                log.exception("renewing the campaign leases failed")
+                presence.still_connected(self._connection)
+                return
+            except DBAPIError:
+                log.warning("the presence connection was lost; the other workers may take this worker's campaigns")
+                self._drop_presence()
+        connection = engine.connect()
+        key = presence.key_of(self.ownership.name)
+        if presence.hold(connection, key):
+            self._connection, self.ownership.presence = connection, key
+        else:
+            connection.close()  # another live session holds the same key: go by the lease alone
+
+    def _drop_presence(self) -> None:
+        self.ownership.presence = None
+        if self._connection is not None:
+            with contextlib.suppress(DBAPIError):  # closed for real, not back to the pool with the lock on it
+                self._connection.invalidate()
+                self._connection.close()
+            self._connection = None
 
     def stop(self) -> None:
         self.stopping.set()
