@@ -121,6 +121,20 @@ def read_engine(engine: Engine) -> Engine:
     return reader
 
 
+@contextmanager
+def reading(session: Session) -> Iterator[Session]:
+    """A session for the slow reads of a job beside ``session`` (the job's own, which writes): on a SQLite file it
+    reads through ``read_engine`` and holds no lock, so the job reads and computes while the dial loop writes, then
+    writes what it found in a short transaction of ``session`` (re-checking what may have changed meanwhile).
+    Elsewhere it is a session of its own on the same engine (PostgreSQL's reads block no writer). It never writes:
+    it is closed at the end (what it loaded stays readable, detached). It sees committed rows only."""
+    reader = Session(bind=read_engine(session.get_bind()), expire_on_commit=False, autoflush=False)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.alerts.models import AbandonAlert, AbandonGuard, AlertDelivery
@@ -92,16 +92,41 @@ class GuardState:
         return dict(self.__dict__)
 
 
-def check(session: Session, campaign: Campaign, now: datetime) -> GuardState:
-    """Recompute the campaign's level; on a change, write an alert (and its webhook delivery)."""
+@dataclass(frozen=True)
+class Assessment:
+    """What the guard read about a campaign (no lock held while reading): its 30-day counts and settings."""
+
+    settings: Settings
+    live: int
+    abandoned: int
+    rate: float | None
+    machines: int
+
+
+def assess(session: Session, campaign: Campaign, now: datetime, absorb: bool = True) -> Assessment:
+    """The campaign's 30-day counts. ``absorb``: bring the rollups up to date first (a write); without it the
+    counts are still exact (``abandon_history`` reads the hours the rollups have not absorbed from the calls)."""
     from campaigns.reports.history import abandon_history
 
     s = settings_of(session, campaign.id)
-    live, ab = abandon_history(session, campaign.id, now)
-    rate = abandon_rate(ab, live)
-    machines = machines_30d(session, campaign, now)
+    live, ab = abandon_history(session, campaign.id, now, absorb=absorb)
+    return Assessment(s, live, ab, abandon_rate(ab, live), machines_30d(session, campaign, now))
+
+
+def check(session: Session, campaign: Campaign, now: datetime) -> GuardState:
+    """Recompute the campaign's level; on a change, write an alert (and its webhook delivery)."""
+    return record(session, campaign, assess(session, campaign, now), now)
+
+
+def record(session: Session, campaign: Campaign, a: Assessment, now: datetime) -> GuardState:
+    """Write the level ``a`` gives: the previous level is read here, under the guard row's lock, so two checks
+    at once (or one that read before another wrote) still record each change of level exactly once."""
+    s, live, ab, rate, machines = a.settings, a.live, a.abandoned, a.rate, a.machines
     level = level_of(rate, live, s, campaign.abandon_target)
-    row = session.get(AbandonGuard, campaign.id, with_for_update=True)
+    row = session.get(AbandonGuard, campaign.id, with_for_update=True, populate_existing=True)
+    if row is not None and row.checked_at is not None and row.checked_at > now:  # a later check wrote already
+        return GuardState(row.level, row.fallback, row.rate, row.live_answers, row.abandoned, row.machines, False,
+                          _message(campaign, row.level, row.rate, row.live_answers, row.abandoned, row.fallback, s))
     was_level, was_fallback = (row.level, row.fallback) if row is not None else ("ok", False)
     fallback = s.abandon_fallback and campaign.pacing_mode in FALLBACK_FROM and (
         level == "over" or (was_fallback and rate is not None and rate >= s.abandon_warn_1))
@@ -137,10 +162,24 @@ def payload(campaign: Campaign, alert: AbandonAlert, s: Settings) -> dict:
 
 
 def check_all(session: Session, now: datetime) -> dict:
-    """The guard job: every active campaign (a paused one keeps its last level until it dials again)."""
+    """The guard job: every active campaign (a paused one keeps its last level until it dials again).
+
+    The counts are read with no transaction of ``session`` open (``campaigns.db.reading``): on SQLite a job's
+    transaction holds the one write lock, and 30 days of calls take a while to count; each campaign's level is then
+    written in a short transaction of its own. The rollups are not absorbed here (the ``reports-refresh`` job
+    does that): the counts are exact without it."""
+    from campaigns.db import reading
+
     out = {}
-    for c in session.scalars(select(Campaign).where(Campaign.status == "active").order_by(Campaign.id)):
-        st = check(session, c, now)
+    with reading(session) as reader:
+        campaigns = reader.scalars(select(Campaign).where(Campaign.status == "active").order_by(Campaign.id)).all()
+        found = [(c, assess(reader, c, now, absorb=False)) for c in campaigns]
+    for c, a in found:
+        campaign = session.get(Campaign, c.id)
+        if campaign is None:  # deleted meanwhile
+            continue
+        st = record(session, campaign, a, now)
+        session.commit()
         out[c.name] = {"level": st.level, "fallback": st.fallback, "rate": st.rate}
     return out
 
@@ -188,32 +227,52 @@ def http_post(url: str, body: dict, timeout_s: float = 5.0) -> int:
                          headers={"User-Agent": "opendialer-alerts/1", "Content-Type": "application/json"}).status_code
 
 
+CLAIM = timedelta(minutes=5)  # longer than a POST may take: a delivery being sent is not due again meanwhile
+
+
 def deliver(session: Session, now: datetime, post: Post = http_post, limit: int = 20) -> dict:
     """POST the deliveries that are due; a failure is logged and retried later (30 s, 1 min, 2 min ... at most an
-    hour apart, ten times), then given up and kept with its last error."""
-    rows = list(session.scalars(select(AlertDelivery).where(
-        AlertDelivery.delivered_at.is_(None), AlertDelivery.gave_up_at.is_(None), AlertDelivery.next_try_at <= now)
-        .order_by(AlertDelivery.next_try_at, AlertDelivery.id).limit(limit).with_for_update(skip_locked=True)))
+    hour apart, ten times), then given up and kept with its last error.
+
+    No transaction is open while a POST is on its way (a slow endpoint would otherwise hold SQLite's one write lock
+    for seconds, the dial loop's writes waiting behind it): the due deliveries are claimed in one short transaction
+    (their attempt counted, their next try moved past the POST's time, so a second runner or a crash mid-POST does
+    not send them twice at once), and each result is written in another short one."""
+    due = (select(AlertDelivery.id, AlertDelivery.url, AlertDelivery.payload, AlertDelivery.attempts)
+           .where(AlertDelivery.delivered_at.is_(None), AlertDelivery.gave_up_at.is_(None),
+                  AlertDelivery.next_try_at <= now)
+           .order_by(AlertDelivery.next_try_at, AlertDelivery.id).limit(limit).with_for_update(skip_locked=True))
+    claimed = []
+    for id_, url, body, attempts in session.execute(due).all():
+        took = session.execute(update(AlertDelivery).where(AlertDelivery.id == id_,
+                                                           AlertDelivery.attempts == attempts)
+                               .values(attempts=attempts + 1, next_try_at=now + CLAIM)
+                               .execution_options(synchronize_session=False)).rowcount
+        if took:
+            claimed.append((id_, url, body, attempts + 1))
+    session.commit()
     sent = failed = 0
-    for d in rows:
-        d.attempts += 1
+    for id_, url, body, attempts in claimed:
         try:
-            status = post(d.url, d.payload)
+            status = post(url, body)
             error = None if 200 <= status < 300 else f"HTTP {status}"
         except Exception as e:  # any network failure: logged and retried, never raised into the worker
             error = f"{type(e).__name__}: {e}"
+        mine = update(AlertDelivery).where(AlertDelivery.id == id_, AlertDelivery.attempts == attempts) \
+            .execution_options(synchronize_session=False)
         if error is None:
-            d.delivered_at, d.last_error = now, None
+            session.execute(mine.values(delivered_at=now, last_error=None))
+            session.commit()
             sent += 1
             continue
         failed += 1
-        d.last_error = error[:400]
-        if d.attempts >= MAX_ATTEMPTS:
-            d.gave_up_at = now
-            log.error("abandon alert webhook %s: giving up after %d attempts: %s", d.url, d.attempts, error)
+        if attempts >= MAX_ATTEMPTS:
+            session.execute(mine.values(gave_up_at=now, last_error=error[:400]))
+            log.error("abandon alert webhook %s: giving up after %d attempts: %s", url, attempts, error)
         else:
-            d.next_try_at = now + timedelta(seconds=min(3600, BACKOFF_S * 2 ** (d.attempts - 1)))
-            log.warning("abandon alert webhook %s failed (attempt %d, next at %s): %s", d.url, d.attempts,
-                        d.next_try_at.isoformat(), error)
-    session.flush()
+            retry = now + timedelta(seconds=min(3600, BACKOFF_S * 2 ** (attempts - 1)))
+            session.execute(mine.values(next_try_at=retry, last_error=error[:400]))
+            log.warning("abandon alert webhook %s failed (attempt %d, next at %s): %s", url, attempts,
+                        retry.isoformat(), error)
+        session.commit()
     return {"sent": sent, "failed": failed}

@@ -214,11 +214,11 @@ class NumberHealth:
 
 
 def health(session: Session, campaign: Campaign, now: datetime, *, min_answer_rate: float | None = None,
-           min_dials: int = 200) -> list[NumberHealth]:
+           min_dials: int = 200, write: bool = True) -> list[NumberHealth]:
     """Per number: dials today against its cap, 7-day dials and answer rate (a person answered), spam flags and
     retirement. With ``min_answer_rate``, an active number with at least ``min_dials`` dials in 7 days whose
     answer rate fell below it is retired here and now (a "Spam Likely" label shows first as a collapsing answer
-    rate)."""
+    rate); with ``write`` False it is only reported so (inactive, with the reason), nothing written."""
     from campaigns.reports.metrics import answer_rate
 
     numbers = pool(session, campaign.id)
@@ -239,36 +239,59 @@ def health(session: Session, campaign: Campaign, now: datetime, *, min_answer_ra
                                  CallerIdNumber.campaign_id == campaign.id))
         .where(counted).group_by(CallerIdFlag.caller_id_id)).all())
     out = []
+    retiring: dict[int, str] = {}
     for n in numbers:
         dials, answered = stats.get(n.number, (0, 0))
         rate = answer_rate(answered, dials)
         vouched = n.flags_since is not None and n.flags_since > since  # a manager put it back this week
         if n.active and not vouched and min_answer_rate is not None and dials >= min_dials and rate is not None \
                 and rate < min_answer_rate:
-            retire(n, now, f"answer rate {rate:.1%} over {dials} dials in {HEALTH_DAYS} days is under "
-                           f"{min_answer_rate:.1%}")
+            why = f"answer rate {rate:.1%} over {dials} dials in {HEALTH_DAYS} days is under {min_answer_rate:.1%}"
+            if write:
+                retire(n, now, why)
+            retiring[n.id] = why
         out.append(NumberHealth(
-            number=n.number, active=n.active, area_code=n.area_code, state=n.state,
+            number=n.number, active=n.active and n.id not in retiring, area_code=n.area_code, state=n.state,
             dials_today=today.get(n.number, 0), daily_cap=n.daily_cap or campaign.caller_id_daily_cap,
             dials_7d=dials, answered_7d=answered, answer_rate_7d=rate, flags=flag_counts.get(n.id, 0),
-            retired_reason=n.retired_reason))
-    session.flush()
+            retired_reason=retiring.get(n.id, n.retired_reason)))
+    if write:
+        session.flush()
     return out
 
 
 def review_all(session: Session, now: datetime) -> dict:
-    """The worker's health check: every campaign with an answer-rate floor retires the numbers under it."""
-    from campaigns.campaign.models import DialSettings
+    """The worker's health check: every campaign with an answer-rate floor retires the numbers under it.
 
+    A week of calls is counted with no transaction of ``session`` open (``campaigns.db.reading``: on SQLite a job's
+    transaction holds the one write lock); the numbers found under the floor are then retired in a short
+    transaction, each only if it is still active and no manager put it back meanwhile (their word stands)."""
+    from campaigns.campaign.models import DialSettings
+    from campaigns.db import reading
+
+    found: list[tuple[str, list[tuple[int, datetime | None, str]]]] = []
+    with reading(session) as reader:
+        rows = reader.execute(select(Campaign, DialSettings.callerid_min_answer_rate, DialSettings.callerid_min_dials)
+                              .join(DialSettings, DialSettings.campaign_id == Campaign.id)
+                              .where(DialSettings.callerid_min_answer_rate.is_not(None),
+                                     Campaign.status.in_(("active", "paused")))).all()
+        for campaign, rate, dials in rows:
+            active = {n.number: n for n in pool(reader, campaign.id) if n.active}
+            under = [(active[h.number].id, active[h.number].flags_since, h.retired_reason or "")
+                     for h in health(reader, campaign, now, min_answer_rate=rate, min_dials=dials, write=False)
+                     if h.number in active and not h.active]
+            if under:
+                found.append((campaign.name, under))
     retired = {}
-    rows = session.execute(select(Campaign, DialSettings.callerid_min_answer_rate, DialSettings.callerid_min_dials)
-                           .join(DialSettings, DialSettings.campaign_id == Campaign.id)
-                           .where(DialSettings.callerid_min_answer_rate.is_not(None),
-                                  Campaign.status.in_(("active", "paused")))).all()
-    for campaign, rate, dials in rows:
-        before = {n.number for n in pool(session, campaign.id) if n.active}
-        after = {h.number for h in health(session, campaign, now, min_answer_rate=rate, min_dials=dials)
-                 if h.active}
-        if before - after:
-            retired[campaign.name] = sorted(before - after)
+    for name, under in found:
+        done = []
+        for number_id, since, why in under:
+            row = session.get(CallerIdNumber, number_id, with_for_update=True, populate_existing=True)
+            if row is None or not row.active or row.flags_since != since:
+                continue
+            retire(row, now, why)
+            done.append(row.number)
+        session.commit()
+        if done:
+            retired[name] = sorted(done)
     return {"retired": retired}

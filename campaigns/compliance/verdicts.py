@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -95,14 +95,29 @@ def _earlier(session: Session, recs: Sequence[CallRecord], numbers: set[str]) ->
     return out
 
 
+@dataclass
+class _Pending:
+    """What a refresh that reads without the lock will write: verdicts to drop (calls judged again) and to store,
+    and the calls judged per day and campaign."""
+
+    dropped: set[int] = field(default_factory=set)
+    found: dict[int, dict] = field(default_factory=dict)
+    days: Counter = field(default_factory=Counter)
+
+
 def _judge(session: Session, judge: Judge, rows: Sequence, replace: bool,
-           recs: Sequence[CallRecord] | None = None) -> int:
-    """Judge these calls and store what they broke; ``replace`` drops their earlier verdicts first."""
+           recs: Sequence[CallRecord] | None = None, pending: _Pending | None = None) -> int:
+    """Judge these calls and store what they broke (or, with ``pending``, note it there); ``replace`` drops their
+    earlier verdicts first."""
     recs = recs if recs is not None else [_record(r) for r in rows]
     if not recs:
         return 0
     ids = [r[0] for r in rows]
-    if replace:
+    if replace and pending is not None:
+        pending.dropped.update(ids)
+        for i in ids:
+            pending.found.pop(i, None)
+    elif replace:
         for k in range(0, len(ids), 1000):
             session.execute(delete(CallVerdict).where(CallVerdict.call_id.in_(ids[k:k + 1000])))
     judge.prefetch(c.e164 for c in recs)
@@ -117,13 +132,15 @@ def _judge(session: Session, judge: Judge, rows: Sequence, replace: bool,
                           "zones": ",".join(f.zones)[:400], "states": ",".join(f.states)[:200],
                           "codes": ",".join(f.codes)[:400], "window": any(x in WINDOW_CODES for x in f.codes),
                           "details": [r.as_dict() for r in f.reasons], "rules": key})
-    if found:
+    if pending is not None:
+        pending.found.update((f["call_id"], f) for f in found)
+    elif found:
         session.execute(CallVerdict.__table__.insert(), found)
     return len(found)
 
 
-def _count_days(session: Session, rows: Sequence) -> None:
-    days = Counter((r[2].astimezone(UTC).date(), r[3]) for r in rows)
+def _count_days(session: Session, rows: Sequence, days: Counter | None = None) -> None:
+    days = days if days is not None else Counter((r[2].astimezone(UTC).date(), r[3]) for r in rows)
     have = {(d.day, d.campaign_id): d for d in session.scalars(select(VerdictDay).where(
         VerdictDay.day.in_({d for d, _ in days})))}
     for (day, cid), n in days.items():
@@ -179,6 +196,67 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
             out.rejudged += len(late)
     st.last_ledger_seq, st.refreshed_at = top_seq, now
     session.flush()
+    return out
+
+
+def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit: int | None = None
+                     ) -> Refreshed | None:
+    """``refresh`` for the worker's job: the calls are read and judged through a reading session
+    (``campaigns.db.reading``: on SQLite no write lock is held meanwhile, and judging a minute of calls, or a
+    backlog, takes long), then the verdicts are written in one short transaction of ``session``, only if no other
+    refresh moved the state on meanwhile (else nothing is written and None returned: the next run judges them).
+    A rebuild (a new rules file) is done the locked way. Commits."""
+    from campaigns.db import reading
+
+    key = _rules_key()
+    out = Refreshed()
+    pending = _Pending()
+    with reading(session) as reader:
+        st = reader.get(VerdictState, 1)
+        if st is None or st.rules != key:
+            r = refresh(session, store, now, limit=limit)
+            session.commit()
+            return r
+        watermark, seq = st.last_call_id, st.last_ledger_seq
+        top_seq = reader.scalar(select(func.max(LedgerRecord.seq))) or 0
+        last = watermark
+        if top_seq > seq or reader.scalar(select(Call.id).where(Call.id > watermark).limit(1)) is not None:
+            judge = Judge(reader, store)
+            if top_seq > seq:
+                numbers = sorted(set(reader.scalars(select(LedgerRecord.e164).where(
+                    LedgerRecord.seq > seq, LedgerRecord.kind.in_(LATE_FACTS), LedgerRecord.e164.is_not(None)))))
+                for k in range(0, len(numbers), 1000):
+                    rows = reader.execute(_select_calls().where(Call.phone.in_(numbers[k:k + 1000]),
+                                                                Call.id <= watermark)).all()
+                    out.findings += _judge(reader, judge, rows, replace=True, pending=pending)
+                    out.rejudged += len(rows)
+            while limit is None or out.judged < limit:
+                rows = reader.execute(_select_calls().where(Call.id > last).order_by(Call.id).limit(
+                    CHUNK if limit is None else min(CHUNK, limit - out.judged))).all()
+                if not rows:
+                    break
+                recs = [_record(r) for r in rows]
+                out.findings += _judge(reader, judge, rows, replace=False, recs=recs, pending=pending)
+                pending.days.update((r[2].astimezone(UTC).date(), r[3]) for r in rows)
+                out.judged += len(rows)
+                last = rows[-1][0]
+                late = _late_neighbours(reader, judge, recs, watermark)
+                if late:
+                    out.findings += _judge(reader, judge, late, replace=True, pending=pending)
+                    out.rejudged += len(late)
+    st = _state(session)
+    if (st.last_call_id, st.last_ledger_seq, st.rules) != (watermark, seq, key):
+        session.rollback()
+        return None
+    dropped = sorted(pending.dropped)
+    for k in range(0, len(dropped), 1000):
+        session.execute(delete(CallVerdict).where(CallVerdict.call_id.in_(dropped[k:k + 1000])))
+    if pending.found:
+        session.execute(CallVerdict.__table__.insert(), list(pending.found.values()))
+    if pending.days:
+        _count_days(session, (), pending.days)
+    st.last_call_id, st.last_ledger_seq, st.refreshed_at = last, top_seq, now
+    session.commit()
     return out
 
 

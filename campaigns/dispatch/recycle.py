@@ -35,13 +35,25 @@ class RecycleReport:
                 "leads": self.leads[:100]}
 
 
+def stranded(session: Session, limit: int = 1000) -> list[int]:
+    """Leads in ``dialing`` with no live call: the candidates (reads only; ``recycle`` checks each again)."""
+    return list(session.scalars(select(Lead.id).where(Lead.status == "dialing", ~_live()).order_by(Lead.id)
+                                .limit(limit)))
+
+
+def _live():
+    return exists().where(Call.lead_id == Lead.id, Call.ended_at.is_(None))
+
+
 def recycle(session: Session, now: datetime, stale_after_s: float = UNDISPOSITIONED_AFTER_S,
-            limit: int = 1000) -> RecycleReport:
-    """Return stranded ``dialing`` leads (no live call, last call over for ``stale_after_s``) to the queue."""
+            limit: int = 1000, among: list[int] | None = None) -> RecycleReport:
+    """Return stranded ``dialing`` leads (no live call, last call over for ``stale_after_s``) to the queue.
+    ``among``: only these leads (found by ``stranded`` without a lock), each checked again here."""
     report = RecycleReport()
-    live = exists().where(Call.lead_id == Lead.id, Call.ended_at.is_(None))
-    leads = session.scalars(select(Lead).where(Lead.status == "dialing", ~live)
-                            .order_by(Lead.id).limit(limit).with_for_update(skip_locked=True, of=Lead)).all()
+    q = select(Lead).where(Lead.status == "dialing", ~_live())
+    if among is not None:
+        q = q.where(Lead.id.in_(among))
+    leads = session.scalars(q.order_by(Lead.id).limit(limit).with_for_update(skip_locked=True, of=Lead)).all()
     cutoff = now - timedelta(seconds=stale_after_s)
     rules_of: dict[int, RetryRules] = {}
     for lead in leads:

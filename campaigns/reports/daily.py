@@ -21,7 +21,6 @@ from campaigns.reports.base import Column, Report, Series
 from campaigns.reports.catalog import run_report
 from campaigns.reports.models import CallRollup, DailyReport
 from campaigns.reports.period import day_start, parse_day, period
-from campaigns.reports.rollup import refresh
 from dnc.errors import UserError
 
 SECTIONS = (("summary", None), ("hit-rate", "hour"), ("outcomes", "hour"), ("abandon", None),
@@ -32,17 +31,32 @@ CATCH_UP_DAYS = 7
 
 def generate(session: Session, campaign: Campaign, day: date, now: datetime) -> DailyReport:
     """Compute and store (or replace) the report of ``day`` (a local date) for ``campaign``."""
-    sections = []
-    for name, by in SECTIONS:
-        rep = run_report(session, name, campaign.name, now, day, day, by)
-        sections.append(_dump(rep))
+    return keep(session, campaign, day, now, compute(session, campaign, day, now))
+
+
+def compute(session: Session, campaign: Campaign, day: date, now: datetime, refreshed: bool = False) -> dict:
+    """The report of ``day`` as stored (reads only when ``refreshed``: the caller brought the rollups up to date)."""
+    sections = [_dump(run_report(session, name, campaign.name, now, day, day, by, refreshed=refreshed))
+                for name, by in SECTIONS]
+    return {"campaign": campaign.name, "timezone": campaign.timezone, "sections": sections}
+
+
+def keep(session: Session, campaign: Campaign, day: date, now: datetime, data: dict) -> DailyReport:
+    """Store ``data`` as the report of ``day``, replacing one stored before."""
     p = period(campaign.timezone, now, day, day)
     session.execute(delete(DailyReport).where(DailyReport.campaign_id == campaign.id, DailyReport.day == day))
     row = DailyReport(campaign_id=campaign.id, day=day, period_start=p.start, period_end=p.end, generated_at=now,
-                      data={"campaign": campaign.name, "timezone": campaign.timezone, "sections": sections})
+                      data=data)
     session.add(row)
     session.flush()
     return row
+
+
+def unstored(campaign: Campaign, day: date, now: datetime, data: dict) -> DailyReport:
+    """``data`` as a report of ``day`` that is not stored (what a mail sends when it is computed anew)."""
+    p = period(campaign.timezone, now, day, day)
+    return DailyReport(campaign_id=campaign.id, day=day, period_start=p.start, period_end=p.end, generated_at=now,
+                       data=data)
 
 
 def _dump(rep: Report) -> dict:
@@ -100,19 +114,34 @@ def stored(session: Session, campaign_name: str, day: str | date) -> DailyReport
 
 
 def run_due(session: Session, now: datetime) -> dict[str, list[str]]:
-    """The scheduler job: store every campaign's finished local days that are still missing (last 7 days)."""
+    """The scheduler job: store every campaign's finished local days that are still missing (last 7 days).
+
+    Nothing here holds SQLite's write lock while it reads: the rollups are refreshed the unlocked way
+    (``campaigns.reports.absorb``), each day's nine reports are computed through a reading session, and each day
+    is then stored in a short transaction of its own, unless another run stored it meanwhile."""
+    from campaigns.db import reading
+    from campaigns.reports.absorb import refresh_unlocked
+
     done: dict[str, list[str]] = {}
-    for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
-        refresh(session, campaign, now)
-        yesterday = now.astimezone(ZoneInfo(campaign.timezone)).date() - timedelta(days=1)
-        have = set(session.scalars(select(DailyReport.day).where(
-            DailyReport.campaign_id == campaign.id, DailyReport.day > yesterday - timedelta(days=CATCH_UP_DAYS))))
-        for i in range(CATCH_UP_DAYS - 1, -1, -1):
-            day = yesterday - timedelta(days=i)
-            if day in have or not _wanted(session, campaign, day):
+    with reading(session) as reader:
+        ids = reader.scalars(select(Campaign.id).order_by(Campaign.id)).all()
+    for cid in ids:
+        refresh_unlocked(session, cid, now)
+        with reading(session) as reader:
+            campaign = reader.get(Campaign, cid)
+            if campaign is None:
                 continue
-            generate(session, campaign, day, now)
-            session.commit()  # one day at a time: never hold the database's write lock for a whole catch-up
+            yesterday = now.astimezone(ZoneInfo(campaign.timezone)).date() - timedelta(days=1)
+            have = set(reader.scalars(select(DailyReport.day).where(
+                DailyReport.campaign_id == cid, DailyReport.day > yesterday - timedelta(days=CATCH_UP_DAYS))))
+            days = [d for d in (yesterday - timedelta(days=i) for i in range(CATCH_UP_DAYS - 1, -1, -1))
+                    if d not in have and _wanted(reader, campaign, d)]
+            found = [(day, compute(reader, campaign, day, now, refreshed=True)) for day in days]
+        for day, data in found:
+            if session.scalar(select(DailyReport.id).where(DailyReport.campaign_id == cid,
+                                                           DailyReport.day == day)) is None:
+                keep(session, session.get(Campaign, cid), day, now, data)
+            session.commit()
             done.setdefault(campaign.name, []).append(day.isoformat())
     return done
 

@@ -95,16 +95,18 @@ def due_day(s: ReportSchedule, zone: str, now: datetime) -> date | None:
     return today
 
 
-def build(session: Session, s: ReportSchedule, campaign: Campaign, today: date, now: datetime) -> list[Report]:
-    """The reports a schedule sends on ``today``: the day before, or the seven days before for a weekly one."""
+def build(session: Session, s: ReportSchedule, campaign: Campaign, today: date, now: datetime,
+          refreshed: bool = False) -> list[Report]:
+    """The reports a schedule sends on ``today``: the day before, or the seven days before for a weekly one.
+    ``refreshed``: the caller brought the rollups up to date, so this only reads."""
     from campaigns.reports.catalog import run_report
-    from campaigns.reports.daily import generate, sections_of
+    from campaigns.reports.daily import compute, sections_of, unstored
 
     last = today - timedelta(days=1)
     if s.report == DAILY:
-        return sections_of(generate(session, campaign, last, now))
+        return sections_of(unstored(campaign, last, now, compute(session, campaign, last, now, refreshed)))
     first = last - timedelta(days=6) if s.weekday is not None else last
-    return [run_report(session, s.report, campaign.name, now, first, last)]
+    return [run_report(session, s.report, campaign.name, now, first, last, refreshed=refreshed)]
 
 
 def message(s: ReportSchedule, campaign: Campaign, reports: list[Report], sender: str) -> EmailMessage:
@@ -152,29 +154,41 @@ def deliver(smtp: Smtp, msg: EmailMessage, timeout: float = 30.0) -> None:
 
 def send_due(session: Session, now: datetime, smtp: Smtp | None,
              send: Callable[[Smtp, EmailMessage], None] = deliver) -> dict[str, list[str]]:
-    """Mail every schedule that is due; commits schedule by schedule. Returns what was sent and what failed."""
+    """Mail every schedule that is due. Returns what was sent and what failed.
+
+    Nothing here holds SQLite's write lock while it reads, builds or sends: the rollups are refreshed the unlocked
+    way (``campaigns.reports.absorb``), the reports are built through a reading session, the mail goes out with no
+    transaction open, and each outcome is written in a short transaction of its own."""
+    from campaigns.db import reading
+    from campaigns.reports.absorb import refresh_unlocked
+
     out: dict[str, list[str]] = {"sent": [], "failed": [], "waiting": []}
-    for s, name in schedules(session):
-        campaign = session.get(Campaign, s.campaign_id)
-        today = due_day(s, campaign.timezone, now)
-        if today is None:
-            continue
-        label = f"{name}/{s.report}#{s.id}"
+    with reading(session) as reader:
+        due = [(s.id, s.campaign_id, f"{name}/{s.report}#{s.id}", today) for s, name in schedules(reader)
+               if (today := due_day(s, reader.get(Campaign, s.campaign_id).timezone, now)) is not None]
+    for sid, cid, label, today in due:
         if smtp is None:
             out["waiting"].append(label)  # no mail server configured: kept, nothing sent
             continue
         try:
-            msg = message(s, campaign, build(session, s, campaign, today, now), smtp.sender)
-            session.commit()  # the rollups the reports refreshed
+            refresh_unlocked(session, cid, now)
+            with reading(session) as reader:
+                s, campaign = reader.get(ReportSchedule, sid), reader.get(Campaign, cid)
+                if s is None or due_day(s, campaign.timezone, now) != today:
+                    continue  # removed, or sent by another run meanwhile
+                msg = message(s, campaign, build(reader, s, campaign, today, now, refreshed=True), smtp.sender)
             send(smtp, msg)
         except (OSError, smtplib.SMTPException, UserError) as e:
             session.rollback()
-            s = session.get(ReportSchedule, s.id)
-            s.last_error = f"{now:%Y-%m-%d %H:%M} UTC: {e}"[:400]
+            row = session.get(ReportSchedule, sid)
+            if row is not None:
+                row.last_error = f"{now:%Y-%m-%d %H:%M} UTC: {e}"[:400]
             session.commit()
             out["failed"].append(label)
             continue
-        s.last_sent_on, s.last_error = today, None
+        row = session.get(ReportSchedule, sid, populate_existing=True)
+        if row is not None:
+            row.last_sent_on, row.last_error = today, None
         session.commit()
         out["sent"].append(label)
     return out

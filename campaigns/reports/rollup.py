@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, insert, literal, select, text, update
+from sqlalchemy import case, delete, func, insert, literal, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from campaigns.reports.models import (
     ReportState,
 )
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, bucket_sql, count_if, shift_minutes
+from dnc.sqltypes import UTCDateTime
 
 ROLLUP_VERSION = "5"  # bump when what a rollup row means changes: every campaign is then rebuilt once
 CHUNK = 2000
@@ -85,15 +86,22 @@ def refresh(session: Session, campaign: Campaign, now: datetime) -> RefreshStats
     return RefreshStats(rebuilt=True)
 
 
-def _lock(session: Session, campaign_id: int, now: datetime) -> None:
-    """Serialize refreshes of one campaign: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)."""
+def _lock(session: Session, campaign_id: int, now: datetime) -> datetime | None:
+    """Serialize refreshes of one campaign: the row lock on its ``report_state`` (PostgreSQL) or the write lock
+    (SQLite). Every refresh moves ``refreshed_at`` strictly forward (by a microsecond when the clock has not), so a
+    refresh that read outside the lock (``refresh_unlocked``) sees whether another refresh wrote since; returns the
+    value before."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":  # many small statements: compiling each with JIT costs more than it saves
         session.execute(text("SET LOCAL jit = off"))
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(ins(ReportState).values(campaign_id=campaign_id, fingerprint="", refreshed_at=now)
+    session.execute(ins(ReportState).values(campaign_id=campaign_id, fingerprint="", refreshed_at=None)
                     .on_conflict_do_nothing(index_elements=["campaign_id"]))
-    session.execute(update(ReportState).where(ReportState.campaign_id == campaign_id).values(refreshed_at=now))
+    before = session.scalar(select(ReportState.refreshed_at).where(ReportState.campaign_id == campaign_id)
+                            .with_for_update())
+    after = now if before is None or now > before else before + timedelta(microseconds=1)
+    session.execute(update(ReportState).where(ReportState.campaign_id == campaign_id).values(refreshed_at=after))
+    return before
 
 
 def force_rebuild(session: Session, campaign: Campaign, now: datetime) -> None:
@@ -191,12 +199,12 @@ GRAIN_KEYS = {GRAIN_TOTAL: (), GRAIN_LIST: ("list_id", "attempt"), GRAIN_AGENT: 
               GRAIN_DISPOSITION: ("disposition_code",)}
 
 
-def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[datetime, datetime] | None) -> None:
-    """One INSERT … SELECT per grain over the campaign's calls (in ``window`` when given)."""
-    dialect = session.get_bind().dialect.name
+def _call_rollup_selects(dialect: str, campaign: Campaign, window: tuple[datetime, datetime] | None) -> list:
+    """One SELECT per grain over the campaign's calls (in ``window`` when given), its columns named as the
+    ``call_rollups`` columns they fill."""
     f = CallFacts()
     c = f.c.c
-    bucket = bucket_sql(c.placed_at, shift_minutes(campaign.timezone), dialect).label("bucket")
+    bucket = type_coerce(bucket_sql(c.placed_at, shift_minutes(campaign.timezone), dialect), UTCDateTime())
     counts = [func.count().label("dials"), count_if(f.live).label("live_answers"),
               count_if(f.contact).label("contacts"), count_if(f.abandoned).label("abandoned"),
               count_if(f.machine).label("machines"), count_if(f.no_answer).label("no_answers"),
@@ -206,20 +214,32 @@ def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[dat
               count_if(f.completed).label("completed"), count_if(f.refusal).label("refusals"),
               count_if(f.handled).label("handled"), f.talk_seconds(dialect).label("talk_seconds"),
               f.wrap_seconds(dialect).label("wrap_seconds")]
+    out = []
     for grain, keys in GRAIN_KEYS.items():
         key_cols = [case((c.attempt >= PASS_CAP, PASS_CAP), else_=c.attempt).label("attempt") if k == "attempt"
                     else getattr(c, k) for k in keys]
         no_attempt = [] if "attempt" in keys else [literal(0).label("attempt")]
-        q = (select(literal(campaign.id).label("campaign_id"), literal(grain).label("grain"), bucket, *key_cols,
-                    *no_attempt, *counts)
+        q = (select(literal(campaign.id).label("campaign_id"), literal(grain).label("grain"), bucket.label("bucket"),
+                    *key_cols, *no_attempt, *counts)
              .select_from(f.join).where(c.campaign_id == campaign.id).group_by(bucket, *key_cols))
         if window is not None:
             q = q.where(c.placed_at >= window[0], c.placed_at < window[1])
-        names = [col.name for col in q.selected_columns]
-        session.execute(insert(CallRollup).from_select(names, q))
+        out.append(q)
+    return out
 
 
-def _insert_lead_stats(session: Session, campaign_id: int, lead_ids: list[int] | None) -> None:
+def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[datetime, datetime] | None) -> None:
+    """One INSERT … SELECT per grain over the campaign's calls (in ``window`` when given)."""
+    for q in _call_rollup_selects(session.get_bind().dialect.name, campaign, window):
+        session.execute(insert(CallRollup).from_select([col.name for col in q.selected_columns], q))
+
+
+LEAD_STATS = ["lead_id", "campaign_id", "list_id", "dials", "contacts", "first_contact_at", "first_contact_list_id",
+              "first_contact_agent_id", "first_contact_closed", "first_close_at"]
+
+
+def _lead_stats_select(campaign_id: int, lead_ids: list[int] | None):
+    """The ``lead_call_stats`` rows of the leads (or of the whole campaign), columns in ``LEAD_STATS`` order."""
     f = CallFacts()
     c = f.c.c
     scope = c.lead_id.in_(lead_ids) if lead_ids is not None else (c.campaign_id == campaign_id)
@@ -237,9 +257,11 @@ def _insert_lead_stats(session: Session, campaign_id: int, lead_ids: list[int] |
     q = (select(agg.c.lead_id, agg.c.campaign_id, current_list, agg.c.dials, agg.c.contacts, agg.c.first_contact_at,
                 first.c.list_id, first.c.agent_id, func.coalesce(first.c.closed, False), agg.c.first_close_at)
          .select_from(agg.outerjoin(first, (first.c.lead_id == agg.c.lead_id) & (first.c.rn == 1))))
-    names = ["lead_id", "campaign_id", "list_id", "dials", "contacts", "first_contact_at", "first_contact_list_id",
-             "first_contact_agent_id", "first_contact_closed", "first_close_at"]
-    session.execute(insert(LeadCallStats).from_select(names, q))
+    return q
+
+
+def _insert_lead_stats(session: Session, campaign_id: int, lead_ids: list[int] | None) -> None:
+    session.execute(insert(LeadCallStats).from_select(LEAD_STATS, _lead_stats_select(campaign_id, lead_ids)))
 
 
 def _when(cond, value):
@@ -254,22 +276,29 @@ def _rebuild_agents(session: Session, campaign_id: int, agents: dict[int, dateti
     Only intervals opened by an event of ``campaign_id`` are this campaign's; the interval still open (the
     agent's latest event) is added at report time, up to the report's end or now.
     """
+    starts, totals = _agent_totals(session, agents, campaign_id, k)
+    _write_agents(session, campaign_id, starts, totals)
+
+
+def _agent_totals(session: Session, agents: dict[int, datetime | None], campaign_id: int, k: int
+                  ) -> tuple[dict[int, datetime | None], dict]:
+    """Reads only: from which bucket on each agent's rollups are recomputed (None: all of them, already deleted),
+    and the recomputed seconds per (agent, bucket)."""
     ev = AgentStateEvent
     totals: dict[tuple[int, datetime], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    starts: dict[int, datetime | None] = {}
     for agent_id, since in agents.items():
         start = None
         if since is not None:
             prev_at = session.scalar(select(func.max(ev.at)).where(ev.agent_id == agent_id, ev.at < since))
             start = bucket_of(min(since, prev_at) if prev_at else since, k)
+        starts[agent_id] = start
         q = select(ev.at, ev.state, ev.campaign_id).where(ev.agent_id == agent_id)
         if start is not None:
             before = session.execute(select(ev.at, ev.state, ev.campaign_id)
                                      .where(ev.agent_id == agent_id, ev.at < start)
                                      .order_by(ev.at.desc(), ev.id.desc()).limit(1)).first()
             q = q.where(ev.at >= start)
-            session.execute(delete(AgentRollup).where(AgentRollup.agent_id == agent_id,
-                                                      AgentRollup.campaign_id == campaign_id,
-                                                      AgentRollup.bucket >= start))
         else:
             before = None
         rows = session.execute(q.order_by(ev.at, ev.id).execution_options(yield_per=20_000))
@@ -278,6 +307,15 @@ def _rebuild_agents(session: Session, campaign_id: int, agents: dict[int, dateti
             if prev is not None:
                 _add_interval(totals, agent_id, campaign_id, prev, at, k)
             prev = (at, state, cid)
+    return starts, totals
+
+
+def _write_agents(session: Session, campaign_id: int, starts: dict[int, datetime | None], totals: dict) -> None:
+    for agent_id, start in starts.items():
+        if start is not None:
+            session.execute(delete(AgentRollup).where(AgentRollup.agent_id == agent_id,
+                                                      AgentRollup.campaign_id == campaign_id,
+                                                      AgentRollup.bucket >= start))
     _write_agent_totals(session, campaign_id, totals)
 
 

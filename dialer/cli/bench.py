@@ -225,6 +225,30 @@ def bench_signin(ctx: CliContext, clients: int, seconds: float, poll_s: float, w
                f"p99 {out['write_p99_ms']} ms, max {out['write_max_ms']} ms")
 
 
+@bench.command("jobs-contention")
+@click.option("--calls", type=click.IntRange(1_000, 50_000_000), default=200_000, show_default=True,
+              help="Calls of the generated 30-day history the jobs read.")
+@click.option("--leads", type=click.IntRange(1_000, 20_000_000), default=40_000, show_default=True)
+@click.option("--seconds", type=click.FloatRange(2, 3600), default=60, show_default=True,
+              help="How long the dial-loop writer runs while the jobs run on their schedules.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def bench_jobs_contention(ctx: CliContext, calls: int, leads: int, seconds: float, as_json: bool) -> None:
+    """SQLite contention: the worker's periodic jobs on their schedules; the dial loop's write latency p50/p99/max
+    and each job's longest write transaction."""
+    from dialer.bench.jobs import run
+
+    out = run(calls, leads, 30, seconds, ctx.clock.now(), None if as_json else lambda m: click.echo(m, err=True))
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"the worker's jobs for {out['seconds']:g} s: the dial loop's {out['writes']} writes took "
+               f"p50 {out['write_p50_ms']} ms, p99 {out['write_p99_ms']} ms, max {out['write_max_ms']} ms")
+    for name, j in out["jobs"].items():
+        click.echo(f"  {name:26} longest write transaction {j['max_ms']:9.1f} ms  ({j['transactions']} "
+                   f"transactions, p50 {j['p50_ms']} ms)")
+
+
 @bench.command("scale")
 @click.option("--carrier", type=click.Choice(["twilio", "sim"]), default="twilio", show_default=True,
               help="twilio: the fake Twilio, a worker killed midway; sim: the simulated carrier at floor size.")

@@ -77,7 +77,9 @@ def start_worker_scheduler(sessions: sessionmaker[Session], clock: Clock, holder
     dial loop took its campaigns: the loop's first writes (the lease, the first claim) queued behind them, and
     SQLite's busy wait is not first come, first served. Under a heavy load the loop then neither renewed its lease
     nor published a decision for seconds, and the floor asked "is the dialer worker running?" (issue 16). One job
-    thread keeps the loop behind at most one job's transaction; PostgreSQL, with no such lock, keeps the pool.
+    thread keeps the loop behind at most one job's transaction; PostgreSQL, with no such lock, keeps the pool. And
+    no job holds that lock while it reads or computes: each reads through ``campaigns.db.reading`` and writes what
+    it found in short transactions, re-checking what may have changed meanwhile (``dialer bench jobs-contention``).
     """
     one_writer = sessions.kw["bind"].dialect.name == "sqlite"
     scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(1)}) \

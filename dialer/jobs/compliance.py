@@ -72,10 +72,13 @@ RECONCILE_STEP = 200_000  # calls judged per run at most: a backlog (after an up
 
 def reconciliation_verdicts(session: Session, now: datetime, store=None) -> dict:
     """Judge the calls placed since the last run for the reconciliation report (``campaigns.compliance.verdicts``),
-    so the auditor's pages only read; a DNC request or consent recorded since re-judges its number's calls."""
+    so the auditor's pages only read; a DNC request or consent recorded since re-judges its number's calls. The
+    calls are read and judged with no write lock held; the verdicts are written in one short transaction."""
     from campaigns.compliance import verdicts
 
-    r = verdicts.refresh(session, store, now, limit=RECONCILE_STEP)
+    r = verdicts.refresh_unlocked(session, store, now, limit=RECONCILE_STEP)
+    if r is None:  # another refresh (a report's) judged meanwhile: nothing written, the next run goes on
+        return {"judged": 0, "rejudged": 0, "findings": 0, "rebuilt": False, "raced": True}
     if r.findings:
         log.error("reconciliation: %d call(s) broke a rule in force when they were placed: see the console's "
                   "Reconciliation page", r.findings)

@@ -23,9 +23,14 @@ def wrap_limits(session: Session, now: datetime) -> dict:
 
 
 def recycle_leads(session: Session, now: datetime) -> dict:
-    from campaigns.dispatch.recycle import recycle
+    """The leads table is searched with no write lock held (``campaigns.db.reading``); only the leads found are
+    checked again and moved in the job's transaction."""
+    from campaigns.db import reading
+    from campaigns.dispatch.recycle import RecycleReport, recycle, stranded
 
-    return recycle(session, now).to_dict()
+    with reading(session) as reader:
+        found = stranded(reader)
+    return (recycle(session, now, among=found) if found else RecycleReport()).to_dict()
 
 
 def abandon_guard(session: Session, now: datetime) -> dict:

@@ -15,18 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.campaign.models import Campaign
+from campaigns.db import reading
+from campaigns.reports.absorb import refresh_unlocked
 from campaigns.reports.daily import run_due
-from campaigns.reports.rollup import refresh
 from dialer.jobs.scheduler import Job
 
 
 def refresh_all(session: Session, now: datetime) -> int:
-    """Refresh every campaign's rollups; returns how many had changes."""
+    """Refresh every campaign's rollups; returns how many had changes. Campaign by campaign, each read and
+    recomputed with no write lock held and written in a short transaction (``campaigns.reports.absorb``)."""
+    with reading(session) as reader:
+        ids = reader.scalars(select(Campaign.id).order_by(Campaign.id)).all()
     changed = 0
-    for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
-        if refresh(session, campaign, now).wrote:
-            session.commit()  # campaign by campaign: the write lock is held for one campaign's changes only
-            changed += 1
+    for cid in ids:
+        stats = refresh_unlocked(session, cid, now)
+        changed += bool(stats is not None and stats.wrote)
     return changed
 
 

@@ -1,7 +1,8 @@
 """Finding 11 of issue 15: writes that must be unique are unique in the database, whatever two writers believe.
 
 Each test starts the two writers together and makes sure they really overlap: the first is held inside its
-transaction until the second has started (and, on PostgreSQL, is seen waiting for a lock), then let go.
+transaction until the second has started its own (on PostgreSQL: is seen waiting for a lock; on SQLite: has begun a
+transaction, whose BEGIN IMMEDIATE then waits for the first's write lock), or has finished, then let go.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from campaigns.callbacks import service as callbacks
 from campaigns.callbacks.models import Callback
@@ -24,12 +25,24 @@ from dnc.errors import UserError
 ROWS = 300
 
 
-def _waiting_for_a_lock(engine) -> bool:
-    """Whether some session of the test database waits for a lock (PostgreSQL); SQLite's writers wait inside
-    SQLite's busy handler, which nothing can see: there the caller gives the second writer a moment instead."""
+class Begins:
+    """The threads that sent SQLite a BEGIN (the product's is BEGIN IMMEDIATE) on ``engine``: a thread listed here
+    is taking, or waiting for, the write lock (SQLite's busy wait itself is invisible from outside)."""
+
+    def __init__(self, engine) -> None:
+        self.threads: set[str] = set()
+        event.listen(engine, "before_cursor_execute", self._sent)
+
+    def _sent(self, _conn, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip().upper().startswith("BEGIN"):
+            self.threads.add(threading.current_thread().name)
+
+
+def _waiting(engine, begins: Begins, thread: threading.Thread) -> bool:
+    """Whether the second writer is under way: on PostgreSQL some session waits for a lock; on SQLite its thread
+    began a transaction (waiting there for the first's write lock)."""
     if engine.dialect.name != "postgresql":
-        time.sleep(0.5)
-        return True
+        return thread.name in begins.threads
     with engine.connect() as c:
         return bool(c.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
 
@@ -71,11 +84,12 @@ def test_two_imports_of_one_file_at_once_make_one_list(product_engine, clock, tm
 
     first = threading.Thread(target=run, args=("first", _held_scrubber(entered, release)))
     second = threading.Thread(target=run, args=("second", None))
+    begins = Begins(product_engine)
     first.start()
     assert entered.wait(30), "the first import never reached its scrub"
     second.start()
     try:
-        assert _until(lambda: "second" in outcomes or _waiting_for_a_lock(product_engine))
+        assert _until(lambda: "second" in outcomes or _waiting(product_engine, begins, second))
     finally:
         release.set()
         first.join(60)
@@ -100,11 +114,12 @@ def test_two_imports_of_overlapping_files_at_once_dedupe_against_each_other(prod
         sessions, "Spring", a, now=clock.now(), scrubber=_held_scrubber(entered, release))))
     second = threading.Thread(target=lambda: done.setdefault("b", import_leads(sessions, "Spring", b,
                                                                                 now=clock.now())))
+    begins = Begins(product_engine)
     first.start()
     assert entered.wait(30)
     second.start()
     try:
-        assert _until(lambda: "b" in done or _waiting_for_a_lock(product_engine))
+        assert _until(lambda: "b" in done or _waiting(product_engine, begins, second))
     finally:
         release.set()
         first.join(60)
@@ -137,9 +152,10 @@ def test_two_callback_schedules_for_one_lead_at_once_leave_one_open_callback(pro
                 done.append(repr(e))
 
     other = threading.Thread(target=second)
+    begins = Begins(product_engine)
     other.start()
     try:
-        assert _until(lambda: bool(done) or _waiting_for_a_lock(product_engine))
+        assert _until(lambda: bool(done) or _waiting(product_engine, begins, other))
         first.commit()
     finally:
         first.close()

@@ -1,7 +1,9 @@
 """Idempotent dispatch, end to end: two dial-loop workers (threads, each with its own engine and ``DialLoop``) dial
 the same two campaigns on one PostgreSQL over 10,000 leads, 1,000 numbers on both campaigns' lists. No lead and no
 number ever has two live attempts, as seen by the workers while they run and as the calls table records it
-afterwards, and the database itself refuses a second live call."""
+afterwards, and the database itself refuses a second live call. The test proves the workers really ran at the same
+time: it counts the dial-loop turns one worker began while the other was inside its own, and the calls each placed
+while the other had calls live; workers that took turns would fail it."""
 
 from __future__ import annotations
 
@@ -103,6 +105,10 @@ def test_two_dial_loop_workers_never_hold_a_lead_or_a_number_twice(request, cloc
     placed = [0, 0]
     errors: list[BaseException] = []
     refused = []
+    inside = [False, False]
+    overlaps = [0, 0]  # turns a worker began while the other was inside its own turn
+    live_of = [0, 0]  # each worker's calls live now
+    beside = [0, 0]  # calls a worker placed while the other had calls live
 
     def worker(index: int) -> None:
         engine = make_engine(PG, **FAST)
@@ -115,7 +121,14 @@ def test_two_dial_loop_workers_never_hold_a_lead_or_a_number_twice(request, cloc
             idle = 0
             while idle < 3 or mine:
                 before = len(carrier.placed)
-                loop.tick(shared.now())
+                with lock:
+                    inside[index] = True
+                    overlaps[index] += inside[1 - index]
+                try:
+                    loop.tick(shared.now())
+                finally:
+                    with lock:
+                        inside[index] = False
                 new = [(ref, r.call_id, r.to) for ref, r in carrier.placed[before:]]
                 leads = lead_of(engine, [call_id for _, call_id, _ in new])
                 with lock:
@@ -126,6 +139,8 @@ def test_two_dial_loop_workers_never_hold_a_lead_or_a_number_twice(request, cloc
                                             f"{live_leads.get(lead) or live_phones.get(number)}")
                         live_leads[lead], live_phones[number] = ref, ref
                     placed[index] += len(new)
+                    beside[index] += len(new) if live_of[1 - index] else 0
+                    live_of[index] += len(new)
                 mine += [(ref, leads[call_id], number) for ref, call_id, number in new]
                 idle = 0 if new else idle + 1
                 rng.shuffle(mine)
@@ -135,6 +150,7 @@ def test_two_dial_loop_workers_never_hold_a_lead_or_a_number_twice(request, cloc
                     with lock:  # forget it before the database does: a re-claim is then never a false clash
                         live_leads.pop(lead, None)
                         live_phones.pop(number, None)
+                        live_of[index] -= 1
                     loop.handle(CarrierEvent("ended", ref, shared.now(), outcome="no_answer"))
         except BaseException as e:  # surfaced by the main thread
             errors.append(e)
@@ -177,6 +193,8 @@ def test_two_dial_loop_workers_never_hold_a_lead_or_a_number_twice(request, cloc
     # nothing either: an accepted row would be a second live call only if the first was still live)
     assert refused and all(r[0] == "refused" for r in refused), refused
     assert all(n > 1000 for n in placed), placed  # both workers really dialed
+    assert sum(overlaps) >= 5, overlaps  # and at the same time: turns overlapped (not by turns) ...
+    assert all(n >= 100 for n in beside), beside  # ... each placing calls while the other's were live
     engine = request.getfixturevalue("_pg_engine")
     with session_scope(session_factory(engine)) as s:
         assert s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None))) == 0
