@@ -330,3 +330,80 @@ def test_leads_recycle_searches_with_no_write_lock_and_moves_the_stranded_lead(p
     assert run.error is None and run.result["ended"] == 1 and run.result["leads"] == [lead_id]
     with sessions() as s:
         assert s.get(Lead, lead_id).status != "dialing"
+
+
+def test_a_refresh_between_the_jobs_read_and_its_write_wins_and_the_job_writes_nothing(product_engine, clock,
+                                                                                      jobs, monkeypatch):
+    """The floor (or a report) refreshes the rollups while the job counts: the job's counts may be older than what
+    that refresh wrote, so it must not write them; the rollups stay exact and no change row is absorbed twice."""
+    sessions = session_factory(product_engine)
+    now = clock.now()
+    cid = _campaign(sessions, now)
+    with sessions.begin() as s:
+        _calls(s, cid, now - timedelta(hours=2), "no_answer", 30)
+        rollup.refresh(s, s.get(Campaign, cid), now)
+        _calls(s, cid, now - timedelta(minutes=20), "no_answer", 12)
+    from campaigns.reports import absorb
+
+    stats, others = absorb.RefreshStats, []
+
+    def meanwhile(*a, **kw):  # the job has counted (its last step before writing): another refresh writes now
+        with sessions.begin() as s:
+            _calls(s, cid, now - timedelta(minutes=15), "busy", 5)
+            others.append(rollup.refresh(s, s.get(Campaign, cid), now))
+        return stats(*a, **kw)
+
+    monkeypatch.setattr(absorb, "RefreshStats", meanwhile)
+    run = LeasedRunner(sessions, clock, "w1").run(jobs["reports-refresh"])
+    assert others[0].buckets and run.error is None and run.result == 0  # the other refresh wrote; the job did not
+    monkeypatch.undo()
+    with sessions.begin() as s:
+        assert s.scalar(select(func.count()).select_from(ReportChange)) == 0
+        today = now.date()
+        assert run_report(s, "summary", "Guarded", now, today - timedelta(days=1), today,
+                          refreshed=True).rows[0]["dials"] == 47
+
+
+def test_a_reconciliation_between_the_jobs_read_and_its_write_wins_and_the_job_writes_nothing(
+        product_engine, clock, setenv, tmp_path, jobs, monkeypatch):
+    """A report judges the same new calls while the job judges them: the job must not store its verdicts and day
+    counts again on top (the reports would count those calls twice)."""
+    from campaigns.compliance import verdicts
+    from campaigns.compliance.feed import call_records
+    from dnc.reconcile import reconcile
+    from dnc.registry import Store, generate, load_full
+
+    setenv(DIALER_DNC_DIR=str(tmp_path / "dnc"))
+    sessions = session_factory(product_engine)
+    now = clock.now()
+    store = Store(tmp_path / "dnc")
+    with sessions.begin() as s:
+        path = generate(tmp_path / "registry.txt", 500, area_codes=("212",), seed=5).path
+        load_full(s, store, [path], version_date=(now - timedelta(days=3)).date(), loaded_by="test",
+                  now=now - timedelta(days=3), area_codes="212")
+    cid = _campaign(sessions, now)
+    with sessions.begin() as s:
+        verdicts.refresh(s, store, now)
+        for h in (0, 12):  # 10:00 and 22:00 in New York
+            s.add(Call(campaign_id=cid, phone="+12122345602", placed_at=now + timedelta(hours=h), status="completed",
+                       ended_at=now + timedelta(hours=h, seconds=20), outcome="no_answer"))
+    state, others = verdicts._state, []
+
+    def meanwhile(session):  # the job is about to write: a report judges the same calls first
+        if not others:
+            others.append(None)  # that refresh takes the state the same way: once only
+            with sessions.begin() as s:
+                others[0] = verdicts.refresh(s, store, now)
+        return state(session)
+
+    monkeypatch.setattr(verdicts, "_state", meanwhile)
+    job = jobs["reconciliation-verdicts"]
+    run = LeasedRunner(sessions, clock, "w1").run(replace(job, run=functools.partial(job.run, store=store)))
+    assert run.error is None, run.error
+    assert others[0].judged == 2 and run.result["raced"] and run.result["judged"] == 0
+    monkeypatch.undo()
+    with sessions() as s:
+        stored = {f"call:{v.call_id}": v.codes for v in verdicts.findings(s, now - timedelta(days=1),
+                                                                           now + timedelta(days=1))}
+        assert stored == {r["call"]: r["codes"] for r in reconcile(s, call_records(s), store)} and stored
+        assert verdicts.checked(s, now.date(), now.date() + timedelta(days=1), cid) == 2  # each call once
