@@ -61,13 +61,17 @@ def base_inputs(list_size: int) -> Inputs:
 @click.option("--bt-list", type=int, default=10_000, show_default=True, help="Back-test list size.")
 @click.option("--bt-truth-seeds", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Truth runs with the same parameters (the first is fitted); their mean is the expectation.")
+@click.option("--bt-fit-seeds", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Truth runs each fitted and planned as a campaign of its own (at most --bt-truth-seeds).")
 @click.option("--database-url", "bench_url", default=None, help="Back-test database (default: a temporary SQLite).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def bench_plan(agents: int, hours: int, seeds: int, backtest: bool, bt_agents: int, bt_hours: int, bt_days: int,
-               bt_fit_days: int, bt_list: int, bt_truth_seeds: int, bench_url: str | None, as_json: bool) -> None:
+               bt_fit_days: int, bt_list: int, bt_truth_seeds: int, bt_fit_seeds: int, bench_url: str | None,
+               as_json: bool) -> None:
     """Time a one-day plan (default 100 agents, 8 hours), or back-test the planner against a known truth."""
     if backtest:
-        out = _backtest(bt_agents, bt_hours, bt_days, bt_fit_days, bt_list, seeds, bt_truth_seeds, bench_url)
+        out = _backtest(bt_agents, bt_hours, bt_days, bt_fit_days, bt_list, seeds, bt_truth_seeds, bt_fit_seeds,
+                        bench_url)
     else:
         basis = Basis(base_inputs(agents * hours * 60), dict(NEW_CAMPAIGN_RULES), (0, 0))
         schedule = Schedule(date(2030, 1, 8), 1, tuple((9 + h, agents) for h in range(hours)))
@@ -90,7 +94,7 @@ def bench_plan(agents: int, hours: int, seeds: int, backtest: bool, bt_agents: i
 
 
 def _backtest(agents: int, hours: int, days: int, fit_days: int, list_size: int, seeds: int, truth_seeds: int,
-              url: str | None) -> dict:
+              fit_seeds: int, url: str | None) -> dict:
     from dialer.planner.backtest import backtest
 
     with tempfile.TemporaryDirectory(prefix="dialer-plan-bench-") as tmp:
@@ -98,7 +102,7 @@ def _backtest(agents: int, hours: int, days: int, fit_days: int, list_size: int,
         upgrade(engine)
         t0 = time.perf_counter()
         out = backtest(session_factory(engine), agents=agents, hours=hours, days=days, fit_days=fit_days,
-                       list_size=list_size, seeds=seeds, truth_seeds=truth_seeds)
+                       list_size=list_size, seeds=seeds, truth_seeds=truth_seeds, fit_seeds=fit_seeds)
         out["wall_s"] = round(time.perf_counter() - t0, 1)
         out["load_average"] = round(os.getloadavg()[0], 2)
         out["fit"]["dials"] = out.pop("inputs")["dials"]

@@ -99,7 +99,11 @@ class DialOutcomeModel:
 
     @property
     def p_live(self) -> float:
-        return float(self.shares[LIVE_KIND])
+        """``shares[LIVE_KIND]`` in plain floats, the same operations in the same order (asked at every resolved
+        dial, where the arrays cost more than the arithmetic)."""
+        w, scale = self.weights, self.unit
+        live, machine, dead = (float(w[k]) + c * 2.0 * scale / self.growth for k, c in enumerate((0.25, 0.2, 0.55)))
+        return live / ((live + machine) + dead)
 
     def fit(self) -> FittedAnswers:
         return FittedAnswers(self.shares, [est.fit() for est in self.times])

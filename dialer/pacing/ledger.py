@@ -63,6 +63,8 @@ class ExpiringCounts:
         """Drop every entry placed before ``edge`` (the window is ``[edge, now)``)."""
         if self.pending_min < edge:
             self.settle(edge)
+        if self.head >= self.size or self.times[self.head] >= edge:
+            return  # nothing stored is older (asked at every plan: most of the time there is nothing to drop)
         live = self.times[self.head:self.size]
         k = int(np.searchsorted(live, edge, side="left"))
         if k:

@@ -12,6 +12,7 @@ import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -48,10 +49,11 @@ def truth_scenario(agents: int = 20, hours: int = 6, days: int = 8, list_size: i
 
 
 class _TruthSimulation(_PlanSimulation):
-    """The plan's simulation, also keeping each morning's leads (the state a planner would start from)."""
+    """The plan's simulation, also keeping each morning's leads (the state a planner would start from); its loop
+    turns as the benchmark simulator's does (the truth is the product, not the plan)."""
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, paced=False, **kwargs)
         self.mornings: list[dict[int, tuple]] = []
 
     def _open(self, start: float, end: float) -> None:
@@ -69,16 +71,34 @@ def run_truth(scenario: Scenario, seed: int = 7) -> tuple[SimResult, _TruthSimul
     return sim.result(scenario.pacer, settings, 0.0), sim
 
 
-def write_history(sessions: sessionmaker[Session], scenario: Scenario, result: SimResult, sim: _TruthSimulation,
-                  fit_days: int) -> datetime:
-    """Store the truth's first ``fit_days`` as the product would have; returns the morning after (the "now")."""
+@dataclass(frozen=True)
+class TruthRun:
+    """What a back-test keeps of one truth run (plain data, so it crosses processes): its calls, its days, the
+    leads as they stood each morning and the leads left each evening."""
+
+    seed: int
+    result: SimResult
+    days: list
+    mornings: list
+    leads_left: list
+
+
+def truth_run(scenario: Scenario, seed: int) -> TruthRun:
+    result, sim = run_truth(scenario, seed)
+    return TruthRun(seed, result, sim.days, sim.mornings, sim.leads_left)
+
+
+def write_history(sessions: sessionmaker[Session], scenario: Scenario, result: SimResult,
+                  sim: _TruthSimulation | TruthRun, fit_days: int, name: str = CAMPAIGN) -> datetime:
+    """Store the truth's first ``fit_days`` as campaign ``name``, as the product would have; returns the morning
+    after (the "now")."""
     t0 = result.t0
     cutoff = sim.days[fit_days][0]  # the next morning's start: every call of the fitted days has ended
     morning = sim.mornings[fit_days]
     with session_scope(sessions) as s:
-        if s.scalar(select(Campaign.id).where(Campaign.name == CAMPAIGN)) is not None:
-            raise UserError(f"a campaign named {CAMPAIGN!r} already exists; use an empty database")
-        c = create_campaign(s, CAMPAIGN, "+12125550123", t0, CampaignSettings(timezone=scenario.run.timezone,
+        if s.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+            raise UserError(f"a campaign named {name!r} already exists; use an empty database")
+        c = create_campaign(s, name, "+12125550123", t0, CampaignSettings(timezone=scenario.run.timezone,
                                                                              max_attempts=scenario.campaign.max_attempts))
         c.retry_no_answer_s, c.retry_busy_s = scenario.campaign.retry_no_answer_s, scenario.campaign.retry_busy_s
         c.retry_machine_s, c.status = scenario.campaign.retry_machine_s, "paused"
@@ -86,7 +106,8 @@ def write_history(sessions: sessionmaker[Session], scenario: Scenario, result: S
                        rows=scenario.list_size, accepted=scenario.list_size)
         s.add(lst)
         s.flush()
-        agents = {i + 1: create_agent(s, agent_name(i), t0, campaign=c, simulated=True).id
+        prefix = "" if name == CAMPAIGN else f"{name} "
+        agents = {i + 1: create_agent(s, prefix + agent_name(i), t0, campaign=c, simulated=True).id
                   for i in range(scenario.agents.max_count)}
         size = scenario.list_size or 0
         for lo in range(0, size, 5000):
@@ -138,7 +159,7 @@ def _write_calls(s: Session, campaign_id: int, list_id: int, lead_ids: dict[int,
         s.execute(insert(Call), rows)
 
 
-def truth_by_day(scenario: Scenario, result: SimResult, sim: _TruthSimulation) -> list[dict]:
+def truth_by_day(scenario: Scenario, result: SimResult, sim: _TruthSimulation | TruthRun) -> list[dict]:
     c = result.calls
     out = []
     for d, (start, end) in enumerate(sim.days):
@@ -153,66 +174,82 @@ def truth_by_day(scenario: Scenario, result: SimResult, sim: _TruthSimulation) -
     return out
 
 
-def truth_days(scenario: Scenario, seed: int) -> list[dict]:
-    """One truth seed's contacts, closes and leads left per day (plain data, so it crosses processes)."""
-    result, sim = run_truth(scenario, seed)
-    return truth_by_day(scenario, result, sim)
-
-
 def backtest(sessions: sessionmaker[Session], *, agents: int = 20, hours: int = 6, days: int = 8,
              fit_days: int = 5, list_size: int = 12_000, seeds: int = 4, seed: int = 7,
-             truth_seeds: int = 4) -> dict:
+             truth_seeds: int = 4, fit_seeds: int = 1) -> dict:
     """Fit on the truth's first ``fit_days``, plan the rest with the real schedule, compare.
 
-    The plan is set beside the fitted run (what one campaign really did: its luck included) and beside the
-    truth's expectation, the mean of ``truth_seeds`` runs with the same parameters (the fitted one first),
-    with their spread: the plan should match the expectation and fall inside the spread.
+    ``truth_seeds`` runs with the same parameters (seeds ``seed``, ``seed + 1`` …) give the truth's expectation
+    (their mean) and its spread. The first ``fit_seeds`` of them are each stored, measured and planned as a
+    campaign of its own: one fitted history carries its own luck (a close share or a retry decay a few per cent
+    off: the sampling error of a few thousand contacts), so the planner's error is the mean of the plans against
+    the truth's mean, and the plans' spread shows what one history's luck does to a plan. Each plan is also set
+    beside the run it was fitted on (what that campaign really did next, its luck included).
     """
     if not 1 <= fit_days < days:
         raise UserError("fit days must be at least 1 and fewer than the days simulated")
     if not 1 <= truth_seeds <= 16:
         raise UserError("truth seeds must be between 1 and 16")
+    if not 1 <= fit_seeds <= truth_seeds:
+        raise UserError("fit seeds must be between 1 and the truth seeds")
     scenario = truth_scenario(agents, hours, days, list_size)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as pool:
-        # the other truth seeds run beside the fitted one (only their daily figures come back)
-        pending = [pool.submit(truth_days, scenario, seed + k) for k in range(1, truth_seeds)]
-        result, sim = run_truth(scenario, seed)
-        others = [f.result() for f in pending]
-    now = write_history(sessions, scenario, result, sim, fit_days)
-    with session_scope(sessions) as s:
-        basis = read_basis(s, CAMPAIGN, now, days=fit_days + 1)
+        truths = list(pool.map(truth_run, [scenario] * truth_seeds, range(seed, seed + truth_seeds)))
+    runs = [truth_by_day(scenario, t.result, t) for t in truths]
     first = (scenario.run.start + timedelta(days=fit_days)).date()
     schedule = Schedule(first, days - fit_days, tuple((9 + h, agents) for h in range(hours)))
-    plan = what_if(basis, schedule, seeds)["plans"][0]
-    runs = [truth_by_day(scenario, result, sim), *others]
-    threshold = dry_threshold(basis.inputs.callable_leads)  # the plan's own: 1 % of the leads it starts with
-    compared = []
-    for d, p in enumerate(plan["daily"], start=fit_days):
-        row = {"day": runs[0][d]["day"]}
-        for key in ("contacts", "closes", "leads_left"):
-            values = np.array([r[d][key] for r in runs], dtype=float)
-            mean = float(values.mean())
-            row[key] = {"plan": p[key], "truth_run": runs[0][d][key],
-                        "truth": {"mean": round(mean, 1), "min": float(values.min()), "max": float(values.max())},
-                        "error_vs_run": _err(p[key]["mean"], runs[0][d][key]), "error_vs_truth": _err(
-                            p[key]["mean"], mean)}
-        # the truth's expected closes: its runs' people reached × its close share (the closes counted in a few
-        # runs carry each contact's coin besides: ±13 % a day on an 8-agent floor)
-        expected = float(np.mean([r[d]["closes_expected"] for r in runs]))
-        row["closes"]["truth_expected"] = round(expected, 1)
-        row["closes"]["error_vs_truth_expected"] = _err(p["closes"]["mean"], expected)
-        hourly = np.array([r[d]["contacts_by_hour"] for r in runs], dtype=float).mean(axis=0)
-        row["contacts_by_hour"] = {"plan": [h["contacts"]["mean"] for h in plan["hourly"]
-                                            if h["day"] == row["day"]],
-                                   "truth": [round(float(x), 1) for x in hourly]}
-        compared.append(row)
+    fits = []
+    for k, truth in enumerate(truths[:fit_seeds]):
+        name = CAMPAIGN if k == 0 else f"{CAMPAIGN} {truth.seed}"
+        now = write_history(sessions, scenario, truth.result, truth, fit_days, name)
+        with session_scope(sessions) as s:
+            basis = read_basis(s, name, now, days=fit_days + 1)
+        plan = what_if(basis, schedule, seeds)["plans"][0]
+        fits.append({"seed": truth.seed, "basis": basis, "plan": plan, "run": runs[k]})
+    compared = [_compare_day(d, fits, runs) for d in range(fit_days, days)]
+    threshold = dry_threshold(fits[0]["basis"].inputs.callable_leads)  # 1 % of the leads the plan starts with
     dry_runs = [next((r[d]["day"] for d in range(fit_days, days) if r[d]["leads_left"] <= threshold), None)
                 for r in runs]
     return {"agents": agents, "hours_per_day": hours, "fit_days": fit_days, "planned_days": days - fit_days,
-            "list_size": list_size, "seeds": seeds, "truth_seeds": truth_seeds, "inputs": basis.inputs.as_dict(),
-            "fit": fit_report(scenario, basis.inputs), "days": compared, "dry_truth_runs": dry_runs,
-            "dry_plan": plan["dry"], "dry_threshold": threshold}
+            "list_size": list_size, "seeds": seeds, "truth_seeds": truth_seeds, "fit_seeds": fit_seeds,
+            "inputs": fits[0]["basis"].inputs.as_dict(), "fit": fit_report(scenario, fits[0]["basis"].inputs),
+            "fits": [{"seed": f["seed"], "fit": fit_report(scenario, f["basis"].inputs),
+                      "dials": f["basis"].inputs.dials, "dry_plan": f["plan"]["dry"]} for f in fits],
+            "days": compared, "dry_truth_runs": dry_runs, "dry_plan": fits[0]["plan"]["dry"],
+            "dry_threshold": threshold}
+
+
+def _compare_day(d: int, fits: list[dict], runs: list[list[dict]]) -> dict:
+    """One planned day: the plans (each fitted history's mean over its seeds; their mean and range) beside the
+    truth runs (their mean and range) and beside the run each plan was fitted on."""
+    row = {"day": runs[0][d]["day"]}
+    for key in ("contacts", "closes", "leads_left"):
+        plans = np.array([_plan_day(f, row["day"])[key]["mean"] for f in fits], dtype=float)
+        own = np.array([f["run"][d][key] for f in fits], dtype=float)
+        values = np.array([r[d][key] for r in runs], dtype=float)
+        mean = float(values.mean())
+        row[key] = {"plan": {"mean": round(float(plans.mean()), 1), "min": float(plans.min()),
+                             "max": float(plans.max()), "fits": plans.tolist()},
+                    "fitted_runs": own.tolist(),
+                    "truth": {"mean": round(mean, 1), "min": float(values.min()), "max": float(values.max())},
+                    "error_vs_fitted_runs": _err(float(plans.mean()), float(own.mean())),
+                    "error_vs_truth": _err(float(plans.mean()), mean)}
+    # the truth's expected closes: its runs' people reached × its close share (the closes counted in a few runs
+    # carry each contact's coin besides: ±13 % a day on an 8-agent floor)
+    expected = float(np.mean([r[d]["closes_expected"] for r in runs]))
+    row["closes"]["truth_expected"] = round(expected, 1)
+    row["closes"]["error_vs_truth_expected"] = _err(row["closes"]["plan"]["mean"], expected)
+    hourly = np.array([r[d]["contacts_by_hour"] for r in runs], dtype=float).mean(axis=0)
+    plan_hours = np.array([[h["contacts"]["mean"] for h in f["plan"]["hourly"] if h["day"] == row["day"]]
+                           for f in fits], dtype=float).mean(axis=0)
+    row["contacts_by_hour"] = {"plan": [round(float(x), 1) for x in plan_hours],
+                               "truth": [round(float(x), 1) for x in hourly]}
+    return row
+
+
+def _plan_day(fit: dict, day: str) -> dict:
+    return next(row for row in fit["plan"]["daily"] if row["day"] == day)
 
 
 def fit_report(scenario: Scenario, inputs) -> dict:
@@ -229,7 +266,14 @@ def fit_report(scenario: Scenario, inputs) -> dict:
             "hour_factors": [factors, true_factors],
             "talk_mean_s": [inputs.talk.mean_s if inputs.talk else None, round(scenario.talk.mean_s, 2)],
             "wrap_mean_s": [inputs.wrap.mean_s if inputs.wrap else None, round(scenario.agents.wrap.mean_s, 2)],
-            "close_share": [inputs.dispositions.get("close"), dict(scenario.dispositions).get("SALE")]}
+            "close_share": [inputs.dispositions.get("close"), dict(scenario.dispositions).get("SALE"),
+                            _standard_error(inputs.dispositions.get("close"), inputs.contacts)],
+            "contacts": inputs.contacts}
+
+
+def _standard_error(share: float | None, n: int) -> float | None:
+    """The sampling error of a share measured on ``n`` trials (what one history's luck moves it by, 1 σ)."""
+    return round(math.sqrt(share * (1 - share) / n), 4) if share is not None and n > 0 else None
 
 
 def _curve_at(curve: tuple[tuple[float, float], ...], hour: int) -> float:

@@ -22,8 +22,9 @@ import numpy as np
 from dialer.loop.memory import CALLABLE_STATUSES
 from dialer.loop.pacers import named_pacer
 from dialer.planner.inputs import Inputs
+from dialer.planner.turns import PacedTurns
 from dialer.planner.world import PlanCustomers, PlanWorld, Start
-from dialer.sim.runner import Simulation, day_windows
+from dialer.sim.runner import day_windows
 from dialer.sim.scenario import (
     Agents,
     Answer,
@@ -164,8 +165,9 @@ def _mixture(fit) -> Mixture:
     return Mixture(tuple(Lognormal(w, med, max(sig, 0.05)) for w, med, sig in fit.components))
 
 
-class _PlanSimulation(Simulation):
-    """The benchmark's simulation, also counting the leads still dialable when each day closes.
+class _PlanSimulation(PacedTurns):
+    """The benchmark's simulation, also counting the leads still dialable when each day closes; its loop turns
+    on news, at most every 0.25 s (``turns``), unless ``paced=False``.
 
     Given a ``Start``, the world holds the list as it stands (``world.PlanWorld``: attempts made, due times,
     numbers that failed), its dead numbers are where the list says (``world.PlanCustomers``), and the pacer's
@@ -199,7 +201,7 @@ class _PlanSimulation(Simulation):
                                    if lead.status in CALLABLE_STATUSES or lead.status == "dialing"))
 
 
-def _warm_pacer(scenario: Scenario, seed: int, start: Start | None, settings: dict):
+def _warm_pacer(scenario: Scenario, seed: int, start: Start | None, settings: dict, paced: bool = True):
     """The pacer as the campaign's running worker has it when the planned day opens: its answer and handle
     curves learnt and its abandon loop settled, not cold.
 
@@ -229,23 +231,24 @@ def _warm_pacer(scenario: Scenario, seed: int, start: Start | None, settings: di
 
     t0, _ = day_windows(warm)
     world = MemoryWorld(warm, t0) if start is None else PlanWorld(warm, t0, start.queue)
-    _PlanSimulation(warm, seed, world, keep, start=start).run()
+    _PlanSimulation(warm, seed, world, keep, start=start, paced=paced).run()
     return made[0], world.store._next_call  # noqa: SLF001 - the store's id counter has no public setter
 
 
-def plan_simulation(scenario: Scenario, seed: int, start: Start | None = None,
-                    warm_up: bool = True) -> _PlanSimulation:
-    """One seed's simulation, ready to run, its pacer warmed up first unless ``warm_up`` is False."""
+def plan_simulation(scenario: Scenario, seed: int, start: Start | None = None, warm_up: bool = True,
+                    paced: bool = True) -> _PlanSimulation:
+    """One seed's simulation, ready to run, its pacer warmed up first unless ``warm_up`` is False; ``paced=False``
+    turns its loop as the benchmark simulator does (``turns``)."""
     settings = dict(scenario.pacer_settings)
     settings.setdefault("target_abandon_rate", scenario.campaign.abandon_target)
     factory, first_call = named_pacer(scenario.pacer, settings), 1
     if warm_up:
-        pacer, first_call = _warm_pacer(scenario, seed, start, settings)
+        pacer, first_call = _warm_pacer(scenario, seed, start, settings, paced)
         factory = lambda c: pacer  # noqa: E731 - the campaign's one pacer, already warm
     t0, _ = day_windows(scenario)
     world = MemoryWorld(scenario, t0) if start is None else PlanWorld(scenario, t0, start.queue)
     world.store._next_call = first_call  # noqa: SLF001
-    sim = _PlanSimulation(scenario, seed, world, factory, start=start)
+    sim = _PlanSimulation(scenario, seed, world, factory, start=start, paced=paced)
     sim.settings = settings
     return sim
 
@@ -270,10 +273,10 @@ def run_seed(scenario: Scenario, seed: int, start: Start | None = None, warm_up:
     live = np.isin(c.outcome, ("completed", "abandoned"))
     contact = ~np.isnan(c.connected)
     staffed, busy = _overlap(a, edges, ("ready", "talking", "wrap")), _overlap(a, edges, ("talking", "wrap"))
-    # closes as their expectation: each person an agent talks to closes at the close share (a machine put
-    # through closes nothing); the coin each contact's disposition is would add its own noise to the plan's mean
-    person = contact & (c.true_answered_by == "human")
-    closes = np.histogram(c.placed[person], bins=edges)[0] * _close_share(scenario)
+    # closes as their expectation: each call an agent took closes at the close share, which the history measures
+    # the same way (closes ÷ calls agents took, machines put through included); the coin each contact's
+    # disposition is would add its own noise to the plan's mean
+    closes = np.histogram(c.placed[contact], bins=edges)[0] * _close_share(scenario)
     return {"dials": per_bin(c.placed, everything), "live": per_bin(c.placed, live),
             "abandoned": per_bin(c.placed, c.outcome == "abandoned"),
             "contacts": per_bin(c.placed, contact), "closes": closes.tolist(),
@@ -282,7 +285,7 @@ def run_seed(scenario: Scenario, seed: int, start: Start | None = None, warm_up:
 
 
 def _close_share(scenario: Scenario) -> float:
-    """The share of a person's calls that an agent dispositions as a close (the simulator's SALE weight)."""
+    """The share of the calls agents take that they disposition as a close (the simulator's SALE weight)."""
     weights = dict(scenario.dispositions)
     return weights.get("SALE", 0.0) / max(sum(weights.values()), 1e-12)
 

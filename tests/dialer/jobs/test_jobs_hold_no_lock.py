@@ -407,3 +407,31 @@ def test_a_reconciliation_between_the_jobs_read_and_its_write_wins_and_the_job_w
                                                                            now + timedelta(days=1))}
         assert stored == {r["call"]: r["codes"] for r in reconcile(s, call_records(s), store)} and stored
         assert verdicts.checked(s, now.date(), now.date() + timedelta(days=1), cid) == 2  # each call once
+
+
+def test_a_level_recorded_between_the_guards_read_and_its_write_is_not_alerted_twice(product_engine, clock, jobs,
+                                                                                     monkeypatch):
+    """The console checks the campaign (``alerts.check``) while the job counts: both see the rate pass 2.5 %, but
+    the change of level is one alert and one webhook delivery, not two (the job reads the stored level under the
+    guard row's lock, after the other check wrote it)."""
+    sessions = session_factory(product_engine)
+    now = clock.now()
+    cid = _campaign(sessions, now)
+    with sessions.begin() as s:
+        _calls(s, cid, now - timedelta(hours=1), "completed", 975, answered=True)
+        _calls(s, cid, now - timedelta(hours=1), "abandoned", 25, answered=True)
+    rate, others = aa.abandon_rate, []
+
+    def meanwhile(ab, live):
+        if not others:
+            others.append(None)  # that check counts with this same function: once only
+            with sessions.begin() as s:
+                others[0] = aa.check(s, s.get(Campaign, cid), now)
+        return rate(ab, live)
+
+    monkeypatch.setattr(aa, "abandon_rate", meanwhile)
+    run = LeasedRunner(sessions, clock, "w1").run(jobs["abandon-guard"])
+    assert others[0].changed and run.error is None and run.result["Guarded"]["level"] == "warn"
+    with sessions() as s:
+        assert [(a.previous, a.level) for a in s.scalars(select(AbandonAlert))] == [("ok", "warn")]
+        assert s.get(AbandonGuard, cid).level == "warn"

@@ -161,3 +161,18 @@ def test_ledger_rolls_thirty_days_and_reports_slack() -> None:
     assert led.lives == 3000 and led.abandons == 30  # only the last 30 days count
     assert led.rate == pytest.approx(0.01) and led.slack == pytest.approx(60.0)
     assert led.today(39 * 86_400.0 + 7200) == (100, 1)
+
+
+def test_the_live_share_in_plain_floats_is_the_shares_arrays_value_exactly() -> None:
+    """``p_live`` (asked at every resolved dial) skips the arrays, not a rounding: over a long stream with
+    forgetting, change resets and renormalisation it equals ``shares[live]`` bit for bit."""
+    rng = np.random.default_rng(8)
+    model = DialOutcomeModel(half_life=50)
+    renormalised = False
+    for i in range(20_000):
+        kind = int(rng.choice(3, p=[0.3, 0.2, 0.5] if i < 10_000 else [0.05, 0.25, 0.7]))
+        unit = model.unit
+        model.add(kind, float(rng.uniform(1, 30)))
+        renormalised = renormalised or model.unit < unit
+        assert model.p_live == float(model.shares[LIVE_KIND])
+    assert model.changes >= 1 and renormalised  # the shift was detected; the weights were renormalised
