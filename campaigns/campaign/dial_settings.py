@@ -83,7 +83,7 @@ def validate(s: Settings, abandon_target: float) -> None:
     _int("callback_grace_s", s.callback_grace_s, 0, DAY_S)
     _int("callback_miss_s", s.callback_miss_s, 60, 7 * DAY_S)
     if s.callback_miss_s <= s.callback_grace_s:
-        raise UserError(f"callback_miss_s: must be longer than callback_grace_s ({s.callback_grace_s} s): a "
+        raise UserError(f"callback_miss_s: must be longer than callback_grace_s ({s.callback_grace_s // 60} min): a "
                         "personal callback is offered to everyone before it counts as missed")
     for name in ("abandon_warn_1", "abandon_warn_2"):
         v = getattr(s, name)

@@ -13,9 +13,9 @@ from campaigns.campaign.service import create_campaign, set_status
 from campaigns.leads.hot import HOT_LIST, HOT_PRIORITY
 from campaigns.leads.models import Lead, LeadList
 
-DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0", "min_recall_gap_s": "0",
+DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0:00", "min_recall_gap_s": "0:00",
             "lead_daily_cap": "", "phone_daily_cap": "", "phone_switch_after": "0", "callbacks_personal": "y",
-            "callback_grace_s": "900", "callback_miss_s": "3600", "abandon_warn_1": "2.5", "abandon_warn_2": "2.8",
+            "callback_grace_s": "0:15", "callback_miss_s": "1:00", "abandon_warn_1": "2.5", "abandon_warn_2": "2.8",
             "abandon_fallback": "y", "alert_min_live_answers": "100", "alert_webhook_url": "",
             "local_presence": "", "caller_id_daily_cap": "150", "spam_flag_threshold": "3",
             "callerid_min_answer_rate": "", "callerid_min_dials": "200"}
@@ -52,6 +52,7 @@ def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
     for name in DEFAULTS:
         assert f'name="{name}"' in html, name
     assert 'id="callback_grace_s-help"' in html and 'value="2.5"' in html  # rates in %
+    assert 'value="0:15"' in html  # delays as h:mm
     assert "Not checked yet" in html
     assert f'href="{page(campaign)}">Strategy &amp; alerts</a>' in \
         client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
@@ -60,7 +61,7 @@ def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
 def test_saving_changes_every_setting(client, auth, campaign, sessions):
     auth.login("manager")
     data = {**DEFAULTS, "lead_order": "follow_sun", "new_lead_every": "4", "lead_daily_cap": "2",
-            "callbacks_personal": "", "callback_grace_s": "600", "abandon_warn_1": "2",
+            "callbacks_personal": "", "callback_grace_s": "0:10", "abandon_warn_1": "2",
             "alert_webhook_url": "https://hooks.example.com/dialer", "local_presence": "y",
             "caller_id_daily_cap": "90", "spam_flag_threshold": "5", "callerid_min_answer_rate": "8"}
     r = auth.post(page(campaign), data, follow_redirects=True)
@@ -82,12 +83,14 @@ def test_saving_changes_every_setting(client, auth, campaign, sessions):
      "First warning: must be above 0 % and below the campaign&#39;s abandon target 3 %, got 3.5 %"),
     ({"abandon_warn_1": "2.8", "abandon_warn_2": "2.5"}, "abandon_warn_1",
      "First warning (2.8 %) must be below Second warning (2.5 %)"),
-    ({"callback_miss_s": "600"}, "callback_miss_s", "Missed after: must be longer than Personal grace (900 s)"),
+    ({"callback_miss_s": "0:10"}, "callback_miss_s", "Missed after: must be longer than Personal grace (15 min)"),
     ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url", "Alert webhook URL: must be an https URL"),
     ({"new_lead_every": "500"}, "new_lead_every", "One new lead every N dials: must be between 0 and 100, got 500"),
     ({"lead_daily_cap": "0"}, "lead_daily_cap", "Attempts per lead per day: must be between 1 and 100, got 0"),
-    ({"callback_grace_s": ""}, "callback_grace_s", "Personal grace (seconds): enter a value"),
-    ({"min_recall_gap_s": "soon"}, "min_recall_gap_s", "Not a valid integer value."),
+    ({"callback_grace_s": ""}, "callback_grace_s", "Personal grace: enter a time as h:mm"),
+    ({"min_recall_gap_s": "soon"}, "min_recall_gap_s",
+     "Minimum re-call gap: give hours and minutes as h:mm, e.g. 4:00 or 0:30, not &#39;soon&#39;"),
+    ({"callback_miss_s": "0:00"}, "callback_miss_s", "Missed after: must be between 0:01 and 168:00 (h:mm), not 0:00"),
     ({"callerid_min_answer_rate": "150"}, "callerid_min_answer_rate",
      "Minimum 7-day answer rate: must be between 0 % and 100 %, got 150 %"),
     ({"spam_flag_threshold": "0"}, "spam_flag_threshold", "spam-flag threshold must be between 1 and 100, got 0"),
