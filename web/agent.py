@@ -35,7 +35,7 @@ from dnc.errors import UserError
 from web.agent_calls import controls
 from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
-from web.filters import when
+from web.filters import console_zone, page_and_lead, when
 from web.forms import choices, sentence
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -378,7 +378,7 @@ def move_callback(callback_id: int):
         db().rollback()
         flash(sentence(str(e)), "error")
     else:
-        flash(f"Callback moved to {when(new.due_at, zone)} (the customer's time).", "success")
+        flash(f"Callback moved to {page_and_lead(new.due_at, console_zone(), zone)}.", "success")
     return back
 
 

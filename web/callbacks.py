@@ -23,7 +23,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.leads.models import Lead
 from dnc.errors import UserError
 from web.context import db, now
-from web.filters import when
+from web.filters import page_and_lead, when
 from web.forms import sentence
 
 bp = Blueprint("callbacks", __name__, url_prefix="/campaigns/<int:campaign_id>/callbacks")
@@ -136,7 +136,7 @@ def move(campaign_id: int, callback_id: int):
 
     def change() -> str:
         new = callbacks.reschedule(db(), cb.id, parse_local(form.at.data, zone), now(), strict=True)
-        return f"Callback moved to {when(new.due_at, zone)} (lead's time)."
+        return f"Callback moved to {page_and_lead(new.due_at, campaign.timezone, zone)}."
 
     return _apply(campaign, form, change, cb, zone)
 

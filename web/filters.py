@@ -89,12 +89,23 @@ def when_on_page(context, value: datetime | None, zone: str | None = None, fmt: 
     return when(value, zone or zone_of(context), fmt)
 
 
-@pass_context
-def lead_time(context, value: datetime | None, zone: str | None) -> str:
+def at_the_lead(value: datetime | None, zone: str | None, page: str) -> str:
     """A customer's own clock beside the page's time: "Wed 09:00 PST at the lead", or nothing when it reads the same."""
-    if value is None or not zone or zone == zone_of(context):
+    if value is None or not zone or zone == page:
         return ""
     return f"{when(value, zone, '%a %H:%M')} at the lead"
+
+
+def page_and_lead(value: datetime, page: str, zone: str | None) -> str:
+    """A message's time: in the page's zone, the customer's clock beside it when it differs."""
+    lead = at_the_lead(value, zone, page)
+    return f"{when(value, page)} ({lead})" if lead else when(value, page)
+
+
+@pass_context
+def lead_time(context, value: datetime | None, zone: str | None) -> str:
+    """``|lead_time(zone)``: ``at_the_lead`` on this page."""
+    return at_the_lead(value, zone, zone_of(context))
 
 
 OUTCOME_WORDS = {"completed": "completed", "abandoned": "abandoned", "no_answer": "no answer", "busy": "busy",

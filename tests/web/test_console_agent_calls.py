@@ -180,7 +180,8 @@ def test_an_agent_moves_and_cancels_only_their_own_callbacks(client, auth, floor
     r = auth.post(f"/agent/callbacks/{mine}/move", {"at": "2030-01-09T23:30"}, page="/agent/callbacks")
     assert "outside the customer&#39;s calling hours" in client.get(r.location).get_data(as_text=True)
     auth.post(f"/agent/callbacks/{mine}/move", {"at": "2030-01-09T15:30"}, page="/agent/callbacks")
-    assert "Callback moved to 2030-01-09 15:30" in client.get("/agent/callbacks").get_data(as_text=True)
+    assert "Callback moved to 2030-01-09 21:30 UTC (Wed 15:30 CST at the lead)" in \
+        client.get("/agent/callbacks").get_data(as_text=True)
     with sessions() as s:
         moved = s.query(Callback).filter_by(lead_id=floor["lead"], status="pending").one()
     auth.post(f"/agent/callbacks/{moved.id}/cancel", {"reason": "bought elsewhere"}, page="/agent/callbacks")

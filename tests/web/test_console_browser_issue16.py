@@ -149,7 +149,8 @@ def test_agent_moves_and_cancels_a_callback_pause_select_and_leaving_warns(brows
     row.locator("summary").click()
     row.get_by_label("New time (customer's time)").fill("2030-01-09T15:30")
     row.get_by_role("button", name="Move").click()
-    expect(page.locator(".flash.success")).to_contain_text("Callback moved to 2030-01-09 15:30")
+    expect(page.locator(".flash.success")).to_contain_text(
+        "Callback moved to 2030-01-09 21:30 UTC (Wed 15:30 CST at the lead)")
     screenshot(page, "agent-callbacks")
     row = page.locator("#callbacks tbody tr", has_text="waiting")
     row.locator("summary").click()

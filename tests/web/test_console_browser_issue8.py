@@ -46,7 +46,7 @@ def test_manager_moves_a_missed_callback_to_the_windows_opening(browser_page, li
     expect(accept).to_be_visible()
     accept.click()
 
-    expect(page.get_by_text("Callback moved to 2030-01-10 08:00 CST (lead's time).")).to_be_visible()
+    expect(page.get_by_text("Callback moved to 2030-01-10 09:00 EST (Thu 08:00 CST at the lead).")).to_be_visible()
     expect(page.locator("#cb-missed")).to_contain_text("Bob Test")
     expect(page.locator("#cb-missed")).not_to_contain_text("Ann Test")
     expect(page.locator("#cb-waiting")).to_contain_text("Ann Test")

@@ -109,7 +109,7 @@ def test_a_move_outside_the_window_offers_the_opening_and_accepting_it_moves_the
     r = auth.post(url(queue, f"{queue['Ann']}/move"), {"at": "2030-01-10T08:00"}, page=url(queue))
     assert r.status_code == 302
     html = client.get(url(queue)).get_data(as_text=True)
-    assert "Callback moved to 2030-01-10 08:00 CST (lead&#39;s time)." in html
+    assert "Callback moved to 2030-01-10 09:00 EST (Thu 08:00 CST at the lead)." in html  # the page's zone first
     with sessions() as s:
         old = s.get(cb.Callback, queue["Ann"])
         assert (old.status, old.cancelled_reason) == ("cancelled", cb.REPLACED)
