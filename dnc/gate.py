@@ -73,8 +73,8 @@ def _zones(e164: str, postal_code: str | None, zones) -> tuple[str, ...]:
 
 def internal_reason(entry) -> Reason:
     where = "company" if entry.scope == "company" else f"campaign {entry.campaign_id}"
-    return Reason("internal_dnc", f"on the {where} internal DNC list since {entry.effective_at:%Y-%m-%d %H:%M} UTC "
-                                  f"({entry.channel})", f"internal entry #{entry.id}")
+    return Reason("internal_dnc", f"on the {where} internal DNC list ({entry.channel} request; the entry says "
+                                  "since when)", f"internal entry #{entry.id}")
 
 
 def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,

@@ -49,7 +49,7 @@ def load_list(session: Session, source: str, path: str | os.PathLike, *, key: st
         raise UserError(f"a state list needs a two-letter state, not {key!r}")
     key = key.upper()
     if version_date > now.date():
-        raise UserError(f"--version-date {version_date} is in the future (today is {now.date()})")
+        raise UserError(f"version date {version_date} is in the future (today is {now.date()})")
     name = Path(path).name
     bad = Malformed(str(path))
     values: dict[str, str] = {}

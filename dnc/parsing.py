@@ -34,7 +34,7 @@ class Malformed:
     def check(self, tolerated: int, what: str) -> None:
         if self.count > tolerated:
             raise UserError(f"{self.name}: {self.describe()}; nothing was loaded and the current {what} stays in "
-                            f"force" + (f" (--max-malformed {tolerated})" if tolerated else ""))
+                            f"force" + (f" ({tolerated:,} tolerated)" if tolerated else ""))
 
 
 def open_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dnc.errors import UserError
 
@@ -74,6 +75,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DIALER_COOKIE_SECURE", "`1`",
              "console: `0` only when served over plain http (the demo on 127.0.0.1)", _W),
     Variable("DIALER_MAX_UPLOAD_MB", "`256`", "console: largest list upload", _W),
+    Variable("DIALER_CONSOLE_TIMEZONE", "`UTC`",
+             "console: the time zone of pages not about one campaign (users, compliance, comparisons, an agent's "
+             "callbacks); a campaign's pages use the campaign's zone", _W),
     Variable("DIALER_PROXY_HOPS", "`0`",
              "console and webhooks: behind a TLS-terminating proxy, how many `X-Forwarded-*` hops to trust", _W),
     Variable("DIALER_PROXY_ADDRESSES", "`127.0.0.1,::1`",
@@ -201,6 +205,15 @@ class Settings(Mapping[str, str]):
     @property
     def cookie_secure(self) -> bool:
         return self._flag("DIALER_COOKIE_SECURE", True)
+
+    @property
+    def console_timezone(self) -> str:
+        raw = self.get("DIALER_CONSOLE_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(raw)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise UserError(f"DIALER_CONSOLE_TIMEZONE={raw!r}: not a time zone (e.g. America/New_York)") from None
+        return raw
 
     @property
     def max_upload_mb(self) -> int:

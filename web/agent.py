@@ -119,7 +119,8 @@ def _page(form: DispositionForm | None = None, status: int = 200):
     return render_template("agent/seat.html", d=d, start=start, pause=pause_form, dform=dform, script=script,
                            wrap_limit=_wrap_limit(d),
                            calls=controls(d),
-                           zone=lead_zone(d), phone=phone, due=due, now=now(), preview=_preview(d),
+                           zone=lead_zone(d), times_in=d.campaign.timezone if d.campaign else None,
+                           phone=phone, due=due, now=now(), preview=_preview(d),
                            shown=_flaggable(d.agent.id),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
 

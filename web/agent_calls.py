@@ -16,6 +16,7 @@ from campaigns.agents.models import Agent
 from campaigns.dispatch.models import Call
 from dialer.carriers.seat import SeatCalls
 from dnc.errors import UserError
+from dnc.reasons import words as reason_text
 from web.context import db, now
 from web.forms import sentence
 
@@ -108,7 +109,7 @@ def dial():
         flash(sentence(str(e)), "error")
         return redirect(url_for("agent.seat"))
     if out.call is None:
-        flash("Not dialed: " + "; ".join(out.why or out.refused) + ".", "error")
+        flash("Not dialed: " + "; ".join(out.why or [reason_text(c) for c in out.refused]) + ".", "error")
     else:
         flash(f"Dialing {out.call.phone}…", "success")
     return redirect(url_for("agent.seat"))

@@ -58,6 +58,7 @@ def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None
         DNC_DIR=str(env.dnc_dir),  # registry snapshots
         IMPORT_INLINE=False,  # run imports in the request (tests) instead of a background thread
         MAX_CONTENT_LENGTH=env.max_upload_mb * 1024 * 1024,
+        CONSOLE_TIMEZONE=env.console_timezone,  # pages not about one campaign (web.filters.page_zone)
         PROXY_HOPS=env.proxy_hops,
         PROXY_ADDRESSES=env.proxy_addresses,
         SESSION_COOKIE_NAME="dialer_session",

@@ -1,14 +1,27 @@
-"""Jinja filters that format numbers the same way on every page: "—" for a rate with nothing to measure."""
+"""Jinja filters that format figures and times the same way on every page (issue 16's consistency rules).
+
+- a measured rate is a percentage with one decimal (``percent``), a rate someone set as it was typed (``target``);
+- a duration is h:mm:ss (``duration``); seconds only where they are the unit people use (a ring timeout, a wrap-up
+  limit in seconds);
+- one time zone per page: the campaign's on a page about one campaign, else the console's
+  (``DIALER_CONSOLE_TIMEZONE``, UTC by default). ``zone_of`` decides it (``page_zone()`` in templates), the layout
+  states it, and ``|when`` shows every time in it with the zone's abbreviation; a customer's own clock appears only
+  beside it, labelled (``|lead_time``).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from campaigns.agents.states import reason_words
 from campaigns.reports.metrics import GLOSSARY, percent_text, target_text
+from dnc.reasons import words as reason_text
 
 DASH = "—"
 
@@ -34,22 +47,76 @@ def target(value: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``75`` -> ``1:15``; ``3725`` -> ``1:02:05``."""
+    """``75`` -> ``0:01:15``; ``3725`` -> ``1:02:05`` (the reports' spreadsheets write the same, ``[h]:mm:ss``)."""
     if seconds is None:
         return DASH
     s = max(0, int(round(seconds)))
     h, rest = divmod(s, 3600)
     m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return f"{h}:{m:02d}:{s:02d}"
 
 
-def when(value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time shown in ``zone`` (the campaign's), with the zone's abbreviation."""
-    if value is None:
+def console_zone() -> str:
+    return current_app.config.get("CONSOLE_TIMEZONE") or "UTC"
+
+
+def zone_of(context) -> str:
+    """The page's zone: ``times_in`` when the view names it, else the campaign's when the page is about one
+    (a ``campaign`` in the context), else the console's."""
+    named = context.get("times_in")
+    if isinstance(named, str) and named:
+        return named
+    zone = getattr(context.get("campaign"), "timezone", None)
+    return zone if isinstance(zone, str) and zone else console_zone()
+
+
+def when(value: datetime | str | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time (or its ISO text, as the ledger's exports carry it) shown in ``zone``, with the zone's
+    abbreviation (views: name the zone)."""
+    if value is None or value == "":
         return DASH
-    tz = ZoneInfo(zone) if zone else ZoneInfo("UTC")
-    local = value.astimezone(tz)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(ZoneInfo(zone or "UTC"))
     return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+@pass_context
+def when_on_page(context, value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``|when``: in the page's zone unless a zone is given (a customer's clock, always labelled beside it)."""
+    return when(value, zone or zone_of(context), fmt)
+
+
+@pass_context
+def lead_time(context, value: datetime | None, zone: str | None) -> str:
+    """A customer's own clock beside the page's time: "Wed 09:00 PST at the lead", or nothing when it reads the same."""
+    if value is None or not zone or zone == zone_of(context):
+        return ""
+    return f"{when(value, zone, '%a %H:%M')} at the lead"
+
+
+OUTCOME_WORDS = {"completed": "completed", "abandoned": "abandoned", "no_answer": "no answer", "busy": "busy",
+                 "failed": "failed", "machine": "answering machine", "answered": "answered", "ringing": "ringing",
+                 "placed": "placed", "dialing": "dialing"}
+
+
+def words(code: str | None) -> str:
+    """A code shown to a person (a call's outcome, a refusal's reason) in words; never its snake_case name."""
+    if not code:
+        return DASH
+    return OUTCOME_WORDS.get(code) or reason_text(code)
+
+
+CODE_ASIDE = re.compile(r"^(.+) \(([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\)$")
+
+
+def code_aside(label: str):
+    """"Outside the calling hours (outside_window)" -> the words, the code beside them as ``<code>`` (an auditor
+    matches it against the ledger; it is never shown instead of the words)."""
+    m = CODE_ASIDE.match(label or "")
+    return Markup('{} <code class="reason-code">{}</code>').format(m[1], m[2]) if m else label
 
 
 def define(key: str) -> str:
@@ -58,8 +125,10 @@ def define(key: str) -> str:
 
 
 def init_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(percent=percent, number=number, decimal=decimal, duration=duration, when=when,
-                                 define=define, target=target, reason=reason_words)
-    app.jinja_env.globals.update(GLOSSARY=GLOSSARY)
+    app.jinja_env.filters.update(percent=percent, number=number, decimal=decimal, duration=duration,
+                                 when=when_on_page, lead_time=lead_time, define=define, target=target,
+                                 reason=reason_words, words=words,
+                                 code_aside=code_aside)
+    app.jinja_env.globals.update(GLOSSARY=GLOSSARY, page_zone=pass_context(lambda context: zone_of(context)))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -24,19 +24,11 @@ from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import GLOSSARY
 from campaigns.reports.rollup import refresh
 from web.context import console, db, now, reads
+from web.floor_format import capped_text, pacer_inputs, time_text, window_text
 
 bp = Blueprint("floor", __name__, url_prefix="/floor")
 TODAY_KEYS = ("dials", "live_answers", "contacts", "closes", "abandoned", "hit_rate", "abandon_rate",
               "abandon_rate_30d", "live_answers_30d", "abandoned_30d", "first_call_close", "aht_seconds")
-# How the pacer's explanation reads (keys of ``pacer.explain()``; others are shown as they come).
-PACER_LABELS = {"mode": "mode used", "n": "calls it asked for", "agents_ready": "agents ready",
-                "agents_busy": "agents talking or in wrap", "agents_staffed": "agents logged in, not paused",
-                "calls_in_flight": "calls ringing", "answered_waiting": "answered, waiting for an agent",
-                "abandon_rate_30d": "abandon rate it controls (30 days)", "live_answers_30d": "live answers, 30 days",
-                "abandon_budget_left": "abandons it may still spend", "expected_free": "agents expected free soon",
-                "p_live": "chance a dial is answered live", "reason": "why"}
-
-
 def _campaign() -> Campaign | None:
     raw = request.args.get("campaign_id", "")
     if raw.isdigit():
@@ -50,8 +42,10 @@ def _campaign() -> Campaign | None:
 
 
 def as_json(f) -> dict:
-    return {"at": f.at.isoformat(), "campaign": {"id": f.campaign.id, "name": f.campaign.name,
-                                                 "status": f.campaign.status, "target": f.campaign.abandon_target},
+    zone = f.campaign.timezone
+    return {"at": f.at.isoformat(), "at_text": time_text(f.at, zone),
+            "campaign": {"id": f.campaign.id, "name": f.campaign.name, "status": f.campaign.status,
+                         "target": f.campaign.abandon_target},
             "by_state": f.by_state,
             "agents": [{"id": a.id, "name": a.name, "state": a.state, "reason": reason_words(a.reason) or None,
                         "reason_code": a.reason, "seconds": a.seconds,
@@ -59,11 +53,12 @@ def as_json(f) -> dict:
             "ringing": f.ringing, "waiting": f.waiting, "talking": f.talking, "oldest_wait_s": f.oldest_wait_s,
             "dial_level": f.dial_level, "calls_per_ready_agent": f.calls_per_ready_agent,
             "today": {k: f.today.get(k) for k in TODAY_KEYS},
-            "pacing": [{"key": k, "label": PACER_LABELS.get(k, k.replace("_", " ")), "value": v}
-                       for k, v in (f.pacing or {}).get("pacer", {}).items() if k not in ("t", "sentence")],
+            "pacing": pacer_inputs((f.pacing or {}).get("pacer", {})),
             "decision": {k: (f.pacing or {}).get(k) for k in ("planned", "allowed", "placed", "capped_by",
                                                                 "live_lines", "mode")} if f.pacing else None,
-            "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None, "warnings": f.warnings,
+            "capped_text": capped_text((f.pacing or {}).get("capped_by")),
+            "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None,
+            "pacing_at_text": time_text(f.pacing_at, zone), "warnings": f.warnings,
             "sentence": plain_sentence(f.pacing, f.by_state)}
 
 
@@ -125,6 +120,7 @@ def funnel_json(campaign: Campaign) -> dict:
     f = funnel(reads(), campaign, now(), registry=console().dnc_store)
     out = f.as_dict()
     out["runway"] = f.runway_text()
+    out["window_texts"] = [window_text(w, campaign.timezone) for w in out["windows"]]  # as the page shows them
     out["rows"] = ([{"key": k, "label": FUNNEL_LABELS.get(k, k), "leads": n, "group": "final"}
                     for k, n in f.final.items() if n]
                    + ([{"key": "dialing", "label": FUNNEL_LABELS["dialing"], "leads": f.dialing, "group": "dialing"}]

@@ -75,6 +75,11 @@ def _filters(name: str | None) -> tuple[FilterForm, list]:
     return form, campaigns
 
 
+def _chosen(form: FilterForm, campaigns: list) -> Campaign | None:
+    """The campaign the page is about: its times (and days) are read in that campaign's zone."""
+    return db().query(Campaign).filter_by(name=form.campaign.data).one_or_none() if campaigns else None
+
+
 def _run(form: FilterForm, name: str):
     try:
         report = run_report(db(), name, form.campaign.data, now(), form.first.data or None, form.last.data or None,
@@ -97,7 +102,7 @@ def index():
     if campaigns and form.validate():
         report = _run(form, "summary")
         summary = report.rows[0] if report else None
-    campaign = db().query(Campaign).filter_by(name=form.campaign.data).one_or_none() if campaigns else None
+    campaign = _chosen(form, campaigns)
     return render_template("reports/index.html", form=form, campaigns=campaigns, tiles=summary_tiles(summary),
                            summary=summary, campaign=campaign, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS])
 
@@ -109,7 +114,8 @@ def show(name: str):
     form, campaigns = _filters(name)
     report = _run(form, name) if campaigns and form.validate() else None
     return render_template("reports/show.html", name=name, spec=REPORTS[name], form=form, campaigns=campaigns,
-                           report=report, cell=cell, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS]), \
+                           report=report, cell=cell, campaign=_chosen(form, campaigns),
+                           menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS]), \
         400 if form.errors else 200
 
 
@@ -167,7 +173,8 @@ def daily_index():
     """The daily reports the scheduler stored for a campaign (one per finished local day)."""
     form, campaigns = _filters(None)
     days = daily.stored_days(db(), form.campaign.data) if campaigns and form.campaign.data else []
-    return render_template("reports/daily.html", form=form, campaigns=campaigns, days=days, menu=MENU)
+    return render_template("reports/daily.html", form=form, campaigns=campaigns, days=days, menu=MENU,
+                           campaign=_chosen(form, campaigns))
 
 
 @bp.get("/daily/<day>")
@@ -184,7 +191,8 @@ def daily_day(day: str):
     if fmt in ("csv", "xlsx"):
         name = _filename(form.campaign.data, "daily", str(stored.day))
         return _download(sections if fmt == "xlsx" else sections[0], fmt, name)
-    return render_template("reports/daily_day.html", form=form, stored=stored, sections=sections, cell=cell)
+    return render_template("reports/daily_day.html", form=form, stored=stored, sections=sections, cell=cell,
+                           times_in=stored.data.get("timezone"))
 
 
 @bp.get("/compare")

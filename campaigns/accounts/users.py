@@ -82,7 +82,7 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
     if role == "agent":
         agent_id = _agent_seat(session, agent_name or username, now)
     elif agent_name:
-        raise UserError("--agent applies only to users with role agent")
+        raise UserError("an agent seat applies only to users with the role agent")
     user = User(username=username, role=role, password_hash=password_hash,
                 agent_id=agent_id, active=True, created_at=now)
     session.add(user)

@@ -65,6 +65,11 @@ def _int(name: str, v, lo: int, hi: int, allow_none: bool = False) -> int | None
     return v
 
 
+def _pct(fraction: float) -> str:
+    """A rate as the manager reads it (the settings keep fractions): 0.025 -> "2.5 %"."""
+    return f"{fraction * 100:g} %"
+
+
 def validate(s: Settings, abandon_target: float) -> None:
     """Every rule a setting must follow, each refusal naming the setting."""
     if s.lead_order not in LEAD_ORDERS:
@@ -78,15 +83,16 @@ def validate(s: Settings, abandon_target: float) -> None:
     _int("callback_grace_s", s.callback_grace_s, 0, DAY_S)
     _int("callback_miss_s", s.callback_miss_s, 60, 7 * DAY_S)
     if s.callback_miss_s <= s.callback_grace_s:
-        raise UserError(f"callback_miss_s: must be longer than callback_grace_s ({s.callback_grace_s} s): a "
+        raise UserError(f"callback_miss_s: must be longer than callback_grace_s ({s.callback_grace_s // 60} min): a "
                         "personal callback is offered to everyone before it counts as missed")
     for name in ("abandon_warn_1", "abandon_warn_2"):
         v = getattr(s, name)
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < abandon_target:
-            raise UserError(f"{name}: must be a fraction above 0 and below the campaign's abandon target "
-                            f"{abandon_target:g}, got {v!r}")
+            raise UserError(f"{name}: must be above 0 % and below the campaign's abandon target "
+                            f"{_pct(abandon_target)}, got {_pct(v) if isinstance(v, int | float) else repr(v)}")
     if s.abandon_warn_1 >= s.abandon_warn_2:
-        raise UserError(f"abandon_warn_1 ({s.abandon_warn_1:g}) must be below abandon_warn_2 ({s.abandon_warn_2:g})")
+        raise UserError(f"abandon_warn_1 ({_pct(s.abandon_warn_1)}) must be below abandon_warn_2 "
+                        f"({_pct(s.abandon_warn_2)})")
     _int("alert_min_live_answers", s.alert_min_live_answers, 0, 1_000_000)
     if s.alert_webhook_url:
         from campaigns.alerts.destinations import check_entered
@@ -94,7 +100,8 @@ def validate(s: Settings, abandon_target: float) -> None:
         check_entered(s.alert_webhook_url)  # https to a public address (server-side request forgery)
     rate = s.callerid_min_answer_rate
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 1):
-        raise UserError(f"callerid_min_answer_rate: must be a fraction between 0 and 1, got {rate!r}")
+        raise UserError(f"callerid_min_answer_rate: must be between 0 % and 100 %, got "
+                        f"{_pct(rate) if isinstance(rate, int | float) else repr(rate)}")
     _int("callerid_min_dials", s.callerid_min_dials, 1, 1_000_000)
 
 

@@ -36,7 +36,9 @@ def hm(seconds: int | None) -> str:
     return f"{m // 60}:{m % 60:02d}"
 
 
-def _parse_hm(label: str, text: str, lo_s: int, hi_s: int) -> int:
+def parse_hm(label: str, text: str, lo_s: int, hi_s: int) -> int:
+    """``"1:30"`` -> 5400 seconds (``"2"`` or ``"2h"``: two hours), between ``lo_s`` and ``hi_s``; a refusal names
+    ``label``."""
     m = re.fullmatch(r"\s*(\d{1,3})(?::(\d{2}))?\s*(h)?\s*", text)
     if not m or (m.group(2) is not None and int(m.group(2)) > 59):
         raise UserError(f"{label}: give hours and minutes as h:mm, e.g. 4:00 or 0:30, not {text!r}")
@@ -163,13 +165,13 @@ FIELDS: tuple[Field, ...] = (
           lambda t: int(_number("Attempts per lead at most", t, 1, 100, whole=True)), str),
     Field("retry_no_answer", "retry_no_answer_s", "Retry after no answer", "h:mm",
           "How long a lead waits after a call nobody answered.",
-          lambda t: _parse_hm("Retry after no answer", t, 300, 7 * 86400), hm),
+          lambda t: parse_hm("Retry after no answer", t, 300, 7 * 86400), hm),
     Field("retry_busy", "retry_busy_s", "Retry after busy", "h:mm",
           "How long a lead waits after a busy signal or a failed call.",
-          lambda t: _parse_hm("Retry after busy", t, 300, 7 * 86400), hm),
+          lambda t: parse_hm("Retry after busy", t, 300, 7 * 86400), hm),
     Field("retry_machine", "retry_machine_s", "Retry after an answering machine", "h:mm",
           "How long a lead waits after its answering machine picked up.",
-          lambda t: _parse_hm("Retry after an answering machine", t, 300, 7 * 86400), hm),
+          lambda t: parse_hm("Retry after an answering machine", t, 300, 7 * 86400), hm),
     Field("line_cap", "max_lines", "Line cap", "calls at once",
           "At most this many calls of the campaign at once (ringing or talking). Blank: no cap.",
           _optional_int("Line cap", 1, 10_000, "calls"), lambda v: "no cap" if v is None else str(v)),

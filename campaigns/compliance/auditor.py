@@ -21,6 +21,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.compliance import verdicts
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead
+from campaigns.reports.sheet import hms
 from dnc.reasons import words
 from dnc.registry.snapshot import Store
 from dnc.tables import InternalEntry, LedgerRecord
@@ -234,7 +235,7 @@ def scrub_ledger(session: Session, span: Span) -> Sheet:
 SLA_COLUMNS = [Column("number", "Number"), Column("scope", "Applies to"), Column("channel", "Received by"),
                Column("received", "Received", "when"), Column("effective", "Honoured from", "when"),
                Column("deadline", "Deadline (10 business days)", "when"),
-               Column("hours", "Hours to honour", "num"), Column("met", "Within deadline"),
+               Column("hours", "Time to honour (h:mm:ss)", "num"), Column("met", "Within deadline"),
                Column("by", "Recorded by"), Column("source", "Source")]
 REMOVAL_COLUMNS = [Column("number", "Number"), Column("scope", "Applied to"), Column("received", "Received", "when"),
                    Column("removed", "Removed", "when"), Column("by", "Removed by"), Column("reason", "Why")]
@@ -269,12 +270,12 @@ def opt_out_sla(session: Session, span: Span) -> Sheet:
     names, agents = _campaign_names(session), _who(session, entries)
     rows, breaches = [], 0
     for e in entries:
-        hours = (e.effective_at - e.received_at).total_seconds() / 3600
+        took = (e.effective_at - e.received_at).total_seconds()
         met = e.effective_at <= e.honor_deadline
         breaches += not met
         rows.append({"number": e.e164, "scope": _scope(e, names), "channel": CHANNELS.get(e.channel, e.channel),
                      "received": when(e.received_at, span.zone), "effective": when(e.effective_at, span.zone),
-                     "deadline": when(e.honor_deadline, span.zone), "hours": f"{hours:,.1f}",
+                     "deadline": when(e.honor_deadline, span.zone), "hours": hms(took),
                      "met": "yes" if met else "NO — breach", "by": agents.get(e.id) or _agent_name(session, e.added_by),
                      "source": _source(e.source_ref)})
     summary = [("Requests", f"{len(rows):,}"), ("Honoured within 10 business days", f"{len(rows) - breaches:,}"),

@@ -84,5 +84,5 @@ def guard_warnings(session: Session, campaign: Campaign) -> list[str]:
         out.append(f"pacing fell back to progressive: {fallback}")
     missed = counts(session, campaign)["missed"]
     if missed:
-        out.append(f"{missed} missed callback(s) wait in the queue (dialer callbacks list --missed)")
+        out.append(f"{missed} missed callback(s) wait in the callback queue")
     return out

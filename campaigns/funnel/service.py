@@ -397,6 +397,6 @@ def _notes(f: Funnel, cl: _Classifier, blocker: str | None) -> list[str]:
     if f.dialable and not f.agents_ready and f.status == "active":
         out.append(f"{f.dialable:,} leads are dialable but no agent is ready")
     if f.callbacks.get("missed"):
-        out.append(f"{f.callbacks['missed']} missed callback(s) wait in the queue (dialer callbacks list --missed)")
+        out.append(f"{f.callbacks['missed']} missed callback(s) wait in the callback queue")
     out.append(f.runway_text())
     return out

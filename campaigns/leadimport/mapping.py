@@ -100,7 +100,7 @@ def build_map(first: Sequence[str], sample: Sequence[Sequence[str]], name: str,
         if by_content is None:
             cols = ", ".join(header) if has_header else f"{width} unnamed columns"
             raise UserError(f"{name}: no phone column: no header names a phone and no column holds phone numbers "
-                            f"(columns: {cols}); name it with --map phone=COLUMN")
+                            f"(columns: {cols}); say which column is the phone")
         fields["phone"] = by_content
         taken.add(by_content)
     if "name" in fields and ("first_name" in fields or "last_name" in fields):

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -259,8 +260,9 @@ def _refuse_repeat(session: Session, campaign: Campaign, sha: str, display: str,
                               .order_by(LeadList.id).limit(1)).first()
     if earlier is not None:
         raise UserError(f"{display}: this file (same SHA-256) was already imported into campaign {campaign.name!r} "
-                        f"as list {earlier.name!r} on {earlier.uploaded_at:%Y-%m-%d %H:%M} UTC; "
-                        "use --force to import it again")
+                        f"as list {earlier.name!r} on "
+                        f"{earlier.uploaded_at.astimezone(ZoneInfo(campaign.timezone)):%Y-%m-%d %H:%M %Z}; "
+                        "import it again only on purpose, with force")
 
 
 def _list_name(session: Session, campaign: Campaign, wanted: str | None, display: str) -> str:
@@ -270,7 +272,7 @@ def _list_name(session: Session, campaign: Campaign, wanted: str | None, display
         if not wanted:
             raise UserError("list name is empty")
         if wanted in taken:
-            raise UserError(f"campaign {campaign.name!r} already has a list named {wanted!r}; choose another --list")
+            raise UserError(f"campaign {campaign.name!r} already has a list named {wanted!r}; choose another list name")
         return wanted[:200]
     base = Path(display).stem[:180] or "list"
     name, n = base, 2

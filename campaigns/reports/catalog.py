@@ -37,6 +37,20 @@ from campaigns.reports.period import day_start, period
 from campaigns.reports.rollup import refresh
 from dnc.errors import UserError
 
+# The summary's columns in words (its keys stay the JSON's): spreadsheets and the stored daily report show these.
+SUMMARY_WORDS = {"timezone": "time zone", "live_answers": "live answers", "no_answers": "no answer",
+                 "dnc_requests": "DNC requests", "keypress_optouts": "keypress opt-outs",
+                 "first_contacts": "first contacts", "first_contact_closes": "closed on the first contact",
+                 "agent_hours": "agent hours", "dials_per_agent_hour": "dials per agent-hour",
+                 "contacts_per_agent_hour": "contacts per agent-hour", "closes_per_agent_hour": "closes per agent-hour",
+                 "hit_rate": "hit rate", "answer_rate": "answer rate", "first_call_close": "first-call close",
+                 "abandon_rate": "abandon rate", "dnc_request_rate": "DNC request rate",
+                 "completion_rate": "completion rate", "talk_share": "talk share", "wrap_share": "wrap share",
+                 "talk_seconds": "average talk", "wrap_seconds": "average wrap", "aht_seconds": "average handle time",
+                 "agent_wait_seconds": "wait between calls", "live_answers_30d": "live answers, 30 days",
+                 "abandoned_30d": "abandoned, 30 days", "abandon_rate_30d": "abandon rate, 30 days",
+                 "final_leads": "leads with a final status"}
+
 
 def summary(ctx: Ctx) -> Report:
     s, c, p = ctx.session, ctx.campaign, ctx.period
@@ -52,7 +66,7 @@ def summary(ctx: Ctx) -> Report:
            **rates, "live_answers_30d": live30, "abandoned_30d": ab30,
            "abandon_rate_30d": m.abandon_rate(ab30, live30), "leads": leads, "final_leads": final,
            "penetration": m.penetration(final, leads)}
-    cols = [Column(k, k, kind_of(k, v)) for k, v in row.items()]
+    cols = [Column(k, SUMMARY_WORDS.get(k, k.replace("_", " ")), kind_of(k, v)) for k, v in row.items()]
     return Report("summary", "Summary", c.name, p, cols, [row], None, None, single=True)
 
 
@@ -215,7 +229,8 @@ REPORTS: dict[str, Spec] = {
     "pass": Spec("Lists pass report", pass_report, about=m.GLOSSARY["contact_rate"]),
     "abandon": Spec("Abandon rate", abandon, about="per day and rolling 30 days: " + m.GLOSSARY["abandon_rate"]),
     "abandon-periods": Spec("Abandon periods", abandon_periods,
-                            about="successive 30-day periods from --from: " + m.GLOSSARY["abandon_rate"]),
+                            about="successive 30-day periods from the first day of the range: "
+                                  + m.GLOSSARY["abandon_rate"]),
     "outcomes": Spec("Call outcomes", grouped_report("outcomes", "Call outcomes", F_OUT, ("conversion",)),
                      "day", DIAL_GROUPS, "every dial by how it ended"),
     "agent-time": Spec("Agent time", grouped_report("agent-time", "Agent time", F_AGENT, ("occupancy",)),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import get_campaign
 from campaigns.reports.base import Column, Report, Series
-from campaigns.reports.catalog import run_report
+from campaigns.reports.catalog import SUMMARY_WORDS, run_report
 from campaigns.reports.models import CallRollup, DailyReport
 from campaigns.reports.period import day_start, parse_day, period
 from dnc.errors import UserError
@@ -67,6 +67,11 @@ def _dump(rep: Report) -> dict:
                                                        rep.series.limit_label]}
 
 
+def _words(key: str, label: str) -> str:
+    """A day stored before the summary's columns had words showed its keys: give them their words."""
+    return SUMMARY_WORDS.get(key, key.replace("_", " ")) if label == key else label
+
+
 def sections_of(stored: DailyReport) -> list[Report]:
     """The stored day as ``Report`` objects again, for the same exports and charts as a live report."""
     tz = stored.data.get("timezone", "UTC")
@@ -76,7 +81,7 @@ def sections_of(stored: DailyReport) -> list[Report]:
         series = Series(sec["series"][0], tuple(sec["series"][1]), sec["series"][2], sec["series"][3]) \
             if sec.get("series") else None
         out.append(Report(sec["name"], sec["title"], stored.data["campaign"], p,
-                          [Column(k, lbl, kind) for k, lbl, kind in sec["columns"]], sec["rows"], sec["by"],
+                          [Column(k, _words(k, lbl), kind) for k, lbl, kind in sec["columns"]], sec["rows"], sec["by"],
                           series, sec["single"], list(sec.get("notes", []))))
     return out
 
@@ -108,8 +113,8 @@ def stored(session: Session, campaign_name: str, day: str | date) -> DailyReport
     d = parse_day(day, "--day") if isinstance(day, str) else day
     row = session.scalar(select(DailyReport).where(DailyReport.campaign_id == c.id, DailyReport.day == d))
     if row is None:
-        raise UserError(f"no daily report of {c.name!r} for {d} (generate it: dialer report daily generate "
-                        f"--campaign {c.name!r} --day {d})")
+        raise UserError(f"no daily report of {c.name!r} for {d}: the worker stores each day once it has ended "
+                        "(`dialer report daily generate` stores one now)")
     return row
 
 

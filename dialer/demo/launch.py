@@ -51,6 +51,7 @@ def demo_settings(workdir: Path, speed: float, wall: datetime) -> dict[str, str]
         "DIALER_CLOCK_START": demo_start(wall).isoformat(),
         "DIALER_CLOCK_SPEED": str(speed),
         "DIALER_COOKIE_SECURE": "0",  # plain http on the workstation
+        "DIALER_CONSOLE_TIMEZONE": "America/New_York",  # the demo campaign's zone: every page reads the same clock
     }
 
 

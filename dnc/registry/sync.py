@@ -119,8 +119,8 @@ def _coverage(session: Session, force: InForce) -> tuple[dict[str, Coverage], in
 def _unavailable(session: Session, store: Store, force: InForce, at: datetime | None) -> Unavailable:
     found = _coverage(session, force)
     if found is None:  # not stored: its coverage is unknown, so every area code is refused
-        why = ("its files are not in the database (it was loaded before snapshots were stored there): run "
-               "`dialer dnc sync --publish` on a host that has it")
+        why = ("its files are not in the database (it was loaded before snapshots were stored there): publish them "
+               "from a host that has it (`dialer dnc sync`, publishing)")
         return Unavailable(force, {n: Coverage(n, force.version_date, force.load_id) for n in _npa_states()}, why)
     if store.auto_fetch:
         kick(store, session.get_bind(), force.generation, at)
@@ -210,8 +210,8 @@ def base_for_load(session: Session, store: Store) -> Snapshot | None:
     if not store.has(force.generation):
         if not blobs.is_stored(session, force.generation):
             raise UserError(f"this host does not have the registry snapshot in force ({force.generation}) and the "
-                            "database does not hold its files: load on a host that has it, or run `dialer dnc "
-                            "sync --publish` there first")
+                            "database does not hold its files: load on a host that has it, or publish them from "
+                            "there first (`dialer dnc sync`, publishing)")
         out: Outcome = fetch_locked(lambda: nullcontext(session), store, force.generation, wait=True)
         if out.state == "failed":
             raise UserError(f"the registry snapshot in force ({force.generation}) could not be fetched: {out.detail}")

@@ -59,8 +59,8 @@ class SyncReport:
             "busy": f"{self.in_force} is being fetched by another process on this host",
             "failed": f"fetching {self.in_force} failed: {self.detail}; this host refuses what it covers until a "
                       "fetch succeeds",
-            "unstored": f"this host does not have {self.in_force} and the database does not hold its files: run "
-                        "`dialer dnc sync --publish` on a host that has it",
+            "unstored": f"this host does not have {self.in_force} and the database does not hold its files: publish "
+                        "them from a host that has it (`dialer dnc sync`, publishing)",
             "no_registry": "no national registry has been loaded: nothing may be dialed until one is",
         }
         out = [words[self.action]]

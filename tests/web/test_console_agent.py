@@ -91,7 +91,7 @@ def test_a_connected_call_pops_the_lead_then_a_close_is_recorded(client, auth, f
     assert 'id="lead-name">Ann Lee' in html and "+13125550123" in html
     assert "met at the expo" in html and "Initech" in html  # custom fields
     assert "Hi Ann, this is agent-user for Spring. Still at Initech?" in html  # the script, filled in
-    assert "no_answer" in html  # history: the earlier attempt
+    assert "<td>no answer</td>" in html  # history: the earlier attempt, in words
     assert "Sale / close</label>" in html and "Do not call</label>" in html
     clock.advance(95)
     r = auth.post("/agent/disposition", {"code": "SALE", "notes": "annual plan", "then": "ready"}, page="/agent/")
@@ -124,7 +124,8 @@ def test_hang_up_then_wrap_and_a_callback_in_the_leads_time(client, auth, floor,
         assert lead.callback_at == datetime(2030, 1, 9, 23, 30, tzinfo=UTC)  # 17:30 in Chicago
         assert (s.get(Agent, seat).state, s.get(Agent, seat).state_reason) == ("paused", "break")
     page = client.get("/agent/callbacks").get_data(as_text=True)
-    assert "2030-01-09 17:30 CST" in page and "waiting" in page and "Ann Lee" in page
+    assert "2030-01-09 23:30 UTC" in page and "Wed 17:30 CST at the lead" in page  # the console's zone, the lead's
+    assert "waiting" in page and "Ann Lee" in page
     assert call_id
 
 

@@ -43,10 +43,10 @@ def test_compliance_officer_looks_up_a_suppressed_number(browser_page, live_serv
 
     expect(page.locator("#decision")).to_contain_text("may not be called now")
     reasons = page.locator("#reasons")
-    expect(reasons).to_contain_text("internal dnc")
-    expect(reasons).to_contain_text("national dnc")
+    expect(reasons).to_contain_text("On the internal do-not-call list")
+    expect(reasons).to_contain_text("On the National DNC Registry")
     expect(page.locator("#leads")).to_contain_text("suppressed")
-    expect(page.locator("#leads")).to_contain_text("national dnc")
+    expect(page.locator("#leads")).to_contain_text("On the National DNC Registry")
     expect(page.locator("li", has_text="asked not to be called again")).to_be_visible()
     expect(page.locator("#history")).to_contain_text("internal add")
     screenshot(page, "compliance-lookup")

@@ -36,7 +36,7 @@ def test_manager_moves_a_missed_callback_to_the_windows_opening(browser_page, li
     row = page.locator(f"#cb-row-{queue['Ann']}")
     expect(row).to_have_class("missed")
     row.get_by_text("Move, reassign, cancel").click()
-    row.get_by_label("New time (America/Chicago)").fill("2030-01-09T22:30")
+    row.get_by_label("New time (lead's time, America/Chicago)").fill("2030-01-09T22:30")
     row.get_by_role("button", name="Move").click()
 
     offer = page.locator("#offer")

@@ -48,7 +48,7 @@ def test_manager_uploads_a_messy_list_and_downloads_the_rejects(browser_page, li
     expect(counts["duplicates"]).to_have_text("2")
     expect(counts["rejected"]).to_have_text("4")
     expect(counts["suppressed"]).to_have_text("1")  # Kai: on the internal DNC (and FL needs consent)
-    expect(page.get_by_role("cell", name="internal dnc")).to_be_visible()
+    expect(page.get_by_role("cell", name="On the internal do-not-call list")).to_be_visible()
     expect(page.get_by_text("invalid phone number: no such area code or exchange")).to_be_visible()
     screenshot(page, "manager-list-receipt")
 

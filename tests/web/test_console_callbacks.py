@@ -77,7 +77,8 @@ def test_the_queue_shows_each_state_with_the_missed_ones_first_and_highlighted(c
     assert 'class="panel missed"' in html and missed.count('class="missed"') == 2
     assert "Ann Test" in missed and "Bob Test" in missed and "personal: agent-user" in missed
     assert "anyone on the campaign" in missed
-    assert "2030-01-08 09:10 CST" in missed  # the lead's local time
+    assert "2030-01-08 10:10 EST" in missed  # the campaign's zone, sorted by it, the lead's own clock beside it
+    assert "Tue 09:10 CST at the lead" in missed
     assert "Ed Test" in html.split('id="cb-due"')[1].split('id="cb-waiting"')[0]
     assert "Cy Test" in html.split('id="cb-waiting"')[1].split('id="cb-cancelled"')[0]
     cancelled = html.split('id="cb-cancelled"')[1].split('id="cb-fired"')[0]
@@ -192,7 +193,8 @@ def test_my_callbacks_follows_a_moved_callback_and_marks_the_missed_ones(client,
         assert moved.agent_id == queue["seat"]
     auth.login("agent")
     html = client.get("/agent/callbacks").get_data(as_text=True)
-    assert "2030-01-10 09:00 CST" in html and "Ann Test" in html and "only me" in html
+    assert "2030-01-10 15:00 UTC" in html and "Thu 09:00 CST at the lead" in html  # the console's zone, the lead's
+    assert "Ann Test" in html and "only me" in html
     assert cb.REPLACED not in html  # the old row gave way to the new one
     with sessions() as s:
         cb.assign(s, moved.id, None, clock.now())
@@ -258,7 +260,7 @@ def test_the_floor_counts_the_missed_callbacks_and_links_the_queue(client, auth,
     html = client.get(f"/floor/?campaign_id={queue['campaign']}").get_data(as_text=True)
     tile = html.split('data-k="guard.missed_callbacks"')[1].split("</div></div>")[0]
     assert 'data-value>2<' in tile and f'href="{url(queue)}">open the callback queue</a>' in tile
-    assert "2 missed callback(s) wait in the queue" in html
+    assert "2 missed callback(s) wait in the callback queue" in html
     assert f'<a href="{url(queue)}">Open the callback queue</a>' in html  # on the warning itself
     g = client.get(f"/floor/{queue['campaign']}/data").get_json()["guard"]
     assert (g["missed_callbacks"], g["callbacks_url"], g["level"]) == (2, url(queue), None)

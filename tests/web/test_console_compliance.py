@@ -78,9 +78,11 @@ def test_lookup_a_suppressed_number_shows_why(client, auth, registry, campaign, 
     html = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "may not be called now" in html
-    assert "internal dnc" in html and "national dnc" in html  # every reason, not only the first
+    # every reason in words, not only the first
+    assert "On the internal do-not-call list" in html and "On the National DNC Registry" in html
     assert "asked on the phone" in html  # the internal entry and its note
-    assert "Suppressed at import because" in html and '<span class="badge bad">national dnc</span>' in html
+    assert "Suppressed at import because" in html
+    assert '<span class="badge bad">On the National DNC Registry</span>' in html
     assert "internal add" in html  # the ledger's record of the request
     clean = client.get(f"/compliance/lookup?number={CLEAN}&campaign=Spring").get_data(as_text=True)
     assert "may be called now" in clean

@@ -52,7 +52,7 @@ def test_enable_disable_and_mix_are_saved_and_recorded(client, auth, floor, sess
     r = auth.post(f"{page}mix", {"mode": "weights", f"value-{floor['april']}": "60", f"value-{floor['may']}": "40"},
                   page=page, follow_redirects=True)
     html = r.get_data(as_text=True)
-    assert "List mix saved" in html and "100 %" in html  # april is disabled: may gets every dial
+    assert "List mix saved" in html and "100.0 %" in html  # april is disabled: may gets every dial
     with sessions() as s:
         lst = s.get(LeadList, floor["april"])
         assert (lst.active, lst.mix_weight) == (False, 60)

@@ -63,7 +63,7 @@ def test_upload_preview_import_receipt_and_rejects(client, auth, campaign_id, se
     assert res["suppressed_by"] == {"internal_dnc": 1, "autodialer_no_consent": 1}
     page = client.get(status["list_url"]).get_data(as_text=True)
     assert "13 rows = 6 accepted + 2 duplicates + 4 rejected + 1 suppressed" in page
-    assert "phone number is empty" in page and "internal dnc" in page
+    assert "phone number is empty" in page and "On the internal do-not-call list" in page
     with sessions() as s:
         lst = s.query(LeadList).filter_by(name="March").one()
         assert lst.uploaded_by == "manager-user" and lst.source_filename == "messy-leads.csv"

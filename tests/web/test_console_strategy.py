@@ -13,9 +13,9 @@ from campaigns.campaign.service import create_campaign, set_status
 from campaigns.leads.hot import HOT_LIST, HOT_PRIORITY
 from campaigns.leads.models import Lead, LeadList
 
-DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0", "min_recall_gap_s": "0",
+DEFAULTS = {"lead_order": "due", "new_lead_every": "0", "retry_shift_s": "0:00", "min_recall_gap_s": "0:00",
             "lead_daily_cap": "", "phone_daily_cap": "", "phone_switch_after": "0", "callbacks_personal": "y",
-            "callback_grace_s": "900", "callback_miss_s": "3600", "abandon_warn_1": "0.025", "abandon_warn_2": "0.028",
+            "callback_grace_s": "0:15", "callback_miss_s": "1:00", "abandon_warn_1": "2.5", "abandon_warn_2": "2.8",
             "abandon_fallback": "y", "alert_min_live_answers": "100", "alert_webhook_url": "",
             "local_presence": "", "caller_id_daily_cap": "150", "spam_flag_threshold": "3",
             "callerid_min_answer_rate": "", "callerid_min_dials": "200"}
@@ -51,7 +51,8 @@ def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
         assert f"<legend>{legend}</legend>" in html
     for name in DEFAULTS:
         assert f'name="{name}"' in html, name
-    assert 'id="callback_grace_s-help"' in html and 'value="0.025"' in html
+    assert 'id="callback_grace_s-help"' in html and 'value="2.5"' in html  # rates in %
+    assert 'value="0:15"' in html  # delays as h:mm
     assert "Not checked yet" in html
     assert f'href="{page(campaign)}">Strategy &amp; alerts</a>' in \
         client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
@@ -60,9 +61,9 @@ def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
 def test_saving_changes_every_setting(client, auth, campaign, sessions):
     auth.login("manager")
     data = {**DEFAULTS, "lead_order": "follow_sun", "new_lead_every": "4", "lead_daily_cap": "2",
-            "callbacks_personal": "", "callback_grace_s": "600", "abandon_warn_1": "0.02",
+            "callbacks_personal": "", "callback_grace_s": "0:10", "abandon_warn_1": "2",
             "alert_webhook_url": "https://hooks.example.com/dialer", "local_presence": "y",
-            "caller_id_daily_cap": "90", "spam_flag_threshold": "5", "callerid_min_answer_rate": "0.08"}
+            "caller_id_daily_cap": "90", "spam_flag_threshold": "5", "callerid_min_answer_rate": "8"}
     r = auth.post(page(campaign), data, follow_redirects=True)
     assert "Strategy and alert settings of Spring saved" in r.get_data(as_text=True)
     with sessions() as s:
@@ -77,19 +78,21 @@ def test_saving_changes_every_setting(client, auth, campaign, sessions):
     assert 'value="follow_sun" selected' in html or 'selected value="follow_sun"' in html
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"abandon_warn_1": "0.035"}, "abandon_warn_1",
-     "abandon_warn_1: must be a fraction above 0 and below the campaign&#39;s abandon target 0.03, got 0.035"),
-    ({"abandon_warn_1": "0.028", "abandon_warn_2": "0.025"}, "abandon_warn_1",
-     "abandon_warn_1 (0.028) must be below abandon_warn_2 (0.025)"),
-    ({"callback_miss_s": "600"}, "callback_miss_s", "callback_miss_s: must be longer than callback_grace_s (900 s)"),
-    ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url", "alert_webhook_url: must be an https URL"),
-    ({"new_lead_every": "500"}, "new_lead_every", "new_lead_every: must be between 0 and 100, got 500"),
-    ({"lead_daily_cap": "0"}, "lead_daily_cap", "lead_daily_cap: must be between 1 and 100, got 0"),
-    ({"callback_grace_s": ""}, "callback_grace_s", "callback_grace_s: enter a value"),
-    ({"min_recall_gap_s": "soon"}, "min_recall_gap_s", "Not a valid integer value."),
-    ({"callerid_min_answer_rate": "1.5"}, "callerid_min_answer_rate",
-     "callerid_min_answer_rate: must be a fraction between 0 and 1, got 1.5"),
+@pytest.mark.parametrize(("changes", "field", "message"), [  # the settings' labels, never their names; rates in %
+    ({"abandon_warn_1": "3.5"}, "abandon_warn_1",
+     "First warning: must be above 0 % and below the campaign&#39;s abandon target 3 %, got 3.5 %"),
+    ({"abandon_warn_1": "2.8", "abandon_warn_2": "2.5"}, "abandon_warn_1",
+     "First warning (2.8 %) must be below Second warning (2.5 %)"),
+    ({"callback_miss_s": "0:10"}, "callback_miss_s", "Missed after: must be longer than Personal grace (15 min)"),
+    ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url", "Alert webhook URL: must be an https URL"),
+    ({"new_lead_every": "500"}, "new_lead_every", "One new lead every N dials: must be between 0 and 100, got 500"),
+    ({"lead_daily_cap": "0"}, "lead_daily_cap", "Attempts per lead per day: must be between 1 and 100, got 0"),
+    ({"callback_grace_s": ""}, "callback_grace_s", "Personal grace: enter a time as h:mm"),
+    ({"min_recall_gap_s": "soon"}, "min_recall_gap_s",
+     "Minimum re-call gap: give hours and minutes as h:mm, e.g. 4:00 or 0:30, not &#39;soon&#39;"),
+    ({"callback_miss_s": "0:00"}, "callback_miss_s", "Missed after: must be between 0:01 and 168:00 (h:mm), not 0:00"),
+    ({"callerid_min_answer_rate": "150"}, "callerid_min_answer_rate",
+     "Minimum 7-day answer rate: must be between 0 % and 100 %, got 150 %"),
     ({"spam_flag_threshold": "0"}, "spam_flag_threshold", "spam-flag threshold must be between 1 and 100, got 0"),
     ({"caller_id_daily_cap": "20000"}, "caller_id_daily_cap",
      "caller-ID daily cap must be between 1 and 10000, got 20000"),

@@ -118,11 +118,11 @@ def test_the_seat_states_the_wrap_up_limit_and_counts_it_down(client, auth, floo
         assert agents.connect(s, call.id, floor["seat"], t)
         s.commit()
     html = client.get("/agent/").get_data(as_text=True)
-    assert "After this call: 0:45 of wrap-up, then your seat is paused." in html
+    assert "After this call: 0:00:45 of wrap-up, then your seat is paused." in html
     auth.post("/agent/hangup", page="/agent/")
     clock.advance(12)
     html = client.get("/agent/").get_data(as_text=True)
-    assert re.search(r'Wrap-up limit 0:45: in <strong class="timer" id="wrap-left">0:33</strong> your seat is '
+    assert re.search(r'Wrap-up limit 0:00:45: in <strong class="timer" id="wrap-left">0:00:33</strong> your seat is '
                      r"paused\. Save the disposition before then\.", html)
     clock.advance(timedelta(seconds=40).total_seconds())
     from campaigns.agents.wrap import end_overdue_wraps

@@ -55,7 +55,7 @@ def test_mistakes_are_one_line_and_exit_2(dialer, monkeypatch):
     r = add(dialer, monkeypatch, "root", "--role", "sales")
     assert r.code == 2 and "already exists" in r.err
     r = add(dialer, monkeypatch, "sam", "--role", "sales", "--agent", "x")
-    assert r.code == 2 and "only to users with role agent" in r.err
+    assert r.code == 2 and "only to users with the role agent" in r.err
 
 
 def test_last_admin_cannot_be_disabled_and_disable_ends_sessions(dialer, monkeypatch, sessions, clock):

@@ -24,6 +24,7 @@ from web.compliance import bp
 from web.compliance.export import to_csv, to_pdf
 from web.compliance.status import list_loads, registry_status
 from web.context import console, db, now
+from web.filters import console_zone
 from web.forms import choices
 
 # The auditor's sheets (campaigns.compliance.auditor); the number's decision history keeps its plain CSV.
@@ -57,7 +58,7 @@ def _range(default_days: int = 30) -> tuple[RangeForm, Span, int | None]:
     form = RangeForm(request.args)
     camps = list_campaigns(db())
     form.campaign.choices = choices([("", "all campaigns")] + [(c.name, c.name) for c in camps])
-    zones = list(dict.fromkeys([*ZONES, *db().scalars(select(Campaign.timezone).distinct())]))
+    zones = list(dict.fromkeys([console_zone(), *ZONES, *db().scalars(select(Campaign.timezone).distinct())]))
     form.tz.choices = choices([(z, z.replace("_", " ")) for z in zones])
     today = now().astimezone(UTC).date()
     ok = form.validate()
@@ -67,7 +68,7 @@ def _range(default_days: int = 30) -> tuple[RangeForm, Span, int | None]:
         form.until.errors = ["“To” is before “From”."]
         first, last = last, first
     form.since.data, form.until.data = form.since.data or first.isoformat(), form.until.data or last.isoformat()
-    zone = form.tz.data if form.tz.data in zones else "UTC"
+    zone = form.tz.data if form.tz.data in zones else console_zone()  # the console's zone unless one is chosen
     form.tz.data = zone
     cid = next((c.id for c in camps if c.name == form.campaign.data), None)
     return form, Span(first, last, zone), cid
@@ -103,7 +104,7 @@ def report(name: str):
         abort(404)
     form, span, cid = _range()
     sheet = _sheet(name, span, cid) if not form.errors else None
-    return render_template("compliance/report.html", name=name, sheet=sheet, form=form,
+    return render_template("compliance/report.html", name=name, sheet=sheet, form=form, times_in=span.zone,
                            title=sheet.title if sheet else name,
                            now_text=auditor.when(now(), span.zone)), 400 if form.errors else 200
 

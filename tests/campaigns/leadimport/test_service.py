@@ -90,7 +90,7 @@ def test_messy_file_counts_add_up_and_rejects_reimport_once_fixed(sessions, camp
 def test_same_file_refused_unless_forced_and_dedupe_scopes(sessions, campaign, clock, tmp_path):
     p = _write(tmp_path, "a.csv", "phone\n2125550123\n2125550124\n")
     import_leads(sessions, campaign, p, now=clock.now())
-    with pytest.raises(UserError, match="already imported into campaign 'Spring' as list 'a'.*--force"):
+    with pytest.raises(UserError, match="already imported into campaign 'Spring' as list 'a'.*with force"):
         import_leads(sessions, campaign, p, now=clock.now())
     with pytest.raises(UserError, match="0 leads imported: all 2 rows were duplicates of leads already in list 'a'"):
         import_leads(sessions, campaign, p, now=clock.now(), force=True)  # nothing new: no second, empty list

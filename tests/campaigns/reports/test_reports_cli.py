@@ -39,7 +39,7 @@ def test_list_close_json_is_a_list(floor, dialer):
 def test_empty_range_shows_dashes_and_nulls(floor, dialer):
     r = dialer("report", "summary", "--campaign", "Acme", "--from", "2029-06-01", "--to", "2029-06-02", "--at", AT)
     assert r.code == 0, r.err
-    line = next(x for x in r.out.splitlines() if x.startswith("hit_rate"))
+    line = next(x for x in r.out.splitlines() if x.startswith("hit rate"))  # the table in words, the JSON in keys
     assert line.split()[-1] == "—"
     obj = json.loads(dialer("report", "summary", "--campaign", "Acme", "--from", "2029-06-01", "--to",
                             "2029-06-02", "--json").out)

@@ -16,8 +16,7 @@
   function fmt(s) {
     s = Math.max(0, Math.floor(s));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    const mm = h ? String(m).padStart(2, "0") : String(m);
-    return (h ? `${h}:` : "") + `${mm}:${String(r).padStart(2, "0")}`;
+    return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;  // h:mm:ss, as web.filters.duration
   }
 
   // the campaign's wrap-up limit counts down on the seat (the worker moves the seat when it runs out)

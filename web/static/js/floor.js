@@ -14,7 +14,7 @@
     if (s === null || s === undefined) return DASH;
     s = Math.max(0, Math.round(s));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(r).padStart(2, "0")}`;
+    return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;  // h:mm:ss, as web.filters.duration
   }
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -104,17 +104,14 @@
       const details = el("details");
       details.open = Boolean(pacing.querySelector("details[open]"));  // a re-render keeps it as the user left it
       details.append(el("summary", "", "The pacer's inputs"), el("p", "muted small",
-        `Last turn ${f.pacing_at ? f.pacing_at.slice(11, 19) : ""} UTC: asked for ${d.planned}, allowed ` +
-        `${d.allowed}, placed ${d.placed}${d.capped_by ? ` (capped by ${d.capped_by})` : ""}.`));
+        `Last turn ${f.pacing_at_text}: asked for ${d.planned}, allowed ${d.allowed}, placed ${d.placed}` +
+        `${f.capped_text}.`));
       const dl = el("dl", "facts");
-      f.pacing.forEach((x) => {
-        const v = typeof x.value === "number" && !Number.isInteger(x.value) ? x.value.toFixed(3) : String(x.value);
-        dl.append(el("dt", "", x.label), el("dd", "", v));
-      });
+      f.pacing.forEach((x) => dl.append(el("dt", "", x.label), el("dd", "", x.text)));  // worded by the server
       details.append(dl);
       pacing.replaceChildren(lead, details);
     }
-    window.Console.text(document.getElementById("updated"), `updated ${f.at.slice(11, 19)} UTC`);
+    window.Console.text(document.getElementById("updated"), `updated ${f.at_text}`);
   }
 
   const funnelBox = document.getElementById("funnel");
@@ -139,8 +136,7 @@
     const windows = document.getElementById("funnel-windows");
     if (!f.windows.length) { windows.replaceChildren(); } else {
       const ul = el("ul");
-      f.windows.forEach((w) => ul.append(el("li", "", `${num(w.leads)} leads in ${w.zones.join(", ") || "unknown zones"}: ` +
-        `${w.reason.replace(/_/g, " ")}${w.opens_at ? `, opens ${w.opens_at.slice(0, 16).replace("T", " ")} UTC` : ""}`)));
+      f.window_texts.forEach((text) => ul.append(el("li", "", text)));  // worded, in the campaign's zone, by the server
       windows.replaceChildren(el("h3", "", "When the closed calling windows open"), ul);
     }
     document.getElementById("funnel-notes").replaceChildren(...f.notes.map((n) => el("p", "muted small", n)));
