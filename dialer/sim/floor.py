@@ -37,7 +37,11 @@ class SimAgent:
 
 class SimFloor:
     def __init__(self, scenario: Scenario, seed: int, queue: EventQueue, loop: DialLoop, campaign_id: int,
-                 agent_ids: list[int], request_tick: Callable[[float], None]) -> None:
+                 agent_ids: list[int], request_tick: Callable[[float], None],
+                 owns: Callable[[], bool] = lambda: True) -> None:
+        # ``owns``: is the campaign still this worker's? A live worker's heartbeat thread may give it back between
+        # two events of this floor, and from that moment its seats are the next owner's
+        self.owns = owns
         self.sc = scenario
         self.q = queue
         self.loop = loop
@@ -94,12 +98,18 @@ class SimFloor:
                 agent.on_shift = False
                 self._leave(agent)
 
-    def retire(self) -> None:
-        """The campaign was given back: the ready and paused agents log out now, and from here on this floor's
-        scheduled events (a wrap ending, a break's end, a relogin) change nothing. The seats are the next owner's,
-        which logs them in again; stale events from here set its agents offline mid-shift or disposition old calls
-        (the new owner's pacer then waited on agents who never came back, and abandoned the answers)."""
-        self.set_count(0, 0.0)
+    def retire(self, log_out: bool) -> None:
+        """The campaign was given back: from here on this floor's scheduled events (a wrap ending, a break's end, a
+        relogin) change nothing, and with ``log_out`` (nobody takes the campaign on: it was paused) its ready and
+        paused agents log out. A campaign another worker takes is left alone: that owner settles and logs the
+        seats in itself, and a logout from here, written whenever this worker's event loop came to it, landed
+        after the new owner's login (the new owner's pacer then counted agents who never came, and abandoned the
+        answers: 0-21 connected against 13-20 abandoned on two workers sharing four campaigns)."""
+        if log_out:
+            for agent in self.agents:
+                agent.on_shift = False
+                if self._state(agent) in ("ready", "paused"):
+                    self.loop.agent_state(agent.id, "offline", self.q.now(), None)
         self.retired = True
 
     def _state(self, agent: SimAgent) -> str:
@@ -107,7 +117,7 @@ class SimFloor:
         return view.state if view is not None else "offline"
 
     def _set(self, agent: SimAgent, state: str, reason: str | None = None) -> None:
-        if self.retired:
+        if self.retired or not self.owns():
             return
         self.loop.agent_state(agent.id, state, self.q.now(), reason)
         if state == "ready":
@@ -198,7 +208,7 @@ class SimFloor:
             self._set(agent, "ready")
 
     def _disposition(self, agent: SimAgent, call_id: int) -> None:
-        if self.retired:
+        if self.retired or not self.owns():
             return
         code = "NOANS" if agent.machine else agent.rng.choices(self.codes, self.weights)[0]
         now = self.q.now()

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -32,6 +33,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.db import session_scope
 from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.models import Call
+from campaigns.leases import ownership as shares
 from dialer.clock import Clock, ScaledClock
 from dialer.loop.ownership import CampaignOwnership, Heartbeat
 from dialer.loop.pacers import campaign_pacer
@@ -168,20 +170,26 @@ class LiveSimulation(Simulation):
         now = self.q.now()
         self.ownership.refresh(now)
         taken, released = self.ownership.take_news()
-        for cid in released:
-            floor = self.floors.pop(cid, None)
-            if floor is not None:
-                floor.retire()
+        if released:
+            with session_scope(self.sessions) as s:
+                needed = set(shares.needing_owner(s, released))
+            for cid in released:
+                floor = self.floors.pop(cid, None)
+                if floor is not None:
+                    floor.retire(log_out=cid not in needed)  # still needed: another worker takes it on
         for cid in taken:
             settled = settle_simulated_calls(self.sessions, now, {cid})
             ids = ensure_agents(self.sessions, cid, self.agents_wanted, self.sc.agents.count, now)
             sc = replace(self.sc, agents=replace(self.sc.agents, count=len(ids), schedule=()))
             floor = self.floors[cid] = SimFloor(sc, mix64(self.seed, 11, cid), self.q, self.loop, cid, ids,
-                                                self.request_tick)
+                                                self.request_tick, owns=partial(self._owns, cid))
             if not self._stopping and self._shift_end > self.q.t:  # mid-shift (a start, a takeover): in at once
                 floor.plan_day(self.q.t, self._shift_end, login_stagger_s=TAKEOVER_LOGIN_S)
             log.info("campaign %d: %d simulated agents logging in%s", cid, len(ids),
                      f"; {settled} calls a previous worker left live settled" if settled else "")
+
+    def _owns(self, campaign_id: int) -> bool:
+        return campaign_id in self.ownership.owned
 
     def _adopting(self) -> None:
         if self._stopping:

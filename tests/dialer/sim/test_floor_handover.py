@@ -46,9 +46,34 @@ def test_a_floor_given_back_logs_its_idle_agents_out_and_then_changes_nothing():
     seats.states[7] = "wrap"  # on a call that has just ended: its wrap is running
     floor.by_id[7].call_id = 41
     q.after(5.0, floor._wrapped, floor.by_id[7], floor.by_id[7].gen, 41)
-    floor.retire()
+    floor.retire(log_out=True)  # paused: nobody takes the campaign on
     assert seats.asked[-1] == (8, "offline")  # the idle one logs out at once
     seats.asked.clear()
     seats.states.update({7: "wrap", 8: "paused"})  # the new owner's agents now: one in a wrap, one on a break
     q.run(120.0)
     assert seats.asked == [] and seats.states == {7: "wrap", 8: "paused"}
+
+
+def test_a_floor_given_to_another_worker_writes_nothing_from_the_moment_it_is_given_back():
+    """The heartbeat thread gives the campaign back between two of the floor's events; the new owner logs the seats
+    in (its clock ahead of this worker's event loop). Nothing this floor does afterwards may reach them: not the
+    events still scheduled, not a logout at retirement (it landed after the new owner's login)."""
+    sc = parse_scenario({"name": "t", "seed": 1, "run": {"hours_per_day": 1.0}, "agents": {"count": 2}})
+    q = EventQueue(T0)
+    seats = Seats({7: "offline", 8: "offline"})
+    mine = {"owned": True}
+    floor = SimFloor(sc, 1, q, seats, 1, [7, 8], lambda t: None, owns=lambda: mine["owned"])
+    floor.set_count(2, 0.0)
+    q.run(1.0)
+    floor._pause(floor.by_id[8], "break", 60.0)
+    seats.states[7] = "wrap"
+    floor.by_id[7].call_id = 41
+    q.after(5.0, floor._wrapped, floor.by_id[7], floor.by_id[7].gen, 41)
+    mine["owned"] = False  # given back by the heartbeat thread
+    seats.asked.clear()
+    seats.states.update({7: "ready", 8: "ready"})  # the new owner logged them in
+    q.run(30.0)  # the wrap's end comes before this worker's next look at what it owns
+    assert seats.asked == []
+    floor.retire(log_out=False)  # another worker owns it now
+    q.run(120.0)
+    assert seats.asked == [] and seats.states == {7: "ready", 8: "ready"}
