@@ -180,6 +180,9 @@ class Heartbeat(threading.Thread):
             while True:
                 try:
                     self._keep_presence()
+                except Exception:  # no presence for now: the others judge this worker by its lease meanwhile
+                    log.exception("holding the presence lock failed")
+                try:
                     self.ownership.refresh(self.clock.now())
                 except Exception:  # the database is briefly away: the next beat tries again (the lease has 8 s)
                     log.exception("renewing the campaign leases failed")
@@ -202,7 +205,13 @@ class Heartbeat(threading.Thread):
                 self._drop_presence()
         connection = engine.connect()
         key = presence.key_of(self.ownership.name)
-        if presence.hold(connection, key):
+        try:
+            held = presence.hold(connection, key)
+        except DBAPIError:
+            connection.invalidate()
+            connection.close()
+            raise
+        if held:
             self._connection, self.ownership.presence = connection, key
         else:
             connection.close()  # another live session holds the same key: go by the lease alone

@@ -4,9 +4,11 @@ and SQLite refuses a second dialing worker with one line."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from campaigns.campaign.service import create_campaign
 from campaigns.leases import ownership as shares
@@ -148,3 +150,39 @@ def test_a_worker_routes_only_its_own_campaigns_answered_customers(sessions, ses
     session.commit()
     assert {c.campaign_id for c in a.waiting_calls()} == mine_a
     assert {c.campaign_id for c in b.waiting_calls()} == mine_b
+
+
+
+def test_the_heartbeat_thread_holds_the_presence_lock_and_renews_even_when_it_cannot(sessions, session, clock,
+                                                                                    monkeypatch):
+    """On PostgreSQL the thread holds the worker's presence lock and writes its key; a failure to take the lock
+    (connections used up, say) must not stop the lease renewals, or the campaigns would lapse."""
+    from campaigns.leases import presence
+    from campaigns.leases.models import DialWorker
+    from dialer.loop.ownership import Heartbeat
+
+    create_campaign(session, "Spring", "+12125550100", clock.now()).status = "active"
+    session.commit()
+    on_pg = sessions.kw["bind"].dialect.name == "postgresql"
+    own = CampaignOwnership(sessions, "host:1")
+    beat = Heartbeat(own, clock, every_s=0.05)
+    beat._keep_presence()
+    own.refresh(clock.now(), force=True)
+    with sessions() as s:
+        assert s.get(DialWorker, "host:1").presence == (presence.key_of("host:1") if on_pg else None)
+    beat._drop_presence()
+    assert own.presence is None
+
+    def refused(connection, key):
+        raise DBAPIError("SELECT pg_try_advisory_lock", {}, Exception("too many clients"))
+
+    monkeypatch.setattr(presence, "hold", refused)
+    renewed = threading.Event()
+    monkeypatch.setattr(own, "refresh", lambda now, force=False: renewed.set())
+    beat.start()
+    try:
+        assert renewed.wait(10)  # the lease renewal ran although the lock could not be taken
+    finally:
+        beat.stop()
+        beat.join(5)
+    assert own.presence is None
