@@ -107,3 +107,27 @@ def test_an_id_held_by_a_long_transaction_waits_for_it(sessions, setup):
     with sessions() as s:
         assert s.scalars(select(CallVerdict.call_id)).all() == [held]
         assert s.get(VerdictState, 1).open_ids == [] and verdicts.pending(s) == 0
+
+
+def test_late_calls_are_judged_in_steps_like_a_backlog(sessions, setup):
+    """Many calls committed late (an import's) are judged ``limit`` at a time; the rest stay open meanwhile."""
+    store, cid = setup
+    first = sessions()
+    try:
+        held = [_call(first, cid, EARLIER, NOON + timedelta(hours=h)) for h in range(3)]
+        with sessions.begin() as other:
+            _call(other, cid, LATER, NOON)
+        assert verdicts.refresh_unlocked(sessions(), store, NOON, limit=2).judged == 1
+        first.commit()
+    finally:
+        first.close()
+    with sessions() as s:
+        assert verdicts.pending(s) == 3
+    later = NOON + timedelta(hours=1)
+    assert verdicts.refresh_unlocked(sessions(), store, later, limit=2).judged == 2
+    with sessions() as s:
+        assert verdicts.pending(s) == 1 and [r[:2] for r in s.get(VerdictState, 1).open_ids] == [[held[2], held[2]]]
+    assert verdicts.refresh_unlocked(sessions(), store, later, limit=2).judged == 1
+    with sessions() as s:
+        assert verdicts.pending(s) == 0 and s.get(VerdictState, 1).open_ids == []
+        assert verdicts.checked(s, NOON.date(), NOON.date(), cid) == 4
