@@ -237,7 +237,8 @@ def _judge_open(session: Session, judge: Judge, opened: list[list], watermark: i
             if not rows:
                 break
             recs = [_record(r) for r in rows]
-            out.findings += _judge(session, judge, rows, replace=False, recs=recs, pending=pending)
+            # replace: a DNC fact recorded since may have judged a visible one already (``Call.id <= watermark``)
+            out.findings += _judge(session, judge, rows, replace=True, recs=recs, pending=pending)
             if pending is not None:
                 pending.days.update((r[2].astimezone(UTC).date(), r[3]) for r in rows)
             else:
