@@ -112,3 +112,43 @@ def test_a_backlog_is_judged_in_steps_and_the_report_says_what_waits(session, st
     _call(s, cid, NYC, NOON + timedelta(minutes=9))
     s.commit()
     assert reconciliation_verdicts(s, NOON, store)["judged"] == 1  # the worker's job, every minute
+
+
+def test_a_call_is_judged_once_placed_at_the_instant_it_was_sent(session, store):
+    """A claimed call's row exists before the carrier takes it; ``mark_placed`` then moves ``placed_at`` to the
+    moment the request went out (up to a second later): the verdict is about that moment, so a claim at 20:59:59.6
+    in New York sent at 21:00:00.4 is outside the window."""
+    from campaigns.dispatch.service import mark_placed
+
+    s = session
+    cid = create_campaign(s, "Spring", "+12125554100", NOON).id
+    claimed = NOON + timedelta(hours=8, minutes=59, seconds=59, microseconds=600_000)
+    c = Call(campaign_id=cid, phone=NYC, placed_at=claimed, status="queued")
+    s.add(c)
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, claimed) is not None  # the job runs between claim and send
+    mark_placed(s, c.id, "sim", "ref-1", claimed + timedelta(milliseconds=800))
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, claimed + timedelta(seconds=1)) is not None
+    assert [v.codes for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == ["outside_window"]
+    assert verdicts.pending(s) == 0 and verdicts.checked(s, NOON.date(), NOON.date() + timedelta(days=1)) == 1
+
+
+def test_a_claim_the_carrier_refused_leaves_no_hole(session, store):
+    """A claim whose placement failed is deleted; on SQLite the next call can get its id again (a table's largest
+    rowid is reused once deleted). That call is judged all the same, and the refused claim counts nowhere."""
+    from campaigns.dispatch.service import place_failed
+
+    s = session
+    cid = create_campaign(s, "Spring", "+12125554100", NOON).id
+    refused = Call(campaign_id=cid, phone=NYC, placed_at=NOON, status="queued")
+    s.add(refused)
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, NOON) is not None
+    place_failed(s, refused.id, NOON)
+    s.commit()
+    late = _call(s, cid, MIAMI, NOON + timedelta(hours=10))  # 22:00 in Miami
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=10)) is not None
+    assert [v.call_id for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == [late]
+    assert verdicts.checked(s, NOON.date(), NOON.date() + timedelta(days=1)) == 1 and verdicts.pending(s) == 0
