@@ -22,7 +22,13 @@ long import. The open ids are few (the failed placements and rollbacks of the la
 them by primary key, whatever the size of the history.
 
 SQLite has one writer: a transaction holds the write lock from its first statement to its commit, so ids become
-visible in id order and a gap is never filled later; nothing is kept open there.
+visible in id order and an absent id there is let go at once.
+
+On both, a call is judged once placed, not when claimed: the claim's row exists before the carrier takes the call,
+and the send may move ``placed_at`` (``campaigns.dispatch.service.mark_placed``) or, refused, delete the row. A
+claimed row the judging steps over stays open, whatever the transactions, until it is placed (judged then, at the
+moment it was sent) or gone. The highest id judged is thus always a placed call, which is never deleted: SQLite, which
+hands a deleted largest rowid out again, can only reuse ids above it.
 """
 
 from __future__ import annotations
@@ -84,23 +90,24 @@ def without(ranges: Sequence[list], seen: Sequence[int]) -> list[list]:
     return out
 
 
-def settle(ranges: Sequence[list], oldest: int | None, now: datetime) -> list[list]:
-    """The ranges still open: ``oldest`` (taken before the read that looked for them again) is the oldest
-    transaction running then; None (SQLite) lets every range go."""
-    if oldest is None:
-        return []
-    return [r for r in ranges if r[2] > oldest or now < datetime.fromisoformat(r[3]) + GRACE]
+def settle(ranges: Sequence[list], waiting: Sequence[int], oldest: int | None, now: datetime) -> list[list]:
+    """The ranges still open. ``waiting`` (ascending): their ids whose rows exist but were not judged (a claim the
+    carrier has not taken yet): those stay open whatever. The other ids are absent: ``oldest`` (taken before the
+    read that looked for them) is the oldest transaction running then; None (SQLite) lets them go at once."""
+    kept = [[i, i, *r[2:]] for r in ranges for i in waiting if r[0] <= i <= r[1]]
+    if oldest is not None:
+        kept += [r for r in without(ranges, waiting)
+                 if (r[2] is not None and r[2] > oldest) or now < datetime.fromisoformat(r[3]) + GRACE]
+    return sorted(kept)
 
 
 def note(ranges: Iterable[tuple[int, int]], horizon: tuple[int, int] | None, now: datetime,
          only: Sequence[Sequence] | None = None) -> list[list]:
-    """The new gaps as open ranges (``horizon``: ``xids`` taken after the read that found them; None: nothing
-    to keep). ``only``: keep just their parts inside these ranges (a rebuild re-finds gaps already let go)."""
-    if horizon is None:
-        return []
+    """The new gaps as open ranges (``horizon``: ``xids`` taken after the read that found them, None on SQLite).
+    ``only``: keep just their parts inside these ranges (a rebuild re-finds gaps already let go)."""
     out = []
     for lo, hi in ranges:
         for a, b in ([(lo, hi)] if only is None else
                      ((max(lo, r[0]), min(hi, r[1])) for r in only if r[0] <= hi and r[1] >= lo)):
-            out.append([a, b, horizon[1], now.isoformat()])
+            out.append([a, b, horizon[1] if horizon else None, now.isoformat()])
     return out

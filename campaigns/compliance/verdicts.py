@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,9 +68,14 @@ def _state(session: Session) -> VerdictState:
     return st
 
 
+# placed: the carrier took it (a claim's row is "queued" without a reference until then; see openids)
+PLACED = or_(Call.status != "queued", Call.provider_sid.is_not(None))
+
+
 def _select_calls():
     return (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code,
-                   Lead.timezones).outerjoin(Lead, Lead.id == Call.lead_id).where(Call.placed_at.is_not(None)))
+                   Lead.timezones).outerjoin(Lead, Lead.id == Call.lead_id)
+            .where(Call.placed_at.is_not(None), PLACED))
 
 
 def _record(row) -> CallRecord:
@@ -175,9 +180,9 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
         st.last_call_id, st.last_ledger_seq, st.rules, out.rebuilt = 0, top_seq, key, True
         opened = []
     watermark = st.last_call_id
-    if top_seq <= st.last_ledger_seq and session.scalar(select(Call.id).where(Call.id > watermark).limit(1)) is None \
-            and not _any_open(session, opened):
-        st.open_ids = openids.settle(opened, oldest[0] if oldest else None, now)
+    if top_seq <= st.last_ledger_seq and session.scalar(select(Call.id).where(Call.id > watermark, PLACED)
+                                                        .limit(1)) is None and not _any_open(session, opened):
+        st.open_ids = openids.settle(opened, _waiting(session, opened), oldest[0] if oldest else None, now)
         st.refreshed_at = now  # nothing placed or recorded since: no judge to build, no lock held for long
         session.flush()
         return out
@@ -209,16 +214,23 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
             out.findings += _judge(session, judge, late, replace=True)
             out.rejudged += len(late)
     left = openids.without(opened, seen)
-    st.open_ids = ((openids.settle(left, oldest[0] if oldest else None, now) if complete else left)
-                   + openids.note(gaps, openids.xids(session), now, only))
+    st.open_ids = ((openids.settle(left, _waiting(session, left), oldest[0] if oldest else None, now)
+                    if complete else left) + openids.note(gaps, openids.xids(session), now, only))
     st.last_ledger_seq, st.refreshed_at = top_seq, now
     session.flush()
     return out
 
 
 def _any_open(session: Session, opened: list[list]) -> bool:
-    return any(session.scalar(select(Call.id).where(openids.within(Call.id, part)).limit(1)) is not None
+    """Some call to judge in the open ids."""
+    return any(session.scalar(select(Call.id).where(openids.within(Call.id, part), PLACED).limit(1)) is not None
                for part in openids.batches(opened))
+
+
+def _waiting(session: Session, opened: list[list]) -> list[int]:
+    """The open ids whose rows exist but are not placed yet (after ``_judge_open``: none placed is left)."""
+    return sorted(i for part in openids.batches(opened)
+                  for i in session.scalars(select(Call.id).where(openids.within(Call.id, part))))
 
 
 def _judge_open(session: Session, judge: Judge, opened: list[list], watermark: int, out: Refreshed,
@@ -275,7 +287,7 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
         watermark, seq, opened = st.last_call_id, st.last_ledger_seq, list(st.open_ids or [])
         top_seq = reader.scalar(select(func.max(LedgerRecord.seq))) or 0
         last, gaps, seen, complete = watermark, [], [], True
-        if top_seq > seq or reader.scalar(select(Call.id).where(Call.id > watermark).limit(1)) is not None \
+        if top_seq > seq or reader.scalar(select(Call.id).where(Call.id > watermark, PLACED).limit(1)) is not None \
                 or _any_open(reader, opened):
             judge = Judge(reader, store)
             seen, complete = _judge_open(reader, judge, opened, watermark, out, limit, pending)
@@ -302,6 +314,8 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
                 if late:
                     out.findings += _judge(reader, judge, late, replace=True, pending=pending)
                     out.rejudged += len(late)
+        left = openids.without(opened, seen)
+        waiting = _waiting(reader, left) if complete else []
     st = _state(session)
     if (st.last_call_id, st.last_ledger_seq, st.rules, list(st.open_ids or [])) != (watermark, seq, key, opened):
         session.rollback()
@@ -313,8 +327,7 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
         session.execute(CallVerdict.__table__.insert(), list(pending.found.values()))
     if pending.days:
         _count_days(session, (), pending.days)
-    left = openids.without(opened, seen)
-    st.open_ids = ((openids.settle(left, oldest[0] if oldest else None, now) if complete else left)
+    st.open_ids = ((openids.settle(left, waiting, oldest[0] if oldest else None, now) if complete else left)
                    + openids.note(gaps, openids.xids(session), now))  # taken after every read: see openids
     st.last_call_id, st.last_ledger_seq, st.refreshed_at = last, top_seq, now
     session.commit()
@@ -344,9 +357,10 @@ def pending(session: Session) -> int:
     that committed late, in the open ids)."""
     st = session.get(VerdictState, 1)
     n = int(session.scalar(select(func.count()).select_from(Call).where(
-        Call.id > (st.last_call_id if st is not None else 0))) or 0)
+        Call.id > (st.last_call_id if st is not None else 0), PLACED)) or 0)
     for part in openids.batches(list(st.open_ids or []) if st is not None else []):
-        n += int(session.scalar(select(func.count()).select_from(Call).where(openids.within(Call.id, part))) or 0)
+        n += int(session.scalar(select(func.count()).select_from(Call).where(openids.within(Call.id, part),
+                                                                            PLACED)) or 0)
     return n
 
 

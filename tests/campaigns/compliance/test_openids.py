@@ -30,10 +30,19 @@ def test_a_range_is_let_go_once_its_transactions_ended_and_the_grace_passed():
     rs = openids.note([(5, 6)], (90, 100), NOW)
     assert rs == [[5, 6, 100, NOW.isoformat()]]
     later = NOW + openids.GRACE
-    assert openids.settle(rs, 99, later) == rs  # a transaction that may hold them still runs
-    assert openids.settle(rs, 100, NOW + timedelta(seconds=1)) == rs  # the grace
-    assert openids.settle(rs, 100, later) == []
-    assert openids.settle(rs, None, NOW) == [] and openids.note([(5, 6)], None, NOW) == []  # SQLite
+    assert openids.settle(rs, [], 99, later) == rs  # a transaction that may hold them still runs
+    assert openids.settle(rs, [], 100, NOW + timedelta(seconds=1)) == rs  # the grace
+    assert openids.settle(rs, [], 100, later) == []
+    assert openids.settle(rs, [], None, NOW) == []  # SQLite: absent is gone
+    assert openids.note([(5, 6)], None, NOW) == [[5, 6, None, NOW.isoformat()]]
+
+
+def test_a_claim_not_sent_yet_stays_open_whatever():
+    rs = [[5, 9, 100, NOW.isoformat()]]
+    assert openids.settle(rs, [7], 200, NOW + openids.GRACE) == [[7, 7, 100, NOW.isoformat()]]
+    assert openids.settle(rs, [7], None, NOW) == [[7, 7, 100, NOW.isoformat()]]
+    assert openids.settle(rs, [7], 50, NOW) == [[5, 6, 100, NOW.isoformat()], [7, 7, 100, NOW.isoformat()],
+                                                 [8, 9, 100, NOW.isoformat()]]
 
 
 def test_a_rebuild_keeps_only_the_ids_not_let_go_before():

@@ -152,3 +152,26 @@ def test_a_claim_the_carrier_refused_leaves_no_hole(session, store):
     assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=10)) is not None
     assert [v.call_id for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == [late]
     assert verdicts.checked(s, NOON.date(), NOON.date() + timedelta(days=1)) == 1 and verdicts.pending(s) == 0
+
+
+def test_a_claim_stepped_over_is_judged_when_sent_however_late(session, store):
+    """A later call is judged while an earlier claim waits for the carrier (a preview call, a worker that stopped
+    before sending): the claim's id stays open, and the call is judged once sent, even hours later."""
+    from campaigns.compliance.models import VerdictState
+    from campaigns.dispatch.service import mark_placed
+
+    s = session
+    cid = create_campaign(s, "Spring", "+12125554100", NOON).id
+    waiting = Call(campaign_id=cid, phone=NYC, placed_at=NOON, status="queued")
+    s.add(waiting)
+    s.flush()
+    _call(s, cid, LATE, NOON)
+    s.commit()
+    for hours in (0, 3):
+        assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=hours)).judged == (1 if not hours else 0)
+        assert [r[:2] for r in s.get(VerdictState, 1, populate_existing=True).open_ids] == [[waiting.id] * 2]
+    mark_placed(s, waiting.id, "sim", "ref-2", NOON + timedelta(hours=10))  # 22:00 in New York
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=10)).judged == 1
+    assert [v.call_id for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == [waiting.id]
+    assert s.get(VerdictState, 1, populate_existing=True).open_ids == [] and verdicts.pending(s) == 0
