@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns import wake
+from campaigns import openids, wake
 from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.agents.states import check_move, check_reason
 from campaigns.campaign.models import Campaign, Disposition
@@ -288,3 +288,11 @@ def events_since(session: Session, cursor: int, limit: int = 10_000) -> list:
     e = AgentStateEvent
     return list(session.execute(select(e.id, e.agent_id, e.campaign_id, e.state, e.reason, e.at)
                                 .where(e.id > cursor).order_by(e.id).limit(limit)))
+
+
+def events_within(session: Session, ranges: list[list]) -> list:
+    """History rows whose ids are in the ranges (``campaigns.openids``), like ``events_since``."""
+    e = AgentStateEvent
+    return [r for part in openids.batches(ranges)
+            for r in session.execute(select(e.id, e.agent_id, e.campaign_id, e.state, e.reason, e.at)
+                                     .where(openids.within(e.id, part)).order_by(e.id))]

@@ -46,7 +46,7 @@ class VerdictDay(Base):
 
 class VerdictState(Base):
     """How far the judging got: the last call id judged, the last ledger record read, the rules version used, and
-    the ids below the last one that were not there when it was judged (``campaigns.compliance.openids``)."""
+    the ids below the last one that were not there when it was judged (``campaigns.openids``)."""
 
     __tablename__ = "verdict_state"
 

@@ -3,8 +3,13 @@
 Every placed call is judged once by ``dnc.reconcile.Judge`` (as of its own instant), in order of call id; the calls
 that broke a rule are stored (``call_verdicts``) and the calls judged are counted per UTC day (``verdict_days``).
 A report first ``refresh``es (the calls placed since the last one: usually a handful), then reads those tables.
-The state keeps the highest call id judged and the ids below it not seen yet (``openids``: on PostgreSQL a call
-can commit after a call with a higher id was judged); a call that appears in one of those is judged when it does.
+The state keeps the highest call id judged and the ids below it not seen yet (``campaigns.openids``: on PostgreSQL
+a call can commit after a call with a higher id was judged); a call that appears in one of those is judged when it
+does. A call is judged once placed, not when claimed: the claim's row exists before the carrier takes the call, and
+the send may move ``placed_at`` (``campaigns.dispatch.service.mark_placed``) or, refused, delete the row. A claimed
+row the judging steps over stays open, whatever the transactions, until it is placed (judged then, at the moment it
+was sent) or gone. The highest id judged is thus always a placed call, which is never deleted: SQLite, which hands a
+deleted largest rowid out again, can only reuse ids above it.
 The ledger's sequence numbers need no such care: an append holds the chain head's row lock until it commits, so
 records become visible in sequence order and ``last_ledger_seq`` never steps over one still to come.
 
@@ -28,7 +33,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.compliance import openids
+from campaigns import openids
 from campaigns.compliance.models import CallVerdict, VerdictDay, VerdictState
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead

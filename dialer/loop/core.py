@@ -133,12 +133,12 @@ class DialLoop:
         self._advance(now)
         self.stats.ticks += 1
         if self._cursor is None:
-            self._cursor = self.store.agent_cursor()
+            self._cursor = self.store.agent_cursor(now)
         active = self.store.active_campaigns(now)
         for c in active:
             self.campaigns[c.id] = c
             self._slot(c, now)
-        self._sync_agents()
+        self._sync_agents(now)
         self._send_hangups()
         self._place_previews(now)
         self._route(now, expire=True)
@@ -192,9 +192,9 @@ class DialLoop:
         slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
         return slot
 
-    def _sync_agents(self) -> None:
+    def _sync_agents(self, now: datetime) -> None:
         """Feed the pacers every agent state change written since the last turn (by this loop or the console)."""
-        events = self.store.agent_events_since(self._cursor)
+        events = self.store.agent_events_since(self._cursor, now)
         if not events:
             return
         slots, where = self.slots, self._agent_campaign

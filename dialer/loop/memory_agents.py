@@ -39,10 +39,10 @@ class MemoryAgents:
     def campaign_agents(self, campaign_id: int) -> list[AgentView]:
         return [self.agent(a.id) for a in self.agents.values() if a.campaign_id == campaign_id]
 
-    def agent_cursor(self) -> int:
+    def agent_cursor(self, now: datetime) -> int:
         return len(self.agent_log)
 
-    def agent_events_since(self, cursor: int) -> list[AgentEvent]:
+    def agent_events_since(self, cursor: int, now: datetime) -> list[AgentEvent]:
         return self.agent_log.since(cursor)
 
     def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:

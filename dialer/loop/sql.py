@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns import openids
 from campaigns.agents import service as agent_svc
 from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.alerts import service as abandon_alerts
@@ -26,7 +27,7 @@ from campaigns.reports.history import abandon_history, abandon_history_placed
 from dialer.loop.ownership import CampaignOwnership
 from dialer.loop.store import AgentEvent, AgentView, CallExport, CallView, CampaignView, Claim, Gate
 
-EVENT_OVERLAP = 64  # re-read this many history ids: a row committed late by another transaction is not missed
+SEED_LOOKBACK = 100_000  # the newest history ids looked over for gaps when the loop starts (an index-only read)
 
 
 def campaign_view(c: Campaign, fallback: str | None = None, tenure: int = 0) -> CampaignView:
@@ -65,8 +66,8 @@ class SqlStore:
             ownership = CampaignOwnership(sessions, holder, provider, only=campaign_ids)
         self.ownership = ownership
         self.holder = ownership.name if ownership is not None else None
-        self._seen: dict[int, None] = {}
         self._start = 0  # history up to here is what the loop seeded its pacers from: never re-delivered
+        self._open: list[list] = []  # history ids stepped over, perhaps still to commit (``campaigns.openids``)
 
     def _s(self):
         return session_scope(self.sessions)
@@ -216,24 +217,34 @@ class SqlStore:
             return [agent_view(a) for a in
                     s.scalars(select(Agent).where(Agent.campaign_id == campaign_id).order_by(Agent.id))]
 
-    def agent_cursor(self) -> int:
+    def agent_cursor(self, now: datetime) -> int:
+        """The newest history id: the pacers are seeded from the agents' rows as they are now. The ids missing among
+        the last ``SEED_LOOKBACK`` below it are kept open (PostgreSQL): a state change still committing, whose
+        agent row the seeding did not see either, is delivered when it commits."""
+        e = AgentStateEvent
         with self._s() as s:
-            self._start = s.scalar(select(AgentStateEvent.id).order_by(AgentStateEvent.id.desc()).limit(1)) or 0
-            return self._start
+            newest = s.scalar(select(e.id).order_by(e.id.desc()).limit(1)) or 0
+            floor = max(0, newest - SEED_LOOKBACK)
+            ids = list(s.scalars(select(e.id).where(e.id > floor).order_by(e.id)))
+            horizon = openids.xids(s)  # after the read
+        self._start = ids[-1] if ids else newest
+        self._open = openids.note(openids.missing(floor, ids), horizon, now) if horizon else []
+        return self._start
 
-    def agent_events_since(self, cursor: int) -> list[AgentEvent]:
+    def agent_events_since(self, cursor: int, now: datetime) -> list[AgentEvent]:
+        """The history after ``cursor``, after the rows that appeared in the ids stepped over before: on PostgreSQL
+        a row can commit after later ids were read (the console and other workers write it at once)."""
+        prev = max(cursor, self._start)
         with self._s() as s:
-            rows = agent_svc.events_since(s, max(0, cursor - EVENT_OVERLAP))
-        seen = self._seen
-        out = []
-        for r in rows:
-            if r[0] in seen or r[0] <= self._start:
-                continue
-            seen[r[0]] = None
-            out.append(AgentEvent(*r))
-        while len(seen) > 4 * EVENT_OVERLAP:
-            del seen[next(iter(seen))]
-        return out
+            oldest = openids.xids(s) if self._open else None  # before the rows are looked for again
+            late = agent_svc.events_within(s, self._open) if self._open else []
+            rows = agent_svc.events_since(s, prev)
+            gaps = openids.missing(prev, [r[0] for r in rows])
+            horizon = openids.xids(s) if gaps else None  # after the read that found them
+        left = openids.without(self._open, [r[0] for r in late])
+        self._open = openids.settle(left, [], oldest[0] if oldest else None, now) \
+            + (openids.note(gaps, horizon, now) if horizon else [])
+        return [AgentEvent(*r) for r in (*late, *rows)]
 
     def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:
         with self._s() as s:

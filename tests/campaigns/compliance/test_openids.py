@@ -1,4 +1,4 @@
-"""The open call ids' bookkeeping (``campaigns.compliance.openids``), and why the ledger's sequence needs none."""
+"""The open call ids' bookkeeping (``campaigns.openids``), and why the ledger's sequence needs none."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from campaigns.compliance import openids
+from campaigns import openids
 from dnc import ledger
 
 NOW = datetime(2030, 1, 8, 17, 0, tzinfo=UTC)

@@ -1,34 +1,30 @@
-"""The call ids below the verdicts' high mark that were not there when the judging passed them ("open" ids).
+"""Ids a reader that follows a table in id order stepped over ("open" ids), so a row committed late is not missed.
 
-The verdicts job judges calls in id order and keeps the highest id judged. On PostgreSQL that alone leaves holes:
-a call's id is drawn from the sequence when its row is inserted, and several dial workers (an import, the console)
-commit in any order, so a call can become visible after a call with a higher id was judged. Each run therefore
-notes the ids it stepped over (the gaps between the ids it read) and looks for them again on every later run; a
-call that appears in one is judged then, like a new call.
+A reader that keeps "the highest id I have read" (the reconciliation's verdicts, the dial loop's cursor into the
+agent history) leaves holes on PostgreSQL: an id is drawn from the sequence when its row is inserted, and several
+writers (dial workers, an import, the console) commit in any order, so a row can become visible after a row with a
+higher id was read. The reader therefore notes the ids it stepped over (the gaps between the ids it read) and looks
+for them again, by primary key, on its later reads; a row that appears in one is taken then.
 
-An id stays open until no transaction can still commit it. Most gaps are ids that will never appear (a claim whose
-placement failed deletes its row, a transaction rolled back); we let an id go only when PostgreSQL says every
-transaction that could hold it has ended: ``pg_snapshot_xmax`` of a snapshot taken after the read that found the gap
-(the next transaction id to be handed out: the holder, which drew the id before that read, has a smaller one) is
-kept with the gap, and the gap is let go once ``pg_snapshot_xmin`` (the oldest transaction still running) has passed
-it, the presence read that follows finding nothing. A long transaction (an import of a whole history) keeps its ids
-open however long it runs. ``GRACE`` covers the one instant this does not: a transaction gets its id from the
-sequence inside its INSERT a moment before it gets a transaction id (when the INSERT is its first write).
+An id stays open until no transaction can still commit it. Most gaps are ids that will never appear (a deleted row,
+a transaction rolled back); one is let go only when PostgreSQL says every transaction that could hold it has ended:
+``pg_snapshot_xmax`` of a snapshot taken after the read that found the gap (the next transaction id to be handed
+out: the holder, which drew the id before that read, has a smaller one) is kept with the gap, and the gap is let go
+once ``pg_snapshot_xmin`` (the oldest transaction still running) has passed it, the read that follows still finding
+nothing. A long transaction (an import of a whole history) keeps its ids open however long it runs; so does, for
+a while, a long transaction in another database of the same server (the oldest is the cluster's): that only delays
+letting an absent id go. ``GRACE``
+covers the one instant this does not: a transaction gets its id from the sequence inside its INSERT a moment before
+it gets a transaction id (when the INSERT is its first write).
 
-Why not the alternatives: judging again every call of a recent window that has no verdict needs a mark on every
-judged call (most calls break nothing and have no verdict row) and a window long enough for the longest transaction,
-which nothing bounds; a low-water mark held below the oldest running transaction stalls all judging behind one
-long import. The open ids are few (the failed placements and rollbacks of the last minutes) and each run looks for
-them by primary key, whatever the size of the history.
+Why not the alternatives: reading again every row of a recent window that was not handled needs a mark on every
+row handled and a window long enough for the longest transaction, which nothing bounds; a fixed overlap of ids
+misses a row once that many later ids committed first; a low-water mark held below the oldest running transaction
+stalls the reader behind one long import. The open ids are few (the rollbacks and deletions of the last minutes)
+and are looked for by primary key, whatever the size of the table.
 
 SQLite has one writer: a transaction holds the write lock from its first statement to its commit, so ids become
 visible in id order and an absent id there is let go at once.
-
-On both, a call is judged once placed, not when claimed: the claim's row exists before the carrier takes the call,
-and the send may move ``placed_at`` (``campaigns.dispatch.service.mark_placed``) or, refused, delete the row. A
-claimed row the judging steps over stays open, whatever the transactions, until it is placed (judged then, at the
-moment it was sent) or gone. The highest id judged is thus always a placed call, which is never deleted: SQLite, which
-hands a deleted largest rowid out again, can only reuse ids above it.
 """
 
 from __future__ import annotations
@@ -91,9 +87,10 @@ def without(ranges: Sequence[list], seen: Sequence[int]) -> list[list]:
 
 
 def settle(ranges: Sequence[list], waiting: Sequence[int], oldest: int | None, now: datetime) -> list[list]:
-    """The ranges still open. ``waiting`` (ascending): their ids whose rows exist but were not judged (a claim the
-    carrier has not taken yet): those stay open whatever. The other ids are absent: ``oldest`` (taken before the
-    read that looked for them) is the oldest transaction running then; None (SQLite) lets them go at once."""
+    """The ranges still open. ``waiting`` (ascending): their ids whose rows exist but were not taken yet (the
+    verdicts wait for a claimed call to be placed): those stay open whatever. The other ids are absent: ``oldest``
+    (taken before the read that looked for them) is the oldest transaction running then; None (SQLite) lets them
+    go at once."""
     kept = [[i, i, *r[2:]] for r in ranges for i in waiting if r[0] <= i <= r[1]]
     if oldest is not None:
         kept += [r for r in without(ranges, waiting)
