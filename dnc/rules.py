@@ -99,9 +99,14 @@ class Rules:
         """Federal first, then each candidate state that has a rule (sorted, so reasons come out stably)."""
         return (self.federal, *(self.states[s] for s in sorted(states) if s in self.states))
 
+    def caps_for(self, states) -> list[tuple[Cap, str]]:
+        """Every call cap among the states, with the state's name: they all hold at once."""
+        return [(r.cap, r.name) for r in self.applicable(states) if r.cap is not None]
+
     def cap_for(self, states) -> tuple[Cap, str] | None:
-        """The strictest call cap among the states (fewest calls per hour of window), with the state's name."""
-        caps = [(r.cap, r.name) for r in self.applicable(states) if r.cap is not None]
+        """The strictest call cap among the states (fewest calls per hour of window), with the state's name; only
+        says whether a cap applies at all (``caps_for`` gives every cap, which ``dnc.caps.cap_check`` enforces)."""
+        caps = self.caps_for(states)
         return min(caps, key=lambda c: (c[0].calls / c[0].hours, c[0].calls)) if caps else None
 
 
