@@ -25,7 +25,7 @@ from dnc.registry.sync import Unavailable, serving
 from dnc.rules import Rules, current_rules
 from dnc.tables import Consent
 from dnc.window import all_zones, is_open, next_opening, window_applied
-from dnc.zones import candidate_states, candidate_zones
+from dnc.zones import candidate_states, candidate_zones, location_problems
 
 __all__ = ["CallTimes", "Decision", "assess_sources", "cap_check", "evaluate", "gate", "internal_reason"]
 CLICK_TO_DIAL = "click_to_dial_is_automated"  # the named reading of rules.toml
@@ -99,7 +99,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     digits = nanp_digits(e164) or ""
     states = tuple(sorted(candidate_states(e164, postal_code, state)))
     zs, _ = all_zones(_zones(e164, postal_code, zones), states)
-    reasons: list[Reason] = []
+    reasons = [Reason("unknown_zone", text) for text in location_problems(e164, postal_code, state)]
     sources: dict = {"rules": rules.version}
     registry = serving(session, registry or default_store(), at)  # the snapshot in force, or why this host lacks it
 
