@@ -33,12 +33,14 @@ def t(text: str, zone: ZoneInfo) -> datetime:
 CASES = [
     ("federal opens at 08:00", NY, None, None, t("2030-01-08 08:00", ET), True, ()),
     ("federal closed at 07:59", NY, None, None, t("2030-01-08 07:59:59", ET), False, ("outside_window",)),
-    ("federal open at 20:59", NY, None, None, t("2030-01-08 20:59:59", ET), True, ()),
+    ("federal open at 20:58:59", NY, None, None, t("2030-01-08 20:58:59", ET), True, ()),
+    ("federal: the last minute is inside the send margin", NY, None, None, t("2030-01-08 20:59", ET), False,
+     ("outside_window",)),
     ("federal closed at 21:00", NY, None, None, t("2030-01-08 21:00", ET), False, ("outside_window",)),
     ("federal: no holiday ban (Christmas)", NY, None, None, t("2030-12-25 12:00", ET), True, ()),
     ("FL 8-20 in Central too: 08:59 ET", MIAMI, None, None, t("2030-01-08 08:59", ET), False, ("outside_window",)),
     ("FL 8-20: 09:00 ET", MIAMI, None, None, t("2030-01-08 09:00", ET), True, ()),
-    ("FL 8-20: 19:59 ET", MIAMI, None, None, t("2030-01-08 19:59", ET), True, ()),
+    ("FL 8-20: 19:58 ET", MIAMI, None, None, t("2030-01-08 19:58", ET), True, ()),
     ("FL 8-20: 20:00 ET", MIAMI, None, None, t("2030-01-08 20:00", ET), False, ("outside_window",)),
     ("FL Sunday as weekdays", MIAMI, None, None, t("2030-01-13 09:00", ET), True, ()),
     ("850-434 Pensacola: 08:30 CT", PENSACOLA, None, None, t("2030-01-08 08:30", CT), True, ()),
@@ -46,17 +48,17 @@ CASES = [
      ("outside_window",)),
     ("RI weekdays 9-18: 08:59", RI, None, None, t("2030-01-08 08:59", ET), False, ("outside_window",)),
     ("RI weekdays 9-18: 09:00", RI, None, None, t("2030-01-08 09:00", ET), True, ()),
-    ("RI weekdays 9-18: 17:59", RI, None, None, t("2030-01-08 17:59", ET), True, ()),
+    ("RI weekdays 9-18: 17:58", RI, None, None, t("2030-01-08 17:58", ET), True, ()),
     ("RI weekdays 9-18: 18:00", RI, None, None, t("2030-01-08 18:00", ET), False, ("outside_window",)),
     ("RI Saturday 10-17: 09:59", RI, None, None, t("2030-01-12 09:59", ET), False, ("outside_window",)),
     ("RI Saturday 10-17: 10:00", RI, None, None, t("2030-01-12 10:00", ET), True, ()),
-    ("RI Saturday 10-17: 16:59", RI, None, None, t("2030-01-12 16:59", ET), True, ()),
+    ("RI Saturday 10-17: 16:58", RI, None, None, t("2030-01-12 16:58", ET), True, ()),
     ("RI Saturday 10-17: 17:00", RI, None, None, t("2030-01-12 17:00", ET), False, ("outside_window",)),
     ("RI Sunday closed", RI, None, None, t("2030-01-13 12:00", ET), False, ("sunday_ban",)),
     ("TX 9-21 in Mountain too: 09:59 CT", SAN_ANTONIO, None, None, t("2030-01-08 09:59", CT), False,
      ("outside_window",)),
     ("TX 9-21: 10:00 CT", SAN_ANTONIO, None, None, t("2030-01-08 10:00", CT), True, ()),
-    ("TX 9-21: 20:59 CT", SAN_ANTONIO, None, None, t("2030-01-08 20:59", CT), True, ()),
+    ("TX 9-21: 20:58 CT", SAN_ANTONIO, None, None, t("2030-01-08 20:58", CT), True, ()),
     ("TX 9-21: 21:00 CT", SAN_ANTONIO, None, None, t("2030-01-08 21:00", CT), False, ("outside_window",)),
     ("TX Sunday noon, Mountain: 12:59 CT", SAN_ANTONIO, None, None, t("2030-01-13 12:59", CT), False,
      ("outside_window",)),
@@ -68,12 +70,12 @@ CASES = [
     ("MS winter 08:00 CST", JACKSON, None, None, t("2030-01-08 08:00", CT), True, ()),
     ("MS summer 08:30 CDT is 07:30 CST", JACKSON, None, None, t("2030-07-09 08:30", CT), False, ("outside_window",)),
     ("MS summer 09:00 CDT", JACKSON, None, None, t("2030-07-09 09:00", CT), True, ()),
-    ("MS summer 19:59 CDT", JACKSON, None, None, t("2030-07-09 19:59", CT), True, ()),
+    ("MS summer 19:58 CDT", JACKSON, None, None, t("2030-07-09 19:58", CT), True, ()),
     ("MS summer 20:00 CDT", JACKSON, None, None, t("2030-07-09 20:00", CT), False, ("outside_window",)),
     ("MS first DST weekday 08:30 CDT", JACKSON, None, None, t("2030-03-11 08:30", CT), False, ("outside_window",)),
     ("MS first standard weekday 08:00 CST", JACKSON, None, None, t("2030-11-04 08:00", CT), True, ()),
     ("MS Sunday closed", JACKSON, None, None, t("2030-01-13 12:00", CT), False, ("sunday_ban",)),
-    ("LA 19:59", NOLA, None, None, t("2030-01-08 19:59", CT), True, ()),
+    ("LA 19:58", NOLA, None, None, t("2030-01-08 19:58", CT), True, ()),
     ("LA 20:00", NOLA, None, None, t("2030-01-08 20:00", CT), False, ("outside_window",)),
     ("LA Sunday closed", NOLA, None, None, t("2030-01-13 12:00", CT), False, ("sunday_ban",)),
     ("AL Sunday closed", BIRMINGHAM, None, None, t("2030-01-13 12:00", CT), False, ("sunday_ban",)),
@@ -104,7 +106,7 @@ CASES = [
      ("outside_window",)),
     ("NY number, RI ZIP: 18:00", NY, None, "02903", t("2030-01-08 18:00", ET), False, ("outside_window",)),
     ("NY number, RI ZIP+4: 18:00", NY, None, "02903-1234", t("2030-01-08 18:00", ET), False, ("outside_window",)),
-    ("NY number, RI ZIP: 17:59", NY, None, "02903", t("2030-01-08 17:59", ET), True, ()),
+    ("NY number, RI ZIP: 17:58", NY, None, "02903", t("2030-01-08 17:58", ET), True, ()),
     ("NY number, El Paso ZIP, Sunday 13:59 ET", NY, None, "79901", t("2030-01-13 13:59", ET), False,
      ("outside_window",)),
     ("NY number, El Paso ZIP, Sunday 14:00 ET", NY, None, "79901", t("2030-01-13 14:00", ET), True, ()),
@@ -120,7 +122,7 @@ CASES = [
     ("NY Saturday before spring: 08:00 EST", NY, None, None, t("2030-03-09 08:00", ET), True, ()),
     ("NY spring-forward Sunday 07:59 EDT", NY, None, None, t("2030-03-10 07:59", ET), False, ("outside_window",)),
     ("NY spring-forward Sunday 08:00 EDT", NY, None, None, t("2030-03-10 08:00", ET), True, ()),
-    ("NY spring-forward Sunday 20:59 EDT", NY, None, None, t("2030-03-10 20:59", ET), True, ()),
+    ("NY spring-forward Sunday 20:58 EDT", NY, None, None, t("2030-03-10 20:58", ET), True, ()),
     ("NY spring-forward Sunday 21:00 EDT", NY, None, None, t("2030-03-10 21:00", ET), False, ("outside_window",)),
     ("NY Saturday before fall-back 21:00 EDT", NY, None, None, t("2030-11-02 21:00", ET), False,
      ("outside_window",)),
@@ -209,3 +211,17 @@ def test_declared_no_call_days(session, store, tmp_path, setenv, what, phone, st
     setenv(DIALER_DNC_RULES=str(path))
     load_registry(session, store, tmp_path, at)
     check(session, ask(session, phone, at, state=state), allowed, codes)
+
+
+def test_the_send_margin_is_data(session, store, tmp_path, setenv):
+    """A call allowed in a window's last minute would be made after it closes (it is sent after the decision):
+    refused, and rescheduled to the next opening, not to the same minute; the margin is a number of the rules."""
+    at = t("2030-01-08 20:59:30", ET)
+    load_registry(session, store, tmp_path, at)
+    d = ask(session, NY, at)
+    check(session, d, False, ("outside_window",))
+    assert "closes within 60 s" in d.reasons[0].text and d.opens_at == t("2030-01-09 08:00", ET)
+    path = tmp_path / "rules.toml"
+    path.write_text("send_margin_seconds = 0\n" + BLACKOUT_RULES, encoding="utf-8")
+    setenv(DIALER_DNC_RULES=str(path))
+    check(session, ask(session, NY, at), True)
