@@ -210,7 +210,7 @@ class Judge:
                 reasons.append(Reason("evidence_missing", f"registry generation {gen} in force then was pruned: "
                                                           "the call cannot be checked against it"))
             reasons += assess_sources(digits, states, t, consents, snap, self.asof.index(t), self.rules, {})
-            reasons += [Reason("unknown_zone", p) for p in location_problems(c.e164, c.postal_code)]
+            reasons += [Reason("unknown_zone", p) for p in location_problems(c.e164, c.postal_code, c.state)]
         reasons += self._window(zones, states, t, any(x.kind == "pewc" for x in consents))
         if capped:
             cap = cap_check(list(earlier), states, t, self.rules, all_zones(zones, states)[0])[0]

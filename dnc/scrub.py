@@ -117,7 +117,7 @@ class DncScrubber:
                     any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states),
                     bool(with_state_zones(frozenset(), states)[1]))  # a state whose time zone nobody knows
             wireless_restricted, needs_consent, zoneless_state = flags
-            if zoneless_state or location_problems(c.e164, c.postal_code):  # an unreadable ZIP, no place of its own
+            if zoneless_state or location_problems(c.e164, c.postal_code, c.state):  # unreadable, no place of its own
                 f.add("unknown_zone")
             pewc = "pewc" in kinds
             if "wireless" in hits and hits["wireless"][k]:

@@ -27,6 +27,10 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 from dnc.errors import UserError
 
 UNKNOWN_ZONE = "Etc/Unknown"
+# what a lead import stores for a state or ZIP cell it could not read (the cell itself is kept among the lead's
+# other fields): never skipped, so the gate refuses the lead until someone corrects the address
+UNREADABLE_STATE = "??"
+UNREADABLE_ZIP = "?"
 
 
 def _data(name: str) -> list[dict[str, str]]:
@@ -195,9 +199,15 @@ def location_problems(e164: str, postal: str | None = None, state: str | None = 
         elif not area_code_states(digits[:3]):
             problems.append(f"area code {digits[:3]} serves no US state or territory: the calling rules there are "
                             "not in the rules file")
-    if postal and postal.strip() and _zip(postal) == (None, None):  # read as candidate_zones reads it
+    if postal == UNREADABLE_ZIP:
+        problems.append("the lead's ZIP code could not be read at import (kept as written among its fields): the "
+                        "state and time zone of the address are unknown")
+    elif postal and postal.strip() and _zip(postal) == (None, None):  # read as candidate_zones reads it
         problems.append(f"ZIP code {postal!r} is not one we know: the state and time zone of the address cannot "
                         "be read")
+    if state == UNREADABLE_STATE:
+        problems.append("the lead's state could not be read at import (kept as written among its fields): the "
+                        "state rules that apply are unknown")
     return tuple(problems)
 
 
