@@ -148,6 +148,22 @@ def moments(base: int, agents: np.ndarray, calls: np.ndarray) -> tuple[np.ndarra
     return mu, var, k3
 
 
+def with_terms(p: np.ndarray) -> np.ndarray:
+    """``p`` (rows, K) beside the terms ``moments`` sums, as column blocks [p | p(1−p) | p(1−p)(1−2p)]: a table
+    of agents-free or live-answer probabilities made once per refit, so a plan gathers each agent's or call's
+    three terms in one lookup and sums them in one reduction (the same values, added in the same order)."""
+    v = p * (1.0 - p)
+    return np.concatenate([p, v, v * (1.0 - 2.0 * p)], axis=1)
+
+
+def moments_of_terms(base: int, agents: np.ndarray, calls: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``moments`` from rows of ``with_terms`` tables, bit for bit: a column sum of a C-ordered 2-D array adds
+    the rows one after the other whatever its width (tests/dialer/pacing/test_risk_normal.py holds it)."""
+    k = agents.shape[1] // 3
+    sa, sc = agents.sum(axis=0), calls.sum(axis=0)
+    return base + sa[:k] - sc[:k], sa[k : 2 * k] + sc[k : 2 * k], sa[2 * k :] - sc[2 * k :]
+
+
 def risk_normal(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Marginal risk for each candidate count in ``n`` (refined normal approximation), shape (len(n),)."""
     n = n[:, None]
