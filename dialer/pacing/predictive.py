@@ -88,6 +88,7 @@ class PredictivePacer(Pacer):
         self.active = False  # the last plan used the model (the loop only learns from its own decisions)
         self.inflight_excess = 0.0
         self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
+        self._last_normal = 0  # the normal scan's last answer (risk.choose_normal's hint)
 
     # -- learning hooks ------------------------------------------------------------------------------------------
     def on_agent_period(self, agent_id: str, old: int, since: float, t: float, new: int) -> None:
@@ -260,7 +261,8 @@ class PredictivePacer(Pacer):
         if len(agents) + len(calls) <= EXACT_MAX_TERMS:
             n, r0 = choose_exact(base, agents, calls, self.q_new, alpha, cap)
         else:
-            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, cap)
+            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, cap, self._last_normal)
+            self._last_normal = n  # the next plan's scan sizes its chunks on it (speed only, never the answer)
         self.inflight_excess = expected_excess(mu, var)
         info.update({"abandon_loop_alpha": alpha, "marginal_risk_now": r0,
                      "expected_abandons_in_flight": self.inflight_excess})
