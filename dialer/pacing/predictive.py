@@ -30,7 +30,7 @@ import numpy as np
 from dialer.pacing.answers import DialOutcomeModel, FittedAnswers
 from dialer.pacing.base import Pacer, Setting
 from dialer.pacing.floor import OFFLINE, PAUSED, READY, TALKING, WRAP
-from dialer.pacing.handle import HandleModel, HandleTables, elapsed_index
+from dialer.pacing.handle import HandleModel, HandleTables, LazyTable, elapsed_index
 from dialer.pacing.risk import (
     EXACT_MAX_TERMS,
     choose_exact,
@@ -195,7 +195,11 @@ class PredictivePacer(Pacer):
         self.posterior_table = np.clip(self.fitted.posterior_live(e[:, 0]), 0.0, 1.0)
         self.tables = self.handle.fit(self.taus + self.grace, t - self.agents_in(TALKING), t - self.agents_in(WRAP))
         # the same tables with the moments' terms beside them (risk.with_terms): a plan gathers and sums them once
-        self._talk_terms, self._wrap_terms = with_terms(self.tables.talk), with_terms(self.tables.wrap)
+        tables = self.tables
+        self._talk_terms = LazyTable(tables.talk_rows.rows, 3 * HORIZONS,
+                                     lambda lo, hi: with_terms(tables.talk_rows.upto(hi)[lo:hi]))
+        self._wrap_terms = LazyTable(tables.wrap_rows.rows, 3 * HORIZONS,
+                                     lambda lo, hi: with_terms(tables.wrap_rows.upto(hi)[lo:hi]))
         self._ring_terms = with_terms(self.ring_table)
         self.next_fit = t + REFIT_EVERY
 
@@ -210,9 +214,9 @@ class PredictivePacer(Pacer):
         made at the refit; a subclass that forecasts agents its own way gets its forecast's terms."""
         if type(self)._busy_agents_free is not PredictivePacer._busy_agents_free:
             return with_terms(self._busy_agents_free(t))
-        tables = self.tables
-        talk = self._talk_terms[elapsed_index(t - self.agents_in(TALKING), len(tables.talk))]
-        wrap = self._wrap_terms[elapsed_index(t - self.agents_in(WRAP), len(tables.wrap))]
+        talk, wrap = self._talk_terms, self._wrap_terms
+        talk = talk.take(elapsed_index(t - self.agents_in(TALKING), talk.rows))
+        wrap = wrap.take(elapsed_index(t - self.agents_in(WRAP), wrap.rows))
         return np.concatenate([talk, wrap]) if len(wrap) else talk
 
     def _plan(self, t: float, info: dict[str, Any]) -> int:
