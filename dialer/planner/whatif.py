@@ -21,6 +21,7 @@ import numpy as np
 
 from dialer.loop.memory import CALLABLE_STATUSES
 from dialer.loop.pacers import named_pacer
+from dialer.planner import DEFAULT_SEEDS
 from dialer.planner.inputs import Inputs
 from dialer.planner.turns import PacedTurns
 from dialer.planner.world import PlanCustomers, PlanWorld, Start
@@ -301,7 +302,7 @@ def _overlap(a, edges: np.ndarray, states: tuple[str, ...]) -> list[float]:
     return out
 
 
-def simulate(scenario: Scenario, seeds: int = 4, workers: int | None = None,
+def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None = None,
              start: Start | None = None) -> list[dict]:
     """``seeds`` runs of ``scenario``, in parallel processes when there is more than one CPU.
 
