@@ -134,6 +134,7 @@ class _Context:
 def _run(session: Session, campaign_name: str, display: str, columns: dict[str, int], header: list[str], rows,
          now: datetime, rejects: _RejectWriter) -> CallImportResult:
     campaign = get_campaign(session, campaign_name)
+    _serialize(session, campaign)
     ctx = _Context(session, campaign)
     names = {k: header[i] for k, i in columns.items()}
     result = CallImportResult(campaign=campaign.name, file=display)
@@ -175,6 +176,17 @@ def _run(session: Session, campaign_name: str, display: str, columns: dict[str, 
     result.first_placed_at = first.isoformat() if first else None
     result.last_placed_at = last.isoformat() if last else None
     return result
+
+
+def _serialize(session: Session, campaign: Campaign) -> None:
+    """One call import per campaign at a time. An import knows its own calls as the campaign's imported calls above
+    the highest call id when it began (``before``), and looks for duplicates among the calls already stored; on
+    PostgreSQL an import committing meanwhile would have its calls taken for this one's (their attempts and lead
+    moves applied a second time) and be missed by the duplicate check. A transaction advisory lock per campaign,
+    taken before anything is read: the second import waits, then begins above the first one's calls. SQLite's one
+    writer serializes imports already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"call-import:{campaign.id}"))))
 
 
 def _store_batch(session: Session, ctx: _Context, rows: list[CallRow], result: CallImportResult,

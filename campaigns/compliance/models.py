@@ -45,13 +45,16 @@ class VerdictDay(Base):
 
 
 class VerdictState(Base):
-    """How far the judging got: the last call id judged, the last ledger record read, the rules version used."""
+    """How far the judging got: the last call id judged, the last ledger record read, the rules version used, and
+    the ids below the last one that were not there when it was judged (``campaigns.compliance.openids``)."""
 
     __tablename__ = "verdict_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_call_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_ledger_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # [[first id, last id, next transaction id when found (PostgreSQL), found at (ISO)], ...], ascending
+    open_ids: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     rules: Mapped[str] = mapped_column(String(40), default="")
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -3,6 +3,10 @@
 Every placed call is judged once by ``dnc.reconcile.Judge`` (as of its own instant), in order of call id; the calls
 that broke a rule are stored (``call_verdicts``) and the calls judged are counted per UTC day (``verdict_days``).
 A report first ``refresh``es (the calls placed since the last one: usually a handful), then reads those tables.
+The state keeps the highest call id judged and the ids below it not seen yet (``openids``: on PostgreSQL a call
+can commit after a call with a higher id was judged); a call that appears in one of those is judged when it does.
+The ledger's sequence numbers need no such care: an append holds the chain head's row lock until it commits, so
+records become visible in sequence order and ``last_ledger_seq`` never steps over one still to come.
 
 What can change a verdict after the fact is re-judged:
 - a DNC request or a consent record added, removed or revoked later with an earlier effect (imported history
@@ -20,10 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns.compliance import openids
 from campaigns.compliance.models import CallVerdict, VerdictDay, VerdictState
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead
@@ -56,16 +61,21 @@ def _state(session: Session) -> VerdictState:
     if st is None:
         try:
             with session.begin_nested():
-                session.add(VerdictState(id=1, last_call_id=0, last_ledger_seq=0, rules=""))
+                session.add(VerdictState(id=1, last_call_id=0, last_ledger_seq=0, rules="", open_ids=[]))
         except IntegrityError:  # another process created it first
             pass
         st = session.get(VerdictState, 1, with_for_update=True, populate_existing=True)
     return st
 
 
+# placed: the carrier took it (a claim's row is "queued" without a reference until then; see openids)
+PLACED = or_(Call.status != "queued", Call.provider_sid.is_not(None))
+
+
 def _select_calls():
     return (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code,
-                   Lead.timezones).outerjoin(Lead, Lead.id == Call.lead_id).where(Call.placed_at.is_not(None)))
+                   Lead.timezones).outerjoin(Lead, Lead.id == Call.lead_id)
+            .where(Call.placed_at.is_not(None), PLACED))
 
 
 def _record(row) -> CallRecord:
@@ -160,17 +170,24 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
     st = _state(session)
     out = Refreshed()
     key = _rules_key()
+    oldest = openids.xids(session)  # before anything is read: see openids.settle
     top_seq = session.scalar(select(func.max(LedgerRecord.seq))) or 0
+    opened, only = list(st.open_ids or []), None
     if rebuild or st.rules != key:
         session.execute(delete(CallVerdict))
         session.execute(delete(VerdictDay))
+        only = [*opened, [st.last_call_id + 1, 2 ** 62]]  # the ids let go before stay gone (never reused)
         st.last_call_id, st.last_ledger_seq, st.rules, out.rebuilt = 0, top_seq, key, True
+        opened = []
     watermark = st.last_call_id
-    if top_seq <= st.last_ledger_seq and session.scalar(select(Call.id).where(Call.id > watermark).limit(1)) is None:
+    if top_seq <= st.last_ledger_seq and session.scalar(select(Call.id).where(Call.id > watermark, PLACED)
+                                                        .limit(1)) is None and not _any_open(session, opened):
+        st.open_ids = openids.settle(opened, _waiting(session, opened), oldest[0] if oldest else None, now)
         st.refreshed_at = now  # nothing placed or recorded since: no judge to build, no lock held for long
         session.flush()
         return out
     judge = Judge(session, store)
+    seen, complete = _judge_open(session, judge, opened, watermark, out, limit)
     if top_seq > st.last_ledger_seq:  # DNC requests and consent recorded since: judge their numbers' calls again
         numbers = sorted(set(session.scalars(select(LedgerRecord.e164).where(
             LedgerRecord.seq > st.last_ledger_seq, LedgerRecord.kind.in_(LATE_FACTS),
@@ -180,6 +197,7 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
                                                          Call.id <= watermark)).all()
             out.findings += _judge(session, judge, rows, replace=True)
             out.rejudged += len(rows)
+    gaps: list[tuple[int, int]] = []
     while limit is None or out.judged < limit:
         rows = session.execute(_select_calls().where(Call.id > st.last_call_id).order_by(Call.id)
                                .limit(CHUNK if limit is None else min(CHUNK, limit - out.judged))).all()
@@ -189,14 +207,62 @@ def refresh(session: Session, store: Store | None, now: datetime, rebuild: bool 
         out.findings += _judge(session, judge, rows, replace=False, recs=recs)
         _count_days(session, rows)
         out.judged += len(rows)
+        gaps += openids.missing(st.last_call_id, [r[0] for r in rows])
         st.last_call_id = rows[-1][0]
         late = _late_neighbours(session, judge, recs, watermark)
         if late:
             out.findings += _judge(session, judge, late, replace=True)
             out.rejudged += len(late)
+    left = openids.without(opened, seen)
+    st.open_ids = ((openids.settle(left, _waiting(session, left), oldest[0] if oldest else None, now)
+                    if complete else left) + openids.note(gaps, openids.xids(session), now, only))
     st.last_ledger_seq, st.refreshed_at = top_seq, now
     session.flush()
     return out
+
+
+def _any_open(session: Session, opened: list[list]) -> bool:
+    """Some call to judge in the open ids."""
+    return any(session.scalar(select(Call.id).where(openids.within(Call.id, part), PLACED).limit(1)) is not None
+               for part in openids.batches(opened))
+
+
+def _waiting(session: Session, opened: list[list]) -> list[int]:
+    """The open ids whose rows exist but are not placed yet (after ``_judge_open``: none placed is left)."""
+    return sorted(i for part in openids.batches(opened)
+                  for i in session.scalars(select(Call.id).where(openids.within(Call.id, part))))
+
+
+def _judge_open(session: Session, judge: Judge, opened: list[list], watermark: int, out: Refreshed,
+                limit: int | None, pending: _Pending | None = None) -> tuple[list[int], bool]:
+    """Judge the calls that appeared in the open ids (committed after a later call was judged), as new calls.
+    Returns their ids and whether every open id was looked at (not when ``limit`` stopped it)."""
+    seen: list[int] = []
+    for part in openids.batches(opened):
+        after = 0
+        while True:
+            if limit is not None and out.judged >= limit:
+                return seen, False
+            rows = session.execute(_select_calls().where(openids.within(Call.id, part), Call.id > after)
+                                   .order_by(Call.id).limit(CHUNK if limit is None else
+                                                            min(CHUNK, limit - out.judged))).all()
+            if not rows:
+                break
+            recs = [_record(r) for r in rows]
+            # replace: a DNC fact recorded since may have judged a visible one already (``Call.id <= watermark``)
+            out.findings += _judge(session, judge, rows, replace=True, recs=recs, pending=pending)
+            if pending is not None:
+                pending.days.update((r[2].astimezone(UTC).date(), r[3]) for r in rows)
+            else:
+                _count_days(session, rows)
+            out.judged += len(rows)
+            after = rows[-1][0]
+            seen += [r[0] for r in rows]
+            late = _late_neighbours(session, judge, recs, watermark)
+            if late:
+                out.findings += _judge(session, judge, late, replace=True, pending=pending)
+                out.rejudged += len(late)
+    return seen, True
 
 
 def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit: int | None = None
@@ -212,16 +278,19 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
     out = Refreshed()
     pending = _Pending()
     with reading(session) as reader:
+        oldest = openids.xids(reader)  # before anything is read: see openids.settle
         st = reader.get(VerdictState, 1)
         if st is None or st.rules != key:
             r = refresh(session, store, now, limit=limit)
             session.commit()
             return r
-        watermark, seq = st.last_call_id, st.last_ledger_seq
+        watermark, seq, opened = st.last_call_id, st.last_ledger_seq, list(st.open_ids or [])
         top_seq = reader.scalar(select(func.max(LedgerRecord.seq))) or 0
-        last = watermark
-        if top_seq > seq or reader.scalar(select(Call.id).where(Call.id > watermark).limit(1)) is not None:
+        last, gaps, seen, complete = watermark, [], [], True
+        if top_seq > seq or reader.scalar(select(Call.id).where(Call.id > watermark, PLACED).limit(1)) is not None \
+                or _any_open(reader, opened):
             judge = Judge(reader, store)
+            seen, complete = _judge_open(reader, judge, opened, watermark, out, limit, pending)
             if top_seq > seq:
                 numbers = sorted(set(reader.scalars(select(LedgerRecord.e164).where(
                     LedgerRecord.seq > seq, LedgerRecord.kind.in_(LATE_FACTS), LedgerRecord.e164.is_not(None)))))
@@ -239,13 +308,16 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
                 out.findings += _judge(reader, judge, rows, replace=False, recs=recs, pending=pending)
                 pending.days.update((r[2].astimezone(UTC).date(), r[3]) for r in rows)
                 out.judged += len(rows)
+                gaps += openids.missing(last, [r[0] for r in rows])
                 last = rows[-1][0]
                 late = _late_neighbours(reader, judge, recs, watermark)
                 if late:
                     out.findings += _judge(reader, judge, late, replace=True, pending=pending)
                     out.rejudged += len(late)
+        left = openids.without(opened, seen)
+        waiting = _waiting(reader, left) if complete else []
     st = _state(session)
-    if (st.last_call_id, st.last_ledger_seq, st.rules) != (watermark, seq, key):
+    if (st.last_call_id, st.last_ledger_seq, st.rules, list(st.open_ids or [])) != (watermark, seq, key, opened):
         session.rollback()
         return None
     dropped = sorted(pending.dropped)
@@ -255,6 +327,8 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
         session.execute(CallVerdict.__table__.insert(), list(pending.found.values()))
     if pending.days:
         _count_days(session, (), pending.days)
+    st.open_ids = ((openids.settle(left, waiting, oldest[0] if oldest else None, now) if complete else left)
+                   + openids.note(gaps, openids.xids(session), now))  # taken after every read: see openids
     st.last_call_id, st.last_ledger_seq, st.refreshed_at = last, top_seq, now
     session.commit()
     return out
@@ -279,10 +353,15 @@ def _late_neighbours(session: Session, judge: Judge, recs: Sequence[CallRecord],
 
 
 def pending(session: Session) -> int:
-    """Calls placed and not judged yet (a backlog after an upgrade or a long stop of the worker)."""
+    """Calls placed and not judged yet (a backlog after an upgrade or a long stop of the worker, and the calls
+    that committed late, in the open ids)."""
     st = session.get(VerdictState, 1)
-    return int(session.scalar(select(func.count()).select_from(Call).where(
-        Call.id > (st.last_call_id if st is not None else 0))) or 0)
+    n = int(session.scalar(select(func.count()).select_from(Call).where(
+        Call.id > (st.last_call_id if st is not None else 0), PLACED)) or 0)
+    for part in openids.batches(list(st.open_ids or []) if st is not None else []):
+        n += int(session.scalar(select(func.count()).select_from(Call).where(openids.within(Call.id, part),
+                                                                            PLACED)) or 0)
+    return n
 
 
 # --- what the reports read -----------------------------------------------------------------------------------------

@@ -112,3 +112,66 @@ def test_a_backlog_is_judged_in_steps_and_the_report_says_what_waits(session, st
     _call(s, cid, NYC, NOON + timedelta(minutes=9))
     s.commit()
     assert reconciliation_verdicts(s, NOON, store)["judged"] == 1  # the worker's job, every minute
+
+
+def test_a_call_is_judged_once_placed_at_the_instant_it_was_sent(session, store):
+    """A claimed call's row exists before the carrier takes it; ``mark_placed`` then moves ``placed_at`` to the
+    moment the request went out (up to a second later): the verdict is about that moment, so a claim at 20:59:59.6
+    in New York sent at 21:00:00.4 is outside the window."""
+    from campaigns.dispatch.service import mark_placed
+
+    s = session
+    cid = create_campaign(s, "Spring", "+12125554100", NOON).id
+    claimed = NOON + timedelta(hours=8, minutes=59, seconds=59, microseconds=600_000)
+    c = Call(campaign_id=cid, phone=NYC, placed_at=claimed, status="queued")
+    s.add(c)
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, claimed) is not None  # the job runs between claim and send
+    mark_placed(s, c.id, "sim", "ref-1", claimed + timedelta(milliseconds=800))
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, claimed + timedelta(seconds=1)) is not None
+    assert [v.codes for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == ["outside_window"]
+    assert verdicts.pending(s) == 0 and verdicts.checked(s, NOON.date(), NOON.date() + timedelta(days=1)) == 1
+
+
+def test_a_claim_the_carrier_refused_leaves_no_hole(session, store):
+    """A claim whose placement failed is deleted; on SQLite the next call can get its id again (a table's largest
+    rowid is reused once deleted). That call is judged all the same, and the refused claim counts nowhere."""
+    from campaigns.dispatch.service import place_failed
+
+    s = session
+    cid = create_campaign(s, "Spring", "+12125554100", NOON).id
+    refused = Call(campaign_id=cid, phone=NYC, placed_at=NOON, status="queued")
+    s.add(refused)
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, NOON) is not None
+    place_failed(s, refused.id, NOON)
+    s.commit()
+    late = _call(s, cid, MIAMI, NOON + timedelta(hours=10))  # 22:00 in Miami
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=10)) is not None
+    assert [v.call_id for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == [late]
+    assert verdicts.checked(s, NOON.date(), NOON.date() + timedelta(days=1)) == 1 and verdicts.pending(s) == 0
+
+
+def test_a_claim_stepped_over_is_judged_when_sent_however_late(session, store):
+    """A later call is judged while an earlier claim waits for the carrier (a preview call, a worker that stopped
+    before sending): the claim's id stays open, and the call is judged once sent, even hours later."""
+    from campaigns.compliance.models import VerdictState
+    from campaigns.dispatch.service import mark_placed
+
+    s = session
+    cid = create_campaign(s, "Spring", "+12125554100", NOON).id
+    waiting = Call(campaign_id=cid, phone=NYC, placed_at=NOON, status="queued")
+    s.add(waiting)
+    s.flush()
+    _call(s, cid, LATE, NOON)
+    s.commit()
+    for hours in (0, 3):
+        assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=hours)).judged == (1 if not hours else 0)
+        assert [r[:2] for r in s.get(VerdictState, 1, populate_existing=True).open_ids] == [[waiting.id] * 2]
+    mark_placed(s, waiting.id, "sim", "ref-2", NOON + timedelta(hours=10))  # 22:00 in New York
+    s.commit()
+    assert verdicts.refresh_unlocked(s, store, NOON + timedelta(hours=10)).judged == 1
+    assert [v.call_id for v in verdicts.findings(s, NOON, NOON + timedelta(days=1))] == [waiting.id]
+    assert s.get(VerdictState, 1, populate_existing=True).open_ids == [] and verdicts.pending(s) == 0
