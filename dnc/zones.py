@@ -132,6 +132,11 @@ def _zip(postal: str | None) -> tuple[str | None, str | None]:
     return _zip_index().get(postal[:5], (None, None))
 
 
+def known_zip_codes() -> tuple[str, ...]:
+    """Every ZIP code the ZIP data hold, sorted (a ZIP code outside them refuses the call: ``location_problems``)."""
+    return tuple(sorted(_zip_index()))
+
+
 def zip_zone(postal: str | None) -> str | None:
     return _zip(postal)[0]
 
