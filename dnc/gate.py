@@ -140,6 +140,18 @@ def _closing(zones: Sequence[str], states: Sequence[str], at: datetime, rules: R
                            f"now is surely sent ({r.text})") for r in is_open(zones, states, later, rules, pewc)[1]]
 
 
+def missing_state_lists(states: Sequence[str], index: ListIndex, rules: Rules) -> list[Reason]:
+    """A candidate state keeps a do-not-call list of its own (``own_list``) and no version of it is loaded: the
+    number may be on it, so it is not called (without consent, which lifts state lists) until the list is loaded,
+    as a missing national snapshot stops calls to its area codes."""
+    missing = [s for s in sorted(states) if s in rules.states and rules.states[s].own_list
+               and s not in index.state_lists]
+    if not missing:
+        return []
+    return [Reason("state_list_missing", f"{', '.join(missing)} keep(s) a do-not-call list of their own and none is "
+                                         "loaded: a number there may be on it, so it is not called until it is")]
+
+
 def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: Sequence[Consent],
                    snap: Snapshot | None, index: ListIndex, rules: Rules, sources: dict,
                    dialing: str = "predictive") -> list[Reason]:
@@ -170,6 +182,8 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
             reasons.append(Reason("national_dnc", f"on the National DNC Registry (area code {npa} version {version})",
                                   f"national {snap.generation}"))
 
+    if not consents:
+        reasons += missing_state_lists(states, index, rules)
     wireless = False
     for info in index.match(digits):
         if info.source == "state":

@@ -135,3 +135,24 @@ def test_automated_dialing_consent(session, store, tmp_path, what, phone, state,
     postal = "33101" if what.endswith("FL ZIP, no consent") else None
     d = ask(session, phone, AT, state=state, postal=postal, dialing=dialing)
     check(session, d, allowed, () if allowed else ("autodialer_no_consent",))
+
+
+@pytest.mark.parametrize(("what", "phone", "state", "kind", "loaded", "allowed"), [
+    ("TX number, no TX list loaded", SAN_ANTONIO, None, None, False, False),
+    ("TX number, the TX list loaded", SAN_ANTONIO, None, None, True, True),
+    ("NY number, TX lead, no TX list loaded", NY, "TX", None, False, False),
+    ("TX number, no TX list, written consent", SAN_ANTONIO, None, "pewc", False, True),
+    ("TX number, no TX list, an EBR", SAN_ANTONIO, None, "ebr_purchase", False, True),
+    ("NY number (no list of its own)", NY, None, None, False, True),
+])
+def test_a_state_list_never_loaded_stops_calls_into_that_state(session, store, tmp_path, what, phone, state, kind,
+                                                                 loaded, allowed):
+    load_registry(session, store, tmp_path, AT, state_lists=False)
+    if loaded:
+        _list(session, tmp_path, "state", "+12105550000", key="TX")
+    if kind:
+        pewc(session, phone, AT, kind=kind)
+    d = ask(session, phone, AT, state=state)
+    check(session, d, allowed, () if allowed else ("state_list_missing",))
+    if not allowed:
+        assert d.temporary and "TX" in d.reasons[0].text
