@@ -23,7 +23,7 @@ from dnc.tables import LedgerRecord
 
 # every area code the audit dials, so the national registry snapshot in force covers them all
 AREA_CODES = ("201", "205", "206", "207", "210", "212", "305", "401", "405", "410", "502", "504", "601", "602",
-              "605", "787", "800", "801", "808", "850", "907", "915", "416")
+              "605", "787", "800", "801", "808", "850", "907", "915", "416", "458", "208", "364", "317")
 
 
 def load_registry(session, store, tmp_path, at: datetime, *numbers: str, age_days: int = 0,
