@@ -1,4 +1,4 @@
-"""State call caps (FL, OK, MD: 3 calls per 24 hours): what counts, over which period, and the per-number lock.
+"""State call caps (FL, OK, MD: 3 calls per 24 h; ME: 1 per 8 h): what counts, over which period, the number lock.
 
 The statutes count calls made to the person on the subject, answered or not, whoever placed them. So the count is
 taken from every call the product knows of to the number: any campaign, any worker, preview and imported calls,
@@ -9,6 +9,7 @@ The period is read where the rule says (``Cap.clock``): "local" also reads the h
 clock in every candidate zone, and the longest of those periods counts (a DST change makes 24 local hours last
 23 or 25). Two workers must not both place the third call: ``lock_number`` takes a per-number lock that lasts
 until the transaction ends, before the calls are counted, so the second worker counts the first one's call.
+When several candidate states have caps, every one of them holds (``cap_check``), not only the strictest-looking.
 """
 
 from __future__ import annotations
@@ -63,21 +64,26 @@ def period_end(call: datetime, cap: Cap, zones: Iterable[str]) -> datetime:
 
 def cap_check(recent: Sequence[datetime], states: Iterable[str], at: datetime, rules: Rules,
               zones: Iterable[str] = ()) -> tuple[Reason | None, datetime | None]:
-    """(reason, instant the cap clears) when the strictest state cap is used up by the ``recent`` calls."""
-    found = rules.cap_for(states)
-    if found is None:
-        return None, None
-    cap, state = found
+    """(reason, instant every cap clears) when any candidate state's cap is used up by the ``recent`` calls.
+
+    Every cap holds at once: a Florida lead on a Maine number is under both 1 call per 8 h and 3 per 24 h, and no
+    one cap implies the other (three calls 9 h apart keep Maine's and break Florida's).
+    """
     zones = tuple(zones)
-    since = period_start(at, cap, zones)
-    inside = sorted((t for t in recent if since < t <= at), reverse=True)
-    if len(inside) < cap.calls:
+    over: list[tuple[Cap, str, int, datetime]] = []
+    for cap, state in rules.caps_for(states):
+        since = period_start(at, cap, zones)
+        inside = sorted((t for t in recent if since < t <= at), reverse=True)
+        if len(inside) >= cap.calls:
+            over.append((cap, state, len(inside), period_end(inside[cap.calls - 1], cap, zones)))
+    if not over:
         return None, None
-    clears = period_end(inside[cap.calls - 1], cap, zones)
-    where = " (read on the called party's clock)" if cap.clock == "local" else ""
-    return Reason("state_cap", f"{len(inside)} call(s) to this number in the last {cap.hours} h{where}, counting "
-                               f"every campaign and source: {state} allows at most {cap.calls} per {cap.hours} h "
-                               f"(next at {clears:%Y-%m-%d %H:%M} UTC)"), clears
+    clears = max(o[3] for o in over)
+    local = " (read on the called party's clock)"
+    parts = "; ".join(f"{n} call(s) to this number in the last {cap.hours} h{local if cap.clock == 'local' else ''}, "
+                      f"counting every campaign and source: {state} allows at most {cap.calls} per {cap.hours} h"
+                      for cap, state, n, _ in over)
+    return Reason("state_cap", f"{parts} (next at {clears:%Y-%m-%d %H:%M} UTC)"), clears
 
 
 def ledger_call_times(session: Session) -> CallTimes:
@@ -91,11 +97,13 @@ def ledger_call_times(session: Session) -> CallTimes:
 
 def recent_calls(calls: CallTimes, e164: str, states: Iterable[str], zones: Iterable[str], at: datetime,
                  rules: Rules) -> list[datetime]:
-    """The calls to the number inside the strictest cap's period ending at ``at`` (none when no cap applies)."""
-    found = rules.cap_for(states)
-    if found is None:
+    """The calls to the number inside the longest period of the candidate states' caps ending at ``at`` (none when
+    no cap applies)."""
+    caps = rules.caps_for(states)
+    if not caps:
         return []
-    return list(calls(e164, period_start(at, found[0], zones), at))
+    zones = tuple(zones)
+    return list(calls(e164, min(period_start(at, cap, zones) for cap, _ in caps), at))
 
 
 def lock_number(session: Session, e164: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from dnc.registry.sync import Unavailable, serving
 from dnc.rules import Rules, current_rules
 from dnc.tables import Consent
 from dnc.window import all_zones, is_open, next_opening, window_applied
-from dnc.zones import candidate_states, candidate_zones
+from dnc.zones import candidate_states, candidate_zones, location_problems
 
 __all__ = ["CallTimes", "Decision", "assess_sources", "cap_check", "evaluate", "gate", "internal_reason"]
 CLICK_TO_DIAL = "click_to_dial_is_automated"  # the named reading of rules.toml
@@ -99,7 +99,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     digits = nanp_digits(e164) or ""
     states = tuple(sorted(candidate_states(e164, postal_code, state)))
     zs, _ = all_zones(_zones(e164, postal_code, zones), states)
-    reasons: list[Reason] = []
+    reasons = [Reason("unknown_zone", text) for text in location_problems(e164, postal_code, state)]
     sources: dict = {"rules": rules.version}
     registry = serving(session, registry or default_store(), at)  # the snapshot in force, or why this host lacks it
 
@@ -112,7 +112,8 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     snap = (registry or default_store()).current()
     reasons += assess_sources(digits, states, at, consents, snap, index_for(session), rules, sources, dialing)
     _, window_reasons = is_open(zs, states, at, rules, pewc)
-    reasons.extend(window_reasons)
+    closing = () if window_reasons else _closing(zs, states, at, rules, pewc)
+    reasons += [*window_reasons, *closing]
     recent = recent_calls(call_times or ledger_call_times(session), e164, states, zs, at, rules)
     cap_reason, cap_clears = cap_check(recent, states, at, rules, zs)
     if cap_reason is not None:
@@ -120,9 +121,35 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
 
     opens_at = None
     if reasons and all(r.code in WINDOW_CODES for r in reasons):
-        opens_at = next_opening(zs, states, max(at, cap_clears) if cap_clears else at, rules, pewc)
+        start = at + timedelta(seconds=rules.send_margin_seconds) if closing else at
+        opens_at = next_opening(zs, states, max(start, cap_clears) if cap_clears else start, rules, pewc)
     return Decision(e164, not reasons, tuple(reasons), zs, states,
                     window_applied(zs, states, at, rules, pewc) if zs else {}, opens_at, at, campaign, sources)
+
+
+def _closing(zones: Sequence[str], states: Sequence[str], at: datetime, rules: Rules, pewc: bool) -> list[Reason]:
+    """Why a window open at ``at`` is still no reason to call: it closes before ``send_margin_seconds`` pass.
+
+    The gate decides when a lead is claimed and the call is sent after it (a send slot, the carrier's request), so a
+    call allowed at 20:59:59 would be made after 21:00; the law reads the hour the call is made.
+    """
+    if not rules.send_margin_seconds:
+        return []
+    later = at + timedelta(seconds=rules.send_margin_seconds)
+    return [Reason(r.code, f"the calling window closes within {rules.send_margin_seconds} s, before a call allowed "
+                           f"now is surely sent ({r.text})") for r in is_open(zones, states, later, rules, pewc)[1]]
+
+
+def missing_state_lists(states: Sequence[str], index: ListIndex, rules: Rules) -> list[Reason]:
+    """A candidate state keeps a do-not-call list of its own (``own_list``) and no version of it is loaded: the
+    number may be on it, so it is not called (without consent, which lifts state lists) until the list is loaded,
+    as a missing national snapshot stops calls to its area codes."""
+    missing = [s for s in sorted(states) if s in rules.states and rules.states[s].own_list
+               and s not in index.state_lists]
+    if not missing:
+        return []
+    return [Reason("state_list_missing", f"{', '.join(missing)} keep(s) a do-not-call list of their own and none is "
+                                         "loaded: a number there may be on it, so it is not called until it is")]
 
 
 def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: Sequence[Consent],
@@ -155,6 +182,8 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
             reasons.append(Reason("national_dnc", f"on the National DNC Registry (area code {npa} version {version})",
                                   f"national {snap.generation}"))
 
+    if not consents:
+        reasons += missing_state_lists(states, index, rules)
     wireless = False
     for info in index.match(digits):
         if info.source == "state":

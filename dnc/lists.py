@@ -100,8 +100,11 @@ class ListIndex:
     def __init__(self, session: Session, at: datetime | None = None) -> None:
         self.numbers: list[tuple[ListInfo, np.ndarray]] = []
         self.prefixes: dict[str, list[ListInfo]] = {}
+        self.state_lists: dict[str, ListInfo] = {}  # state -> its list in force (an empty one counts: it was loaded)
         for load in current_loads(session, at):
             info = ListInfo(load.source, load.list_key, load.id, load.version_date)
+            if load.source == "state":
+                self.state_lists[load.list_key] = info
             values = session.scalars(select(ListEntry.value).where(ListEntry.load_id == load.id)).all()
             if load.source == "prefix":
                 for v in values:

@@ -30,7 +30,7 @@ from dnc.registry.sync import attach
 from dnc.rules import current_rules
 from dnc.tables import Consent, InternalEntry, ListLoad
 from dnc.window import _zone, all_zones, is_open
-from dnc.zones import candidate_states, candidate_zones
+from dnc.zones import candidate_states, candidate_zones, location_problems
 
 BATCH = 1_000  # numbers per prefetch query (an IN list both databases plan well)
 _INDEXES: dict[tuple, ListIndex] = {}  # the lists in force per set of load ids, kept across refreshes
@@ -210,6 +210,7 @@ class Judge:
                 reasons.append(Reason("evidence_missing", f"registry generation {gen} in force then was pruned: "
                                                           "the call cannot be checked against it"))
             reasons += assess_sources(digits, states, t, consents, snap, self.asof.index(t), self.rules, {})
+            reasons += [Reason("unknown_zone", p) for p in location_problems(c.e164, c.postal_code, c.state)]
         reasons += self._window(zones, states, t, any(x.kind == "pewc" for x in consents))
         if capped:
             cap = cap_check(list(earlier), states, t, self.rules, all_zones(zones, states)[0])[0]

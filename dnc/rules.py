@@ -88,6 +88,7 @@ class Rules:
     ebr_purchase_months: int = 18
     ebr_inquiry_months: int = 3
     next_opening_horizon_days: int = 14
+    send_margin_seconds: int = 60  # the window must still be open this long after the gate allows a call
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
     readings: dict[str, Reading] = field(default_factory=dict)
 
@@ -99,9 +100,14 @@ class Rules:
         """Federal first, then each candidate state that has a rule (sorted, so reasons come out stably)."""
         return (self.federal, *(self.states[s] for s in sorted(states) if s in self.states))
 
+    def caps_for(self, states) -> list[tuple[Cap, str]]:
+        """Every call cap among the states, with the state's name: they all hold at once."""
+        return [(r.cap, r.name) for r in self.applicable(states) if r.cap is not None]
+
     def cap_for(self, states) -> tuple[Cap, str] | None:
-        """The strictest call cap among the states (fewest calls per hour of window), with the state's name."""
-        caps = [(r.cap, r.name) for r in self.applicable(states) if r.cap is not None]
+        """The strictest call cap among the states (fewest calls per hour of window), with the state's name; only
+        says whether a cap applies at all (``caps_for`` gives every cap, which ``dnc.caps.cap_check`` enforces)."""
+        caps = self.caps_for(states)
         return min(caps, key=lambda c: (c[0].calls / c[0].hours, c[0].calls)) if caps else None
 
 
@@ -199,10 +205,11 @@ def parse_rules(text: str, origin: str) -> Rules:
                                   str(b.get("reason", ""))))
     numbers = {}
     for k in ("registry_max_age_days", "internal_honor_business_days", "internal_retention_years",
-              "ebr_purchase_months", "ebr_inquiry_months", "next_opening_horizon_days"):
+              "ebr_purchase_months", "ebr_inquiry_months", "next_opening_horizon_days", "send_margin_seconds"):
         if k in raw:
-            if not isinstance(raw[k], int) or raw[k] < 1:
-                raise UserError(f"{origin}: {k} must be a positive integer")
+            least = 0 if k == "send_margin_seconds" else 1
+            if not isinstance(raw[k], int) or isinstance(raw[k], bool) or raw[k] < least:
+                raise UserError(f"{origin}: {k} must be an integer of at least {least}")
             numbers[k] = raw[k]
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),

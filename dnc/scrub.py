@@ -26,7 +26,7 @@ from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import Unavailable, resolve
 from dnc.rules import current_rules
 from dnc.tables import Consent, InternalEntry
-from dnc.zones import candidate_states, with_state_zones
+from dnc.zones import candidate_states, location_problems, with_state_zones
 
 _ORDER = {c: i for i, c in enumerate(CODES)}
 
@@ -117,7 +117,7 @@ class DncScrubber:
                     any(s in rules.states and rules.states[s].autodialer_needs_consent for s in states),
                     bool(with_state_zones(frozenset(), states)[1]))  # a state whose time zone nobody knows
             wireless_restricted, needs_consent, zoneless_state = flags
-            if zoneless_state:
+            if zoneless_state or location_problems(c.e164, c.postal_code, c.state):  # unreadable, no place of its own
                 f.add("unknown_zone")
             pewc = "pewc" in kinds
             if "wireless" in hits and hits["wireless"][k]:

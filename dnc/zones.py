@@ -27,6 +27,10 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 from dnc.errors import UserError
 
 UNKNOWN_ZONE = "Etc/Unknown"
+# what a lead import stores for a state or ZIP cell it could not read (the cell itself is kept among the lead's
+# other fields): never skipped, so the gate refuses the lead until someone corrects the address
+UNREADABLE_STATE = "??"
+UNREADABLE_ZIP = "?"
 
 
 def _data(name: str) -> list[dict[str, str]]:
@@ -128,6 +132,11 @@ def _zip(postal: str | None) -> tuple[str | None, str | None]:
     return _zip_index().get(postal[:5], (None, None))
 
 
+def known_zip_codes() -> tuple[str, ...]:
+    """Every ZIP code the ZIP data hold, sorted (a ZIP code outside them refuses the call: ``location_problems``)."""
+    return tuple(sorted(_zip_index()))
+
+
 def zip_zone(postal: str | None) -> str | None:
     return _zip(postal)[0]
 
@@ -175,6 +184,36 @@ def candidate_states(e164: str, postal: str | None = None, state: str | None = N
     if state:
         found.add(state.upper())
     return frozenset(found)
+
+
+def location_problems(e164: str, postal: str | None = None, state: str | None = None) -> tuple[str, ...]:
+    """Why where the called party may be cannot be read, one sentence each (empty: it can); the gate refuses on any.
+
+    A source left empty leaves the others to decide, but one that is there and cannot be read must not be skipped:
+    a ZIP code nobody knows may be in the strictest state there is. A number needs a place of its own: a toll-free
+    or other non-geographic number rings wherever its owner routes it, so a lead's ZIP code does not tell the hour
+    there; and an area code outside the US states and territories (Canada, the Caribbean) is under rules this
+    engine does not hold. (A state that is not one is caught by ``with_state_zones``: it has no known zone.)
+    """
+    problems: list[str] = []
+    digits = _nanp_digits(e164)
+    if digits is not None:
+        if not _exchange_zones(digits[:6]):
+            problems.append(f"{e164} has no place of its own (toll-free or non-geographic): nobody can tell the "
+                            "hour where it rings, whatever the lead's address says")
+        elif not area_code_states(digits[:3]):
+            problems.append(f"area code {digits[:3]} serves no US state or territory: the calling rules there are "
+                            "not in the rules file")
+    if postal == UNREADABLE_ZIP:
+        problems.append("the lead's ZIP code could not be read at import (kept as written among its fields): the "
+                        "state and time zone of the address are unknown")
+    elif postal and postal.strip() and _zip(postal) == (None, None):  # read as candidate_zones reads it
+        problems.append(f"ZIP code {postal!r} is not one we know: the state and time zone of the address cannot "
+                        "be read")
+    if state == UNREADABLE_STATE:
+        problems.append("the lead's state could not be read at import (kept as written among its fields): the "
+                        "state rules that apply are unknown")
+    return tuple(problems)
 
 
 @cache

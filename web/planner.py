@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from campaigns.agents.models import Agent
 from campaigns.campaign.models import Campaign
 from campaigns.reports.export import append_text, safe_cell
-from dialer.planner import erlang
+from dialer.planner import DEFAULT_SEEDS, erlang
 from dialer.planner.service import apply_overrides, fewest_agents, read_basis, what_if
 from dialer.planner.whatif import parse_schedule
 from dnc.errors import UserError
@@ -49,11 +49,11 @@ def index(campaign_id: int):
     try:
         history_days = _int(args.get("history_days"), 14, "Days of history")
         grid = _grid(campaign, args)
-        days, seeds = _int(args.get("days"), 1, "Days to plan"), _int(args.get("seeds"), 4, "Seeds")
+        days, seeds = _int(args.get("days"), 1, "Days to plan"), _int(args.get("seeds"), DEFAULT_SEEDS, "Seeds")
         basis = read_basis(db(), campaign.name, now(), history_days)
     except UserError as e:
         error = str(e)
-        history_days, days, seeds, grid = 14, 1, 4, _grid(campaign, {})
+        history_days, days, seeds, grid = 14, 1, DEFAULT_SEEDS, _grid(campaign, {})
     db().rollback()  # nothing below reads the database: no transaction stays open while it simulates
     form = {"history_days": history_days, "days": days, "seeds": seeds,
             "start": args.get("start") or (now() + timedelta(days=1)).date().isoformat(),
@@ -82,7 +82,8 @@ def export(campaign_id: int, fmt: str):
     try:
         basis = read_basis(db(), campaign.name, now(), _int(args.get("history_days"), 14, "Days of history"))
         db().rollback()
-        form = {"days": _int(args.get("days"), 1, "Days to plan"), "seeds": _int(args.get("seeds"), 4, "Seeds"),
+        form = {"days": _int(args.get("days"), 1, "Days to plan"),
+                "seeds": _int(args.get("seeds"), DEFAULT_SEEDS, "Seeds"),
                 "start": args.get("start") or (now() + timedelta(days=1)).date().isoformat(),
                 "pacers": args.getlist("pacer") or ["predictive"], "goal": "", "goal_value": "",
                 "overrides": {k: args.get(k, "") for k, _, _ in OVERRIDES}}

@@ -79,7 +79,7 @@ def reevaluate(session: Session, numbers: Iterable[str], now: datetime, store: S
 
 # refusals that time clears or that belong to this host, not to the lead: never a suppression
 _PASSING = frozenset({"outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap",
-                      "registry_stale", "registry_unavailable"})
+                      "registry_stale", "registry_unavailable", "state_list_missing"})
 
 
 def add_consent(session: Session, e164: str, *, kind: str, granted_at: datetime, evidence_ref: str, added_by: str,

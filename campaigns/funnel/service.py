@@ -44,7 +44,7 @@ from campaigns.dispatch.rules import CALLABLE_STATUSES
 from campaigns.dispatch.strategy import due_at
 from campaigns.funnel.sources import context, registry_and_list_hits, without_zones
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadList
-from dnc.gate import assess_sources, cap_check, internal_reason
+from dnc.gate import assess_sources, cap_check, internal_reason, missing_state_lists
 from dnc.lists import index_for
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.registry.local import hosts, in_force
@@ -57,7 +57,8 @@ from dnc.zones import area_code_states, candidate_states, candidate_zones, zip_s
 
 DNC_CODES = ("internal_dnc", "national_dnc", "state_dnc", "litigator", "wireless_no_consent",
              "wireless_restricted_state", "autodialer_no_consent", "prefix_block")
-NUMBER_CODES = ("invalid_number", "unknown_zone", *DNC_CODES, "registry_stale", "registry_unavailable")
+NUMBER_CODES = ("invalid_number", "unknown_zone", *DNC_CODES, "registry_stale", "registry_unavailable",
+                "state_list_missing")
 TIMING_CODES = ("callback_pending", "callback_reserved", "retry_not_due", "recall_gap")
 WINDOW_CODES = ("outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban")
 RULE_CODES = (*WINDOW_CODES, "state_cap")
@@ -70,6 +71,7 @@ LABELS = {
     "wireless_restricted_state": "wireless in a restricted state", "autodialer_no_consent": "autodialer, no consent",
     "prefix_block": "blocked area code/prefix", "registry_stale": "national registry missing or too old",
     "registry_unavailable": "national registry not yet on this server",
+    "state_list_missing": "a state's own DNC list not loaded",
     "callback_pending": "callback not due yet", "callback_reserved": "callback waiting for its agent",
     "retry_not_due": "retry not due yet", "recall_gap": "minimum re-call gap", "daily_cap": "daily attempt cap",
     "outside_window": "outside the calling window", "sunday_ban": "no calls on Sundays there",
@@ -199,6 +201,8 @@ class _Classifier:
             codes.add("registry_stale")
         if isinstance(self.snap, Unavailable) and npa in self.snap.coverage:
             codes.add("registry_unavailable")
+        if missing_state_lists(states, self.index, self.rules):  # a lead with consent is evaluated on its own
+            codes.add("state_list_missing")
         if any(s in self.rules.states and self.rules.states[s].autodialer_needs_consent for s in states):
             codes.add("autodialer_no_consent")  # a lead with consent is a special one, evaluated on its own
         return codes

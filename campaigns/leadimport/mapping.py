@@ -179,12 +179,15 @@ def clean_state(raw: str) -> str | None:
     return US_STATES.get(norm(s)) if s else None
 
 
+US_REGIONS = ("US", "PR", "GU", "VI", "AS", "MP")  # regions whose postal codes are ZIP codes
+
+
 def clean_postal(raw: str, region: str) -> str | None:
     """A ZIP (5 digits, leading zeros restored after Excel dropped them) or another short postal code."""
     s = raw.strip().upper()
     if not s:
         return None
-    if region in ("US", "PR", "GU", "VI", "AS", "MP"):
+    if region in US_REGIONS:
         head = s.split("-", 1)[0].strip()
         if head.isdigit() and 3 <= len(head) <= 5:
             return head.zfill(5)

@@ -10,10 +10,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from campaigns.leadimport.mapping import ColumnMap, clean_postal, clean_state
+from campaigns.leadimport.mapping import US_REGIONS, ColumnMap, clean_postal, clean_state
 from campaigns.leadimport.phones import PhoneNormalizer
 from campaigns.leadimport.scrub import LeadCandidate, Scrubber
-from dnc.zones import candidate_zones
+from dnc.zones import UNREADABLE_STATE, UNREADABLE_ZIP, candidate_zones
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -129,8 +129,9 @@ class RowProcessor:
             if i_state is not None and i_state < n and cells[i_state]:
                 raw = cells[i_state]
                 state = states[raw] if raw in states else states.setdefault(raw, clean_state(raw))
-                if state is None:
+                if state is None:  # kept as written, and marked: an address we cannot read is never skipped
                     custom[header[i_state]] = raw
+                    state = UNREADABLE_STATE
             if i_postal is not None and i_postal < n and cells[i_postal]:
                 raw = cells[i_postal]
                 if raw in postals:
@@ -141,6 +142,7 @@ class RowProcessor:
                         postals[raw] = postal
                 if postal is None:
                     custom[header[i_postal]] = raw
+                    postal = UNREADABLE_ZIP if region in US_REGIONS else None
             if p.extension:
                 custom["phone_ext"] = p.extension
             encoded = _json(custom) if custom else "{}"

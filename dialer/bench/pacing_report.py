@@ -17,7 +17,7 @@ TABLE_COLUMNS = [
     ("occupancy", "occ %", 100), ("talk_min_per_agent_hour", "talk min/h", 1),
     ("abandon_rate", "aband %", 100), ("abandon_rate_max", "max %", 100),
     ("abandon_rate_worst_day", "worst day %", 100), ("abandon_rate_worst_running", "worst running %", 100),
-    ("share_seeds_over_3pct", "seeds >3%", 100),
+    ("share_seeds_over_3pct", "% seeds >3%", 100), ("share_days_over_target", "% days > target", 100),
     ("agent_wait_p50_s", "wait p50 s", 1), ("agent_wait_p90_s", "wait p90 s", 1),
     ("dials_per_agent_hour", "dials/h", 1), ("answer_to_agent_p50_s", "ans→agent p50 s", 1),
     ("answer_to_agent_p90_s", "p90 s", 1),

@@ -19,6 +19,7 @@ import click
 
 from campaigns.db import make_engine, session_factory
 from dialer.cli.context import emit_json
+from dialer.planner import DEFAULT_SEEDS
 from dialer.planner.inputs import Fit, Inputs
 from dialer.planner.service import Basis
 from dialer.planner.whatif import Schedule, scenario_for, simulate, summarise
@@ -52,7 +53,7 @@ def base_inputs(list_size: int) -> Inputs:
 @click.command("plan")
 @click.option("--agents", type=click.IntRange(1, 2000), default=100, show_default=True)
 @click.option("--hours", type=click.IntRange(1, 13), default=8, show_default=True)
-@click.option("--seeds", type=click.IntRange(1, 16), default=4, show_default=True)
+@click.option("--seeds", type=click.IntRange(1, 16), default=DEFAULT_SEEDS, show_default=True)
 @click.option("--backtest", is_flag=True, help="Instead: fit a simulated campaign's first days, plan the rest.")
 @click.option("--bt-agents", type=int, default=10, show_default=True, help="Back-test floor size.")
 @click.option("--bt-hours", type=int, default=4, show_default=True, help="Back-test hours a day.")

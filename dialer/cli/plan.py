@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
+from dialer.planner import DEFAULT_SEEDS
 from dnc.errors import UserError
 
 
@@ -89,7 +90,8 @@ def _common(f):
     f = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
                      help="Override a measured input (live, machine, no_answer, busy as fractions; talk_mean_s, "
                           "wrap_mean_s, callable_leads, retry_decay, close_share).")(f)
-    f = click.option("--seeds", type=int, default=4, show_default=True, help="Simulated runs; the spread is shown.")(f)
+    f = click.option("--seeds", type=int, default=DEFAULT_SEEDS, show_default=True,
+                     help="Simulated runs; the spread is shown.")(f)
     f = click.option("--as-of", "as_of", default=None,
                      help="End of the history to fit, YYYY-MM-DD[THH:MM] UTC (default: now).")(f)
     f = click.option("--history-days", type=int, default=14, show_default=True, help="Days of history to fit.")(f)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import random
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+
+from dnc.zones import known_zip_codes
 
 HEADER = ("First Name", "Last Name", "Phone", "Email", "State", "ZIP", "Company", "Notes")
 
@@ -42,6 +45,12 @@ INVALID = ("555-{n}", "({a}) {x}-{s}", "123-{x}-{n}", "000-000-0000", "n/a", "",
            "(911) {x}-{n}", "+1 {a} 1{s}-{n}")
 
 
+@cache
+def _zips(zip3: str) -> tuple[str, ...]:
+    """The real ZIP codes under a 3-digit prefix: a made-up one is an address nobody can place, never dialed."""
+    return tuple(z for z in known_zip_codes() if z.startswith(zip3))
+
+
 def generate_rows(count: int, seed: int = 7, invalid: float = 0.05, duplicates: float = 0.03) -> Iterator[list[str]]:
     """``count`` rows in the order of ``HEADER``: about ``invalid`` bad numbers and ``duplicates`` repeats."""
     rng = random.Random(seed)
@@ -65,7 +74,8 @@ def generate_rows(count: int, seed: int = 7, invalid: float = 0.05, duplicates: 
             elif rand() < 0.01:
                 recent[randrange(5000)] = (area, x, n)
         first, last = choice(FIRST), choice(LAST)
-        zipcode = f"{zip3}{randrange(100):02d}"
+        zips = _zips(zip3)
+        zipcode = zips[randrange(len(zips))]
         if zipcode.startswith("0") and rand() < 0.3:
             zipcode = zipcode.lstrip("0")  # what Excel does to New England ZIPs
         email = f"{first.lower()}.{last.lower().replace(chr(39), '')}{i % 97}@example.com"

@@ -2,6 +2,8 @@
 
 A fresh install dials nothing until a registry is loaded; the demo loads a small synthetic registry for the demo
 list's area codes that includes every 20th number of the list, so the import receipt shows real suppressions.
+Likewise a state that keeps a do-not-call list of its own is not called into until a version of it is loaded: the
+demo loads one for each such state, naming nobody (a real install loads the state's own).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db import session_scope
 from dnc.errors import UserError
+from dnc.lists import load_list
 from dnc.numbers import to_e164
 from dnc.registry import default_store, generate, load_full
+from dnc.rules import current_rules
 
 
 def load_demo_registry(sessions: sessionmaker[Session], now: datetime, list_path: Path) -> int:
@@ -37,5 +41,10 @@ def load_demo_registry(sessions: sessionmaker[Session], now: datetime, list_path
     with session_scope(sessions) as s:  # the list's area codes only: a bitset per area code is 1.25 MB
         load_full(s, default_store(), [path], version_date=now.date(), loaded_by="demo", now=now,
                   area_codes=sorted(npas))
+        empty = list_path.with_name(list_path.stem + "-state-list.txt")
+        empty.write_text("", encoding="utf-8")
+        for state in sorted(code for code, rule in current_rules().states.items() if rule.own_list):
+            load_list(s, "state", empty, key=state, version_date=now.date(), loaded_by="demo", now=now)
+        empty.unlink()
     path.unlink(missing_ok=True)
     return generated.count

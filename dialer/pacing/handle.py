@@ -10,6 +10,8 @@ horizons once in a while; a plan is then one fancy-index lookup per agent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from dialer.pacing.survival import Survival, SurvivalEstimator
@@ -74,33 +76,86 @@ class HandleModel:
         return HandleTables(talk, wrap, np.asarray(horizons, dtype=float), self.p_return)
 
 
+class LazyTable:
+    """A table whose rows are computed when a lookup first reaches them, a block at a time from the top.
+
+    ``fill(lo, hi)`` gives rows lo .. hi − 1; every value of a row depends on that row's own grid point only, so
+    a block holds the values the whole table would. Tables are remade at every refit (every 30 s) over a grid
+    that reaches the talk curve's 99.99th percentile (3,000 rows of a 2-minute median talk), while the agents of
+    the next 30 s look up a few hundred rows at the top: most of a refit went into rows nobody read."""
+
+    BLOCK = 256
+
+    def __init__(self, rows: int, cols: int, fill: Callable[[int, int], np.ndarray]) -> None:
+        self.rows = rows
+        self.fill = fill
+        self.values = np.empty((rows, cols))
+        self.done = 0  # rows 0 .. done − 1 are computed
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def upto(self, n: int) -> np.ndarray:
+        """The table with at least its first ``n`` rows computed (the rest undefined)."""
+        if n > self.done:
+            hi = min(self.rows, max(n, self.done + self.BLOCK))
+            self.values[self.done:hi] = self.fill(self.done, hi)
+            self.done = hi
+        return self.values
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` (each in 0 .. rows − 1)."""
+        return self.upto(int(idx.max()) + 1 if len(idx) else 0)[idx]
+
+    def full(self) -> np.ndarray:
+        return self.upto(self.rows)
+
+
 class HandleTables:
-    """P(an agent is back in ready within horizon H_k), by elapsed talk or wrap time."""
+    """P(an agent is back in ready within horizon H_k), by elapsed talk or wrap time (``LazyTable`` rows)."""
 
     def __init__(self, talk: Survival, wrap: Survival | None, horizons: np.ndarray, p_return: float) -> None:
         self.horizons = horizons
         self.p_return = p_return
         q = (np.arange(WRAP_QUANTILES) + 0.5) / WRAP_QUANTILES
-        w_points = np.array([wrap.quantile(x) for x in q]) if wrap is not None else np.zeros(1)
+        self._w_points = np.array([wrap.quantile(x) for x in q]) if wrap is not None else np.zeros(1)
         max_talk = max(talk.quantile(0.9999), 60.0) + float(horizons.max(initial=0.0))
-        a = elapsed_grid(max_talk)[:, None]  # rows: elapsed talk; columns: horizons
-        s_a = np.maximum(talk.sf(a), 1e-12)
-        f_a = 1.0 - s_a
-        acc = np.zeros((len(a), len(horizons)))
-        for w in w_points:
-            acc += np.maximum(talk.cdf(a + horizons[None, :] - w) - f_a, 0.0)
-        self.talk = np.clip(acc / len(w_points) / s_a, 0.0, 1.0) * p_return
+        self._a = elapsed_grid(max_talk)[:, None]  # rows: elapsed talk; columns: horizons
+        self.talk_rows = LazyTable(len(self._a), len(horizons), self._talk_block)
         if wrap is None:  # no wrap observed yet: agents in wrap are treated as coming straight back
-            self.wrap = np.full((1, len(horizons)), p_return)
+            self.wrap_rows = LazyTable(1, len(horizons), lambda lo, hi: np.full((hi - lo, len(horizons)), p_return))
         else:
-            b = elapsed_grid(max(wrap.quantile(0.9999), 30.0) + float(horizons.max(initial=0.0)))[:, None]
-            s_b = np.maximum(wrap.sf(b), 1e-12)
-            self.wrap = np.clip((wrap.cdf(b + horizons[None, :]) - (1.0 - s_b)) / s_b, 0.0, 1.0) * p_return
+            self._b = elapsed_grid(max(wrap.quantile(0.9999), 30.0) + float(horizons.max(initial=0.0)))[:, None]
+            self.wrap_rows = LazyTable(len(self._b), len(horizons), self._wrap_block)
         self.talk_curve = talk
         self.wrap_curve = wrap
 
+    def _talk_block(self, lo: int, hi: int) -> np.ndarray:
+        talk, horizons = self.talk_curve, self.horizons
+        a = self._a[lo:hi]
+        s_a = np.maximum(talk.sf(a), 1e-12)
+        f_a = 1.0 - s_a
+        acc = np.zeros((len(a), len(horizons)))
+        for w in self._w_points:
+            acc += np.maximum(talk.cdf(a + horizons[None, :] - w) - f_a, 0.0)
+        return np.clip(acc / len(self._w_points) / s_a, 0.0, 1.0) * self.p_return
+
+    def _wrap_block(self, lo: int, hi: int) -> np.ndarray:
+        wrap, b = self.wrap_curve, self._b[lo:hi]
+        s_b = np.maximum(wrap.sf(b), 1e-12)
+        return np.clip((wrap.cdf(b + self.horizons[None, :]) - (1.0 - s_b)) / s_b, 0.0, 1.0) * self.p_return
+
+    @property
+    def talk(self) -> np.ndarray:
+        """The whole talk table (rows: elapsed talk on ``elapsed_grid``; columns: horizons)."""
+        return self.talk_rows.full()
+
+    @property
+    def wrap(self) -> np.ndarray:
+        return self.wrap_rows.full()
+
     def talking(self, elapsed: np.ndarray) -> np.ndarray:
-        return self.talk[elapsed_index(elapsed, len(self.talk))]
+        return self.talk_rows.take(elapsed_index(elapsed, self.talk_rows.rows))
 
     def wrapping(self, elapsed: np.ndarray) -> np.ndarray:
-        return self.wrap[elapsed_index(elapsed, len(self.wrap))]
+        return self.wrap_rows.take(elapsed_index(elapsed, self.wrap_rows.rows))

@@ -30,8 +30,15 @@ import numpy as np
 from dialer.pacing.answers import DialOutcomeModel, FittedAnswers
 from dialer.pacing.base import Pacer, Setting
 from dialer.pacing.floor import OFFLINE, PAUSED, READY, TALKING, WRAP
-from dialer.pacing.handle import HandleModel, HandleTables
-from dialer.pacing.risk import EXACT_MAX_TERMS, choose_exact, choose_normal, expected_excess, moments
+from dialer.pacing.handle import HandleModel, HandleTables, LazyTable, elapsed_index
+from dialer.pacing.risk import (
+    EXACT_MAX_TERMS,
+    choose_exact,
+    choose_normal,
+    expected_excess,
+    moments_of_terms,
+    with_terms,
+)
 
 HORIZONS = 8  # answer times τ_k at which the surplus is checked (equal-mass quantiles of the live answer time)
 REFIT_EVERY = 30.0  # seconds of event time between refits of the curves and tables (a refit costs ~3 ms)
@@ -81,6 +88,7 @@ class PredictivePacer(Pacer):
         self.active = False  # the last plan used the model (the loop only learns from its own decisions)
         self.inflight_excess = 0.0
         self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
+        self._last_normal = 0  # the normal scan's last answer (risk.choose_normal's hint)
 
     # -- learning hooks ------------------------------------------------------------------------------------------
     def on_agent_period(self, agent_id: str, old: int, since: float, t: float, new: int) -> None:
@@ -186,12 +194,29 @@ class PredictivePacer(Pacer):
         self.ring_table = np.clip(self.fitted.live_within(e, self.taus[None, :]), 0.0, 1.0)
         self.posterior_table = np.clip(self.fitted.posterior_live(e[:, 0]), 0.0, 1.0)
         self.tables = self.handle.fit(self.taus + self.grace, t - self.agents_in(TALKING), t - self.agents_in(WRAP))
+        # the same tables with the moments' terms beside them (risk.with_terms): a plan gathers and sums them once
+        tables = self.tables
+        self._talk_terms = LazyTable(tables.talk_rows.rows, 3 * HORIZONS,
+                                     lambda lo, hi: with_terms(tables.talk_rows.upto(hi)[lo:hi]))
+        self._wrap_terms = LazyTable(tables.wrap_rows.rows, 3 * HORIZONS,
+                                     lambda lo, hi: with_terms(tables.wrap_rows.upto(hi)[lo:hi]))
+        self._ring_terms = with_terms(self.ring_table)
         self.next_fit = t + REFIT_EVERY
 
     def _busy_agents_free(self, t: float) -> np.ndarray:
         """(busy agents, K): P(agent back in ready within τ_k + grace) from elapsed talk or wrap time."""
         talk = self.tables.talking(t - self.agents_in(TALKING))
         wrap = self.tables.wrapping(t - self.agents_in(WRAP))
+        return np.concatenate([talk, wrap]) if len(wrap) else talk
+
+    def _busy_agents_terms(self, t: float) -> np.ndarray:
+        """``_busy_agents_free`` with the moments' terms beside it (busy agents, 3K), gathered from the tables
+        made at the refit; a subclass that forecasts agents its own way gets its forecast's terms."""
+        if type(self)._busy_agents_free is not PredictivePacer._busy_agents_free:
+            return with_terms(self._busy_agents_free(t))
+        talk, wrap = self._talk_terms, self._wrap_terms
+        talk = talk.take(elapsed_index(t - self.agents_in(TALKING), talk.rows))
+        wrap = wrap.take(elapsed_index(t - self.agents_in(WRAP), wrap.rows))
         return np.concatenate([talk, wrap]) if len(wrap) else talk
 
     def _plan(self, t: float, info: dict[str, Any]) -> int:
@@ -206,10 +231,12 @@ class PredictivePacer(Pacer):
                                "abandon budget nearly spent": self.budget_word()}.get(reason, "small")
             info["abandon_loop_alpha"] = self.alpha
             return progressive
-        agents = self._busy_agents_free(t)
+        self._agent_terms = self._busy_agents_terms(t)
+        agents = self._agent_terms[:, :HORIZONS]
         ring_e = t - self.ringing_placed_times()
         idx = np.minimum((np.maximum(ring_e, 0.0) / RING_STEP).astype(np.int64), len(self.ring_table) - 1)
-        calls = self.ring_table[idx]
+        self._call_terms = self._ring_terms[idx]
+        calls = self._call_terms[:, :HORIZONS]
         base = self.ready - self.waiting
         cap = max(int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting, 0)
         self.active = True
@@ -234,11 +261,12 @@ class PredictivePacer(Pacer):
                 info: dict[str, Any]) -> int:
         """Largest n whose marginal abandon risk stays under α (the myopic Lagrangian in marginal form)."""
         alpha = self.alpha
-        mu, var, k3 = moments(base, agents, calls)
+        mu, var, k3 = moments_of_terms(base, self._agent_terms, self._call_terms)  # = moments(base, agents, calls)
         if len(agents) + len(calls) <= EXACT_MAX_TERMS:
             n, r0 = choose_exact(base, agents, calls, self.q_new, alpha, cap)
         else:
-            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, cap)
+            n, r0 = choose_normal(mu, var, k3, self.q_new, alpha, cap, self._last_normal)
+            self._last_normal = n  # the next plan's scan sizes its chunks on it (speed only, never the answer)
         self.inflight_excess = expected_excess(mu, var)
         info.update({"abandon_loop_alpha": alpha, "marginal_risk_now": r0,
                      "expected_abandons_in_flight": self.inflight_excess})

@@ -148,6 +148,22 @@ def moments(base: int, agents: np.ndarray, calls: np.ndarray) -> tuple[np.ndarra
     return mu, var, k3
 
 
+def with_terms(p: np.ndarray) -> np.ndarray:
+    """``p`` (rows, K) beside the terms ``moments`` sums, as column blocks [p | p(1−p) | p(1−p)(1−2p)]: a table
+    of agents-free or live-answer probabilities made once per refit, so a plan gathers each agent's or call's
+    three terms in one lookup and sums them in one reduction (the same values, added in the same order)."""
+    v = p * (1.0 - p)
+    return np.concatenate([p, v, v * (1.0 - 2.0 * p)], axis=1)
+
+
+def moments_of_terms(base: int, agents: np.ndarray, calls: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``moments`` from rows of ``with_terms`` tables, bit for bit: a column sum of a C-ordered 2-D array adds
+    the rows one after the other whatever its width (tests/dialer/pacing/test_risk_normal.py holds it)."""
+    k = agents.shape[1] // 3
+    sa, sc = agents.sum(axis=0), calls.sum(axis=0)
+    return base + sa[:k] - sc[:k], sa[k : 2 * k] + sc[k : 2 * k], sa[2 * k :] - sc[2 * k :]
+
+
 def risk_normal(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Marginal risk for each candidate count in ``n`` (refined normal approximation), shape (len(n),)."""
     n = n[:, None]
@@ -163,51 +179,60 @@ def risk_normal(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, 
 
 
 FIRST_CHUNK = 8  # choose_normal's first candidates: n ≤ 7 in 99 % of a 100-agent floor's plans
+CHUNK_GROWTH = 4  # ... then chunks four times as large each (a list running dry asks for 100-300 dials a plan)
 
 
 def choose_normal(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, alpha: float,
-                  n_cap: int) -> tuple[int, float]:
+                  n_cap: int, hint: int = 0) -> tuple[int, float]:
     """Smallest n in [0, n_cap] whose marginal risk r(n) exceeds alpha (n_cap if none does), and r(0).
 
-    r is increasing in n, so candidates are scanned in vectorised chunks that grow eightfold from
-    ``FIRST_CHUNK`` (one small array evaluation decides almost every plan; a 500-agent floor at the start of a day
-    needs three or four). Each r(n) is computed on its own row, so the chunking never changes a value."""
+    r is increasing in n, so candidates are scanned in vectorised chunks from ``FIRST_CHUNK`` (one small array
+    evaluation decides almost every plan). ``hint``, the answer a plan like this one had (the pacer's last), sizes
+    the second chunk to hold it with a quarter to spare: a whole floor ready on a list running dry asks for
+    100-300 dials a plan, each plan a little off the last. Past that, chunks grow fourfold. Each r(n) is
+    computed on its own row, so neither the hint nor the chunking ever changes a value or the answer."""
     lo, size = 0, FIRST_CHUNK
+    second = hint + hint // 4 + 1 - FIRST_CHUNK if hint >= FIRST_CHUNK else FIRST_CHUNK * CHUNK_GROWTH
     r0 = None
     while lo <= n_cap:
         hi = min(lo + size, n_cap + 1)
-        r = _risk_first(mu, var, k3, q, hi) if lo == 0 else risk_normal(mu, var, k3, q, np.arange(lo, hi,
-                                                                                                   dtype=float))
+        r = _risk_rows(mu, var, k3, q, lo, hi)
         if r0 is None:
             r0 = float(r[0])
         over = np.nonzero(r > alpha)[0]
         if len(over):
             return lo + int(over[0]), r0
         lo += size
-        size *= 8
+        size = second if lo == FIRST_CHUNK else size * CHUNK_GROWTH
     return max(n_cap, 0), (r0 if r0 is not None else 0.0)
 
 
-_TERMS: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # q -> the first chunk's n·(…) terms
+_TERMS: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # q -> the candidates' n·(…) terms
 
 
-def _risk_first(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, hi: int) -> np.ndarray:
-    """``risk_normal`` for n = 0 .. hi − 1 (hi ≤ FIRST_CHUNK), the same arithmetic in the same order, value for
-    value: the n·q terms are kept per q (a pacer refits q every 30 s and plans several times a second), the
-    error function is inlined and the degenerate-variance branch is skipped when no variance can reach it (the
-    candidates only add variance). tests/dialer/pacing/test_risk_normal.py holds it to ``risk_normal``."""
+def _n_terms(q: np.ndarray, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n·q, n·q(1−q) and n·q(1−q)(1−2q) for n = 0 .. hi − 1 at least, kept per q (a pacer refits q every 30 s
+    and plans several times a second) and grown by doubling."""
     key = q.tobytes()
     terms = _TERMS.get(key)
-    if terms is None:
-        if len(_TERMS) >= 16:
+    if terms is None or len(terms[0]) < hi:
+        if terms is None and len(_TERMS) >= 16:
             _TERMS.clear()
-        n = np.arange(FIRST_CHUNK, dtype=float)[:, None]
+        n = np.arange(max(FIRST_CHUNK, hi, 2 * len(terms[0]) if terms is not None else 0), dtype=float)[:, None]
         terms = _TERMS[key] = (n * q[None, :], n * (q * (1.0 - q))[None, :],
                                n * (q * (1.0 - q) * (1.0 - 2.0 * q))[None, :])
-    nq, nv, nc3 = terms
-    m = mu[None, :] - nq[:hi]
-    v = var[None, :] + nv[:hi]
-    c3 = k3[None, :] - nc3[:hi]
+    return terms
+
+
+def _risk_rows(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``risk_normal`` for n = lo .. hi − 1, the same arithmetic in the same order, value for value: the n·q
+    terms are kept per q (``_n_terms``), the error function is inlined and the degenerate-variance branch is
+    skipped when no variance can reach it (the candidates only add variance).
+    tests/dialer/pacing/test_risk_normal.py holds it to ``risk_normal``."""
+    nq, nv, nc3 = _n_terms(q, hi)
+    m = mu[None, :] - nq[lo:hi]
+    v = var[None, :] + nv[lo:hi]
+    c3 = k3[None, :] - nc3[lo:hi]
     sd = np.sqrt(np.maximum(v, 1e-12))
     z = (0.5 - m) / sd
     gamma = c3 / sd**3

@@ -4,3 +4,6 @@
 ``inputs`` measures a campaign's own history; ``whatif`` runs the real dial loop in the simulator on those
 inputs for a proposed schedule, and searches for the fewest agents that meet a goal.
 """
+
+# a plan's runs unless asked: three seeds share two CPUs in 1.5 seeds' time, four take two (docs/planner.md §4)
+DEFAULT_SEEDS = 3

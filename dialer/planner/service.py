@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from campaigns.campaign.models import Campaign
 from campaigns.dispatch.models import Call
 from campaigns.reports.history import abandon_history_placed
+from dialer.planner import DEFAULT_SEEDS
 from dialer.planner.inputs import Inputs, measure
 from dialer.planner.whatif import Schedule, scenario_for, simulate, summarise
 from dialer.planner.world import Start, read_queue
@@ -101,7 +102,7 @@ def apply_overrides(inputs: Inputs, overrides: dict) -> None:
         raise UserError("live, machine, no-answer and busy shares add up to more than 100 %")
 
 
-def what_if(basis: Basis, schedule: Schedule, seeds: int = 4, pacers: tuple[str, ...] = ()) -> dict:
+def what_if(basis: Basis, schedule: Schedule, seeds: int = DEFAULT_SEEDS, pacers: tuple[str, ...] = ()) -> dict:
     """The plan for ``schedule``, once per pacing mode asked for (the campaign's own when none is)."""
     modes = pacers or (None,)
     out = {"campaign": basis.inputs.campaign, "timezone": basis.inputs.timezone, "seeds": seeds, "plans": []}
@@ -112,7 +113,7 @@ def what_if(basis: Basis, schedule: Schedule, seeds: int = 4, pacers: tuple[str,
     return out
 
 
-def fewest_agents(basis: Basis, schedule: Schedule, goal: str, value: float, seeds: int = 4,
+def fewest_agents(basis: Basis, schedule: Schedule, goal: str, value: float, seeds: int = DEFAULT_SEEDS,
                   max_agents: int = 1000) -> dict:
     """The smallest flat head count over the schedule's hours that meets ``goal`` at <= the abandon target."""
     if goal not in GOALS:

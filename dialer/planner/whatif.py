@@ -11,6 +11,7 @@ import math
 import multiprocessing
 import os
 import re
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ import numpy as np
 
 from dialer.loop.memory import CALLABLE_STATUSES
 from dialer.loop.pacers import named_pacer
+from dialer.planner import DEFAULT_SEEDS
 from dialer.planner.inputs import Inputs
 from dialer.planner.turns import PacedTurns
 from dialer.planner.world import PlanCustomers, PlanWorld, Start
@@ -43,6 +45,7 @@ from dnc.errors import UserError
 MIN_HOUR_DIALS = 50  # an hour-of-day factor needs at least this many dials behind it
 WARMUP_S = 1800.0  # the plan's pacer first dials this long on the same floor and list (see _warm_pacer)
 WARMUP_BEFORE = timedelta(days=31)  # ... this long before the plan: outside the 30-day window of its budget
+PROCS_PER_CPU = 4  # simulate: at most this many seeds' processes share a CPU
 PACERS_BY_MODE = {"predictive": "predictive", "progressive": "progressive", "power": "power"}
 
 
@@ -300,20 +303,34 @@ def _overlap(a, edges: np.ndarray, states: tuple[str, ...]) -> list[float]:
     return out
 
 
-def simulate(scenario: Scenario, seeds: int = 4, workers: int | None = None,
+def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None = None,
              start: Start | None = None) -> list[dict]:
-    """``seeds`` runs of ``scenario``, in parallel processes when there is more than one CPU."""
+    """``seeds`` runs of ``scenario``, in parallel processes when there is more than one CPU.
+
+    One process a seed (up to ``PROCS_PER_CPU`` a CPU), not one a CPU: the plan waits for its slowest seed, and
+    three seeds on two CPUs in two processes run the third alone after the first two (twice a seed's time), where
+    three processes sharing the two CPUs all end at once (one and a half)."""
     if not 1 <= seeds <= 64:
         raise UserError("seeds must be between 1 and 64")
-    procs = min(seeds, workers or os.cpu_count() or 1)
+    cpus = os.cpu_count() or 1
+    procs = min(seeds, workers or (PROCS_PER_CPU * cpus if cpus > 1 else 1))
     if procs <= 1:
         return [run_seed(scenario, s, start) for s in range(1, seeds + 1)]
-    # forkserver: the console calls this from a server thread, and forking a threaded process is unsafe; the
-    # server imports the simulator once, so each worker forks ready instead of importing it again (seconds)
+    with ProcessPoolExecutor(max_workers=procs, mp_context=_start_method()) as pool:
+        return list(pool.map(run_seed, [scenario] * seeds, range(1, seeds + 1), [start] * seeds))
+
+
+def _start_method() -> multiprocessing.context.BaseContext:
+    """How the seeds' processes start: forked from this one when it runs no other thread (the command line: the
+    simulator is imported already, a worker is ready at once), else from a fork server (the console calls this
+    from a server thread, and forking a threaded process is unsafe; the server imports the simulator once, so each
+    worker forks from it ready instead of importing it again). The fork server's start and import cost ~1.5-2 s
+    of a plan's wall time, a tenth of the 15 s a 100-agent day may take."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
-        return list(pool.map(run_seed, [scenario] * seeds, range(1, seeds + 1), [start] * seeds))
+    return context
 
 
 def summarise(scenario: Scenario, runs: list[dict], history_30d: tuple[int, int] = (0, 0)) -> dict:

@@ -64,6 +64,7 @@ class Customers:
         o = scenario.outcomes
         self.alive = 1.0 - o.sit
         self.sit_share = o.sit
+        self._dead: dict[int, bool] = {}
         rest = o.machine + o.no_answer + o.busy
         self.rest = (o.machine / rest, (o.machine + o.no_answer) / rest) if rest > 0 else (1.0, 1.0)
         self.curve_hours = [h for h, _ in scenario.answering.curve]
@@ -74,8 +75,13 @@ class Customers:
         self.drift = [rng.uniform(1 - d, 1 + d) if d > 0 else 1.0 for _ in range(scenario.run.days + 1)]
 
     def dead(self, lead_index: int) -> bool:
-        """Is this number dead for good (a SIT tone on every attempt)?"""
-        return random.Random(mix64(self.seed, self.STREAM, lead_index)).random() < self.sit_share
+        """Is this number dead for good (a SIT tone on every attempt)? Drawn once a number and kept: seeding a
+        generator costs more than the rest of a dial's fate, and a retried number would draw it again."""
+        known = self._dead.get(lead_index)
+        if known is None:
+            known = self._dead[lead_index] = (random.Random(mix64(self.seed, self.STREAM, lead_index)).random()
+                                              < self.sit_share)
+        return known
 
     def live_share(self, day: int, hour: float, attempt: int) -> float:
         """The unconditional live share of a dial at local ``hour`` of 0-based ``day`` on attempt ``attempt``."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from dnc.registry import Store, generate, load_full
+from tests.dnc.audit_helpers import load_state_lists
 
 
 @pytest.fixture
@@ -19,12 +20,14 @@ def store(tmp_path, setenv):
 
 @pytest.fixture
 def registry(session, store, clock, tmp_path):
-    """Load a small generated registry for a few area codes (version = today), plus given numbers."""
+    """Load a small generated registry for a few area codes (version = today), plus given numbers, and a version
+    of every state's own list (naming nobody)."""
 
     def load(*numbers: str, area_codes=("212", "305", "850", "602", "801", "405"), age_days: int = 0):
         path = generate(tmp_path / "registry.txt", 2_000, area_codes=area_codes, seed=3, include=numbers).path
         load_full(session, store, [path], version_date=(clock.now() - timedelta(days=age_days)).date(),
                   loaded_by="test", now=clock.now(), area_codes=",".join(area_codes))
+        load_state_lists(session, tmp_path, clock.now())
         session.commit()
         return store
 

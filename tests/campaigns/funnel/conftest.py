@@ -12,6 +12,7 @@ from campaigns.campaign.service import create_campaign
 from campaigns.leads.models import Lead, LeadList
 from dnc.registry import Store, generate, load_full
 from dnc.zones import candidate_zones
+from tests.dnc.audit_helpers import load_state_lists
 
 AREA_CODES = ("212", "305", "512", "808", "850", "602", "801", "405", "718")
 
@@ -32,6 +33,7 @@ def registry(session, store, clock, tmp_path):
                         include=numbers).path
         load_full(session, store, [path], version_date=(clock.now() - timedelta(days=age_days)).date(),
                   loaded_by="test", now=clock.now(), area_codes=",".join(area_codes))
+        load_state_lists(session, tmp_path, clock.now())  # a version of every state's own list, naming nobody
         session.flush()
         return store
 

@@ -59,7 +59,7 @@ def test_messy_file_counts_add_up_and_rejects_reimport_once_fixed(sessions, camp
         assert ann.timezones and ann.status == "new" and ann.created_at == clock.now()
         assert (bob.state, bob.postal_code, bob.custom["Notes"]) == ("NY", "02134", '=HYPERLINK("http://evil")')
         assert cy.phone == "+12125550125" and cy.custom["phone_ext"] == "4"
-        assert cy.state is None and cy.custom["State"] == "ZZZ"  # kept, not dropped
+        assert cy.state == "??" and cy.custom["State"] == "ZZZ"  # kept, and marked unreadable: never dialed
         rejects = {r.line: r for r in s.scalars(select(RejectedRow))}
         assert rejects[9].kind == "duplicate" and "duplicates line 2" in rejects[9].reason
         assert "too short" in rejects[7].reason and rejects[7].column == "Phone #"

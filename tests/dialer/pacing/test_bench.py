@@ -105,3 +105,24 @@ def test_worst_running_rate_reads_the_rolling_30_days() -> None:
     abandoned = np.zeros(200, dtype=bool)
     abandoned[[150, 160, 170]] = True  # the first month's clean answers have left the window by then
     assert worst_running_rate(placed, abandoned, 0.03) == pytest.approx(3 / 71)  # not 3 / 171
+
+
+def test_table_reports_the_share_of_days_over_the_target() -> None:
+    """Issue 17: the worst day and the share of days over the target, per scenario, beside the run's rate."""
+    from dialer.bench.pacing import aggregate
+    from dialer.bench.pacing_metrics import RunMetrics
+    from dialer.bench.pacing_report import table_rows
+
+    def run(seed: int, over: int) -> RunMetrics:
+        figures = {"occupancy": 0.8, "talk_min_per_agent_hour": 40.0, "abandon_rate": 0.026,
+                   "abandon_rate_worst_day": 0.031 if over else 0.028, "abandon_rate_worst_running": 0.029,
+                   "days_over_target": over, "days": 10, "over_target": False, "over_3pct": False,
+                   "dials_per_agent_hour": 90.0, "connects_per_agent_hour": 20.0, "agent_wait_mean_s": 20.0,
+                   "agent_wait_p50_s": 20.0, "agent_wait_p90_s": 60.0, "answer_to_agent_p50_s": 0.0,
+                   "answer_to_agent_p90_s": 0.0, "amd_hung_up_on_people": 0, "dials": 1000, "live_answers": 300,
+                   "abandoned": 8, "agent_hours": 50.0, "wall_s": 1.0}
+        return RunMetrics("S2-small-5", "predictive", seed, figures, np.array([20.0]), np.array([0.0]))
+
+    (row,) = table_rows(aggregate([run(1, 1), run(2, 2)]))
+    assert row["% days > target"] == 15.0  # 3 of 20 days
+    assert row["worst day %"] == 3.1

@@ -1,4 +1,4 @@
-"""``choose_normal``'s small first chunk and ``_risk_first`` are a faster way to the same numbers, not a different
+"""``choose_normal``'s chunks and ``_risk_rows`` are a faster way to the same numbers, not a different
 pacer: same n, same r(0), the same risk value for value, and a simulated day the same call for call."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from dialer.pacing import predictive
-from dialer.pacing.risk import _risk_first, choose_normal, moments, risk_normal
+from dialer.pacing.risk import _risk_rows, choose_normal, moments, moments_of_terms, risk_normal, with_terms
 from dialer.sim.runner import run
 from dialer.sim.scenario import Agents, Run, Scenario
 
 
-def _reference(mu, var, k3, q, alpha, n_cap) -> tuple[int, float]:
-    """choose_normal as it was: chunks of 32 growing eightfold, every chunk through risk_normal."""
+def _reference(mu, var, k3, q, alpha, n_cap, hint=0) -> tuple[int, float]:
+    """choose_normal as it was: chunks of 32 growing eightfold, every chunk through risk_normal (no hint)."""
     lo, size, r0 = 0, 32, None
     while lo <= n_cap:
         cand = np.arange(lo, min(lo + size, n_cap + 1), dtype=float)
@@ -35,16 +35,17 @@ def _floor(rng):
     return int(rng.integers(-50, 200)), agents, calls, q
 
 
-def test_the_first_chunk_computes_risk_normals_values_exactly() -> None:
+def test_the_chunks_compute_risk_normals_values_exactly() -> None:
     rng = np.random.default_rng(11)
     degenerate = 0
     for _ in range(3000):
         base, agents, calls, q = _floor(rng)
         mu, var, k3 = moments(base, agents, calls)
-        hi = int(rng.integers(1, 9))
-        want = risk_normal(mu, var, k3, q, np.arange(hi, dtype=float))
-        got = _risk_first(mu, var, k3, q, hi)
-        assert np.array_equal(got, want), (base, hi)
+        lo = int(rng.choice([0, 0, int(rng.integers(0, 600))]))
+        hi = lo + int(rng.integers(1, 9 if lo == 0 else 300))
+        want = risk_normal(mu, var, k3, q, np.arange(lo, hi, dtype=float))
+        got = _risk_rows(mu, var, k3, q, lo, hi)
+        assert np.array_equal(got, want), (base, lo, hi)
         degenerate += bool((var < 1e-9).any())
     assert degenerate > 100  # floors with nothing uncertain (the branch the fast way skips otherwise) were tried
 
@@ -58,6 +59,8 @@ def test_same_answer_as_before_on_random_floors() -> None:
         alpha, cap = float(10 ** rng.uniform(-5, -0.2)), int(rng.integers(0, 2000))
         want = _reference(mu, var, k3, q, alpha, cap)
         assert choose_normal(mu, var, k3, q, alpha, cap) == want
+        hint = int(rng.choice([want[0], max(0, want[0] - int(rng.integers(0, 50))), int(rng.integers(0, 2000))]))
+        assert choose_normal(mu, var, k3, q, alpha, cap, hint) == want
         beyond_first += want[0] >= 8
     assert beyond_first > 300  # answers the first chunk does not hold were tried too
 
@@ -82,3 +85,17 @@ def test_a_simulated_day_is_the_same_call_for_call(monkeypatch) -> None:
     for name in ("lead_id", "agent_id", "placed", "answered", "connected", "ended", "outcome", "disposition"):
         a, b = getattr(fast.calls, name), getattr(before.calls, name)
         assert len(a) == len(b) > 1000 and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+
+
+def test_moments_from_the_terms_tables_are_moments_bit_for_bit() -> None:
+    """The predictive pacer gathers rows of ``with_terms`` tables and sums them once: the same mean, variance and
+    third moment as ``moments`` on the probabilities, bit for bit (any floor size, empty sides included)."""
+    rng = np.random.default_rng(13)
+    for _ in range(2000):
+        base, agents, calls, _q = _floor(rng)
+        table_a, table_c = with_terms(rng.random((50, 8)) ** 3), with_terms(rng.random((40, 8)))
+        a = table_a[rng.integers(0, 50, size=len(agents))]
+        c = table_c[rng.integers(0, 40, size=len(calls))]
+        want = moments(base, a[:, :8], c[:, :8])
+        got = moments_of_terms(base, a, c)
+        assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
