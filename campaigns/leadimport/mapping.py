@@ -189,6 +189,9 @@ def clean_postal(raw: str, region: str) -> str | None:
         return None
     if region in US_REGIONS:
         head = s.split("-", 1)[0].strip()
+        parts = head.split()
+        if len(parts) == 2 and len(parts[1]) == 4 and parts[1].isdigit():  # ZIP+4 written with a space
+            head = parts[0]
         if head.isdigit() and 3 <= len(head) <= 5:
             return head.zfill(5)
         if head.isdigit() and len(head) == 9:
