@@ -171,12 +171,29 @@ US_STATES = {
 }
 
 
+_STATE_CODES = frozenset(US_STATES.values())
+# the traditional abbreviations lists still carry (newspaper and government style), as ``norm`` leaves them
+STATE_ABBREVIATIONS = {
+    "ala": "AL", "ariz": "AZ", "ark": "AR", "cal": "CA", "calif": "CA", "colo": "CO", "conn": "CT", "del": "DE",
+    "fla": "FL", "ill": "IL", "ind": "IN", "kan": "KS", "kans": "KS", "mass": "MA", "mich": "MI", "minn": "MN",
+    "miss": "MS", "mont": "MT", "neb": "NE", "nebr": "NE", "nev": "NV", "nmex": "NM", "ndak": "ND", "sdak": "SD",
+    "okla": "OK", "ore": "OR", "oreg": "OR", "penn": "PA", "penna": "PA", "tenn": "TN", "tex": "TX", "wash": "WA",
+    "wva": "WV", "wis": "WI", "wisc": "WI", "wyo": "WY",
+}
+
+
 def clean_state(raw: str) -> str | None:
-    """A two-letter state or province code, or None when the cell is not one (the raw text is kept as custom)."""
+    """A two-letter state or province code, or None when the cell is not one (the raw text is kept as custom).
+
+    Reads the code (NY, N.Y.), the name (New York) and the traditional abbreviations (Fla., Calif.): since an
+    unreadable state refuses the lead, every spelling a list commonly carries must be read, and nothing guessed."""
     s = raw.strip()
     if len(s) == 2 and s.isalpha() and s.isascii():
         return s.upper()
-    return US_STATES.get(norm(s)) if s else None
+    key = norm(s)
+    if len(key) == 2 and key.upper() in _STATE_CODES:  # N.Y., D.C. (but not N/A)
+        return key.upper()
+    return (US_STATES.get(key) or STATE_ABBREVIATIONS.get(key)) if s else None
 
 
 US_REGIONS = ("US", "PR", "GU", "VI", "AS", "MP")  # regions whose postal codes are ZIP codes

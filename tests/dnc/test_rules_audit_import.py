@@ -22,7 +22,9 @@ ROWS = [  # (phone, state cell, ZIP cell, stored state, stored ZIP, allowed)
     ("2125554101", "NY", "10001", "NY", "10001", True),
     ("2125554102", "", "", None, None, True),
     ("2125554103", "Rhode Island", "", "RI", None, True),
-    ("2125554104", "Fla.", "", "??", None, False),
+    ("2125554104", "Flo.", "", "??", None, False),
+    ("2125554109", "Calif.", "", "CA", None, True),  # a traditional abbreviation is read, not refused
+    ("2125554110", "D.C.", "", "DC", None, True),
     ("2125554105", "N/A", "10001", "??", "10001", False),
     ("2125554106", "NY", "Boston", "NY", "?", False),
     ("2125554107", "NY", "00000", "NY", "00000", False),
