@@ -15,7 +15,9 @@ from dialer.loop.sql import SqlStore
 NOW = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)
 
 
-def test_an_agent_event_committed_late_is_delivered(sessions, engine):
+@pytest.fixture
+def floor(sessions, engine) -> tuple[int, int]:
+    """A campaign and one agent (campaign id, agent id), on PostgreSQL only."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer: the history commits in id order")
     with sessions.begin() as s:
@@ -23,7 +25,11 @@ def test_an_agent_event_committed_late_is_delivered(sessions, engine):
         a = Agent(name="ann", campaign_id=cid, state="offline")
         s.add(a)
         s.flush()
-        agent = a.id
+        return cid, a.id
+
+
+def test_an_agent_event_committed_late_is_delivered(sessions, floor):
+    cid, agent = floor
     store = SqlStore(sessions)
     cursor = store.agent_cursor(NOW)
     held = sessions()
@@ -44,16 +50,9 @@ def test_an_agent_event_committed_late_is_delivered(sessions, engine):
     assert store.agent_events_since(cursor, NOW + timedelta(minutes=5)) == []  # once only
 
 
-def test_an_id_rolled_back_is_let_go(sessions, engine):
+def test_an_id_rolled_back_is_let_go(sessions, floor):
     """An id whose transaction rolled back is looked for a little while, then no more."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer: the history commits in id order")
-    with sessions.begin() as s:
-        cid = create_campaign(s, "Spring", "+12125554100", NOW).id
-        a = Agent(name="ann", campaign_id=cid, state="offline")
-        s.add(a)
-        s.flush()
-        agent = a.id
+    cid, agent = floor
     store = SqlStore(sessions)
     cursor = store.agent_cursor(NOW)
     with sessions() as gone:
@@ -72,17 +71,10 @@ def test_an_id_rolled_back_is_let_go(sessions, engine):
     assert store._open == []
 
 
-def test_a_change_committing_while_the_loop_starts_is_delivered(sessions, engine):
+def test_a_change_committing_while_the_loop_starts_is_delivered(sessions, floor):
     """The loop seeds its pacers from the agents' rows and reads the history after the newest id; a change whose
     transaction is still open then (its agent row unseen too) is delivered when it commits."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer: the history commits in id order")
-    with sessions.begin() as s:
-        cid = create_campaign(s, "Spring", "+12125554100", NOW).id
-        a = Agent(name="ann", campaign_id=cid, state="offline")
-        s.add(a)
-        s.flush()
-        agent = a.id
+    cid, agent = floor
     held = sessions()
     try:
         late = AgentStateEvent(agent_id=agent, campaign_id=cid, state="ready", at=NOW)
