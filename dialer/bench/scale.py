@@ -170,7 +170,7 @@ def run(url: str, workers: int, campaigns: int, agents: int, cps: float, seconds
             cpu["webhooks"] = _tree_cpu(hooks.pid)
             cpu["fake_twilio"] = cpu_s(fake.pid) or 0.0
             cpu["postgresql"] = _db_cpu(sessions)
-            stopped_at, stopped_clock = time.monotonic(), clock.now()
+            stopped_at = time.monotonic()
             _end_of_shift(sessions, ids, clock)
             for p, _ in dialers:
                 if p.poll() is None:
@@ -187,7 +187,7 @@ def run(url: str, workers: int, campaigns: int, agents: int, cps: float, seconds
             people.join(5)
             out = _figures(view.stats(), sessions, ids, cps, seconds, stopped_at, killed, cpu, agents, workers)
             with session_scope(sessions) as s:
-                out["abandons_by_campaign"] = campaign_abandons(s, ids, stopped_clock)
+                out["abandons_by_campaign"] = campaign_abandons(s, ids)
             out["worker_logs_tail"] = {f"worker-{w}": (tmp / f"worker-{w}.log").read_text()[-1500:]
                                        for w in range(workers)}
         finally:

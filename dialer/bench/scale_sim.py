@@ -69,7 +69,6 @@ def run(url: str, workers: int, campaigns: int, agents: int, seconds: float,
                 placed0 = (time.monotonic(), _count(sessions))
         db_cpu = _db_cpu(sessions)
         t1, placed1 = time.monotonic(), _count(sessions)
-        stopped_at = clock.now()  # the workers' clock: what their calls are stamped with
         for p, _, _ in procs:
             p.send_signal(signal.SIGTERM)
         reports = []
@@ -87,7 +86,7 @@ def run(url: str, workers: int, campaigns: int, agents: int, seconds: float,
             leads, phones = double_dials(s)
             open_calls = s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None)))
             total = s.scalar(select(func.count()).select_from(Call))
-            abandons = campaign_abandons(s, ids, stopped_at)
+            abandons = campaign_abandons(s, ids)
         engine.dispose()
     turns = [r.get("turn_p99_ms") for r in reports if r.get("turn_p99_ms") is not None]
     return {
