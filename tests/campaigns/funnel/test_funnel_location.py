@@ -53,3 +53,13 @@ def test_leads_the_gate_refuses_as_unknown_zone_are_never_dialable(session, lead
     assert f.dialable == 1, f.blocked
     assert f.blocked.get("unknown_zone") == len(UNREADABLE), f.blocked
     assert f.adds_up
+
+
+def test_every_exchange_of_an_area_code_has_a_place_or_none_has():
+    """The funnel reads a group's number by its area code alone (``GROUP_EXCHANGE``): if the zone data ever gave
+    some exchanges of an area code a place and others none, groups would have to key on the exchange."""
+    from dnc.zones import location_problems
+
+    for npa in range(200, 1000):
+        seen = {bool(location_problems(f"+1{npa}{nxx}0100")) for nxx in range(200, 1000)}
+        assert len(seen) == 1, f"area code {npa}: some exchanges have a place, others none"
