@@ -61,8 +61,8 @@ def world(request, clock, setenv, tmp_path, fake):
     return f
 
 
-def start(f, clock, fake, crowd_s: float):
-    pacer = SendPacer(CrowdedBudget(1.0, crowd_s), 1.0, clock, margin_s=0, sleep=clock.advance)
+def start(f, clock, fake, crowd_s: float = 0.0, budget: MemoryBudget | None = None, sleep=None):
+    pacer = SendPacer(budget or CrowdedBudget(1.0, crowd_s), 1.0, clock, margin_s=0, sleep=sleep or clock.advance)
     tel = TwilioTelephony(load(env(PUBLIC, fake.api_base)), pacer=pacer, sleep=clock.advance,
                           backoff=Backoff(attempts=4, base_s=0.01), rng=random.Random(1))
     placer = ConcurrentPlacer(tel.place_paced, pacer, f.store, "twilio", 1.0, clock,
@@ -72,8 +72,8 @@ def start(f, clock, fake, crowd_s: float):
     return placer
 
 
-def dial_one(f, clock, fake, placer) -> None:
-    fake.throttle(1)  # the first attempt is refused with 429: its retry needs a slot of its own
+def dial_one(f, clock, fake, placer, throttle: int = 1) -> None:
+    fake.throttle(throttle)  # the first attempt is refused with 429: its retry needs a slot of its own
     f.pacer.n = 1
     f.loop.tick(clock.now())
     wait_for(lambda: placer.in_flight() == 0, timeout=20, what="the placement finished")
@@ -89,8 +89,8 @@ def test_a_create_held_back_past_the_margin_never_reaches_twilio(world, clock, f
     t0 = clock.now()
     placer = start(f, clock, fake, crowd_s=70)
     dial_one(f, clock, fake, placer)
-    assert clock.now() >= t0 + timedelta(seconds=70)  # the retry waited 70 s for its slot
     assert sent_to(fake, phone(0)) == [], "a call went out 70 s after the gate's decision (the margin is 60 s)"
+    assert clock.now() < t0 + timedelta(seconds=60)  # a slot after the margin is not even waited for
     with session_scope(f.sessions) as s:
         assert s.scalars(select(Call)).all() == []
         lead = s.get(Lead, 1)
@@ -99,8 +99,33 @@ def test_a_create_held_back_past_the_margin_never_reaches_twilio(world, clock, f
         body = json.loads(rec.body)
     assert (rec.e164, rec.allowed, rec.reasons) == (phone(0), False, "stale_decision")
     assert body["decided_at"] == t0.isoformat() and body["send_by"] == (t0 + timedelta(seconds=60)).isoformat()
-    assert rec.at >= t0 + timedelta(seconds=70)
+    assert rec.at < t0 + timedelta(seconds=60) and body["sends_at"] == (t0 + timedelta(seconds=70)).isoformat()
     assert f.loop.stats.placed == 0 and f.loop.stats.send_refused == 1
+
+
+def test_a_thread_kept_off_the_cpu_past_the_margin_writes_nothing(world, clock, fake):
+    """The slot is within the margin, but the sending thread wakes 65 s late (a loaded host): the hook that runs
+    as the request's first byte would go out refuses it, so the twilio client's request is never written."""
+    f = world
+    t0 = clock.now()
+    budget = MemoryBudget(1.0)
+    budget.reserve(1, t0, 1.0)  # another worker's slot: ours is a second later, so the thread sleeps for it
+    overslept: list[float] = []
+
+    def sleep(s: float) -> None:
+        clock.advance(s + (65.0 if not overslept else 0.0))
+        overslept.append(s)
+
+    placer = start(f, clock, fake, budget=budget, sleep=sleep)
+    dial_one(f, clock, fake, placer, throttle=0)
+    assert overslept and clock.now() > t0 + timedelta(seconds=60)
+    assert sent_to(fake, phone(0)) == [], "a call went out 66 s after the gate's decision (the margin is 60 s)"
+    assert placer.pacer._writing == 0 and not placer.pacer._sent  # the guard counts no send that never was
+    with session_scope(f.sessions) as s:
+        assert s.scalars(select(Call)).all() == []
+        (rec,) = s.scalars(select(LedgerRecord).where(LedgerRecord.kind == "send_refused")).all()
+    assert rec.at > t0 + timedelta(seconds=60) and rec.reasons == "stale_decision"
+    assert f.loop.stats.send_refused == 1
 
 
 def test_a_create_within_the_margin_is_sent(world, clock, fake):
