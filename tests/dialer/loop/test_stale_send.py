@@ -66,6 +66,12 @@ def test_a_call_whose_turn_comes_after_the_margin_is_not_sent_and_its_lead_goes_
     assert rec.at == f.at(62.0) and body["decided_at"] == f.at(1.0).isoformat()
     assert body["send_by"] == f.at(61.0).isoformat() and body["gate_seq"] == gate_rec.seq
     assert body["lead_ref"] == "lead:1" and "61" in body["reason"]
+    with session_scope(f.sessions) as s:  # the lead's page lists it among its decisions, in words
+        from campaigns.leads.search import history
+
+        shown = [(d.kind, d.reasons) for d in history(s, s.get(Lead, 1)).decisions]
+    assert ("Call not sent: the pre-dial check had expired",
+            ["Not sent in time after the check (call released)"]) in shown
 
 
 def test_a_call_sent_within_the_margin_goes_out(gfloor):
