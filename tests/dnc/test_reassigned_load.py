@@ -105,7 +105,7 @@ def test_memory_stays_bounded_whatever_the_file_size(session, tmp_path):
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8") as f:
         for i in range(150_000):
-            f.write(f"{2125550000 + i * 37 % 9_999_999},2029-06-01\n")
+            f.write(f"212{2_000_000 + i:07d},2029-06-01\n")
     tracemalloc.start()
     try:
         load = _load(session, path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources
 
 import pytest
 from sqlalchemy import select
@@ -19,9 +20,11 @@ from campaigns.campaign.service import create_campaign
 from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead
 from dnc import consent
+from dnc.errors import UserError
 from dnc.lists import load_list
 from dnc.reassigned import load_rnd
 from dnc.reconcile import CallRecord, reconcile_findings
+from dnc.rules import current_rules
 from dnc.scrub import DncScrubber
 from dnc.tables import LedgerRecord
 from tests.dnc.audit_helpers import ask, check, last_record, load_registry
@@ -195,3 +198,43 @@ def test_the_import_scrub_agrees_with_the_gate(session, sessions, store, tmp_pat
         rec = json.loads(session.scalars(select(LedgerRecord.body).where(LedgerRecord.kind == "scrub")
                                          .order_by(LedgerRecord.seq)).all()[-1])
         assert rec["rnd"]["version_date"] == str(AT.date()) and rec["by_reason"]["reassigned_number"] == 1
+
+
+def _rules(tmp_path, setenv, *changes: tuple[str, str]) -> None:
+    """Counsel's copy of the shipped rules with these (old, new) replacements, in force."""
+    text = resources.files("dnc").joinpath("data/rules.toml").read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / f"counsel-rules-{len(list(tmp_path.glob('counsel-rules-*')))}.toml"  # rules are read once a file
+    path.write_text(text, encoding="utf-8")
+    setenv(DIALER_DNC_RULES=str(path))
+
+
+def test_counsel_may_let_calls_go_unchecked_and_older_consent_through(session, store, tmp_path, setenv):
+    """Both choices are rows of rules.toml: without RND data the call goes ahead (the decision records that it was
+    not checked), and "no data" is taken as no answer against the call."""
+    load_registry(session, store, tmp_path, AT, NY, rnd=False)
+    _consent(session, NY, datetime(2020, 6, 1, tzinfo=UTC))
+    _rules(tmp_path, setenv, ("required = true", "required = false"))
+    check(session, ask(session, NY, AT), True)
+    assert json.loads(last_record(session, NY).body)["sources"]["rnd"]["answers"] == {"1": "unchecked"}
+    _rnd(session, tmp_path)
+    check(session, ask(session, NY, AT), False, ("rnd_no_data", "national_dnc"))
+    _rules(tmp_path, setenv, ("no_data_refuses = true", "no_data_refuses = false"))
+    assert not current_rules().reassigned.no_data_refuses
+    check(session, ask(session, NY, AT), True)
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("\nmax_age_days = 31 ", "\nmax_age_days = \"a month\" ", "max_age_days"),
+    ("required = true ", "required = \"yes\" ", "required"),
+    ('checks = ["pewc", "ebr_purchase", "ebr_inquiry"]', 'checks = ["pewc", "verbal"]', "checks"),
+    ("data_start = 2021-01-27", "data_start = \"Jan 27\"", "data_start"),
+    ("no_data_refuses = true ", "no_data_refuses = 1 ", "no_data_refuses"),
+    ("data_start = 2021-01-27", "data_start = 2021-01-27\nages = 3", "unknown key"),
+])
+def test_a_bad_reassigned_table_is_refused_with_its_place(tmp_path, setenv, old, new, says):
+    _rules(tmp_path, setenv, (old, new))
+    with pytest.raises(UserError, match=rf"\[reassigned\].*{says}"):
+        current_rules()
