@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from dnc import reports
 from dnc.errors import UserError
 from dnc.reassigned import load_rnd
 from dnc.tables import LedgerRecord, ListLoad, RndEntry
@@ -47,6 +48,8 @@ def test_a_file_loads_as_a_version_with_its_counts_and_a_ledger_record(session, 
     rec = session.scalars(select(LedgerRecord).where(LedgerRecord.kind == "list_load")).one()
     body = json.loads(rec.body)
     assert (body["source"], body["count"], body["mode"], body["sha256"]) == ("rnd", 3, "full", load.sha256)
+    row = reports.scrub_ledger(session)[-1]  # the scrub ledger names the load
+    assert (row["kind"], row["what"], row["rows"], row["suppressed"]) == ("reassigned numbers data", "rnd.csv", 4, 3)
 
 
 def test_an_empty_file_is_a_version_too(session, tmp_path):
