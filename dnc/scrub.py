@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 from sqlalchemy import String, any_, bindparam, func, or_, select
@@ -39,6 +40,21 @@ def _among(session: Session, column, values: list[str]):
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("batch", values, type_=ARRAY(String)))
     return column.in_(values)
+
+
+def _unless_consent(hits: dict[str, np.ndarray], k: int, needs_consent: bool, records: Sequence[Consent]
+                    ) -> set[str]:
+    """The reasons of the ``k``-th number that hold unless consent lifts them, with these consent records."""
+    out, pewc = set(), any(r.kind == "pewc" for r in records)
+    if hits["national"][k] and not records:
+        out.add("national_dnc")
+    if "state" in hits and hits["state"][k] and not records:
+        out.add("state_dnc")
+    if "wireless" in hits and hits["wireless"][k] and not pewc:
+        out.add("wireless_no_consent")
+    if not pewc and needs_consent:
+        out.add("autodialer_no_consent")
+    return out
 
 
 class DncScrubber:
@@ -120,21 +136,12 @@ class DncScrubber:
                 f.add("unknown_zone")
             if wireless_restricted and "wireless" in hits and hits["wireless"][k]:
                 f.add("wireless_restricted_state")
-
-            def lifted(records, k=k, needs_consent=needs_consent) -> set[str]:
-                """The reasons that hold unless consent lifts them, with these consent records."""
-                out, pewc = set(), any(r.kind == "pewc" for r in records)
-                if hits["national"][k] and not records:
-                    out.add("national_dnc")
-                if "state" in hits and hits["state"][k] and not records:
-                    out.add("state_dnc")
-                if "wireless" in hits and hits["wireless"][k] and not pewc:
-                    out.add("wireless_no_consent")
-                if not pewc and needs_consent:
-                    out.add("autodialer_no_consent")
-                return out
-
-            screened = reassigned.screen(consents.get(c.e164, []), rnd, disconnected.get(c.e164), self.at, rules)
+            records = consents.get(c.e164)
+            if not records:
+                f |= _unless_consent(hits, k, needs_consent, ())
+                continue
+            lifted = partial(_unless_consent, hits, k, needs_consent)
+            screened = reassigned.screen(records, rnd, disconnected.get(c.e164), self.at, rules)
             screened = Screen(screened.usable, screened.void)  # data too old to ask: the gate's (rnd_stale)
             f |= lifted(screened.usable) | {r.code for r in reassigned.rests_on(screened, lifted)}
         out = [tuple(sorted(f, key=_ORDER.__getitem__)) for f in found]
