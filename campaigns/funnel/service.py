@@ -164,12 +164,15 @@ def _timing(now: datetime, grace_s: int, gap_s: int, ready_agents):
 
 def _key_columns(now: datetime, grace_s: int, gap_s: int, ready_agents) -> list:
     """The group key of a callable lead: status, timing, zones, area code ('' for a number that is not NANP),
-    state and ZIP code."""
+    state and ZIP code: its first five characters, as the gate reads it, and "+" when more than blanks follow (the
+    gate reads a blank head followed by anything as a ZIP code nobody knows, not as no ZIP code)."""
     valid = (Lead.phone.like("+1__________") & func.substr(Lead.phone, 3, 1).not_in(("0", "1"))
              & func.substr(Lead.phone, 6, 1).not_in(("0", "1")))
+    postal = func.coalesce(Lead.postal_code, "")
+    more = case((func.trim(func.substr(postal, 6)) != "", literal("+")), else_=literal(""))
     return [Lead.status, _timing(now, grace_s, gap_s, ready_agents), Lead.timezones,
             case((valid, func.substr(Lead.phone, 3, 3)), else_=literal("")), Lead.state,
-            func.substr(func.coalesce(Lead.postal_code, ""), 1, 5)]
+            func.substr(postal, 1, 5).concat(more)]
 
 
 class _Classifier:

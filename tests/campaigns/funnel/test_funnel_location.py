@@ -24,6 +24,7 @@ UNREADABLE = [
     ("+12125556104", UNREADABLE_STATE, "10001", None),  # the import could not read the state cell
     ("+18005556105", None, "10001", None),  # toll-free: the address's zone is stored, the number has no place
     ("+14165556106", None, None, "America/Toronto"),  # Toronto: an area code of no US state
+    ("+12125556107", None, "     02134", None),  # padded (the hot-lead API stores it as sent): no ZIP code there
 ]
 
 

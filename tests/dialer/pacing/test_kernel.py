@@ -10,7 +10,7 @@ from dialer.pacing import kernel
 from dialer.pacing.floor import TALKING, WRAP
 from dialer.pacing.handle import elapsed_index
 from dialer.pacing.predictive import PredictivePacer
-from dialer.pacing.risk import choose_normal, moments, moments_of_terms, with_terms
+from dialer.pacing.risk import choose_normal, expected_excess, moments, moments_of_terms, with_terms
 from dialer.sim.runner import run
 from dialer.sim.scenario import Agents, Run, Scenario
 
@@ -29,7 +29,8 @@ def _numpy_path(state, since, t, talk, wrap, ring_terms, ring_placed, base):
     ring_e = t - ring_placed[~np.isnan(ring_placed)]
     idx = np.minimum((np.maximum(ring_e, 0.0) / 0.25).astype(np.int64), len(ring_terms) - 1)
     c = ring_terms[idx]
-    return (*moments_of_terms(base, a, c), float(a[:, 4].sum()), float(c[:, 7].sum()), len(c))
+    mu, var, k3 = moments_of_terms(base, a, c)
+    return mu, var, k3, float(a[:, 4].sum()), float(c[:, 7].sum()), len(c), expected_excess(mu, var)
 
 
 def test_floor_moments_are_the_numpy_paths_bit_for_bit() -> None:
@@ -49,8 +50,9 @@ def test_floor_moments_are_the_numpy_paths_bit_for_bit() -> None:
         wrap_rows, top_w = kernel.busy_rows(state, since, n, WRAP, t, len(wrap))
         assert top_t == (talk_rows.max() if len(talk_rows) else -1) and top_w == max(wrap_rows, default=-1)
         got = kernel.floor_moments(base, talk, talk_rows, wrap, wrap_rows, ring_terms, ring, t, 0.25, 8)
-        for x, y in zip(got, want, strict=True):
+        for x, y in zip(got[:6], want[:6], strict=True):
             assert np.array_equal(x, y), (x, y)
+        assert abs(got[6] - want[6]) <= 1e-13 * max(1.0, want[6])  # exp: the C library's, not numpy's
 
 
 def test_the_scan_gives_choose_normals_answer() -> None:
@@ -91,3 +93,23 @@ def test_a_simulated_day_is_the_same_call_for_call(monkeypatch) -> None:
     for name in ("lead_id", "agent_id", "placed", "answered", "connected", "ended", "outcome", "disposition"):
         a, b = getattr(compiled.calls, name), getattr(numpy_path.calls, name)
         assert len(a) == len(b) > 1000 and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+
+
+def test_the_talk_tables_rows_are_numpys_bit_for_bit() -> None:
+    """``HandleTables``' talk rows through the kernel's ``interp`` equal numpy's, whatever the curves."""
+    from dialer.pacing.handle import HandleModel
+
+    rng = np.random.default_rng(24)
+    for _ in range(60):
+        model = HandleModel()
+        for _ in range(int(rng.integers(20, 3000))):
+            model.add_talk(float(rng.lognormal(np.log(rng.uniform(10, 200)), rng.uniform(0.2, 1.5))),
+                           bool(rng.random() < 0.95))
+            model.add_wrap(float(rng.lognormal(np.log(rng.uniform(3, 60)), 0.6)))
+            model.add_return(bool(rng.random() < 0.9))
+        horizons = np.sort(rng.uniform(0.0, 40.0, 8))
+        tables = model.fit(horizons, rng.uniform(0, 300, int(rng.integers(0, 50))), rng.uniform(0, 30, 5))
+        rows = tables.talk_rows.rows
+        for lo in range(0, rows, 256):
+            hi = min(rows, lo + 256)
+            assert np.array_equal(tables._talk_block(lo, hi), tables._talk_block_numpy(lo, hi)), (lo, hi)
