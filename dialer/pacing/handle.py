@@ -131,13 +131,6 @@ class HandleTables:
         self.wrap_curve = wrap
 
     def _talk_block(self, lo: int, hi: int) -> np.ndarray:
-        from dialer.pacing import kernel  # (imports this module)
-
-        talk = self.talk_curve
-        return kernel.talk_block(talk.xs, talk.ss, self._a[lo:hi, 0], self.horizons, self._w_points, self.p_return)
-
-    def _talk_block_numpy(self, lo: int, hi: int) -> np.ndarray:
-        """``_talk_block`` in numpy (the kernel's reference in tests/dialer/pacing/test_kernel.py)."""
         talk, horizons = self.talk_curve, self.horizons
         a = self._a[lo:hi]
         s_a = np.maximum(talk.sf(a), 1e-12)

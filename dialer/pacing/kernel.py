@@ -4,11 +4,7 @@ their moments and scan the candidate counts, in one pass each instead of ~60 sma
 A plan on a 100-agent floor is ~180 µs of numpy, most of it the fixed cost of each call on arrays of 8 to 100
 elements, and a simulated day asks for 60,000 plans. The same arithmetic in compiled loops takes a few µs.
 
-The rows of the talk table a refit makes (``talk_block``) are computed here too: eight ``np.interp`` over each
-block of 256 rows × 8 horizons, ~1.7 ms of numpy a block.
-
-What stays the same, bit for bit (``tests/dialer/pacing/test_kernel.py``): the talk table's rows (numpy's
-``interp``, ``_interp``), the rows gathered, the moments (each
+What stays the same, bit for bit (``tests/dialer/pacing/test_kernel.py``): the rows gathered, the moments (each
 column summed row after row, as numpy sums a C-ordered array over its first axis) and the explanation's sums
 (numpy's pairwise summation, ``_pairwise``). What may differ in the last bit: the normal scan's risks and the
 expected abandons in flight (``excess``), whose
@@ -222,59 +218,6 @@ def normal_scan(mu: np.ndarray, var: np.ndarray, k3: np.ndarray, q: np.ndarray, 
     return max(n_cap, 0), r0
 
 
-@njit(cache=True, nogil=True)
-def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
-    """``np.interp(x, xp, fp)`` for one point, as numpy computes it (the slope of the segment holding x times
-    the distance from its left end, plus its left value; a point on a knot takes the knot's value)."""
-    n = len(xp)
-    if x != x:
-        return x
-    if x < xp[0]:
-        return fp[0]
-    if x > xp[n - 1]:
-        return fp[n - 1]
-    if x == xp[n - 1]:
-        return fp[n - 1]
-    lo, hi = 0, n - 1  # xp[lo] <= x < xp[hi]
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        if x >= xp[mid]:
-            lo = mid
-        else:
-            hi = mid
-    if xp[lo] == x:
-        return fp[lo]
-    slope = (fp[lo + 1] - fp[lo]) / (xp[lo + 1] - xp[lo])
-    res = slope * (x - xp[lo]) + fp[lo]
-    if res != res:
-        res = slope * (x - xp[lo + 1]) + fp[lo + 1]
-        if res != res and fp[lo] == fp[lo + 1]:
-            res = fp[lo]
-    return res
-
-
-@njit(cache=True, nogil=True)
-def talk_block(xs: np.ndarray, ss: np.ndarray, a: np.ndarray, horizons: np.ndarray, w_points: np.ndarray,
-               p_return: float) -> np.ndarray:
-    """``handle.HandleTables._talk_block``'s rows for elapsed talk times ``a``: the talk curve (knots ``xs``,
-    survival ``ss``) read as numpy's ``interp`` reads it, the same operations in the same order."""
-    out = np.empty((len(a), len(horizons)))
-    nw = float(len(w_points))
-    for i in range(len(a)):
-        s_a = _interp(a[i], xs, ss)
-        if s_a < 1e-12:
-            s_a = 1e-12
-        f_a = 1.0 - s_a
-        for c in range(len(horizons)):
-            acc = 0.0
-            for w in w_points:
-                d = (1.0 - _interp(a[i] + horizons[c] - w, xs, ss)) - f_a
-                acc += d if d >= 0.0 or d != d else 0.0  # np.maximum(d, 0.0)
-            v = acc / nw / s_a
-            out[i, c] = min(max(v, 0.0), 1.0) * p_return
-    return out
-
-
 def warm() -> None:
     """Compile (or load from the cache) every kernel now, in this process: the planner calls it before forking
     its seeds, so each child starts with them ready."""
@@ -283,4 +226,3 @@ def warm() -> None:
     table = np.zeros((4, 3))
     mu, var, k3, _, _, _, _ = floor_moments(1, table, rows, table, rows, table, np.full(2, np.nan), 1.0, 0.25, 1)
     normal_scan(mu, var + 1.0, k3, np.full(1, 0.5), 0.1, 2)
-    talk_block(np.arange(3.0), np.array([1.0, 0.5, 0.0]), np.ones(2), np.ones(2), np.ones(2), 1.0)

@@ -93,23 +93,3 @@ def test_a_simulated_day_is_the_same_call_for_call(monkeypatch) -> None:
     for name in ("lead_id", "agent_id", "placed", "answered", "connected", "ended", "outcome", "disposition"):
         a, b = getattr(compiled.calls, name), getattr(numpy_path.calls, name)
         assert len(a) == len(b) > 1000 and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
-
-
-def test_the_talk_tables_rows_are_numpys_bit_for_bit() -> None:
-    """``HandleTables``' talk rows through the kernel's ``interp`` equal numpy's, whatever the curves."""
-    from dialer.pacing.handle import HandleModel
-
-    rng = np.random.default_rng(24)
-    for _ in range(60):
-        model = HandleModel()
-        for _ in range(int(rng.integers(20, 3000))):
-            model.add_talk(float(rng.lognormal(np.log(rng.uniform(10, 200)), rng.uniform(0.2, 1.5))),
-                           bool(rng.random() < 0.95))
-            model.add_wrap(float(rng.lognormal(np.log(rng.uniform(3, 60)), 0.6)))
-            model.add_return(bool(rng.random() < 0.9))
-        horizons = np.sort(rng.uniform(0.0, 40.0, 8))
-        tables = model.fit(horizons, rng.uniform(0, 300, int(rng.integers(0, 50))), rng.uniform(0, 30, 5))
-        rows = tables.talk_rows.rows
-        for lo in range(0, rows, 256):
-            hi = min(rows, lo + 256)
-            assert np.array_equal(tables._talk_block(lo, hi), tables._talk_block_numpy(lo, hi)), (lo, hi)
