@@ -90,6 +90,9 @@ class PredictivePacer(Pacer):
         self.inflight_excess = 0.0
         self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
         self._last_normal = 0  # the normal scan's last answer (risk.choose_normal's hint)
+        # at most this many dials can be placed now, when the caller knows (the planner's simulated list: the leads
+        # due); the normal scan stops there, as a larger answer places no more (speed only: the same calls)
+        self.most: int | None = None
         # the plan as compiled loops (kernel), unless a subclass forecasts agents or decides its own way
         self._compiled = (type(self)._busy_agents_free is PredictivePacer._busy_agents_free
                           and type(self)._decide is PredictivePacer._decide)
@@ -272,15 +275,15 @@ class PredictivePacer(Pacer):
         talk.upto(top + 1)
         wrap_rows, top = kernel.busy_rows(self.agent_state, self.agent_since, n_agents, WRAP, t, wrap.rows)
         wrap.upto(top + 1)
-        mu, var, k3, free_mid, live_ringing, ringing = kernel.floor_moments(
+        mu, var, k3, free_mid, live_ringing, ringing, in_flight_excess = kernel.floor_moments(
             base, talk.values, talk_rows, wrap.values, wrap_rows, self._ring_terms, self.ring.values, t, RING_STEP,
             HORIZONS)
         if len(talk_rows) + len(wrap_rows) + ringing <= EXACT_MAX_TERMS:
             return None
         alpha = self.alpha
-        n, r0 = kernel.normal_scan(mu, var, k3, self.q_new, alpha, cap)
+        n, r0 = kernel.normal_scan(mu, var, k3, self.q_new, alpha, cap if self.most is None else min(cap, self.most))
         self._last_normal = n
-        self.inflight_excess = expected_excess(mu, var)
+        self.inflight_excess = in_flight_excess
         info.update({"abandon_loop_alpha": alpha, "marginal_risk_now": r0,
                      "expected_abandons_in_flight": self.inflight_excess,
                      "agents_expected_free": free_mid + self.ready, "live_expected_from_ringing": live_ringing})
