@@ -172,7 +172,7 @@ def _key_columns(now: datetime, grace_s: int, gap_s: int, ready_agents) -> list:
     more = case((func.trim(func.substr(postal, 6)) != "", literal("+")), else_=literal(""))
     return [Lead.status, _timing(now, grace_s, gap_s, ready_agents), Lead.timezones,
             case((valid, func.substr(Lead.phone, 3, 3)), else_=literal("")), Lead.state,
-            func.substr(postal, 1, 5).concat(more)]
+            case((func.length(postal) <= 5, postal), else_=func.substr(postal, 1, 5).concat(more))]
 
 
 class _Classifier:

@@ -27,7 +27,7 @@ from campaigns.funnel.service import funnel
 from campaigns.funnel.sources import forget
 from campaigns.leadimport.store import BulkWriter
 from campaigns.leads.models import Lead, LeadList
-from dialer.demo.listgen import AREAS
+from dialer.demo.listgen import AREAS, zips_under
 from dialer.schema.migrate import upgrade
 from dnc import consent, internal
 from dnc.lists import load_list
@@ -46,7 +46,8 @@ def _rows(n: int, seed: int, start_line: int = 0) -> tuple[list[tuple], list[str
         if phone in seen:
             continue
         seen.add(phone)
-        postal = f"{zip3}{rng.randrange(100):02d}"
+        zips = zips_under(zip3)  # real ones: a made-up ZIP code is an address the gate refuses (unknown_zone)
+        postal = zips[rng.randrange(len(zips))]
         rows.append((start_line + len(rows) + 1, phone, None, "Lee", "Kim", state, postal,
                      ",".join(candidate_zones(phone, postal)), "{}", "new", None))
         phones.append(phone)
