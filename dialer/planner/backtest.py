@@ -263,6 +263,8 @@ def fit_report(scenario: Scenario, inputs) -> dict:
     true_factors = {h: _curve_at(a.curve, h) for h in factors}
     return {"live_first": [inputs.live_first, round(true_first, 4)], "dead_first": [inputs.dead_first, o.sit],
             "refail": [inputs.refail, 1.0], "retry_decay": [inputs.retry_decay, a.retry_decay],
+            "live_on_attempt": [inputs.live_on_attempt,
+                                {k: round(true_first * a.retry_decay ** (k - 1), 4) for k in inputs.live_on_attempt}],
             "hour_factors": [factors, true_factors],
             "talk_mean_s": [inputs.talk.mean_s if inputs.talk else None, round(scenario.talk.mean_s, 2)],
             "wrap_mean_s": [inputs.wrap.mean_s if inputs.wrap else None, round(scenario.agents.wrap.mean_s, 2)],

@@ -183,7 +183,7 @@ class _PlanSimulation(PacedTurns):
         self.settings: dict = {}  # the pacer's, for the result
         if start is not None:
             self.carrier.customers = PlanCustomers(self.sc, self.seed, start.queue, start.refail,
-                                                   start.fail_later)
+                                                   start.fail_later, start.attempt_factors)
             for lead in self.world.store.leads.values():
                 if lead.attempts:  # the carrier counts attempts per number: a retry answers by the retry decay
                     self.carrier.attempts[lead.phone] = lead.attempts
