@@ -55,6 +55,7 @@ WORDS = {
     "saturday_ban": "Saturday calling ban",
     "holiday": "Holiday calling ban", "emergency_ban": "Declared emergency", "state_cap": "Over the state's call cap",
     "evidence_missing": "Evidence missing (registry snapshot pruned)",
+    "stale_decision": "Not sent in time after the check (call released)",
 }
 
 

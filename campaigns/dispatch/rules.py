@@ -146,6 +146,14 @@ def after_place_failure(attempts: int, previous_outcome: str | None, retryable: 
                       attempts_delta=-1)
 
 
+def after_send_refused(attempts: int, due: datetime | None, callback: bool) -> LeadChange:
+    """A claimed call that was never sent (the gate's decision expired before its moment): the lead as if it had
+    not been claimed, the attempt given back, callable as before (its callback again when it had one), due as it
+    was; its next claim asks the gate again."""
+    status = "callback" if callback else "retry" if attempts > 1 else "new"
+    return LeadChange(status, due, None, attempts_delta=-1)
+
+
 def apply(lead, change: LeadChange, now: datetime) -> None:
     """Write a change onto a lead (an ORM ``Lead`` or the memory store's record: same attribute names)."""
     if change.status is not None:

@@ -53,7 +53,7 @@ from dnc.registry.sync import Unavailable, serving
 from dnc.rules import current_rules
 from dnc.sqltypes import UTCDateTime
 from dnc.window import is_open, next_opening
-from dnc.zones import area_code_states, candidate_states, candidate_zones, zip_state
+from dnc.zones import area_code_states, candidate_states, candidate_zones, location_problems, zip_state
 
 DNC_CODES = ("internal_dnc", "national_dnc", "state_dnc", "litigator", "wireless_no_consent",
              "wireless_restricted_state", "autodialer_no_consent", "prefix_block")
@@ -82,6 +82,7 @@ LABELS = {
     "suppressed": "suppressed at import", "dialing": "on a call now", "dialable": "dialable now",
 }
 PACE_WINDOW = timedelta(minutes=15)
+GROUP_EXCHANGE = "5550100"  # exchange and line a group's number is read with (its area code alone decides)
 HORIZON_MIN = 240
 
 
@@ -158,12 +159,15 @@ def _timing(now: datetime, grace_s: int, gap_s: int, ready_agents):
 
 def _key_columns(now: datetime, grace_s: int, gap_s: int, ready_agents) -> list:
     """The group key of a callable lead: status, timing, zones, area code ('' for a number that is not NANP),
-    state and ZIP code."""
+    state and ZIP code: its first five characters, as the gate reads it, and "+" when more than blanks follow (the
+    gate reads a blank head followed by anything as a ZIP code nobody knows, not as no ZIP code)."""
     valid = (Lead.phone.like("+1__________") & func.substr(Lead.phone, 3, 1).not_in(("0", "1"))
              & func.substr(Lead.phone, 6, 1).not_in(("0", "1")))
+    postal = func.coalesce(Lead.postal_code, "")
+    more = case((func.trim(func.substr(postal, 6)) != "", literal("+")), else_=literal(""))
     return [Lead.status, _timing(now, grace_s, gap_s, ready_agents), Lead.timezones,
             case((valid, func.substr(Lead.phone, 3, 3)), else_=literal("")), Lead.state,
-            func.substr(func.coalesce(Lead.postal_code, ""), 1, 5)]
+            func.substr(postal, 1, 5).concat(more)]
 
 
 class _Classifier:
@@ -192,11 +196,16 @@ class _Classifier:
         cov = self.snap.coverage.get(npa) if self.snap is not None else None
         return cov is None or (self.now.date() - cov.version_date).days > self.rules.registry_max_age_days
 
-    def group_codes(self, zones: tuple[str, ...], states: frozenset[str], npa: str) -> set[str]:
+    def group_codes(self, zones: tuple[str, ...], states: frozenset[str], npa: str, zip5: str | None,
+                    state: str | None) -> set[str]:
         """Every gate reason that holds for all leads of a group without a reason of their own."""
         if not npa:
             return {"invalid_number"}
         codes = set(self.window(zones, states))
+        # a ZIP code or state nobody can read, a number of no place: its area code alone decides (a test holds the
+        # zone data to it), so any exchange stands for the group's
+        if location_problems(f"+1{npa}{GROUP_EXCHANGE}", zip5 or None, state):
+            codes.add("unknown_zone")
         if self.registry_stale(npa):
             codes.add("registry_stale")
         if isinstance(self.snap, Unavailable) and npa in self.snap.coverage:
@@ -207,7 +216,8 @@ class _Classifier:
             codes.add("autodialer_no_consent")  # a lead with consent is a special one, evaluated on its own
         return codes
 
-    def lead_codes(self, phone: str, zones: tuple[str, ...], states: frozenset[str], ctx) -> set[str]:
+    def lead_codes(self, phone: str, zones: tuple[str, ...], states: frozenset[str], ctx, postal: str | None,
+                   state: str | None) -> set[str]:
         """``dnc.gate.evaluate`` for one number, from prefetched facts (no query, no ledger record)."""
         digits = nanp_digits(phone)
         if digits is None or invalid_reason(phone) is not None:
@@ -217,6 +227,8 @@ class _Classifier:
         reasons += assess_sources(digits, sorted(states), self.now, consents, self.snap, self.index, self.rules, {})
         pewc = any(c.kind == "pewc" for c in consents)
         codes = {r.code for r in reasons} | set(self.window(zones, states, pewc))
+        if location_problems(phone, postal, state):  # a ZIP code or state that cannot be read, a number of no place
+            codes.add("unknown_zone")
         cap, _ = cap_check(ctx.recent_calls.get(phone, ()), states, self.now, self.rules, zones)
         if cap is not None:
             codes.add("state_cap")
@@ -287,7 +299,7 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
             status, timing, tz, _, state, _ = key
             zones = tuple(z for z in (tz or "").split(",") if z) or candidate_zones(phone, postal)
             states = candidate_states(phone, postal, state)
-            codes = cl.lead_codes(phone, zones, states, ctx) if status in CALLABLE_STATUSES else set()
+            codes = cl.lead_codes(phone, zones, states, ctx, postal, state) if status in CALLABLE_STATUSES else set()
             code = _primary(status, timing, codes, lead_id in ctx.daily_capped, blocker)
             counts[code] += 1
             if code in WINDOW_CODES:
@@ -303,7 +315,7 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
             zones = tuple(z for z in (tz or "").split(",") if z)
             states = frozenset(area_code_states(npa)) | {x for x in (zip_state(zip5 or None),
                                                                       state.upper() if state else None) if x}
-            codes = cl.group_codes(zones, states, npa)
+            codes = cl.group_codes(zones, states, npa, zip5, state)
         code = _primary(status, timing, codes, False, blocker)
         counts[code] += n
         if code in WINDOW_CODES:

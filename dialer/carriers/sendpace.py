@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.cpsbudget import service as cps_budget
 from campaigns.db import session_scope
+from dialer.carriers.telephony import check_send_by
 from dialer.clock import Clock
 
 PACE_SHARE = 0.975  # the share of the account's CPS the send clock hands out (the rest absorbs arrival jitter)
@@ -118,18 +119,20 @@ class SendPacer:
         return at
 
     def wait_slot(self, slot: datetime | None = None,
-                  released: Callable[[], AbstractContextManager] = nullcontext, early_s: float = 0.0) -> datetime:
+                  released: Callable[[], AbstractContextManager] = nullcontext, early_s: float = 0.0,
+                  send_by: datetime | None = None) -> datetime:
         """Sleep until ``early_s`` before ``slot`` (None: book the next free one first) and return it; ``released``
-        is entered around the waits."""
+        is entered around the waits. A slot after ``send_by`` is not waited for (``SendTooLate`` at once)."""
         if slot is None:
             slot = self.budget.reserve(1, self.clock.now(), ANY_SLOT_S)[0]
+        check_send_by(send_by, slot, f"its send slot is at {slot.isoformat()}")
         while (wait := (slot - self.clock.now()).total_seconds() - early_s) > 0:
             with released():
                 self._sleep(wait)
         return slot
 
     def begin_send(self, released: Callable[[], AbstractContextManager] = nullcontext,
-                   slot: datetime | None = None) -> datetime:
+                   slot: datetime | None = None, send_by: datetime | None = None) -> datetime:
         """Called right before a request is written: waits while ``floor(cps)`` of our sends are written within the
         last ``span`` or still being written, and returns the moment this one goes. ``end_send`` must follow the
         write. A send counts from when its write *finished*, an upper bound of when it reached the carrier, so a
@@ -137,12 +140,15 @@ class SendPacer:
 
         The local guard sees only this process's sends. A send more than ``LATE_S`` past its ``slot`` (a thread kept
         off the CPU, a long request build) would crowd another worker's next slots, so it books a new slot and
-        waits for it instead: the late slot goes unused, the account's second stays within the limit."""
+        waits for it instead: the late slot goes unused, the account's second stays within the limit.
+
+        A send whose moment comes after ``send_by`` is not made: ``SendTooLate`` (nothing written, nothing counted)."""
         if slot is not None:
-            self.wait_slot(slot, released)  # built ahead (``EARLY_S``): written at the slot, not before
+            self.wait_slot(slot, released, send_by=send_by)  # built ahead (``EARLY_S``): written at the slot
         while True:
             with self._lock:
                 now = self.clock.now()
+                check_send_by(send_by, now)
                 late = slot is not None and (now - slot).total_seconds() > LATE_S
                 if not late:
                     cutoff = now - self.span
@@ -155,7 +161,7 @@ class SendPacer:
                     self.held += 1
             if late:
                 self.rebooked += 1
-                slot = self.wait_slot(None, released)
+                slot = self.wait_slot(None, released, send_by=send_by)
                 continue
             with released():
                 self._sleep(max(wait, 0.0005))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed
+from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed, check_send_by
 
 if TYPE_CHECKING:  # the simulator's types; importing them at run time would loop through dialer.sim
     from dialer.sim.customers import Customers, Fate
@@ -60,6 +60,7 @@ class SimCarrier:
 
     # --- Telephony ---------------------------------------------------------------------------------------------
     def place(self, request: DialRequest) -> str:
+        check_send_by(request.send_by, self.q.now())  # the simulator's clock: a decision expired, no call
         try:
             lead = self.lead_of(request.to)
         except KeyError:

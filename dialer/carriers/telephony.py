@@ -28,6 +28,9 @@ class DialRequest:
     ring_timeout_s: int = 25  # the law needs >= 15 s or 4 rings
     machine_detection: bool = True
     voicemail: bool = False  # the campaign leaves a message on machines: detection waits for the beep
+    # the gate's decision holds until then (it checked the window ``send_margin_seconds`` ahead): a carrier must not
+    # send the call later, by the worker's clock, and raises ``SendTooLate`` instead; None: no gate decided
+    send_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,31 @@ class PlaceFailed(Exception):
         self.retryable = retryable
 
 
+class SendTooLate(PlaceFailed):
+    """The call was not sent: its moment came after the request's ``send_by``, so the gate's decision no longer
+    covers it. The caller releases the claim (``LoopStore.send_refused``); nothing reached the carrier."""
+
+    def __init__(self, at: datetime, send_by: datetime, why: str = "") -> None:
+        late = (at - send_by).total_seconds()
+        super().__init__(f"not sent at {at.isoformat()}: {late:.3f} s after {send_by.isoformat()}, when the gate's "
+                         f"decision stopped covering it{': ' + why if why else ''}", retryable=True)
+        self.at, self.send_by = at, send_by
+
+
+def check_send_by(request_send_by: datetime | None, at: datetime, why: str = "") -> None:
+    """Raise ``SendTooLate`` when a call would be sent at ``at``, after its ``send_by``."""
+    if request_send_by is not None and at > request_send_by:
+        raise SendTooLate(at, request_send_by, why)
+
+
 class Telephony(Protocol):
     """What the dial loop needs from a carrier."""
 
     name: str
 
     def place(self, request: DialRequest) -> str:
-        """Start the call; return the carrier's reference (e.g. a Twilio CallSid). Raise ``PlaceFailed``."""
+        """Start the call; return the carrier's reference (e.g. a Twilio CallSid). Raise ``PlaceFailed``, and
+        ``SendTooLate`` rather than send it after ``request.send_by``."""
 
     def connect(self, provider_ref: str, agent_id: int) -> None:
         """Bridge an answered call into the agent's (nailed-up) conference."""

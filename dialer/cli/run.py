@@ -116,7 +116,8 @@ def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, d
             "agents": sum(len(f.agents) for f in sim.floors.values()),
             "virtual_s": round(sim.stopped_at or 0.0, 1), "wall_s": round(time.monotonic() - wall0, 1),
             "placed": st.placed, "connected": st.connected, "abandoned": st.abandoned, "place_failed": st.place_failed,
-            "errors": len(st.errors), "turn_p50_ms": sim.turn_ms(50), "turn_p99_ms": sim.turn_ms(99)}
+            "send_refused": st.send_refused, "errors": len(st.errors), "turn_p50_ms": sim.turn_ms(50),
+            "turn_p99_ms": sim.turn_ms(99)}
 
 
 def _run_twilio(ctx, sessions, campaign_name, duration_s, stop_flag) -> dict:

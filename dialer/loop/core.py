@@ -18,8 +18,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from campaigns.dispatch.release import send_deadline
 from dialer.carriers.ratelimit import TokenBucket
-from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed, Telephony
+from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed, SendTooLate, Telephony, check_send_by
 from dialer.loop.decisions import DialDecisions
 from dialer.loop.lanes import CarrierLanes
 from dialer.loop.observer import LoopObserver
@@ -58,6 +59,7 @@ class LoopStats:
     ticks: int = 0
     placed: int = 0
     place_failed: int = 0
+    send_refused: int = 0  # claims not sent: the gate's decision had expired by their moment (claim released)
     connected: int = 0
     abandoned: int = 0
     ignored_events: int = 0
@@ -261,7 +263,7 @@ class DialLoop:
         if len(claims) < n and slot.capped_by is None:
             slot.capped_by = "leads"
         for i, cl in enumerate(claims):
-            request = self._request(cl.call_id, cl.phone, c, cl.caller_id)
+            request = self._request(cl.call_id, cl.phone, c, now, cl.caller_id)  # the gate decided at ``now``
             if placer is not None:
                 placer.submit(request, times[i])
                 slot.placed += 1
@@ -293,15 +295,25 @@ class DialLoop:
 
         return counted
 
-    def _request(self, call_id: int, phone: str, c: CampaignView, caller_id: str = "") -> DialRequest:
+    def _request(self, call_id: int, phone: str, c: CampaignView, decided_at: datetime,
+                 caller_id: str = "") -> DialRequest:
+        """``decided_at``: when the gate allowed the claim; with a gate, the call may not be sent after the margin
+        its decision covers (``send_by``: ``campaigns.dispatch.release``)."""
         return DialRequest(call_id=call_id, to=phone, caller_id=caller_id or c.caller_id, campaign_id=c.id,
                            ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
-                           voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message))
+                           voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message),
+                           send_by=send_deadline(decided_at) if self.gate is not None else None)
 
     def _place(self, request: DialRequest, c: CampaignView, slot: PacerSlot | None, now: datetime,
                t: float) -> bool:
         try:
+            check_send_by(request.send_by, now, "the worker's turn came too late")  # by the loop's own clock
             ref = self.telephony.place(request)
+        except SendTooLate as e:
+            log.warning("call %s to %s not sent: %s", request.call_id, request.to, e)
+            self.store.send_refused(request.call_id, now, e.send_by, e.at)
+            self.stats.send_refused += 1
+            return False
         except PlaceFailed as e:
             log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
             self.store.place_failed(request.call_id, now, e.retryable)
@@ -319,6 +331,9 @@ class DialLoop:
         """Take in what the placer's threads finished: the pacer hears ``CallPlaced`` at the moment each create was
         sent (before any callback of that call reaches the loop)."""
         for p in self.placer.finished():
+            if p.refused:
+                self.stats.send_refused += 1
+                continue
             if p.ref is None:
                 self.stats.place_failed += 1
                 self.observer.place_failed(p.campaign_id)
@@ -347,7 +362,7 @@ class DialLoop:
                 if placer is not None:
                     placer.give_back(times)
                 continue
-            request = self._request(call.id, call.phone, c)
+            request = self._request(call.id, call.phone, c, call.placed_at)  # queued: when the gate decided
             if placer is not None:
                 placer.submit(request, times[0])
             else:

@@ -22,6 +22,7 @@ from campaigns.dispatch.rules import (
     after_outcome,
     after_place_failure,
     after_refusal,
+    after_send_refused,
     apply,
     stored_outcome,
 )
@@ -234,8 +235,9 @@ class MemoryStore(MemoryAgents, MemoryLists):
         call.status = "dialing"
         self.by_ref[ref] = call_id
 
-    def place_failed(self, call_id: int, now: datetime, retryable: bool = True) -> None:
-        """The carrier never took the call: it was no dial, so no call is kept (the SQL store deletes the row)."""
+    def place_failed(self, call_id: int, now: datetime, retryable: bool = True, refused: bool = False) -> None:
+        """The carrier never took the call (``refused``: it was never sent): no call is kept (the SQL store deletes
+        the row)."""
         call = self.calls.pop(call_id)
         self.waiting.pop(call_id, None)
         if self.live_phones.get(call.phone) == call_id:
@@ -244,8 +246,14 @@ class MemoryStore(MemoryAgents, MemoryLists):
         self._release(call, now)  # a preview agent waiting on it is free again
         lead = self.leads.get(call.lead_id)
         if lead is not None and lead.status == "dialing":
-            apply(lead, after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
+            apply(lead, after_send_refused(lead.attempts, lead.next_attempt_at, False) if refused else
+                  after_place_failure(lead.attempts, lead.last_outcome, retryable, now), now)
             self._bump(lead)
+
+    def send_refused(self, call_id: int, at: datetime, send_by: datetime | None,
+                     sends_at: datetime | None = None) -> None:
+        """Not sent (the gate's decision expired first): the lead goes back as it was (no gate here, no record)."""
+        self.place_failed(call_id, at, refused=True)
 
     # --- calls -------------------------------------------------------------------------------------------------
     def call_by_ref(self, ref: str) -> CallView | None:

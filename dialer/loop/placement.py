@@ -8,7 +8,8 @@ second. ``ConcurrentPlacer`` keeps several in flight on a bounded pool of thread
   each claim over with its slot (``submit``), all without waiting;
 - a pool thread waits for its slot (``SendPacer.wait_turn``), sends the create and writes the outcome at once:
   the carrier's reference and **the moment the create was sent** as the call's ``placed_at``, or, when the carrier
-  never took the call, ``place_failed`` (the row goes, the lead is due again, the attempt is not counted);
+  never took the call, ``place_failed`` (the row goes, the lead is due again, the attempt is not counted), or, when
+  its moment came after the request's ``send_by`` (the gate's decision no longer covers it), ``send_refused``;
 - the loop takes in what finished (``finished``) at the start of each turn and carrier pass and tells the pacer
   ``CallPlaced`` with that same moment, before any callback of the call can reach it (a result is queued before its
   reference is written, and the loop reads the queue before it reads callbacks);
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dialer.carriers.sendpace import HORIZON_S, SendPacer
-from dialer.carriers.telephony import DialRequest, PlaceFailed
+from dialer.carriers.telephony import DialRequest, PlaceFailed, SendTooLate
 from dialer.clock import Clock
 from dialer.loop.store import LoopStore
 
@@ -49,6 +50,7 @@ class Placement:
     sent_at: datetime | None
     error: str | None = None
     retryable: bool = True
+    refused: bool = False  # never sent: the gate's decision expired before its moment (``SendTooLate``)
 
 
 class ConcurrentPlacer:
@@ -138,6 +140,10 @@ class ConcurrentPlacer:
         try:
             try:
                 ref, sent_at = self._place(request, slot)
+            except SendTooLate as e:
+                log.warning("call %s to %s not sent: %s", request.call_id, request.to, e)
+                self._refused(request, e)
+                return
             except PlaceFailed as e:
                 log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
                 self._failed(request, str(e), e.retryable)
@@ -155,6 +161,13 @@ class ConcurrentPlacer:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _refused(self, request: DialRequest, e: SendTooLate) -> None:
+        try:
+            self.store.send_refused(request.call_id, self.clock.now(), e.send_by, e.at)
+        except Exception:  # the row stays queued: reconciliation finds no such call and gives the attempt back
+            log.exception("releasing call %s (not sent) failed", request.call_id)
+        self._done.put(Placement(request.call_id, request.campaign_id, None, None, str(e), True, refused=True))
 
     def _failed(self, request: DialRequest, error: str, retryable: bool) -> None:
         try:

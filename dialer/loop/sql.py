@@ -20,6 +20,7 @@ from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.alerts import service as abandon_alerts
 from campaigns.campaign.models import Campaign
 from campaigns.db import session_scope
+from campaigns.dispatch import release
 from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.models import Call
 from campaigns.dispatch.rules import RetryRules
@@ -129,6 +130,12 @@ class SqlStore:
     def place_failed(self, call_id: int, now: datetime, retryable: bool = True) -> None:
         with self._s() as s:
             dispatch.place_failed(s, call_id, now, retryable)
+
+    def send_refused(self, call_id: int, at: datetime, send_by: datetime | None,
+                     sends_at: datetime | None = None) -> None:
+        """The call was not sent: the gate's decision expired first (``campaigns.dispatch.release``)."""
+        with self._s() as s:
+            release.send_refused(s, call_id, at, send_by, sends_at)
 
     # --- calls -------------------------------------------------------------------------------------------------
     def call_by_ref(self, ref: str) -> CallView | None:

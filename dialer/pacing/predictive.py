@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from dialer.pacing import kernel
 from dialer.pacing.answers import DialOutcomeModel, FittedAnswers
 from dialer.pacing.base import Pacer, Setting
 from dialer.pacing.floor import OFFLINE, PAUSED, READY, TALKING, WRAP
@@ -89,6 +90,9 @@ class PredictivePacer(Pacer):
         self.inflight_excess = 0.0
         self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
         self._last_normal = 0  # the normal scan's last answer (risk.choose_normal's hint)
+        # the plan as compiled loops (kernel), unless a subclass forecasts agents or decides its own way
+        self._compiled = (type(self)._busy_agents_free is PredictivePacer._busy_agents_free
+                          and type(self)._decide is PredictivePacer._decide)
 
     # -- learning hooks ------------------------------------------------------------------------------------------
     def on_agent_period(self, agent_id: str, old: int, since: float, t: float, new: int) -> None:
@@ -231,16 +235,20 @@ class PredictivePacer(Pacer):
                                "abandon budget nearly spent": self.budget_word()}.get(reason, "small")
             info["abandon_loop_alpha"] = self.alpha
             return progressive
-        self._agent_terms = self._busy_agents_terms(t)
-        agents = self._agent_terms[:, :HORIZONS]
-        ring_e = t - self.ringing_placed_times()
-        idx = np.minimum((np.maximum(ring_e, 0.0) / RING_STEP).astype(np.int64), len(self.ring_table) - 1)
-        self._call_terms = self._ring_terms[idx]
-        calls = self._call_terms[:, :HORIZONS]
         base = self.ready - self.waiting
         cap = max(int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting, 0)
         self.active = True
-        decided = self._decide(t, agents, calls, base, cap, idx, info)
+        decided = self._compiled_decide(t, base, cap, info) if self._compiled else None
+        if decided is None:
+            self._agent_terms = self._busy_agents_terms(t)
+            agents = self._agent_terms[:, :HORIZONS]
+            ring_e = t - self.ringing_placed_times()
+            idx = np.minimum((np.maximum(ring_e, 0.0) / RING_STEP).astype(np.int64), len(self.ring_table) - 1)
+            self._call_terms = self._ring_terms[idx]
+            calls = self._call_terms[:, :HORIZONS]
+            decided = self._decide(t, agents, calls, base, cap, idx, info)
+            info["agents_expected_free"] = float(agents[:, HORIZONS // 2].sum()) + self.ready
+            info["live_expected_from_ringing"] = float(calls[:, -1].sum())
         n = max(decided, progressive)  # never below progressive
         if decided >= cap:
             info["held_by"] = "cap"
@@ -250,11 +258,32 @@ class PredictivePacer(Pacer):
             info["held_by"] = "budget" if self.budget_caution < 1.0 else "risk"
         info.update({
             "mode": self.name,
-            "agents_expected_free": float(agents[:, HORIZONS // 2].sum()) + self.ready,
             "live_probability": self.fitted.p_live,
-            "live_expected_from_ringing": float(calls[:, -1].sum()),
             "median_answer_s": float(self.taus[HORIZONS // 2]),
         })
+        return n
+
+    def _compiled_decide(self, t: float, base: int, cap: int, info: dict[str, Any]) -> int | None:
+        """``_decide`` on the moments gathered and the candidates scanned by the compiled kernels (``kernel``):
+        the same moments bit for bit, the same answer; None when the floor is small enough for the exact laws
+        (the numpy path decides it)."""
+        talk, wrap, n_agents = self._talk_terms, self._wrap_terms, len(self.agent_slot)
+        talk_rows, top = kernel.busy_rows(self.agent_state, self.agent_since, n_agents, TALKING, t, talk.rows)
+        talk.upto(top + 1)
+        wrap_rows, top = kernel.busy_rows(self.agent_state, self.agent_since, n_agents, WRAP, t, wrap.rows)
+        wrap.upto(top + 1)
+        mu, var, k3, free_mid, live_ringing, ringing = kernel.floor_moments(
+            base, talk.values, talk_rows, wrap.values, wrap_rows, self._ring_terms, self.ring.values, t, RING_STEP,
+            HORIZONS)
+        if len(talk_rows) + len(wrap_rows) + ringing <= EXACT_MAX_TERMS:
+            return None
+        alpha = self.alpha
+        n, r0 = kernel.normal_scan(mu, var, k3, self.q_new, alpha, cap)
+        self._last_normal = n
+        self.inflight_excess = expected_excess(mu, var)
+        info.update({"abandon_loop_alpha": alpha, "marginal_risk_now": r0,
+                     "expected_abandons_in_flight": self.inflight_excess,
+                     "agents_expected_free": free_mid + self.ready, "live_expected_from_ringing": live_ringing})
         return n
 
     def _decide(self, t: float, agents: np.ndarray, calls: np.ndarray, base: int, cap: int, ring_idx: np.ndarray,

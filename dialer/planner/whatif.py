@@ -22,6 +22,7 @@ import numpy as np
 
 from dialer.loop.memory import CALLABLE_STATUSES
 from dialer.loop.pacers import named_pacer
+from dialer.pacing import kernel
 from dialer.planner import DEFAULT_SEEDS
 from dialer.planner.inputs import Inputs
 from dialer.planner.turns import PacedTurns
@@ -316,6 +317,8 @@ def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None
     procs = min(seeds, workers or (PROCS_PER_CPU * cpus if cpus > 1 else 1))
     if procs <= 1:
         return [run_seed(scenario, s, start) for s in range(1, seeds + 1)]
+    kernel.warm()  # the pacer's compiled kernels, once here: a forked seed starts with them, a fork server's
+    # loads them from the cache this fills
     with ProcessPoolExecutor(max_workers=procs, mp_context=_start_method()) as pool:
         return list(pool.map(run_seed, [scenario] * seeds, range(1, seeds + 1), [start] * seeds))
 

@@ -28,7 +28,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from dialer.carriers.sendpace import EARLY_S, SendPacer
-from dialer.carriers.telephony import DialRequest, PlaceFailed
+from dialer.carriers.telephony import DialRequest, PlaceFailed, SendTooLate, check_send_by
 from dialer.carriers.twilio.config import TWILIO_API_BASE, TwilioConfig
 from dialer.carriers.twilio.sendgate import GatedAdapter, armed
 from dialer.carriers.twilio.twiml import conference_twiml, voicemail_twiml
@@ -169,7 +169,7 @@ class TwilioTelephony:
             kwargs.update(machine_detection="DetectMessageEnd" if request.voicemail else "Enable", async_amd="true",
                           async_amd_status_callback=f"{base}/twilio/amd",
                           async_amd_status_callback_method="POST")
-        return self._create(kwargs, request.to, slot)
+        return self._create(kwargs, request.to, slot, request.send_by)
 
     def connect(self, provider_ref: str, agent_id: int) -> None:
         """Move the answered customer into the agent's nailed-up conference (no ringing on the agent's side)."""
@@ -203,22 +203,31 @@ class TwilioTelephony:
                       status_callback_event=["answered", "completed"], timeout=AGENT_RING_S)
         return self._create(kwargs, phone)[0]
 
-    def _create(self, kwargs: dict, to: str, slot: datetime | None = None) -> tuple[str, datetime]:
+    def _create(self, kwargs: dict, to: str, slot: datetime | None = None,
+                send_by: datetime | None = None) -> tuple[str, datetime]:
         """``POST /Calls.json``, each attempt at a send slot of its own (a retry is another call to Twilio's
         counter). 429 and 5xx are repeated after a backoff; a network error never is, since the call may exist
-        (no double dial: reconciliation adopts it). Returns the SID and when the accepted attempt was sent."""
+        (no double dial: reconciliation adopts it). Returns the SID and when the accepted attempt was sent.
+
+        No attempt is written after ``send_by`` (checked at its slot and again as its first byte goes out): the
+        hook raises ``SendTooLate`` before the write, so Twilio never sees the request."""
         for attempt in range(self.backoff.attempts):
             booked = None
             if self.pacer is not None:
-                booked = self.pacer.wait_slot(slot if attempt == 0 else None, self.released, EARLY_S)
+                booked = self.pacer.wait_slot(slot if attempt == 0 else None, self.released, EARLY_S, send_by)
             stamp: list[datetime] = []
             started = time.monotonic()
             try:
-                with self.released(), armed(lambda stamp=stamp, booked=booked: self._sending(stamp, booked)):
+                with self.released(), armed(lambda stamp=stamp, booked=booked: self._sending(stamp, booked,
+                                                                                               send_by)):
                     try:
                         call = self.client.calls.create(**kwargs)
+                    except SendTooLate:  # refused before its write: no request was sent
+                        started = None
+                        raise
                     finally:
-                        metrics.create_sent(self.name, time.monotonic() - started)
+                        if started is not None:
+                            metrics.create_sent(self.name, time.monotonic() - started)
             except (TwilioRestException, TwilioServiceException) as e:
                 if attempt < self.backoff.attempts - 1 and is_retryable(e):
                     self._count_retry()
@@ -232,13 +241,17 @@ class TwilioTelephony:
             return call.sid, stamp[0] if stamp else self.clock.now()
         raise AssertionError("unreachable")
 
-    def _sending(self, stamp: list[datetime], slot: datetime | None) -> Callable[[], None] | None:
+    def _sending(self, stamp: list[datetime], slot: datetime | None,
+                 send_by: datetime | None = None) -> Callable[[], None] | None:
         """Run as the create's first byte goes out: the pacer's guard (a send gone late for its ``slot`` takes a new
-        one) and the moment recorded as sent; the pacer hears when the write is done."""
+        one) and the moment recorded as sent; the pacer hears when the write is done. ``SendTooLate`` past
+        ``send_by``: raised here, it aborts the request before anything is written."""
         if self.pacer is None:
-            stamp.append(self.clock.now())
+            now = self.clock.now()
+            check_send_by(send_by, now)
+            stamp.append(now)
             return None
-        stamp.append(self.pacer.begin_send(slot=slot))
+        stamp.append(self.pacer.begin_send(slot=slot, send_by=send_by))
         return self.pacer.end_send
 
     def _count_retry(self) -> None:

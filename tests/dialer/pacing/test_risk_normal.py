@@ -77,6 +77,7 @@ def test_a_simulated_day_is_the_same_call_for_call(monkeypatch) -> None:
             return decided[way][-1]
         return decide
 
+    monkeypatch.setattr(predictive.PredictivePacer, "_compiled_decide", lambda *args: None)  # the numpy path
     monkeypatch.setattr(predictive, "choose_normal", recorded("fast", choose_normal))
     fast = run(sc, seed=4)
     monkeypatch.setattr(predictive, "choose_normal", recorded("before", _reference))
