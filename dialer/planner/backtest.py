@@ -240,11 +240,16 @@ def _compare_day(d: int, fits: list[dict], runs: list[list[dict]]) -> dict:
     expected = float(np.mean([r[d]["closes_expected"] for r in runs]))
     row["closes"]["truth_expected"] = round(expected, 1)
     row["closes"]["error_vs_truth_expected"] = _err(row["closes"]["plan"]["mean"], expected)
-    hourly = np.array([r[d]["contacts_by_hour"] for r in runs], dtype=float).mean(axis=0)
-    plan_hours = np.array([[h["contacts"]["mean"] for h in f["plan"]["hourly"] if h["day"] == row["day"]]
-                           for f in fits], dtype=float).mean(axis=0)
+    runs_hours = np.array([r[d]["contacts_by_hour"] for r in runs], dtype=float)
+    fits_hours = np.array([[h["contacts"]["mean"] for h in f["plan"]["hourly"] if h["day"] == row["day"]]
+                           for f in fits], dtype=float)
+    hourly, plan_hours = runs_hours.mean(axis=0), fits_hours.mean(axis=0)
+    # each fit's hours and each truth run's beside the means: one history's luck, and the truth's own, by the hour
     row["contacts_by_hour"] = {"plan": [round(float(x), 1) for x in plan_hours],
-                               "truth": [round(float(x), 1) for x in hourly]}
+                               "truth": [round(float(x), 1) for x in hourly],
+                               "plan_fits": fits_hours.round(1).tolist(), "truth_runs": runs_hours.tolist(),
+                               "error_vs_truth": [_err(float(p), float(t)) for p, t in zip(plan_hours, hourly,
+                                                                                          strict=True)]}
     return row
 
 
