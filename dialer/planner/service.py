@@ -104,13 +104,14 @@ def apply_overrides(inputs: Inputs, overrides: dict) -> None:
         raise UserError("live, machine, no-answer and busy shares add up to more than 100 %")
 
 
-def what_if(basis: Basis, schedule: Schedule, seeds: int = DEFAULT_SEEDS, pacers: tuple[str, ...] = ()) -> dict:
+def what_if(basis: Basis, schedule: Schedule, seeds: int = DEFAULT_SEEDS, pacers: tuple[str, ...] = (),
+            first_seed: int = 1) -> dict:
     """The plan for ``schedule``, once per pacing mode asked for (the campaign's own when none is)."""
     modes = pacers or (None,)
     out = {"campaign": basis.inputs.campaign, "timezone": basis.inputs.timezone, "seeds": seeds, "plans": []}
     for pacer in modes:
         scenario = scenario_for(basis.inputs, schedule, basis.campaign, pacer)
-        runs = simulate(scenario, seeds, start=basis.start_for())
+        runs = simulate(scenario, seeds, start=basis.start_for(), first_seed=first_seed)
         out["plans"].append({"pacer": scenario.pacer, **summarise(scenario, runs, basis.history_30d)})
     return out
 
