@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from dnc import ledger
 from dnc.errors import UserError
 from dnc.numbers import check_e164
-from dnc.rules import current_rules
+from dnc.rules import CONSENT_KINDS, current_rules
 from dnc.tables import Consent
 
-KINDS = ("pewc", "ebr_purchase", "ebr_inquiry")
+KINDS = CONSENT_KINDS
 
 
 def add_months(t: datetime, months: int) -> datetime:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from dnc import consent as consent_mod
-from dnc import internal, ledger
+from dnc import internal, ledger, reassigned
 from dnc.caps import CallTimes, cap_check, ledger_call_times, lock_number, recent_calls
 from dnc.lists import ListIndex, index_for
 from dnc.numbers import invalid_reason, nanp_digits
@@ -80,14 +80,16 @@ def internal_reason(entry) -> Reason:
 def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime, state: str | None = None,
              postal_code: str | None = None, zones: Sequence[str] | str | None = None,
              consent_context: Sequence[Consent] | None = None, registry: Store | None = None,
-             call_times: CallTimes | None = None, dialing: str = "predictive") -> Decision:
+             call_times: CallTimes | None = None, dialing: str = "predictive",
+             rnd: reassigned.RndData | None = None) -> Decision:
     """Every reason the call may not be placed now (pure read; no ledger record).
 
     ``zones`` defaults to the number's and ZIP's candidate zones (every zone of every candidate state is added);
     ``consent_context`` may carry the consent/EBR records in force (prefetched by a bulk caller) instead of a query
     per number. ``call_times`` reads every call placed to the number (the state caps count them); without it the
     gate's own earlier approvals stand in. ``dialing`` is "predictive" (the dial loop) or "click_to_dial" (an
-    agent's preview dial), which the unsettled ``click_to_dial_is_automated`` reading decides about.
+    agent's preview dial), which the unsettled ``click_to_dial_is_automated`` reading decides about. ``rnd`` is the
+    Reassigned Numbers Database data to judge consent by (default: those in force).
     """
     if at.tzinfo is None:
         raise ValueError("pass an aware datetime")
@@ -104,16 +106,24 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     registry = serving(session, registry or default_store(), at)  # the snapshot in force, or why this host lacks it
 
     reasons.extend(internal_reason(e) for e in internal.active(session, e164, campaign, at))
-    consents = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
-    if consents:
-        sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in consents]
+    in_force = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
+    if in_force:
+        sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in in_force]
+    rnd = (rnd or reassigned.in_force(session)) if in_force else None
+    screened = reassigned.screen(in_force, rnd, reassigned.disconnections(session, rnd, [e164]).get(e164), at,
+                                 rules, sources)
+    consents = screened.usable  # without the records the RND voids
     pewc = any(c.kind == "pewc" for c in consents)
 
     snap = (registry or default_store()).current()
-    reasons += assess_sources(digits, states, at, consents, snap, index_for(session), rules, sources, dialing)
+    index = index_for(session)
+    reasons += assess_sources(digits, states, at, consents, snap, index, rules, sources, dialing)
     _, window_reasons = is_open(zs, states, at, rules, pewc)
     closing = () if window_reasons else _closing(zs, states, at, rules, pewc)
     reasons += [*window_reasons, *closing]
+    reasons += reassigned.rests_on(screened, lambda cs: {
+        r.code for r in (*assess_sources(digits, states, at, cs, snap, index, rules, {}, dialing),
+                         *is_open(zs, states, at, rules, any(c.kind == "pewc" for c in cs))[1])})
     recent = recent_calls(call_times or ledger_call_times(session), e164, states, zs, at, rules)
     cap_reason, cap_clears = cap_check(recent, states, at, rules, zs)
     if cap_reason is not None:

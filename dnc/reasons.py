@@ -2,8 +2,8 @@
 
 Codes are part of the interface (stored on suppressed leads, counted in reports, matched by the dial loop), so
 they never change meaning. A reason is *temporary* when waiting alone can clear it (a closed window, a cap, a
-stale registry, a registry this host has not fetched yet, a state's own list not loaded yet); every other reason
-needs a change in the data (a removal, new consent) before a call is legal.
+stale registry, a registry this host has not fetched yet, a state's own list or recent Reassigned Numbers Database
+data not loaded yet); every other reason needs a change in the data (a removal, new consent) before a call is legal.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 # time-based: cleared by time passing (the gate's caller reschedules the lead instead of closing it)
 WINDOW_CODES = frozenset({"outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap"})
-TEMPORARY_CODES = WINDOW_CODES | {"registry_stale", "registry_unavailable", "state_list_missing"}
+TEMPORARY_CODES = WINDOW_CODES | {"registry_stale", "registry_unavailable", "state_list_missing", "rnd_stale"}
 
 CODES = (
     "invalid_number", "unknown_zone", "internal_dnc", "national_dnc", "state_dnc", "litigator",
-    "wireless_no_consent", "wireless_restricted_state", "autodialer_no_consent", "prefix_block",
-    "registry_stale", "registry_unavailable", "state_list_missing", "outside_window", "sunday_ban", "saturday_ban",
-    "holiday", "emergency_ban", "state_cap",
+    "wireless_no_consent", "wireless_restricted_state", "autodialer_no_consent", "prefix_block", "reassigned_number",
+    "rnd_no_data", "registry_stale", "registry_unavailable", "state_list_missing", "rnd_stale", "outside_window",
+    "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap",
 )
 
 
@@ -51,6 +51,9 @@ WORDS = {
     "registry_stale": "National registry missing or too old",
     "registry_unavailable": "National registry not on the server",
     "state_list_missing": "State do-not-call list not loaded",
+    "reassigned_number": "Consent given before the number was reassigned",
+    "rnd_no_data": "Consent older than the reassigned-numbers data",
+    "rnd_stale": "Reassigned-numbers data missing or too old",
     "outside_window": "Outside the calling hours", "sunday_ban": "Sunday calling ban",
     "saturday_ban": "Saturday calling ban",
     "holiday": "Holiday calling ban", "emergency_ban": "Declared emergency", "state_cap": "Over the state's call cap",

@@ -1,12 +1,14 @@
 """Zero-violation reconciliation: each placed call judged against what was in force WHEN it was placed.
 
 Bitemporal: the internal entries effective then, the registry generation and list versions loaded by then, the
-consent granted and not yet expired or revoked, the calling window of that instant and the calls before it. It is
-expected to find nothing; every finding is a call to explain in writing.
+consent granted and not yet expired or revoked (and what the Reassigned Numbers Database data loaded by then said
+of it), the calling window of that instant and the calls before it. It is expected to find nothing; every finding
+is a call to explain in writing.
 
-``Judge`` does the work for a batch of calls with one query for the internal entries and one for the consent of
-all the batch's numbers (a query per call made 2,250 calls take seconds), and remembers window verdicts per
-minute (every window edge in the rules is a whole minute, so two instants of one minute share their verdict).
+``Judge`` does the work for a batch of calls with one query for the internal entries, one for the consent and one
+for the RND disconnections of all the batch's numbers (a query per call made 2,250 calls take seconds), and
+remembers window verdicts per minute (every window edge in the rules is a whole minute, so two instants of one
+minute share their verdict).
 ``dnc`` reads no call records: callers hand it ``CallRecord``s and, for the caps, the times of the earlier calls.
 """
 
@@ -25,6 +27,7 @@ from dnc.gate import assess_sources, cap_check, internal_reason
 from dnc.lists import SOURCES, ListIndex
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import WINDOW_CODES, Reason
+from dnc.reassigned import RndHistory, rests_on, screen
 from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import attach
 from dnc.rules import current_rules
@@ -125,6 +128,7 @@ class Judge:
     def __init__(self, session: Session, store: Store | None = None) -> None:
         self.session, self.rules = session, current_rules()
         self.asof = _AsOf(session, store or default_store())
+        self.rnd = RndHistory(session)
         self._internal: dict[str, list[InternalEntry]] = defaultdict(list)
         self._consent: dict[str, list[Consent]] = defaultdict(list)
         self._windows: dict[tuple, tuple[Reason, ...]] = {}
@@ -143,6 +147,7 @@ class Judge:
                 self._internal[e.e164].append(e)
             for c in self.session.scalars(select(Consent).where(Consent.e164.in_(part)).order_by(Consent.id)):
                 self._consent[c.e164].append(c)
+        self.rnd.prefetch(wanted)
 
     def _entries(self, e164: str, campaign: int | None, at: datetime) -> list[InternalEntry]:
         return [e for e in self._internal.get(e164, ()) if e.effective_at <= at
@@ -200,18 +205,27 @@ class Judge:
         states, capped = self.states(c)
         invalid = invalid_reason(c.e164)
         consents: list[Consent] = []
+        rnd: list[Reason] = []
         if digits is None or invalid is not None:
             reasons.append(Reason("invalid_number", invalid or f"{c.e164!r} is not a valid North American number"))
         else:
             reasons += [internal_reason(e) for e in self._entries(c.e164, c.campaign, t)]
-            consents = self._consents(c.e164, c.campaign, t)
+            data = self.rnd.at(t)  # the RND data loaded by then
+            screened = screen(self._consents(c.e164, c.campaign, t), data, self.rnd.disconnected(data, c.e164), t,
+                              self.rules)
+            consents = screened.usable
             gen, snap = self.asof.snapshot(t)
             if gen is not None and snap is None:
                 reasons.append(Reason("evidence_missing", f"registry generation {gen} in force then was pruned: "
                                                           "the call cannot be checked against it"))
-            reasons += assess_sources(digits, states, t, consents, snap, self.asof.index(t), self.rules, {})
+            index = self.asof.index(t)
+            reasons += assess_sources(digits, states, t, consents, snap, index, self.rules, {})
             reasons += [Reason("unknown_zone", p) for p in location_problems(c.e164, c.postal_code, c.state)]
+            rnd = rests_on(screened, lambda cs: {r.code for r in (
+                *assess_sources(digits, states, t, cs, snap, index, self.rules, {}),
+                *self._window(zones, states, t, any(x.kind == "pewc" for x in cs)))})
         reasons += self._window(zones, states, t, any(x.kind == "pewc" for x in consents))
+        reasons += rnd
         if capped:
             cap = cap_check(list(earlier), states, t, self.rules, all_zones(zones, states)[0])[0]
             if cap is not None:

@@ -71,13 +71,17 @@ def scrub_ledger(session: Session, since: datetime | None = None, until: datetim
                 else ["national: none loaded"]
             sources += [f"{x['source']}{':' + x['list_key'] if x['list_key'] else ''} {x['version_date']} "
                         f"({x['age_days']} d)" for x in b.get("lists", [])]
+            if "rnd" in b:
+                rnd = b["rnd"]
+                sources.append(f"rnd {rnd['version_date']} ({rnd['age_days']} d)" if rnd else "rnd: none loaded")
             rows.append({"seq": rec.seq, "at": _iso(rec.at), "kind": "lead list", "what": b.get("list", ""),
                          "campaign": rec.campaign_id, "operator": rec.actor, "rows": b.get("rows"),
                          "suppressed": b.get("suppressed"),
                          "by_reason": ", ".join(f"{k}: {v}" for k, v in sorted(b.get("by_reason", {}).items())),
                          "sources": "; ".join(sources), "input_sha256": b.get("input_sha256", "")})
         else:
-            what = "national registry" if rec.kind == "registry_load" else \
+            what = "national registry" if rec.kind == "registry_load" else "reassigned numbers data" \
+                if b.get("source") == "rnd" else \
                 f"{b.get('source')} list{' ' + b['list_key'] if b.get('list_key') else ''}"
             rows.append({"seq": rec.seq, "at": _iso(rec.at), "kind": what, "what": b.get("files") or b.get("file"),
                          "campaign": None, "operator": rec.actor, "rows": b.get("lines"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,24 @@ DAY_KEYS = ("weekdays", "saturday", "sunday")
 
 CAP_CLOCKS = ("local", "elapsed")
 CONSENT_LIFTABLE = ("saturday", "sunday", "holidays")
+CONSENT_KINDS = ("pewc", "ebr_purchase", "ebr_inquiry")  # the consent and EBR records dnc.consent keeps
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    """F15: how Reassigned Numbers Database (RND) answers bear on calls that rest on consent or an EBR.
+
+    ``checks``: the record kinds an RND "yes" voids (each speaks for whoever held the number when it was given);
+    ``required``: a call resting on them waits (``rnd_stale``) without RND data at most ``max_age_days`` old;
+    ``no_data_refuses``: a record older than the RND's data (``data_start``), for a number it records no
+    disconnection of, gets "no data", no safe harbor, and is refused (``rnd_no_data``) when true.
+    """
+
+    checks: frozenset[str] = frozenset(CONSENT_KINDS)
+    required: bool = True
+    max_age_days: int = 31
+    no_data_refuses: bool = True
+    data_start: date = date(2021, 1, 27)
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,7 @@ class Rules:
     send_margin_seconds: int = 60  # the window must still be open this long after the gate allows a call
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
     readings: dict[str, Reading] = field(default_factory=dict)
+    reassigned: Reassigned = field(default_factory=Reassigned)
 
     def reading(self, name: str) -> Reading:
         """A named reading of unsettled law; one the file does not name holds (the safe reading)."""
@@ -181,6 +200,35 @@ def _readings(raw, origin: str) -> dict[str, Reading]:
     return out
 
 
+def _reassigned(raw, origin: str) -> Reassigned:
+    where = f"{origin}: [reassigned]"
+    if raw is None:
+        return Reassigned()
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: expected a table")
+    unknown = set(raw) - {"checks", "required", "max_age_days", "no_data_refuses", "data_start"}
+    if unknown:
+        raise UserError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    checks = raw.get("checks", list(CONSENT_KINDS))
+    if not isinstance(checks, list) or not set(checks) <= set(CONSENT_KINDS):
+        raise UserError(f"{where}.checks: expected a list of {', '.join(CONSENT_KINDS)}")
+    for k in ("required", "no_data_refuses"):
+        if not isinstance(raw.get(k, True), bool):
+            raise UserError(f"{where}.{k}: expected true or false")
+    age = raw.get("max_age_days", 31)
+    if not isinstance(age, int) or isinstance(age, bool) or age < 0:
+        raise UserError(f"{where}.max_age_days: must be an integer of at least 0")
+    start = raw.get("data_start", date(2021, 1, 27))
+    if isinstance(start, str):
+        try:
+            start = date.fromisoformat(start)
+        except ValueError:
+            raise UserError(f"{where}.data_start: expected a date like 2021-01-27") from None
+    if not isinstance(start, date) or isinstance(start, datetime):
+        raise UserError(f"{where}.data_start: expected a date like 2021-01-27")
+    return Reassigned(frozenset(checks), raw.get("required", True), age, raw.get("no_data_refuses", True), start)
+
+
 def parse_rules(text: str, origin: str) -> Rules:
     try:
         raw = tomllib.loads(text)
@@ -214,7 +262,8 @@ def parse_rules(text: str, origin: str) -> Rules:
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
                  federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts),
-                 readings=_readings(raw.get("readings"), origin), **numbers)
+                 readings=_readings(raw.get("readings"), origin), reassigned=_reassigned(raw.get("reassigned"), origin),
+                 **numbers)
 
 
 @cache

@@ -1,9 +1,10 @@
 """The bulk scrub a lead import calls per batch, and the scrub-ledger record of that list load.
 
 It checks every suppression source that does not change with time (internal DNC, national registry, state,
-litigator, wireless and prefix lists, consent, unknown zone) in a few queries and vectorized lookups per batch.
-Calling windows and registry age are left to the gate at dial time: they change with the clock, so a lead
-outside its window today is still a good lead tomorrow.
+litigator, wireless and prefix lists, consent and what the Reassigned Numbers Database says of it, unknown zone) in
+a few queries and vectorized lookups per batch. Calling windows and the age of the registry and RND data are left
+to the gate at dial time: they change with the clock, so a lead outside its window today is still a good lead
+tomorrow.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 from sqlalchemy import String, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
-from dnc import ledger
+from dnc import ledger, reassigned
 from dnc.lists import current_loads, index_for
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import CODES
+from dnc.reassigned import Screen
 from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import Unavailable, resolve
 from dnc.rules import current_rules
@@ -37,6 +40,21 @@ def _among(session: Session, column, values: list[str]):
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("batch", values, type_=ARRAY(String)))
     return column.in_(values)
+
+
+def _unless_consent(hits: dict[str, np.ndarray], k: int, needs_consent: bool, records: Sequence[Consent]
+                    ) -> set[str]:
+    """The reasons of the ``k``-th number that hold unless consent lifts them, with these consent records."""
+    out, pewc = set(), any(r.kind == "pewc" for r in records)
+    if hits["national"][k] and not records:
+        out.add("national_dnc")
+    if "state" in hits and hits["state"][k] and not records:
+        out.add("state_dnc")
+    if "wireless" in hits and hits["wireless"][k] and not pewc:
+        out.add("wireless_no_consent")
+    if not pewc and needs_consent:
+        out.add("autodialer_no_consent")
+    return out
 
 
 class DncScrubber:
@@ -95,15 +113,12 @@ class DncScrubber:
             key = info.source
             hits[key] = hits[key] | hit if key in hits else hit
         state_flags: dict[tuple, tuple[bool, bool]] = {}
+        rnd = reassigned.in_force(session) if consents else None
+        disconnected = reassigned.disconnections(session, rnd, consents)
         for k, i in enumerate(valid):
             c, f = candidates[i], found[i]
-            kinds = consents.get(c.e164, set())
             if c.e164 in blocked:
                 f.add("internal_dnc")
-            if hits["national"][k] and not kinds:
-                f.add("national_dnc")
-            if "state" in hits and hits["state"][k] and not kinds:
-                f.add("state_dnc")
             if "litigator" in hits and hits["litigator"][k]:
                 f.add("litigator")
             if "prefix" in hits and hits["prefix"][k]:
@@ -119,14 +134,16 @@ class DncScrubber:
             wireless_restricted, needs_consent, zoneless_state = flags
             if zoneless_state or location_problems(c.e164, c.postal_code, c.state):  # unreadable, no place of its own
                 f.add("unknown_zone")
-            pewc = "pewc" in kinds
-            if "wireless" in hits and hits["wireless"][k]:
-                if not pewc:
-                    f.add("wireless_no_consent")
-                if wireless_restricted:
-                    f.add("wireless_restricted_state")
-            if not pewc and needs_consent:
-                f.add("autodialer_no_consent")
+            if wireless_restricted and "wireless" in hits and hits["wireless"][k]:
+                f.add("wireless_restricted_state")
+            records = consents.get(c.e164)
+            if not records:
+                f |= _unless_consent(hits, k, needs_consent, ())
+                continue
+            lifted = partial(_unless_consent, hits, k, needs_consent)
+            screened = reassigned.screen(records, rnd, disconnected.get(c.e164), self.at, rules)
+            screened = Screen(screened.usable, screened.void)  # data too old to ask: the gate's (rnd_stale)
+            f |= lifted(screened.usable) | {r.code for r in reassigned.rests_on(screened, lifted)}
         out = [tuple(sorted(f, key=_ORDER.__getitem__)) for f in found]
         self.rows += len(out)
         for reasons in out:
@@ -145,18 +162,18 @@ class DncScrubber:
             _among(session, InternalEntry.e164, e164s), InternalEntry.effective_at <= self.at, scope,
             or_(InternalEntry.removed_at.is_(None), InternalEntry.removed_at > self.at))))
 
-    def _consents(self, session: Session, e164s: list[str]) -> dict[str, set[str]]:
+    def _consents(self, session: Session, e164s: list[str]) -> dict[str, list[Consent]]:
         if not e164s:
             return {}
         camp = Consent.campaign_id.is_(None)
         if self.campaign is not None:
             camp = or_(camp, Consent.campaign_id == self.campaign)
-        out: dict[str, set[str]] = {}
-        for e164, kind in session.execute(select(Consent.e164, Consent.kind).where(
+        out: dict[str, list[Consent]] = {}
+        for row in session.scalars(select(Consent).where(
                 _among(session, Consent.e164, e164s), Consent.granted_at <= self.at, camp,
                 or_(Consent.expires_at.is_(None), Consent.expires_at > self.at),
-                or_(Consent.revoked_at.is_(None), Consent.revoked_at > self.at))):
-            out.setdefault(e164, set()).add(kind)
+                or_(Consent.revoked_at.is_(None), Consent.revoked_at > self.at)).order_by(Consent.id)):
+            out.setdefault(row.e164, []).append(row)
         return out
 
     def record(self, session: Session, *, list_ref: str, file_sha256: str = "") -> None:
@@ -175,10 +192,13 @@ class DncScrubber:
         lists = [{"source": ld.source, "list_key": ld.list_key, "version_date": str(ld.version_date),
                   "age_days": (self.at.date() - ld.version_date).days, "load_id": ld.id, "count": ld.count}
                  for ld in current_loads(session)]
+        rnd = reassigned.in_force(session)
         watermark = session.execute(select(func.max(InternalEntry.id), func.count(InternalEntry.id))).one()
         ledger.append(session, "scrub", at=self.at, actor=self.operator, campaign=self.campaign,
                       reasons=sorted(self.counts),
                       payload={"list": list_ref, "file_sha256": file_sha256, "input_sha256": self._hash.hexdigest(),
                                "rows": self.rows, "suppressed": self.suppressed, "by_reason": dict(self.counts),
                                "registry": registry, "lists": lists, "rules": current_rules().version,
+                               "rnd": {"load_id": rnd.load_id, "version_date": str(rnd.version_date),
+                                       "age_days": rnd.age_days(self.at)} if rnd else None,
                                "internal_watermark": {"max_id": watermark[0], "entries": watermark[1]}})

@@ -61,7 +61,7 @@ class ListLoad(DncBase):
     __table_args__ = (Index("ix_dnc_loads_source", "source", "list_key", "loaded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(16))  # national | state | litigator | wireless | prefix
+    source: Mapped[str] = mapped_column(String(16))  # national | state | litigator | wireless | prefix | rnd
     list_key: Mapped[str] = mapped_column(String(16), default="")  # the state for state lists
     mode: Mapped[str] = mapped_column(String(8), default="full")  # full | changes
     version_date: Mapped[date] = mapped_column(Date)
@@ -89,6 +89,21 @@ class ListEntry(DncBase):
     load_id: Mapped[int] = mapped_column(ForeignKey("dnc_loads.id"), index=True)
     value: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RndEntry(DncBase):
+    """One permanent disconnection a Reassigned Numbers Database load records: the number (10 digits) and the day.
+
+    A load (``ListLoad`` with source ``rnd``) is a full version or changes added to the one before; a number may
+    appear more than once (the latest day is the one that counts)."""
+
+    __tablename__ = "dnc_rnd_entries"
+    __table_args__ = (Index("ix_dnc_rnd_entries_value", "value", "load_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("dnc_loads.id"), index=True)
+    value: Mapped[str] = mapped_column(String(10))
+    disconnected_on: Mapped[date] = mapped_column(Date)
 
 
 class Consent(DncBase):

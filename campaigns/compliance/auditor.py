@@ -179,6 +179,10 @@ def _sources(b: dict) -> str:
                "old"]
     out += [f"{x['source'].capitalize()} list{' ' + x['list_key'] if x.get('list_key') else ''} of "
             f"{x['version_date']} ({x['age_days']} days old)" for x in b.get("lists", [])]
+    rnd = b.get("rnd")
+    if "rnd" in b:  # scrubs recorded before the RND was checked say nothing of it
+        out.append(f"Reassigned Numbers Database data of {rnd['version_date']} ({rnd['age_days']} days old)" if rnd
+                   else "Reassigned Numbers Database: none loaded")
     return "; ".join(out)
 
 
@@ -212,7 +216,8 @@ def scrub_ledger(session: Session, span: Span) -> Sheet:
                          "by_reason": text or "none", "sources": _sources(b),
                          "sha256": b.get("input_sha256", "")})
         else:
-            what = "National registry" if rec.kind == "registry_load" else \
+            what = "National registry" if rec.kind == "registry_load" else "Reassigned Numbers Database data" \
+                if b.get("source") == "rnd" else \
                 f"{str(b.get('source', '')).capitalize()} list{' ' + b['list_key'] if b.get('list_key') else ''}"
             files = b.get("files") or b.get("file") or ""
             if isinstance(files, list):

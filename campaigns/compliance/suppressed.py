@@ -2,7 +2,8 @@
 
 A lead suppressed at import keeps its reasons (``leads.suppression``). Some of them only hold for lack of consent:
 the National DNC Registry and state lists (prior express consent lifts them), a wireless number or a state that
-treats predictive dialing as automated (written consent lifts them). When consent for the number arrives, every
+treats predictive dialing as automated (written consent lifts them), consent the Reassigned Numbers Database says a
+previous holder of the number gave (the present one's lifts it). When consent for the number arrives, every
 such lead is judged again by the gate's own rules at that instant; a lead with no lasting reason left becomes
 dialable (``new``), one with other reasons keeps them, and each change leaves a ``lead_reevaluated`` ledger record
 (lead, before, after, the consent that caused it). Time-based refusals (calling hours, caps) are not suppressions:
@@ -29,7 +30,8 @@ from dnc.registry.snapshot import Store
 from dnc.tables import Consent
 
 # reasons that exist only for lack of consent: consent may lift them, so a new consent re-opens the question
-FOR_LACK_OF_CONSENT = frozenset({"national_dnc", "state_dnc", "wireless_no_consent", "autodialer_no_consent"})
+FOR_LACK_OF_CONSENT = frozenset({"national_dnc", "state_dnc", "wireless_no_consent", "autodialer_no_consent",
+                                 "reassigned_number", "rnd_no_data"})
 
 
 def codes_of(lead: Lead) -> list[str]:
@@ -79,7 +81,7 @@ def reevaluate(session: Session, numbers: Iterable[str], now: datetime, store: S
 
 # refusals that time clears or that belong to this host, not to the lead: never a suppression
 _PASSING = frozenset({"outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap",
-                      "registry_stale", "registry_unavailable", "state_list_missing"})
+                      "registry_stale", "registry_unavailable", "state_list_missing", "rnd_stale"})
 
 
 def add_consent(session: Session, e164: str, *, kind: str, granted_at: datetime, evidence_ref: str, added_by: str,

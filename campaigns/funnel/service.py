@@ -7,8 +7,9 @@ Every lead of the campaign is counted exactly once, under the first thing that k
 Blocked reasons come in this order (a lead blocked for several reasons is counted under the first):
 
 1. the number itself: invalid number, unknown time zone, each DNC source (internal, national, state, litigator,
-   wireless without consent, wireless in a restricted state, autodialer without consent, prefix block), the
-   national registry missing or too old for its area code, and the registry in force not yet on this host;
+   wireless without consent, wireless in a restricted state, autodialer without consent, prefix block), consent
+   the Reassigned Numbers Database voids, the national registry missing or too old for its area code, the registry
+   in force not yet on this host, a state's own list or recent RND data not loaded;
 2. the lead's own timing: a callback not due yet, a personal callback waiting for its agent, a retry not due yet,
    the minimum re-call gap, a daily attempt cap;
 3. the rules of the moment: outside the calling window (Sunday/Saturday bans, holidays, declared emergencies
@@ -44,6 +45,7 @@ from campaigns.dispatch.rules import CALLABLE_STATUSES
 from campaigns.dispatch.strategy import due_at
 from campaigns.funnel.sources import context, registry_and_list_hits, without_zones
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadList
+from dnc import reassigned
 from dnc.gate import assess_sources, cap_check, internal_reason, missing_state_lists
 from dnc.lists import index_for
 from dnc.numbers import invalid_reason, nanp_digits
@@ -57,8 +59,8 @@ from dnc.zones import area_code_states, candidate_states, candidate_zones, locat
 
 DNC_CODES = ("internal_dnc", "national_dnc", "state_dnc", "litigator", "wireless_no_consent",
              "wireless_restricted_state", "autodialer_no_consent", "prefix_block")
-NUMBER_CODES = ("invalid_number", "unknown_zone", *DNC_CODES, "registry_stale", "registry_unavailable",
-                "state_list_missing")
+NUMBER_CODES = ("invalid_number", "unknown_zone", "reassigned_number", "rnd_no_data", *DNC_CODES,  # the cause first:
+                "registry_stale", "registry_unavailable", "state_list_missing", "rnd_stale")  # the lifts it undoes
 TIMING_CODES = ("callback_pending", "callback_reserved", "retry_not_due", "recall_gap")
 WINDOW_CODES = ("outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban")
 RULE_CODES = (*WINDOW_CODES, "state_cap")
@@ -72,6 +74,9 @@ LABELS = {
     "prefix_block": "blocked area code/prefix", "registry_stale": "national registry missing or too old",
     "registry_unavailable": "national registry not yet on this server",
     "state_list_missing": "a state's own DNC list not loaded",
+    "reassigned_number": "consent given before the number was reassigned",
+    "rnd_no_data": "consent older than the reassigned-numbers data",
+    "rnd_stale": "reassigned-numbers data missing or old",
     "callback_pending": "callback not due yet", "callback_reserved": "callback waiting for its agent",
     "retry_not_due": "retry not due yet", "recall_gap": "minimum re-call gap", "daily_cap": "daily attempt cap",
     "outside_window": "outside the calling window", "sunday_ban": "no calls on Sundays there",
@@ -167,7 +172,7 @@ def _key_columns(now: datetime, grace_s: int, gap_s: int, ready_agents) -> list:
     more = case((func.trim(func.substr(postal, 6)) != "", literal("+")), else_=literal(""))
     return [Lead.status, _timing(now, grace_s, gap_s, ready_agents), Lead.timezones,
             case((valid, func.substr(Lead.phone, 3, 3)), else_=literal("")), Lead.state,
-            func.substr(postal, 1, 5).concat(more)]
+            case((func.length(postal) <= 5, postal), else_=func.substr(postal, 1, 5).concat(more))]
 
 
 class _Classifier:
@@ -176,6 +181,7 @@ class _Classifier:
         self.rules = current_rules()
         self.snap = serving(session, registry or default_store(), now).current()
         self.index = index_for(session)
+        self.rnd = reassigned.in_force(session)
         self.windows: dict[tuple, tuple[tuple[str, ...], datetime | None]] = {}
         self.window_groups: Counter = Counter()
 
@@ -222,11 +228,16 @@ class _Classifier:
         digits = nanp_digits(phone)
         if digits is None or invalid_reason(phone) is not None:
             return {"invalid_number"}
-        consents = ctx.consents.get(phone, [])
+        screened = reassigned.screen(ctx.consents.get(phone, []), self.rnd, ctx.disconnected.get(phone), self.now,
+                                     self.rules)
         reasons = [internal_reason(e) for e in ctx.internal.get(phone, ())]
-        reasons += assess_sources(digits, sorted(states), self.now, consents, self.snap, self.index, self.rules, {})
-        pewc = any(c.kind == "pewc" for c in consents)
-        codes = {r.code for r in reasons} | set(self.window(zones, states, pewc))
+
+        def codes_with(consents) -> set[str]:
+            found = assess_sources(digits, sorted(states), self.now, consents, self.snap, self.index, self.rules, {})
+            return {r.code for r in found} | set(self.window(zones, states, any(c.kind == "pewc" for c in consents)))
+
+        codes = {r.code for r in reasons} | codes_with(screened.usable)
+        codes |= {r.code for r in reassigned.rests_on(screened, codes_with)}
         if location_problems(phone, postal, state):  # a ZIP code or state that cannot be read, a number of no place
             codes.add("unknown_zone")
         cap, _ = cap_check(ctx.recent_calls.get(phone, ()), states, self.now, self.rules, zones)
@@ -262,6 +273,7 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
     keys = _key_columns(now, s.callback_grace_s, s.min_recall_gap_s, ready)
     hits = registry_and_list_hits(session, campaign.id, cl.snap, cl.index)
     ctx = context(session, campaign, now, cl.rules, s, day_start(campaign, now), hits)
+    ctx.disconnected = reassigned.disconnections(session, cl.rnd, ctx.consents)
     blocker = None
     if campaign.status != "active":
         blocker = "campaign_paused"

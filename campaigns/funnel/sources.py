@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
@@ -110,6 +110,7 @@ class Context:
 
     internal: dict[str, list[InternalEntry]] = field(default_factory=dict)
     consents: dict[str, list[Consent]] = field(default_factory=dict)
+    disconnected: dict[str, date] = field(default_factory=dict)  # RND: the consented numbers' last disconnection
     recent_calls: dict[str, list[datetime]] = field(default_factory=dict)  # calls to the number in the cap period
     daily_capped: set[int] = field(default_factory=set)  # lead ids at the lead or number daily cap
     special: set[int] = field(default_factory=set)

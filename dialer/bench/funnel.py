@@ -3,10 +3,10 @@
 It generates a campaign of N leads spread over 40 real area codes and their ZIP codes (the demo's list
 generator's geography) in the mix a working campaign has: final leads, retries due now and later, callbacks,
 leads on a call; a national registry that lists 2 % of the campaign's numbers, a litigator list, internal DNC
-entries and consent records. Then it times the first refresh (which looks every number up in the registry and
-the lists), the next ones (the look-ups are cached: only the group query and the special leads run), and one
-after a fresh batch of leads was loaded (looked up incrementally). The console polls the floor every 3 s: the
-warm refresh must stay well under that.
+entries, consent records and the RND answers about them. Then it times the first refresh (which looks every number
+up in the registry and the lists), the next ones (the look-ups are cached: only the group query and the special
+leads run), and one after a fresh batch of leads was loaded (looked up incrementally). The console polls the floor
+every 3 s: the warm refresh must stay well under that.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from campaigns.funnel.service import funnel
 from campaigns.funnel.sources import forget
 from campaigns.leadimport.store import BulkWriter
 from campaigns.leads.models import Lead, LeadList
-from dialer.demo.listgen import AREAS
+from dialer.demo.listgen import AREAS, zips_under
 from dialer.schema.migrate import upgrade
 from dnc import consent, internal
 from dnc.lists import load_list
+from dnc.reassigned import load_rnd
 from dnc.registry import Store, load_full
 from dnc.zones import candidate_zones
 
@@ -45,7 +46,8 @@ def _rows(n: int, seed: int, start_line: int = 0) -> tuple[list[tuple], list[str
         if phone in seen:
             continue
         seen.add(phone)
-        postal = f"{zip3}{rng.randrange(100):02d}"
+        zips = zips_under(zip3)  # real ones: a made-up ZIP code is an address the gate refuses (unknown_zone)
+        postal = zips[rng.randrange(len(zips))]
         rows.append((start_line + len(rows) + 1, phone, None, "Lee", "Kim", state, postal,
                      ",".join(candidate_zones(phone, postal)), "{}", "new", None))
         phones.append(phone)
@@ -108,9 +110,14 @@ def run(url: str, leads: int, now: datetime, workdir: Path, keep: bool = False, 
             for p in rng.sample(phones, min(1000, len(phones) // 100)):
                 internal.add_request(s, p, scope="campaign", campaign=cid, channel="web",
                                      received_at=now - timedelta(days=1), added_by="bench")
-            for p in rng.sample(phones, min(500, len(phones) // 200)):
+            consented = rng.sample(phones, min(500, len(phones) // 200))
+            for p in consented:
                 consent.add(s, p, kind="pewc", granted_at=now - timedelta(days=9), evidence_ref="bench",
                             added_by="bench", recorded_at=now - timedelta(days=9), campaign=cid)
+            rnd = workdir / "rnd.csv"  # the consented numbers asked of the RND: a tenth disconnected since consent
+            rnd.write_text("".join(f"{p[2:]},{(now - timedelta(days=3 if i % 10 == 0 else 90)).date()}\n"
+                                   for i, p in enumerate(consented)))
+            load_rnd(s, rnd, version_date=now.date(), loaded_by="bench", now=now)
         load_s = time.perf_counter() - t0
         say(f"loaded {leads:,} leads and the lists in {load_s:.1f} s")
         forget()

@@ -157,7 +157,7 @@ def _jobs(store, current: list[str]) -> list[Job]:
 
     out = []
     for job in worker_jobs():
-        if job.name.startswith(("registry-sync", "registry-freshness")):
+        if job.name.startswith(("registry-sync", "registry-freshness", "rnd-freshness")):
             continue  # no write transaction of their own worth timing (the sync commits in short steps)
         run = functools.partial(job.run, store=store) if job.name == "reconciliation-verdicts" else job.run
         out.append(replace(job, run=named(job.name, run)))

@@ -37,6 +37,7 @@ from campaigns.dispatch.models import Call
 from campaigns.inbox import service as inbox
 from campaigns.inbox.models import CarrierCallback
 from campaigns.leads.models import Lead, LeadList
+from dialer.bench.scale_abandons import campaign_abandons
 from dialer.bench.twilio import (
     ACCOUNT_SID,
     ANCHOR,
@@ -185,6 +186,8 @@ def run(url: str, workers: int, campaigns: int, agents: int, cps: float, seconds
             people.stop.set()
             people.join(5)
             out = _figures(view.stats(), sessions, ids, cps, seconds, stopped_at, killed, cpu, agents, workers)
+            with session_scope(sessions) as s:
+                out["abandons_by_campaign"] = campaign_abandons(s, ids)
             out["worker_logs_tail"] = {f"worker-{w}": (tmp / f"worker-{w}.log").read_text()[-1500:]
                                        for w in range(workers)}
         finally:

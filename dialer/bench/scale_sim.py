@@ -1,8 +1,9 @@
 """``dialer bench scale --carrier sim``: many simulated agents over many campaigns and several workers on one
 PostgreSQL, in real time: each worker is ``dialer run`` (the simulated carrier, its own simulated agents per
 campaign it owns), as the demo runs it, so what is measured is the product's loop and database work at floor size:
-the dial loop's turn (p50/p99, reported by each worker), claims per second, PostgreSQL's CPU, and the same checks
-as the Twilio run (no lead or number with two live calls, no call left open).
+the dial loop's turn (p50/p99, reported by each worker), claims per second, PostgreSQL's CPU, the same checks
+as the Twilio run (no lead or number with two live calls, no call left open), and each campaign's abandons with its
+worst running rate (``scale_abandons``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from campaigns.db import make_engine, session_factory, session_scope
 from campaigns.dispatch.models import Call
 from dialer.bench.scale import _db_cpu, cpu_s, double_dials, require_empty, setup
+from dialer.bench.scale_abandons import campaign_abandons
 from dialer.bench.twilio import ANCHOR, _registry, clock_settings
 from dialer.clock import ScaledClock
 from dialer.schema.migrate import upgrade
@@ -84,6 +86,7 @@ def run(url: str, workers: int, campaigns: int, agents: int, seconds: float,
             leads, phones = double_dials(s)
             open_calls = s.scalar(select(func.count()).select_from(Call).where(Call.ended_at.is_(None)))
             total = s.scalar(select(func.count()).select_from(Call))
+            abandons = campaign_abandons(s, ids)
         engine.dispose()
     turns = [r.get("turn_p99_ms") for r in reports if r.get("turn_p99_ms") is not None]
     return {
@@ -94,6 +97,9 @@ def run(url: str, workers: int, campaigns: int, agents: int, seconds: float,
         "loop_turn_p99_ms": max(turns) if turns else None,
         "postgresql_cpu_s": db_cpu, "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
         "double_dials": leads + phones, "calls_not_final": open_calls,
+        "abandon_rate_max": max((a["abandon_rate"] for a in abandons.values()), default=None),
+        "abandon_worst_running_max": max((a["worst_running_rate"] for a in abandons.values()), default=None),
+        "abandons_by_campaign": abandons,
         "workers_report": reports,
     }
 

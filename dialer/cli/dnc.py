@@ -25,6 +25,7 @@ from dnc import consent, internal, lists, reports
 from dnc.errors import UserError
 from dnc.gate import evaluate
 from dnc.numbers import to_e164
+from dnc.reassigned import load_rnd
 from dnc.registry import Store, default_store, load_changes, load_full
 from dnc.registry.local import hosts, in_force
 from dnc.registry.upkeep import KEEP_DAYS, sync_host
@@ -194,6 +195,25 @@ _list_command("load-state", "state", "Load STATE's do-not-call list FILE (one nu
 _list_command("load-litigator", "litigator", "Load a litigator list (one number per line, optional ,note).")
 _list_command("load-wireless", "wireless", "Load wireless / ported-to-wireless numbers (one per line).")
 _list_command("load-prefixes", "prefix", "Load area-code or prefix wildcard blocks (212 or 212555, one per line).")
+
+
+@dnc.command("load-rnd")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--changes", is_flag=True, help="Add these disconnections to the RND data in force (default: the "
+                                              "file is the whole of it, a new version).")
+@click.option("--vendor", default="", help="Who supplied the data (the RND administrator, a reseller).")
+@common
+@pass_ctx
+def load_rnd_cmd(ctx: CliContext, file: Path, changes: bool, vendor: str, version: str | None, max_malformed: int,
+                 by: str, as_json: bool) -> None:
+    """Load Reassigned Numbers Database data: CSV number,disconnected_on (the permanent-disconnect date).
+
+    --version-date is the day the data are as of; a call resting on consent needs data no older than the rules
+    allow. A consent or EBR dated on or before a number's disconnection no longer covers it."""
+    with ctx.session() as s:
+        load = load_rnd(s, file, version_date=_version(version, ctx), loaded_by=_who(by), now=ctx.clock.now(),
+                        mode="changes" if changes else "full", vendor=vendor, max_malformed=max_malformed)
+    _load_out(load, as_json, f"Reassigned Numbers Database {'changes' if changes else 'data'}")
 
 
 @dnc.command("add")

@@ -46,7 +46,7 @@ INVALID = ("555-{n}", "({a}) {x}-{s}", "123-{x}-{n}", "000-000-0000", "n/a", "",
 
 
 @cache
-def _zips(zip3: str) -> tuple[str, ...]:
+def zips_under(zip3: str) -> tuple[str, ...]:
     """The real ZIP codes under a 3-digit prefix: a made-up one is an address nobody can place, never dialed."""
     return tuple(z for z in known_zip_codes() if z.startswith(zip3))
 
@@ -74,7 +74,7 @@ def generate_rows(count: int, seed: int = 7, invalid: float = 0.05, duplicates: 
             elif rand() < 0.01:
                 recent[randrange(5000)] = (area, x, n)
         first, last = choice(FIRST), choice(LAST)
-        zips = _zips(zip3)
+        zips = zips_under(zip3)
         zipcode = zips[randrange(len(zips))]
         if zipcode.startswith("0") and rand() < 0.3:
             zipcode = zipcode.lstrip("0")  # what Excel does to New England ZIPs

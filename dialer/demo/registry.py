@@ -3,7 +3,8 @@
 A fresh install dials nothing until a registry is loaded; the demo loads a small synthetic registry for the demo
 list's area codes that includes every 20th number of the list, so the import receipt shows real suppressions.
 Likewise a state that keeps a do-not-call list of its own is not called into until a version of it is loaded: the
-demo loads one for each such state, naming nobody (a real install loads the state's own).
+demo loads one for each such state, naming nobody (a real install loads the state's own); and a call resting on
+consent waits for Reassigned Numbers Database data, so the demo loads data of the day recording no disconnection.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from campaigns.db import session_scope
 from dnc.errors import UserError
 from dnc.lists import load_list
 from dnc.numbers import to_e164
+from dnc.reassigned import load_rnd
 from dnc.registry import default_store, generate, load_full
 from dnc.rules import current_rules
 
@@ -45,6 +47,7 @@ def load_demo_registry(sessions: sessionmaker[Session], now: datetime, list_path
         empty.write_text("", encoding="utf-8")
         for state in sorted(code for code, rule in current_rules().states.items() if rule.own_list):
             load_list(s, "state", empty, key=state, version_date=now.date(), loaded_by="demo", now=now)
+        load_rnd(s, empty, version_date=now.date(), loaded_by="demo", now=now)
         empty.unlink()
     path.unlink(missing_ok=True)
     return generated.count

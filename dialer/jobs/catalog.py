@@ -6,6 +6,8 @@
 - ``leads-recycle`` (every 5 min): stranded ``dialing`` leads back to the queue (``campaigns.dispatch.recycle``);
 - ``registry-freshness`` (hourly): a warning for every area code whose national-registry version is within 7 days
   of the 31-day limit (and an error past it: those numbers are not dialed);
+- ``rnd-freshness`` (hourly): the same for the Reassigned Numbers Database data (calls resting on consent wait once
+  they are too old);
 - ``registry-sync@HOST`` (every minute, one per host and registry directory): fetch the registry generation in force
   from the database when this host lacks it (``dnc.registry``);
 - ``reconciliation-verdicts`` (every minute): every new call judged against what was in force when it was placed,
@@ -24,7 +26,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.jobs.compliance import reconciliation_verdicts, registry_freshness, registry_sync, registry_sync_name
+from dialer.jobs.compliance import (
+    reconciliation_verdicts,
+    registry_freshness,
+    registry_sync,
+    registry_sync_name,
+    rnd_freshness,
+)
 from dialer.jobs.floor import (
     abandon_guard,
     alerts_webhook,
@@ -53,6 +61,8 @@ def worker_jobs() -> list[Job]:
             about="leads stranded in dialing (no disposition, a dead process) back to the queue"),
         Job("registry-freshness", registry_freshness, "interval", {"hours": 1}, lease_s=300.0,
             about="warn 7 days before a national registry version passes the 31-day limit"),
+        Job("rnd-freshness", rnd_freshness, "interval", {"hours": 1}, lease_s=300.0,
+            about="warn 7 days before the Reassigned Numbers Database data pass their age limit"),
         Job(registry_sync_name(), registry_sync, "interval", {"minutes": 1}, lease_s=1800.0,
             about="this host fetches the national registry snapshot in force when it lacks it; prunes old ones"),
         Job("reconciliation-verdicts", reconciliation_verdicts, "interval", {"minutes": 1}, lease_s=1800.0,

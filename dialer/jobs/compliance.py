@@ -1,5 +1,6 @@
-"""The compliance jobs: warn before a national-registry version passes its age limit (and say when it has), keep
-this host's snapshot directory serving the generation in force, and keep the reconciliation's verdicts current."""
+"""The compliance jobs: warn before a national-registry version or the Reassigned Numbers Database data pass their
+age limits (and say when they have), keep this host's snapshot directory serving the generation in force, and keep
+the reconciliation's verdicts current."""
 
 from __future__ import annotations
 
@@ -43,6 +44,40 @@ def registry_freshness(session: Session, now: datetime, store=None) -> dict:
         log.error("national DNC registry version %s is past the %d-day limit: %d area codes are not dialed",
                   version, limit, len(npas))
     return {"loaded": True, "limit_days": limit, "warn": warn, "expired": expired}
+
+
+def rnd_freshness(session: Session, now: datetime) -> dict:
+    """Whether the Reassigned Numbers Database data in force are near (``warn``) or past (``expired``) the rules'
+    age limit; past it, or with none loaded, calls that rest on consent wait (``rnd_stale``). Said only when some
+    consent is on record: an operator who never calls on consent needs no RND data."""
+    from sqlalchemy import select
+
+    from dnc.reassigned import in_force
+    from dnc.rules import current_rules
+    from dnc.tables import Consent
+
+    rules = current_rules().reassigned
+    out: dict = {"limit_days": rules.max_age_days, "required": rules.required}
+    data = in_force(session)
+    if data is None:
+        out["loaded"] = False
+        if rules.required and session.scalar(select(Consent.id).limit(1)) is not None:
+            log.error("no Reassigned Numbers Database data are loaded: calls that rest on consent are not placed "
+                      "(dialer dnc load-rnd)")
+        return out
+    age = data.age_days(now)
+    out.update(loaded=True, version_date=data.version_date.isoformat(), age_days=age,
+               expired=age > rules.max_age_days, warn=rules.max_age_days - FRESHNESS_WARN_DAYS <= age
+               <= rules.max_age_days)
+    if not rules.required or session.scalar(select(Consent.id).limit(1)) is None:
+        return out
+    if out["expired"]:
+        log.error("the Reassigned Numbers Database data (version %s) are %d days old, past the %d-day limit: calls "
+                  "that rest on consent are not placed", data.version_date, age, rules.max_age_days)
+    elif out["warn"]:
+        log.warning("the Reassigned Numbers Database data (version %s) reach the %d-day limit in %d days: ask the "
+                    "RND again and load the answers", data.version_date, rules.max_age_days, rules.max_age_days - age)
+    return out
 
 
 def registry_sync_name(store=None) -> str:

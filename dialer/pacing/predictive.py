@@ -15,8 +15,8 @@ abandons settle at r* = 90 % of the target (the margin absorbs day-to-day noise)
 of the legal rule: abandons still allowed over the rolling 30 days = target × live answers − abandons. While few
 abandons are to spare, α shrinks in proportion (a cluster of abandons must not exhaust a thin budget); when the
 budget left cannot cover the calls already in flight plus one, at cold start (too few observed dials and handles
-to trust the curves), and on teams too small for prediction to pay, the pacer dials progressively (one call per
-ready agent). ``explain()`` says which mode and why.
+to trust the curves: at least as many finished talks as agents staffed), and on teams too small for prediction to
+pay, the pacer dials progressively (one call per ready agent). ``explain()`` says which mode and why.
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ from dialer.pacing.risk import (
 HORIZONS = 8  # answer times τ_k at which the surplus is checked (equal-mass quantiles of the live answer time)
 REFIT_EVERY = 30.0  # seconds of event time between refits of the curves and tables (a refit costs ~3 ms)
 RING_STEP = 0.25  # resolution of the ringing-call table (s)
-COLD_TALKS = 20  # finished talks before the handle curve is trusted
+# finished talks before the handle curve is trusted, and at least one per staffed agent: a floor that logs in at once
+# first hears its quickest calls end (100 agents: 20 talks in the first minute, every one a refusal of 10-30 s), and a
+# curve made of them says the agents still talking will be free within seconds (the first forecast of a fresh
+# 100-agent campaign then dialed 199 calls for 52 ready agents: 13 abandons in the next minute, 7.7 % of its lives)
+COLD_TALKS = 20
 COLD_DIALS = 100  # resolved dials (with COLD_LIVES live ones) before the answer model is trusted
 COLD_LIVES = 10
 ETA = 0.1  # step of the abandon loop on log α while it is learning ...
@@ -90,6 +94,9 @@ class PredictivePacer(Pacer):
         self.inflight_excess = 0.0
         self.live_times: deque[float] = deque()  # live answers of the last CAUTION_HOURS
         self._last_normal = 0  # the normal scan's last answer (risk.choose_normal's hint)
+        # at most this many dials can be placed now, when the caller knows (the planner's simulated list: the leads
+        # due); the normal scan stops there, as a larger answer places no more (speed only: the same calls)
+        self.most: int | None = None
         # the plan as compiled loops (kernel), unless a subclass forecasts agents or decides its own way
         self._compiled = (type(self)._busy_agents_free is PredictivePacer._busy_agents_free
                           and type(self)._decide is PredictivePacer._decide)
@@ -183,7 +190,7 @@ class PredictivePacer(Pacer):
             return "abandon budget nearly spent"
         if self.staffed < self.settings["min_agents"]:
             return f"small team ({self.staffed} < {self.settings['min_agents']} agents)"
-        if (self.handle.talk.count < COLD_TALKS or self.answers.count < COLD_DIALS
+        if (self.handle.talk.count < max(COLD_TALKS, self.staffed) or self.answers.count < COLD_DIALS
                 or self.answers.lives < COLD_LIVES):
             return "cold start"
         return "abandon budget nearly spent" if thin else None
@@ -272,15 +279,15 @@ class PredictivePacer(Pacer):
         talk.upto(top + 1)
         wrap_rows, top = kernel.busy_rows(self.agent_state, self.agent_since, n_agents, WRAP, t, wrap.rows)
         wrap.upto(top + 1)
-        mu, var, k3, free_mid, live_ringing, ringing = kernel.floor_moments(
+        mu, var, k3, free_mid, live_ringing, ringing, in_flight_excess = kernel.floor_moments(
             base, talk.values, talk_rows, wrap.values, wrap_rows, self._ring_terms, self.ring.values, t, RING_STEP,
             HORIZONS)
         if len(talk_rows) + len(wrap_rows) + ringing <= EXACT_MAX_TERMS:
             return None
         alpha = self.alpha
-        n, r0 = kernel.normal_scan(mu, var, k3, self.q_new, alpha, cap)
+        n, r0 = kernel.normal_scan(mu, var, k3, self.q_new, alpha, cap if self.most is None else min(cap, self.most))
         self._last_normal = n
-        self.inflight_excess = expected_excess(mu, var)
+        self.inflight_excess = in_flight_excess
         info.update({"abandon_loop_alpha": alpha, "marginal_risk_now": r0,
                      "expected_abandons_in_flight": self.inflight_excess,
                      "agents_expected_free": free_mid + self.ready, "live_expected_from_ringing": live_ringing})

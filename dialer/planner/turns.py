@@ -17,6 +17,9 @@ between turns, on its own. So the plan turns the loop:
   be dialed, whatever the pacer says), but when the next one comes due. A list running dry otherwise costs the
   most of all: a whole floor ready, nothing in flight, and the pacer's exact law walking up to its cap each turn.
 
+A turn tells the pacer at most how many leads it can claim (``PredictivePacer.most``), so the pacer's normal
+scan stops there: the loop places the smaller of the answer and the leads claimable, so the same calls.
+
 Answers are connected the moment they arrive and agents take a waiting call the moment they come ready (the loop
 does both outside its turn), so only *when the pacer is asked* moves, by at most ``TURN_S``. Half the turns go,
 the plan's figures do not move beyond the seeds' spread (``tests/dialer/planner/test_turns.py``). The back-test's
@@ -31,6 +34,7 @@ from dialer.sim.runner import Simulation
 
 TURN_S = 0.25  # the loop turns at most this often on news (the wall-clock worker's turn, dialer.loop.worker)
 IDLE_S = 1.0  # ... and this long after its last turn when nothing happened (the simulator's tick)
+MOST_KNOWN = 1000  # leads claimable counted up to this many (more than a turn places): past it, no bound
 
 
 class PacedTurns(Simulation):
@@ -84,7 +88,38 @@ class PacedTurns(Simulation):
             self._last_turn, self._news = self.q.t, False
             if self._next_turn <= self.q.t:
                 self._next_turn = math.inf
+            slot = self.loop.slots.get(self.world.campaign_id)
+            if slot is not None and hasattr(slot.pacer, "most"):
+                slot.pacer.most = self._most_claimable()
         super()._tick()
+
+    def _most_claimable(self) -> int | None:
+        """At most how many leads the turn's claim can take: every entry of the ready heaps (stale ones too) and
+        every pending one come due; None for an endless list. A pacer told so scans no further than it (a list
+        running dry has a whole floor ready and one or two leads due, where the pacer's answer is 200-350): the
+        loop places min(answer, leads claimable) either way, so the same calls."""
+        store = self.world.store
+        if store.lead_source is not None:
+            return None
+        c = store.campaigns[self.world.campaign_id]
+        most = 0
+        for heap in c.ready.heaps.values():
+            most += len(heap)
+        pending, now = c.pending, self.q.now()
+        stack = [0] if most < MOST_KNOWN and pending and pending[0][0] <= now else []
+        while stack:  # the heap's entries due by now are a subtree at its root
+            i = stack.pop()
+            most += 1
+            if most >= MOST_KNOWN:
+                break
+            j = 2 * i + 1
+            if j < len(pending) and pending[j][0] <= now:
+                stack.append(j)
+            if j + 1 < len(pending) and pending[j + 1][0] <= now:
+                stack.append(j + 1)
+        if most >= MOST_KNOWN:
+            return None
+        return most
 
     def _periodic(self, end_t: float) -> None:
         if not self.paced:

@@ -7,8 +7,9 @@ campaigns on PostgreSQL): a campaign a manager starts is taken within a couple o
 go home when the campaign is given back; its other agents are people at the console. Any number can be dialed: a
 number that is not one of the simulator's own is given a stable customer of its own. Times written to the
 database run at ``speed`` times the wall clock from the moment the worker starts. On stop, dialing halts and the
-calls in flight finish in virtual time at once, so no call is left live; a worker killed outright leaves live
-simulated calls that the worker taking its campaign settles.
+calls in flight finish in virtual time at once, the agents staying until each is through to one of them or over,
+so no call is left live and none is abandoned for want of the agents it was dialed for; a worker killed outright
+leaves live simulated calls that the worker taking its campaign settles.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ from dnc.errors import UserError
 log = logging.getLogger("dialer.workers")
 ADOPT_EVERY_S = 1.0  # virtual seconds between looks at what this worker owns
 TAKEOVER_LOGIN_S = 1.0  # a campaign taken mid-shift is staffed within this (its floor was working a moment ago)
+DRAIN_S = 90.0  # a stopping worker's agents wait at most this long for the calls still ringing (ring timeout 25 s,
+# then a person's 30 s of patience at most: every call is through or over well before)
 
 
 class OwnedCampaigns:
@@ -263,10 +266,17 @@ class LiveSimulation(Simulation):
         self.drain()
 
     def drain(self) -> None:
+        """Stop as a floor does: nothing new is dialed, the agents stay until every call placed for them has been
+        put through to one of them or has ended (at most ``DRAIN_S``), then go home as their calls end. Sent home
+        first, every person answering one of the calls still ringing was abandoned (a fresh power campaign stopped
+        after five minutes: all 10 of its abandons, 3.8 % of its live answers)."""
         self.stopped_at = self.q.t
         self._stopping = True
         self.loop.dialing = False
         self.ownership.freeze()
+        calls = self.carrier.calls
+        while self.q.t < self.stopped_at + DRAIN_S and any(c.agent_id is None for c in calls.values()):
+            self.q.run(min(self.q.next_t, self.stopped_at + DRAIN_S))
         for floor in self.floors.values():
             floor.set_count(0, 0.0)
         self.q.run()

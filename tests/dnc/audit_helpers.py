@@ -17,6 +17,7 @@ from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.rules import Candidate
 from dnc import consent
 from dnc.lists import load_list
+from dnc.reassigned import load_rnd
 from dnc.registry import generate, load_full
 from dnc.rules import current_rules
 from dnc.tables import LedgerRecord
@@ -27,24 +28,39 @@ AREA_CODES = ("201", "205", "206", "207", "210", "212", "305", "401", "405", "41
 
 
 def load_registry(session, store, tmp_path, at: datetime, *numbers: str, age_days: int = 0,
-                  area_codes=AREA_CODES, state_lists: bool = True) -> None:
+                  area_codes=AREA_CODES, state_lists: bool = True, rnd: bool = True) -> None:
     """A national registry snapshot of ``at``'s date (minus ``age_days``) listing ``numbers`` among others, and
-    (unless told not to) a version of every state's own DNC list, listing nobody."""
+    (unless told not to) a version of every state's own DNC list and Reassigned Numbers Database data of ``at``,
+    listing nobody."""
     path = generate(tmp_path / "registry.txt", 500, area_codes=area_codes, seed=5, include=numbers).path
     load_full(session, store, [path], version_date=(at - timedelta(days=age_days)).date(), loaded_by="audit",
               now=at - timedelta(days=age_days), area_codes=",".join(area_codes))
     if state_lists:
-        load_state_lists(session, tmp_path, at)
+        load_state_lists(session, tmp_path, at, rnd=rnd)
+    elif rnd:
+        load_empty_rnd(session, tmp_path, at)
     session.flush()
 
 
-def load_state_lists(session, tmp_path, at: datetime) -> None:
-    """A version of every state's own DNC list, naming nobody (until one is loaded, nobody there is called)."""
+def load_state_lists(session, tmp_path, at: datetime, rnd: bool = True) -> None:
+    """A version of every state's own DNC list, naming nobody (until one is loaded, nobody there is called), and
+    (unless told not to) RND data of ``at`` recording no disconnection (until some are, a call resting on consent
+    waits)."""
     empty = tmp_path / "empty-state-list.txt"
     empty.write_text("", encoding="utf-8")
     for code, rule in current_rules().states.items():
         if rule.own_list:
             load_list(session, "state", empty, key=code, version_date=at.date(), loaded_by="test", now=at)
+    if rnd:
+        load_empty_rnd(session, tmp_path, at)
+
+
+def load_empty_rnd(session, tmp_path, at: datetime) -> None:
+    """Reassigned Numbers Database data of ``at``'s date recording no disconnection (a call resting on consent
+    waits until some are loaded)."""
+    empty = tmp_path / "empty-rnd.csv"
+    empty.write_text("", encoding="utf-8")
+    load_rnd(session, empty, version_date=at.date(), loaded_by="test", now=at)
 
 
 def pewc(session, e164: str, at: datetime, **kw) -> consent.Consent:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dnc import zones as zones_mod
 from dnc.errors import UserError
 from dnc.gate import evaluate
+from dnc.reassigned import RndData
 from dnc.tables import Consent
 from dnc.window import is_open
 from dnc.zone_audit import audit, unsettled
@@ -31,10 +32,12 @@ def local(zone: str, *args) -> datetime:
 
 @pytest.fixture
 def decide(session, any_day_registry):
-    """The gate's decision with a registry of that day and prior express written consent (unless told not)."""
+    """The gate's decision with a registry of that day and prior express written consent (unless told not), checked
+    against Reassigned Numbers Database data of that day that record no disconnection."""
     def run(number, at, state=None, postal=None, consent=True):
         return evaluate(session, number, campaign=None, at=at, state=state, postal_code=postal,
-                        registry=any_day_registry.on(at.date()), consent_context=[PEWC] if consent else [])
+                        registry=any_day_registry.on(at.date()), consent_context=[PEWC] if consent else [],
+                        rnd=RndData(0, 0, at.date()))
     return run
 
 

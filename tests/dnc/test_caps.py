@@ -20,6 +20,7 @@ from campaigns.dispatch.rules import Candidate
 from campaigns.leads.models import Lead, LeadList
 from dnc import consent
 from dnc.gate import evaluate
+from tests.dnc.audit_helpers import load_empty_rnd
 
 MIAMI = "+13052345678"
 
@@ -75,6 +76,7 @@ def test_the_cap_period_is_read_on_the_called_partys_clock(session, any_day_regi
     sunday = datetime(2030, 11, 3, 14, 15, tzinfo=UTC)  # Sunday 09:15 EST: 24 h 45 min later, 23 h 45 min on the clock
     a = _campaign(session, "A", sat)
     _consented(session, sat)
+    load_empty_rnd(session, tmp_path, sat)  # the consent checked against the RND data of the day
     for h in (0, 5, 8):
         _call(session, a, sat + timedelta(hours=h))
     session.flush()

@@ -12,6 +12,7 @@ from campaigns.dispatch.rules import Candidate
 from campaigns.dispatch.service import dnc_gate
 from dnc import consent
 from dnc.gate import evaluate
+from dnc.reassigned import RndData
 from dnc.rules import current_rules
 from dnc.scrub import DncScrubber
 
@@ -32,7 +33,8 @@ def test_utah_sunday_and_holiday_ban_yields_to_prior_express_consent(session, an
     pioneer_day = local("America/Denver", 2030, 7, 24, 12, 0)
 
     def codes(at):
-        return evaluate(session, UTAH, campaign=1, at=at, registry=any_day_registry.on(at.date())).codes
+        return evaluate(session, UTAH, campaign=1, at=at, registry=any_day_registry.on(at.date()),
+                        rnd=RndData(0, 0, at.date())).codes  # RND data of the day, no disconnection recorded
 
     assert codes(sunday) == ("sunday_ban",) and codes(pioneer_day) == ("holiday",)
     _grant(session, UTAH, "ebr_purchase", sunday)  # a business relationship is not consent

@@ -92,3 +92,29 @@ def test_a_suppression_list_loaded_in_the_console(client, auth, sessions):
                                             "file": (io.BytesIO(b"2127364499\n"), "st.txt")},
                   page="/compliance/load", content_type="multipart/form-data")
     assert r.status_code == 400 and "needs a two-letter state" in r.get_data(as_text=True)
+
+
+def test_reassigned_numbers_data_loaded_in_the_console(client, auth, sessions):
+    auth.login("compliance")
+    page = client.get("/compliance/").get_data(as_text=True)
+    assert "No Reassigned Numbers Database data are loaded" in page and "rnd_stale" in page
+    bad = auth.post("/compliance/load/rnd", {"version": "2030-01-07",
+                                             "file": (io.BytesIO(b"2127364499,2029-06-01\n2127364498,June\n"),
+                                                      "rnd.csv")},
+                    page="/compliance/load", content_type="multipart/form-data")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "rnd.csv" in text and "line 2" in text and "column 2 (disconnected_on)" in text
+    with sessions() as s:
+        assert s.scalar(select(ListLoad).where(ListLoad.source == "rnd")) is None  # nothing half-loaded
+    r = auth.post("/compliance/load/rnd", {"version": "2030-01-07", "vendor": "reassigned.us",
+                                           "file": (io.BytesIO(b"number,disconnected_on\n2127364499,2029-06-01\n"),
+                                                    "rnd.csv")},
+                  page="/compliance/load", content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert "Reassigned Numbers Database data of 2030-01-07: 1 numbers" in client.get("/compliance/load") \
+        .get_data(as_text=True)
+    with sessions() as s:
+        ld = s.scalar(select(ListLoad).where(ListLoad.source == "rnd"))
+        assert (ld.loaded_by, ld.mode, ld.count, ld.vendor) == ("compliance-user", "full", 1, "reassigned.us")
+    page = client.get("/compliance/").get_data(as_text=True)
+    assert "2030-01-07" in page and "No Reassigned Numbers Database data are loaded" not in page

@@ -1,5 +1,6 @@
 """Ages of the suppression sources in force: the national registry must be at most 31 days old at call time, and
-every host must have the generation in force (a host without it refuses the numbers it covers)."""
+every host must have the generation in force (a host without it refuses the numbers it covers); the Reassigned
+Numbers Database data at most as old as the rules allow (else calls resting on consent wait)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dnc.lists import current_loads
+from dnc.reassigned import in_force
 from dnc.registry.local import hosts
 from dnc.registry.snapshot import Store
 from dnc.registry.sync import Unavailable, resolve
 from dnc.rules import current_rules
+from dnc.tables import ListLoad
 
 WARN_BEFORE_DAYS = 7  # amber a week before the limit, red from 3 days before it ("near 31 days")
 RED_BEFORE_DAYS = 3
@@ -104,3 +108,17 @@ def list_loads(session: Session, today: date) -> list[dict]:
              "age_days": (today - ld.version_date).days, "tone": tone((today - ld.version_date).days, limit),
              "count": ld.count, "malformed": ld.malformed, "loaded_at": ld.loaded_at, "by": ld.loaded_by}
             for ld in current_loads(session)]
+
+
+def rnd_status(session: Session, today: date) -> dict:
+    """The Reassigned Numbers Database data in force: version, age against the rules' limit, the newest load."""
+    rules = current_rules().reassigned
+    data = in_force(session)
+    out = {"loaded": data is not None, "limit_days": rules.max_age_days, "required": rules.required, "tone": "bad"}
+    if data is None:
+        return out
+    load = session.scalar(select(ListLoad).where(ListLoad.id == data.load_id))
+    age = (today - data.version_date).days
+    return {**out, "version": data.version_date, "age_days": age, "tone": tone(age, rules.max_age_days),
+            "expired": age > rules.max_age_days, "count": load.count, "mode": load.mode, "malformed": load.malformed,
+            "loaded_at": load.loaded_at, "by": load.loaded_by, "vendor": load.vendor}

@@ -1,5 +1,6 @@
-"""Suppressed leads with their reasons (manager and compliance officer), and loading consent records and
-suppression lists from the console (until now only ``dialer dnc load-consents`` / ``load-state`` … could).
+"""Suppressed leads with their reasons (manager and compliance officer), and loading consent records,
+suppression lists and Reassigned Numbers Database data from the console (as ``dialer dnc load-consents`` /
+``load-state`` … / ``load-rnd`` do).
 
 A consent file re-evaluates the suppressed leads of its numbers at once
 (``campaigns.compliance.suppressed.load_consents``): the leads suppressed only for lack of consent become dialable.
@@ -18,7 +19,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from campaigns.campaign.service import list_campaigns
@@ -26,6 +27,7 @@ from campaigns.compliance.suppressed import load_consents, reasons_text, suppres
 from campaigns.leads.models import LeadList
 from dnc import lists
 from dnc.errors import UserError
+from dnc.reassigned import load_rnd
 from dnc.reports import safe_cell
 from web.compliance import bp
 from web.context import console, db, now
@@ -91,9 +93,18 @@ class ListUpload(FlaskForm):
     file = FileField("List file", validators=[FileRequired("Choose a file to upload.")])
 
 
-def _load_page(consent_form=None, list_form=None, status: int = 200):
+class RndUpload(FlaskForm):
+    version = StringField("Data as of", validators=[DataRequired("Give the day the RND data are as of.")],
+                          render_kw={"type": "date"})
+    changes = BooleanField("Adds to the RND data in force (unticked: the file is the whole of it)")
+    vendor = StringField("From", validators=[Optional(), Length(max=120)])
+    file = FileField("RND file (CSV)", validators=[FileRequired("Choose a file to upload.")])
+
+
+def _load_page(consent_form=None, list_form=None, rnd_form=None, status: int = 200):
     return render_template("compliance/load.html", consent_form=consent_form or ConsentUpload(formdata=None),
-                           list_form=list_form or ListUpload(formdata=None), sources=SOURCES), status
+                           list_form=list_form or ListUpload(formdata=None),
+                           rnd_form=rnd_form or RndUpload(formdata=None), sources=SOURCES), status
 
 
 @bp.get("/load")
@@ -152,3 +163,30 @@ def load_list_file():
                       "ledger.", "success")
                 return redirect(url_for("compliance.load"))
     return _load_page(list_form=form, status=400)
+
+
+@bp.post("/load/rnd")
+def load_rnd_file():
+    form = RndUpload()
+    if form.validate_on_submit():
+        try:
+            version = date.fromisoformat(form.version.data)
+        except ValueError:
+            form.version.errors = ["Write a date such as 2030-01-31."]
+            return _load_page(rnd_form=form, status=400)
+        with tempfile.TemporaryDirectory(prefix="dnc-rnd-") as tmp:
+            try:
+                ld = load_rnd(db(), _saved(form.file.data, tmp), version_date=version,
+                              loaded_by=current_user.username, now=now(), vendor=form.vendor.data or "",
+                              mode="changes" if form.changes.data else "full")
+                db().commit()
+            except UserError as e:
+                db().rollback()
+                form.file.errors = [sentence(str(e))]
+            else:
+                flash(f"Reassigned Numbers Database data of {ld.version_date}: {ld.added:,} numbers in the file, "
+                      f"{ld.count:,} with a recorded disconnection in force. A consent or EBR dated on or before a "
+                      "number's disconnection no longer covers it from the gate's next decision; the load is in the "
+                      "scrub ledger.", "success")
+                return redirect(url_for("compliance.load"))
+    return _load_page(rnd_form=form, status=400)

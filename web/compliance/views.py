@@ -22,7 +22,7 @@ from dnc.ledger import verify
 from dnc.numbers import to_e164
 from web.compliance import bp
 from web.compliance.export import to_csv, to_pdf
-from web.compliance.status import list_loads, registry_status
+from web.compliance.status import list_loads, registry_status, rnd_status
 from web.context import console, db, now
 from web.filters import console_zone
 from web.forms import choices
@@ -95,7 +95,7 @@ def index():
     since = now() - timedelta(days=90)
     sla = reports.sla(db(), since, None)
     return render_template("compliance/index.html", registry=registry_status(console().dnc_store, today, db(), now()),
-                           loads=list_loads(db(), today), sla=sla, today=today)
+                           loads=list_loads(db(), today), rnd=rnd_status(db(), today), sla=sla, today=today)
 
 
 @bp.get("/reports/<name>")

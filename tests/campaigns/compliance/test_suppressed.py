@@ -16,6 +16,7 @@ from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead
 from dnc import internal
 from dnc.gate import evaluate
+from dnc.reassigned import load_rnd
 from dnc.registry import Store, load_full
 from dnc.scrub import DncScrubber
 from dnc.tables import LedgerRecord
@@ -36,6 +37,9 @@ def imported(sessions, clock, tmp_path, setenv):
         load_full(s, store, [reg], version_date=now.date(), loaded_by="ops", now=now, area_codes="212,305")
         cid = create_campaign(s, "Spring", "+12125550100", now).id
         internal.add_request(s, BOTH, channel="web", received_at=now, added_by="web")
+        empty = tmp_path / "rnd.csv"  # RND data of the day: consent recorded later is checked against them
+        empty.write_text("")
+        load_rnd(s, empty, version_date=now.date(), loaded_by="ops", now=now)
     import_leads(sessions, "Spring", leads, now=now,
                  scrubber=DncScrubber(sessions, campaign=cid, at=now, operator="mia", store=store))
     return store

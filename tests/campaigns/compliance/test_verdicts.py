@@ -14,6 +14,7 @@ from campaigns.compliance import verdicts
 from campaigns.compliance.feed import call_records
 from campaigns.dispatch.models import Call
 from dnc import consent, internal
+from dnc.reassigned import load_rnd
 from dnc.reconcile import reconcile
 from dnc.registry import Store, generate, load_full
 
@@ -29,6 +30,10 @@ def store(tmp_path, setenv, session):
     s = Store(root)
     load_full(session, s, [path], version_date=(NOON - timedelta(days=3)).date(), loaded_by="test",
               now=NOON - timedelta(days=3), area_codes="212,305")
+    empty = tmp_path / "rnd.csv"  # RND data recording no disconnection: Miami's consent stands
+    empty.write_text("")
+    load_rnd(session, empty, version_date=(NOON - timedelta(days=3)).date(), loaded_by="test",
+             now=NOON - timedelta(days=3))
     session.commit()
     return s
 

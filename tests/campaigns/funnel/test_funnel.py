@@ -16,6 +16,7 @@ from campaigns.funnel.sources import forget
 from dnc import consent, internal
 from dnc.gate import evaluate, gate
 from dnc.lists import load_list
+from dnc.reassigned import load_rnd
 
 CLEAN = [f"+1212555{i:04d}" for i in range(1000, 1006)]  # six dialable New York numbers
 
@@ -78,10 +79,16 @@ def build_floor(session, leads, campaign, registry, clock, tmp_path) -> dict[str
         assert gate(session, fl, campaign=campaign.id, at=now - timedelta(minutes=k), registry=store).allowed
         session.add(Call(campaign_id=campaign.id, phone=fl, placed_at=now - timedelta(minutes=k),
                          ended_at=now - timedelta(minutes=k - 1), outcome="no_answer"))
+    leads.add("+13055552010")  # Florida, written consent from before the number was permanently disconnected
+    consent.add(session, "+13055552010", kind="pewc", granted_at=now - timedelta(days=300), evidence_ref="form 9",
+                added_by="test", recorded_at=now - timedelta(days=300))
+    load_rnd(session, _file(tmp_path, "rnd.csv", f"3055552010,{(now - timedelta(days=100)).date()}"),
+             version_date=now.date(), loaded_by="test", now=now)
     for p in CLEAN:
         leads.add(p)
     session.flush()
-    return {"closed": 1, "done": 1, "exhausted": 1, "dnc": 1, "suppressed": 1, "dialing": 1, "invalid_number": 1,
+    return {"reassigned_number": 1,
+            "closed": 1, "done": 1, "exhausted": 1, "dnc": 1, "suppressed": 1, "dialing": 1, "invalid_number": 1,
             "unknown_zone": 1, "internal_dnc": 1, "national_dnc": 1, "state_dnc": 1, "litigator": 1,
             "wireless_no_consent": 1, "wireless_restricted_state": 1, "autodialer_no_consent": 1, "prefix_block": 1,
             "registry_stale": 1, "callback_pending": 1, "callback_reserved": 1, "retry_not_due": 1,
@@ -122,9 +129,9 @@ def test_the_funnel_agrees_with_the_gate_lead_by_lead(session, leads, campaign, 
     forget()
     expected = build_floor(session, leads, campaign, registry, clock, tmp_path)
     now = clock.now()
-    rule_codes = {"invalid_number", "unknown_zone", "internal_dnc", "national_dnc", "state_dnc", "litigator",
-                  "wireless_no_consent", "wireless_restricted_state", "autodialer_no_consent", "prefix_block",
-                  "registry_stale", "outside_window", "state_cap"}
+    rule_codes = {"invalid_number", "unknown_zone", "reassigned_number", "internal_dnc", "national_dnc", "state_dnc",
+                  "litigator", "wireless_no_consent", "wireless_restricted_state", "autodialer_no_consent",
+                  "prefix_block", "registry_stale", "outside_window", "state_cap"}
     seen = {c: 0 for c in rule_codes}
     allowed = 0
     for lead in leads.all():
@@ -133,7 +140,8 @@ def test_the_funnel_agrees_with_the_gate_lead_by_lead(session, leads, campaign, 
         d = evaluate(session, lead.phone, campaign=campaign.id, at=now, state=lead.state,
                      postal_code=lead.postal_code, zones=lead.zone_list or None)
         codes = set(d.codes)
-        primary = next((c for c in ("invalid_number", "unknown_zone", "internal_dnc", "national_dnc", "state_dnc",
+        primary = next((c for c in ("invalid_number", "unknown_zone", "reassigned_number", "internal_dnc",
+                                    "national_dnc", "state_dnc",
                                     "litigator", "wireless_no_consent", "wireless_restricted_state",
                                     "autodialer_no_consent", "prefix_block", "registry_stale", "outside_window",
                                     "state_cap") if c in codes), None)

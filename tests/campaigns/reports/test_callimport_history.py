@@ -19,6 +19,7 @@ from campaigns.dispatch.rules import Candidate
 from campaigns.leads.models import Lead, LeadList
 from campaigns.reports.catalog import run_report
 from dnc import consent
+from dnc.reassigned import load_rnd
 from dnc.registry import generate, load_full
 from dnc.tables import InternalEntry
 
@@ -107,7 +108,7 @@ def place_here(s, cid: int) -> None:
 
 @pytest.fixture
 def registry_dir(tmp_path, setenv, session, clock):
-    """A fresh national registry for 212 and 305 (the gate's default store)."""
+    """A fresh national registry for 212 and 305 (the gate's default store) and RND data of the day."""
     root = tmp_path / "dnc"
     setenv(DIALER_DNC_DIR=str(root))
     from dnc.registry import Store
@@ -115,6 +116,9 @@ def registry_dir(tmp_path, setenv, session, clock):
     path = generate(tmp_path / "registry.txt", 500, area_codes=("212", "305"), seed=5).path
     load_full(session, Store(root), [path], version_date=clock.now().date(), loaded_by="test", now=clock.now(),
               area_codes="212,305")
+    empty = tmp_path / "rnd.csv"  # RND data of the day recording no disconnection: the Florida consent stands
+    empty.write_text("")
+    load_rnd(session, empty, version_date=clock.now().date(), loaded_by="test", now=clock.now())
     session.commit()
 
 

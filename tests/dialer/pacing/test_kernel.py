@@ -10,7 +10,7 @@ from dialer.pacing import kernel
 from dialer.pacing.floor import TALKING, WRAP
 from dialer.pacing.handle import elapsed_index
 from dialer.pacing.predictive import PredictivePacer
-from dialer.pacing.risk import choose_normal, moments, moments_of_terms, with_terms
+from dialer.pacing.risk import choose_normal, expected_excess, moments, moments_of_terms, with_terms
 from dialer.sim.runner import run
 from dialer.sim.scenario import Agents, Run, Scenario
 
@@ -29,7 +29,8 @@ def _numpy_path(state, since, t, talk, wrap, ring_terms, ring_placed, base):
     ring_e = t - ring_placed[~np.isnan(ring_placed)]
     idx = np.minimum((np.maximum(ring_e, 0.0) / 0.25).astype(np.int64), len(ring_terms) - 1)
     c = ring_terms[idx]
-    return (*moments_of_terms(base, a, c), float(a[:, 4].sum()), float(c[:, 7].sum()), len(c))
+    mu, var, k3 = moments_of_terms(base, a, c)
+    return mu, var, k3, float(a[:, 4].sum()), float(c[:, 7].sum()), len(c), expected_excess(mu, var)
 
 
 def test_floor_moments_are_the_numpy_paths_bit_for_bit() -> None:
@@ -49,8 +50,9 @@ def test_floor_moments_are_the_numpy_paths_bit_for_bit() -> None:
         wrap_rows, top_w = kernel.busy_rows(state, since, n, WRAP, t, len(wrap))
         assert top_t == (talk_rows.max() if len(talk_rows) else -1) and top_w == max(wrap_rows, default=-1)
         got = kernel.floor_moments(base, talk, talk_rows, wrap, wrap_rows, ring_terms, ring, t, 0.25, 8)
-        for x, y in zip(got, want, strict=True):
+        for x, y in zip(got[:6], want[:6], strict=True):
             assert np.array_equal(x, y), (x, y)
+        assert abs(got[6] - want[6]) <= 1e-13 * max(1.0, want[6])  # exp: the C library's, not numpy's
 
 
 def test_the_scan_gives_choose_normals_answer() -> None:

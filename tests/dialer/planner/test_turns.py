@@ -71,3 +71,33 @@ def test_turning_on_news_plans_the_same_with_far_fewer_turns(agents, hours, lead
     _agree(before, after, "leads_left", 0.01 * leads)
     _agree(before, after, "abandoned", max(3.0, 0.25 * level["abandoned"]))  # a dozen a run: the coin
     assert sum(a["turns"] for a in after) < 0.75 * sum(b["turns"] for b in before)
+
+
+def test_a_turn_telling_the_pacer_the_leads_claimable_places_the_same_calls(monkeypatch) -> None:
+    """On a list that runs dry (a whole floor ready, a lead or two due a turn) the pacer's scan stops at the leads
+    claimable (``PredictivePacer.most``); the loop places the smaller of the answer and those, so every call is
+    the same as with no bound."""
+    from dialer.planner.turns import PacedTurns
+
+    scenario = _scenario(30, 1.0, 1500)
+
+    def calls_of() -> tuple[dict, list[int | None]]:
+        sim = plan_simulation(scenario, 3, warm_up=False)
+        told: list[int | None] = []
+        most = sim._most_claimable
+
+        def recorded() -> int | None:
+            told.append(most())
+            return told[-1]
+
+        sim._most_claimable = recorded
+        sim.run()
+        return sim.world.export()[0], told
+
+    bounded, told = calls_of()
+    monkeypatch.setattr(PacedTurns, "_most_claimable", lambda self: None)
+    unbounded, _ = calls_of()
+    assert sum(1 for m in told if m is not None and m < 10) > 100  # the list ran dry: small bounds were told
+    for name in ("id", "placed", "connected", "outcome"):
+        a, b = np.asarray(bounded[name]), np.asarray(unbounded[name])
+        assert len(a) == len(b) > 1000 and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
