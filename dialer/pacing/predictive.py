@@ -120,7 +120,7 @@ class PredictivePacer(Pacer):
             self.handle.add_return(new in (READY, TALKING))
 
     def on_dial_resolved(self, kind: int, elapsed: float | None, t: float) -> None:
-        self.answers.add(kind, elapsed)
+        self.answers.add(kind, elapsed, None if elapsed is None else t - elapsed)
 
 
     def on_live_answer(self, t: float, placed: float | None = None) -> None:
@@ -196,6 +196,8 @@ class PredictivePacer(Pacer):
         return "abandon budget nearly spent" if thin else None
 
     def _refit(self, t: float) -> None:
+        ringing = self.ringing_placed_times()
+        self.answers.settle(float(ringing.min()) if len(ringing) else math.inf)
         # While the budget is thin an under-counted live share costs abandons the campaign cannot pay for: a burst
         # of dials resolves lives first and no-answers together at the ring timeout, which change detection can
         # read as a fall in the live share (a fresh 300-agent floor: 0.09-0.12 for a true 0.25, then 500-770
