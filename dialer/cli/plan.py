@@ -82,7 +82,9 @@ def inputs_cmd(ctx: CliContext, campaign: str, days: int, as_of: str | None, as_
     click.echo(f"first attempt live among numbers in service: {_pct(i.live_first) if i.live_first else '-'} %; "
                f"dead numbers: {_pct(i.dead_first) if i.dead_first is not None else '-'} % of first attempts, "
                f"failing again: {_pct(i.refail) if i.refail is not None else '-'} %")
-    click.echo(f"retry decay: {i.retry_decay}; leads left to dial: {i.callable_leads:,}")
+    by_attempt = ", ".join(f"{k}: {_pct(v)} %" for k, v in i.live_on_attempt.items()) or "-"
+    click.echo(f"live among numbers in service by attempt: {by_attempt}; retry decay beyond: {i.retry_decay}; "
+               f"leads left to dial: {i.callable_leads:,}")
 
 
 def _common(f):

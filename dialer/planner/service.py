@@ -62,7 +62,7 @@ def read_basis(session: Session, campaign_name: str, now: datetime, days: int = 
     hist_live, hist_abandoned = abandon_history_placed(session, c.id, now)
     start = Start(read_queue(session, c.id), refail=inputs.refail if inputs.refail is not None else 1.0,
                   fail_later=inputs.fail_later or 0.0, history_live=np.array(hist_live),
-                  history_abandoned=np.array(hist_abandoned))
+                  history_abandoned=np.array(hist_abandoned), attempt_factors=inputs.attempt_factors())
     return Basis(inputs, rules, (int(live or 0), int(ab or 0)), start)
 
 
@@ -79,7 +79,9 @@ def apply_overrides(inputs: Inputs, overrides: dict) -> None:
             if not 0 <= value <= 1:
                 raise UserError(f"{key} is a share of dials between 0 and 1")
             if key == "live" and inputs.live_first is not None and inputs.shares.get("live"):
-                inputs.live_first = min(0.98, inputs.live_first * float(value) / inputs.shares["live"])
+                scale = float(value) / inputs.shares["live"]  # every attempt answers that much more or less
+                inputs.live_first = min(0.98, inputs.live_first * scale)
+                inputs.live_on_attempt = {k: min(0.98, v * scale) for k, v in inputs.live_on_attempt.items()}
             inputs.shares = {**inputs.shares, key: float(value)}
         elif key in ("talk_mean_s", "wrap_mean_s"):
             fit = inputs.talk if key == "talk_mean_s" else inputs.wrap
@@ -94,21 +96,22 @@ def apply_overrides(inputs: Inputs, overrides: dict) -> None:
                 inputs.wrap = rescaled
         elif key == "callable_leads":
             inputs.callable_leads = int(value)
-        elif key == "retry_decay":
-            inputs.retry_decay = float(value)
+        elif key == "retry_decay":  # the manager's decay replaces the attempts' own shares too
+            inputs.retry_decay, inputs.live_on_attempt = float(value), {}
         else:
             inputs.dispositions = {**inputs.dispositions, "close": float(value)}
     if inputs.shares and sum(inputs.shares.get(k, 0) for k in ("live", "machine", "no_answer", "busy")) > 1:
         raise UserError("live, machine, no-answer and busy shares add up to more than 100 %")
 
 
-def what_if(basis: Basis, schedule: Schedule, seeds: int = DEFAULT_SEEDS, pacers: tuple[str, ...] = ()) -> dict:
+def what_if(basis: Basis, schedule: Schedule, seeds: int = DEFAULT_SEEDS, pacers: tuple[str, ...] = (),
+            first_seed: int = 1) -> dict:
     """The plan for ``schedule``, once per pacing mode asked for (the campaign's own when none is)."""
     modes = pacers or (None,)
     out = {"campaign": basis.inputs.campaign, "timezone": basis.inputs.timezone, "seeds": seeds, "plans": []}
     for pacer in modes:
         scenario = scenario_for(basis.inputs, schedule, basis.campaign, pacer)
-        runs = simulate(scenario, seeds, start=basis.start_for())
+        runs = simulate(scenario, seeds, start=basis.start_for(), first_seed=first_seed)
         out["plans"].append({"pacer": scenario.pacer, **summarise(scenario, runs, basis.history_30d)})
     return out
 

@@ -184,7 +184,7 @@ class _PlanSimulation(PacedTurns):
         self.settings: dict = {}  # the pacer's, for the result
         if start is not None:
             self.carrier.customers = PlanCustomers(self.sc, self.seed, start.queue, start.refail,
-                                                   start.fail_later)
+                                                   start.fail_later, start.attempt_factors)
             for lead in self.world.store.leads.values():
                 if lead.attempts:  # the carrier counts attempts per number: a retry answers by the retry decay
                     self.carrier.attempts[lead.phone] = lead.attempts
@@ -305,8 +305,9 @@ def _overlap(a, edges: np.ndarray, states: tuple[str, ...]) -> list[float]:
 
 
 def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None = None,
-             start: Start | None = None) -> list[dict]:
-    """``seeds`` runs of ``scenario``, in parallel processes when there is more than one CPU.
+             start: Start | None = None, first_seed: int = 1) -> list[dict]:
+    """``seeds`` runs of ``scenario`` (seeds ``first_seed`` on), in parallel processes when there is more than one
+    CPU.
 
     One process a seed (up to ``PROCS_PER_CPU`` a CPU), not one a CPU: the plan waits for its slowest seed, and
     three seeds on two CPUs in two processes run the third alone after the first two (twice a seed's time), where
@@ -316,11 +317,11 @@ def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None
     cpus = os.cpu_count() or 1
     procs = min(seeds, workers or (PROCS_PER_CPU * cpus if cpus > 1 else 1))
     if procs <= 1:
-        return [run_seed(scenario, s, start) for s in range(1, seeds + 1)]
+        return [run_seed(scenario, s, start) for s in range(first_seed, first_seed + seeds)]
     kernel.warm()  # the pacer's compiled kernels, once here: a forked seed starts with them, a fork server's
     # loads them from the cache this fills
     with ProcessPoolExecutor(max_workers=procs, mp_context=_start_method()) as pool:
-        return list(pool.map(run_seed, [scenario] * seeds, range(1, seeds + 1), [start] * seeds))
+        return list(pool.map(run_seed, [scenario] * seeds, range(first_seed, first_seed + seeds), [start] * seeds))
 
 
 def _start_method() -> multiprocessing.context.BaseContext:

@@ -12,6 +12,7 @@ def test_each_fitted_history_is_its_own_campaign_and_the_plans_mean_is_judged(se
     out = backtest(sessions, agents=3, hours=1, days=3, fit_days=2, list_size=300, seeds=1, truth_seeds=2,
                    fit_seeds=2)
     assert [f["seed"] for f in out["fits"]] == [7, 8]
+    assert [f["plan_seeds"] for f in out["fits"]] == [[1], [2]]  # each plan its own luck, averaged over the fits
     # two histories, two measurements: their luck differs (the same history twice would fit the same figures)
     assert out["fits"][0]["dials"] != out["fits"][1]["dials"]
     day = out["days"][0]
