@@ -10,11 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
+from campaigns.compliance.feed import leads_with_number
 from campaigns.compliance.suppressed import add_consent, load_consents, suppressed_leads
 from campaigns.dispatch.rules import after_refusal, apply
 from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead
+from campaigns.reports.lists import suppression_reasons
 from dnc import internal, lists
 from dnc.gate import evaluate
 from dnc.reassigned import load_rnd
@@ -107,6 +110,11 @@ def test_consent_reopens_a_lead_the_gate_closed_at_dial_time(session, sessions, 
         apply(lead, after_refusal(d.reasons, getattr(d, "opens_at", None), now), now)
     assert summer[LISTED].status == summer[sued].status == "suppressed"
     assert summer[LISTED].suppression.startswith("national_dnc: ")
+    s.flush()  # the list report and the compliance lookup count and show codes, not the gate's words
+    assert suppression_reasons(s, s.get(Campaign, cid))[summer[sued].list_id] == \
+        {"national_dnc": 1, "state_list_missing": 1, "litigator": 1, "autodialer_no_consent": 1}
+    assert [r["suppression"] for r in leads_with_number(s, sued)] == \
+        [["state_list_missing", "litigator", "autodialer_no_consent"]]
 
     later = now + timedelta(hours=1)
     add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="form 80", added_by="cara", now=later,
