@@ -105,8 +105,20 @@ class DialOutcomeModel:
         live, machine, dead = (float(w[k]) + c * 2.0 * scale / self.growth for k, c in enumerate((0.25, 0.2, 0.55)))
         return live / ((live + machine) + dead)
 
-    def fit(self) -> FittedAnswers:
-        return FittedAnswers(self.shares, [est.fit() for est in self.times])
+    @property
+    def lifetime_live(self) -> float:
+        """The live share of every dial resolved so far, unforgetting: what change detection cannot talk down."""
+        return self.lives / self.count if self.count else 0.0
+
+    def fit(self, live_at_least: float = 0.0) -> FittedAnswers:
+        """The snapshot; ``live_at_least`` raises the live share to that floor (the other shares shrink in
+        proportion), for a pacer that must not under-count answers."""
+        shares = self.shares
+        if shares[LIVE_KIND] < live_at_least < 1.0:
+            rest = 1.0 - shares[LIVE_KIND]
+            shares = shares * ((1.0 - live_at_least) / rest) if rest > 0 else shares
+            shares[LIVE_KIND] = live_at_least
+        return FittedAnswers(shares, [est.fit() for est in self.times])
 
 
 class FittedAnswers:

@@ -196,7 +196,11 @@ class PredictivePacer(Pacer):
         return "abandon budget nearly spent" if thin else None
 
     def _refit(self, t: float) -> None:
-        self.fitted = self.answers.fit()
+        # While the budget is thin an under-counted live share costs abandons the campaign cannot pay for: a burst
+        # of dials resolves lives first and no-answers together at the ring timeout, which change detection can
+        # read as a fall in the live share (a fresh 300-agent floor: 0.09-0.12 for a true 0.25, then 500-770
+        # dials for 57-115 ready agents). So then the share is never below what all dials so far show.
+        self.fitted = self.answers.fit(self.answers.lifetime_live if self.budget_caution < 1.0 else 0.0)
         live = self.fitted.live
         levels = (np.arange(HORIZONS) + 0.5) / HORIZONS
         self.taus = np.array([live.quantile(x) for x in levels])
