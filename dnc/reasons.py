@@ -8,6 +8,7 @@ data not loaded yet); every other reason needs a change in the data (a removal, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # time-based: cleared by time passing (the gate's caller reschedules the lead instead of closing it)
@@ -65,3 +66,27 @@ WORDS = {
 def words(code: str) -> str:
     """``outside_window`` -> "Outside the calling hours" (an unknown code is shown as it is)."""
     return WORDS.get(code, code.replace("_", " "))
+
+
+# --- the reasons stored on a closed lead (``leads.suppression``, at most 400 characters) ---------------------------
+STORED_MAX = 400
+_KNOWN = frozenset(CODES).union(WORDS)
+
+
+def stored(reasons: Iterable[Reason]) -> str:
+    """``national_dnc: on the registry; litigator: on the list``: each code with the gate's words for this number
+    (what the manager reads on the lead), cut to fit the column; ``stored_codes`` reads it back."""
+    return "; ".join(f"{r.code}: {r.text}".rstrip(": ") for r in reasons)[:STORED_MAX]
+
+
+def stored_codes(text: str | None) -> list[str]:
+    """The codes in a lead's stored reasons, as written by ``stored`` (``code: words; ...``) or as a comma list of bare
+    codes (the import scrub, older rows); the words after a colon are skipped whatever they contain, and what is not a
+    known code (a note, a code cut off by the column) is dropped, so callers compare and re-judge codes only."""
+    out: list[str] = []
+    for part in (text or "").split(";"):
+        code, colon, _ = part.partition(":")
+        for c in [code.strip()] if colon else (p.strip() for p in part.split(",")):
+            if c in _KNOWN and c not in out:
+                out.append(c)
+    return out

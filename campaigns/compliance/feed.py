@@ -16,6 +16,7 @@ from campaigns.agents.models import Agent
 from campaigns.campaign.models import Campaign
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead, LeadList
+from dnc.reasons import stored_codes
 from dnc.reports import CallRecord
 
 
@@ -39,7 +40,7 @@ def leads_with_number(session: Session, e164: str) -> list[dict]:
     q = (select(Lead, Campaign.name, LeadList.name).join(Campaign, Campaign.id == Lead.campaign_id)
          .join(LeadList, LeadList.id == Lead.list_id).where(Lead.phone == e164).order_by(Lead.id))
     return [{"lead_id": lead.id, "campaign": cname, "list": lname, "status": lead.status,
-             "suppression": [r for r in (lead.suppression or "").split(",") if r], "attempts": lead.attempts,
+             "suppression": stored_codes(lead.suppression), "attempts": lead.attempts,
              "name": f"{lead.first_name} {lead.last_name}".strip(), "state": lead.state,
              "postal_code": lead.postal_code, "created_at": lead.created_at, "last_called_at": lead.last_called_at}
             for lead, cname, lname in session.execute(q)]

@@ -25,7 +25,7 @@ from campaigns.leads.models import Lead, LeadList
 from dnc import consent as consent_mod
 from dnc import ledger
 from dnc.gate import evaluate
-from dnc.reasons import words
+from dnc.reasons import stored_codes, words
 from dnc.registry.snapshot import Store
 from dnc.tables import Consent
 
@@ -35,7 +35,8 @@ FOR_LACK_OF_CONSENT = frozenset({"national_dnc", "state_dnc", "wireless_no_conse
 
 
 def codes_of(lead: Lead) -> list[str]:
-    return [c for c in (lead.suppression or "").split(",") if c]
+    """The lead's reason codes, whether the import scrub or the dial-time gate wrote them (``dnc.reasons``)."""
+    return stored_codes(lead.suppression)
 
 
 @dataclass

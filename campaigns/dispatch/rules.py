@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dnc.errors import UserError
+from dnc.reasons import Reason, stored
 
 CALLABLE_STATUSES = ("new", "retry", "callback")
 TEMPORARY_BLOCK_S = 15 * 60  # a refusal that may clear by itself but names no opening time: look again later
@@ -173,12 +174,13 @@ def apply(lead, change: LeadChange, now: datetime) -> None:
 def after_refusal(reasons, opens_at: datetime | None, now: datetime) -> LeadChange:
     """A lead the pre-dial gate refused. Time-based refusals (window closed, daily cap, stale registry) wait for
     ``opens_at``; any other reason (a DNC list, no consent...) closes the lead: ``dnc`` for the internal list, else
-    ``suppressed``, with the reasons written on the lead. Refusals never count as attempts."""
+    ``suppressed``, with the reasons written on the lead (``dnc.reasons.stored``; consent reads them back with
+    ``dnc.reasons.stored_codes``). Refusals never count as attempts."""
     codes = [getattr(r, "code", str(r)) for r in reasons]
     temporary = bool(codes) and all(getattr(r, "temporary", False) for r in reasons)
     if temporary:
         when = opens_at if opens_at is not None and opens_at > now else now + timedelta(seconds=TEMPORARY_BLOCK_S)
         return LeadChange(None, when)
-    text = "; ".join(f"{c}: {getattr(r, 'text', '')}".rstrip(": ") for c, r in zip(codes, reasons, strict=True))
+    text = stored(Reason(c, getattr(r, "text", "")) for c, r in zip(codes, reasons, strict=True))
     status = "dnc" if "internal_dnc" in codes else "suppressed"
-    return LeadChange(status, None, "blocked", suppression=(text or "refused by the pre-dial gate")[:400])
+    return LeadChange(status, None, "blocked", suppression=text or "refused by the pre-dial gate")

@@ -19,6 +19,7 @@ from campaigns.leads.models import Lead, LeadList, RejectedRow
 from campaigns.reports import metrics as m
 from campaigns.reports.models import GRAIN_LIST, CallRollup
 from campaigns.reports.queries import lead_outcomes
+from dnc.reasons import stored_codes
 
 
 def list_close_rows(session: Session, campaign: Campaign, as_of: datetime) -> list[dict]:
@@ -62,6 +63,6 @@ def suppression_reasons(session: Session, campaign: Campaign) -> dict[int, Count
          .group_by(Lead.list_id, Lead.suppression))
     for list_id, reasons, n in session.execute(q):
         c = out.setdefault(list_id, Counter())
-        for reason in (reasons or "unspecified").split(","):
-            c[reason.strip() or "unspecified"] += n
+        for reason in stored_codes(reasons) or ["unspecified"]:
+            c[reason] += n
     return out

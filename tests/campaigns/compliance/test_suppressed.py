@@ -10,11 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
+from campaigns.compliance.feed import leads_with_number
 from campaigns.compliance.suppressed import add_consent, load_consents, suppressed_leads
+from campaigns.dispatch.rules import after_refusal, apply
 from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead
-from dnc import internal
+from campaigns.reports.lists import suppression_reasons
+from dnc import internal, lists
 from dnc.gate import evaluate
 from dnc.reassigned import load_rnd
 from dnc.registry import Store, load_full
@@ -86,3 +90,37 @@ def test_consent_for_a_number_nobody_suppressed_changes_no_lead(session, importe
     r = add_consent(session, CLEAN, kind="pewc", granted_at=clock.now(), evidence_ref="x", added_by="cara",
                     now=clock.now(), store=imported)
     assert (r.leads, r.dialable, r.narrowed) == (0, [], [])
+
+
+def test_consent_reopens_a_lead_the_gate_closed_at_dial_time(session, sessions, imported, clock, tmp_path):
+    """The dial-time gate stores 'code: words; ...' on the lead it closes; consent must read the same codes: a
+    lead closed for the National DNC Registry alone becomes dialable, one also on the litigator list stays closed."""
+    s, now, sued = session, clock.now(), "+13052345679"
+    lit, leads = tmp_path / "lit.txt", tmp_path / "summer.csv"
+    lit.write_text("3052345679,plaintiff\n")
+    with sessions.begin() as w:
+        lists.load_list(w, "litigator", lit, version_date=now.date(), loaded_by="ops", now=now)
+        cid = create_campaign(w, "Summer", "+12125550100", now).id
+    leads.write_text(f"First,Phone,State\nAnn,{LISTED},NY\nEve,{sued},FL\n")
+    import_leads(sessions, "Summer", leads, now=now)  # no scrub at import: the gate decides at dial time
+    summer = {lead.phone: lead for lead in s.scalars(select(Lead).where(Lead.campaign_id == cid))}
+    for lead in summer.values():  # what the dial loop does with a lead the gate refuses
+        d = evaluate(s, lead.phone, campaign=cid, at=now, state=lead.state, postal_code=lead.postal_code,
+                     zones=lead.timezones or None, registry=imported)
+        apply(lead, after_refusal(d.reasons, getattr(d, "opens_at", None), now), now)
+    assert summer[LISTED].status == summer[sued].status == "suppressed"
+    assert summer[LISTED].suppression.startswith("national_dnc: ")
+    s.flush()  # the list report and the compliance lookup count and show codes, not the gate's words
+    assert suppression_reasons(s, s.get(Campaign, cid))[summer[sued].list_id] == \
+        {"national_dnc": 1, "state_list_missing": 1, "litigator": 1, "autodialer_no_consent": 1}
+    assert [r["suppression"] for r in leads_with_number(s, sued)] == \
+        [["state_list_missing", "litigator", "autodialer_no_consent"]]
+
+    later = now + timedelta(hours=1)
+    add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="form 80", added_by="cara", now=later,
+                store=imported)
+    assert summer[LISTED].status == "new" and summer[LISTED].suppression is None
+    r = add_consent(s, sued, kind="pewc", granted_at=later, evidence_ref="form 81", added_by="cara", now=later,
+                    store=imported)
+    assert r.narrowed == [summer[sued].id] and summer[sued].status == "suppressed"  # consent does not lift a suit
+    assert summer[sued].suppression.startswith("litigator") and "autodialer" not in summer[sued].suppression
