@@ -71,6 +71,9 @@ def build_floor(session, leads, campaign, registry, clock, tmp_path) -> dict[str
             hours=k), ended_at=now - timedelta(hours=k) + timedelta(seconds=30), outcome="no_answer"))
     for i in range(3):
         leads.add(f"+1808555{4000 + i:04d}")  # Honolulu: 05:00 there
+    # the Reassigned Numbers Database data in force (calls resting on consent wait without them)
+    load_rnd(session, _file(tmp_path, "rnd.csv", f"3055552010,{(now - timedelta(days=100)).date()}"),
+             version_date=now.date(), loaded_by="test", now=now)
     fl = "+13055554100"
     leads.add(fl)
     consent.add(session, fl, kind="pewc", granted_at=now - timedelta(days=3), evidence_ref="form 7", added_by="test",
@@ -82,8 +85,6 @@ def build_floor(session, leads, campaign, registry, clock, tmp_path) -> dict[str
     leads.add("+13055552010")  # Florida, written consent from before the number was permanently disconnected
     consent.add(session, "+13055552010", kind="pewc", granted_at=now - timedelta(days=300), evidence_ref="form 9",
                 added_by="test", recorded_at=now - timedelta(days=300))
-    load_rnd(session, _file(tmp_path, "rnd.csv", f"3055552010,{(now - timedelta(days=100)).date()}"),
-             version_date=now.date(), loaded_by="test", now=now)
     for p in CLEAN:
         leads.add(p)
     session.flush()
