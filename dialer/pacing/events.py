@@ -19,6 +19,8 @@ OUTCOMES = ("completed", "abandoned", "no_answer", "busy", "failed", "machine")
 def _check_t(ev, *fields: str) -> None:
     for name in fields:
         v = getattr(ev, name)
+        if type(v) is float and v - v == 0.0:  # already a finite float (most events): nothing to check or convert
+            continue
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise ValueError(f"{type(ev).__name__}.{name} must be seconds as a number, got {v!r}")
         v = float(v)

@@ -8,7 +8,6 @@ product ends a lead after two failures in a row). Planning it as fresh leads ove
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.leads.models import Lead, LeadList
 from dialer.loop.memory import MemLead
-from dialer.sim.customers import Customers, mix64
+from dialer.sim.customers import Customers
 from dialer.sim.scenario import Scenario
 from dialer.sim.world import MemoryWorld, phone_of
 
@@ -144,6 +143,6 @@ class PlanCustomers(Customers):
                 share = self.sit_share
             else:
                 share = self.refail if q.failed_last[lead_index] else self.fail_later
-            u = random.Random(mix64(self.seed, self.STREAM, lead_index)).random()
+            u = self._seeded(self._rng_dead, lead_index).random()
             known = self._dead[lead_index] = bool(u < share)
         return known

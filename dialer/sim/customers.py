@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from _random import Random as _CRandom
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -18,9 +19,10 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
 
 
-def mix64(*parts: int) -> int:
-    """A well-spread 64-bit key from integers (splitmix64 steps): seeds for independent random streams."""
-    x = 0
+def mix64(*parts: int, start: int = 0) -> int:
+    """A well-spread 64-bit key from integers (splitmix64 steps): seeds for independent random streams.
+    ``start``: the key of leading parts already mixed (``mix64(a, b, c) == mix64(c, start=mix64(a, b))``)."""
+    x = start
     for p in parts:
         x = (x + _GOLDEN + (p & _MASK)) & _MASK
         x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
@@ -65,6 +67,10 @@ class Customers:
         self.alive = 1.0 - o.sit
         self.sit_share = o.sit
         self._dead: dict[int, bool] = {}
+        self._key = mix64(seed, self.STREAM)  # every draw's key starts so: mixed once
+        # reseeded for each draw (making a generator cost more than seeding one); ``dead`` has its own, as a fate
+        # asks it between draws
+        self._rng, self._rng_dead = random.Random(0), random.Random(0)
         rest = o.machine + o.no_answer + o.busy
         self.rest = (o.machine / rest, (o.machine + o.no_answer) / rest) if rest > 0 else (1.0, 1.0)
         self.curve_hours = [h for h, _ in scenario.answering.curve]
@@ -79,8 +85,7 @@ class Customers:
         generator costs more than the rest of a dial's fate, and a retried number would draw it again."""
         known = self._dead.get(lead_index)
         if known is None:
-            known = self._dead[lead_index] = (random.Random(mix64(self.seed, self.STREAM, lead_index)).random()
-                                              < self.sit_share)
+            known = self._dead[lead_index] = self._seeded(self._rng_dead, lead_index).random() < self.sit_share
         return known
 
     def live_share(self, day: int, hour: float, attempt: int) -> float:
@@ -96,10 +101,17 @@ class Customers:
         drift = self.drift[min(day, len(self.drift) - 1)]
         return base * factor * drift * self.sc.answering.retry_decay ** (attempt - 1)
 
+    def _seeded(self, rng: random.Random, *parts: int) -> random.Random:
+        """The generator, seeded as ``random.Random(mix64(seed, STREAM, *parts))`` would be: the C seeding only (the
+        Python wrapper's one other effect, clearing ``gauss``'s cached value, does not concern the draws made
+        here, which never call ``gauss``)."""
+        _CRandom.seed(rng, mix64(*parts, start=self._key))
+        return rng
+
     def fate(self, lead_index: int, attempt: int, day: int, hour: float, ring_timeout_s: float) -> Fate:
         sc = self.sc
         a = sc.answer
-        rng = random.Random(mix64(self.seed, self.STREAM, lead_index, attempt))
+        rng = self._seeded(self._rng, lead_index, attempt)
         u = rng.random()
         if self.dead(lead_index):
             return Fate("sit", end_s=rng.uniform(*a.sit_s))

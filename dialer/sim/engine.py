@@ -25,10 +25,14 @@ class EventQueue:
         self.processed = 0
         self._heap: list = []
         self._seq = 0
+        self._dt_t, self._dt = 0.0, t0
 
     def dt(self, t: float) -> datetime:
-        """The datetime of virtual second ``t``."""
-        return self.t0 + timedelta(seconds=t)
+        """The datetime of virtual second ``t`` (the last one kept: the loop asks for the same instant many times
+        over while handling one event)."""
+        if t != self._dt_t:
+            self._dt_t, self._dt = t, self.t0 + timedelta(seconds=t)
+        return self._dt
 
     def now(self) -> datetime:
         """``Clock`` protocol: the current virtual time."""
