@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dialer.pacing import handle_kernel
 from dialer.pacing.survival import Survival, SurvivalEstimator
 
 FINE_UNTIL = 600.0  # elapsed-time grid: 1 s steps up to here, then 5 s steps
@@ -120,7 +121,8 @@ class HandleTables:
         q = (np.arange(WRAP_QUANTILES) + 0.5) / WRAP_QUANTILES
         self._w_points = np.array([wrap.quantile(x) for x in q]) if wrap is not None else np.zeros(1)
         max_talk = max(talk.quantile(0.9999), 60.0) + float(horizons.max(initial=0.0))
-        self._a = elapsed_grid(max_talk)[:, None]  # rows: elapsed talk; columns: horizons
+        self._elapsed = elapsed_grid(max_talk)
+        self._a = self._elapsed[:, None]  # rows: elapsed talk; columns: horizons
         self.talk_rows = LazyTable(len(self._a), len(horizons), self._talk_block)
         if wrap is None:  # no wrap observed yet: agents in wrap are treated as coming straight back
             self.wrap_rows = LazyTable(1, len(horizons), lambda lo, hi: np.full((hi - lo, len(horizons)), p_return))
@@ -131,6 +133,14 @@ class HandleTables:
         self.wrap_curve = wrap
 
     def _talk_block(self, lo: int, hi: int) -> np.ndarray:
+        """Rows lo .. hi − 1 of the talk table, by the compiled loop (``handle_kernel``: numpy's values bit for bit,
+        a third of the time), or by numpy where an interpolation met a NaN."""
+        talk = self.talk_curve
+        rows, held = handle_kernel.talk_rows(self._elapsed[lo:hi], self.horizons, self._w_points, talk.xs, talk.ss,
+                                            self.p_return)
+        return rows if held else self._talk_block_numpy(lo, hi)
+
+    def _talk_block_numpy(self, lo: int, hi: int) -> np.ndarray:
         talk, horizons = self.talk_curve, self.horizons
         a = self._a[lo:hi]
         s_a = np.maximum(talk.sf(a), 1e-12)
