@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-from dialer.pacing import handle_kernel
+from dialer.pacing import handle_kernel, survival_kernel
 from dialer.pacing.handle import COARSE_STEP, FINE_UNTIL
 
 _INV_SQRT_2PI = 0.3989422804014327
@@ -228,3 +228,4 @@ def warm() -> None:
     mu, var, k3, _, _, _, _ = floor_moments(1, table, rows, table, rows, table, np.full(2, np.nan), 1.0, 0.25, 1)
     normal_scan(mu, var + 1.0, k3, np.full(1, 0.5), 0.1, 2)
     handle_kernel.warm()
+    survival_kernel.warm()

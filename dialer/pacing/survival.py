@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dialer.pacing import survival_kernel
+
 _SQRT2 = math.sqrt(2.0)
+_NONE = np.zeros(0, dtype=np.int64)  # no call in progress
 
 
 def erf(x: np.ndarray | float) -> np.ndarray:
@@ -146,17 +149,13 @@ class SurvivalEstimator:
 
     def fit(self, in_progress: np.ndarray | None = None) -> Survival:
         """The KM curve; ``in_progress`` are elapsed times of durations not yet over (censored at "now")."""
-        ev = self.events / self.unit
-        ce = self.censored / self.unit
+        counts = _NONE
         if in_progress is not None and len(in_progress):
             idx = np.minimum((np.maximum(in_progress, 0.0) / self.width).astype(int), self.bins)
-            ce = ce + np.bincount(idx, minlength=self.bins + 1)
-        at_risk = np.cumsum((ev + ce)[::-1])[::-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            hazard = np.where(at_risk > 0, ev / at_risk, 0.0)
-        s = np.concatenate([[1.0], np.cumprod(1.0 - hazard[: self.bins])])
-        thin = np.nonzero(at_risk[: self.bins] < self.MIN_AT_RISK)[0]
-        cut_bin = int(thin[0]) if len(thin) else self.bins
+            counts = np.bincount(idx, minlength=self.bins + 1)
+        # the weights scaled, the calls in progress censored, the weight at risk, the hazards and their running
+        # product, the first thin bin: one compiled pass, numpy's values bit for bit (``survival_kernel``)
+        ev, s, cut_bin = survival_kernel.km(self.events, self.censored, self.unit, counts, self.MIN_AT_RISK)
         tail = _lognormal_from(s, self.width, ev, cut_bin)
         tail_from = max(cut_bin, 1) * self.width if tail is not None else self.bins * self.width
         return Survival(self.width, s, tail, tail_from)
