@@ -239,15 +239,26 @@ def _warm_pacer(scenario: Scenario, seed: int, start: Start | None, settings: di
     return made[0], world.store._next_call  # noqa: SLF001 - the store's id counter has no public setter
 
 
-def plan_simulation(scenario: Scenario, seed: int, start: Start | None = None, warm_up: bool = True,
-                    paced: bool = True) -> _PlanSimulation:
-    """One seed's simulation, ready to run, its pacer warmed up first unless ``warm_up`` is False; ``paced=False``
-    turns its loop as the benchmark simulator does (``turns``)."""
+_WARMED: dict[int, tuple] = {}  # simulate's warm-up made before forking, by token: each child takes it once
+
+
+def _settings(scenario: Scenario) -> dict:
     settings = dict(scenario.pacer_settings)
     settings.setdefault("target_abandon_rate", scenario.campaign.abandon_target)
+    return settings
+
+
+def plan_simulation(scenario: Scenario, seed: int, start: Start | None = None, warm_up: bool = True,
+                    paced: bool = True, warm_seed: int | None = None, warmed: int | None = None) -> _PlanSimulation:
+    """One seed's simulation, ready to run, its pacer warmed up first unless ``warm_up`` is False; ``paced=False``
+    turns its loop as the benchmark simulator does (``turns``). The warm-up runs on ``warm_seed`` (default: the
+    seed's own); ``warmed`` names one ``simulate`` made already, in this process's parent."""
+    settings = _settings(scenario)
     factory, first_call = named_pacer(scenario.pacer, settings), 1
     if warm_up:
-        pacer, first_call = _warm_pacer(scenario, seed, start, settings, paced)
+        made = _WARMED.pop(warmed, None) if warmed is not None else None  # once: a second seed here makes its own
+        pacer, first_call = made if made is not None else _warm_pacer(
+            scenario, seed if warm_seed is None else warm_seed, start, settings, paced)
         factory = lambda c: pacer  # noqa: E731 - the campaign's one pacer, already warm
     t0, _ = day_windows(scenario)
     world = MemoryWorld(scenario, t0) if start is None else PlanWorld(scenario, t0, start.queue)
@@ -257,10 +268,11 @@ def plan_simulation(scenario: Scenario, seed: int, start: Start | None = None, w
     return sim
 
 
-def run_seed(scenario: Scenario, seed: int, start: Start | None = None, warm_up: bool = True) -> dict:
+def run_seed(scenario: Scenario, seed: int, start: Start | None = None, warm_up: bool = True,
+             warm_seed: int | None = None, warmed: int | None = None) -> dict:
     """One seed of the plan: per-hour arrays and per-day leads left (plain data, so it crosses processes)."""
     cpu0 = time.process_time()
-    sim = plan_simulation(scenario, seed, start, warm_up)
+    sim = plan_simulation(scenario, seed, start, warm_up, warm_seed=warm_seed, warmed=warmed)
     sim.run()
     result = sim.result(scenario.pacer, sim.settings, 0.0)
     days = sim.days
@@ -307,7 +319,10 @@ def _overlap(a, edges: np.ndarray, states: tuple[str, ...]) -> list[float]:
 def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None = None,
              start: Start | None = None, first_seed: int = 1) -> list[dict]:
     """``seeds`` runs of ``scenario`` (seeds ``first_seed`` on), in parallel processes when there is more than one
-    CPU.
+    CPU, all from one warm-up (on ``first_seed``): the campaign has one pacer in the morning, and the seeds'
+    spread is the day's luck. Forked seeds take the warm-up this process made before forking (on two CPUs three
+    seeds' warm-ups cost one and a half warm-ups of wall time, one costs one); a fork server's or a lone process's
+    seeds each make it again, the same pacer.
 
     One process a seed (up to ``PROCS_PER_CPU`` a CPU), not one a CPU: the plan waits for its slowest seed, and
     three seeds on two CPUs in two processes run the third alone after the first two (twice a seed's time), where
@@ -316,12 +331,22 @@ def simulate(scenario: Scenario, seeds: int = DEFAULT_SEEDS, workers: int | None
         raise UserError("seeds must be between 1 and 64")
     cpus = os.cpu_count() or 1
     procs = min(seeds, workers or (PROCS_PER_CPU * cpus if cpus > 1 else 1))
+    seed_list = list(range(first_seed, first_seed + seeds))
     if procs <= 1:
-        return [run_seed(scenario, s, start) for s in range(first_seed, first_seed + seeds)]
+        return [run_seed(scenario, s, start, warm_seed=first_seed) for s in seed_list]
     kernel.warm()  # the pacer's compiled kernels, once here: a forked seed starts with them, a fork server's
     # loads them from the cache this fills
-    with ProcessPoolExecutor(max_workers=procs, mp_context=_start_method()) as pool:
-        return list(pool.map(run_seed, [scenario] * seeds, range(first_seed, first_seed + seeds), [start] * seeds))
+    context = _start_method()
+    warmed = None
+    if context.get_start_method() == "fork":  # the children start with this process's memory: warm up once, here
+        warmed = id(scenario)
+        _WARMED[warmed] = _warm_pacer(scenario, first_seed, start, _settings(scenario))
+    try:
+        with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
+            return list(pool.map(run_seed, [scenario] * seeds, seed_list, [start] * seeds, [True] * seeds,
+                                 [first_seed] * seeds, [warmed] * seeds))
+    finally:
+        _WARMED.pop(warmed, None)
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
