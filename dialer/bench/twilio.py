@@ -42,7 +42,7 @@ from campaigns.inbox import service as inbox
 from campaigns.leads.models import Lead, LeadList
 from dialer.carriers.twilio.config import load
 from dialer.carriers.twilio.fake import CallScript
-from dialer.carriers.twilio.fake.server import max_calls_in_window, max_queue_s
+from dialer.carriers.twilio.fake.cps import max_calls_in_window, max_queue_s
 from dialer.clock import ScaledClock
 from dialer.schema.migrate import upgrade
 from dnc import settings
