@@ -73,10 +73,14 @@ STORED_MAX = 400
 _KNOWN = frozenset(CODES).union(WORDS)
 
 
-def stored(reasons: Iterable[Reason]) -> str:
+def stored(reasons: Iterable[Reason | str]) -> str:
     """``national_dnc: on the registry; litigator: on the list``: each code with the gate's words for this number
-    (what the manager reads on the lead), cut to fit the column; ``stored_codes`` reads it back."""
-    return "; ".join(f"{r.code}: {r.text}".rstrip(": ") for r in reasons)[:STORED_MAX]
+    (what the manager reads on the lead), cut to fit the column; ``stored_codes`` reads it back. A bare code (a
+    scrub finds codes, not words about one number) is stored with its words (``words``). The words are free text (a
+    manager's note, a list's label), so a ';' in them is stored as ',': only ``stored`` itself separates reasons, and
+    no note ("litigator; national_dnc") can read back as a code the lead does not have."""
+    parts = ((r, words(r)) if isinstance(r, str) else (r.code, r.text) for r in reasons)
+    return "; ".join(f"{code}: {text.replace(';', ',')}".rstrip(": ") for code, text in parts)[:STORED_MAX]
 
 
 def stored_codes(text: str | None) -> list[str]:
