@@ -124,3 +124,29 @@ def test_consent_reopens_a_lead_the_gate_closed_at_dial_time(session, sessions, 
                     store=imported)
     assert r.narrowed == [summer[sued].id] and summer[sued].status == "suppressed"  # consent does not lift a suit
     assert summer[sued].suppression.startswith("litigator") and "autodialer" not in summer[sued].suppression
+
+
+def test_a_number_a_manual_dial_added_and_the_gate_refused_keeps_the_gates_words(session, imported, clock):
+    """A number an agent typed, new to the campaign and refused, is kept suppressed as the dial loop keeps a lead
+    it closes: each reason with the gate's words for this number (``dnc.reasons.stored``); consent re-opens it."""
+    from campaigns.agents import service as agents
+    from campaigns.agents.manual import manual_dial
+    from campaigns.campaign.service import set_status
+    from dnc.reasons import Reason, stored, stored_codes
+
+    s, now = session, clock.now()
+    summer = create_campaign(s, "Summer", "+12125550100", now)
+    set_status(s, summer, "active", now)
+    ann = agents.create_agent(s, "Ann", now, campaign=summer)
+    agents.go_ready(s, ann.id, now)
+    out = manual_dial(s, ann.id, LISTED, now)
+    assert out.call is None and "national_dnc" in out.refused
+    lead = s.scalar(select(Lead).where(Lead.campaign_id == summer.id))
+    assert lead.status == "suppressed"
+    assert lead.suppression == stored(Reason(c, t) for c, t in zip(out.refused, out.why, strict=True))
+    assert stored_codes(lead.suppression) == list(out.refused)
+
+    later = now + timedelta(hours=1)
+    r = add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="form 82", added_by="cara", now=later,
+                    store=imported)
+    assert lead.id in r.dialable and lead.status == "new" and lead.suppression is None
