@@ -120,10 +120,17 @@ def test_consent_reopens_a_lead_the_gate_closed_at_dial_time(session, sessions, 
     add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="form 80", added_by="cara", now=later,
                 store=imported)
     assert summer[LISTED].status == "new" and summer[LISTED].suppression is None
+    closed = summer[sued].suppression
+    r = add_consent(s, sued, kind="ebr_inquiry", granted_at=later, evidence_ref="call-in 3", added_by="cara",
+                    now=later, store=imported)  # an EBR lifts neither the suit nor the need for written consent
+    assert (r.narrowed, r.dialable, summer[sued].suppression) == ([], [], closed)
+    assert s.scalar(select(LedgerRecord.id).where(LedgerRecord.kind == "lead_reevaluated",
+                                                  LedgerRecord.e164 == sued)) is None
     r = add_consent(s, sued, kind="pewc", granted_at=later, evidence_ref="form 81", added_by="cara", now=later,
                     store=imported)
     assert r.narrowed == [summer[sued].id] and summer[sued].status == "suppressed"  # consent does not lift a suit
-    assert summer[sued].suppression.startswith("litigator") and "autodialer" not in summer[sued].suppression
+    assert summer[sued].suppression.startswith("litigator: on the ")  # the gate's words for what is left
+    assert "autodialer" not in summer[sued].suppression
 
 
 def test_a_number_a_manual_dial_added_and_the_gate_refused_keeps_the_gates_words(session, imported, clock):
