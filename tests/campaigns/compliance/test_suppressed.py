@@ -13,7 +13,7 @@ from sqlalchemy import select
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
 from campaigns.compliance.feed import leads_with_number
-from campaigns.compliance.suppressed import add_consent, load_consents, suppressed_leads
+from campaigns.compliance.suppressed import add_consent, codes_of, load_consents, suppressed_leads
 from campaigns.dispatch.rules import after_refusal, apply
 from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead
@@ -75,7 +75,9 @@ def test_consent_makes_a_lead_suppressed_for_lack_of_it_dialable(session, import
     r = add_consent(s, BOTH, kind="pewc", granted_at=later, evidence_ref="form 78", added_by="cara", now=later,
                     store=imported)
     assert r.narrowed == [_lead(s, BOTH).id] and _lead(s, BOTH).status == "suppressed"
-    assert _lead(s, BOTH).suppression == "internal_dnc"  # the person's own DNC request is not lifted by consent
+    # the person's own DNC request is not lifted by consent; it stays in the gate's words
+    assert _lead(s, BOTH).suppression.startswith("internal_dnc: on the company internal DNC list")
+    assert codes_of(_lead(s, BOTH)) == ["internal_dnc"]
 
     f = tmp_path / "consents.csv"
     f.write_text(f"number,kind,granted_at,evidence_ref\n{MIAMI},pewc,{later.isoformat()},contract 9\n")
