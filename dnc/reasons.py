@@ -85,8 +85,9 @@ def stored(reasons: Iterable[Reason | str]) -> str:
 
 def stored_codes(text: str | None) -> list[str]:
     """The codes in a lead's stored reasons, as written by ``stored`` (``code: words; ...``) or as a comma list of bare
-    codes (the import scrub, older rows); the words after a colon are skipped whatever they contain, and what is not a
-    known code (a note, a code cut off by the column) is dropped, so callers compare and re-judge codes only."""
+    codes (rows imports and manual dials wrote before every writer used ``stored``); the words after a colon are
+    skipped whatever they contain, and what is not a known code (a note, a code cut off by the column) is dropped, so
+    callers compare and re-judge codes only."""
     out: list[str] = []
     for part in (text or "").split(";"):
         code, colon, _ = part.partition(":")

@@ -24,3 +24,10 @@ def test_a_note_in_the_words_never_reads_as_a_code():
     text = stored([Reason("internal_dnc", "marked by mia: litigator; national_dnc, asked twice")])
     assert stored_codes(text) == ["internal_dnc"]
     assert "litigator" in text and "asked twice" in text  # the note is kept, in words
+
+
+def test_a_bare_code_is_stored_with_its_words():
+    """A scrub finds codes, not words about one number: each is stored with the code's words, in the one format."""
+    text = stored(["internal_dnc", "litigator"])
+    assert text == "internal_dnc: On the internal do-not-call list; litigator: On the litigator list"
+    assert stored_codes(text) == ["internal_dnc", "litigator"]
