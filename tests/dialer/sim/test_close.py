@@ -4,6 +4,7 @@ before they go home, as a floor does when its campaign's hours close (the live w
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dialer.sim import parse_scenario, run
 from dialer.sim.result import SimResult
@@ -80,6 +81,7 @@ def test_every_day_closes_so_and_the_next_day_logs_in_again():
     assert (r.agents.end <= close2 + 3600).all()  # everyone went home at the end
 
 
+@pytest.mark.slow
 def test_the_close_on_the_sql_store_as_in_memory(db_url):
     """The same run on the product's SQL store (SQLite, and PostgreSQL when configured) takes the same last calls."""
     sc = parse_scenario(closing_floor())
