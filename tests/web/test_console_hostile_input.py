@@ -1,0 +1,34 @@
+"""What people really type into the console, over real HTTP forms with CSRF: numbers in odd scripts, stray NUL
+bytes, dates at the ends of the calendar. Each is either understood or refused in words; never recorded under the
+wrong identity, never a server error."""
+
+from __future__ import annotations
+
+from dnc import internal
+from dnc.gate import evaluate
+from tests.web.test_console_compliance import CLEAN, LISTED, campaign, registry, store  # noqa: F401  (fixtures)
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")  # what a phone keyboard's full-width mode types
+
+
+def wide(e164: str) -> str:
+    return e164[2:].translate(FULL_WIDTH)
+
+
+def test_a_dnc_request_typed_in_full_width_digits_stops_calls_to_that_number(client, auth, registry, campaign,  # noqa: F811
+                                                                            sessions, clock):
+    auth.login("compliance")
+    r = auth.post("/compliance/dnc/add", {"number": wide(CLEAN), "scope": "company", "channel": "phone",
+                                          "reason": "asked on the call"}, page="/compliance/lookup")
+    assert r.status_code == 302
+    with sessions() as s:
+        store = client.application.extensions["console"].dnc_store
+        d = evaluate(s, CLEAN, campaign=campaign, at=clock.now(), registry=store)
+        assert not d.allowed and "internal_dnc" in d.codes  # the number the person asked about, not a look-alike
+        assert [e.e164 for e in internal.active(s, CLEAN, None, clock.now())] == [CLEAN]
+
+
+def test_a_look_up_in_full_width_digits_finds_the_number_itself(client, auth, registry):  # noqa: F811
+    auth.login("compliance")
+    html = client.get("/compliance/lookup", query_string={"number": wide(LISTED)}).get_data(as_text=True)
+    assert f"<h2>{LISTED}\n" in html and "may not be called now" in html and "On the National DNC Registry" in html
