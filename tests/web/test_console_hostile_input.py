@@ -32,3 +32,15 @@ def test_a_look_up_in_full_width_digits_finds_the_number_itself(client, auth, re
     auth.login("compliance")
     html = client.get("/compliance/lookup", query_string={"number": wide(LISTED)}).get_data(as_text=True)
     assert f"<h2>{LISTED}\n" in html and "may not be called now" in html and "On the National DNC Registry" in html
+
+
+def test_a_nul_byte_in_a_form_or_a_query_is_refused_in_words(client, auth, campaign):  # noqa: F811
+    """PostgreSQL refuses NUL in text, so a stray one (a paste from a binary file, a crafted link) reached the
+    database and came back as a server error: on the sign-in page itself, in lead search, in the reports."""
+    r = client.post("/login", data={"username": "admin\x00", "password": "x", "csrf_token": auth.token()})
+    assert r.status_code == 400 and "NUL character" in r.get_data(as_text=True)
+    auth.login("manager")
+    for path in ("/leads/?q=ada%00", "/reports/?campaign=Spring%00", "/reports/hit-rate.csv?campaign=%00"):
+        r = client.get(path)
+        assert r.status_code == 400 and "NUL character" in r.get_data(as_text=True), path
+    assert client.get("/leads/?q=ada").status_code == 200  # the same search without it works
