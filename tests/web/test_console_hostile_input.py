@@ -44,3 +44,16 @@ def test_a_nul_byte_in_a_form_or_a_query_is_refused_in_words(client, auth, campa
         r = client.get(path)
         assert r.status_code == 400 and "NUL character" in r.get_data(as_text=True), path
     assert client.get("/leads/?q=ada").status_code == 200  # the same search without it works
+
+
+def test_a_report_for_dates_at_the_ends_of_the_calendar_is_refused_in_words(client, auth, campaign):  # noqa: F811
+    """A year typed as 9999 or 0001 passed the date check and overflowed Python's calendar in the report's
+    arithmetic (local midnights, the 30-day window): a server error on every report, its exports and the
+    comparison."""
+    auth.login("sales")
+    for path in ("/reports/", "/reports/agents", "/reports/abandon-periods", "/reports/compare",
+                 "/reports/hit-rate.csv", "/reports/list-close.xlsx"):
+        for day in ("9999-12-31", "9999-12-30", "0001-01-01"):
+            r = client.get(path, query_string={"first": day, "last": day})
+            assert r.status_code == 400, (path, day, r.status_code)
+            assert f"{day} is outside" in r.get_data(as_text=True), (path, day)
