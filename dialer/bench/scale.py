@@ -37,6 +37,7 @@ from campaigns.dispatch.models import Call
 from campaigns.inbox import service as inbox
 from campaigns.inbox.models import CarrierCallback
 from campaigns.leads.models import Lead, LeadList
+from dialer.bench.console_agents import SimulatedAgents
 from dialer.bench.scale_abandons import campaign_abandons
 from dialer.bench.twilio import (
     ACCOUNT_SID,
@@ -44,7 +45,6 @@ from dialer.bench.twilio import (
     AUTH_TOKEN,
     CALLER_ID,
     FakeView,
-    SimulatedAgents,
     _fake_process,
     _registry,
     _steady_seconds,

@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -33,6 +35,7 @@ from web.compliance import bp
 from web.context import console, db, now
 from web.forms import choices, sentence
 
+T = TypeVar("T")
 SHOWN = 500  # rows on the page; the CSV has them all
 SOURCES = (("state", "State DNC list (one state)"), ("litigator", "Litigator list"),
            ("wireless", "Wireless / ported-to-wireless numbers"), ("prefix", "Blocked area codes / prefixes"))
@@ -118,23 +121,44 @@ def _saved(storage, tmp: str) -> Path:
     return path
 
 
+def _version(form) -> date | None:
+    """The form's version date, or None with the mistake written on the field."""
+    try:
+        return date.fromisoformat(form.version.data)
+    except ValueError:
+        form.version.errors = ["Write a date such as 2030-01-31."]
+        return None
+
+
+def _loaded(form, prefix: str, load: Callable[[Path], T]) -> T | None:
+    """Run one upload's load on a temporary copy of the file, all or nothing: committed when it succeeds, rolled
+    back with the loader's message (file, line, field) on the file field when it does not."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        try:
+            out = load(_saved(form.file.data, tmp))
+            db().commit()
+        except UserError as e:
+            db().rollback()
+            form.file.errors = [sentence(str(e))]
+            return None
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 @bp.post("/load/consents")
 def load_consent_file():
     form = ConsentUpload()
     if form.validate_on_submit():
-        with tempfile.TemporaryDirectory(prefix="consents-") as tmp:
-            try:
-                n, r = load_consents(db(), _saved(form.file.data, tmp), added_by=current_user.username, now=now(),
-                                     store=console().dnc_store)
-                db().commit()
-            except UserError as e:
-                db().rollback()
-                form.file.errors = [sentence(str(e))]
-            else:
-                flash(f"{n} consent record{'s' if n != 1 else ''} recorded. {len(r.dialable)} suppressed "
-                      f"lead{'s' if len(r.dialable) != 1 else ''} became dialable, {len(r.narrowed)} kept other "
-                      "reasons; each change is in the audit ledger.", "success")
-                return redirect(url_for("compliance.load"))
+        out = _loaded(form, "consents-", lambda path: load_consents(
+            db(), path, added_by=current_user.username, now=now(), store=console().dnc_store))
+        if out is not None:
+            n, r = out
+            flash(f"{_plural(n, 'consent record')} recorded. {_plural(len(r.dialable), 'suppressed lead')} became "
+                  f"dialable, {len(r.narrowed)} kept other reasons; each change is in the audit ledger.", "success")
+            return redirect(url_for("compliance.load"))
     return _load_page(consent_form=form, status=400)
 
 
@@ -142,51 +166,29 @@ def load_consent_file():
 def load_list_file():
     form = ListUpload()
     form.source.choices = choices(SOURCES)
-    if form.validate_on_submit():
-        try:
-            version = date.fromisoformat(form.version.data)
-        except ValueError:
-            form.version.errors = ["Write a date such as 2030-01-31."]
-            return _load_page(list_form=form, status=400)
-        with tempfile.TemporaryDirectory(prefix="dnc-list-") as tmp:
-            try:
-                ld = lists.load_list(db(), form.source.data, _saved(form.file.data, tmp),
-                                     key=(form.state.data or "").strip(), version_date=version,
-                                     loaded_by=current_user.username, now=now(), vendor=form.vendor.data or "")
-                db().commit()
-            except UserError as e:
-                db().rollback()
-                form.file.errors = [sentence(str(e))]
-            else:
-                flash(f"{dict(SOURCES)[ld.source]}{' ' + ld.list_key if ld.list_key else ''} of {ld.version_date}: "
-                      f"{ld.count:,} entries in force. The gate uses it from its next decision; it is in the scrub "
-                      "ledger.", "success")
-                return redirect(url_for("compliance.load"))
+    if form.validate_on_submit() and (version := _version(form)) is not None:
+        ld = _loaded(form, "dnc-list-", lambda path: lists.load_list(
+            db(), form.source.data, path, key=(form.state.data or "").strip(), version_date=version,
+            loaded_by=current_user.username, now=now(), vendor=form.vendor.data or ""))
+        if ld is not None:
+            flash(f"{dict(SOURCES)[ld.source]}{' ' + ld.list_key if ld.list_key else ''} of {ld.version_date}: "
+                  f"{ld.count:,} entries in force. The gate uses it from its next decision; it is in the scrub "
+                  "ledger.", "success")
+            return redirect(url_for("compliance.load"))
     return _load_page(list_form=form, status=400)
 
 
 @bp.post("/load/rnd")
 def load_rnd_file():
     form = RndUpload()
-    if form.validate_on_submit():
-        try:
-            version = date.fromisoformat(form.version.data)
-        except ValueError:
-            form.version.errors = ["Write a date such as 2030-01-31."]
-            return _load_page(rnd_form=form, status=400)
-        with tempfile.TemporaryDirectory(prefix="dnc-rnd-") as tmp:
-            try:
-                ld = load_rnd(db(), _saved(form.file.data, tmp), version_date=version,
-                              loaded_by=current_user.username, now=now(), vendor=form.vendor.data or "",
-                              mode="changes" if form.changes.data else "full")
-                db().commit()
-            except UserError as e:
-                db().rollback()
-                form.file.errors = [sentence(str(e))]
-            else:
-                flash(f"Reassigned Numbers Database data of {ld.version_date}: {ld.added:,} numbers in the file, "
-                      f"{ld.count:,} with a recorded disconnection in force. A consent or EBR dated on or before a "
-                      "number's disconnection no longer covers it from the gate's next decision; the load is in the "
-                      "scrub ledger.", "success")
-                return redirect(url_for("compliance.load"))
+    if form.validate_on_submit() and (version := _version(form)) is not None:
+        ld = _loaded(form, "dnc-rnd-", lambda path: load_rnd(
+            db(), path, version_date=version, loaded_by=current_user.username, now=now(),
+            vendor=form.vendor.data or "", mode="changes" if form.changes.data else "full"))
+        if ld is not None:
+            flash(f"Reassigned Numbers Database data of {ld.version_date}: {ld.added:,} numbers in the file, "
+                  f"{ld.count:,} with a recorded disconnection in force. A consent or EBR dated on or before a "
+                  "number's disconnection no longer covers it from the gate's next decision; the load is in the "
+                  "scrub ledger.", "success")
+            return redirect(url_for("compliance.load"))
     return _load_page(rnd_form=form, status=400)

@@ -21,23 +21,20 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
-import json
 import random
 import re
 import secrets
 import socket
-import struct
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from http.server import ThreadingHTTPServer
 
 from dialer.carriers.twilio.fake.calls import FINAL, CallRunner, FakeCall, Timeline, Webhooks
+from dialer.carriers.twilio.fake.cps import max_calls_in_window, max_queue_s
+from dialer.carriers.twilio.fake.http import SO_TIMESTAMPNS, handler_for
 from dialer.carriers.twilio.fake.scripts import CallScript
 from dialer.clock import Clock, SystemClock
 
@@ -100,7 +97,7 @@ class FakeTwilio:
         self.clock = clock or SystemClock()  # what Twilio's clock says: callback stamps, the call log's times
         self.runner = CallRunner(self.timeline, self.hooks, self.clock,
                                  callback_delay=self._callback_delay if self.conditions.callback_delay_ms else None)
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
+        self.httpd = ThreadingHTTPServer((host, port), handler_for(self))
         self.httpd.daemon_threads = True
         with contextlib.suppress(OSError):  # accepted connections inherit it: a request that lands before its
             self.httpd.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # handler runs is stamped too
@@ -346,109 +343,6 @@ class FakeTwilio:
                 "uri": f"/2010-04-01/Accounts/{self.account_sid}/Conferences.json"}
 
 
-def max_queue_s(create_times: list[float], cps: float) -> float:
-    """Longest wait a call would have spent in Twilio's CPS queue (a leaky bucket draining ``cps`` calls/s): the
-    harm an over-fast dialer does. 0 means every call was dialed the moment it arrived."""
-    free_at, worst = float("-inf"), 0.0
-    for t in sorted(create_times):
-        start = max(t, free_at)
-        worst = max(worst, start - t)
-        free_at = start + 1.0 / cps
-    return worst
-
-
-def max_calls_in_window(create_times: list[float], window_s: float = 1.0) -> int:
-    """Most call creations seen in any sliding window (the CPS actually offered to "Twilio")."""
-    times = sorted(create_times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while t - times[j] >= window_s:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
-
-
 def _error(code: int, message: str, status: int) -> dict:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
-
-
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux's value; Python does not name it
-
-
-class StampedReader(io.RawIOBase):
-    """A connection's bytes, with the kernel's receive time (wall clock) of the first segment read since the last
-    ``take()``: when a request reached this host, however late a busy process gets round to reading it."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.first: float | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        n, ancillary, _flags, _addr = self.sock.recvmsg_into([b], socket.CMSG_SPACE(16))
-        if self.first is None:
-            for level, kind, data in ancillary:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
-                    sec, ns = struct.unpack("qq", data[:16])
-                    self.first = sec + ns / 1e9
-        return n
-
-    def take(self) -> float | None:
-        first, self.first = self.first, None
-        return first
-
-
-def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        stamped: StampedReader | None = None
-
-        def setup(self) -> None:
-            super().setup()
-            try:  # Twilio counts a call when its request arrives: read the kernel's receive time, not our own
-                self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            except OSError:
-                return
-            self.stamped = StampedReader(self.connection)
-            self.rfile = io.BufferedReader(self.stamped)
-
-        def _arrival(self) -> float:
-            """Monotonic time the request arrived (its first segment's kernel timestamp when there is one)."""
-            now, wall = time.monotonic(), time.time()
-            first = self.stamped.take() if self.stamped is not None else None
-            return now if first is None else now - max(0.0, wall - first)
-
-        # one write per answer would still meet Nagle's algorithm and the peer's delayed ACK (~40 ms) whenever a
-        # response leaves in two segments: send every segment at once
-        disable_nagle_algorithm = True
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            arrived = self._arrival()
-            if len(raw) < length:  # the sender died mid-request: nothing of it is applied, nobody to answer
-                fake.refused["partial"] += 1
-                self.close_connection = True
-                return
-            path, _, query = self.path.partition("?")
-            form = parse_qs(raw.decode() if method == "POST" else query, keep_blank_values=True)
-            status, payload = fake.handle(method, path, self.headers.get("Authorization"), form, arrived)
-            data = json.dumps(payload).encode()
-            head = (f"{self.protocol_version} {status} {HTTPStatus(status).phrase}\r\n"
-                    f"Server: fake-twilio\r\nDate: {self.date_time_string()}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
-            self.wfile.write(head + data)  # headers and body in one write
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._serve("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._serve("POST")
-
-        def log_message(self, format: str, *args) -> None:  # quiet: tests and the bench post thousands
-            return
-
-    return Handler

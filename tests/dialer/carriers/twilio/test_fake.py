@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from dialer.carriers.twilio.fake import load_scripts
-from dialer.carriers.twilio.fake.server import max_calls_in_window, max_queue_s
+from dialer.carriers.twilio.fake.cps import max_calls_in_window, max_queue_s
 from dnc.errors import UserError
 from tests.dialer.carriers.twilio.support import ACCOUNT_SID, AUTH_TOKEN, fake_twilio
 
