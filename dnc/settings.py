@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -71,10 +72,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DIALER_CACHE_DIR", "`$XDG_CACHE_HOME/opendialer`",
              "where the per-exchange phone table (built once from phonenumbers' data) is cached", _C),
     Variable("DIALER_SECRET_KEY", "generated once into `var/console-secret-key`",
-             "console: signs the session cookie; set the same value on every console process", _W),
+             "console: signs the session cookie; set the same value on every console process (at least 32 "
+             "characters; the example's `CHANGE-ME` placeholder is refused)", _W),
     Variable("DIALER_COOKIE_SECURE", "`1`",
              "console: `0` only when served over plain http (the demo on 127.0.0.1)", _W),
-    Variable("DIALER_MAX_UPLOAD_MB", "`256`", "console: largest list upload", _W),
+    Variable("DIALER_MAX_UPLOAD_MB", "`256`",
+             "console: largest upload (a lead list; a consent, suppression-list or RND file)", _W),
     Variable("DIALER_CONSOLE_TIMEZONE", "`UTC`",
              "console: the time zone of pages not about one campaign (users, compliance, comparisons, an agent's "
              "callbacks); a campaign's pages use the campaign's zone", _W),
@@ -117,6 +120,15 @@ LOCKING_MODES = ("immediate", "deferred")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 SMTP_SECURITY = ("starttls", "ssl", "none")
+SECRET_KEY_MIN = 32
+# what deploy/dialer.env.example writes where a secret goes: a copy left unedited must not run with a key anyone
+# can read (sessions and CSRF tokens signed with it, webhooks "signed" with it)
+_PLACEHOLDER = re.compile(r"change[-_ ]?me", re.IGNORECASE)
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a secret is still the example's placeholder (``CHANGE-ME…``) rather than a value of its own."""
+    return bool(_PLACEHOLDER.search(value))
 
 
 @dataclass(frozen=True)
@@ -200,7 +212,17 @@ class Settings(Mapping[str, str]):
 
     @property
     def secret_key(self) -> str | None:
-        return self.get("DIALER_SECRET_KEY")
+        """The console's signing key; refused (not warned about) when too short or still the example's
+        placeholder, so a console never starts signing sessions with a key that is not a secret."""
+        key = self.get("DIALER_SECRET_KEY")
+        if key is None:
+            return None
+        how = "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        if is_placeholder(key):
+            raise UserError(f"DIALER_SECRET_KEY is still the example's placeholder: set a random value {how}")
+        if len(key) < SECRET_KEY_MIN:
+            raise UserError(f"DIALER_SECRET_KEY must be at least {SECRET_KEY_MIN} characters {how}")
+        return key
 
     @property
     def cookie_secure(self) -> bool:
