@@ -105,3 +105,10 @@ def test_hammering_readiness_from_a_public_address_costs_the_database_one_probe_
         assert count[0] == per_probe
     finally:
         stop()
+
+
+def test_made_up_check_names_do_not_grow_the_public_answers_kept(app):
+    public = _client(app, PUBLIC_CLIENT)
+    for i in range(50):
+        assert public.get(f"/readyz?check=database&check=x{i}").get_json()["checks"] == {"database": {"ok": True}}
+    assert len(app.extensions["observe"]["bare"]) == 1
