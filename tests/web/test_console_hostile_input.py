@@ -4,6 +4,8 @@ wrong identity, never a server error."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dnc import internal
 from dnc.gate import evaluate
 from tests.web.test_console_compliance import CLEAN, LISTED, campaign, registry, store  # noqa: F401  (fixtures)
@@ -57,3 +59,14 @@ def test_a_report_for_dates_at_the_ends_of_the_calendar_is_refused_in_words(clie
             r = client.get(path, query_string={"first": day, "last": day})
             assert r.status_code == 400, (path, day, r.status_code)
             assert f"{day} is outside" in r.get_data(as_text=True), (path, day)
+
+
+def test_a_report_from_a_day_after_today_says_why_in_the_pages_words(client, auth, campaign, clock):  # noqa: F811
+    """Only "From" given, later than today: the range ends today, so it is empty. The refusal named the command
+    line's flags ("--from ... is after --to ..."), which no console user typed."""
+    auth.login("sales")
+    later = (clock.now().date().replace(day=1) + timedelta(days=62)).isoformat()
+    r = client.get("/reports/hit-rate", query_string={"first": later})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "--from" not in html and "--to" not in html
+    assert f"The first day {later} is after the last day" in html
