@@ -97,6 +97,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DIALER_METRICS_DIR", "a private temporary directory per server",
              "console and webhooks: where each gunicorn worker process keeps its Prometheus counters so `/metrics` "
              "adds them up (`console/` and `webhooks/` under it, emptied when the server starts)", _O),
+    Variable("DIALER_METRICS_ADDRESSES", "loopback and private networks",
+             "console and webhooks: who may read `/metrics` and `/readyz`'s details (addresses or networks, "
+             "comma-separated; `0.0.0.0/0,::/0` for anyone); others get 403 and a bare ready or not", _O),
     Variable("DIALER_SMTP_HOST", "unset",
              "scheduled reports: the mail server they are sent through (unset: schedules are kept, nothing is sent)",
              _O),
@@ -120,6 +123,8 @@ LOCKING_MODES = ("immediate", "deferred")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 SMTP_SECURITY = ("starttls", "ssl", "none")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+PRIVATE_NETWORKS = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 SECRET_KEY_MIN = 32
 # what deploy/dialer.env.example writes where a secret goes: a copy left unedited must not run with a key anyone
 # can read (sessions and CSRF tokens signed with it, webhooks "signed" with it)
@@ -246,18 +251,13 @@ class Settings(Mapping[str, str]):
         return self._int("DIALER_PROXY_HOPS", 0, 0, 10)
 
     @property
-    def proxy_addresses(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        raw = self.get("DIALER_PROXY_ADDRESSES") or "127.0.0.1,::1"
-        out = []
-        for part in (p.strip() for p in raw.split(",")):
-            if not part:
-                continue
-            try:
-                out.append(ipaddress.ip_network(part, strict=False))
-            except ValueError:
-                raise UserError(f"DIALER_PROXY_ADDRESSES: {part!r} is not an address or a network "
-                                "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
-        return tuple(out)
+    def proxy_addresses(self) -> tuple[Network, ...]:
+        return self._networks("DIALER_PROXY_ADDRESSES", "127.0.0.1,::1")
+
+    @property
+    def metrics_addresses(self) -> tuple[Network, ...]:
+        """Who may scrape: the webhooks app must face the internet (Twilio calls it), its probes need not."""
+        return self._networks("DIALER_METRICS_ADDRESSES", PRIVATE_NETWORKS)
 
     @property
     def alert_webhook_private(self) -> bool:
@@ -303,6 +303,18 @@ class Settings(Mapping[str, str]):
         if not low <= value <= high:
             raise UserError(f"{name}={value}: must be between {low} and {high}")
         return value
+
+    def _networks(self, name: str, default: str) -> tuple[Network, ...]:
+        out = []
+        for part in (p.strip() for p in (self.get(name) or default).split(",")):
+            if not part:
+                continue
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise UserError(f"{name}: {part!r} is not an address or a network "
+                                "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return tuple(out)
 
     def _flag(self, name: str, default: bool) -> bool:
         raw = self.get(name)

@@ -8,12 +8,17 @@
   answers the scrape adds every process's files up; the cluster's state (leases per worker, the callback backlog)
   is read from the database at the scrape (``dialer.observe.cluster``), so every process agrees on it.
 
-All three are public (no login, no CSRF: they only read) and carry no secret: no URL, no error text, no number.
-Keep ``/metrics`` off the public internet at the proxy (docs/deploy.md).
+None asks for a login (probes and the scraper have none) and none carries a secret: no URL, no error text, no
+number. Still, the webhooks app faces the internet (Twilio must reach it), so ``/metrics`` answers only
+``DIALER_METRICS_ADDRESSES`` (loopback and private networks by default; 403 for anyone else) and ``/readyz`` gives
+anyone else each check's ok alone, not its detail (which names campaigns). The client's address is the connection's
+own, or ``X-Forwarded-For`` from a trusted proxy only (``web.proxies``): a forged header gets nobody in. Block
+``/metrics`` at the proxy as well (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from functools import cache
 
@@ -22,7 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
 from dialer.observe.health import ReadinessProbe
+from dnc import settings
 from dnc.registry.snapshot import Store
+from dnc.settings import Network
 
 bp = Blueprint("health", __name__)
 
@@ -55,17 +62,33 @@ def healthz():
     return jsonify(status="alive")
 
 
+def _may_scrape() -> bool:
+    """Whether the client is one of ``DIALER_METRICS_ADDRESSES`` (an IPv4 client on an IPv6 socket counts as IPv4)."""
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in net for net in current_app.extensions["observe"]["scrapers"])
+
+
 @bp.get("/readyz")
 def readyz():
     probe: ReadinessProbe = current_app.extensions["observe"]["probe"]
     result = probe.run(request.args.getlist("check") or None)
-    return jsonify(result.to_dict()), 200 if result.ok else 503
+    body = result.to_dict()
+    if not _may_scrape():  # a balancer needs ok or not; the details name campaigns and hosts' generations
+        body["checks"] = {name: {"ok": c["ok"]} for name, c in body["checks"].items()}
+    return jsonify(body), 200 if result.ok else 503
 
 
 @bp.get("/metrics")
 def metrics():
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+    if not _may_scrape():
+        return Response("/metrics answers only DIALER_METRICS_ADDRESSES.\n", status=403, mimetype="text/plain")
     return Response(_exposition(current_app), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -87,16 +110,18 @@ def _answered(name: str):
 
 
 def init_observe(app: Flask, name: str, sessions: sessionmaker[Session], clock: Clock,
-                 registry: Store | None) -> None:
+                 registry: Store | None, scrapers: tuple[Network, ...] | None = None) -> None:
     """Add the three routes and the request metrics to ``app`` (``name``: console or webhooks; ``registry``: this
-    host's snapshot directory, None for the webhooks, which never read it)."""
+    host's snapshot directory, None for the webhooks, which never read it; ``scrapers``: who may read the metrics,
+    by default ``DIALER_METRICS_ADDRESSES``)."""
     from prometheus_client import CollectorRegistry
 
     from dialer.observe.cluster import ClusterCollector
 
     cluster = CollectorRegistry(auto_describe=False)
     cluster.register(ClusterCollector(sessions, clock))
-    app.extensions["observe"] = {"probe": ReadinessProbe(sessions, clock, registry=registry), "cluster": cluster}
+    app.extensions["observe"] = {"probe": ReadinessProbe(sessions, clock, registry=registry), "cluster": cluster,
+                                 "scrapers": settings.current().metrics_addresses if scrapers is None else scrapers}
     _request_metrics()  # now, not under the first burst of concurrent requests (a second creation would fail)
     app.register_blueprint(bp)
     app.before_request_funcs.setdefault(None, []).insert(0, _started)  # first: a login redirect is timed too

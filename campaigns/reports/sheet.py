@@ -18,7 +18,7 @@ RATE_DECIMALS = 1  # the page shows "12.3 %"
 
 def reason_words(code: str) -> str:
     """A suppression or refusal reason code in words (the dialable funnel's labels)."""
-    from campaigns.funnel.service import LABELS
+    from campaigns.funnel.result import LABELS
 
     return LABELS.get(code, code.replace("_", " "))
 

@@ -28,8 +28,14 @@ def is_signed(req: Request, auth_token: str, public_base: str | None) -> bool:
     return RequestValidator(auth_token).validate(signed_url(req, public_base), params, signature)
 
 
+# the columns these are stored in (Twilio's SIDs are 34 characters, its AnsweredBy values at most 19): longer is
+# a malformed request, answered 400 before anything is written (PostgreSQL would refuse it with a 500)
+FIELD_MAX = {"CallSid": 64, "AnsweredBy": 24}
+
+
 def twilio_signed(view):
-    """403 and no side effect unless the request carries a valid Twilio signature."""
+    """403 and no side effect unless the request carries a valid Twilio signature; 400 when a field could not be
+    stored."""
     @wraps(view)
     def wrapper(*args, **kwargs):
         tw = current_app.extensions["twilio"]
@@ -38,5 +44,7 @@ def twilio_signed(view):
         if not is_signed(request, tw.config.auth_token or "", tw.config.public_base_url):
             current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
             abort(403)
+        if any(len(request.form.get(name, "")) > most for name, most in FIELD_MAX.items()):
+            abort(400)
         return view(*args, **kwargs)
     return wrapper
