@@ -14,7 +14,8 @@ from pathlib import Path
 from flask import Flask
 
 from dnc import settings
-from dnc.settings import Settings
+from dnc.errors import UserError
+from dnc.settings import SECRET_KEY_MIN, Settings, is_placeholder
 
 DEFAULT_VAR = Path("var")
 
@@ -29,7 +30,11 @@ def secret_key(env: Settings, var_dir: Path) -> str:
         return key
     path = var_dir / "console-secret-key"
     if path.exists():
-        return path.read_text().strip()
+        kept = path.read_text().strip()
+        if len(kept) < SECRET_KEY_MIN or is_placeholder(kept):  # emptied by a full disk, or written by hand
+            raise UserError(f"{path} holds no usable key (at least {SECRET_KEY_MIN} random characters): delete it "
+                            "to have a new one generated (everyone signs in again), or set DIALER_SECRET_KEY")
+        return kept
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -72,8 +72,9 @@ def period(tz: str, now: datetime, first: str | date | None = None, last: str | 
         first_day = max(last_day - timedelta(days=DEFAULT_DAYS - 1), FIRST_DAY)
     else:
         first_day = _within(parse_day(first, "--from") if isinstance(first, str) else first)
-    if first_day > last_day:
-        raise UserError(f"--from {first_day} is after --to {last_day}")
+    if first_day > last_day:  # worded for the console's From/To as much as for --from/--to
+        raise UserError(f"the first day {first_day} is after the last day {last_day}"
+                        + (" (today, when no last day is given)" if last is None else ""))
     if (last_day - first_day).days >= MAX_DAYS:
         raise UserError(f"the range {first_day} .. {last_day} is longer than {MAX_DAYS} days")
     return Period(day_start(first_day, tz), day_start(last_day + timedelta(days=1), tz), tz, first_day, last_day)

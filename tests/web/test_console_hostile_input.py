@@ -4,9 +4,14 @@ wrong identity, never a server error."""
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import timedelta
+
 from dnc import internal
 from dnc.gate import evaluate
 from tests.web.test_console_compliance import CLEAN, LISTED, campaign, registry, store  # noqa: F401  (fixtures)
+from tests.web.test_console_suppressed import suppressed  # noqa: F401  (the fixture: two suppressed leads)
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")  # what a phone keyboard's full-width mode types
 
@@ -57,3 +62,25 @@ def test_a_report_for_dates_at_the_ends_of_the_calendar_is_refused_in_words(clie
             r = client.get(path, query_string={"first": day, "last": day})
             assert r.status_code == 400, (path, day, r.status_code)
             assert f"{day} is outside" in r.get_data(as_text=True), (path, day)
+
+
+def test_a_report_from_a_day_after_today_says_why_in_the_pages_words(client, auth, campaign, clock):  # noqa: F811
+    """Only "From" given, later than today: the range ends today, so it is empty. The refusal named the command
+    line's flags ("--from ... is after --to ..."), which no console user typed."""
+    auth.login("sales")
+    later = (clock.now().date().replace(day=1) + timedelta(days=62)).isoformat()
+    r = client.get("/reports/hit-rate", query_string={"first": later})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "--from" not in html and "--to" not in html
+    assert f"The first day {later} is after the last day" in html
+
+
+def test_compliance_csv_keeps_phone_numbers_plain_and_neutralises_formulas(client, auth, suppressed):  # noqa: F811
+    """The README's rule for every CSV: a cell a spreadsheet would run gets a leading ', a phone number (+ and
+    digits) stays as it is. The compliance sheets quoted numbers too ('+12127364425), so the suppressed leads an
+    officer hands on did not match the numbers dialed, nor load again as a list."""
+    auth.login("compliance")
+    body = client.get("/compliance/suppressed.csv?campaign=Spring").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(body)))
+    numbers = {r[1] for r in rows[1:3]}
+    assert LISTED in numbers, numbers  # the same number the suppressed leads' fixture lists

@@ -100,3 +100,17 @@ def test_an_uploaded_file_name_is_never_a_path_nor_a_server_error(served_app, se
     with sessions() as s:
         name = s.scalar(select(ListLoad.file_name).where(ListLoad.source == "litigator"))
     assert "/" not in name and name not in ("", ".", "..") and len(name) <= 255
+
+
+@pytest.mark.parametrize("content", ["", "\n", "short", "CHANGE-ME-48-random-characters-python-secrets-token"])
+def test_a_key_file_that_holds_no_real_key_refuses_to_start(app_config, content):
+    """``var/console-secret-key`` emptied (a full disk, a ``touch``) or hand-written: an empty key would make every
+    page that touches the session a 500, a short or placeholder one a guessable key."""
+    from web import create_app
+
+    config = {k: v for k, v in app_config.items() if k != "SECRET_KEY"}
+    path = Path(config["VAR_DIR"]) / "console-secret-key"
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    with pytest.raises(UserError, match="console-secret-key"):
+        create_app(config)

@@ -64,3 +64,51 @@ def test_the_webhooks_app_behind_its_proxy_refuses_public_scrapes_and_forged_for
     assert via_proxy.get("/metrics", headers={"X-Forwarded-For": "10.0.0.50"}).status_code == 200  # Prometheus
     around = _client(app, PUBLIC_CLIENT)  # straight to the app, claiming to be on the private network
     assert around.get("/metrics", headers={"X-Forwarded-For": "10.0.0.50"}).status_code == 403
+
+
+def _counting(sessions):
+    from sqlalchemy import event
+
+    engine, count = sessions.kw["bind"], [0]
+
+    def tick(*_args, **_kw) -> None:
+        count[0] += 1
+
+    event.listen(engine, "before_cursor_execute", tick)
+    return count, lambda: event.remove(engine, "before_cursor_execute", tick)
+
+
+def test_hammering_readiness_from_a_public_address_costs_the_database_one_probe_a_second(app, sessions, orphan,
+                                                                                         monkeypatch):
+    """Each probe is several queries: from the internet, 200 requests in a second must not be 200 probes. Scrapers
+    and balancers on the private network still get a fresh answer each time."""
+    import web.observe
+
+    now = [1000.0]
+    monkeypatch.setattr(web.observe, "_monotonic", lambda: now[0], raising=False)
+    public, private = _client(app, PUBLIC_CLIENT), _client(app, "10.0.0.7")
+    count, stop = _counting(sessions)
+    try:
+        private.get("/readyz")
+        per_probe = count[0]
+        assert per_probe >= 3
+        count[0] = 0
+        answers = {public.get("/readyz").status_code for _ in range(200)}
+        assert answers == {503} and count[0] <= per_probe
+        count[0] = 0
+        for _ in range(3):
+            private.get("/readyz")
+        assert count[0] == 3 * per_probe
+        now[0] += 1.5  # a second later the public answer is probed again
+        count[0] = 0
+        public.get("/readyz")
+        assert count[0] == per_probe
+    finally:
+        stop()
+
+
+def test_made_up_check_names_do_not_grow_the_public_answers_kept(app):
+    public = _client(app, PUBLIC_CLIENT)
+    for i in range(50):
+        assert public.get(f"/readyz?check=database&check=x{i}").get_json()["checks"] == {"database": {"ok": True}}
+    assert len(app.extensions["observe"]["bare"]) == 1
