@@ -45,7 +45,7 @@ GLOSSARY: dict[str, str] = {
     "conversion": "Closes ÷ contacts.",
     "abandon_rate": "Abandoned ÷ live answers, per campaign (the legal cap is 3 % over 30 days).",
     "abandon_rate_30d": "Abandoned ÷ live answers over the 30 days ending with the last day shown (the rolling reading "
-                        "of the 3 % rule).",
+                        "of the 3 % rule); while that day is today, the 30 days ending now, as the pacer reads them.",
     "talk_seconds": "Average talk time: from the agent's connect to the hang-up, per call an agent took.",
     "wrap_seconds": "Average wrap time: from the hang-up to the disposition, per call an agent took.",
     "aht_seconds": "Average handle time (AHT) = average talk time + average wrap time.",
