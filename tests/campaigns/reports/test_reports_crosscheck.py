@@ -166,3 +166,17 @@ def test_rollups_plus_raw_calls_equal_a_full_count(cross, sessions):
     days = rows_by(run(sessions, "abandon"), "day")
     assert (days["2030-03-11"]["abandoned"], days["2030-03-12"]["abandoned"]) == (1, 1)
     assert (days["2030-03-12"]["live_answers_30d"], days["2030-03-12"]["abandoned_30d"]) == (9, 4)
+
+
+def test_an_abandoned_call_is_no_call_taken(cross, sessions):
+    """Call 5 was "connected" to bob by a worker that died before the carrier joined them: it is abandoned (no agent
+    took the person within 2 seconds), so it is not one of bob's calls taken, and its 29 s are not his talk time.
+    Bob took calls 2 (60 s talk, 5 s wrap) and 6 (120 s, 5 s); ann took 1 and 7 (60 s, 5 s each) and heard the
+    machine 3 (10 s, no wrap)."""
+    agents = rows_by(run(sessions, "agent-time", "agent"), "agent")
+    bob = agents["bob"]
+    assert bob["handled"] == 2, f"bob's calls taken: expected 2, reported {bob['handled']}"
+    assert bob["aht_seconds"] == pytest.approx((180 + 10) / 2)
+    assert (agents["ann"]["handled"], agents["ann"]["aht_seconds"]) == (3, pytest.approx((130 + 10) / 3))
+    s = run(sessions, "summary").payload()
+    assert (s["handled"], s["abandoned"]) == (5, 2)
