@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import phonenumbers
@@ -16,7 +17,7 @@ def nanp_digits(e164: str) -> str | None:
     if len(e164) != 12 or not e164.startswith("+1"):
         return None
     d = e164[2:]
-    if not d.isdigit() or d[0] in "01" or d[3] in "01":
+    if not (d.isascii() and d.isdigit()) or d[0] in "01" or d[3] in "01":  # "２" is a digit to Python, not to a switch
         return None
     return d
 
@@ -30,8 +31,11 @@ def check_e164(e164: str) -> str:
 
 
 def to_e164(text: str) -> str:
-    """Normalize what a user typed (``(212) 555-0123``, ``12125550123``) to E.164, or raise a UserError."""
-    digits = "".join(c for c in text if c.isdigit())
+    """Normalize what a user typed (``(212) 555-0123``, ``12125550123``) to E.164, or raise a UserError.
+
+    Digits of any script (full-width ``２１２``, as a phone keyboard or a pasted PDF gives them) are read as the digits
+    they are: a do-not-call request typed that way must land on the number itself, not on a look-alike."""
+    digits = "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
     if len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]
     return check_e164_from(digits, text)

@@ -73,16 +73,21 @@ STORED_MAX = 400
 _KNOWN = frozenset(CODES).union(WORDS)
 
 
-def stored(reasons: Iterable[Reason]) -> str:
+def stored(reasons: Iterable[Reason | str]) -> str:
     """``national_dnc: on the registry; litigator: on the list``: each code with the gate's words for this number
-    (what the manager reads on the lead), cut to fit the column; ``stored_codes`` reads it back."""
-    return "; ".join(f"{r.code}: {r.text}".rstrip(": ") for r in reasons)[:STORED_MAX]
+    (what the manager reads on the lead), cut to fit the column; ``stored_codes`` reads it back. A bare code (a
+    scrub finds codes, not words about one number) is stored with its words (``words``). The words are free text (a
+    manager's note, a list's label), so a ';' in them is stored as ',': only ``stored`` itself separates reasons, and
+    no note ("litigator; national_dnc") can read back as a code the lead does not have."""
+    parts = ((r, words(r)) if isinstance(r, str) else (r.code, r.text) for r in reasons)
+    return "; ".join(f"{code}: {text.replace(';', ',')}".rstrip(": ") for code, text in parts)[:STORED_MAX]
 
 
 def stored_codes(text: str | None) -> list[str]:
     """The codes in a lead's stored reasons, as written by ``stored`` (``code: words; ...``) or as a comma list of bare
-    codes (the import scrub, older rows); the words after a colon are skipped whatever they contain, and what is not a
-    known code (a note, a code cut off by the column) is dropped, so callers compare and re-judge codes only."""
+    codes (rows imports and manual dials wrote before every writer used ``stored``); the words after a colon are
+    skipped whatever they contain, and what is not a known code (a note, a code cut off by the column) is dropped, so
+    callers compare and re-judge codes only."""
     out: list[str] = []
     for part in (text or "").split(";"):
         code, colon, _ = part.partition(":")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -109,14 +110,16 @@ def history(session: Session, e164: str, limit: int = 1000) -> list[dict]:
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"\+?[0-9]+")  # "+12125550123": shown as a number, never run, so left as it is
 
 
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection); a phone number stays as it is, so
+    it matches the number dialed and loads again as a list (the rule of every export of the console)."""
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    return "'" + text if text.startswith(_FORMULA) and not _PLAIN_NUMBER.fullmatch(text) else text
 
 
 def write_csv(rows: Sequence[dict], out: IO[str], columns: Sequence[str] | None = None) -> int:

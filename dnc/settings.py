@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -71,10 +72,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DIALER_CACHE_DIR", "`$XDG_CACHE_HOME/opendialer`",
              "where the per-exchange phone table (built once from phonenumbers' data) is cached", _C),
     Variable("DIALER_SECRET_KEY", "generated once into `var/console-secret-key`",
-             "console: signs the session cookie; set the same value on every console process", _W),
+             "console: signs the session cookie; set the same value on every console process (at least 32 "
+             "characters; the example's `CHANGE-ME` placeholder is refused)", _W),
     Variable("DIALER_COOKIE_SECURE", "`1`",
              "console: `0` only when served over plain http (the demo on 127.0.0.1)", _W),
-    Variable("DIALER_MAX_UPLOAD_MB", "`256`", "console: largest list upload", _W),
+    Variable("DIALER_MAX_UPLOAD_MB", "`256`",
+             "console: largest upload (a lead list; a consent, suppression-list or RND file)", _W),
     Variable("DIALER_CONSOLE_TIMEZONE", "`UTC`",
              "console: the time zone of pages not about one campaign (users, compliance, comparisons, an agent's "
              "callbacks); a campaign's pages use the campaign's zone", _W),
@@ -94,6 +97,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DIALER_METRICS_DIR", "a private temporary directory per server",
              "console and webhooks: where each gunicorn worker process keeps its Prometheus counters so `/metrics` "
              "adds them up (`console/` and `webhooks/` under it, emptied when the server starts)", _O),
+    Variable("DIALER_METRICS_ADDRESSES", "loopback and private networks",
+             "console and webhooks: who may read `/metrics` and `/readyz`'s details (addresses or networks, "
+             "comma-separated; `0.0.0.0/0,::/0` for anyone); others get 403 and a bare ready or not", _O),
     Variable("DIALER_SMTP_HOST", "unset",
              "scheduled reports: the mail server they are sent through (unset: schedules are kept, nothing is sent)",
              _O),
@@ -117,6 +123,20 @@ LOCKING_MODES = ("immediate", "deferred")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 SMTP_SECURITY = ("starttls", "ssl", "none")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+PRIVATE_NETWORKS = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+SECRET_KEY_MIN = 32
+# what deploy/dialer.env.example writes where a secret goes: a copy left unedited must not run with a key anyone
+# can read (sessions and CSRF tokens signed with it, webhooks "signed" with it)
+_PLACEHOLDER = re.compile(r"change[-_ ]?me", re.IGNORECASE)
+
+
+_URL_PASSWORD = re.compile(r"(//[^/:@]*:)[^@/]*@")  # scheme://user:password@host
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a secret is still the example's placeholder (``CHANGE-ME…``) rather than a value of its own."""
+    return bool(_PLACEHOLDER.search(value))
 
 
 @dataclass(frozen=True)
@@ -146,8 +166,10 @@ class Settings(Mapping[str, str]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        secret = ("TOKEN", "SECRET", "KEY")
-        shown = {k: ("***" if any(s in k for s in secret) else v) for k, v in self._values.items()}
+        """Secrets masked: a log line or a traceback may print the settings. A URL keeps its user, not its password."""
+        secret = ("TOKEN", "SECRET", "KEY", "PASSWORD")
+        shown = {k: ("***" if any(s in k for s in secret) else _URL_PASSWORD.sub(r"\1***@", v))
+                 for k, v in self._values.items()}
         return f"Settings({shown})"
 
     def replace(self, **values: str | None) -> Settings:
@@ -200,7 +222,17 @@ class Settings(Mapping[str, str]):
 
     @property
     def secret_key(self) -> str | None:
-        return self.get("DIALER_SECRET_KEY")
+        """The console's signing key; refused (not warned about) when too short or still the example's
+        placeholder, so a console never starts signing sessions with a key that is not a secret."""
+        key = self.get("DIALER_SECRET_KEY")
+        if key is None:
+            return None
+        how = "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        if is_placeholder(key):
+            raise UserError(f"DIALER_SECRET_KEY is still the example's placeholder: set a random value {how}")
+        if len(key) < SECRET_KEY_MIN:
+            raise UserError(f"DIALER_SECRET_KEY must be at least {SECRET_KEY_MIN} characters {how}")
+        return key
 
     @property
     def cookie_secure(self) -> bool:
@@ -224,18 +256,13 @@ class Settings(Mapping[str, str]):
         return self._int("DIALER_PROXY_HOPS", 0, 0, 10)
 
     @property
-    def proxy_addresses(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        raw = self.get("DIALER_PROXY_ADDRESSES") or "127.0.0.1,::1"
-        out = []
-        for part in (p.strip() for p in raw.split(",")):
-            if not part:
-                continue
-            try:
-                out.append(ipaddress.ip_network(part, strict=False))
-            except ValueError:
-                raise UserError(f"DIALER_PROXY_ADDRESSES: {part!r} is not an address or a network "
-                                "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
-        return tuple(out)
+    def proxy_addresses(self) -> tuple[Network, ...]:
+        return self._networks("DIALER_PROXY_ADDRESSES", "127.0.0.1,::1")
+
+    @property
+    def metrics_addresses(self) -> tuple[Network, ...]:
+        """Who may scrape: the webhooks app must face the internet (Twilio calls it), its probes need not."""
+        return self._networks("DIALER_METRICS_ADDRESSES", PRIVATE_NETWORKS)
 
     @property
     def alert_webhook_private(self) -> bool:
@@ -281,6 +308,18 @@ class Settings(Mapping[str, str]):
         if not low <= value <= high:
             raise UserError(f"{name}={value}: must be between {low} and {high}")
         return value
+
+    def _networks(self, name: str, default: str) -> tuple[Network, ...]:
+        out = []
+        for part in (p.strip() for p in (self.get(name) or default).split(",")):
+            if not part:
+                continue
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise UserError(f"{name}: {part!r} is not an address or a network "
+                                "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return tuple(out)
 
     def _flag(self, name: str, default: bool) -> bool:
         raw = self.get(name)

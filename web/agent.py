@@ -242,6 +242,11 @@ def disposition():
     if d.call is None:
         flash("There is no call to disposition.", "error")
         return redirect(url_for("agent.seat"))
+    sent_for = request.form.get("call", "")
+    if sent_for and sent_for != str(d.call.id):  # a form shown with an earlier call: double click, back, 2nd tab
+        flash("That form was for your previous call, whose disposition is already saved: nothing was recorded for "
+              "the call you are on now. Choose this call's disposition below.", "error")
+        return _page(None, 409)
     if not form.validate_on_submit():
         return _page(form, 400)
     chosen = next((x for x in d.dispositions if x.code == form.code.data), None)

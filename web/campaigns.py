@@ -36,6 +36,7 @@ from campaigns.leads import listadmin
 from campaigns.leads.hot import HOT_LIST, make_hot
 from dialer.pacing.overdial import warning as overdial_warning
 from dnc.errors import UserError
+from dnc.reasons import stored_codes
 from dnc.reasons import words as reason_text
 from web.context import db, now
 from web.forms import attach_error, choices, has_errors
@@ -210,7 +211,7 @@ def hot(campaign_id: int):
         attach_error(form, e, fields)
         return _detail(campaign, form, 400)
     if out.suppression:
-        why = ", ".join(reason_text(c).lower() for c in out.suppression.split(",") if c)
+        why = ", ".join(reason_text(c).lower() for c in stored_codes(out.suppression))
         flash(f"{out.phone} was added as lead {out.lead_id} but is suppressed ({why}): it is never dialed.", "error")
     else:
         where = f"added to the {HOT_LIST} list as lead {out.lead_id}" if out.created else f"lead {out.lead_id}"

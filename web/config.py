@@ -15,7 +15,7 @@ from flask import Flask
 
 from dnc import settings
 from dnc.errors import UserError
-from dnc.settings import Settings
+from dnc.settings import SECRET_KEY_MIN, Settings, is_placeholder
 
 DEFAULT_VAR = Path("var")
 
@@ -25,15 +25,16 @@ def secret_key(env: Settings, var_dir: Path) -> str:
 
     Several console processes must share one key: set the variable for them (or share the file).
     """
-    key = env.secret_key
+    key = env.secret_key  # a short key or the example's placeholder is a UserError there
     if key:
-        if len(key) < 32:
-            raise UserError("DIALER_SECRET_KEY must be at least 32 characters (e.g. `python -c 'import secrets; "
-                            "print(secrets.token_urlsafe(48))'`)")
         return key
     path = var_dir / "console-secret-key"
     if path.exists():
-        return path.read_text().strip()
+        kept = path.read_text().strip()
+        if len(kept) < SECRET_KEY_MIN or is_placeholder(kept):  # emptied by a full disk, or written by hand
+            raise UserError(f"{path} holds no usable key (at least {SECRET_KEY_MIN} random characters): delete it "
+                            "to have a new one generated (everyone signs in again), or set DIALER_SECRET_KEY")
+        return kept
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -19,7 +19,7 @@ from campaigns.campaign.history import record
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import list_campaigns
 from campaigns.floor.view import floor, plain_sentence
-from campaigns.funnel.service import LABELS as FUNNEL_LABELS
+from campaigns.funnel.result import LABELS as FUNNEL_LABELS
 from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import GLOSSARY
 from campaigns.reports.rollup import refresh

@@ -8,12 +8,17 @@
   answers the scrape adds every process's files up; the cluster's state (leases per worker, the callback backlog)
   is read from the database at the scrape (``dialer.observe.cluster``), so every process agrees on it.
 
-All three are public (no login, no CSRF: they only read) and carry no secret: no URL, no error text, no number.
-Keep ``/metrics`` off the public internet at the proxy (docs/deploy.md).
+None asks for a login (probes and the scraper have none) and none carries a secret: no URL, no error text, no
+number. Still, the webhooks app faces the internet (Twilio must reach it), so ``/metrics`` answers only
+``DIALER_METRICS_ADDRESSES`` (loopback and private networks by default; 403 for anyone else) and ``/readyz`` gives
+anyone else each check's ok alone, not its detail (which names campaigns). The client's address is the connection's
+own, or ``X-Forwarded-For`` from a trusted proxy only (``web.proxies``): a forged header gets nobody in. Block
+``/metrics`` at the proxy as well (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from functools import cache
 
@@ -22,9 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
 from dialer.observe.health import ReadinessProbe
+from dnc import settings
 from dnc.registry.snapshot import Store
+from dnc.settings import Network
 
 bp = Blueprint("health", __name__)
+BARE_FOR_S = 1.0  # how long a readiness answer to a client outside DIALER_METRICS_ADDRESSES is reused
+_monotonic = time.monotonic  # the edge's clock for that reuse (tests move it)
 
 
 @cache
@@ -55,10 +64,43 @@ def healthz():
     return jsonify(status="alive")
 
 
+def _may_scrape() -> bool:
+    """Whether the client is one of ``DIALER_METRICS_ADDRESSES`` (an IPv4 client on an IPv6 socket counts as IPv4)."""
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in net for net in current_app.extensions["observe"]["scrapers"])
+
+
+def _bare(only: list[str] | None) -> tuple[dict, bool]:
+    """The readiness anyone else gets: each check's ok alone, probed at most once a second per process and set of
+    checks (a probe is several queries; the internet could ask thousands of times a second)."""
+    ext = current_app.extensions["observe"]
+    probe: ReadinessProbe = ext["probe"]
+    # the checks that exist, so made-up names cannot grow the cache
+    key = None if only is None else tuple(sorted(set(only) & set(probe.checks)))
+    now = _monotonic()
+    at, body, ok = ext["bare"].get(key, (None, None, False))
+    if at is None or now - at >= BARE_FOR_S:
+        result = probe.run(None if key is None else list(key))
+        body = result.to_dict()
+        body["checks"] = {name: {"ok": c["ok"]} for name, c in body["checks"].items()}
+        ok = result.ok
+        ext["bare"][key] = (now, body, ok)
+    return body, ok
+
+
 @bp.get("/readyz")
 def readyz():
+    only = request.args.getlist("check") or None
+    if not _may_scrape():  # a balancer needs ok or not; the details name campaigns and hosts' generations
+        body, ok = _bare(only)
+        return jsonify(body), 200 if ok else 503
     probe: ReadinessProbe = current_app.extensions["observe"]["probe"]
-    result = probe.run(request.args.getlist("check") or None)
+    result = probe.run(only)
     return jsonify(result.to_dict()), 200 if result.ok else 503
 
 
@@ -66,6 +108,8 @@ def readyz():
 def metrics():
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+    if not _may_scrape():
+        return Response("/metrics answers only DIALER_METRICS_ADDRESSES.\n", status=403, mimetype="text/plain")
     return Response(_exposition(current_app), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -87,16 +131,19 @@ def _answered(name: str):
 
 
 def init_observe(app: Flask, name: str, sessions: sessionmaker[Session], clock: Clock,
-                 registry: Store | None) -> None:
+                 registry: Store | None, scrapers: tuple[Network, ...] | None = None) -> None:
     """Add the three routes and the request metrics to ``app`` (``name``: console or webhooks; ``registry``: this
-    host's snapshot directory, None for the webhooks, which never read it)."""
+    host's snapshot directory, None for the webhooks, which never read it; ``scrapers``: who may read the metrics,
+    by default ``DIALER_METRICS_ADDRESSES``)."""
     from prometheus_client import CollectorRegistry
 
     from dialer.observe.cluster import ClusterCollector
 
     cluster = CollectorRegistry(auto_describe=False)
     cluster.register(ClusterCollector(sessions, clock))
-    app.extensions["observe"] = {"probe": ReadinessProbe(sessions, clock, registry=registry), "cluster": cluster}
+    app.extensions["observe"] = {"probe": ReadinessProbe(sessions, clock, registry=registry), "cluster": cluster,
+                                 "scrapers": settings.current().metrics_addresses if scrapers is None else scrapers,
+                                 "bare": {}}
     _request_metrics()  # now, not under the first burst of concurrent requests (a second creation would fail)
     app.register_blueprint(bp)
     app.before_request_funcs.setdefault(None, []).insert(0, _started)  # first: a login redirect is timed too

@@ -104,7 +104,8 @@ def index():
         summary = report.rows[0] if report else None
     campaign = _chosen(form, campaigns)
     return render_template("reports/index.html", form=form, campaigns=campaigns, tiles=summary_tiles(summary),
-                           summary=summary, campaign=campaign, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS])
+                           summary=summary, campaign=campaign, menu=[(n, REPORTS[n]) for n in MENU if n in REPORTS]), \
+        400 if form.errors else 200
 
 
 @bp.get("/<name>")

@@ -7,7 +7,7 @@ insights and ringtones (see web/static/vendor/twilio/VERSION.txt).
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_wtf.csrf import CSRFProtect
 
 from web.proxies import TrustedProxies
@@ -51,6 +51,19 @@ def _headers(app: Flask):
     return add
 
 
+def refuse_nul() -> None:
+    """before_request: a NUL character in the path, the query or a form field is refused with a 400 that says so.
+
+    No field means one, and PostgreSQL refuses it in text, so it would otherwise reach the database and come back as
+    a server error (a paste from a binary file, a crafted link). Uploaded files are not fields: their reader names
+    binary content itself."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in v for v in values):
+        abort(400, "The request contains a NUL character (\\0), which no field accepts. Remove it and send it again.")
+
+
 def init_security(app: Flask) -> None:
     """Headers on every response, CSRF on every form (the Twilio webhooks are exempted by the caller)."""
     hops = int(app.config["PROXY_HOPS"])
@@ -59,4 +72,5 @@ def init_security(app: Flask) -> None:
         # login throttle's client address are right
         app.wsgi_app = TrustedProxies(app.wsgi_app, hops, app.config["PROXY_ADDRESSES"])  # type: ignore[method-assign]
     app.after_request(_headers(app))
+    app.before_request(refuse_nul)  # after the role check (web.roles), before CSRF reads the form
     csrf.init_app(app)

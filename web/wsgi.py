@@ -5,7 +5,8 @@
   console and answers Twilio quickly.
 
 Both read the process's settings and configure logging once, behind a body limit that holds before any parsing:
-webhooks are small (64 KB), list uploads may reach ``DIALER_MAX_UPLOAD_MB`` (streamed to disk by the form parser),
+webhooks are small (64 KB), list uploads (leads, and the compliance officer's consent, suppression and RND files)
+may reach ``DIALER_MAX_UPLOAD_MB`` (streamed to disk by the form parser),
 every other page 1 MB.
 """
 
@@ -24,12 +25,14 @@ from web.observe import init_observe
 WEBHOOK_MAX = 64 * KB
 PAGE_MAX = 1 * MB
 UPLOADS = r"/campaigns/\d+/upload$"  # a lead list (web.lists)
+COMPLIANCE_LOADS = r"/compliance/load/"  # consent, suppression-list and RND files (web.compliance.suppression)
 
 
 def limited(app: Flask, upload_mb: int) -> Flask:
     """Put the body limits in front of ``app`` (its ``wsgi_app``, so Flask's own handling stays outside)."""
     app.wsgi_app = BodyLimits(app.wsgi_app, PAGE_MAX,  # type: ignore[method-assign]
-                              [Limit("/twilio/", WEBHOOK_MAX), Limit(UPLOADS, upload_mb * MB)])
+                              [Limit("/twilio/", WEBHOOK_MAX), Limit(UPLOADS, upload_mb * MB),
+                               Limit(COMPLIANCE_LOADS, upload_mb * MB)])
     return app
 
 

@@ -25,6 +25,7 @@ from campaigns.dispatch.service import dnc_gate
 from campaigns.leads.models import Lead, LeadList
 from campaigns.leads.phones import normalize
 from dnc.errors import UserError
+from dnc.reasons import stored
 from dnc.zones import candidate_zones
 
 MANUAL_LIST = "Manual dials"
@@ -77,8 +78,7 @@ def manual_dial(session: Session, agent_ref: int | str, raw_number: str, now: da
         raise UserError(f"{phone} is not called: {NOT_CALLABLE.get(lead.status, lead.status)}")
 
     def keep_suppressed(row: Lead, decision) -> None:
-        codes = ",".join(getattr(r, "code", str(r)) for r in decision.reasons)
-        row.status, row.suppression, row.updated_at = "suppressed", codes[:400], now
+        row.status, row.suppression, row.updated_at = "suppressed", stored(decision.reasons), now
 
     lead.reserved_agent_id = lead.reserved_until = None
     out = claim_for_agent(session, agent, campaign, lead, now, gate, keep_suppressed if added else None)

@@ -18,6 +18,7 @@ from campaigns.callbacks.service import cancel_for_number
 from campaigns.dispatch.rules import CALLABLE_STATUSES
 from campaigns.leads.models import Lead
 from dnc import internal
+from dnc.reasons import Reason, stored
 from dnc.tables import InternalEntry
 
 
@@ -38,6 +39,6 @@ def record_request(session: Session, e164: str, *, scope: str = "company", campa
     for lead in session.scalars(q.with_for_update()):
         lead.status, lead.last_outcome, lead.next_attempt_at = "dnc", "dnc", None
         lead.callback_at, lead.callback_agent_id, lead.updated_at = None, None, at
-        lead.suppression = f"internal_dnc: {why}"[:400]
+        lead.suppression = stored([Reason("internal_dnc", why)])
     session.flush()
     return entry

@@ -25,7 +25,7 @@ from campaigns.leads.models import Lead, LeadList
 from dnc import consent as consent_mod
 from dnc import ledger
 from dnc.gate import evaluate
-from dnc.reasons import stored_codes, words
+from dnc.reasons import stored, stored_codes, words
 from dnc.registry.snapshot import Store
 from dnc.tables import Consent
 
@@ -63,10 +63,10 @@ def reevaluate(session: Session, numbers: Iterable[str], now: datetime, store: S
             d = evaluate(session, lead.phone, campaign=lead.campaign_id, at=now, state=lead.state,
                          postal_code=lead.postal_code, zones=lead.timezones or None, registry=store)
             after = [c for c in d.codes if c not in _PASSING]
-            if after == before:
+            if set(after) == set(before) - _PASSING:  # a waiting reason the gate wrote is not the consent's to drop
                 continue
             if after:
-                lead.suppression = ",".join(after)[:400]
+                lead.suppression = stored(r for r in d.reasons if r.code in after)  # the gate's words for them
                 out.narrowed.append(lead.id)
             else:
                 lead.status, lead.suppression, lead.next_attempt_at = "new", None, None

@@ -126,7 +126,8 @@ def after_disposition(rules: RetryRules, attempts: int, flags: DispositionFlags,
                       now: datetime) -> LeadChange:
     """The lead's next state from the agent's disposition: DNC, callback, final (closed/done) or retry later."""
     if flags.is_dnc:
-        return LeadChange("dnc", None, flags.code, suppression="internal_dnc: asked not to be called (agent)")
+        return LeadChange("dnc", None, flags.code,
+                          suppression=stored([Reason("internal_dnc", "asked not to be called (agent)")]))
     if flags.is_callback:
         if callback_at is None:
             raise UserError(f"disposition {flags.code} schedules a callback: give the callback time")

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from campaigns.alerts import service as abandon_alerts
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
-from campaigns.funnel.service import LABELS, Funnel, funnel
+from campaigns.funnel.result import LABELS, Funnel
+from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import percent_text, target_text
 from dnc.registry.snapshot import Store
 

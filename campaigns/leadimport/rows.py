@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from campaigns.leadimport.mapping import US_REGIONS, ColumnMap, clean_postal, clean_state
 from campaigns.leadimport.phones import PhoneNormalizer
 from campaigns.leadimport.scrub import LeadCandidate, Scrubber
+from dnc.reasons import stored
 from dnc.zones import UNREADABLE_STATE, UNREADABLE_ZIP, candidate_zones
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -161,8 +162,8 @@ class RowProcessor:
 
 def scrub_leads(rows: list[tuple], scrubber: Scrubber, counts: Counts) -> list[tuple]:
     """Apply the suppression scrub to lead tuples (shaped like ``store.LEAD_COLUMNS``, counted as accepted):
-    a suppressed lead keeps its row with status ``suppressed`` and its reasons, and moves from accepted to
-    suppressed in ``counts``."""
+    a suppressed lead keeps its row with status ``suppressed`` and its reasons (``dnc.reasons.stored``: each code
+    with its words, the format the gate writes at dial time), and moves from accepted to suppressed in ``counts``."""
     candidates = [LeadCandidate(r[1], r[5], r[6], tuple(r[7].split(",")) if r[7] else (), r[0]) for r in rows]
     verdicts = scrubber(candidates)
     if len(verdicts) != len(candidates):
@@ -170,7 +171,7 @@ def scrub_leads(rows: list[tuple], scrubber: Scrubber, counts: Counts) -> list[t
     out = []
     for row, reasons in zip(rows, verdicts, strict=True):
         if reasons:
-            row = (*row[:9], "suppressed", ",".join(reasons)[:400])
+            row = (*row[:9], "suppressed", stored(reasons))
             counts.accepted -= 1
             counts.suppressed += 1
             counts.suppressed_by.update(reasons)

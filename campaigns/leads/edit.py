@@ -22,6 +22,7 @@ from campaigns.leadimport.mapping import US_STATES, clean_postal, clean_state
 from campaigns.leads.models import Lead
 from dnc import internal
 from dnc.errors import UserError
+from dnc.reasons import Reason, stored
 from dnc.zones import candidate_zones
 
 LABELS = {"first_name": "First name", "last_name": "Last name", "state": "State", "postal_code": "ZIP code"}
@@ -136,7 +137,7 @@ def mark_dnc(session: Session, campaign: Campaign, lead: Lead, *, by: str, chann
     if lead.status not in ("dnc", "dialing", "closed"):
         lead.status, lead.last_outcome, lead.next_attempt_at, lead.updated_at = "dnc", "dnc", None, now
         lead.callback_at, lead.callback_agent_id = None, None
-        lead.suppression = f"internal_dnc: marked by {by or 'console'}: {reason}"[:400]
+        lead.suppression = stored([Reason("internal_dnc", f"marked by {by or 'console'}: {reason}")])
     record(session, campaign.id, now, by, "do not call", old, f"{lead.status}; {done}", subject=f"lead:{lead.id}")
     session.flush()
     return done

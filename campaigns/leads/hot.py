@@ -20,6 +20,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadList
 from campaigns.leads.phones import ScrubCandidate, normalize
 from dnc.errors import UserError
+from dnc.reasons import stored
 from dnc.zones import candidate_zones
 
 HOT_PRIORITY = 11
@@ -92,7 +93,7 @@ def _insert(session: Session, campaign: Campaign, now: datetime, phone: str, pri
     lead = Lead(campaign_id=campaign.id, list_id=lst.id, line=0, phone=phone, first_name=first[:200],
                 last_name=last[:200], state=state.upper() if state else None, postal_code=postal,
                 timezones=",".join(zones), custom={}, status="suppressed" if reasons else "new",
-                suppression=",".join(reasons)[:400] if reasons else None, priority=priority, attempts=0,
+                suppression=stored(reasons) if reasons else None, priority=priority, attempts=0,
                 next_attempt_at=None if reasons else now, created_at=now, updated_at=now)
     session.add(lead)
     lst.rows += 1

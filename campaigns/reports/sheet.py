@@ -12,13 +12,14 @@ import io
 
 from campaigns.reports.base import Column, Report
 from campaigns.reports.export import safe_cell
+from campaigns.reports.metrics import percent
 
 RATE_DECIMALS = 1  # the page shows "12.3 %"
 
 
 def reason_words(code: str) -> str:
     """A suppression or refusal reason code in words (the dialable funnel's labels)."""
-    from campaigns.funnel.service import LABELS
+    from campaigns.funnel.result import LABELS
 
     return LABELS.get(code, code.replace("_", " "))
 
@@ -41,7 +42,7 @@ def value(c: Column, v) -> object:
     if isinstance(v, str):
         return safe_cell(v)
     if c.kind == "rate":
-        return round(v * 100, RATE_DECIMALS)
+        return percent(v, RATE_DECIMALS)
     if c.kind == "seconds":
         return hms(v)
     if c.kind == "number":

@@ -9,7 +9,8 @@ from campaigns.callerid.service import configure
 from campaigns.campaign.dial_settings import LEAD_ORDERS, settings_of, update
 from campaigns.campaign.models import CAMPAIGN_STATUSES, DEDUPE_SCOPES, PACING_MODES
 from campaigns.campaign.service import CampaignSettings, create_campaign, get_campaign, list_campaigns, set_status
-from campaigns.funnel.service import LABELS, funnel
+from campaigns.funnel.result import LABELS
+from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import percent_text
 from dialer.cli import campaign_settings
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table

@@ -139,6 +139,8 @@ def _serve_command(kind: str, about: str) -> click.Command:
         bind = bind or f"127.0.0.1:{DEFAULT_PORTS[kind]}"
         if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", bind):
             raise UserError(f"--bind {bind!r}: write HOST:PORT (e.g. 0.0.0.0:{DEFAULT_PORTS[kind]})")
+        if kind == "console":
+            settings.current().secret_key  # noqa: B018  (a placeholder or short key: refused here, before gunicorn)
         sys.stdout.flush()
         run_server(kind, bind, workers or (os.cpu_count() or 1) + 1, threads, timeout, not no_access_log)
 

@@ -19,6 +19,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -140,8 +141,22 @@ def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print
         stop(demo)
         raise UserError(f"the console did not start on {host}:{port} (is the port in use?); see {DEMO_DIR}/console.log")
     demo.url = ready.rsplit(" ", 1)[-1]
+    # The rest of the console's stdout is its access log: copy it to console.log for as long as the console runs. A
+    # pipe nobody reads holds 64 KiB, after which every console thread blocks in ``write`` and the demo stops answering.
+    threading.Thread(target=_copy_lines, args=(console.stdout, console_log), name="demo-console-log",
+                     daemon=True).start()
     (DEMO_DIR / PID_FILE).write_text(str(os.getpid()))
     return demo
+
+
+def _copy_lines(source, target) -> None:
+    """Copy ``source`` line by line into ``target`` until the process behind it closes it (or the log is closed)."""
+    try:
+        for line in source:
+            target.write(line)
+            target.flush()
+    except (OSError, ValueError):  # ValueError: ``stop`` closed the log while a last line was on its way
+        pass
 
 
 def stop(demo: Demo) -> None:

@@ -55,11 +55,16 @@ class SimFloor:
         self.callback_after = timedelta(hours=scenario.callback_after_h)
         self.logout_rate = scenario.agents.logouts_per_hour / 3600.0
         self.retired = False  # ``retire``: the campaign went to another worker, whose floor now plays these seats
+        self.closed = False  # ``close``: the day's dialing is over; nobody starts a break while its last calls ring
 
     # --- the day's plan ----------------------------------------------------------------------------------------
-    def plan_day(self, start_t: float, end_t: float, login_stagger_s: float | None = None) -> None:
+    def plan_day(self, start_t: float, end_t: float, login_stagger_s: float | None = None,
+                 log_out_at_end: bool = True) -> None:
         """Schedule the day's log-ins (spread over ``login_stagger_s``, default the scenario's stagger), churn,
-        breaks, lunch and log-outs."""
+        breaks, lunch and, with ``log_out_at_end``, the log-outs at ``end_t`` (a live worker's shift change: the
+        next shift logs in at once). Without it the caller sends the agents home (``set_count(0)``) when the calls
+        still ringing at the close are through: the batch simulator's ``Simulation._close``."""
+        self.closed = False
         a = self.sc.agents
         stagger = a.stagger_min * 60
         first = stagger if login_stagger_s is None else login_stagger_s
@@ -84,7 +89,14 @@ class SimFloor:
             if a.lunch_at_h > 0 and a.lunch_min > 0 and start_t + a.lunch_at_h * 3600 < end_t:
                 t = start_t + a.lunch_at_h * 3600 + rng.uniform(-stagger, stagger)
                 self.q.at(t, self._break, agent, "lunch", a.lunch_min * 60)
-        self.q.at(end_t, self.set_count, 0, 0.0)
+        if log_out_at_end:
+            self.q.at(end_t, self.set_count, 0, 0.0)
+
+    def close(self) -> None:
+        """The day's close: no new dials, and the agents stay as they are (ready, talking, wrapping up, on a break
+        already begun) for the calls still ringing; a break or lunch falling from here on, or waiting for the end
+        of a call, is not started (the agent is back ready for the last calls)."""
+        self.closed = True
 
     def set_count(self, count: int, stagger_s: float) -> None:
         for agent in self.agents:
@@ -135,7 +147,7 @@ class SimFloor:
             agent.pending = ("offline",)
 
     def _break(self, agent: SimAgent, reason: str, seconds: float) -> None:
-        if not agent.on_shift:
+        if not agent.on_shift or self.closed:
             return
         state = self._state(agent)
         if state == "ready":
@@ -200,7 +212,7 @@ class SimFloor:
         self._disposition(agent, call_id)
         agent.call_id = None
         pending, agent.pending = agent.pending, None
-        if pending is not None and pending[0] == "paused" and agent.on_shift:
+        if pending is not None and pending[0] == "paused" and agent.on_shift and not self.closed:
             self._pause(agent, pending[1], pending[2])
         elif not agent.on_shift or (pending is not None and pending[0] == "offline"):
             self._set(agent, "offline")

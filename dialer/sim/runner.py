@@ -4,6 +4,12 @@ a virtual clock, seeded and reproducible.
 The loop ticks every ``[run] tick_s`` of virtual time while the campaign dials, again on the events that change
 what it can do (an agent free, a call ended), and at each 2-second abandon deadline. Nothing here decides
 anything the product decides: routing, abandons, retries and pacing are the loop's and the pacer's own code.
+
+At each day's close the campaign stops dialing (it is paused) and the agents on shift stay as they are until every
+call placed for them has been put through to one of them or has ended (at most ``DRAIN_S``), then go home as
+their calls end: as a floor does when its campaign's hours close, and as the live worker stops
+(``dialer.sim.live``). Sent home at the close itself, every person answering a call dialed in its last half
+minute was abandoned.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from dialer.sim.world import MemoryWorld, index_of
 from dnc.errors import UserError
 
 STORES = ("memory", "sql")
+DRAIN_S = 90.0  # at the close agents wait at most this long for the calls still ringing (ring timeout 25 s, then a
+# person's 30 s of patience at most: every call is through or over well before); as ``dialer.sim.live.DRAIN_S``
 
 
 def day_windows(scenario: Scenario) -> tuple[datetime, list[tuple[float, float]]]:
@@ -67,6 +75,7 @@ class Simulation:
                               self.request_tick)
         self.explanations: list[tuple[float, dict]] = []
         self._tick_at = -1.0
+        self._closed_at: float | None = None  # the close whose agents wait for the calls still ringing
 
     def calendar(self, t: float) -> tuple[int, float]:
         d = max(0, bisect_right(self.day_starts, t) - 1)
@@ -82,9 +91,13 @@ class Simulation:
 
     def _connected(self, agent_id: int, call) -> None:
         self.floor.on_connected(agent_id, call)
+        if self._closed_at is not None:
+            self._drained()
 
     def _ended(self, call) -> None:
         self.floor.on_ended(call)
+        if self._closed_at is not None:
+            self._drained()
 
     def request_tick(self, t: float) -> None:
         if self._tick_at != t:
@@ -109,14 +122,35 @@ class Simulation:
             self.q.at(nxt, self._sample, end_t)
 
     def _open(self, start: float, end: float) -> None:
+        if self._closed_at is not None:  # a day opening as the last one closed (24-hour days): its agents go first
+            self._send_home(self._closed_at)
         self.world.set_active(True)
-        self.floor.plan_day(start, end)
+        self.floor.plan_day(start, end, log_out_at_end=False)
         self.q.at(start, self._periodic, end)
         self.q.at(start + self.sc.run.explain_every_s, self._sample, end)
 
     def _close(self) -> None:
         self.world.set_active(False)
+        self.floor.close()
+        self._closed_at = self.q.t
         self.request_tick(self.q.t)
+        self.q.after(DRAIN_S, self._send_home, self.q.t)
+        self._drained()
+
+    def _drained(self) -> None:
+        """After the close: once no call is left that could still reach an agent (ringing, answered and waiting,
+        or a safe-harbor message or voicemail still playing: the live worker's test), the agents go home, at this
+        instant but after the event in hand."""
+        if all(c.agent_id is not None for c in self.carrier.calls.values()):
+            self.q.at(self.q.t, self._send_home, self._closed_at)
+
+    def _send_home(self, closed_at: float | None) -> None:
+        """The close's log-outs: ready and paused agents now, the others as their calls end (``SimFloor``)."""
+        if closed_at is None or closed_at != self._closed_at:
+            return  # that close's agents already went home
+        self._closed_at = None
+        self.floor.set_count(0, 0.0)
+        self.request_tick(self.q.t)  # a turn hears of the log-outs, as the close's own turn did when they came with it
 
     def run(self) -> None:
         for start, end in self.days:

@@ -136,6 +136,23 @@ def test_hot_lead_by_a_new_number_is_added_to_the_hot_list(client, auth, campaig
         assert s.get(LeadList, lead.list_id).name == HOT_LIST
 
 
+def test_a_hot_number_the_scrub_suppresses_is_stored_and_shown_in_words(client, auth, campaign, sessions, clock):
+    """The scrub finds codes; the lead keeps them in the one stored format (each code with its words, as the gate
+    writes them) and the page reads the codes back through ``dnc.reasons.stored_codes``, never a fragment."""
+    from dnc import internal
+
+    with sessions() as s:
+        internal.add_request(s, "+12125554178", channel="web", received_at=clock.now(), added_by="web")
+        s.commit()
+    auth.login("manager")
+    r = auth.post(f"/campaigns/{campaign['id']}/hot", {"phone": "(212) 555-4178"},
+                  page=f"/campaigns/{campaign['id']}", follow_redirects=True)
+    assert "is suppressed (on the internal do-not-call list): it is never dialed." in r.get_data(as_text=True)
+    with sessions() as s:
+        lead = s.query(Lead).filter_by(phone="+12125554178").one()
+        assert (lead.status, lead.suppression) == ("suppressed", "internal_dnc: On the internal do-not-call list")
+
+
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({}, None, "Give either a lead id or a phone number."),
     ({"lead_id": "1", "phone": "+12125554177"}, None, "Give either a lead id or a phone number."),

@@ -115,8 +115,24 @@ def load():
     return _load_page()
 
 
+NAME_MAX = 200  # bytes: under every file system's limit on a name (255)
+
+
+def upload_name(filename: str | None) -> str:
+    """The client's file name as the loaders record it (the scrub ledger keeps it): its last part only, never a
+    path, ``.`` or ``..``, nor a NUL, and short enough to be a file name (the extension kept)."""
+    name = (filename or "").replace("\\", "/").replace("\x00", "").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        return "upload.csv"
+    if len(name.encode()) > NAME_MAX:
+        suffix = Path(name).suffix[:16]
+        stem = name.removesuffix(suffix).encode()[:NAME_MAX - len(suffix.encode())]
+        name = stem.decode(errors="ignore") + suffix
+    return name
+
+
 def _saved(storage, tmp: str) -> Path:
-    path = Path(tmp) / Path(storage.filename or "upload.csv").name
+    path = Path(tmp) / upload_name(storage.filename)
     storage.save(path)
     return path
 

@@ -67,11 +67,17 @@ def _carrier_time(form, received: datetime) -> datetime:
     return min(at, received)
 
 
+INT_MAX = 2**31 - 1  # the largest id or sequence number an integer column holds (PostgreSQL's int4)
+
+
 def to_int(value: str | None) -> int | None:
+    """A number from a form or query; None when absent, not a number, or beyond what a column holds (a 500 on
+    PostgreSQL, an overflow on SQLite)."""
     try:
-        return int(value) if value not in (None, "") else None
+        n = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return n if n is None or -INT_MAX <= n <= INT_MAX else None
 
 
 @bp.post("/status")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from dnc.errors import UserError
+from dnc.settings import is_placeholder
 
 TWILIO_API_BASE = "https://api.twilio.com"
 
@@ -75,6 +76,9 @@ def problems(env: Mapping[str, str]) -> list[str]:
                    f" ({'TWILIO_API_SECRET' if key else 'TWILIO_API_KEY'} is missing)")
     if not has_token:
         out.append("TWILIO_AUTH_TOKEN is not set (needed to check webhook signatures, even with an API key)")
+    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET"):
+        if is_placeholder(get(name)):  # anyone who read the example could sign webhooks (or try the REST API)
+            out.append(f"{name} is still the example's placeholder (copy it from the Twilio console)")
     caller = get("TWILIO_CALLER_ID")
     if caller:
         try:

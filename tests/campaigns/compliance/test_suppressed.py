@@ -13,7 +13,7 @@ from sqlalchemy import select
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
 from campaigns.compliance.feed import leads_with_number
-from campaigns.compliance.suppressed import add_consent, load_consents, suppressed_leads
+from campaigns.compliance.suppressed import add_consent, codes_of, load_consents, suppressed_leads
 from campaigns.dispatch.rules import after_refusal, apply
 from campaigns.leadimport.service import import_leads
 from campaigns.leads.models import Lead
@@ -55,8 +55,9 @@ def _lead(s, phone: str) -> Lead:
 
 def test_consent_makes_a_lead_suppressed_for_lack_of_it_dialable(session, imported, clock, tmp_path):
     s, now = session, clock.now()
-    assert [_lead(s, p).suppression for p in (LISTED, BOTH, MIAMI)] == \
-        ["national_dnc", "internal_dnc,national_dnc", "autodialer_no_consent"]
+    assert [codes_of(_lead(s, p)) for p in (LISTED, BOTH, MIAMI)] == \
+        [["national_dnc"], ["internal_dnc", "national_dnc"], ["autodialer_no_consent"]]
+    assert _lead(s, LISTED).suppression == "national_dnc: On the National DNC Registry"  # the scrub's words
     page = suppressed_leads(s)
     assert page.total == 3 and page.several == 1  # Bea counts once, under both of her reasons
     assert dict((c, n) for c, _, n in page.by_reason) == {"national_dnc": 2, "internal_dnc": 1,
@@ -75,7 +76,9 @@ def test_consent_makes_a_lead_suppressed_for_lack_of_it_dialable(session, import
     r = add_consent(s, BOTH, kind="pewc", granted_at=later, evidence_ref="form 78", added_by="cara", now=later,
                     store=imported)
     assert r.narrowed == [_lead(s, BOTH).id] and _lead(s, BOTH).status == "suppressed"
-    assert _lead(s, BOTH).suppression == "internal_dnc"  # the person's own DNC request is not lifted by consent
+    # the person's own DNC request is not lifted by consent; it stays in the gate's words
+    assert _lead(s, BOTH).suppression.startswith("internal_dnc: on the company internal DNC list")
+    assert codes_of(_lead(s, BOTH)) == ["internal_dnc"]
 
     f = tmp_path / "consents.csv"
     f.write_text(f"number,kind,granted_at,evidence_ref\n{MIAMI},pewc,{later.isoformat()},contract 9\n")
@@ -120,7 +123,40 @@ def test_consent_reopens_a_lead_the_gate_closed_at_dial_time(session, sessions, 
     add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="form 80", added_by="cara", now=later,
                 store=imported)
     assert summer[LISTED].status == "new" and summer[LISTED].suppression is None
+    closed = summer[sued].suppression
+    r = add_consent(s, sued, kind="ebr_inquiry", granted_at=later, evidence_ref="call-in 3", added_by="cara",
+                    now=later, store=imported)  # an EBR lifts neither the suit nor the need for written consent
+    assert (r.narrowed, r.dialable, summer[sued].suppression) == ([], [], closed)
+    assert s.scalar(select(LedgerRecord.id).where(LedgerRecord.kind == "lead_reevaluated",
+                                                  LedgerRecord.e164 == sued)) is None
     r = add_consent(s, sued, kind="pewc", granted_at=later, evidence_ref="form 81", added_by="cara", now=later,
                     store=imported)
     assert r.narrowed == [summer[sued].id] and summer[sued].status == "suppressed"  # consent does not lift a suit
-    assert summer[sued].suppression.startswith("litigator") and "autodialer" not in summer[sued].suppression
+    assert summer[sued].suppression.startswith("litigator: on the ")  # the gate's words for what is left
+    assert "autodialer" not in summer[sued].suppression
+
+
+def test_a_number_a_manual_dial_added_and_the_gate_refused_keeps_the_gates_words(session, imported, clock):
+    """A number an agent typed, new to the campaign and refused, is kept suppressed as the dial loop keeps a lead
+    it closes: each reason with the gate's words for this number (``dnc.reasons.stored``); consent re-opens it."""
+    from campaigns.agents import service as agents
+    from campaigns.agents.manual import manual_dial
+    from campaigns.campaign.service import set_status
+    from dnc.reasons import Reason, stored, stored_codes
+
+    s, now = session, clock.now()
+    summer = create_campaign(s, "Summer", "+12125550100", now)
+    set_status(s, summer, "active", now)
+    ann = agents.create_agent(s, "Ann", now, campaign=summer)
+    agents.go_ready(s, ann.id, now)
+    out = manual_dial(s, ann.id, LISTED, now)
+    assert out.call is None and "national_dnc" in out.refused
+    lead = s.scalar(select(Lead).where(Lead.campaign_id == summer.id))
+    assert lead.status == "suppressed"
+    assert lead.suppression == stored(Reason(c, t) for c, t in zip(out.refused, out.why, strict=True))
+    assert stored_codes(lead.suppression) == list(out.refused)
+
+    later = now + timedelta(hours=1)
+    r = add_consent(s, LISTED, kind="pewc", granted_at=later, evidence_ref="form 82", added_by="cara", now=later,
+                    store=imported)
+    assert lead.id in r.dialable and lead.status == "new" and lead.suppression is None

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from campaigns.funnel.service import LABELS, funnel
+from campaigns.funnel.result import LABELS
+from campaigns.funnel.service import funnel
 from campaigns.funnel.sources import forget
 from dnc.gate import evaluate
 from dnc.registry import Store, generate, load_full

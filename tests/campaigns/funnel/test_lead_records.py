@@ -115,3 +115,14 @@ def test_mark_dnc_lists_the_number_closes_the_lead_and_a_reset_skips_it(session,
     h = changes(session, campaign.id, subject=f"lead:{alan.id}")
     assert (h[-1].field, h[-1].old, h[-1].by) == ("do not call", "exhausted", "mgr")
     assert search.history(session, alan).decisions[0].kind == "Added to the internal DNC list"
+
+
+def test_a_dnc_note_naming_other_lists_does_not_put_the_lead_on_them(session, campaign, people):
+    """The manager's note is stored after the code: whatever it says, the lead is on the internal DNC list only."""
+    from campaigns.compliance.feed import leads_with_number
+
+    alan = people["alan"]  # exhausted: the lead is closed with the manager's note (a callable one with the request's)
+    edit.mark_dnc(session, campaign, alan, by="mgr", channel="phone", reason="litigator; national_dnc, he said",
+                  now=NOW)
+    assert "he said" in alan.suppression
+    assert [r["suppression"] for r in leads_with_number(session, alan.phone)] == [["internal_dnc"]]

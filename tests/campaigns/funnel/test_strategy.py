@@ -147,7 +147,7 @@ def test_a_hot_lead_that_is_new_to_the_campaign_is_scrubbed_and_inserted(session
     ok = make_hot(session, campaign, now, phone="(212) 555-0001", first_name="Ann", state="ny", postal_code="10001")
     bad = make_hot(session, other, now, phone="+12125559999")
     assert (ok.created, ok.status, ok.priority) == (True, "new", 11)
-    assert (bad.status, bad.suppression) == ("suppressed", "internal_dnc")
+    assert (bad.status, bad.suppression) == ("suppressed", "internal_dnc: On the internal do-not-call list")
     lead = session.get(Lead, ok.lead_id)
     assert (lead.state, lead.timezones, lead.next_attempt_at) == ("NY", "America/New_York", now)
     assert dispatch.claim(session, campaign, 5, now)[0].lead_id == ok.lead_id

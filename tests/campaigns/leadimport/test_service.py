@@ -124,7 +124,8 @@ def test_scrubber_hook_stores_suppressed_leads_with_reasons(sessions, campaign, 
     assert all(c.zones for c in seen)
     with sessions() as s:
         lead = s.scalars(select(Lead).where(Lead.phone == "+12125550124")).one()
-        assert (lead.status, lead.suppression) == ("suppressed", "internal_dnc,litigator")
+        assert (lead.status, lead.suppression) == (
+            "suppressed", "internal_dnc: On the internal do-not-call list; litigator: On the litigator list")
         assert s.scalars(select(LeadList)).one().suppressed == 1
 
 

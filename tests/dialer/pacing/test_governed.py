@@ -46,7 +46,8 @@ def _power_floor(agents: int, k: float, hold: str, minutes: float):
                          "pacer": {"name": "power", "settings": {"k": k, "abandon_budget": hold}}})
     result = run(sc)
     calls = result.calls
-    # answered while the floor ran: at the day's close the simulator sends its agents home while calls still ring
+    # answered while the floor dialed: what the pacer did (before commit c514216 the simulator sent its agents home at
+    # the close while calls still rang, and those answers were all abandoned)
     during = calls.answered < result.days[0][1]
     live = np.isin(calls.outcome, ("completed", "abandoned")) & during
     return int(((calls.outcome == "abandoned") & during).sum()), int(live.sum())

@@ -273,7 +273,7 @@ def _fresh_floor_at_once(agents: int, seed: int, minutes: float = 5.0):
                          "pacer": {"name": "predictive"}})
     result = run(sc)
     c = result.calls
-    during = c.answered < result.days[0][1]  # the day's last calls ring out after its close with nobody left
+    during = c.answered < result.days[0][1]  # while it dialed (before c514216 the close sent the agents home)
     live = np.isin(c.outcome, ("completed", "abandoned")) & during
     order = np.argsort(c.placed[live], kind="stable")
     return np.arange(1, live.sum() + 1), np.cumsum((c.outcome[live] == "abandoned")[order])
