@@ -84,3 +84,12 @@ def test_compliance_csv_keeps_phone_numbers_plain_and_neutralises_formulas(clien
     rows = list(csv.reader(io.StringIO(body)))
     numbers = {r[1] for r in rows[1:3]}
     assert LISTED in numbers, numbers  # the same number the suppressed leads' fixture lists
+
+
+def test_the_planner_of_a_campaign_with_no_calls_yet_says_so(client, auth, campaign):  # noqa: F811
+    """A manager opens the staffing planner of the campaign just created: no finished dial yet, so no outcome
+    shares. The page read the missing shares and failed (a server error) instead of saying there is nothing yet."""
+    auth.login("manager")
+    r = client.get(f"/campaigns/{campaign}/planner")
+    assert r.status_code == 200, r.status_code
+    assert "No finished dials" in r.get_data(as_text=True)
