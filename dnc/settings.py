@@ -131,6 +131,9 @@ SECRET_KEY_MIN = 32
 _PLACEHOLDER = re.compile(r"change[-_ ]?me", re.IGNORECASE)
 
 
+_URL_PASSWORD = re.compile(r"(//[^/:@]*:)[^@/]*@")  # scheme://user:password@host
+
+
 def is_placeholder(value: str) -> bool:
     """Whether a secret is still the example's placeholder (``CHANGE-ME…``) rather than a value of its own."""
     return bool(_PLACEHOLDER.search(value))
@@ -163,8 +166,10 @@ class Settings(Mapping[str, str]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        secret = ("TOKEN", "SECRET", "KEY")
-        shown = {k: ("***" if any(s in k for s in secret) else v) for k, v in self._values.items()}
+        """Secrets masked: a log line or a traceback may print the settings. A URL keeps its user, not its password."""
+        secret = ("TOKEN", "SECRET", "KEY", "PASSWORD")
+        shown = {k: ("***" if any(s in k for s in secret) else _URL_PASSWORD.sub(r"\1***@", v))
+                 for k, v in self._values.items()}
         return f"Settings({shown})"
 
     def replace(self, **values: str | None) -> Settings:

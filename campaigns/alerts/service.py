@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -227,6 +228,22 @@ def http_post(url: str, body: dict, timeout_s: float = 5.0) -> int:
                          headers={"User-Agent": "opendialer-alerts/1", "Content-Type": "application/json"}).status_code
 
 
+def _receiver(url: str) -> str:
+    """The webhook as a log line may name it: scheme and host. Incoming-webhook URLs carry their secret in the path
+    or the query, and logs travel further than the database."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}{f':{parts.port}' if parts.port else ''}/…"
+
+
+def _scrubbed(error: str, url: str) -> str:
+    """A network error's text without the parts of ``url`` past its host (requests repeats the path in it)."""
+    parts = urlsplit(url)
+    for secret in (url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.query, parts.path):
+        if len(secret) > 1:
+            error = error.replace(secret, "/…")
+    return error
+
+
 CLAIM = timedelta(minutes=5)  # longer than a POST may take: a delivery being sent is not due again meanwhile
 
 
@@ -268,11 +285,12 @@ def deliver(session: Session, now: datetime, post: Post = http_post, limit: int 
         failed += 1
         if attempts >= MAX_ATTEMPTS:
             session.execute(mine.values(gave_up_at=now, last_error=error[:400]))
-            log.error("abandon alert webhook %s: giving up after %d attempts: %s", url, attempts, error)
+            log.error("abandon alert webhook %s: giving up after %d attempts: %s", _receiver(url), attempts,
+                      _scrubbed(error, url))
         else:
             retry = now + timedelta(seconds=min(3600, BACKOFF_S * 2 ** (attempts - 1)))
             session.execute(mine.values(next_try_at=retry, last_error=error[:400]))
-            log.warning("abandon alert webhook %s failed (attempt %d, next at %s): %s", url, attempts,
-                        retry.isoformat(), error)
+            log.warning("abandon alert webhook %s failed (attempt %d, next at %s): %s", _receiver(url), attempts,
+                        retry.isoformat(), _scrubbed(error, url))
         session.commit()
     return {"sent": sent, "failed": failed}

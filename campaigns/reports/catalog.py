@@ -30,6 +30,7 @@ from campaigns.reports.base import (
     label_of,
 )
 from campaigns.reports.boards import agent_figures, agent_leaderboard, list_leaderboard
+from campaigns.reports.history import abandon_history
 from campaigns.reports.lists import list_close_rows
 from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.models import PASS_CAP
@@ -56,8 +57,11 @@ def summary(ctx: Ctx) -> Report:
     s, c, p = ctx.session, ctx.campaign, ctx.period
     fc = q.floor_counts(s, c, p, ctx.now, "campaign").get(q.TOTAL, FloorCounts())
     rates = fc.rates()
-    window_start = day_start(p.last_day - timedelta(days=29), c.timezone)
-    live30, ab30 = q.abandon_window(s, c, window_start, p.end)
+    if p.start <= ctx.now < p.end:  # the range reaches now: the live reading, the very counts the pacer, the
+        # abandon guard and the compliance page take (the rollups were just refreshed; hours at the edges are exact)
+        live30, ab30 = abandon_history(s, c.id, ctx.now, absorb=False)
+    else:  # a range in the past: the 30 local days ending with its last day, as the abandon report's last row
+        live30, ab30 = q.abandon_window(s, c, day_start(p.last_day - timedelta(days=29), c.timezone), p.end)
     outcomes = q.lead_outcomes(s, c, p.end)
     leads = sum(v["leads"] for v in outcomes.values())
     final = sum(v["final"] for v in outcomes.values())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from campaigns.reports.base import Column, Report
-from campaigns.reports.metrics import GLOSSARY
+from campaigns.reports.metrics import GLOSSARY, percent
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DASH = "—"
@@ -144,7 +144,7 @@ def display(column: Column, value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
     if column.kind == "rate":
-        return f"{value * 100:.1f}%"
+        return f"{percent(value):.1f}%"
     if column.kind == "seconds":
         return f"{value:.1f}"
     if column.kind == "number":

@@ -12,6 +12,7 @@ console show next to the numbers; each function's docstring starts with the same
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
 
 #: What a call's ``outcome`` can be (written by the dial loop and by ``dialer calls import``).
 CALL_OUTCOMES = ("completed", "abandoned", "no_answer", "busy", "failed", "machine")
@@ -45,7 +46,7 @@ GLOSSARY: dict[str, str] = {
     "conversion": "Closes ÷ contacts.",
     "abandon_rate": "Abandoned ÷ live answers, per campaign (the legal cap is 3 % over 30 days).",
     "abandon_rate_30d": "Abandoned ÷ live answers over the 30 days ending with the last day shown (the rolling reading "
-                        "of the 3 % rule).",
+                        "of the 3 % rule); while that day is today, the 30 days ending now, as the pacer reads them.",
     "talk_seconds": "Average talk time: from the agent's connect to the hang-up, per call an agent took.",
     "wrap_seconds": "Average wrap time: from the hang-up to the disposition, per call an agent took.",
     "aht_seconds": "Average handle time (AHT) = average talk time + average wrap time.",
@@ -69,10 +70,21 @@ GLOSSARY: dict[str, str] = {
 }
 
 
+def percent(value: float, digits: int = 1) -> float:
+    """A rate as a percentage rounded to ``digits`` decimals, a tie rounded up (13 of 400 -> 3.3, not 3.2).
+
+    Every rounding of a shown rate goes through here, and ties go up because the floor's polled tiles
+    (JavaScript's ``toFixed``) and a spreadsheet's ``0.0%`` format round them so: Python's own rounding sends a tie
+    to the even digit, and the same 3.25 % read 3.2 % on the page as rendered and 3.3 % after the first poll.
+    """
+    exact = Decimal(value * 100)  # the percentage as the float holds it, as toFixed sees it
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def percent_text(value: float | None, digits: int = 1) -> str:
     """A measured rate as every page, message and CLI line shows it (``0.0909`` -> ``9.1 %``; "—" when there is
     nothing to measure), so the compliance pages and the floor never disagree in the second decimal."""
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
+    return "—" if value is None else f"{percent(value, digits):.{digits}f} %"
 
 
 def target_text(value: float | None) -> str:

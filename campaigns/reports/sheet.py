@@ -12,6 +12,7 @@ import io
 
 from campaigns.reports.base import Column, Report
 from campaigns.reports.export import safe_cell
+from campaigns.reports.metrics import percent
 
 RATE_DECIMALS = 1  # the page shows "12.3 %"
 
@@ -41,7 +42,7 @@ def value(c: Column, v) -> object:
     if isinstance(v, str):
         return safe_cell(v)
     if c.kind == "rate":
-        return round(v * 100, RATE_DECIMALS)
+        return percent(v, RATE_DECIMALS)
     if c.kind == "seconds":
         return hms(v)
     if c.kind == "number":

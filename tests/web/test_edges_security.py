@@ -114,3 +114,11 @@ def test_a_key_file_that_holds_no_real_key_refuses_to_start(app_config, content)
     path.write_text(content)
     with pytest.raises(UserError, match="console-secret-key"):
         create_app(config)
+
+
+def test_the_settings_shown_in_a_log_or_a_traceback_carry_no_password():
+    shown = repr(settings.Settings({"DIALER_SMTP_PASSWORD": "hunter2-smtp", "TWILIO_AUTH_TOKEN": "f" * 32,
+                                    "DIALER_DATABASE_URL": "postgresql+psycopg://dialer:pg-s3cret@db:5432/dialer",
+                                    "DIALER_SMTP_HOST": "mail.example.com"}))
+    assert "hunter2" not in shown and "pg-s3cret" not in shown and "f" * 32 not in shown, shown
+    assert "dialer:***@db:5432/dialer" in shown and "mail.example.com" in shown

@@ -44,3 +44,20 @@ def test_fields_longer_than_twilio_ever_sends_are_a_400_and_store_nothing(client
     assert post(client, path, form).status_code == 400
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(inbox.CarrierCallback)) == 0
+
+
+def test_a_flood_of_forged_requests_is_a_few_log_lines_not_one_each(client, caplog, monkeypatch):
+    """The webhooks face the internet: anyone can send unsigned requests as fast as the link allows, and a warning
+    per request would fill the disk. The first is logged; the rest are counted into one line a minute."""
+    import web.twilio.signature as signature
+
+    now = [500.0]
+    monkeypatch.setattr(signature, "_monotonic", lambda: now[0], raising=False)
+    with caplog.at_level("WARNING"):
+        for _ in range(300):
+            assert post(client, "/twilio/status", {"CallSid": SID}, signature="forged").status_code == 403
+        now[0] += 61
+        assert post(client, "/twilio/status", {"CallSid": SID}, signature="forged").status_code == 403
+    lines = [r.getMessage() for r in caplog.records if "Twilio" in r.getMessage()]
+    assert len(lines) <= 3, lines[:5]
+    assert any("300" in line for line in lines), lines
