@@ -28,7 +28,8 @@ GLOSSARY: dict[str, str] = {
     "no_answers": "Dials nobody answered; busies and failures are the dials that got a busy or an error.",
     "closes": "Calls whose disposition is flagged as a close (a sale).",
     "callbacks": "Calls whose disposition is flagged as a callback (the lead is called again at an agreed time).",
-    "handled": "Calls an agent took that have ended: the base of talk time, wrap time and AHT.",
+    "handled": "Calls an agent took that have ended (never an abandoned one): the base of talk time, wrap time and "
+               "AHT.",
     "first_contacts": "Leads whose first contact ever fell in the period.",
     "hit_rate": "Contacts ÷ dials: how many dials reached a person who spoke with an agent.",
     "answer_rate": "Live answers ÷ dials.",

@@ -38,7 +38,7 @@ from campaigns.reports.models import (
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, bucket_sql, count_if, shift_minutes
 from dnc.sqltypes import UTCDateTime
 
-ROLLUP_VERSION = "5"  # bump when what a rollup row means changes: every campaign is then rebuilt once
+ROLLUP_VERSION = "6"  # bump when what a rollup row means changes: every campaign is then rebuilt once
 CHUNK = 2000
 AGENT_STATES = {"ready": 0, "talking": 1, "wrap": 2, "paused": 3}
 

@@ -87,7 +87,9 @@ class CallFacts:
         self.dnc_request = or_(flag(d.c.is_dnc) == true(), self.keypress)
         # the prospect said no: a contact the agent dispositioned as neither a close nor a callback
         self.refusal = and_(self.contact, d.c.code.isnot(None), ~self.close, ~self.callback)
-        self.handled = and_(connected, c.c.ended_at.isnot(None))
+        # an agent took it and it ended; an abandoned call was taken by none, even one a worker marked connected
+        # before it died (the carrier never joined them): it counts as abandoned, not as the agent's call
+        self.handled = and_(connected, c.c.ended_at.isnot(None), or_(outcome.is_(None), outcome != "abandoned"))
 
     def talk_seconds(self, dialect: str) -> ColumnElement:
         c = self.c.c

@@ -25,12 +25,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from campaigns.agents.models import Agent
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
 from campaigns.dispatch.models import Call
 from campaigns.floor.view import floor
+from campaigns.leads.models import Lead
 from campaigns.reports.catalog import run_report
 from campaigns.reports.history import abandon_history
 from tests.campaigns.reports.support import add_call, add_lead, add_list
@@ -143,3 +145,38 @@ def test_the_floors_30_day_abandon_rate_is_the_one_the_pacer_and_compliance_read
     assert today["abandon_rate_30d"] == pytest.approx(3 / 8)
     summary = run(sessions, "summary", first="2030-03-12", last="2030-03-12").payload()
     assert (summary["live_answers_30d"], summary["abandoned_30d"]) == (8, 3)
+
+
+def test_rollups_plus_raw_calls_equal_a_full_count(cross, sessions):
+    """After a report absorbed everything, new calls and late changes wait in the change log: the pacer's read
+    (absorb=False: rollups for clean hours, the calls for dirty ones) and a report (absorbs first) agree."""
+    cid = cross["campaign_id"]
+    run(sessions, "summary")  # everything absorbed
+    with sessions.begin() as s:
+        lead = s.get(Lead, s.get(Call, cross["late_sale"]).lead_id)
+        add_call(s, cid, lead, lead.list_id, 2, at(3, 12, "09:30:00"), outcome="abandoned",
+                 answered=at(3, 12, "09:30:04"), ended=at(3, 12, "09:30:10"))
+        late = s.scalars(select(Call).where(Call.campaign_id == cid, Call.outcome == "no_answer")
+                         .order_by(Call.id)).first()
+        late.outcome, late.answered_at, late.ended_at = "abandoned", late.placed_at, late.placed_at
+    with sessions.begin() as s:
+        assert abandon_history(s, cid, NOW, absorb=False) == (10, 5)
+    with sessions.begin() as s:
+        assert abandon_history(s, cid, NOW) == (10, 5)
+    days = rows_by(run(sessions, "abandon"), "day")
+    assert (days["2030-03-11"]["abandoned"], days["2030-03-12"]["abandoned"]) == (1, 1)
+    assert (days["2030-03-12"]["live_answers_30d"], days["2030-03-12"]["abandoned_30d"]) == (9, 4)
+
+
+def test_an_abandoned_call_is_no_call_taken(cross, sessions):
+    """Call 5 was "connected" to bob by a worker that died before the carrier joined them: it is abandoned (no agent
+    took the person within 2 seconds), so it is not one of bob's calls taken, and its 29 s are not his talk time.
+    Bob took calls 2 (60 s talk, 5 s wrap) and 6 (120 s, 5 s); ann took 1 and 7 (60 s, 5 s each) and heard the
+    machine 3 (10 s, no wrap)."""
+    agents = rows_by(run(sessions, "agent-time", "agent"), "agent")
+    bob = agents["bob"]
+    assert bob["handled"] == 2, f"bob's calls taken: expected 2, reported {bob['handled']}"
+    assert bob["aht_seconds"] == pytest.approx((180 + 10) / 2)
+    assert (agents["ann"]["handled"], agents["ann"]["aht_seconds"]) == (3, pytest.approx((130 + 10) / 3))
+    s = run(sessions, "summary").payload()
+    assert (s["handled"], s["abandoned"]) == (5, 2)
