@@ -180,3 +180,20 @@ def test_an_abandoned_call_is_no_call_taken(cross, sessions):
     assert (agents["ann"]["handled"], agents["ann"]["aht_seconds"]) == (3, pytest.approx((130 + 10) / 3))
     s = run(sessions, "summary").payload()
     assert (s["handled"], s["abandoned"]) == (5, 2)
+
+
+def test_a_lead_moved_after_its_calls_moves_its_outcome_not_its_dials(cross, sessions):
+    """a5 (dialed from L2, closed on its first contact Mon 11) is moved from L1 to L2 after a report absorbed it:
+    list close follows the lead (L2: 1 prospect, closed), the dials and first contacts stay where they were made."""
+    before = rows_by(run(sessions, "first-call-close", "day"), "day")
+    assert {d: (r["first_contacts"], r["first_contact_closes"]) for d, r in before.items()} == {
+        "2030-03-09": (1, 0), "2030-03-10": (1, 1), "2030-03-11": (1, 1), "2030-03-12": (1, 0)}
+    with sessions.begin() as s:
+        lead = s.get(Lead, s.get(Call, cross["late_sale"]).lead_id)
+        lead.list_id = next(i for i, in s.execute(select(Call.list_id).where(Call.id == cross["late_sale"])))
+    lc = rows_by(run(sessions, "list-close"), "list")
+    assert (lc["L1"]["prospects"], lc["L1"]["closed"], lc["L2"]["prospects"], lc["L2"]["closed"]) == (10, 2, 1, 1)
+    board = rows_by(run(sessions, "list-leaderboard"), "list")
+    assert (board["L2"]["dials"], board["L2"]["contacts"], board["L2"]["closes"]) == (6, 1, 1)
+    fcc = rows_by(run(sessions, "first-call-close", "list"), "list")
+    assert (fcc["L1"]["first_contacts"], fcc["L2"]["first_contacts"], fcc["L2"]["first_contact_closes"]) == (3, 1, 1)
