@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from campaigns.agents.models import Agent
+from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
 from campaigns.dispatch.models import Call
@@ -197,3 +197,29 @@ def test_a_lead_moved_after_its_calls_moves_its_outcome_not_its_dials(cross, ses
     assert (board["L2"]["dials"], board["L2"]["contacts"], board["L2"]["closes"]) == (6, 1, 1)
     fcc = rows_by(run(sessions, "first-call-close", "list"), "list")
     assert (fcc["L1"]["first_contacts"], fcc["L2"]["first_contacts"], fcc["L2"]["first_contact_closes"]) == (3, 1, 1)
+
+
+def test_an_agent_on_two_campaigns_splits_her_time_and_calls(cross, sessions):
+    """ann is on Cross 08:00-09:00 (ready) and on "Other" from 09:00 (ready until 09:30, talking until 09:31, then
+    ready, still open at now = 10:00) on Tue 12 March: each campaign gets its own hours and calls."""
+    with sessions.begin() as s:
+        other = create_campaign(s, "Other", "+12125550111", NOW - timedelta(days=90)).id
+        ann = s.scalars(select(Agent).where(Agent.name == "ann")).one()
+        lst = add_list(s, other, "O1")
+        lead = add_lead(s, other, lst.id, "+12125558000")
+        add_call(s, other, lead, lst.id, 1, at(3, 12, "09:29:55"), outcome="completed",
+                 connected=at(3, 12, "09:30:00"), agent_id=ann.id, ended=at(3, 12, "09:31:00"), dispo="SALE",
+                 dispo_at=at(3, 12, "09:31:00"))
+        for hms, state, cid in [("08:00:00", "ready", cross["campaign_id"]), ("09:00:00", "ready", other),
+                                ("09:30:00", "talking", other), ("09:31:00", "ready", other)]:
+            s.add(AgentStateEvent(agent_id=ann.id, campaign_id=cid, state=state, at=at(3, 12, hms)))
+    mine = rows_by(run(sessions, "agent-time", "agent", first="2030-03-12", last="2030-03-12"), "agent")["ann"]
+    assert mine["agent_hours"] == pytest.approx(1.0)
+    theirs = rows_by(with_campaign(sessions, "Other", "agent-time"), "agent")["ann"]
+    assert (theirs["handled"], theirs["agent_hours"]) == (1, pytest.approx(1.0))
+    assert theirs["occupancy"] == pytest.approx(60 / 3600)
+
+
+def with_campaign(sessions, name, report):
+    with sessions.begin() as s:
+        return run_report(s, report, name, NOW, "2030-03-12", "2030-03-12", "agent")
