@@ -52,40 +52,45 @@ NOW = at(3, 12, "10:00:00")
 @pytest.fixture
 def cross(sessions) -> dict:
     with sessions.begin() as s:
-        cid = create_campaign(s, "Cross", "+12125550100", NOW - timedelta(days=90)).id
-        l1, l2 = add_list(s, cid, "L1"), add_list(s, cid, "L2")
-        ann, bob = Agent(name="ann", campaign_id=cid), Agent(name="bob", campaign_id=cid)
-        s.add_all([ann, bob])
-        s.flush()
-        z0 = add_lead(s, cid, l1.id, "+12125559000")
-        a = [add_lead(s, cid, l1.id, f"+1212555{i:04d}") for i in range(10)]
+        return build_cross(s)
 
-        def talk(lead, list_id, attempt, placed, agent, dispo, secs=60):
-            return add_call(s, cid, lead, list_id, attempt, placed, outcome="completed",
-                            connected=placed + timedelta(seconds=5), agent_id=agent.id,
-                            ended=placed + timedelta(seconds=5 + secs), dispo=dispo,
-                            dispo_at=placed + timedelta(seconds=10 + secs))
 
-        add_call(s, cid, z0, l1.id, 1, at(2, 10, "12:00:00"), outcome="abandoned",
-                 answered=at(2, 10, "12:00:05"), ended=at(2, 10, "12:00:09"))
-        talk(a[0], l1.id, 1, at(3, 9, "23:30:00"), ann, "CALLBK")
-        talk(a[1], l1.id, 1, at(3, 10, "01:30:00"), bob, "SALE")
-        add_call(s, cid, a[2], l1.id, 1, at(3, 10, "03:30:00"), outcome="machine", answered=at(3, 10, "03:30:04"),
-                 connected=at(3, 10, "03:30:05"), agent_id=ann.id, ended=at(3, 10, "03:30:15"))
-        add_call(s, cid, a[3], l1.id, 1, at(3, 10, "03:40:00"), outcome="abandoned", answered=at(3, 10, "03:40:04"),
-                 ended=at(3, 10, "03:40:15"))
-        add_call(s, cid, a[4], l2.id, 1, at(3, 10, "23:59:59"), outcome="abandoned",
-                 answered=at(3, 10, "23:59:59"), connected=at(3, 11, "00:00:01"), agent_id=bob.id,
-                 ended=at(3, 11, "00:00:30"))
-        talk(a[0], l1.id, 2, at(3, 11, "09:00:00"), bob, "SALE", 120)
-        late = talk(a[5], l2.id, 1, at(3, 11, "10:00:00"), ann, "SALE")
-        for i in range(3):
-            add_call(s, cid, a[6 + i], l2.id, 1, at(3, 11, f"11:0{i}:00"), outcome="no_answer",
-                     ended=at(3, 11, f"11:0{i}:30"))
-        add_call(s, cid, a[9], l1.id, 1, at(3, 12, "09:59:00"), outcome=None, connected=at(3, 12, "09:59:05"),
-                 agent_id=ann.id)
-        add_call(s, cid, a[6], l2.id, 2, at(3, 12, "09:58:00"), outcome=None)
-        return {"campaign_id": cid, "late_sale": late.id}
+def build_cross(s) -> dict:
+    """The floor of the table above; returns the campaign's id and the id of call 7 (a5's sale)."""
+    cid = create_campaign(s, "Cross", "+12125550100", NOW - timedelta(days=90)).id
+    l1, l2 = add_list(s, cid, "L1"), add_list(s, cid, "L2")
+    ann, bob = Agent(name="ann", campaign_id=cid), Agent(name="bob", campaign_id=cid)
+    s.add_all([ann, bob])
+    s.flush()
+    z0 = add_lead(s, cid, l1.id, "+12125559000")
+    a = [add_lead(s, cid, l1.id, f"+1212555{i:04d}") for i in range(10)]
+
+    def talk(lead, list_id, attempt, placed, agent, dispo, secs=60):
+        return add_call(s, cid, lead, list_id, attempt, placed, outcome="completed",
+                        connected=placed + timedelta(seconds=5), agent_id=agent.id,
+                        ended=placed + timedelta(seconds=5 + secs), dispo=dispo,
+                        dispo_at=placed + timedelta(seconds=10 + secs))
+
+    add_call(s, cid, z0, l1.id, 1, at(2, 10, "12:00:00"), outcome="abandoned",
+             answered=at(2, 10, "12:00:05"), ended=at(2, 10, "12:00:09"))
+    talk(a[0], l1.id, 1, at(3, 9, "23:30:00"), ann, "CALLBK")
+    talk(a[1], l1.id, 1, at(3, 10, "01:30:00"), bob, "SALE")
+    add_call(s, cid, a[2], l1.id, 1, at(3, 10, "03:30:00"), outcome="machine", answered=at(3, 10, "03:30:04"),
+             connected=at(3, 10, "03:30:05"), agent_id=ann.id, ended=at(3, 10, "03:30:15"))
+    add_call(s, cid, a[3], l1.id, 1, at(3, 10, "03:40:00"), outcome="abandoned", answered=at(3, 10, "03:40:04"),
+             ended=at(3, 10, "03:40:15"))
+    add_call(s, cid, a[4], l2.id, 1, at(3, 10, "23:59:59"), outcome="abandoned",
+             answered=at(3, 10, "23:59:59"), connected=at(3, 11, "00:00:01"), agent_id=bob.id,
+             ended=at(3, 11, "00:00:30"))
+    talk(a[0], l1.id, 2, at(3, 11, "09:00:00"), bob, "SALE", 120)
+    late = talk(a[5], l2.id, 1, at(3, 11, "10:00:00"), ann, "SALE")
+    for i in range(3):
+        add_call(s, cid, a[6 + i], l2.id, 1, at(3, 11, f"11:0{i}:00"), outcome="no_answer",
+                 ended=at(3, 11, f"11:0{i}:30"))
+    add_call(s, cid, a[9], l1.id, 1, at(3, 12, "09:59:00"), outcome=None, connected=at(3, 12, "09:59:05"),
+             agent_id=ann.id)
+    add_call(s, cid, a[6], l2.id, 2, at(3, 12, "09:58:00"), outcome=None)
+    return {"campaign_id": cid, "late_sale": late.id}
 
 
 def run(sessions, name, by=None, first=RANGE[0], last=RANGE[1], now=NOW):
