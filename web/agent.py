@@ -36,7 +36,7 @@ from web.agent_calls import controls
 from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
 from web.filters import console_zone, page_and_lead, when
-from web.forms import choices, sentence
+from web.forms import as_id, choices, sentence
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 PAUSE_LABELS = {"break": "Break", "lunch": "Lunch", "training": "Training", "meeting": "Meeting",
@@ -185,10 +185,10 @@ def start():
     """Join a campaign and go ready. The choice is checked again here (``campaigns.agents.teams.join``): a campaign
     that is not active, or whose team this seat is not on, is refused whatever the form carried."""
     form = StartForm()
-    if not form.validate_on_submit() or not (form.campaign.data or "").isdigit():
+    if not form.validate_on_submit() or as_id(form.campaign.data) is None:
         flash("Choose a campaign.", "error")
         return redirect(url_for("agent.seat"))
-    campaign = db().get(Campaign, int(form.campaign.data))
+    campaign = db().get(Campaign, as_id(form.campaign.data))
     if campaign is None:
         flash("That campaign is not open for agents.", "error")
         return redirect(url_for("agent.seat"))
@@ -311,10 +311,10 @@ def flag_caller_id():
 
 
 def _lead_id() -> int:
-    raw = request.form.get("lead_id", "")
-    if not raw.isdigit():
+    lead_id = as_id(request.form.get("lead_id"))
+    if lead_id is None:
         abort(400, "no lead was chosen")
-    return int(raw)
+    return lead_id
 
 
 @bp.post("/preview/dial")

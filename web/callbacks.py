@@ -24,7 +24,7 @@ from campaigns.leads.models import Lead
 from dnc.errors import UserError
 from web.context import db, now
 from web.filters import page_and_lead, when
-from web.forms import sentence
+from web.forms import as_id, sentence
 
 bp = Blueprint("callbacks", __name__, url_prefix="/campaigns/<int:campaign_id>/callbacks")
 RECENT = 50  # closed callbacks listed per section
@@ -163,9 +163,9 @@ def assign(campaign_id: int, callback_id: int):
 
     def change() -> str:
         to = form.to.data
-        if to != ANYONE and not to.isdigit():
+        if to != ANYONE and as_id(to) is None:
             raise UserError(f"for: choose an agent or {ANYONE}, got {to!r}")
-        callbacks.assign(db(), cb.id, None if to == ANYONE else int(to), now())
+        callbacks.assign(db(), cb.id, None if to == ANYONE else as_id(to), now())
         return f"Callback {cb.id} is now {'for anyone on the campaign' if to == ANYONE else 'personal'}."
 
     return _apply(campaign, form, change, cb, zone)

@@ -118,3 +118,15 @@ def test_a_form_sent_after_the_session_expired_leads_back_to_its_page_after_sign
     landed = client.get(r.headers["Location"])
     assert landed.status_code == 200, (r.headers["Location"], landed.status_code)
     assert r.headers["Location"].endswith(page)
+
+
+def test_numbers_in_links_that_are_no_ids_are_refused_not_a_server_error(client, auth, campaign):  # noqa: F811
+    """An id, a page or a list in a link edited by hand: "²" is a digit to str.isdigit() but not to int(), and an id
+    of 20 digits does not fit SQLite's integer; both were server errors."""
+    auth.login("manager")
+    huge = "9" * 20
+    for path in ("/leads/?q=ann&page=²", "/leads/?list=²", "/leads/?campaign=²", f"/leads/?q=ann&page={huge}",
+                 f"/leads/?list={huge}", f"/leads/?campaign={huge}", f"/campaigns/{huge}", f"/lists/{huge}",
+                 f"/campaigns/{campaign}/lists/{huge}/reset"):
+        r = client.get(path)
+        assert r.status_code in (200, 400, 404), (path, r.status_code)
