@@ -170,7 +170,7 @@ def test_rollups_plus_raw_calls_equal_a_full_count(cross, sessions):
         assert abandon_history(s, cid, NOW) == (10, 5)
     days = rows_by(run(sessions, "abandon"), "day")
     assert (days["2030-03-11"]["abandoned"], days["2030-03-12"]["abandoned"]) == (1, 1)
-    assert (days["2030-03-12"]["live_answers_30d"], days["2030-03-12"]["abandoned_30d"]) == (9, 4)
+    assert (days["2030-03-12"]["live_answers_30d"], days["2030-03-12"]["abandoned_30d"]) == (10, 5)
 
 
 def test_an_abandoned_call_is_no_call_taken(cross, sessions):
@@ -228,3 +228,15 @@ def test_an_agent_on_two_campaigns_splits_her_time_and_calls(cross, sessions):
 def with_campaign(sessions, name, report):
     with sessions.begin() as s:
         return run_report(s, report, name, NOW, "2030-03-12", "2030-03-12", "agent")
+
+
+def test_the_abandon_reports_row_for_today_reads_what_the_compliance_page_links_from(cross, sessions):
+    """The compliance page's 30-day rate (3 of 8: [now - 30 days, now)) links to the abandon report "per day"; that
+    report's row for today, "the rolling 30 days ending with it", must read the same while today is still going on.
+    Finished days keep the 30 local days ending with them (Mon 11: from Sun 10 Feb, calls 0-7: 7 live answers, 3
+    abandoned)."""
+    days = rows_by(run(sessions, "abandon"), "day")
+    today = days["2030-03-12"]
+    assert (today["live_answers_30d"], today["abandoned_30d"]) == (8, 3), \
+        f"today's rolling 30 days: expected 3 of 8, reported {today['abandoned_30d']} of {today['live_answers_30d']}"
+    assert (days["2030-03-11"]["live_answers_30d"], days["2030-03-11"]["abandoned_30d"]) == (7, 3)
