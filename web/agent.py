@@ -9,9 +9,6 @@ when the seat changes (a call pops, the call ends).
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -72,10 +69,7 @@ class DispositionForm(FlaskForm):
 
     def validate_callback_at(self, field) -> None:
         if field.data:
-            try:
-                datetime.fromisoformat(field.data)
-            except ValueError:
-                raise ValidationError("Give a date and time, e.g. 2030-01-09 17:30.") from None
+            parse_local(field.data, "UTC")  # the same refusals as moving a callback (the zone is the lead's, below)
 
 
 def _agent_id() -> int:
@@ -255,8 +249,7 @@ def disposition():
         return _page(form, 400)
     callback_at = None
     if form.callback_at.data:
-        local = datetime.fromisoformat(form.callback_at.data)
-        callback_at = local.replace(tzinfo=ZoneInfo(lead_zone(d))) if local.tzinfo is None else local
+        callback_at = parse_local(form.callback_at.data, lead_zone(d))
     if chosen.is_callback and callback_at is None:
         form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
         return _page(form, 400)

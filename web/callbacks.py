@@ -43,6 +43,8 @@ def parse_local(raw: str, zone: str) -> datetime:
         local = datetime.fromisoformat((raw or "").strip())
     except ValueError:
         raise ValidationError("Give a date and time, e.g. 2030-01-09 17:30.") from None
+    if not 2000 <= local.year <= 2999:  # the year 9999 overflows on its way to UTC; no callback is that far off
+        raise ValidationError(f"{local:%Y-%m-%d}: give a date in the years 2000 to 2999.")
     return local.replace(tzinfo=ZoneInfo(zone)) if local.tzinfo is None else local
 
 
