@@ -55,4 +55,29 @@ def test_floor_guard_and_compliance_read_the_same_30_days(client, auth, cross_fl
     auth.login("compliance")
     html = client.get("/compliance/abandon").get_data(as_text=True)
     row = html[html.index("<td>Cross "):]
-    assert "37.5 %" in row[:row.index("</tr>")]
+    row = row[:row.index("</tr>")]
+    assert "37.5 %" in row and "(0/1)" in row  # today: as the floor's today (call 11 live, no abandon)
+    assert (t["abandoned"], t["live_answers"]) == (0, 1)
+
+
+def test_a_campaign_with_no_calls_shows_dashes_on_every_page_and_export(client, auth, sessions, clock):
+    """Nothing to divide by anywhere: every report page, its CSV and XLSX, the floor and the compliance page answer
+    200 (rates "—" or empty), never a division error."""
+    from campaigns.campaign.service import create_campaign
+    from campaigns.reports.catalog import REPORTS
+    from web.reports import MENU
+
+    clock.set(NOW)
+    with sessions.begin() as s:
+        cid = create_campaign(s, "Quiet", "+12125550122", NOW).id
+    auth.login("admin")
+    for name in MENU:
+        spec = REPORTS[name]
+        for by in (spec.groups or (None,)):
+            q = "campaign=Quiet&first=2030-03-01&last=2030-03-12" + (f"&by={by}" if by else "")
+            for path in (f"/reports/{name}?{q}", f"/reports/{name}.csv?{q}", f"/reports/{name}.xlsx?{q}"):
+                r = client.get(path)
+                assert r.status_code == 200, (path, r.status_code)
+    data = client.get(f"/floor/{cid}/data").get_json()
+    assert data["today"]["abandon_rate_30d"] is None and data["today"]["hit_rate"] is None
+    assert client.get("/compliance/abandon").status_code == 200

@@ -21,6 +21,7 @@ Every lead belongs to list L1 now (a4, a5, a6-a8 were dialed from L2 and moved s
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -240,3 +241,21 @@ def test_the_abandon_reports_row_for_today_reads_what_the_compliance_page_links_
     assert (today["live_answers_30d"], today["abandoned_30d"]) == (8, 3), \
         f"today's rolling 30 days: expected 3 of 8, reported {today['abandoned_30d']} of {today['live_answers_30d']}"
     assert (days["2030-03-11"]["live_answers_30d"], days["2030-03-11"]["abandoned_30d"]) == (7, 3)
+
+
+def test_the_cli_json_says_what_the_service_says(cross, sessions, dialer):
+    """`dialer report … --json --at now` on the same floor: the summary (incl. the live 30-day reading) and the
+    hit rate by list."""
+    at_now = NOW.isoformat()
+    r = dialer("report", "summary", "--campaign", "Cross", "--from", RANGE[0], "--to", RANGE[1], "--at", at_now,
+               "--json")
+    assert r.code == 0, r.err
+    obj = json.loads(r.out)
+    assert (obj["dials"], obj["contacts"], obj["closes"], obj["first_contacts"], obj["handled"]) == (12, 5, 3, 4, 5)
+    assert (obj["live_answers_30d"], obj["abandoned_30d"]) == (8, 3)
+    r = dialer("report", "hit-rate", "--campaign", "Cross", "--from", RANGE[0], "--to", RANGE[1], "--at", at_now,
+               "--by", "list", "--format", "json")
+    assert r.code == 0, r.err
+    lists = {row["list"]: row for row in json.loads(r.out)}
+    assert (lists["L1"]["dials"], lists["L1"]["contacts"], lists["L2"]["dials"], lists["L2"]["contacts"]) == \
+        (6, 4, 6, 1)
