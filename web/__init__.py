@@ -18,6 +18,9 @@ from web.context import init_context
 def create_app(config: Mapping | None = None) -> Flask:
     """The console app. ``config`` overrides settings (tests pass SESSIONS, CLOCK, SECRET_KEY, VAR_DIR …)."""
     app = Flask(__name__)
+    from web.forms import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:...> is bounded
     configure(app, config)
     console = init_context(app)
 

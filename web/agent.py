@@ -9,9 +9,6 @@ when the seat changes (a call pops, the call ends).
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -36,7 +33,7 @@ from web.agent_calls import controls
 from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
 from web.filters import console_zone, page_and_lead, when
-from web.forms import choices, sentence
+from web.forms import as_id, choices, sentence
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 PAUSE_LABELS = {"break": "Break", "lunch": "Lunch", "training": "Training", "meeting": "Meeting",
@@ -72,10 +69,7 @@ class DispositionForm(FlaskForm):
 
     def validate_callback_at(self, field) -> None:
         if field.data:
-            try:
-                datetime.fromisoformat(field.data)
-            except ValueError:
-                raise ValidationError("Give a date and time, e.g. 2030-01-09 17:30.") from None
+            parse_local(field.data, "UTC")  # the same refusals as moving a callback (the zone is the lead's, below)
 
 
 def _agent_id() -> int:
@@ -185,10 +179,10 @@ def start():
     """Join a campaign and go ready. The choice is checked again here (``campaigns.agents.teams.join``): a campaign
     that is not active, or whose team this seat is not on, is refused whatever the form carried."""
     form = StartForm()
-    if not form.validate_on_submit() or not (form.campaign.data or "").isdigit():
+    if not form.validate_on_submit() or as_id(form.campaign.data) is None:
         flash("Choose a campaign.", "error")
         return redirect(url_for("agent.seat"))
-    campaign = db().get(Campaign, int(form.campaign.data))
+    campaign = db().get(Campaign, as_id(form.campaign.data))
     if campaign is None:
         flash("That campaign is not open for agents.", "error")
         return redirect(url_for("agent.seat"))
@@ -255,8 +249,7 @@ def disposition():
         return _page(form, 400)
     callback_at = None
     if form.callback_at.data:
-        local = datetime.fromisoformat(form.callback_at.data)
-        callback_at = local.replace(tzinfo=ZoneInfo(lead_zone(d))) if local.tzinfo is None else local
+        callback_at = parse_local(form.callback_at.data, lead_zone(d))
     if chosen.is_callback and callback_at is None:
         form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
         return _page(form, 400)
@@ -311,10 +304,10 @@ def flag_caller_id():
 
 
 def _lead_id() -> int:
-    raw = request.form.get("lead_id", "")
-    if not raw.isdigit():
+    lead_id = as_id(request.form.get("lead_id"))
+    if lead_id is None:
         abort(400, "no lead was chosen")
-    return int(raw)
+    return lead_id
 
 
 @bp.post("/preview/dial")

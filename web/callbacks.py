@@ -24,7 +24,7 @@ from campaigns.leads.models import Lead
 from dnc.errors import UserError
 from web.context import db, now
 from web.filters import page_and_lead, when
-from web.forms import sentence
+from web.forms import as_id, sentence
 
 bp = Blueprint("callbacks", __name__, url_prefix="/campaigns/<int:campaign_id>/callbacks")
 RECENT = 50  # closed callbacks listed per section
@@ -43,6 +43,8 @@ def parse_local(raw: str, zone: str) -> datetime:
         local = datetime.fromisoformat((raw or "").strip())
     except ValueError:
         raise ValidationError("Give a date and time, e.g. 2030-01-09 17:30.") from None
+    if not 2000 <= local.year <= 2999:  # the year 9999 overflows on its way to UTC; no callback is that far off
+        raise ValidationError(f"{local:%Y-%m-%d}: give a date in the years 2000 to 2999.")
     return local.replace(tzinfo=ZoneInfo(zone)) if local.tzinfo is None else local
 
 
@@ -163,9 +165,9 @@ def assign(campaign_id: int, callback_id: int):
 
     def change() -> str:
         to = form.to.data
-        if to != ANYONE and not to.isdigit():
+        if to != ANYONE and as_id(to) is None:
             raise UserError(f"for: choose an agent or {ANYONE}, got {to!r}")
-        callbacks.assign(db(), cb.id, None if to == ANYONE else int(to), now())
+        callbacks.assign(db(), cb.id, None if to == ANYONE else as_id(to), now())
         return f"Callback {cb.id} is now {'for anyone on the campaign' if to == ANYONE else 'personal'}."
 
     return _apply(campaign, form, change, cb, zone)

@@ -20,7 +20,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from campaigns.agents.states import reason_words
-from campaigns.reports.metrics import GLOSSARY, percent_text, target_text
+from campaigns.reports.metrics import GLOSSARY, percent_text, target_text, whole_seconds
 from dnc.reasons import words as reason_text
 
 DASH = "—"
@@ -50,7 +50,7 @@ def duration(seconds: float | None) -> str:
     """``75`` -> ``0:01:15``; ``3725`` -> ``1:02:05`` (the reports' spreadsheets write the same, ``[h]:mm:ss``)."""
     if seconds is None:
         return DASH
-    s = max(0, int(round(seconds)))
+    s = max(0, whole_seconds(seconds))
     h, rest = divmod(s, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}"

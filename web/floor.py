@@ -25,14 +25,15 @@ from campaigns.reports.metrics import GLOSSARY
 from campaigns.reports.rollup import refresh
 from web.context import console, db, now, reads
 from web.floor_format import capped_text, pacer_inputs, time_text, window_text
+from web.forms import as_id
 
 bp = Blueprint("floor", __name__, url_prefix="/floor")
 TODAY_KEYS = ("dials", "live_answers", "contacts", "closes", "abandoned", "hit_rate", "abandon_rate",
               "abandon_rate_30d", "live_answers_30d", "abandoned_30d", "first_call_close", "aht_seconds")
 def _campaign() -> Campaign | None:
-    raw = request.args.get("campaign_id", "")
-    if raw.isdigit():
-        c = reads().get(Campaign, int(raw))
+    cid = as_id(request.args.get("campaign_id"))
+    if cid is not None:
+        c = reads().get(Campaign, cid)
         if c is None:
             abort(404)
         return c

@@ -5,8 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 
 from dnc.errors import UserError
+
+MAX_ID = 2 ** 63 - 1  # the widest integer a database column holds (SQLite raises past it)
+
+
+def as_id(raw: str | None) -> int | None:
+    """An id, a page or a count typed in a link or a form: ASCII digits that fit a database integer, else None.
+    (``"²".isdigit()`` is true but ``int("²")`` fails, and 20 digits overflow SQLite: both were server errors.)"""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in the console's routes: an id too large for the database is a 404, not a server error."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def sentence(message: str) -> str:

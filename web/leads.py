@@ -20,7 +20,7 @@ from campaigns.leads import edit, listadmin, search
 from campaigns.leads.models import LEAD_STATUSES, Lead, LeadList
 from dnc.errors import UserError
 from web.context import db, now
-from web.forms import choices, has_errors, sentence
+from web.forms import as_id, choices, has_errors, sentence
 from web.roles import can
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -51,7 +51,8 @@ def _campaign_arg() -> Campaign | None:
     raw = request.args.get("campaign", "")
     if not raw:
         return None
-    campaign = db().get(Campaign, int(raw)) if raw.isdigit() else None
+    cid = as_id(raw)
+    campaign = db().get(Campaign, cid) if cid is not None else None
     if campaign is None:
         abort(404)
     return campaign
@@ -64,8 +65,8 @@ def search_page():
     q = request.args.get("q", "").strip()
     status = request.args.get("status", "")
     list_raw = request.args.get("list", "")
-    list_id = int(list_raw) if list_raw.isdigit() else None
-    page_no = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    list_id = as_id(list_raw)
+    page_no = min(as_id(request.args.get("page")) or 1, 1_000_000)  # the offset, too, must fit the database
     campaigns = list(db().scalars(select(Campaign).order_by(Campaign.name)))
     lists = listadmin.lists(db(), campaign) if campaign is not None else []
     found, error = None, None

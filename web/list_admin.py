@@ -18,7 +18,7 @@ from campaigns.leads import listadmin
 from campaigns.leads.models import LeadList
 from dnc.errors import UserError
 from web.context import db, now
-from web.forms import sentence
+from web.forms import as_id, sentence
 
 bp = Blueprint("listadmin", __name__, url_prefix="/campaigns/<int:campaign_id>/lists")
 
@@ -86,7 +86,7 @@ def mix(campaign_id: int):
     try:
         for lid, text in raw.items():
             if mode in ("order", "weights") and text:
-                if not text.isdigit():
+                if as_id(text) is None:
                     name = db().get(LeadList, lid).name
                     what = "weight" if mode == "weights" else "place"
                     raise UserError(f"List mix: give {name}'s {what} as a whole number, got {text!r}")

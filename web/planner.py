@@ -135,6 +135,8 @@ def _run(basis, grid: dict[int, int], form: dict):
         first = date.fromisoformat(form["start"])
     except ValueError:
         raise UserError(f"First day: {form['start']!r} is not a date") from None
+    if not 2000 <= first.year <= 2999:  # the simulated days run past it: year 9999 overflows the calendar
+        raise UserError(f"First day: {first} is outside the years 2000 to 2999")
     if not 1 <= form["seeds"] <= MAX_WEB_SEEDS:
         raise UserError(f"Seeds: between 1 and {MAX_WEB_SEEDS}")
     schedule = parse_schedule(text, first, form["days"])

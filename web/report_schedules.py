@@ -15,7 +15,7 @@ from campaigns.reports.catalog import REPORTS
 from dnc import settings
 from dnc.errors import UserError
 from web.context import db, now
-from web.forms import choices, sentence
+from web.forms import as_id, choices, sentence
 from web.reports import bp
 
 EVERY_DAY = "every"
@@ -65,7 +65,8 @@ def add_schedule():
     if not form.validate_on_submit():
         flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for("reports.schedules"))
-    campaign = db().get(Campaign, int(form.campaign.data)) if (form.campaign.data or "").isdigit() else None
+    cid = as_id(form.campaign.data)
+    campaign = db().get(Campaign, cid) if cid is not None else None
     try:
         if campaign is None:
             raise UserError("campaign: choose one of the campaigns listed")

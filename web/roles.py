@@ -13,6 +13,7 @@ An endpoint that is in neither table is refused (fail closed), and ``tests/web/t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
@@ -89,9 +90,20 @@ def enforce():
     if not current_user.is_authenticated:
         if wants_json():
             return jsonify(error="not signed in", login=url_for("auth.login")), 401
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=_come_back_to()))
     if current_user.role not in roles:
         abort(403)
+    return None
+
+
+def _come_back_to() -> str | None:
+    """Where to go after signing in: the page asked for, or for a form sent after the session ended, the page the
+    form was on (its own address often answers POST only: going there would be a 405); else the role's home."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return None
 
 

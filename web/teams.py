@@ -20,7 +20,7 @@ from campaigns.campaign.history import changes
 from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 from web.context import db, now
-from web.forms import choices, sentence
+from web.forms import as_id, choices, sentence
 
 bp = Blueprint("team", __name__, url_prefix="/campaigns/<int:campaign_id>/agents")
 WHO = {"everyone": "Every agent may join", "team": "Only the agents ticked below"}
@@ -60,7 +60,7 @@ def edit(campaign_id: int):
     form = TeamForm(data={"who": "team" if current else "everyone"} if request.method == "GET" else None)
     if request.method == "GET" or not form.validate_on_submit():
         return _page(campaign, form, current, 200 if request.method == "GET" else 400)
-    ticked = {int(x) for x in request.form.getlist("agent") if x.isdigit()}
+    ticked = {i for i in map(as_id, request.form.getlist("agent")) if i is not None}
     if form.who.data == "team" and not ticked:
         form.who.errors = ["Tick at least one agent, or let every agent join."]
         return _page(campaign, form, ticked, 400)

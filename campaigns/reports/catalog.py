@@ -53,15 +53,24 @@ SUMMARY_WORDS = {"timezone": "time zone", "live_answers": "live answers", "no_an
                  "final_leads": "leads with a final status"}
 
 
+def live_reading(ctx: Ctx, start: datetime, end: datetime) -> tuple[int, int] | None:
+    """``(live answers, abandoned)`` of ``[now - 30 days, now)`` when ``[start, end)`` holds now, else None.
+
+    "The 30 days ending with" a day that is still going on end now: the counts the pacer, the abandon guard and the
+    compliance page read, so the floor, the summary and the abandon report's row for today agree with them. A
+    finished day keeps the 30 local days ending with it. The rollups were just refreshed; the edge hours are exact.
+    """
+    if not start <= ctx.now < end:
+        return None
+    return abandon_history(ctx.session, ctx.campaign.id, ctx.now, absorb=False)
+
+
 def summary(ctx: Ctx) -> Report:
     s, c, p = ctx.session, ctx.campaign, ctx.period
     fc = q.floor_counts(s, c, p, ctx.now, "campaign").get(q.TOTAL, FloorCounts())
     rates = fc.rates()
-    if p.start <= ctx.now < p.end:  # the range reaches now: the live reading, the very counts the pacer, the
-        # abandon guard and the compliance page take (the rollups were just refreshed; hours at the edges are exact)
-        live30, ab30 = abandon_history(s, c.id, ctx.now, absorb=False)
-    else:  # a range in the past: the 30 local days ending with its last day, as the abandon report's last row
-        live30, ab30 = q.abandon_window(s, c, day_start(p.last_day - timedelta(days=29), c.timezone), p.end)
+    live30, ab30 = live_reading(ctx, p.start, p.end) or q.abandon_window(
+        s, c, day_start(p.last_day - timedelta(days=29), c.timezone), p.end)
     outcomes = q.lead_outcomes(s, c, p.end)
     leads = sum(v["leads"] for v in outcomes.values())
     final = sum(v["final"] for v in outcomes.values())
@@ -123,7 +132,8 @@ def abandon(ctx: Ctx) -> Report:
     for day in p.days():
         fc = daily.get(day, FloorCounts())
         window = [daily.get(day - timedelta(days=i), FloorCounts()) for i in range(30)]
-        live30, ab30 = sum(w.live_answers for w in window), sum(w.abandoned for w in window)
+        live30, ab30 = live_reading(ctx, day_start(day, c.timezone), day_start(day + timedelta(days=1), c.timezone)) \
+            or (sum(w.live_answers for w in window), sum(w.abandoned for w in window))
         rows.append({"day": day.isoformat(), "live_answers": fc.live_answers, "abandoned": fc.abandoned,
                      "abandon_rate": m.abandon_rate(fc.abandoned, fc.live_answers), "live_answers_30d": live30,
                      "abandoned_30d": ab30, "abandon_rate_30d": m.abandon_rate(ab30, live30)})

@@ -82,6 +82,12 @@ def percent(value: float, digits: int = 1) -> float:
     return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
+def whole_seconds(seconds: float) -> int:
+    """A duration rounded to the second as every page and file shows it, half a second up (56.5 -> 57), as the
+    floor's polled tiles (JavaScript's ``Math.round``) do; Python's ``round`` gave 56 on the page as rendered."""
+    return int(Decimal(seconds).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def percent_text(value: float | None, digits: int = 1) -> str:
     """A measured rate as every page, message and CLI line shows it (``0.0909`` -> ``9.1 %``; "—" when there is
     nothing to measure), so the compliance pages and the floor never disagree in the second decimal."""

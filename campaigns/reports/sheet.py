@@ -12,7 +12,7 @@ import io
 
 from campaigns.reports.base import Column, Report
 from campaigns.reports.export import safe_cell
-from campaigns.reports.metrics import percent
+from campaigns.reports.metrics import percent, whole_seconds
 
 RATE_DECIMALS = 1  # the page shows "12.3 %"
 
@@ -29,7 +29,7 @@ def header(c: Column) -> str:
 
 
 def hms(seconds: float) -> str:
-    s = int(round(seconds))
+    s = whole_seconds(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -175,7 +176,14 @@ def stop(demo: Demo) -> None:
     (DEMO_DIR / PID_FILE).unlink(missing_ok=True)
 
 
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_demo(host: str, port: int, speed: float, agents: int, rows: int) -> None:
+    # SIGTERM (kill, a process manager) ends the demo as Ctrl-C does: its worker and console stop with it, rather than
+    # running on orphaned with the port and the database
+    signal.signal(signal.SIGTERM, _interrupt)
     demo = launch(host, port, speed, agents, rows)
     print(f"\nconsole at {demo.url}  (the floor runs {speed:g}x faster than real time; logs: {DEMO_DIR}/worker.log, "
           f"{DEMO_DIR}/console.log)\nlog in as one of (password {PASSWORD!r}):")

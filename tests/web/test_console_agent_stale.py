@@ -59,3 +59,17 @@ def test_a_disposition_sent_again_after_the_next_call_popped_is_refused(client, 
         assert bob.disposition_code is None and bob.hangup_requested_at is None  # Bob is still on the line
         assert internal.active(s, BOB, None, clock.now()) == []  # and nobody put him on the DNC list
     assert client.get("/agent/state").get_json()["call_id"] == bob_call
+
+
+def test_a_callback_at_the_end_of_the_calendar_is_refused_in_words(client, auth, floor, sessions, clock):  # noqa: F811
+    """A year typed as 9999 in the callback's date: the lead's local time overflowed on its way to UTC, a server
+    error while the customer waited for the agent to finish."""
+    seat = agent_id(sessions)
+    auth.login("agent")
+    auth.post("/agent/start", {"campaign": str(floor["campaign"])}, page="/agent/")
+    call_id = ring(sessions, clock, floor, seat)
+    r = auth.post("/agent/disposition", {"code": "CALLBK", "callback_at": "9999-12-31T23:59", "then": "ready"},
+                  page="/agent/")
+    assert r.status_code == 400 and "9999" in r.get_data(as_text=True)
+    with sessions() as s:
+        assert s.get(Call, call_id).disposition_code is None  # nothing half-written: the agent can try again

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from dnc import internal
 from dnc.gate import evaluate
+from tests.web.conftest import PASSWORD
 from tests.web.test_console_compliance import CLEAN, LISTED, campaign, registry, store  # noqa: F401  (fixtures)
 from tests.web.test_console_suppressed import suppressed  # noqa: F401  (the fixture: two suppressed leads)
 
@@ -84,3 +86,47 @@ def test_compliance_csv_keeps_phone_numbers_plain_and_neutralises_formulas(clien
     rows = list(csv.reader(io.StringIO(body)))
     numbers = {r[1] for r in rows[1:3]}
     assert LISTED in numbers, numbers  # the same number the suppressed leads' fixture lists
+
+
+def test_the_planner_of_a_campaign_with_no_calls_yet_says_so(client, auth, campaign):  # noqa: F811
+    """A manager opens the staffing planner of the campaign just created: no finished dial yet, so no outcome
+    shares. The page read the missing shares and failed (a server error) instead of saying there is nothing yet."""
+    auth.login("manager")
+    r = client.get(f"/campaigns/{campaign}/planner")
+    assert r.status_code == 200, r.status_code
+    assert "No finished dials" in r.get_data(as_text=True)
+
+
+def test_a_form_sent_after_the_session_expired_leads_back_to_its_page_after_sign_in(client, auth, campaign,  # noqa: F811
+                                                                                   clock):
+    """An hour idle, then "Start": the console asks to sign in again. It then sent the user to the form's POST
+    address, which answers only POST: a "Not allowed" (405) page instead of the page they were working on."""
+    auth.login("manager")
+    page = f"/campaigns/{campaign}"  # its Start button posts to /campaigns/<id>/status
+    token = auth.token(page)
+    clock.advance(61 * 60)
+    r = client.post(f"{page}/status", data={"csrf_token": token, "status": "active"},
+                    headers={"Referer": f"http://localhost{page}"})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    login_page = client.get(r.headers["Location"]).get_data(as_text=True)
+    nxt = re.search(r'name="next" type="hidden" value="([^"]*)"|type="hidden" name="next" value="([^"]*)"|'
+                    r'id="next" name="next" type="hidden" value="([^"]*)"', login_page)
+    target = next(g for g in nxt.groups() if g is not None) if nxt else ""
+    r = client.post("/login", data={"username": "manager-user", "password": PASSWORD, "next": target,
+                                    "csrf_token": auth.token()})
+    assert r.status_code == 302
+    landed = client.get(r.headers["Location"])
+    assert landed.status_code == 200, (r.headers["Location"], landed.status_code)
+    assert r.headers["Location"].endswith(page)
+
+
+def test_numbers_in_links_that_are_no_ids_are_refused_not_a_server_error(client, auth, campaign):  # noqa: F811
+    """An id, a page or a list in a link edited by hand: "²" is a digit to str.isdigit() but not to int(), and an id
+    of 20 digits does not fit SQLite's integer; both were server errors."""
+    auth.login("manager")
+    huge = "9" * 20
+    for path in ("/leads/?q=ann&page=²", "/leads/?list=²", "/leads/?campaign=²", f"/leads/?q=ann&page={huge}",
+                 f"/leads/?list={huge}", f"/leads/?campaign={huge}", f"/campaigns/{huge}", f"/lists/{huge}",
+                 f"/campaigns/{campaign}/lists/{huge}/reset"):
+        r = client.get(path)
+        assert r.status_code in (200, 400, 404), (path, r.status_code)

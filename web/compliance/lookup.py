@@ -21,7 +21,7 @@ from dnc.numbers import to_e164
 from dnc.reports import history
 from web.compliance import bp
 from web.context import console, db, now
-from web.forms import choices, sentence
+from web.forms import as_id, choices, sentence
 
 CHANNEL_LABELS = {"phone": "by phone (to an agent or the office)", "agent": "agent disposition", "web": "web form",
                   "email": "e-mail", "mail": "letter", "sms": "text message", "keypress": "key press (IVR)",
@@ -58,8 +58,8 @@ def _scopes() -> list[tuple[str, str]]:
 
 
 def _scope(value: str) -> tuple[str, int | None]:
-    if value.startswith("campaign:") and value[9:].isdigit():
-        return "campaign", int(value[9:])
+    if value.startswith("campaign:") and as_id(value[9:]) is not None:
+        return "campaign", as_id(value[9:])
     return "company", None
 
 

@@ -21,13 +21,14 @@ Every lead belongs to list L1 now (a4, a5, a6-a8 were dialed from L2 and moved s
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from campaigns.agents.models import Agent
+from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign
 from campaigns.dispatch.models import Call
@@ -52,40 +53,45 @@ NOW = at(3, 12, "10:00:00")
 @pytest.fixture
 def cross(sessions) -> dict:
     with sessions.begin() as s:
-        cid = create_campaign(s, "Cross", "+12125550100", NOW - timedelta(days=90)).id
-        l1, l2 = add_list(s, cid, "L1"), add_list(s, cid, "L2")
-        ann, bob = Agent(name="ann", campaign_id=cid), Agent(name="bob", campaign_id=cid)
-        s.add_all([ann, bob])
-        s.flush()
-        z0 = add_lead(s, cid, l1.id, "+12125559000")
-        a = [add_lead(s, cid, l1.id, f"+1212555{i:04d}") for i in range(10)]
+        return build_cross(s)
 
-        def talk(lead, list_id, attempt, placed, agent, dispo, secs=60):
-            return add_call(s, cid, lead, list_id, attempt, placed, outcome="completed",
-                            connected=placed + timedelta(seconds=5), agent_id=agent.id,
-                            ended=placed + timedelta(seconds=5 + secs), dispo=dispo,
-                            dispo_at=placed + timedelta(seconds=10 + secs))
 
-        add_call(s, cid, z0, l1.id, 1, at(2, 10, "12:00:00"), outcome="abandoned",
-                 answered=at(2, 10, "12:00:05"), ended=at(2, 10, "12:00:09"))
-        talk(a[0], l1.id, 1, at(3, 9, "23:30:00"), ann, "CALLBK")
-        talk(a[1], l1.id, 1, at(3, 10, "01:30:00"), bob, "SALE")
-        add_call(s, cid, a[2], l1.id, 1, at(3, 10, "03:30:00"), outcome="machine", answered=at(3, 10, "03:30:04"),
-                 connected=at(3, 10, "03:30:05"), agent_id=ann.id, ended=at(3, 10, "03:30:15"))
-        add_call(s, cid, a[3], l1.id, 1, at(3, 10, "03:40:00"), outcome="abandoned", answered=at(3, 10, "03:40:04"),
-                 ended=at(3, 10, "03:40:15"))
-        add_call(s, cid, a[4], l2.id, 1, at(3, 10, "23:59:59"), outcome="abandoned",
-                 answered=at(3, 10, "23:59:59"), connected=at(3, 11, "00:00:01"), agent_id=bob.id,
-                 ended=at(3, 11, "00:00:30"))
-        talk(a[0], l1.id, 2, at(3, 11, "09:00:00"), bob, "SALE", 120)
-        late = talk(a[5], l2.id, 1, at(3, 11, "10:00:00"), ann, "SALE")
-        for i in range(3):
-            add_call(s, cid, a[6 + i], l2.id, 1, at(3, 11, f"11:0{i}:00"), outcome="no_answer",
-                     ended=at(3, 11, f"11:0{i}:30"))
-        add_call(s, cid, a[9], l1.id, 1, at(3, 12, "09:59:00"), outcome=None, connected=at(3, 12, "09:59:05"),
-                 agent_id=ann.id)
-        add_call(s, cid, a[6], l2.id, 2, at(3, 12, "09:58:00"), outcome=None)
-        return {"campaign_id": cid, "late_sale": late.id}
+def build_cross(s) -> dict:
+    """The floor of the table above; returns the campaign's id and the id of call 7 (a5's sale)."""
+    cid = create_campaign(s, "Cross", "+12125550100", NOW - timedelta(days=90)).id
+    l1, l2 = add_list(s, cid, "L1"), add_list(s, cid, "L2")
+    ann, bob = Agent(name="ann", campaign_id=cid), Agent(name="bob", campaign_id=cid)
+    s.add_all([ann, bob])
+    s.flush()
+    z0 = add_lead(s, cid, l1.id, "+12125559000")
+    a = [add_lead(s, cid, l1.id, f"+1212555{i:04d}") for i in range(10)]
+
+    def talk(lead, list_id, attempt, placed, agent, dispo, secs=60):
+        return add_call(s, cid, lead, list_id, attempt, placed, outcome="completed",
+                        connected=placed + timedelta(seconds=5), agent_id=agent.id,
+                        ended=placed + timedelta(seconds=5 + secs), dispo=dispo,
+                        dispo_at=placed + timedelta(seconds=10 + secs))
+
+    add_call(s, cid, z0, l1.id, 1, at(2, 10, "12:00:00"), outcome="abandoned",
+             answered=at(2, 10, "12:00:05"), ended=at(2, 10, "12:00:09"))
+    talk(a[0], l1.id, 1, at(3, 9, "23:30:00"), ann, "CALLBK")
+    talk(a[1], l1.id, 1, at(3, 10, "01:30:00"), bob, "SALE")
+    add_call(s, cid, a[2], l1.id, 1, at(3, 10, "03:30:00"), outcome="machine", answered=at(3, 10, "03:30:04"),
+             connected=at(3, 10, "03:30:05"), agent_id=ann.id, ended=at(3, 10, "03:30:15"))
+    add_call(s, cid, a[3], l1.id, 1, at(3, 10, "03:40:00"), outcome="abandoned", answered=at(3, 10, "03:40:04"),
+             ended=at(3, 10, "03:40:15"))
+    add_call(s, cid, a[4], l2.id, 1, at(3, 10, "23:59:59"), outcome="abandoned",
+             answered=at(3, 10, "23:59:59"), connected=at(3, 11, "00:00:01"), agent_id=bob.id,
+             ended=at(3, 11, "00:00:30"))
+    talk(a[0], l1.id, 2, at(3, 11, "09:00:00"), bob, "SALE", 120)
+    late = talk(a[5], l2.id, 1, at(3, 11, "10:00:00"), ann, "SALE")
+    for i in range(3):
+        add_call(s, cid, a[6 + i], l2.id, 1, at(3, 11, f"11:0{i}:00"), outcome="no_answer",
+                 ended=at(3, 11, f"11:0{i}:30"))
+    add_call(s, cid, a[9], l1.id, 1, at(3, 12, "09:59:00"), outcome=None, connected=at(3, 12, "09:59:05"),
+             agent_id=ann.id)
+    add_call(s, cid, a[6], l2.id, 2, at(3, 12, "09:58:00"), outcome=None)
+    return {"campaign_id": cid, "late_sale": late.id}
 
 
 def run(sessions, name, by=None, first=RANGE[0], last=RANGE[1], now=NOW):
@@ -165,7 +171,7 @@ def test_rollups_plus_raw_calls_equal_a_full_count(cross, sessions):
         assert abandon_history(s, cid, NOW) == (10, 5)
     days = rows_by(run(sessions, "abandon"), "day")
     assert (days["2030-03-11"]["abandoned"], days["2030-03-12"]["abandoned"]) == (1, 1)
-    assert (days["2030-03-12"]["live_answers_30d"], days["2030-03-12"]["abandoned_30d"]) == (9, 4)
+    assert (days["2030-03-12"]["live_answers_30d"], days["2030-03-12"]["abandoned_30d"]) == (10, 5)
 
 
 def test_an_abandoned_call_is_no_call_taken(cross, sessions):
@@ -180,3 +186,76 @@ def test_an_abandoned_call_is_no_call_taken(cross, sessions):
     assert (agents["ann"]["handled"], agents["ann"]["aht_seconds"]) == (3, pytest.approx((130 + 10) / 3))
     s = run(sessions, "summary").payload()
     assert (s["handled"], s["abandoned"]) == (5, 2)
+
+
+def test_a_lead_moved_after_its_calls_moves_its_outcome_not_its_dials(cross, sessions):
+    """a5 (dialed from L2, closed on its first contact Mon 11) is moved from L1 to L2 after a report absorbed it:
+    list close follows the lead (L2: 1 prospect, closed), the dials and first contacts stay where they were made."""
+    before = rows_by(run(sessions, "first-call-close", "day"), "day")
+    assert {d: (r["first_contacts"], r["first_contact_closes"]) for d, r in before.items()} == {
+        "2030-03-09": (1, 0), "2030-03-10": (1, 1), "2030-03-11": (1, 1), "2030-03-12": (1, 0)}
+    with sessions.begin() as s:
+        lead = s.get(Lead, s.get(Call, cross["late_sale"]).lead_id)
+        lead.list_id = next(i for i, in s.execute(select(Call.list_id).where(Call.id == cross["late_sale"])))
+    lc = rows_by(run(sessions, "list-close"), "list")
+    assert (lc["L1"]["prospects"], lc["L1"]["closed"], lc["L2"]["prospects"], lc["L2"]["closed"]) == (10, 2, 1, 1)
+    board = rows_by(run(sessions, "list-leaderboard"), "list")
+    assert (board["L2"]["dials"], board["L2"]["contacts"], board["L2"]["closes"]) == (6, 1, 1)
+    fcc = rows_by(run(sessions, "first-call-close", "list"), "list")
+    assert (fcc["L1"]["first_contacts"], fcc["L2"]["first_contacts"], fcc["L2"]["first_contact_closes"]) == (3, 1, 1)
+
+
+def test_an_agent_on_two_campaigns_splits_her_time_and_calls(cross, sessions):
+    """ann is on Cross 08:00-09:00 (ready) and on "Other" from 09:00 (ready until 09:30, talking until 09:31, then
+    ready, still open at now = 10:00) on Tue 12 March: each campaign gets its own hours and calls."""
+    with sessions.begin() as s:
+        other = create_campaign(s, "Other", "+12125550111", NOW - timedelta(days=90)).id
+        ann = s.scalars(select(Agent).where(Agent.name == "ann")).one()
+        lst = add_list(s, other, "O1")
+        lead = add_lead(s, other, lst.id, "+12125558000")
+        add_call(s, other, lead, lst.id, 1, at(3, 12, "09:29:55"), outcome="completed",
+                 connected=at(3, 12, "09:30:00"), agent_id=ann.id, ended=at(3, 12, "09:31:00"), dispo="SALE",
+                 dispo_at=at(3, 12, "09:31:00"))
+        for hms, state, cid in [("08:00:00", "ready", cross["campaign_id"]), ("09:00:00", "ready", other),
+                                ("09:30:00", "talking", other), ("09:31:00", "ready", other)]:
+            s.add(AgentStateEvent(agent_id=ann.id, campaign_id=cid, state=state, at=at(3, 12, hms)))
+    mine = rows_by(run(sessions, "agent-time", "agent", first="2030-03-12", last="2030-03-12"), "agent")["ann"]
+    assert mine["agent_hours"] == pytest.approx(1.0)
+    theirs = rows_by(with_campaign(sessions, "Other", "agent-time"), "agent")["ann"]
+    assert (theirs["handled"], theirs["agent_hours"]) == (1, pytest.approx(1.0))
+    assert theirs["occupancy"] == pytest.approx(60 / 3600)
+
+
+def with_campaign(sessions, name, report):
+    with sessions.begin() as s:
+        return run_report(s, report, name, NOW, "2030-03-12", "2030-03-12", "agent")
+
+
+def test_the_abandon_reports_row_for_today_reads_what_the_compliance_page_links_from(cross, sessions):
+    """The compliance page's 30-day rate (3 of 8: [now - 30 days, now)) links to the abandon report "per day"; that
+    report's row for today, "the rolling 30 days ending with it", must read the same while today is still going on.
+    Finished days keep the 30 local days ending with them (Mon 11: from Sun 10 Feb, calls 0-7: 7 live answers, 3
+    abandoned)."""
+    days = rows_by(run(sessions, "abandon"), "day")
+    today = days["2030-03-12"]
+    assert (today["live_answers_30d"], today["abandoned_30d"]) == (8, 3), \
+        f"today's rolling 30 days: expected 3 of 8, reported {today['abandoned_30d']} of {today['live_answers_30d']}"
+    assert (days["2030-03-11"]["live_answers_30d"], days["2030-03-11"]["abandoned_30d"]) == (7, 3)
+
+
+def test_the_cli_json_says_what_the_service_says(cross, sessions, dialer):
+    """`dialer report … --json --at now` on the same floor: the summary (incl. the live 30-day reading) and the
+    hit rate by list."""
+    at_now = NOW.isoformat()
+    r = dialer("report", "summary", "--campaign", "Cross", "--from", RANGE[0], "--to", RANGE[1], "--at", at_now,
+               "--json")
+    assert r.code == 0, r.err
+    obj = json.loads(r.out)
+    assert (obj["dials"], obj["contacts"], obj["closes"], obj["first_contacts"], obj["handled"]) == (12, 5, 3, 4, 5)
+    assert (obj["live_answers_30d"], obj["abandoned_30d"]) == (8, 3)
+    r = dialer("report", "hit-rate", "--campaign", "Cross", "--from", RANGE[0], "--to", RANGE[1], "--at", at_now,
+               "--by", "list", "--format", "json")
+    assert r.code == 0, r.err
+    lists = {row["list"]: row for row in json.loads(r.out)}
+    assert (lists["L1"]["dials"], lists["L1"]["contacts"], lists["L2"]["dials"], lists["L2"]["contacts"]) == \
+        (6, 4, 6, 1)

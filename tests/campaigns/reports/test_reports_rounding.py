@@ -16,7 +16,7 @@ import pytest
 from campaigns.reports.base import Column
 from campaigns.reports.export import XLSX_FORMATS, display
 from campaigns.reports.metrics import percent_text
-from campaigns.reports.sheet import value
+from campaigns.reports.sheet import hms, value
 
 FLOOR_JS = Path(__file__).resolve().parents[3] / "web" / "static" / "js" / "floor.js"
 
@@ -32,3 +32,16 @@ def test_ties_round_up_everywhere_as_on_the_polled_floor(n, d, shown):
     assert cell == float(shown), f"{n} of {d}: the XLSX shows {shown} %, the spreadsheet CSV has {cell}"
     table = display(Column("abandon_rate", "abandon rate", "rate"), n / d)
     assert table == f"{shown}%", f"{n} of {d}: the floor shows {shown} %, `dialer report` prints {table}"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(56.5, "0:00:57"), (0.5, "0:00:01"), (3599.5, "1:00:00"),
+                                                (56.49, "0:00:56"), (75, "0:01:15")])
+def test_half_seconds_round_up_everywhere_as_on_the_polled_floor(seconds, shown):
+    """AHT over two calls of 60 s and 53 s is 56.5 s: the floor's polled tile (``Math.round``) and an XLSX ``[h]:mm:ss``
+    cell show 0:00:57; the server-rendered tile (``web.filters.duration``) and the spreadsheet CSV said 0:00:56."""
+    from web.filters import duration
+
+    assert "Math.round(s)" in FLOOR_JS.read_text()
+    assert duration(seconds) == shown, f"{seconds} s: the floor's poll shows {shown}, the page rendered " \
+                                       f"{duration(seconds)}"
+    assert hms(seconds) == shown, f"{seconds} s: the floor's poll shows {shown}, the spreadsheet CSV has {hms(seconds)}"
