@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+Retry = Callable[[Exception], float | None]  # an event's failure -> virtual seconds until it runs again, or None
 CATCH_UP_S = 1.0  # virtual seconds a late loop runs between looks at its stop flag
 
 
@@ -50,31 +51,43 @@ class EventQueue:
     def next_t(self) -> float:
         return self._heap[0][0] if self._heap else math.inf
 
-    def run(self, until: float = math.inf) -> None:
-        """Process every event due at or before ``until`` in time order."""
+    def run(self, until: float = math.inf, retry: Retry | None = None) -> None:
+        """Process every event due at or before ``until`` in time order. With ``retry``, an event that raises is
+        handed to it: a delay puts the same event back that many virtual seconds later, ``None`` re-raises."""
         heap, pop = self._heap, heapq.heappop
         while heap and heap[0][0] <= until:
             t, _, fn, args = pop(heap)
             self.t = t
             self.processed += 1
-            fn(*args)
+            if retry is None:
+                fn(*args)
+                continue
+            try:
+                fn(*args)
+            except Exception as e:
+                delay = retry(e)
+                if delay is None:
+                    raise
+                self.at(t + delay, fn, *args)
         if until != math.inf and until > self.t:
             self.t = until
 
     def run_realtime(self, speed: float = 1.0, *, until: float = math.inf, stop: Callable[[], bool] = lambda: False,
                      monotonic: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None,
-                     max_sleep_s: float = 0.25, target: Callable[[], float] | None = None) -> None:
+                     max_sleep_s: float = 0.25, target: Callable[[], float] | None = None,
+                     retry: Retry | None = None) -> None:
         """Process events as wall-clock time (times ``speed``) reaches them, until virtual second ``until`` or
         until ``stop()`` says so. ``target`` (the virtual second it is now by the process's clock) replaces the
         count from this call's start: time spent before the call (a worker's start-up) is caught up, not carried
-        as a lag behind every other process."""
+        as a lag behind every other process. ``retry`` as in ``run``: a live worker outlives a database that is
+        briefly away."""
         monotonic = monotonic or time.monotonic
         sleep = sleep or time.sleep
         start_wall, start_t = monotonic(), self.t
         while not stop() and self.t < until:
             now_t = min(until, target() if target is not None else start_t + (monotonic() - start_wall) * speed)
             # a loop far behind (a stalled host) catches up a virtual second at a time, so a stop is heard at once
-            self.run(min(now_t, self.t + CATCH_UP_S))
+            self.run(min(now_t, self.t + CATCH_UP_S), retry)
             if self.t < now_t:
                 continue
             if now_t >= until:

@@ -107,8 +107,8 @@ class SimFloor:
                 if self.logout_rate > 0:
                     self.q.after(agent.rng.expovariate(self.logout_rate), self._maybe_drop, agent, agent.shift_no)
             elif agent.index >= count and agent.on_shift:
+                self._leave(agent)  # first: a write the database refused leaves the agent on shift, to try again
                 agent.on_shift = False
-                self._leave(agent)
 
     def retire(self, log_out: bool) -> None:
         """The campaign was given back: from here on this floor's scheduled events (a wrap ending, a break's end, a
@@ -156,9 +156,12 @@ class SimFloor:
             agent.pending = ("paused", reason, seconds)
 
     def _pause(self, agent: SimAgent, reason: str, seconds: float) -> None:
+        # the way back is scheduled before the write and the generation moves after it: a live worker runs an event
+        # the database refused again, and the second run must find the agent as the first did (a second ``_back``
+        # of the same generation finds the agent ready already and does nothing)
+        self.q.after(seconds, self._back, agent, agent.gen + 1)
         self._set(agent, "paused", reason)
         agent.gen += 1
-        self.q.after(seconds, self._back, agent, agent.gen)
 
     def _back(self, agent: SimAgent, gen: int) -> None:
         if gen != agent.gen or self._state(agent) != "paused":
@@ -171,9 +174,9 @@ class SimFloor:
             return
         if self._state(agent) == "talking":
             agent.dropped = agent.call_id
-            agent.gen += 1
+            self.q.after(self.sc.agents.relogin_s, self._relogin, agent, agent.gen + 1)  # as ``_pause``
             self._set(agent, "offline")
-            self.q.after(self.sc.agents.relogin_s, self._relogin, agent, agent.gen)
+            agent.gen += 1
         self.q.after(agent.rng.expovariate(self.logout_rate), self._maybe_drop, agent, shift_no)
 
     def _relogin(self, agent: SimAgent, gen: int) -> None:
@@ -209,15 +212,17 @@ class SimFloor:
     def _wrapped(self, agent: SimAgent, gen: int, call_id: int) -> None:
         if gen != agent.gen or self._state(agent) != "wrap":
             return
-        self._disposition(agent, call_id)
-        agent.call_id = None
-        pending, agent.pending = agent.pending, None
+        if agent.call_id == call_id:  # once: a second run (the state change below refused) finds it done
+            self._disposition(agent, call_id)
+            agent.call_id = None
+        pending = agent.pending
         if pending is not None and pending[0] == "paused" and agent.on_shift and not self.closed:
             self._pause(agent, pending[1], pending[2])
         elif not agent.on_shift or (pending is not None and pending[0] == "offline"):
             self._set(agent, "offline")
         else:
             self._set(agent, "ready")
+        agent.pending = None
 
     def _disposition(self, agent: SimAgent, call_id: int) -> None:
         if self.retired or not self.owns():

@@ -43,6 +43,7 @@ from dialer.loop.store import Gate
 from dialer.sim.customers import mix64
 from dialer.sim.engine import EventQueue
 from dialer.sim.floor import SimFloor
+from dialer.sim.retry import Inbox, Waiting
 from dialer.sim.runner import Simulation
 from dialer.sim.scenario import Scenario
 from dialer.sim.world import index_of
@@ -161,6 +162,16 @@ class LiveSimulation(Simulation):
         self._shift_end = 0.0
         self._stopping = False
         self.stopped_at: float | None = None  # virtual second when the stop came (draining runs past it)
+        self.waiting = Waiting(log)  # a database briefly away: the event runs again a moment later
+        self.inbox = Inbox(self.q, self.waiting)  # the carrier's news, kept in order until the database takes it
+        self._taken: dict[int, str | None] = {}  # ownership news not acted on yet (a failed adoption tries again)
+        self._released: set[int] = set()
+        self._settled: dict[int, int] = {}  # calls settled for a campaign whose adoption is not done yet
+
+    @property
+    def transient_errors(self) -> int:
+        """Events that failed on a transient database error and ran again."""
+        return self.waiting.count
 
     def calendar(self, t: float) -> tuple[int, float]:
         local = self.q.dt(t).astimezone(self.tz)
@@ -173,21 +184,36 @@ class LiveSimulation(Simulation):
         now = self.q.now()
         self.ownership.refresh(now)
         taken, released = self.ownership.take_news()
-        if released:
+        # kept until acted on: a database error half-way leaves the rest for the next try, none forgotten
+        self._taken.update(taken)
+        self._released |= released
+        if self._released:
             with session_scope(self.sessions) as s:
-                needed = set(shares.needing_owner(s, released))
-            for cid in released:
-                floor = self.floors.pop(cid, None)
+                needed = set(shares.needing_owner(s, self._released))
+            for cid in sorted(self._released):
+                floor = self.floors.get(cid)
                 if floor is not None:
                     floor.retire(log_out=cid not in needed)  # still needed: another worker takes it on
-        for cid in taken:
-            settled = settle_simulated_calls(self.sessions, now, {cid})
+                    del self.floors[cid]
+                self._released.discard(cid)
+        for cid in sorted(self._taken):
+            if cid in self.floors and self._taken[cid] in (None, self.ownership.name):
+                # this worker's own lease ran out (a database away for longer than a lease) and it took the
+                # campaign back: its calls and agents are its own, alive; settled, its talking agents were logged
+                # out and their calls ended unanswered for (and a second floor played the same seats)
+                del self._taken[cid]
+                log.info("campaign %d: taken back after its lease ran out; its floor carries on", cid)
+                continue
+            if cid not in self._settled:  # once: on a second try the loop may have dialed it meanwhile
+                self._settled[cid] = settle_simulated_calls(self.sessions, now, {cid})
             ids = ensure_agents(self.sessions, cid, self.agents_wanted, self.sc.agents.count, now)
             sc = replace(self.sc, agents=replace(self.sc.agents, count=len(ids), schedule=()))
             floor = self.floors[cid] = SimFloor(sc, mix64(self.seed, 11, cid), self.q, self.loop, cid, ids,
                                                 self.request_tick, owns=partial(self._owns, cid))
             if not self._stopping and self._shift_end > self.q.t:  # mid-shift (a start, a takeover): in at once
                 floor.plan_day(self.q.t, self._shift_end, login_stagger_s=TAKEOVER_LOGIN_S)
+            del self._taken[cid]
+            settled = self._settled.pop(cid)
             log.info("campaign %d: %d simulated agents logging in%s", cid, len(ids),
                      f"; {settled} calls a previous worker left live settled" if settled else "")
 
@@ -200,11 +226,21 @@ class LiveSimulation(Simulation):
         self.adopt()
         self.q.after(ADOPT_EVERY_S, self._adopting)
 
+    # the carrier's news reaches the loop and the floors through the inbox, in order (``dialer.sim.retry``)
+    def _deliver(self, event) -> None:
+        self.inbox.put(super()._deliver, event)
+
     def _connected(self, agent_id: int, call) -> None:
+        self.inbox.put(self._tell_connected, agent_id, call)
+
+    def _ended(self, call) -> None:
+        self.inbox.put(self._tell_ended, call)
+
+    def _tell_connected(self, agent_id: int, call) -> None:
         for floor in self.floors.values():
             floor.on_connected(agent_id, call)
 
-    def _ended(self, call) -> None:
+    def _tell_ended(self, call) -> None:
         for floor in self.floors.values():
             floor.on_ended(call)
         self.request_tick(self.q.t)
@@ -258,9 +294,11 @@ class LiveSimulation(Simulation):
         # (on SQLite, the one worker there is, the event loop renews them: no second writer thread)
         if monotonic is None and self.sessions.kw["bind"].dialect.name != "sqlite":
             heartbeat.start()
+        self.waiting.monotonic = monotonic or time.monotonic
         try:
             self.q.run_realtime(speed, until=until, stop=stop, sleep=sleep, monotonic=monotonic,
-                                target=self._clock_t if self.clock is not None and monotonic is None else None)
+                                target=self._clock_t if self.clock is not None and monotonic is None else None,
+                                retry=self.waiting)
         finally:
             heartbeat.stop()
         self.drain()
@@ -272,6 +310,7 @@ class LiveSimulation(Simulation):
         after five minutes: all 10 of its abandons, 3.8 % of its live answers)."""
         self.stopped_at = self.q.t
         self._stopping = True
+        self.waiting.patient = False  # the last calls finish in virtual time at once: no waiting on the database
         self.loop.dialing = False
         self.ownership.freeze()
         calls = self.carrier.calls
