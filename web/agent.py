@@ -34,6 +34,7 @@ from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
 from web.filters import console_zone, page_and_lead, when
 from web.forms import as_id, choices, sentence
+from web.seat_call import for_the_call_shown
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 PAUSE_LABELS = {"break": "Break", "lunch": "Lunch", "training": "Training", "meeting": "Meeting",
@@ -220,6 +221,7 @@ def offline():
 
 
 @bp.post("/hangup")
+@for_the_call_shown()
 def hangup():
     if transfers.consulting_on(db(), _agent_id()) is not None:
         flash("You were asked to consult on a colleague's call: they complete or cancel the transfer.", "error")
@@ -228,6 +230,8 @@ def hangup():
 
 
 @bp.post("/disposition")
+@for_the_call_shown("That form was for your previous call, whose disposition is already saved: nothing was recorded "
+                    "for the call you are on now. Choose this call's disposition below.")
 def disposition():
     """Record the disposition of the seat's call (ending it first if still talking), then ready or pause."""
     form = DispositionForm()
@@ -236,11 +240,6 @@ def disposition():
     if d.call is None:
         flash("There is no call to disposition.", "error")
         return redirect(url_for("agent.seat"))
-    sent_for = request.form.get("call", "")
-    if sent_for and sent_for != str(d.call.id):  # a form shown with an earlier call: double click, back, 2nd tab
-        flash("That form was for your previous call, whose disposition is already saved: nothing was recorded for "
-              "the call you are on now. Choose this call's disposition below.", "error")
-        return _page(None, 409)
     if not form.validate_on_submit():
         return _page(form, 400)
     chosen = next((x for x in d.dispositions if x.code == form.code.data), None)
@@ -289,6 +288,7 @@ def _flaggable(agent_id: int):
 
 
 @bp.post("/callerid/flag")
+@for_the_call_shown()
 def flag_caller_id():
     """The customer said the call showed as "Spam Likely": flag the caller ID of the agent's current or last call
     (enough flags retire the number; ``campaigns.callerid.service.flag_number``)."""

@@ -19,6 +19,7 @@ from dnc.errors import UserError
 from dnc.reasons import words as reason_text
 from web.context import db, now
 from web.forms import sentence
+from web.seat_call import for_the_call_shown
 
 bp = Blueprint("agent_calls", __name__, url_prefix="/agent/call")
 
@@ -57,16 +58,19 @@ def _do(step) -> object:
 
 
 @bp.post("/hold")
+@for_the_call_shown()
 def hold():
     return _do(lambda: seat_calls().hold(db(), _agent_id(), now(), on=True))
 
 
 @bp.post("/resume")
+@for_the_call_shown()
 def resume():
     return _do(lambda: seat_calls().hold(db(), _agent_id(), now(), on=False))
 
 
 @bp.post("/transfer")
+@for_the_call_shown()
 def cold_transfer():
     """Cold: the customer goes to the number; this agent wraps the call up."""
     number = request.form.get("number", "")
@@ -74,6 +78,7 @@ def cold_transfer():
 
 
 @bp.post("/consult")
+@for_the_call_shown()
 def consult():
     """Warm, first step: the customer is held; this agent talks with an agent (``to_agent``) or a number."""
     to_agent, number = request.form.get("to_agent", ""), request.form.get("number", "").strip()
@@ -88,11 +93,13 @@ def consult():
 
 
 @bp.post("/complete")
+@for_the_call_shown()
 def complete():
     return _do(lambda: seat_calls().complete(db(), _agent_id(), now()))
 
 
 @bp.post("/cancel")
+@for_the_call_shown()
 def cancel():
     return _do(lambda: seat_calls().cancel(db(), _agent_id(), now()))
 

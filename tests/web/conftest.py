@@ -93,9 +93,12 @@ class AuthActions:
         return self.client.post("/logout", data={"csrf_token": self.token("/account/password")})
 
     def post(self, path: str, data: dict | None = None, page: str | None = None, **kw):
-        """POST ``data`` with a CSRF token taken from ``page`` (default: the same path)."""
-        token = self.token(page or path)
-        return self.client.post(path, data={**(data or {}), "csrf_token": token}, **kw)
+        """POST ``data`` with a CSRF token taken from ``page`` (default: the same path), and the call the page's
+        buttons name (the agent's seat: ``web.seat_call``) as the browser sends it, unless ``data`` names one."""
+        html = self.client.get(page or path, follow_redirects=True).get_data(as_text=True)
+        call = re.search(r'<input type="hidden" name="call" value="([^"]*)"', html)
+        shown = {"call": call.group(1)} if call else {}
+        return self.client.post(path, data={**shown, **(data or {}), "csrf_token": csrf_from(html)}, **kw)
 
 
 @pytest.fixture

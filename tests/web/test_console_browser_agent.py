@@ -87,6 +87,11 @@ def test_agent_takes_a_call_closes_it_and_fcc_moves(browser_page, chromium, live
     expect(page.locator("#lead-pop")).to_contain_text("Initech")
     expect(page.locator("#script")).to_have_text("Hello Ann, this is agent-user from Acme Solar.")
     screenshot(page, "agent-seat")
+    # the call buttons name the call they were shown with (web.seat_call): a normal click goes through
+    page.get_by_role("button", name="Hold", exact=True).click()
+    expect(page.locator("#hold-chip")).to_have_text("customer on hold")
+    page.get_by_role("button", name="Resume", exact=True).click()
+    expect(page.locator("#hold-chip")).to_have_text("customer on the line")
     page.get_by_label("Sale / close").check()
     page.get_by_label("Notes").fill("6 kW, installation in March")
     page.get_by_role("button", name="Save disposition").click()
