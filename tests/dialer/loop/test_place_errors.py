@@ -41,7 +41,8 @@ def test_a_carrier_raising_at_placement_settles_the_claim_at_once(floor):
     assert [e.call_id for e in floor.pacer.kinds(CallPlaced)] == [str(floor.call(refs[0]).id)]
     assert floor.loop.stats.place_failed == 1 and floor.loop.stats.placed == 1
     assert any("BrokenOnce" in e for e in floor.loop.stats.errors)
-    assert floor.dial(1, 10.0) != []  # lead 3: lead 1 waits its 30 s
+    later = floor.dial(9, 10.0)  # every other lead (3 to 10); lead 1 waits its 30 s
+    assert sorted(floor.call(r).lead_id for r in later) == list(range(3, 11))
     (again,) = floor.dial(1, 30.0)
     assert floor.call(again).lead_id == 1 and floor.call(again).attempt == 1  # dialed once more, only now
 
