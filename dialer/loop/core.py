@@ -198,6 +198,12 @@ class DialLoop:
         slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
         return slot
 
+    def sync_agents(self, now: datetime) -> None:
+        """Feed the pacers the agent changes written since the last turn, without a turn (the planner hands its
+        warmed pacer on after the warm-up's last agent logged out, when no turn followed)."""
+        if self._cursor is not None:
+            self._sync_agents(now)
+
     def _sync_agents(self, now: datetime) -> None:
         """Feed the pacers every agent state change written since the last turn (by this loop or the console)."""
         events = self.store.agent_events_since(self._cursor, now)
