@@ -28,7 +28,9 @@ def pool(sessions, clock, seed_users) -> dict:
         for i, by in enumerate(("human", "human", "human", "machine")):
             s.add(Call(campaign_id=c.id, phone=f"+1312555020{i}", attempt=1, caller_id="+13125550100",
                        placed_at=t - timedelta(minutes=30 + i), answered_at=t - timedelta(minutes=29 + i),
-                       answered_by=by, status="completed"))
+                       answered_by=by, connected_at=t - timedelta(minutes=29 + i) if by == "human" else None,
+                       ended_at=t - timedelta(minutes=28 + i), outcome="completed" if by == "human" else "machine",
+                       status="completed"))
         s.commit()
         return {"id": c.id}
 
