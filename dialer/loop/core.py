@@ -103,6 +103,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
         self._bucket: TokenBucket | None = None
         self._cursor: int | None = None
         self._agent_campaign: dict[int, int | None] = {}
+        self._leaving: set[int] = set()  # agents whose shift is over, not counted by their pacer until they log out
         self._next_status: datetime | None = None
         self.tally = MinuteTally()  # the last minute's pace, published with each decision
         self.decisions = DialDecisions()  # the log's "why is it (not) dialing this campaign"
@@ -178,7 +179,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
                                      live_placed=tuple(live), abandoned_placed=tuple(abandoned)))
         for a in self.store.campaign_agents(c.id):
             self._agent_campaign[a.id] = c.id
-            if a.state != "offline" and a.since is not None:
+            if a.state != "offline" and a.since is not None and a.id not in self._leaving:
                 pacer.observe(AgentState(t=a.since.timestamp(), agent_id=str(a.id), state=a.state))
         for call in self.store.live_calls(c.id):  # a restarted worker learns the calls already in flight
             cid = str(call.id)
@@ -204,7 +205,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
         events = self.store.agent_events_since(self._cursor, now)
         if not events:
             return
-        slots, where = self.slots, self._agent_campaign
+        slots, where, leaving = self.slots, self._agent_campaign, self._leaving
         for ev in events:
             prev = where.get(ev.agent_id)
             if prev != ev.campaign_id:
@@ -212,6 +213,10 @@ class DialLoop(Dialing, Routing, CarrierNews):
                 old = slots.get(prev)
                 if old is not None:  # the agent moved to another campaign: gone from this one
                     old.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state="offline"))
+            if leaving and ev.agent_id in leaving:  # counted out already: only the log-out itself is news
+                if ev.state != "offline":
+                    continue
+                leaving.discard(ev.agent_id)
             slot = slots.get(ev.campaign_id)
             if slot is not None:
                 slot.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state=ev.state))
@@ -227,6 +232,37 @@ class DialLoop(Dialing, Routing, CarrierNews):
             if state == "ready":
                 self._route(now)
         return changed
+
+    def agent_leaving(self, agent_id: int, now: datetime) -> None:
+        """The agent's shift is over: they finish their call and take what was dialed for them, then log out.
+        Their pacer counts them out now, not when they go, so nothing more is dialed for them meanwhile (counted
+        until they left, the calls dialed for them in their last seconds were answered with nobody there);
+        routing still gives them a call while they are ready. Until their log-out, only it reaches the pacer."""
+        self._advance(now)
+        self._leaving.add(agent_id)
+        slot = self._pacer_of(agent_id)
+        if slot is not None:
+            slot.pacer.observe(AgentState(t=now.timestamp(), agent_id=str(agent_id), state="offline"))
+
+    def agent_staying(self, agent_id: int, now: datetime) -> None:
+        """Back on shift before they logged out: their pacer counts them again, as they are now."""
+        self._advance(now)
+        if agent_id not in self._leaving:
+            return
+        self._leaving.discard(agent_id)
+        view, slot = self.store.agent(agent_id), self._pacer_of(agent_id)
+        if view is not None and slot is not None:
+            slot.pacer.observe(AgentState(t=now.timestamp(), agent_id=str(agent_id), state=view.state))
+
+    def is_leaving(self, agent_id: int) -> bool:
+        return agent_id in self._leaving
+
+    def _pacer_of(self, agent_id: int) -> PacerSlot | None:
+        campaign_id = self._agent_campaign.get(agent_id)
+        if campaign_id is None:
+            view = self.store.agent(agent_id)
+            campaign_id = view.campaign_id if view is not None else None
+        return self.slots.get(campaign_id) if campaign_id is not None else None
 
     def end_call(self, agent_id: int, now: datetime) -> None:
         """The agent hangs up: the carrier ends the customer leg, the agent goes to wrap."""

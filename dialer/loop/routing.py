@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from dialer.loop.store import CallView
-from dialer.pacing import CallConnected, CallEnded
+from dialer.pacing import AgentState, CallConnected, CallEnded
 
 log = logging.getLogger("dialer.loop.core")  # one logger for the loop, whichever part of it speaks
 
@@ -55,6 +55,8 @@ class Routing:
         slot = self.slots.get(call.campaign_id)
         if slot is not None:
             slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(agent_id)))
+            if agent_id in self._leaving:  # the connect makes them busy to the pacer: they are not coming back
+                slot.pacer.observe(AgentState(t=at.timestamp(), agent_id=str(agent_id), state="offline"))
         return True
 
     def _connect_reserved(self, call: CallView, at: datetime) -> None:
