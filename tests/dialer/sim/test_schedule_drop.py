@@ -1,7 +1,9 @@
 """A mid-day drop of the staffing schedule (20 agents, then 8 from the second hour) as a real floor lives it.
 
 The agents whose shift is over finish the call they are on and its wrap, and take the answers of the calls dialed
-while dialing still counted them; they take no call dialed after their shift ended, and then log out. Dialing sees
+while dialing still counted them, then log out. Nothing dialed after their shift ended is meant for them; routing
+may still hand one to an agent waiting for their last answers when nobody else is free (once on seed 5 of a
+20 -> 8 drop), but on the seeds below none is. Dialing sees
 the drop when it comes: from then on it paces for the agents who stay. Before, the leaving agents went at once
 while the pacer still counted those on a call as coming free, and the answers of the dials placed for them in the
 next seconds found nobody (2 of 5 answers in the minute after the drop abandoned, seeds 1 and 3)."""
