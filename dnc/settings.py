@@ -98,8 +98,8 @@ VARIABLES: tuple[Variable, ...] = (
              "console and webhooks: where each gunicorn worker process keeps its Prometheus counters so `/metrics` "
              "adds them up (`console/` and `webhooks/` under it, emptied when the server starts)", _O),
     Variable("DIALER_METRICS_ADDRESSES", "loopback and private networks",
-             "console and webhooks: who may read `/metrics` and `/readyz`'s details (addresses or networks, "
-             "comma-separated; `0.0.0.0/0,::/0` for anyone); others get 403 and a bare ready or not", _O),
+             "console, webhooks, workers' `--metrics-port`: who may read `/metrics` and `/readyz`'s details (addresses "
+             "or networks, comma-separated; `0.0.0.0/0,::/0` for anyone); others get 403 and a bare ready or not", _O),
     Variable("DIALER_SMTP_HOST", "unset",
              "scheduled reports: the mail server they are sent through (unset: schedules are kept, nothing is sent)",
              _O),
