@@ -34,7 +34,7 @@ from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
 from web.filters import console_zone, page_and_lead, when
 from web.forms import as_id, choices, sentence
-from web.seat_call import for_the_call_shown
+from web.seat_call import as_shown, for_the_call_shown, for_the_seat_shown, seat_now
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 PAUSE_LABELS = {"break": "Break", "lunch": "Lunch", "training": "Training", "meeting": "Meeting",
@@ -116,7 +116,7 @@ def _page(form: DispositionForm | None = None, status: int = 200):
                            calls=controls(d),
                            zone=lead_zone(d), times_in=d.campaign.timezone if d.campaign else None,
                            phone=phone, due=due, now=now(), preview=_preview(d),
-                           shown=_flaggable(d.agent.id),
+                           shown=_flaggable(d.agent.id), seat_shown=as_shown(*seat_now(d.agent.id)),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
 
 
@@ -192,6 +192,7 @@ def start():
 
 
 @bp.post("/ready")
+@for_the_seat_shown()
 def ready():
     def go():
         agent = agents.get_agent(db(), _agent_id(), lock=True)
@@ -206,6 +207,7 @@ def ready():
 
 
 @bp.post("/pause")
+@for_the_seat_shown()
 def pause():
     form = PauseForm()
     if not form.validate_on_submit():
@@ -216,6 +218,7 @@ def pause():
 
 
 @bp.post("/offline")
+@for_the_seat_shown()
 def offline():
     return _change(lambda: agents.go_offline(db(), _agent_id(), now()), "You are logged out of the campaign.")
 
