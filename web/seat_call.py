@@ -18,6 +18,7 @@ from functools import wraps
 from flask import abort, current_app, flash, make_response, request
 from flask_login import current_user
 
+from campaigns.agents import service as agents
 from campaigns.agents.desk import last_call
 from campaigns.agents.models import Agent
 from campaigns.dispatch.models import Call
@@ -31,9 +32,14 @@ SEAT_CHANGED = ("Your seat has changed since this page was shown (a call came in
                 "Here is your seat as it is now.")
 
 
-def seat_now(agent_id: int) -> tuple[Agent, Call | None]:
-    """The seat and its call (the current one, else the last one connected), as the check compares them."""
-    agent = db().get(Agent, agent_id)
+def seat_now(agent_id: int, *, lock: bool = False) -> tuple[Agent, Call | None]:
+    """The seat and its call (the current one, else the last one connected), as the check compares them.
+
+    ``lock``: the check reads the seat's row as the action does (``get_agent(lock=True)``: FOR UPDATE, in the
+    request's one transaction, committed by the action), so the check and the action are one step: the dial loop's
+    connect (a conditional update of that row) waits until the click is done instead of popping a customer in
+    between, whom the action would then hang up, hold or flag. Pages only read (no lock)."""
+    agent = agents.get_agent(db(), agent_id, lock=True) if lock else db().get(Agent, agent_id)
     return agent, last_call(db(), agent_id)
 
 
@@ -52,7 +58,7 @@ def refusal(changed: str = CHANGED) -> str | None:
     """Why the click must be refused, or None when it names the seat's call (the current one, else the last one
     connected: what the wrap-up and the caller-ID flag are about). With no call at all nothing can be done to the
     wrong customer, and the action refuses in its own words."""
-    _agent, current = seat_now(_agent_id())
+    _agent, current = seat_now(_agent_id(), lock=True)
     if current is None:
         return None
     sent = request.form.get("call", "").strip()
@@ -64,7 +70,7 @@ def refusal(changed: str = CHANGED) -> str | None:
 def seat_refusal() -> str | None:
     """Why a state button's click must be refused, or None when the seat is as the page showed it. A click naming
     no seat is refused asking to reload, except from an offline seat: logging in again acts on no call."""
-    agent, current = seat_now(_agent_id())
+    agent, current = seat_now(_agent_id(), lock=True)
     sent = request.form.get("seat", "").strip()
     if not sent:
         return None if agent.state == "offline" else UNNAMED
