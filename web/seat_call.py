@@ -48,7 +48,7 @@ def as_shown(agent: Agent, call: Call | None) -> str:
     return f"{agent.state}:{call.id if call is not None else ''}"
 
 
-def _agent_id() -> int:
+def seat_id() -> int:
     if current_user.agent_id is None:
         abort(403, "this user has no agent seat")
     return current_user.agent_id
@@ -58,7 +58,7 @@ def refusal(changed: str = CHANGED) -> str | None:
     """Why the click must be refused, or None when it names the seat's call (the current one, else the last one
     connected: what the wrap-up and the caller-ID flag are about). With no call at all nothing can be done to the
     wrong customer, and the action refuses in its own words."""
-    _agent, current = seat_now(_agent_id(), lock=True)
+    _agent, current = seat_now(seat_id(), lock=True)
     if current is None:
         return None
     sent = request.form.get("call", "").strip()
@@ -70,7 +70,7 @@ def refusal(changed: str = CHANGED) -> str | None:
 def seat_refusal() -> str | None:
     """Why a state button's click must be refused, or None when the seat is as the page showed it. A click naming
     no seat is refused asking to reload, except from an offline seat: logging in again acts on no call."""
-    agent, current = seat_now(_agent_id(), lock=True)
+    agent, current = seat_now(seat_id(), lock=True)
     sent = request.form.get("seat", "").strip()
     if not sent:
         return None if agent.state == "offline" else UNNAMED
