@@ -26,7 +26,7 @@ from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
-from web.disposition import PAUSE_LABELS, PERSONAL, DispositionForm
+from web.disposition import PAUSE_LABELS, PERSONAL, DispositionForm, outside_window, take_offer
 from web.filters import console_zone, page_and_lead, when
 from web.forms import as_id, choices, sentence
 from web.seat_call import for_the_call_shown, for_the_seat_shown, seat_id
@@ -132,6 +132,7 @@ def disposition():
     if d.call is None:
         flash("There is no call to disposition.", "error")
         return redirect(url_for("agent.seat"))
+    take_offer(form)
     if not form.validate_on_submit():
         return seat_page(form, 400)
     chosen = next((x for x in d.dispositions if x.code == form.code.data), None)
@@ -144,6 +145,10 @@ def disposition():
     if chosen.is_callback and callback_at is None:
         form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
         return seat_page(form, 400)
+    if chosen.is_callback and d.lead is not None:
+        offer = outside_window(form, d.lead, callback_at, lead_zone(d))
+        if offer is not None:
+            return seat_page(form, 400, offer)
     t = now()
     try:
         if d.agent.state == "talking":

@@ -41,8 +41,9 @@ def lead_zone(d) -> str:
     return zones[0] if zones else (d.campaign.timezone if d.campaign else "America/New_York")
 
 
-def seat_page(form: DispositionForm | None = None, status: int = 200):
-    """The seat as it is now; ``form`` is a disposition form sent back with its errors (``status`` 400)."""
+def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dict | None = None):
+    """The seat as it is now; ``form`` is a disposition form sent back with its errors (``status`` 400), ``offer``
+    the calling window's next opening when the callback's time was outside it (``web.disposition``)."""
     d = desk(db(), seat_id())
     start = StartForm()
     camps = teams.offered(db(), d.agent)  # active campaigns whose team this seat is on (or open to everyone)
@@ -69,7 +70,7 @@ def seat_page(form: DispositionForm | None = None, status: int = 200):
     if d.agent.state == "paused" and d.agent.state_reason in PAUSE_LABELS:
         pause_form.reason.data = d.agent.state_reason  # the select shows the reason in force
     return render_template("agent/seat.html", d=d, start=start, pause=pause_form, dform=dform, script=script,
-                           wrap_limit=_wrap_limit(d),
+                           wrap_limit=_wrap_limit(d), offer=offer,
                            calls=controls(d),
                            zone=lead_zone(d), times_in=d.campaign.timezone if d.campaign else None,
                            phone=phone, due=due, now=now(), preview=_preview(d),
