@@ -45,6 +45,9 @@ VARIABLES: tuple[Variable, ...] = (
              "SQLite only: `immediate` takes the write lock when a transaction begins (no deadlocked upgrades between "
              "processes); `deferred` is for a script that holds a session open while it drives the CLI in one "
              "process", _D),
+    Variable("DIALER_SQLITE_BUSY_TIMEOUT_S", "`30`",
+             "SQLite only: how long (whole seconds, 1 to 86400) a transaction waits for another process's write lock "
+             "before it fails with \"database is locked\" (a worker waits that out and tries again)", _D),
     Variable("TWILIO_ACCOUNT_SID", "unset", "Twilio account (`AC` + 32 hex); required for live dialing", _T),
     Variable("TWILIO_AUTH_TOKEN", "unset",
              "checks the `X-Twilio-Signature` of every webhook; REST auth when no API key is set", _T),
@@ -192,6 +195,10 @@ class Settings(Mapping[str, str]):
     @property
     def sqlite_locking(self) -> str:
         return self._choice("DIALER_SQLITE_LOCKING", LOCKING_MODES, "immediate")
+
+    @property
+    def sqlite_busy_timeout_s(self) -> int:
+        return self._int("DIALER_SQLITE_BUSY_TIMEOUT_S", 30, 1, 86_400)
 
     @property
     def dnc_dir(self) -> Path:

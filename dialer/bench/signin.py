@@ -60,7 +60,7 @@ def _seed(url: str, clients: int, now: datetime) -> tuple[int, int]:
 
 def _dial_loop_writes(url: str, agent_id: int, seconds: float, every_s: float, conn) -> None:
     """A separate process writing like the dial loop: one short transaction per turn; sends back the latencies."""
-    engine = make_engine(url)  # the product's engine: IMMEDIATE transactions, 30 s busy timeout
+    engine = make_engine(url)  # the product's engine: IMMEDIATE transactions, DIALER_SQLITE_BUSY_TIMEOUT_S (30 s)
     sessions = session_factory(engine)
     out: list[float] = []
     end = time.perf_counter() + seconds

@@ -28,6 +28,7 @@ from dialer.loop.pacers import campaign_pacer
 from dialer.loop.placement import ConcurrentPlacer
 from dialer.loop.store import CallView, CampaignView, Gate, LoopStore
 from dialer.loop.tally import MinuteTally
+from dialer.loop.unrecorded import UnrecordedPlacements
 from dialer.pacing import AgentState, CallAnswered, CallConnected, CallEnded, CallPlaced, HistorySummary
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class DialLoop:
         self._next_status: datetime | None = None
         self.tally = MinuteTally()  # the last minute's pace, published with each decision
         self.decisions = DialDecisions()  # the log's "why is it (not) dialing this campaign"
+        self.unrecorded = UnrecordedPlacements()  # taken by the carrier, reference not stored yet
 
     # the token bucket's clock: the loop's own notion of now (wall clock in the worker, virtual in the simulator)
     def now(self) -> datetime:
@@ -125,6 +127,8 @@ class DialLoop:
             self._now = now
         if self.placer is not None:
             self._settle()
+        if self.unrecorded:
+            self.unrecorded.record(self.store)
         if self.lanes is not None:
             self._lane_failures()
         if self._bucket is None and self.cps:
@@ -194,6 +198,12 @@ class DialLoop:
         slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
         return slot
 
+    def sync_agents(self, now: datetime) -> None:
+        """Feed the pacers the agent changes written since the last turn, without a turn (the planner hands its
+        warmed pacer on after the warm-up's last agent logged out, when no turn followed)."""
+        if self._cursor is not None:
+            self._sync_agents(now)
+
     def _sync_agents(self, now: datetime) -> None:
         """Feed the pacers every agent state change written since the last turn (by this loop or the console)."""
         events = self.store.agent_events_since(self._cursor, now)
@@ -262,16 +272,23 @@ class DialLoop:
             placer.give_back(times[len(claims):])  # fewer leads than slots: the rest go back on the clock
         if len(claims) < n and slot.capped_by is None:
             slot.capped_by = "leads"
-        for i, cl in enumerate(claims):
-            request = self._request(cl.call_id, cl.phone, c, now, cl.caller_id)  # the gate decided at ``now``
-            if placer is not None:
-                placer.submit(request, times[i])
-                slot.placed += 1
-                continue
-            if self._bucket is not None:
-                self._bucket.try_take()
-            if self._place(request, c, slot, now, t):
-                slot.placed += 1
+        sent = 0  # claims handed to the carrier (or its placement threads)
+        try:
+            for i, cl in enumerate(claims):
+                request = self._request(cl.call_id, cl.phone, c, now, cl.caller_id)  # the gate decided at ``now``
+                if placer is not None:
+                    placer.submit(request, times[i])
+                    sent += 1
+                    slot.placed += 1
+                    continue
+                sent += 1
+                if self._bucket is not None:
+                    self._bucket.try_take()
+                if self._place(request, c, slot, now, t):
+                    slot.placed += 1
+        except Exception:
+            self._release_unsent(claims[sent:], times[sent:len(claims)], now)
+            raise
         if not self.decisions.due(c.id, t) and not slot.placed and not refused:
             return  # judged at most once a second (the simulator turns the loop millions of times)
         held_by = None
@@ -306,6 +323,8 @@ class DialLoop:
 
     def _place(self, request: DialRequest, c: CampaignView, slot: PacerSlot | None, now: datetime,
                t: float) -> bool:
+        """Send one claimed call and record what came of it, whatever the carrier does: a claim never stays a row
+        without a carrier reference in this process (a raise is a refusal; an unrecorded reference is kept)."""
         try:
             check_send_by(request.send_by, now, "the worker's turn came too late")  # by the loop's own clock
             ref = self.telephony.place(request)
@@ -314,22 +333,45 @@ class DialLoop:
             self.store.send_refused(request.call_id, now, e.send_by, e.at)
             self.stats.send_refused += 1
             return False
-        except PlaceFailed as e:
-            log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
-            self.store.place_failed(request.call_id, now, e.retryable)
+        except Exception as e:  # PlaceFailed, or a carrier that broke: no reference, so the call was not placed
+            retryable = e.retryable if isinstance(e, PlaceFailed) else True
+            if isinstance(e, PlaceFailed):
+                log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
+            else:  # as the Twilio worker's placement threads treat it: the lead is due again, the attempt given back
+                log.exception("placing call %s failed; recorded as not placed", request.call_id)
+                self.stats.errors.append(f"place {request.call_id}: {type(e).__name__}: {e}")
+            self.store.place_failed(request.call_id, now, retryable)
             self.stats.place_failed += 1
             self.observer.place_failed(c.id)
             return False
-        self.store.placed(request.call_id, self.telephony.name, ref, now)
+        try:
+            self.store.placed(request.call_id, self.telephony.name, ref, now)
+        except Exception:  # the carrier has it: written on the next pass, before any of its events is applied
+            log.exception("storing the placement of call %s (%s) failed; kept to write again", request.call_id, ref)
+            self.unrecorded.add(request.call_id, self.telephony.name, ref, now)
         if slot is not None:
             slot.pacer.observe(CallPlaced(t=t, call_id=str(request.call_id)))
         self.stats.placed += 1
         self.observer.placed(c.id)
         return True
 
+    def _release_unsent(self, claims: list, times: list[datetime], now: datetime) -> None:
+        """Claims a failing turn never handed to the carrier: released at once as not placed (the attempt given
+        back, the lead due again shortly), not left for the next worker start."""
+        if self.placer is not None:
+            self.placer.give_back(times)
+        for cl in claims:
+            try:
+                self.store.place_failed(cl.call_id, now, True)
+            except Exception:  # the database is away too: the start-up settlement finds the row
+                log.exception("releasing call %s (never sent) failed", cl.call_id)
+
     def _settle(self) -> None:
         """Take in what the placer's threads finished: the pacer hears ``CallPlaced`` at the moment each create was
-        sent (before any callback of that call reaches the loop)."""
+        sent (before any callback of that call reaches the loop); a reference a thread could not store is kept to
+        write again (``UnrecordedPlacements``)."""
+        for p in self.placer.unrecorded():
+            self.unrecorded.add(p.call_id, self.placer.provider, p.ref, p.sent_at)
         for p in self.placer.finished():
             if p.refused:
                 self.stats.send_refused += 1
@@ -472,6 +514,9 @@ class DialLoop:
         """Apply one carrier event. Unknown calls, events after the end and repeated answers are ignored."""
         self._advance(event.at)
         call = self.store.call_by_ref(event.provider_ref)
+        if call is None and event.provider_ref in self.unrecorded:  # its reference must be stored first
+            self.unrecorded.record(self.store, strict=True)
+            call = self.store.call_by_ref(event.provider_ref)
         if call is None or call.ended_at is not None:
             self.stats.ignored_events += 1
             return
