@@ -78,6 +78,7 @@ class StateRule:
     autodialer_needs_consent: bool = False
     own_list: bool = False
     consent_lifts: frozenset[str] = frozenset()  # day bans that prior express written consent lifts
+    ebr_lifts_list: bool = False  # the state's own list yields to an EBR (F10 exempts from the national list only)
 
     def day(self, weekday: int) -> Interval | None:
         """The window for a local weekday (Monday = 0)."""
@@ -153,7 +154,7 @@ def _window(value, where: str, fallback: Interval | None) -> Interval | None:
 
 
 _STATE_KEYS = {"weekdays", "saturday", "sunday", "holidays", "standard_time", "cap", "wireless_restricted",
-               "autodialer_needs_consent", "own_list", "consent_lifts"}
+               "autodialer_needs_consent", "own_list", "consent_lifts", "ebr_lifts_list"}
 
 
 def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule:
@@ -182,7 +183,7 @@ def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule
     if not isinstance(lifts, list) or not set(lifts) <= set(CONSENT_LIFTABLE):
         raise UserError(f"{where}.consent_lifts: expected a list of {', '.join(CONSENT_LIFTABLE)}")
     flags = {}
-    for k in ("standard_time", "wireless_restricted", "autodialer_needs_consent", "own_list"):
+    for k in ("standard_time", "wireless_restricted", "autodialer_needs_consent", "own_list", "ebr_lifts_list"):
         v = raw.get(k, False)
         if not isinstance(v, bool):
             raise UserError(f"{where}.{k}: expected true or false")
