@@ -188,3 +188,25 @@ def test_an_ebr_exempts_from_the_national_list_only(session, store, tmp_path, se
     scrubbed = DncScrubber(None, campaign=1, at=AT, operator="audit", store=store).scrub(
         session, [ScrubCandidate(SAN_ANTONIO, None, None, ("America/Chicago",))])
     assert ("state_dnc" in scrubbed[0]) is not allowed, scrubbed
+
+
+@pytest.mark.parametrize(("what", "received", "allowed"), [
+    ("a stop in one campaign the day before revoke-all takes effect", datetime(2027, 1, 30, 17, tzinfo=UTC), True),
+    ("a stop in one campaign the day revoke-all takes effect", datetime(2027, 1, 31, 17, tzinfo=UTC), False),
+])
+def test_a_revocation_in_one_campaign_revokes_all_consent_once_revoke_all_is_in_force(
+        session, store, tmp_path, what, received, allowed):
+    """F14 (47 CFR 64.1200(a)(10)-(12), 89 FR 15756; reference COMPLIANCE.md §1): from 2027-01-31, the date the
+    "revoke-all" part was deferred to, one revocation covers every robocall of the caller, so a STOP recorded for
+    one campaign ends the written consent another campaign's call to a wireless number rests on (before it, only
+    that campaign's consent). The date is data (``revoke_all_from``)."""
+    at = received + timedelta(days=1)
+    load_registry(session, store, tmp_path, at)
+    path = tmp_path / "wireless.txt"
+    path.write_text(NY[2:] + "\n", encoding="utf-8")
+    load_list(session, "wireless", path, version_date=at.date(), loaded_by="audit", now=at)
+    pewc(session, NY, at, granted_at=received - timedelta(days=30))
+    internal.add_request(session, NY, scope="campaign", campaign=1, channel="sms", received_at=received,
+                         added_by="sms: STOP")
+    check(session, ask(session, NY, at, campaign=1), False, ("internal_dnc",))
+    check(session, ask(session, NY, at, campaign=2), allowed, () if allowed else ("wireless_no_consent",))
