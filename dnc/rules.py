@@ -6,6 +6,7 @@ named by ``DIALER_DNC_RULES``), validated here into small frozen values the wind
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ class Rules:
     ebr_inquiry_months: int = 3
     next_opening_horizon_days: int = 14
     send_margin_seconds: int = 60  # the window must still be open this long after the gate allows a call
+    revoke_all_from: date | None = None  # F14: from this day one revocation ends every consent of the number
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
     readings: dict[str, Reading] = field(default_factory=dict)
     reassigned: Reassigned = field(default_factory=Reassigned)
@@ -230,6 +232,16 @@ def _reassigned(raw, origin: str) -> Reassigned:
     return Reassigned(frozenset(checks), raw.get("required", True), age, raw.get("no_data_refuses", True), start)
 
 
+def _day(value, where: str) -> date:
+    """A TOML date (``2027-01-31``) or the same as a string."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value)
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise UserError(f"{where}: expected a date like 2027-01-31")
+    return value
+
+
 def parse_rules(text: str, origin: str) -> Rules:
     try:
         raw = tomllib.loads(text)
@@ -260,6 +272,8 @@ def parse_rules(text: str, origin: str) -> Rules:
             if not isinstance(raw[k], int) or isinstance(raw[k], bool) or raw[k] < least:
                 raise UserError(f"{origin}: {k} must be an integer of at least {least}")
             numbers[k] = raw[k]
+    if "revoke_all_from" in raw:
+        numbers["revoke_all_from"] = _day(raw["revoke_all_from"], f"{origin}: revoke_all_from")
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
                  federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts),
