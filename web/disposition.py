@@ -2,6 +2,8 @@
 whom it is for, the notes, and where the seat goes next (ready or paused with a reason).
 
 Its own module because it is the part of the seat an agent fills in under time pressure, with its own checks.
+The notes typed before saving are a draft the page keeps in the tab's storage, keyed by the call
+(``static/js/agent.js`` says why there and not on the server): they survive the page's reloads, never the call.
 """
 
 from __future__ import annotations
