@@ -147,8 +147,8 @@ def disposition():
         return seat_page(form, 400)
     if chosen.is_callback and d.lead is not None:
         offer = outside_window(form, d.lead, callback_at, lead_zone(d))
-        if offer is not None:
-            return seat_page(form, 400, offer)
+        if offer is not None:  # 200, as the manager's offer: a choice to make, not a mistake (nothing was saved)
+            return seat_page(form, 200, offer)
     t = now()
     try:
         if d.agent.state == "talking":
