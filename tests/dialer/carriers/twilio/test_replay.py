@@ -278,3 +278,34 @@ def test_replayed_signed_callbacks_and_voice_requests_change_nothing(floor, clie
         _signed(client, *request)
     run(pump, client, loop, clock, [])
     assert _the_call_and_around_it(sessions, sid) == ended and net.actions == actions
+
+
+def test_a_replayed_leave_of_the_agents_own_leg_after_a_consult_changes_nothing(floor, client, sessions, clock):
+    """The agent's leg leaves its own room for a consult (the line is ``away``, so that leave is not a dropped line)
+    and comes back (joined, up). The conference events are not in the inbox; sent again, that signed leave found the
+    same leg up at home and took the line down: the talking agent went to wrap and the customer was left alone."""
+    loop, net, _ = floor
+    pump = CallbackPump(sessions, loop.handle)
+    sid = SIDS[0]
+    answered = next(item for item in stream(sid, clock, verdict="human") if item[1]["CallStatus"] == "in-progress")
+    run(pump, client, loop, clock, [answered, ("amd", {"CallSid": sid, "AccountSid": ACCOUNT_SID,
+                                                       "AnsweredBy": "human"})])
+    with sessions() as s:
+        agent_id = s.scalar(select(Call.agent_id).where(Call.provider_sid == sid))
+        leg = agent_lines.away(s, agent_id, clock.now())  # the consult fetches the agent's leg to a colleague
+        s.commit()
+    room, query = "CF" + "a" * 32, f"?agent={agent_id}"
+    leave = {"CallSid": leg, "AccountSid": ACCOUNT_SID, "ConferenceSid": room, "FriendlyName": f"agent-{agent_id}",
+             "StatusCallbackEvent": "participant-leave", "SequenceNumber": "3"}
+    _signed(client, "/twilio/agent/conference", leave, query)
+    _signed(client, "/twilio/agent/join", {"CallSid": leg, "AccountSid": ACCOUNT_SID,
+                                           "From": f"client:agent-{agent_id}"})  # home again
+    _signed(client, "/twilio/agent/conference", leave | {"StatusCallbackEvent": "participant-join",
+                                                         "SequenceNumber": "4"}, query)
+    home = _the_call_and_around_it(sessions, sid)
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "up"
+    _signed(client, "/twilio/agent/conference", leave, query)  # the leave, sent again
+    assert _the_call_and_around_it(sessions, sid) == home
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "up" and s.get(Agent, agent_id).state == "talking"
