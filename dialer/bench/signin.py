@@ -127,7 +127,8 @@ def run(clients: int, seconds: float, poll_s: float, workers: int, threads: int,
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         campaign_id, agent_id = _seed(url, clients, now)
         env = settings.child_environ(DIALER_DATABASE_URL=url, DIALER_VAR_DIR=str(Path(tmp) / "var"),
-                                     DIALER_COOKIE_SECURE="0", DIALER_SQLITE_LOCKING="immediate")
+                                     DIALER_COOKIE_SECURE="0", DIALER_SQLITE_LOCKING="immediate",
+                                     DIALER_PUBLIC_BASE_URL="")  # plain http here, whatever the shell's floor says
         server = subprocess.Popen([sys.executable, "-m", "dialer", "serve", "console", "--bind", "127.0.0.1:0",
                                    "--workers", str(workers), "--threads", str(threads), "--no-access-log"],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
