@@ -2,13 +2,13 @@
 the lead's status as it was then (filled by the rollup rebuild that rollup version 7 triggers)
 
 Revision ID: r20261207131716
-Revises: r20261207062017
+Revises: r20261207125729
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "r20261207131716"
-down_revision = "r20261207062017"
+down_revision = "r20261207125729"
 branch_labels = None
 depends_on = None
 
