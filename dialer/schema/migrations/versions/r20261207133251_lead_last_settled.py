@@ -1,14 +1,14 @@
 """lead_call_stats.last_settled_at: when each lead's last call was settled, so a past range's list close reads
 the lead's status as it was then (filled by the rollup rebuild that rollup version 7 triggers)
 
-Revision ID: r20261207131716
-Revises: r20261207125729
+Revision ID: r20261207133251
+Revises: r20261207132626
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r20261207131716"
-down_revision = "r20261207125729"
+revision = "r20261207133251"
+down_revision = "r20261207132626"
 branch_labels = None
 depends_on = None
 
