@@ -55,6 +55,19 @@ def legal_time_for(lead: Lead, requested_at: datetime) -> datetime:
     return when
 
 
+def check_in_window(lead: Lead, requested_at: datetime) -> None:
+    """Refuse a time the lead may not be called at (``OutsideWindow`` with the next opening): a person picking a
+    callback time on screen (a manager moving one, an agent agreeing one with the customer) must see that it would
+    ring at another time, and choose, instead of the callback moving silently. A naive time is left to
+    ``schedule``, which refuses it in its own words."""
+    if requested_at.tzinfo is None:
+        return
+    opening = legal_time_for(lead, requested_at)
+    if opening != requested_at:
+        raise OutsideWindow(f"{requested_at.isoformat()} is outside the calling window of lead {lead.id} "
+                            f"({lead.phone}); the next opening is {opening.isoformat()}", opening)
+
+
 def schedule(session: Session, lead: Lead, requested_at: datetime, now: datetime, *, agent_id: int | None = None,
              note: str = "") -> Callback:
     """Schedule a callback (personal when ``agent_id`` is given); it replaces any open one for the lead."""
@@ -134,11 +147,8 @@ def reschedule(session: Session, callback_id: int, requested_at: datetime, now: 
     instead of being moved to that opening silently: a manager picking a time on screen wants to see it."""
     cb = _get_open(session, callback_id)
     lead = session.get(Lead, cb.lead_id)
-    if strict and requested_at.tzinfo is not None:
-        opening = legal_time_for(lead, requested_at)
-        if opening != requested_at:
-            raise OutsideWindow(f"{requested_at.isoformat()} is outside the calling window of lead {lead.id} "
-                                f"({lead.phone}); the next opening is {opening.isoformat()}", opening)
+    if strict:
+        check_in_window(lead, requested_at)
     return schedule(session, lead, requested_at, now, agent_id=agent_id if agent_id is not None else cb.agent_id,
                     note=cb.note)
 
