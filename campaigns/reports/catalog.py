@@ -73,7 +73,7 @@ def summary(ctx: Ctx) -> Report:
     rates = fc.rates()
     live30, ab30 = live_reading(ctx, p.start, p.end) or q.abandon_window(
         s, c, day_start(p.last_day - timedelta(days=29), c.timezone), p.end)
-    outcomes = q.lead_outcomes(s, c, p.end)
+    outcomes = q.lead_outcomes(s, c, p.end, ctx.now)
     leads = sum(v["leads"] for v in outcomes.values())
     final = sum(v["final"] for v in outcomes.values())
     row = {"campaign": c.name, "from": p.first_day.isoformat(), "to": p.last_day.isoformat(), "timezone": p.tz,
@@ -86,14 +86,15 @@ def summary(ctx: Ctx) -> Report:
 
 
 def list_close(ctx: Ctx) -> Report:
-    rows = list_close_rows(ctx.session, ctx.campaign, ctx.period.end)
+    rows = list_close_rows(ctx.session, ctx.campaign, ctx.period.end, ctx.now)
     cols = [Column("list", "list", "text"), Column("prospects", "prospects"), Column("invalid", "invalid"),
             Column("duplicate", "duplicate"), Column("suppressed", "suppressed"),
             Column("suppressed_by", "suppressed by reason", "text"), Column("never_reached", "never reached"),
             Column("reached_not_closed", "reached, not closed"), Column("closed", "closed"),
             Column("close_rate", "close rate", "rate"), Column("penetration", "penetration", "rate")]
     r = Report("list-close", "List close", ctx.campaign.name, ctx.period, cols, rows, "list")
-    r.notes.append(f"as of {ctx.period.last_day} (end of the range): every lead counted in its current list")
+    r.notes.append(f"as of {ctx.period.last_day} (end of the range): every lead counted in its current list, with "
+                   "the status it had then")
     return r
 
 

@@ -70,7 +70,7 @@ class CarrierNews:
                          (self._now - at).total_seconds())
                 self._abandon(call, self._now)
             else:
-                agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
+                agent_id = self._agent_for(call)
                 if agent_id is not None:  # connected now: an answer delivered a little late is put through now
                     self._connect(call, agent_id, self._now)
         elif call.answered_by == "unknown" and verdict in ("human", "machine") and call.outcome is None:

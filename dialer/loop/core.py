@@ -103,7 +103,8 @@ class DialLoop(Dialing, Routing, CarrierNews):
         self._bucket: TokenBucket | None = None
         self._cursor: int | None = None
         self._agent_campaign: dict[int, int | None] = {}
-        self._leaving: set[int] = set()  # agents whose shift is over, not counted by their pacer until they log out
+        # agents whose shift is over (when it ended), not counted by their pacer until they log out
+        self._leaving: dict[int, datetime] = {}
         self._next_status: datetime | None = None
         self.tally = MinuteTally()  # the last minute's pace, published with each decision
         self.decisions = DialDecisions()  # the log's "why is it (not) dialing this campaign"
@@ -216,7 +217,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
             if leaving and ev.agent_id in leaving:  # counted out already: only the log-out itself is news
                 if ev.state != "offline":
                     continue
-                leaving.discard(ev.agent_id)
+                del leaving[ev.agent_id]
             slot = slots.get(ev.campaign_id)
             if slot is not None:
                 slot.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state=ev.state))
@@ -239,7 +240,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
         until they left, the calls dialed for them in their last seconds were answered with nobody there);
         routing still gives them a call while they are ready. Until their log-out, only it reaches the pacer."""
         self._advance(now)
-        self._leaving.add(agent_id)
+        self._leaving.setdefault(agent_id, now)
         slot = self._pacer_of(agent_id)
         if slot is not None:
             slot.pacer.observe(AgentState(t=now.timestamp(), agent_id=str(agent_id), state="offline"))
@@ -249,7 +250,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
         self._advance(now)
         if agent_id not in self._leaving:
             return
-        self._leaving.discard(agent_id)
+        del self._leaving[agent_id]
         view, slot = self.store.agent(agent_id), self._pacer_of(agent_id)
         if view is not None and slot is not None:
             slot.pacer.observe(AgentState(t=now.timestamp(), agent_id=str(agent_id), state=view.state))

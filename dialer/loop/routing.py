@@ -28,11 +28,21 @@ class Routing:
         for call in self.store.waiting_calls():
             waited = now - call.answered_at
             if waited < ABANDON_LIMIT:  # past it the person is abandoned whoever is free now
-                agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
+                agent_id = self._agent_for(call)
                 if agent_id is not None and self._connect(call, agent_id, now):
                     continue
             if expire and waited >= self.grace:
                 self._abandon(call, now)
+
+    def _agent_for(self, call: CallView) -> int | None:
+        """The longest-idle ready agent; one whose shift is over only for a call dialed before it ended (what was
+        dialed while they were counted), unless nobody else is ready: taken beats abandoned."""
+        agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
+        leaving = self._leaving
+        if agent_id is None or agent_id not in leaving or call.placed_at <= leaving[agent_id]:
+            return agent_id
+        other = self.store.longest_idle_agent(call.campaign_id, call.id, frozenset(leaving))
+        return agent_id if other is None else other
 
     def _connect(self, call: CallView, agent_id: int, at: datetime) -> bool:
         if not self.store.connect(call.id, agent_id, at):

@@ -42,3 +42,22 @@ def test_an_agent_back_on_shift_before_leaving_is_counted_again_as_they_are(floo
     floor.loop.agent_staying(leaver, floor.at(5.0))
     assert _states(floor, leaver)[-2:] == [(1.0, "offline"), (5.0, "ready")]
     assert not floor.loop.is_leaving(leaver)
+
+
+def test_a_leaving_agent_gets_only_what_was_dialed_for_them_unless_nobody_else_is_ready(floor):
+    """Waiting for their last answers, a leaving agent is the longest idle of the floor; a call dialed after their
+    shift ended goes to an agent who stays, and to them only when nobody else is ready (taken beats abandoned)."""
+    leaver, stayer = floor.agents
+    floor.ready(0, 0.0)  # the leaver has waited longest
+    (before,) = floor.dial(1, 1.0)
+    floor.loop.agent_leaving(leaver, floor.at(2.0))
+    floor.ready(1, 3.0)
+    after_1, after_2 = floor.dial(2, 4.0)  # dialed for the stayer, after the leaver's shift ended
+    floor.event("answered", after_1, 10.0, answered_by="human")
+    assert floor.carrier.did("connect") == [(after_1, stayer)]
+    floor.event("answered", before, 11.0, answered_by="human")
+    assert floor.carrier.did("connect")[-1] == (before, leaver)  # what was dialed while they counted
+    floor.event("ended", before, 20.0, outcome="completed")
+    floor.loop.agent_state(leaver, "ready", floor.at(30.0))  # back from wrap for a last answer
+    floor.event("answered", after_2, 31.0, answered_by="human")  # the stayer is on a call: nobody else
+    assert floor.carrier.did("connect")[-1] == (after_2, leaver)
