@@ -279,6 +279,31 @@ def _fresh_floor_at_once(agents: int, seed: int, minutes: float = 5.0):
     return np.arange(1, live.sum() + 1), np.cumsum((c.outcome[live] == "abandoned")[order])
 
 
+def test_a_large_fresh_floor_leaves_the_cold_start_after_twenty_finished_talks() -> None:
+    """The cold start waits for 20 finished talks whatever the floor's size: at 100 agents, waiting for one finished
+    talk per agent kept a fresh floor on one call per ready agent for its first 6 minutes (85 % busy against 96 %
+    after). The talks still running are what keeps the first forecast honest (test_estimators)."""
+    pacer = make_pacer("predictive")
+    t = 0.0
+    for i in range(100):
+        pacer.observe(AgentState(t=t, agent_id=f"a{i}", state="ready"))
+    for k in range(240):  # 60 live answers (20 ended after 10-30 s, 40 still talking), 180 no-answers and busies
+        cid = f"c{k}"
+        pacer.observe(CallPlaced(t=t, call_id=cid))
+        if k % 4 == 0:
+            agent = f"a{k // 4}"
+            pacer.observe(CallAnswered(t=t + 8, call_id=cid, answered_by="human"))
+            pacer.observe(CallConnected(t=t + 8, call_id=cid, agent_id=agent))
+            pacer.observe(AgentState(t=t + 8, agent_id=agent, state="talking"))
+            if k // 4 < 20:
+                pacer.observe(CallEnded(t=t + 18 + k // 4, call_id=cid, outcome="completed"))
+                pacer.observe(AgentState(t=t + 18 + k // 4, agent_id=agent, state="ready"))
+        else:
+            pacer.observe(CallEnded(t=t + 20, call_id=cid, outcome="no_answer" if k % 2 else "busy"))
+    pacer.plan(60.0)
+    assert pacer.explain()["mode"] == "predictive"
+
+
 @pytest.mark.parametrize("seed", [2, 3])
 def test_a_fresh_floor_logging_in_at_once_never_abandons_more_than_its_live_answers_pay_for(seed):
     """100 agents logged in together: 20 finished talks (the cold start's count) came in the first minute and were
