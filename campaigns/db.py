@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,13 +41,19 @@ def database_url(explicit: str | None = None) -> str:
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+def _sqlite_pragmas(busy_timeout_s: int) -> Callable[[object, object], None]:
+    """The connect hook of a SQLite engine. The busy timeout is how long a transaction waits for another process's
+    write lock (``DIALER_SQLITE_BUSY_TIMEOUT_S``), read when the engine is made: a process reads its settings once."""
+
+    def on_connect(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_s * 1000:d}")
+        cur.close()
+
+    return on_connect
 
 
 def _sqlite_autocommit_driver(dbapi_conn, _record) -> None:
@@ -78,14 +84,15 @@ def _private_file(url: str) -> None:
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """Create an engine; on SQLite turn on WAL, foreign keys, a busy timeout and write-locking transactions so
-    several processes (worker, console, webhooks) can share one file."""
+    """Create an engine; on SQLite turn on WAL, foreign keys, the busy timeout (``DIALER_SQLITE_BUSY_TIMEOUT_S``) and
+    write-locking transactions so several processes (worker, console, webhooks) can share one file."""
     url = database_url(url)
     if url.startswith("sqlite"):
+        busy_s = settings.current().sqlite_busy_timeout_s
         _private_file(url)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": busy_s})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_s))
         if settings.current().sqlite_locking == "immediate":
             event.listen(engine, "connect", _sqlite_autocommit_driver)
             event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -115,8 +122,9 @@ def read_engine(engine: Engine) -> Engine:
     with _readers_lock:
         reader = _readers.get(engine)
         if reader is None:
-            reader = create_engine(engine.url, connect_args={"timeout": 30})
-            event.listen(reader, "connect", _sqlite_pragmas)
+            busy_s = settings.current().sqlite_busy_timeout_s
+            reader = create_engine(engine.url, connect_args={"timeout": busy_s})
+            event.listen(reader, "connect", _sqlite_pragmas(busy_s))
             _readers[engine] = reader
     return reader
 

@@ -1,9 +1,11 @@
 """State call caps (FL, OK, MD: 3 calls per 24 h; ME: 1 per 8 h): what counts, over which period, the number lock.
 
 The statutes count calls made to the person on the subject, answered or not, whoever placed them. So the count is
-taken from every call the product knows of to the number: any campaign, any worker, preview and imported calls,
-any outcome. ``dnc`` knows nothing of the call records; its callers pass a ``CallTimes`` function that reads them
-(``campaigns.dispatch.call_times``). Without one the gate falls back to its own earlier approvals.
+taken from every call the product knows of to the called party: any campaign, any worker, preview and imported
+calls, any outcome, and (when the caller knows the lead) the calls to the lead's other numbers too, since a lead
+that moved on to its next number is still the same person. ``dnc`` knows nothing of the call records; its callers
+pass a ``CallTimes`` function that reads them (``campaigns.dispatch.call_times``). Without one the gate falls back
+to its own earlier approvals of the number.
 
 The period is read where the rule says (``Cap.clock``): "local" also reads the hours on the called party's wall
 clock in every candidate zone, and the longest of those periods counts (a DST change makes 24 local hours last
@@ -27,7 +29,8 @@ from dnc.reasons import Reason
 from dnc.rules import Cap, Rules
 from dnc.tables import LedgerRecord
 
-# (e164, since, until) -> the start time of every call to the number placed in (since, until]
+# (e164, since, until) -> the start time of every call to the called party at that number (the number, and the
+# lead's other numbers when the reader knows the lead) placed in (since, until]
 CallTimes = Callable[[str, datetime, datetime], Sequence[datetime]]
 _LOCK_SPACE = 0x444E43 << 36  # "DNC" in the high bits: these advisory lock keys collide with no other use
 
@@ -80,8 +83,9 @@ def cap_check(recent: Sequence[datetime], states: Iterable[str], at: datetime, r
         return None, None
     clears = max(o[3] for o in over)
     local = " (read on the called party's clock)"
-    parts = "; ".join(f"{n} call(s) to this number in the last {cap.hours} h{local if cap.clock == 'local' else ''}, "
-                      f"counting every campaign and source: {state} allows at most {cap.calls} per {cap.hours} h"
+    parts = "; ".join(f"{n} call(s) to this called party in the last {cap.hours} h"
+                      f"{local if cap.clock == 'local' else ''}, counting every campaign and source, and every "
+                      f"number of the lead: {state} allows at most {cap.calls} per {cap.hours} h"
                       for cap, state, n, _ in over)
     return Reason("state_cap", f"{parts} (next at {clears:%Y-%m-%d %H:%M} UTC)"), clears
 

@@ -45,6 +45,9 @@ VARIABLES: tuple[Variable, ...] = (
              "SQLite only: `immediate` takes the write lock when a transaction begins (no deadlocked upgrades between "
              "processes); `deferred` is for a script that holds a session open while it drives the CLI in one "
              "process", _D),
+    Variable("DIALER_SQLITE_BUSY_TIMEOUT_S", "`30`",
+             "SQLite only: how long (whole seconds, 1 to 86400) a transaction waits for another process's write lock "
+             "before it fails with \"database is locked\" (a worker waits that out and tries again)", _D),
     Variable("TWILIO_ACCOUNT_SID", "unset", "Twilio account (`AC` + 32 hex); required for live dialing", _T),
     Variable("TWILIO_AUTH_TOKEN", "unset",
              "checks the `X-Twilio-Signature` of every webhook; REST auth when no API key is set", _T),
@@ -71,11 +74,11 @@ VARIABLES: tuple[Variable, ...] = (
              "counsel's copy of the calling-window, holiday, cap and consent rules", _C),
     Variable("DIALER_CACHE_DIR", "`$XDG_CACHE_HOME/opendialer`",
              "where the per-exchange phone table (built once from phonenumbers' data) is cached", _C),
-    Variable("DIALER_SECRET_KEY", "generated once into `var/console-secret-key`",
-             "console: signs the session cookie; set the same value on every console process (at least 32 "
-             "characters; the example's `CHANGE-ME` placeholder is refused)", _W),
-    Variable("DIALER_COOKIE_SECURE", "`1`",
-             "console: `0` only when served over plain http (the demo on 127.0.0.1)", _W),
+    Variable("DIALER_SECRET_KEY", "generated once into `var/console-secret-key` (mode 0600; refused if others "
+             "may read it)", "console: signs the session cookie; set the same value on every console process (at "
+             "least 32 characters; the example's `CHANGE-ME` placeholder is refused)", _W),
+    Variable("DIALER_COOKIE_SECURE", "`1`", "console: `0` only when served over plain http (the demo on "
+             "127.0.0.1); refused with an https `DIALER_PUBLIC_BASE_URL`", _W),
     Variable("DIALER_MAX_UPLOAD_MB", "`256`",
              "console: largest upload (a lead list; a consent, suppression-list or RND file)", _W),
     Variable("DIALER_CONSOLE_TIMEZONE", "`UTC`",
@@ -98,8 +101,8 @@ VARIABLES: tuple[Variable, ...] = (
              "console and webhooks: where each gunicorn worker process keeps its Prometheus counters so `/metrics` "
              "adds them up (`console/` and `webhooks/` under it, emptied when the server starts)", _O),
     Variable("DIALER_METRICS_ADDRESSES", "loopback and private networks",
-             "console and webhooks: who may read `/metrics` and `/readyz`'s details (addresses or networks, "
-             "comma-separated; `0.0.0.0/0,::/0` for anyone); others get 403 and a bare ready or not", _O),
+             "console, webhooks, workers' `--metrics-port`: who may read `/metrics` and `/readyz`'s details (addresses "
+             "or networks, comma-separated; `0.0.0.0/0,::/0` for anyone); others get 403 and a bare ready or not", _O),
     Variable("DIALER_SMTP_HOST", "unset",
              "scheduled reports: the mail server they are sent through (unset: schedules are kept, nothing is sent)",
              _O),
@@ -192,6 +195,10 @@ class Settings(Mapping[str, str]):
     @property
     def sqlite_locking(self) -> str:
         return self._choice("DIALER_SQLITE_LOCKING", LOCKING_MODES, "immediate")
+
+    @property
+    def sqlite_busy_timeout_s(self) -> int:
+        return self._int("DIALER_SQLITE_BUSY_TIMEOUT_S", 30, 1, 86_400)
 
     @property
     def dnc_dir(self) -> Path:

@@ -1,46 +1,27 @@
 """The console's settings: safe defaults, the environment, then whatever ``create_app(config)`` is given.
 
 Read once at start-up; views read ``current_app.config``. Cookies are Secure by default: only a console served
-over plain http on a workstation (the demo) turns that off with ``DIALER_COOKIE_SECURE=0``.
+over plain http on a workstation (the demo) turns that off with ``DIALER_COOKIE_SECURE=0``, and never behind an https
+``DIALER_PUBLIC_BASE_URL`` (``dnc.console_settings``).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
 
 from dnc import settings
-from dnc.errors import UserError
-from dnc.settings import SECRET_KEY_MIN, Settings, is_placeholder
+from dnc.console_settings import check_cookies, console_key
+from dnc.settings import Settings
 
 DEFAULT_VAR = Path("var")
 
 
 def secret_key(env: Settings, var_dir: Path) -> str:
-    """``DIALER_SECRET_KEY``, else a random key kept in ``var/console-secret-key`` (mode 0600) across restarts.
-
-    Several console processes must share one key: set the variable for them (or share the file).
-    """
-    key = env.secret_key  # a short key or the example's placeholder is a UserError there
-    if key:
-        return key
-    path = var_dir / "console-secret-key"
-    if path.exists():
-        kept = path.read_text().strip()
-        if len(kept) < SECRET_KEY_MIN or is_placeholder(kept):  # emptied by a full disk, or written by hand
-            raise UserError(f"{path} holds no usable key (at least {SECRET_KEY_MIN} random characters): delete it "
-                            "to have a new one generated (everyone signs in again), or set DIALER_SECRET_KEY")
-        return kept
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
+    """The console's signing key (``dnc.console_settings.console_key``: the variable, else the 0600 key file)."""
+    return console_key(env, var_dir)
 
 
 def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None) -> None:
@@ -48,6 +29,7 @@ def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None
     env = env if env is not None else settings.current()
     overrides = dict(overrides or {})
     var_dir = Path(overrides.get("VAR_DIR") or env.var_dir)
+    check_cookies(env)  # Secure off behind an https address: refused, as ``dialer serve console`` refuses it
     secure = env.cookie_secure
     app.config.update(
         VAR_DIR=var_dir,

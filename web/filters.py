@@ -135,11 +135,18 @@ def define(key: str) -> str:
     return GLOSSARY.get(key, "")
 
 
+def level_tone(level: str | None) -> str:
+    """An abandon level's colour class (``campaigns.alerts.levels``: the one rule of the floor, compliance, alerts)."""
+    from campaigns.alerts.levels import tone
+
+    return tone(level)
+
+
 def init_filters(app: Flask) -> None:
     app.jinja_env.filters.update(percent=percent, number=number, decimal=decimal, duration=duration,
                                  when=when_on_page, lead_time=lead_time, define=define, target=target,
                                  reason=reason_words, words=words,
-                                 code_aside=code_aside)
+                                 code_aside=code_aside, tone=level_tone)
     app.jinja_env.globals.update(GLOSSARY=GLOSSARY, page_zone=pass_context(lambda context: zone_of(context)))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -13,6 +13,7 @@ from campaigns.agents.models import Agent
 from campaigns.agents.service import TAKEN_OFF, go_offline
 from campaigns.agents.states import reason_words
 from campaigns.alerts import service as abandon_alerts
+from campaigns.alerts.levels import tone
 from campaigns.callbacks.service import counts as callback_counts
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.history import record
@@ -54,6 +55,7 @@ def as_json(f) -> dict:
             "ringing": f.ringing, "waiting": f.waiting, "talking": f.talking, "oldest_wait_s": f.oldest_wait_s,
             "dial_level": f.dial_level, "calls_per_ready_agent": f.calls_per_ready_agent,
             "today": {k: f.today.get(k) for k in TODAY_KEYS},
+            "abandon_30d": {"level": f.abandon_level_30d, "tone": tone(f.abandon_level_30d)},
             "pacing": pacer_inputs((f.pacing or {}).get("pacer", {})),
             "decision": {k: (f.pacing or {}).get(k) for k in ("planned", "allowed", "placed", "capped_by",
                                                                 "live_lines", "mode")} if f.pacing else None,
@@ -68,7 +70,8 @@ def guard_json(campaign: Campaign) -> dict:
     progressive pacing and the missed callbacks, with where to act on them."""
     g = abandon_alerts.state(reads(), campaign)
     s = settings_of(reads(), campaign.id)
-    return {"level": g.level if g else None, "rate_30d": g.rate if g else None, "warn": s.abandon_warn_1,
+    return {"level": g.level if g else None, "tone": tone(g.level if g else None), "rate_30d": g.rate if g else None,
+            "warn": s.abandon_warn_1,
             "high": s.abandon_warn_2, "target": campaign.abandon_target,
             "fallback": abandon_alerts.effective_modes(reads(), [campaign.id]).get(campaign.id),
             "missed_callbacks": callback_counts(reads(), campaign)["missed"],

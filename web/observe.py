@@ -18,7 +18,6 @@ own, or ``X-Forwarded-For`` from a trusted proxy only (``web.proxies``): a forge
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from functools import cache
 
@@ -26,14 +25,14 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
+from dialer.observe.access import BareReadiness, may_scrape
 from dialer.observe.health import ReadinessProbe
 from dnc import settings
 from dnc.registry.snapshot import Store
 from dnc.settings import Network
 
 bp = Blueprint("health", __name__)
-BARE_FOR_S = 1.0  # how long a readiness answer to a client outside DIALER_METRICS_ADDRESSES is reused
-_monotonic = time.monotonic  # the edge's clock for that reuse (tests move it)
+_monotonic = time.monotonic  # the edge's clock for reusing a bare readiness answer (tests move it)
 
 
 @cache
@@ -65,39 +64,15 @@ def healthz():
 
 
 def _may_scrape() -> bool:
-    """Whether the client is one of ``DIALER_METRICS_ADDRESSES`` (an IPv4 client on an IPv6 socket counts as IPv4)."""
-    try:
-        address = ipaddress.ip_address(request.remote_addr or "")
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in net for net in current_app.extensions["observe"]["scrapers"])
-
-
-def _bare(only: list[str] | None) -> tuple[dict, bool]:
-    """The readiness anyone else gets: each check's ok alone, probed at most once a second per process and set of
-    checks (a probe is several queries; the internet could ask thousands of times a second)."""
-    ext = current_app.extensions["observe"]
-    probe: ReadinessProbe = ext["probe"]
-    # the checks that exist, so made-up names cannot grow the cache
-    key = None if only is None else tuple(sorted(set(only) & set(probe.checks)))
-    now = _monotonic()
-    at, body, ok = ext["bare"].get(key, (None, None, False))
-    if at is None or now - at >= BARE_FOR_S:
-        result = probe.run(None if key is None else list(key))
-        body = result.to_dict()
-        body["checks"] = {name: {"ok": c["ok"]} for name, c in body["checks"].items()}
-        ok = result.ok
-        ext["bare"][key] = (now, body, ok)
-    return body, ok
+    """Whether the client is one of ``DIALER_METRICS_ADDRESSES`` (``dialer.observe.access``, as a worker's listener)."""
+    return may_scrape(request.remote_addr, current_app.extensions["observe"]["scrapers"])
 
 
 @bp.get("/readyz")
 def readyz():
     only = request.args.getlist("check") or None
     if not _may_scrape():  # a balancer needs ok or not; the details name campaigns and hosts' generations
-        body, ok = _bare(only)
+        body, ok = current_app.extensions["observe"]["bare"].answer(only)
         return jsonify(body), 200 if ok else 503
     probe: ReadinessProbe = current_app.extensions["observe"]["probe"]
     result = probe.run(only)
@@ -141,9 +116,10 @@ def init_observe(app: Flask, name: str, sessions: sessionmaker[Session], clock: 
 
     cluster = CollectorRegistry(auto_describe=False)
     cluster.register(ClusterCollector(sessions, clock))
-    app.extensions["observe"] = {"probe": ReadinessProbe(sessions, clock, registry=registry), "cluster": cluster,
+    probe = ReadinessProbe(sessions, clock, registry=registry)
+    app.extensions["observe"] = {"probe": probe, "cluster": cluster,
                                  "scrapers": settings.current().metrics_addresses if scrapers is None else scrapers,
-                                 "bare": {}}
+                                 "bare": BareReadiness(probe, lambda: _monotonic())}
     _request_metrics()  # now, not under the first burst of concurrent requests (a second creation would fail)
     app.register_blueprint(bp)
     app.before_request_funcs.setdefault(None, []).insert(0, _started)  # first: a login redirect is timed too

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +29,11 @@ class User(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# one user per name whatever its case: "Alice" and "alice" would be two accounts a person cannot tell apart (and
+# sign-in, which ignores case, could not tell either); usernames are ASCII, so lower() is the same in both databases
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class LoginAttempt(Base):

@@ -70,7 +70,7 @@ def reserve(session: Session, username: str, remote: str, now: datetime,
     transaction open, then ``succeeded``. Failures count within the window and, per username and pair, only since
     that user's last successful sign-in.
     """
-    username, remote = username[:80], remote[:64]
+    username, remote = username[:80].lower(), remote[:64]  # every spelling of a name is one account (as sign-in)
     _serialize(session, f"login-remote:{remote}", f"login-user:{username}")
     since = now - timedelta(seconds=throttle.window_s)
     last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.accounts.models import ROLES, User
@@ -76,8 +76,7 @@ def create_user(session: Session, username: str, role: str, password: str, now: 
         if problem:
             raise UserError(problem)
     password_hash = password_hash or hash_password(password)  # scrypt before the first query: see set_password
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserError(f"a user named {username!r} already exists")
+    _name_free(session, username)
     agent_id = None
     if role == "agent":
         agent_id = _agent_seat(session, agent_name or username, now)
@@ -103,16 +102,52 @@ def _agent_seat(session: Session, name: str, now: datetime) -> int:
     return agent.id
 
 
+def _name_free(session: Session, username: str, keep: User | None = None) -> None:
+    """Refuse a name another user has in any case ("alice" beside "Alice"), naming that user as spelled."""
+    q = select(User.username).where(func.lower(User.username) == username.lower())
+    if keep is not None:
+        q = q.where(User.id != keep.id)
+    taken = session.scalar(q.limit(1))
+    if taken is not None:
+        raise UserError(f"a user named {taken!r} already exists (usernames are the same whatever their case)")
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with this name in any case; the exact spelling first, which names one user even in a database
+    the case-insensitive upgrade stopped on (two users differing only in case, one of them to be renamed)."""
+    username = username.strip()
+    exact = session.scalar(select(User).where(User.username == username))
+    if exact is not None:
+        return exact
+    found = session.scalars(select(User).where(func.lower(User.username) == username.lower()).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
 def get_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = find_user(session, username)
     if user is None:
         raise UserError(f"no user named {username!r}")
     return user
 
 
+def rename_user(session: Session, username: str, new_name: str) -> User:
+    """Give a user another name (their sessions, seat and history follow the id): what an operator does when the
+    upgrade names two users differing only in case. Another case of the same name is allowed."""
+    new_name = new_name.strip()
+    problem = username_problem(new_name)
+    if problem:
+        raise UserError(problem)
+    user = get_user(session, username)
+    _name_free(session, new_name, keep=user)
+    user.username = new_name
+    session.flush()
+    return user
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None (same work whether or not the name exists)."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    """The active user with this name (in any case) and this exact password, else None (same work whether or not
+    the name exists)."""
+    user = find_user(session, username)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return None

@@ -189,17 +189,21 @@ def disposition(session: Session, call_id: int, code: str, now: datetime, *, not
 
 
 # --- what the dial loop does to agents ------------------------------------------------------------------------------
-def longest_idle(session: Session, campaign_id: int, call_id: int | None = None) -> int | None:
-    """The ready agent of the campaign who has waited longest (ties: lowest id); for the call of a personal
-    callback, its agent when ready (``campaigns.callbacks.service.callback_agent``)."""
+def longest_idle(session: Session, campaign_id: int, call_id: int | None = None,
+                 skip: frozenset[int] = frozenset()) -> int | None:
+    """The ready agent of the campaign who has waited longest (ties: lowest id), none of ``skip`` (agents whose
+    shift is over); for the call of a personal callback, its agent when ready
+    (``campaigns.callbacks.service.callback_agent``)."""
     if call_id is not None:
         from campaigns.callbacks.service import callback_agent
 
         mine = callback_agent(session, call_id)
         if mine is not None:
             return mine
-    return session.scalar(select(Agent.id).where(Agent.campaign_id == campaign_id, Agent.state == "ready")
-                          .order_by(Agent.state_since, Agent.id).limit(1))
+    q = select(Agent.id).where(Agent.campaign_id == campaign_id, Agent.state == "ready")
+    if skip:
+        q = q.where(Agent.id.not_in(skip))
+    return session.scalar(q.order_by(Agent.state_since, Agent.id).limit(1))
 
 
 def connect(session: Session, call_id: int, agent_id: int, at: datetime) -> bool:

@@ -6,14 +6,16 @@ seconds by the worker's ``abandon-guard`` job. Levels:
 
 - ``warn`` at ``abandon_warn_1`` (2.5 %) and ``high`` at ``abandon_warn_2`` (2.8 %): shown on the floor and posted
   to the campaign's webhook, once enough live answers stand behind the rate (``alert_min_live_answers``);
-- ``over`` at the campaign's ``abandon_target`` (3 % at most): the campaign falls back to progressive pacing by
-  itself (``effective_mode``, read by the dial loop) and says so, whatever the sample, because the rate the law
-  reads really is over; predictive pacing comes back once the rate is below ``abandon_warn_1`` again.
+- ``over`` above the campaign's ``abandon_target`` (3 % at most; the target itself is lawful): the campaign falls
+  back to progressive pacing by itself (``effective_mode``, read by the dial loop) and says so, whatever the sample,
+  because the rate the law reads really is over; predictive pacing comes back once the rate is below
+  ``abandon_warn_1`` again.
 
 Every change of level is an ``abandon_alerts`` row; the webhook gets a JSON POST per row through an outbox
 (``alert_deliveries``) that a separate job empties with retries and backoff, so a slow or dead endpoint is logged
 and retried, and never holds up dialing. Machine hang-ups by answering-machine detection are counted and reported
-beside the abandons, never inside them.
+beside the abandons, never inside them. The levels are ``campaigns.alerts.levels.abandon_level``, the rule every
+page and the command line colour a rate by.
 """
 
 from __future__ import annotations
@@ -27,34 +29,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.alerts.levels import abandon_level
 from campaigns.alerts.models import AbandonAlert, AbandonGuard, AlertDelivery
 from campaigns.campaign.dial_settings import Settings, settings_of
 from campaigns.campaign.models import Campaign
 from campaigns.reports.metrics import abandon_rate, percent_text, target_text
 
 log = logging.getLogger(__name__)
-LEVELS = ("ok", "warn", "high", "over")
 FALLBACK_FROM = ("predictive", "power")  # the modes that dial ahead of agents and can abandon
 WINDOW = timedelta(days=30)
 MAX_ATTEMPTS = 10
 BACKOFF_S = 30
-
-
-
-
-def level_of(rate: float | None, live: int, s: Settings, target: float) -> str:
-    """The alert level of a 30-day rate; warnings need ``alert_min_live_answers`` behind them, the cap does not."""
-    if rate is None:
-        return "ok"
-    if rate >= target:
-        return "over"
-    if live < s.alert_min_live_answers:
-        return "ok"
-    if rate >= s.abandon_warn_2:
-        return "high"
-    if rate >= s.abandon_warn_1:
-        return "warn"
-    return "ok"
 
 
 def machines_30d(session: Session, campaign: Campaign, now: datetime) -> int:
@@ -71,7 +56,7 @@ def _message(c: Campaign, level: str, rate: float | None, live: int, ab: int, fa
     head = {"ok": "back under the first warning level",
             "warn": f"at or above the {target_text(s.abandon_warn_1)} warning",
             "high": f"at or above the {target_text(s.abandon_warn_2)} warning",
-            "over": f"at or above the campaign's {target_text(c.abandon_target)} target (legal cap 3 %)"}[level]
+            "over": f"above the campaign's {target_text(c.abandon_target)} target (legal cap 3 %)"}[level]
     text = f"{c.name}: 30-day abandon rate {r} ({ab} of {live} live answers) is {head}"
     if fallback:
         text += f"; pacing falls back to progressive until it is under {target_text(s.abandon_warn_1)}"
@@ -123,7 +108,7 @@ def record(session: Session, campaign: Campaign, a: Assessment, now: datetime) -
     """Write the level ``a`` gives: the previous level is read here, under the guard row's lock, so two checks
     at once (or one that read before another wrote) still record each change of level exactly once."""
     s, live, ab, rate, machines = a.settings, a.live, a.abandoned, a.rate, a.machines
-    level = level_of(rate, live, s, campaign.abandon_target)
+    level = abandon_level(rate, live, s, campaign.abandon_target)
     row = session.get(AbandonGuard, campaign.id, with_for_update=True, populate_existing=True)
     if row is not None and row.checked_at is not None and row.checked_at > now:  # a later check wrote already
         return GuardState(row.level, row.fallback, row.rate, row.live_answers, row.abandoned, row.machines, False,
@@ -195,7 +180,7 @@ def effective_modes(session: Session, campaign_ids: list[int]) -> dict[int, str]
     for g, c in rows:
         if c.pacing_mode in FALLBACK_FROM:
             r = percent_text(g.rate)
-            out[c.id] = (f"30-day abandon rate {r} reached the {target_text(c.abandon_target)} target: "
+            out[c.id] = (f"30-day abandon rate {r} is above the {target_text(c.abandon_target)} target: "
                          f"progressive pacing "
                          f"until it is under {target_text(settings_of(session, c.id).abandon_warn_1)}")
     return out

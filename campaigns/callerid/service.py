@@ -215,20 +215,24 @@ class NumberHealth:
 
 def health(session: Session, campaign: Campaign, now: datetime, *, min_answer_rate: float | None = None,
            min_dials: int = 200, write: bool = True) -> list[NumberHealth]:
-    """Per number: dials today against its cap, 7-day dials and answer rate (a person answered), spam flags and
-    retirement. With ``min_answer_rate``, an active number with at least ``min_dials`` dials in 7 days whose
-    answer rate fell below it is retired here and now (a "Spam Likely" label shows first as a collapsing answer
-    rate); with ``write`` False it is only reported so (inactive, with the reason), nothing written."""
+    """Per number: dials today against its cap, 7-day dials and answer rate, spam flags and retirement.
+
+    The answer rate is the reports' (live answers ÷ dials, ``campaigns.reports.sqlbits.CallFacts.live``), so the
+    page, the retirement floor and the hit-rate report read a call the same way. With ``min_answer_rate``, an active
+    number with at least ``min_dials`` dials in 7 days whose answer rate fell below it is retired here and now (a
+    "Spam Likely" label shows first as a collapsing answer rate); with ``write`` False it is only reported so
+    (inactive, with the reason), nothing written."""
     from campaigns.reports.metrics import answer_rate
+    from campaigns.reports.sqlbits import CallFacts
 
     numbers = pool(session, campaign.id)
     since = now - timedelta(days=HEALTH_DAYS)
     today = dials_today(session, campaign, now, (n.number for n in numbers))
-    person = and_(Call.answered_at.is_not(None), func.coalesce(Call.answered_by, "human") != "machine")
+    live = CallFacts(Call.__table__).live
     stats = {
         number: (dials, int(answered or 0))
         for number, dials, answered in session.execute(
-            select(Call.caller_id, func.count(), func.sum(case((person, 1), else_=0)))
+            select(Call.caller_id, func.count(), func.sum(case((live, 1), else_=0)))
             .where(Call.caller_id.in_([n.number for n in numbers]), Call.placed_at >= since, Call.placed_at <= now)
             .group_by(Call.caller_id))
     }

@@ -36,7 +36,7 @@ from campaigns.dispatch.rules import (
     stored_outcome,
 )
 from campaigns.dispatch.strategy import ClaimPlan, after_call, hold
-from campaigns.leads.models import Lead
+from campaigns.leads.models import Lead, LeadPhone
 from dnc.zones import candidate_states
 
 WINDOW = timedelta(days=30)
@@ -212,11 +212,19 @@ def connect_reserved(session: Session, call_id: int, at: datetime) -> bool:
     return True
 
 
-def call_times(session: Session) -> Callable[[str, datetime, datetime], list[datetime]]:
+def call_times(session: Session, lead_id: int | None = None) -> Callable[[str, datetime, datetime], list[datetime]]:
     """``dnc.caps.CallTimes`` over the calls table: when each call to a number was placed in ``(since, until]``,
-    whatever its campaign, worker or source (dial loop, preview, imported history) and outcome."""
+    whatever its campaign, worker or source (dial loop, preview, imported history) and outcome.
+
+    With ``lead_id``, the calls to the called person: the state caps count calls "to the same called person" (Fla.
+    Stat. 501.616(6)), so the lead's own calls and every call to any of its numbers count too; a lead that moved on
+    to its next number after unanswered attempts is still the same person."""
     def read(e164: str, since: datetime, until: datetime) -> list[datetime]:
-        return list(session.scalars(select(Call.placed_at).where(Call.phone == e164, Call.placed_at > since,
+        who = Call.phone == e164
+        if lead_id is not None:
+            who = or_(who, Call.lead_id == lead_id,
+                      Call.phone.in_(select(LeadPhone.phone).where(LeadPhone.lead_id == lead_id)))
+        return list(session.scalars(select(Call.placed_at).where(who, Call.placed_at > since,
                                                                  Call.placed_at <= until)))
     return read
 
@@ -225,12 +233,12 @@ def dnc_gate(session: Session, candidate: Candidate, now: datetime):
     """The pre-dial gate (``dnc.gate.gate``) for a claimed lead, in the claim's transaction: its audit record and
     its number lock commit or roll back with the claim it justified. The zones are worked out afresh from the
     number and ZIP code (the lead's stored ones may predate a correction of the zone data); the state caps count
-    every call in the calls table."""
+    every call to the called person in the calls table (this number and the lead's others)."""
     from dnc.gate import gate
 
     return gate(session, candidate.phone, campaign=candidate.campaign_id, at=now, state=candidate.state,
                 postal_code=candidate.postal_code, lead_ref=f"lead:{candidate.lead_id}",
-                call_times=call_times(session), dialing=candidate.dialing)
+                call_times=call_times(session, candidate.lead_id), dialing=candidate.dialing)
 
 
 def pending_hangups(session: Session) -> list[Call]:

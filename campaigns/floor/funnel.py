@@ -76,8 +76,9 @@ def guard_warnings(session: Session, campaign: Campaign) -> list[str]:
     g = abandon_alerts.state(session, campaign)
     out: list[str] = []
     if g is not None and g.level in ("warn", "high", "over"):
-        limit = {"warn": s.abandon_warn_1, "high": s.abandon_warn_2, "over": campaign.abandon_target}[g.level]
-        out.append(f"30-day abandon rate {percent_text(g.rate)} is at or above {target_text(limit)} "
+        limit = {"warn": f"at or above {target_text(s.abandon_warn_1)}", "high": f"at or above "
+                 f"{target_text(s.abandon_warn_2)}", "over": f"above {target_text(campaign.abandon_target)}"}[g.level]
+        out.append(f"30-day abandon rate {percent_text(g.rate)} is {limit} "
                    f"({g.abandoned} of {g.live_answers} "
                    f"live answers; {g.machines} machine hang-ups by AMD are not counted as abandons)")
     fallback = abandon_alerts.effective_modes(session, [campaign.id]).get(campaign.id)

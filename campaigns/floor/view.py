@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.agents.models import AGENT_STATES, Agent
+from campaigns.alerts.levels import abandon_level
+from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
 from campaigns.dispatch import service as dispatch
 from campaigns.dispatch.models import Call
@@ -57,6 +59,7 @@ class Floor:
     pacing: dict | None
     pacing_at: datetime | None
     pacing_stale: bool
+    abandon_level_30d: str = "ok"  # ``campaigns.alerts.levels``: the colour every page gives the 30-day rate
     warnings: list[str] = field(default_factory=list)
 
 
@@ -85,7 +88,9 @@ def floor(session: Session, campaign: Campaign, now: datetime, refreshed: bool =
               dial_level=ratio(len(live), taking), calls_per_ready_agent=ratio(ringing + len(waiting),
                                                                                by_state["ready"]),
               today=summary, pacing=status.status if status else None, pacing_at=status.at if status else None,
-              pacing_stale=stale and campaign.status == "active")
+              pacing_stale=stale and campaign.status == "active",
+              abandon_level_30d=abandon_level(summary.get("abandon_rate_30d"), summary.get("live_answers_30d") or 0,
+                                              settings_of(session, campaign.id), campaign.abandon_target))
     f.warnings = _warnings(f) + guard_warnings(session, campaign)  # abandon levels, fallback, missed callbacks
     return f
 
@@ -93,10 +98,9 @@ def floor(session: Session, campaign: Campaign, now: datetime, refreshed: bool =
 def _warnings(f: Floor) -> list[str]:
     out = []
     c = f.campaign
-    rate30 = f.today.get("abandon_rate_30d")
-    if rate30 is not None and rate30 >= c.abandon_target:
-        out.append(f"the 30-day abandon rate {percent_text(rate30)} is at or above the campaign's target "
-                   f"{target_text(c.abandon_target)} (legal cap 3 %)")
+    if f.abandon_level_30d == "over":
+        out.append(f"the 30-day abandon rate {percent_text(f.today.get('abandon_rate_30d'))} is above the "
+                   f"campaign's target {target_text(c.abandon_target)} (legal cap 3 %)")
     if c.status == "active" and not (f.by_state["ready"] + f.by_state["talking"] + f.by_state["wrap"]):
         out.append("no agent is taking calls: nothing is dialed")
     if f.pacing_stale:

@@ -26,6 +26,7 @@ from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
 RANKS = {"initiated": 1, "ringing": 2, "answered": 3, "ended": 4}
 RESULTS = ("handled", "stale", "orphan", "error")
 AMD_KEY = "amd"  # the asynchronous AMD verdict: an "answered" event of its own, delivered after the answer
+CONFERENCE = "conference"  # an agent's conference event, acted on by the web process and stored settled
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,11 @@ class Callback:
     payload: dict | None = None
 
 
-def record(session: Session, cb: Callback, received_at: datetime) -> bool:
-    """Store a callback once; False when the same (call, event) was already stored (a Twilio retry or replay)."""
+def record(session: Session, cb: Callback, received_at: datetime, *, settled: bool = False) -> bool:
+    """Store a callback once; False when the same (call, event) was already stored (a Twilio retry or replay).
+
+    ``settled``: the web process acts on it itself (an agent's conference event), so it is stored as handled and
+    never reaches the dial loop; it is kept only so the same event sent again is known."""
     exists = select(CarrierCallback.id).where(CarrierCallback.provider == cb.provider,
                                               CarrierCallback.call_sid == cb.call_sid,
                                               CarrierCallback.event_key == cb.event_key)
@@ -56,13 +60,15 @@ def record(session: Session, cb: Callback, received_at: datetime) -> bool:
                           rank=RANKS.get(cb.kind, 0), status=cb.status, outcome=cb.outcome,
                           answered_by=cb.answered_by, digits=cb.digits, sequence=cb.sequence,
                           payload=cb.payload or {}, carrier_at=cb.carrier_at,
-                          received_at=received_at)
+                          received_at=received_at, processed_at=received_at if settled else None,
+                          result="handled" if settled else None)
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:  # a concurrent duplicate won the race; the unique key keeps exactly one
         return False
-    wake.notify(session, "callback")  # the owning worker delivers it now, not at its next poll
+    if not settled:
+        wake.notify(session, "callback")  # the owning worker delivers it now, not at its next poll
     return True
 
 
@@ -110,7 +116,8 @@ def pending_answer(session: Session, provider: str, call_sid: str,
 def counts(session: Session, provider: str) -> dict[str, int]:
     """Callbacks per result (``pending`` for not yet processed): the bench's "no lost callback" figure."""
     q = (select(func.coalesce(CarrierCallback.result, "pending"), func.count())
-         .where(CarrierCallback.provider == provider).group_by(CarrierCallback.result))
+         .where(CarrierCallback.provider == provider, CarrierCallback.kind != CONFERENCE)
+         .group_by(CarrierCallback.result))
     return {k: n for k, n in session.execute(q)}
 
 

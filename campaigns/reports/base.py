@@ -20,6 +20,11 @@ from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.period import Period
 
 KINDS = ("text", "int", "rate", "seconds", "number")
+NO_AGENT = "calls no agent took"  # the row apart of a by-agent report: abandons, machines, no answers …
+# a dial belongs to no agent (the pacer places it; an agent gets only the answered ones): never a per-agent figure
+NOT_PER_AGENT = frozenset({"dials_per_agent_hour"})
+NO_AGENT_NOTE = (f"{NO_AGENT} (abandoned, machines, no answer …) are no agent's: shown apart from the agents and "
+                 "counted in the total")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Report:
     single: bool = False  # one object, not a list (summary)
     notes: list[str] = field(default_factory=list)
     total: dict | None = None  # the rows added up (rates on the sums), shown and exported after the rows
+    # by agent: what the calls no agent took add to the figures (an opt-out at the safe-harbor message …), shown
+    # between the agents and the total, never as an agent's row; None when they add nothing to the columns shown
+    apart: dict | None = None
 
     def payload(self):
         """The JSON shape: one object for ``summary``, a list of objects otherwise."""
@@ -79,7 +87,7 @@ def label_of(ctx: Ctx, by: str) -> Callable[[Hashable], str]:
         return lambda k: names.get(k, f"list {k}") if k is not None else "(no list)"
     if by == "agent":
         names = dict(s.execute(select(Agent.id, Agent.name)).all())
-        return lambda k: names.get(k, f"agent {k}") if k is not None else "(no agent)"
+        return lambda k: names.get(k, f"agent {k}") if k is not None else NO_AGENT
     if by == "day":
         return lambda k: k.isoformat()
     if by == "hour":
@@ -93,6 +101,8 @@ def group_keys(ctx: Ctx, groups: dict) -> list:
         return fitted_keys(ctx.period.days() if ctx.by == "day" else list(range(24)), groups)
     if ctx.by == "campaign":
         return [q.TOTAL]
+    if ctx.by == "agent":  # agents only: the calls no agent took are the row apart
+        return sorted(k for k in groups if k is not None)
     return sorted(groups, key=lambda k: (k is None, k))
 
 
@@ -108,9 +118,10 @@ def _active(fc: FloorCounts | None) -> bool:
 
 
 def total_row(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashable, FloorCounts]) -> dict:
-    """The groups added up, with every rate computed on the sums (not an average of the rows' rates)."""
+    """The groups added up, with every rate computed on the sums (not an average of the rows' rates); by agent,
+    the calls no agent took too, so the total is the campaign's whatever the grouping."""
     fc = FloorCounts()
-    for k in group_keys(ctx, groups):
+    for k in group_keys(ctx, groups) + ([None] if ctx.by == "agent" and None in groups else []):
         fc = fc + groups.get(k, FloorCounts())
     values = {**fc.counts(), **fc.rates()}
     return {ctx.by: "Total", **{key: values.get(key) for key, _, _ in fields}}
@@ -118,12 +129,23 @@ def total_row(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashabl
 
 def grouped(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashable, FloorCounts]) -> list[dict]:
     label = label_of(ctx, ctx.by)
-    rows = []
-    for k in group_keys(ctx, groups):
-        fc = groups.get(k, FloorCounts())
-        values = {**fc.counts(), **fc.rates()}
-        rows.append({ctx.by: label(k), **{key: values.get(key) for key, _, _ in fields}})
-    return rows
+    return [_row(ctx.by, label(k), fields, groups.get(k, FloorCounts())) for k in group_keys(ctx, groups)]
+
+
+def _row(by: str, name: str, fields: list[tuple[str, str, str]], fc: FloorCounts) -> dict:
+    values = {**fc.counts(), **fc.rates()}
+    hidden = NOT_PER_AGENT if by == "agent" else frozenset()
+    return {by: name, **{key: None if key in hidden else values.get(key) for key, _, _ in fields}}
+
+
+def apart_row(ctx: Ctx, fields: list[tuple[str, str, str]], groups: dict[Hashable, FloorCounts],
+              make: Callable[[str, FloorCounts], dict] | None = None) -> dict | None:
+    """By agent: the calls no agent took, as a row apart, when they add anything to the columns shown."""
+    fc = groups.get(None) if ctx.by == "agent" else None
+    if fc is None:
+        return None
+    row = make(NO_AGENT, fc) if make else _row(ctx.by, NO_AGENT, fields, fc)
+    return row if any(v for k, v in row.items() if k != ctx.by and isinstance(v, int | float)) else None
 
 
 def key_column(by: str) -> Column:
@@ -136,10 +158,15 @@ def grouped_report(name: str, title: str, fields: list[tuple[str, str, str]], ys
         groups = q.floor_counts(ctx.session, ctx.campaign, ctx.period, ctx.now, ctx.by,
                                 frozenset(k for k, _, _ in fields))
         rows = grouped(ctx, fields, groups)
+        apart = apart_row(ctx, fields, groups)
         series = Series(ctx.by, ys, limit) if ctx.by in ("day", "hour") else None
         cols = [key_column(ctx.by)] + [Column(k, lbl, kind) for k, lbl, kind in fields]
-        total = total_row(ctx, fields, groups) if ctx.by != "campaign" and len(rows) > 1 else None
-        return Report(name, title, ctx.campaign.name, ctx.period, cols, rows, ctx.by, series, total=total)
+        total = total_row(ctx, fields, groups) if ctx.by != "campaign" and len(rows) + bool(apart) > 1 else None
+        rep = Report(name, title, ctx.campaign.name, ctx.period, cols, rows, ctx.by, series, total=total,
+                     apart=apart)
+        if apart:
+            rep.notes.append(NO_AGENT_NOTE)
+        return rep
     return build
 
 

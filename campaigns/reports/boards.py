@@ -66,7 +66,7 @@ def agent_figures(ctx: Ctx) -> Report:
 
 def list_leaderboard(ctx: Ctx) -> Report:
     """Lists ranked by list close rate (as of the range's end), with what their dials did in the range."""
-    closing = {r["list_id"]: r for r in list_close_rows(ctx.session, ctx.campaign, ctx.period.end)}
+    closing = {r["list_id"]: r for r in list_close_rows(ctx.session, ctx.campaign, ctx.period.end, ctx.now)}
     calls = q.call_counts(ctx.session, ctx.campaign, ctx.period, "list")
     label = label_of(ctx, "list")
     rows = []

@@ -19,10 +19,12 @@ from campaigns.campaign.service import get_campaign
 from campaigns.reports import metrics as m
 from campaigns.reports import queries as q
 from campaigns.reports.base import (
+    NO_AGENT_NOTE,
     Column,
     Ctx,
     Report,
     Series,
+    apart_row,
     group_keys,
     grouped_report,
     key_column,
@@ -71,7 +73,7 @@ def summary(ctx: Ctx) -> Report:
     rates = fc.rates()
     live30, ab30 = live_reading(ctx, p.start, p.end) or q.abandon_window(
         s, c, day_start(p.last_day - timedelta(days=29), c.timezone), p.end)
-    outcomes = q.lead_outcomes(s, c, p.end)
+    outcomes = q.lead_outcomes(s, c, p.end, ctx.now)
     leads = sum(v["leads"] for v in outcomes.values())
     final = sum(v["final"] for v in outcomes.values())
     row = {"campaign": c.name, "from": p.first_day.isoformat(), "to": p.last_day.isoformat(), "timezone": p.tz,
@@ -84,14 +86,15 @@ def summary(ctx: Ctx) -> Report:
 
 
 def list_close(ctx: Ctx) -> Report:
-    rows = list_close_rows(ctx.session, ctx.campaign, ctx.period.end)
+    rows = list_close_rows(ctx.session, ctx.campaign, ctx.period.end, ctx.now)
     cols = [Column("list", "list", "text"), Column("prospects", "prospects"), Column("invalid", "invalid"),
             Column("duplicate", "duplicate"), Column("suppressed", "suppressed"),
             Column("suppressed_by", "suppressed by reason", "text"), Column("never_reached", "never reached"),
             Column("reached_not_closed", "reached, not closed"), Column("closed", "closed"),
             Column("close_rate", "close rate", "rate"), Column("penetration", "penetration", "rate")]
     r = Report("list-close", "List close", ctx.campaign.name, ctx.period, cols, rows, "list")
-    r.notes.append(f"as of {ctx.period.last_day} (end of the range): every lead counted in its current list")
+    r.notes.append(f"as of {ctx.period.last_day} (end of the range): every lead counted in its current list, with "
+                   "the status it had then")
     return r
 
 
@@ -187,18 +190,23 @@ def completion(ctx: Ctx) -> Report:
     """Contacts where the agent reached the end of the script (completed flag) and refusals, per group."""
     groups = q.call_counts(ctx.session, ctx.campaign, ctx.period, ctx.by)
     label = label_of(ctx, ctx.by)
-    rows = []
-    for k in group_keys(ctx, groups):
-        fc = groups.get(k, FloorCounts())
-        rows.append({ctx.by: label(k), "contacts": fc.contacts, "completed": fc.completed,
-                     "completion_rate": m.completion_rate(fc.completed, fc.contacts), "refusals": fc.refusals,
-                     "refusal_rate": m.ratio(fc.refusals, fc.contacts)})
+
+    def row(name: str, fc: FloorCounts) -> dict:
+        return {ctx.by: name, "contacts": fc.contacts, "completed": fc.completed,
+                "completion_rate": m.completion_rate(fc.completed, fc.contacts), "refusals": fc.refusals,
+                "refusal_rate": m.ratio(fc.refusals, fc.contacts)}
+
+    rows = [row(label(k), groups.get(k, FloorCounts())) for k in group_keys(ctx, groups)]
+    apart = apart_row(ctx, [], groups, row)
     cols = [key_column(ctx.by), Column("contacts", "contacts"), Column("completed", "completed"),
             Column("completion_rate", "completion rate", "rate"), Column("refusals", "refusals"),
             Column("refusal_rate", "refusal rate", "rate")]
     series = Series(ctx.by, ("completion_rate", "refusal_rate")) if ctx.by in ("day", "hour") else None
-    return Report("completion", "Call completion and refusals", ctx.campaign.name, ctx.period, cols, rows, ctx.by,
-                  series)
+    rep = Report("completion", "Call completion and refusals", ctx.campaign.name, ctx.period, cols, rows, ctx.by,
+                 series, apart=apart)
+    if apart:
+        rep.notes.append(NO_AGENT_NOTE)
+    return rep
 
 
 F_HIT = [("dials", "dials", "int"), ("live_answers", "live answers", "int"), ("contacts", "contacts", "int"),

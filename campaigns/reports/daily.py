@@ -63,6 +63,7 @@ def _dump(rep: Report) -> dict:
     return {"name": rep.name, "title": rep.title, "by": rep.by, "single": rep.single, "notes": rep.notes,
             "columns": [[c.key, c.label, c.kind] for c in rep.columns], "rows": rep.payload() if not rep.single
             else [rep.payload()],
+            "apart": rep.apart,
             "series": None if rep.series is None else [rep.series.x, list(rep.series.ys), rep.series.limit,
                                                        rep.series.limit_label]}
 
@@ -82,7 +83,7 @@ def sections_of(stored: DailyReport) -> list[Report]:
             if sec.get("series") else None
         out.append(Report(sec["name"], sec["title"], stored.data["campaign"], p,
                           [Column(k, _words(k, lbl), kind) for k, lbl, kind in sec["columns"]], sec["rows"], sec["by"],
-                          series, sec["single"], list(sec.get("notes", []))))
+                          series, sec["single"], list(sec.get("notes", [])), apart=sec.get("apart")))
     return out
 
 

@@ -93,11 +93,13 @@ def append_text(ws, values: list) -> None:
 def _sheet(wb, report: Report) -> None:
     from openpyxl.styles import Font
 
+    from campaigns.reports.sheet import rows_of
+
     ws = wb.create_sheet(report.name[:31])
     ws.append([c.label for c in report.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for r, row in enumerate(report.rows + ([report.total] if report.total else []), start=2):
+    for r, row in enumerate(rows_of(report), start=2):
         for i, c in enumerate(report.columns, start=1):
             v = xlsx_value(c, row.get(c.key))
             cell = ws.cell(row=r, column=i)

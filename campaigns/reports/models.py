@@ -87,6 +87,9 @@ class LeadCallStats(Base):
     first_contact_agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     first_contact_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     first_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the last moment one of its calls was settled (dispositioned, else ended, else placed): when a lead a call
+    # made final became so, for a past range's list close (``campaigns.reports.queries.lead_outcomes``)
+    last_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AgentRollup(Base):

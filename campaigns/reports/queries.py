@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from campaigns.agents.models import Agent, AgentStateEvent
@@ -195,11 +195,34 @@ def abandon_window(session: Session, campaign: Campaign, start: datetime, end: d
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime) -> dict[int, dict[str, int]]:
+# statuses a call does not set by itself: a request (console, another campaign's call) or a gate refusal may come
+# after the lead's last call, so the lead's own last write says when
+NOT_BY_A_CALL = ("dnc", "suppressed")
+
+
+def final_since(as_of: datetime):
+    """A lead final now that already was at ``as_of`` (``Lead`` outer-joined to its ``LeadCallStats``).
+
+    A final status set by a call (closed, done, exhausted; a DNC disposition or opt-out too) dates from the lead's
+    last settled call: no call follows a final status, and a later edit of the lead's name does not move it. A DNC
+    or suppression can also come from outside a call (a request, the pre-dial gate), so those date from the lead's
+    last write as well, and never before its last call. Statuses no history records are not rebuilt: a lead
+    exhausted then and reset since counts as it is now."""
+    s = LeadCallStats
+    settled = func.coalesce(s.last_settled_at, Lead.updated_at)
+    return or_(and_(Lead.status.in_(NOT_BY_A_CALL), Lead.updated_at < as_of,
+                    or_(s.last_settled_at.is_(None), s.last_settled_at < as_of)),
+               and_(Lead.status.notin_(NOT_BY_A_CALL), settled < as_of))
+
+
+def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime, now: datetime | None = None
+                  ) -> dict[int, dict[str, int]]:
     """Per list (the lead's current list): leads, suppressed, final, reached, closed as of ``as_of``.
 
-    Three narrow aggregates instead of one join of every lead to its stats: leads by list and status (an
-    index-only scan), call stats by list, and the few suppressed leads that have calls (imported history).
+    Narrow aggregates instead of one join of every lead to its stats: leads by list and status (an index-only
+    scan), call stats by list, and the few suppressed leads that have calls (imported history). For a past
+    ``as_of`` (before ``now``) the leads that became final or suppressed since are taken back out (``final_since``):
+    a past range reads the status as it was at its end, not today's.
     """
     out: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
         ("leads", "suppressed", "final", "reached", "closed"), 0))
@@ -211,6 +234,14 @@ def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime) -> dict
         o["suppressed"] += n if status == "suppressed" else 0
         o["final"] += n if status in FINAL_LEAD_STATUSES else 0
     s = LeadCallStats
+    past = now is None or as_of <= now
+    if past:
+        later = (select(Lead.list_id, Lead.status, func.count()).outerjoin(s, s.lead_id == Lead.id)
+                 .where(Lead.campaign_id == campaign.id, Lead.status.in_(FINAL_LEAD_STATUSES), ~final_since(as_of))
+                 .group_by(Lead.list_id, Lead.status))
+        for list_id, status, n in session.execute(later):
+            out[list_id]["final"] -= n
+            out[list_id]["suppressed"] -= n if status == "suppressed" else 0
     reached = and_(s.first_contact_at.isnot(None), s.first_contact_at < as_of)
     closed = and_(s.first_close_at.isnot(None), s.first_close_at < as_of)
     stats = (select(s.list_id, count_if(reached), count_if(closed))
@@ -219,7 +250,8 @@ def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime) -> dict
         out[list_id]["reached"] += int(r or 0)
         out[list_id]["closed"] += int(c or 0)
     odd = (select(s.list_id, count_if(reached), count_if(closed)).join(Lead, Lead.id == s.lead_id)
-           .where(Lead.campaign_id == campaign.id, Lead.status == "suppressed", s.first_contact_at < as_of)
+           .where(Lead.campaign_id == campaign.id, Lead.status == "suppressed", s.first_contact_at < as_of,
+                  final_since(as_of) if past else true())
            .group_by(s.list_id))
     for list_id, r, c in session.execute(odd):  # a suppressed lead is never "reached" in the breakdown
         out[list_id]["reached"] -= int(r or 0)

@@ -38,7 +38,7 @@ from campaigns.reports.models import (
 from campaigns.reports.sqlbits import HOUR, CallFacts, bucket_of, bucket_sql, count_if, shift_minutes
 from dnc.sqltypes import UTCDateTime
 
-ROLLUP_VERSION = "6"  # bump when what a rollup row means changes: every campaign is then rebuilt once
+ROLLUP_VERSION = "7"  # bump when what a rollup row means changes: every campaign is then rebuilt once
 CHUNK = 2000
 AGENT_STATES = {"ready": 0, "talking": 1, "wrap": 2, "paused": 3}
 
@@ -235,7 +235,7 @@ def _insert_call_rollups(session: Session, campaign: Campaign, window: tuple[dat
 
 
 LEAD_STATS = ["lead_id", "campaign_id", "list_id", "dials", "contacts", "first_contact_at", "first_contact_list_id",
-              "first_contact_agent_id", "first_contact_closed", "first_close_at"]
+              "first_contact_agent_id", "first_contact_closed", "first_close_at", "last_settled_at"]
 
 
 def _lead_stats_select(campaign_id: int, lead_ids: list[int] | None):
@@ -246,7 +246,8 @@ def _lead_stats_select(campaign_id: int, lead_ids: list[int] | None):
     agg = (select(c.lead_id.label("lead_id"), func.max(c.campaign_id).label("campaign_id"),
                   func.count().label("dials"), count_if(f.contact).label("contacts"),
                   func.min(_when(f.contact, c.placed_at)).label("first_contact_at"),
-                  func.min(_when(f.close, c.placed_at)).label("first_close_at"))
+                  func.min(_when(f.close, c.placed_at)).label("first_close_at"),
+                  func.max(func.coalesce(c.dispositioned_at, c.ended_at, c.placed_at)).label("last_settled_at"))
            .select_from(f.join).where(scope, c.lead_id.isnot(None)).group_by(c.lead_id).subquery("agg"))
     rank = func.row_number().over(partition_by=c.lead_id, order_by=(c.placed_at, c.id)).label("rn")
     first = (select(c.lead_id.label("lead_id"), c.list_id.label("list_id"), c.agent_id.label("agent_id"),
@@ -255,7 +256,8 @@ def _lead_stats_select(campaign_id: int, lead_ids: list[int] | None):
     # the lead's current list by primary key per row: a join lets the planner hash all the campaign's leads
     current_list = select(Lead.list_id).where(Lead.id == agg.c.lead_id).correlate(agg).scalar_subquery()
     q = (select(agg.c.lead_id, agg.c.campaign_id, current_list, agg.c.dials, agg.c.contacts, agg.c.first_contact_at,
-                first.c.list_id, first.c.agent_id, func.coalesce(first.c.closed, False), agg.c.first_close_at)
+                first.c.list_id, first.c.agent_id, func.coalesce(first.c.closed, False), agg.c.first_close_at,
+                agg.c.last_settled_at)
          .select_from(agg.outerjoin(first, (first.c.lead_id == agg.c.lead_id) & (first.c.rn == 1))))
     return q
 

@@ -51,7 +51,7 @@ def value(c: Column, v) -> object:
 
 
 def rows_of(report: Report) -> list[dict]:
-    return report.rows + ([report.total] if report.total else [])
+    return report.rows + ([report.apart] if report.apart else []) + ([report.total] if report.total else [])
 
 
 def sheet_csv(report: Report) -> str:

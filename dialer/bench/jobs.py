@@ -111,7 +111,7 @@ def _dial_loop_writes(url: str, campaign_id: int, now: datetime, anchor: float, 
     """A separate process writing like the dial loop: each turn one short transaction ends the last call and
     places the next; sends back the latencies."""
     settings.load()
-    engine = make_engine(url)  # the product's engine: IMMEDIATE transactions, 30 s busy timeout
+    engine = make_engine(url)  # the product's engine: IMMEDIATE transactions, DIALER_SQLITE_BUSY_TIMEOUT_S (30 s)
     sessions = session_factory(engine)
     clock = _Clock(now, anchor)
     with sessions() as s:

@@ -60,7 +60,7 @@ def _seed(url: str, clients: int, now: datetime) -> tuple[int, int]:
 
 def _dial_loop_writes(url: str, agent_id: int, seconds: float, every_s: float, conn) -> None:
     """A separate process writing like the dial loop: one short transaction per turn; sends back the latencies."""
-    engine = make_engine(url)  # the product's engine: IMMEDIATE transactions, 30 s busy timeout
+    engine = make_engine(url)  # the product's engine: IMMEDIATE transactions, DIALER_SQLITE_BUSY_TIMEOUT_S (30 s)
     sessions = session_factory(engine)
     out: list[float] = []
     end = time.perf_counter() + seconds
@@ -127,7 +127,8 @@ def run(clients: int, seconds: float, poll_s: float, workers: int, threads: int,
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         campaign_id, agent_id = _seed(url, clients, now)
         env = settings.child_environ(DIALER_DATABASE_URL=url, DIALER_VAR_DIR=str(Path(tmp) / "var"),
-                                     DIALER_COOKIE_SECURE="0", DIALER_SQLITE_LOCKING="immediate")
+                                     DIALER_COOKIE_SECURE="0", DIALER_SQLITE_LOCKING="immediate",
+                                     DIALER_PUBLIC_BASE_URL="")  # plain http here, whatever the shell's floor says
         server = subprocess.Popen([sys.executable, "-m", "dialer", "serve", "console", "--bind", "127.0.0.1:0",
                                    "--workers", str(workers), "--threads", str(threads), "--no-access-log"],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

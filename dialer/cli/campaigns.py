@@ -14,7 +14,7 @@ from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import percent_text
 from dialer.cli import campaign_settings
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
-from dialer.cli.report import parse_at
+from dialer.cli.report import AT_HELP, parse_at
 
 
 @click.group("campaigns")
@@ -83,14 +83,15 @@ for _status, _verb in (("active", "Start"), ("paused", "Pause"), ("finished", "F
 
 @campaigns.command("funnel")
 @click.argument("name")
-@click.option("--at", "at_raw", default=None, help="As of this instant (ISO 8601; default now).")
+@click.option("--at", "at_raw", default=None, metavar="ISO-TIME", help=AT_HELP.replace("Compute as", "As"))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
 def funnel_cmd(ctx: CliContext, name: str, at_raw: str | None, as_json: bool) -> None:
     """Why campaign NAME is (not) dialing: every lead counted once under what blocks it now."""
-    at = parse_at(at_raw, ctx)
     with ctx.session() as s:
-        f = funnel(s, get_campaign(s, name), at)
+        c = get_campaign(s, name)
+        at = parse_at(at_raw, ctx, c.timezone)
+        f = funnel(s, c, at)
         out = f.as_dict()
     if as_json:
         emit_json(out)

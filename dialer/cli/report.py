@@ -10,6 +10,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -30,15 +31,36 @@ def report() -> None:
     """Reports: summary, hit rate, first-call close, list close, pass, abandon, agent time … (see `glossary`)."""
 
 
-def parse_at(raw: str | None, ctx: CliContext) -> datetime:
-    """``--at``: compute as of this instant (ISO 8601; without an offset it is UTC); default now."""
+AT_HELP = ("Compute as of this instant (default now): ISO 8601 with an offset (2030-01-31T18:00:00+00:00), or "
+           "without one in the campaign's time zone (2030-01-31T13:00).")
+
+
+def parse_at(raw: str | None, ctx: CliContext, zone: str) -> datetime:
+    """``--at``: an instant. Without an offset it is the campaign's own clock, as ``--from``/``--to`` days are and
+    as a manager reads the floor; a local time the zone skips (spring) or repeats (autumn) is refused with the two
+    offsets that would name it, rather than guessed."""
     if not raw:
         return ctx.clock.now()
     try:
         t = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise UserError(f"--at {raw!r} is not an ISO date-time such as 2030-01-31T18:00:00+00:00") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        raise UserError(f"--at {raw!r} is not an ISO date-time such as 2030-01-31T18:00 (the campaign's time zone, "
+                        f"{zone}) or 2030-01-31T18:00:00+00:00") from None
+    if t.tzinfo is not None:
+        return t
+    tz = ZoneInfo(zone)
+    first, second = t.replace(tzinfo=tz, fold=0), t.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    exists = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == t
+    why = "happens twice there (the clocks went back)" if exists else "does not exist there (the clocks skipped it)"
+    local = t.isoformat()
+    raise UserError(f"--at {raw!r}: {local} in the campaign's time zone {zone} {why}; give the offset you mean: "
+                    f"{local}{_offset(first)} or {local}{_offset(second)}")
+
+
+def _offset(t: datetime) -> str:
+    return t.isoformat()[-6:]
 
 
 def emit(rep: Report, fmt: str, output: Path | None, chart: Path | None) -> None:
@@ -79,7 +101,7 @@ def _make_command(name: str) -> click.Command:
                      help="Write to FILE instead of stdout (required for xlsx)."),
         click.Option(["--chart"], type=click.Path(path_type=Path, dir_okay=False), default=None,
                      help="Also draw the time series to FILE.png or FILE.svg."),
-        click.Option(["--at"], default=None, help="Compute as of this instant (ISO 8601; default now)."),
+        click.Option(["--at"], default=None, metavar="ISO-TIME", help=AT_HELP),
     ]
     if spec.groups:
         params.insert(3, click.Option(["--by"], type=click.Choice(spec.groups), default=spec.default_by,
@@ -88,8 +110,8 @@ def _make_command(name: str) -> click.Command:
     @pass_ctx
     def run(ctx: CliContext, campaign: str, first: str | None, last: str | None, fmt: str, as_json: bool,
             output: Path | None, chart: Path | None, at: str | None, by: str | None = None) -> None:
-        now = parse_at(at, ctx)
         with ctx.session() as s:
+            now = parse_at(at, ctx, get_campaign(s, campaign).timezone)
             rep = run_report(s, name, campaign, now, first, last, by)
         emit(rep, "json" if as_json else fmt, output, chart)
 

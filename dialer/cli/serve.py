@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from dnc import settings
+from dnc.console_settings import check_cookies, console_key
 from dnc.errors import UserError
 
 APPS = {"console": "web.wsgi:console()", "webhooks": "web.wsgi:webhooks()"}
@@ -139,8 +140,10 @@ def _serve_command(kind: str, about: str) -> click.Command:
         bind = bind or f"127.0.0.1:{DEFAULT_PORTS[kind]}"
         if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", bind):
             raise UserError(f"--bind {bind!r}: write HOST:PORT (e.g. 0.0.0.0:{DEFAULT_PORTS[kind]})")
-        if kind == "console":
-            settings.current().secret_key  # noqa: B018  (a placeholder or short key: refused here, before gunicorn)
+        if kind == "console":  # refused here, before gunicorn, with status 2 and the setting's or the file's name
+            env = settings.current()
+            check_cookies(env)
+            console_key(env, env.var_dir)  # a placeholder, a short key, a key file others may read (or make it now)
         sys.stdout.flush()
         run_server(kind, bind, workers or (os.cpu_count() or 1) + 1, threads, timeout, not no_access_log)
 

@@ -8,7 +8,16 @@ from dataclasses import asdict
 import click
 
 from campaigns.accounts.models import ROLES
-from campaigns.accounts.users import create_user, list_users, password_problem, set_active, set_password, set_role
+from campaigns.accounts.users import (
+    create_user,
+    get_user,
+    list_users,
+    password_problem,
+    rename_user,
+    set_active,
+    set_password,
+    set_role,
+)
 from dialer.cli.context import CliContext, emit_json, pass_ctx, table
 from dnc.errors import UserError
 
@@ -99,6 +108,18 @@ def role(ctx: CliContext, username: str, role: str) -> None:
         user = set_role(s, username, role, ctx.clock.now())
         end_user_sessions(s, user.id, ctx.clock.now())
     click.echo(f"{username!r} is now {role}")
+
+
+@users.command("rename")
+@click.argument("username")
+@click.argument("new_name")
+@pass_ctx
+def rename(ctx: CliContext, username: str, new_name: str) -> None:
+    """Give USERNAME the name NEW_NAME (they sign in with it from now on; sessions and seat stay theirs)."""
+    with ctx.session() as s:
+        was = get_user(s, username).username  # as stored: the name typed may differ in case
+        now = rename_user(s, username, new_name).username
+    click.echo(f"{was!r} is now {now!r}")
 
 
 def _toggle(active: bool, verb: str):

@@ -11,34 +11,27 @@ rules live behind ``LoopStore``; the loop keeps only derived state (pacers, a cu
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from campaigns.dispatch.release import send_deadline
 from dialer.carriers.ratelimit import TokenBucket
-from dialer.carriers.telephony import CarrierEvent, DialRequest, PlaceFailed, SendTooLate, Telephony, check_send_by
+from dialer.carriers.telephony import Telephony
+from dialer.loop.carrier_news import CarrierNews
 from dialer.loop.decisions import DialDecisions
+from dialer.loop.dialing import Dialing
 from dialer.loop.lanes import CarrierLanes
 from dialer.loop.observer import LoopObserver
 from dialer.loop.pacers import campaign_pacer
 from dialer.loop.placement import ConcurrentPlacer
-from dialer.loop.store import CallView, CampaignView, Gate, LoopStore
+from dialer.loop.routing import Routing
+from dialer.loop.store import CampaignView, Gate, LoopStore
 from dialer.loop.tally import MinuteTally
+from dialer.loop.unrecorded import UnrecordedPlacements
 from dialer.pacing import AgentState, CallAnswered, CallConnected, CallEnded, CallPlaced, HistorySummary
 
-log = logging.getLogger(__name__)
-
-ABANDON_LIMIT = timedelta(seconds=2)  # the law: a live answer not with an agent this long after it is abandoned
 MIN_RING_TIMEOUT_S = 20  # the TSR needs >= 15 s or 4 rings; carriers may trim a few seconds
-# what the carrier's end of a call nobody answered means ("completed" is answered-then-ended: see ``_ended``)
-CARRIER_END = {"no_answer": "no_answer", "busy": "busy", "failed": "failed", "canceled": "canceled"}
-# the loop's end reasons in the pacer's vocabulary (completed, abandoned, no_answer, busy, failed, machine)
-PACER_OUTCOME = {"completed": "completed", "abandoned": "abandoned", "no_answer": "no_answer", "busy": "busy",
-                 "failed": "failed", "machine": "machine", "canceled": "failed"}
 
 
 @dataclass
@@ -67,7 +60,10 @@ class LoopStats:
     errors: list[str] = field(default_factory=list)
 
 
-class DialLoop:
+class DialLoop(Dialing, Routing, CarrierNews):
+    """The loop's turn, its clock, its pacers and what it tells the console; dialing (``dialer.loop.dialing``),
+    routing (``dialer.loop.routing``) and the carrier's news (``dialer.loop.carrier_news``) are its other parts."""
+
     def __init__(self, store: LoopStore, telephony: Telephony, *,
                  pacer_factory: Callable[[CampaignView], object] = campaign_pacer, gate: Gate | None = None,
                  cps: float | None = None, cps_burst: float | None = None, grace_s: float = 2.0,
@@ -107,9 +103,12 @@ class DialLoop:
         self._bucket: TokenBucket | None = None
         self._cursor: int | None = None
         self._agent_campaign: dict[int, int | None] = {}
+        # agents whose shift is over (when it ended), not counted by their pacer until they log out
+        self._leaving: dict[int, datetime] = {}
         self._next_status: datetime | None = None
         self.tally = MinuteTally()  # the last minute's pace, published with each decision
         self.decisions = DialDecisions()  # the log's "why is it (not) dialing this campaign"
+        self.unrecorded = UnrecordedPlacements()  # taken by the carrier, reference not stored yet
 
     # the token bucket's clock: the loop's own notion of now (wall clock in the worker, virtual in the simulator)
     def now(self) -> datetime:
@@ -125,6 +124,8 @@ class DialLoop:
             self._now = now
         if self.placer is not None:
             self._settle()
+        if self.unrecorded:
+            self.unrecorded.record(self.store)
         if self.lanes is not None:
             self._lane_failures()
         if self._bucket is None and self.cps:
@@ -179,7 +180,7 @@ class DialLoop:
                                      live_placed=tuple(live), abandoned_placed=tuple(abandoned)))
         for a in self.store.campaign_agents(c.id):
             self._agent_campaign[a.id] = c.id
-            if a.state != "offline" and a.since is not None:
+            if a.state != "offline" and a.since is not None and a.id not in self._leaving:
                 pacer.observe(AgentState(t=a.since.timestamp(), agent_id=str(a.id), state=a.state))
         for call in self.store.live_calls(c.id):  # a restarted worker learns the calls already in flight
             cid = str(call.id)
@@ -194,12 +195,18 @@ class DialLoop:
         slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
         return slot
 
+    def sync_agents(self, now: datetime) -> None:
+        """Feed the pacers the agent changes written since the last turn, without a turn (the planner hands its
+        warmed pacer on after the warm-up's last agent logged out, when no turn followed)."""
+        if self._cursor is not None:
+            self._sync_agents(now)
+
     def _sync_agents(self, now: datetime) -> None:
         """Feed the pacers every agent state change written since the last turn (by this loop or the console)."""
         events = self.store.agent_events_since(self._cursor, now)
         if not events:
             return
-        slots, where = self.slots, self._agent_campaign
+        slots, where, leaving = self.slots, self._agent_campaign, self._leaving
         for ev in events:
             prev = where.get(ev.agent_id)
             if prev != ev.campaign_id:
@@ -207,372 +214,14 @@ class DialLoop:
                 old = slots.get(prev)
                 if old is not None:  # the agent moved to another campaign: gone from this one
                     old.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state="offline"))
+            if leaving and ev.agent_id in leaving:  # counted out already: only the log-out itself is news
+                if ev.state != "offline":
+                    continue
+                del leaving[ev.agent_id]
             slot = slots.get(ev.campaign_id)
             if slot is not None:
                 slot.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state=ev.state))
         self._cursor = max(self._cursor, events[-1].seq)  # a late row re-read by the SQL store is older
-
-    def _dial(self, c: CampaignView, now: datetime, t: float) -> None:
-        slot = self.slots[c.id]
-        slot.at = now
-        if c.pacing_mode == "preview" or not self.dialing:
-            slot.planned = slot.allowed = slot.placed = 0
-            slot.capped_by = None
-            if self.dialing:
-                self.decisions.note(c.id, c.name, preview=True, placed=0, planned=0, claimed_short=False,
-                                    held_by=None, refused=Counter())
-            return
-        n = slot.pacer.plan(t)
-        slot.planned, slot.capped_by = n, None
-        placer = self.placer
-        if placer is not None:  # claimed calls not yet sent: the pacer has not heard of them
-            n -= placer.pending(c.id)
-        if n > 0 and c.max_lines is not None:
-            free = c.max_lines - self.store.live_lines(c.id)
-            if free < n:
-                n, slot.capped_by = max(0, free), "lines"
-        times: list[datetime] = []
-        if n > 0 and placer is not None:
-            room = placer.room()
-            if room < n:
-                n, slot.capped_by = room, "placement"
-            with self.released():
-                times = placer.reserve(n, now)  # send slots from the account's shared clock
-            if len(times) < n:
-                n, slot.capped_by = len(times), "cps"
-        elif n > 0 and self._bucket is not None:
-            tokens = int(self._bucket.available + 1e-9)
-            if tokens < n:
-                n, slot.capped_by = tokens, "cps"
-        slot.allowed = max(0, n)
-        slot.placed = 0
-        if slot.capped_by is not None:
-            self.stats.capped[slot.capped_by] = self.stats.capped.get(slot.capped_by, 0) + 1
-        refused: Counter = Counter()
-        claims = []
-        if n > 0:
-            try:
-                with self.released():
-                    claims = self.store.claim(c, n, now, self._counting_gate(refused))
-            except Exception:
-                if placer is not None:
-                    placer.give_back(times)
-                raise
-        if placer is not None:
-            placer.give_back(times[len(claims):])  # fewer leads than slots: the rest go back on the clock
-        if len(claims) < n and slot.capped_by is None:
-            slot.capped_by = "leads"
-        for i, cl in enumerate(claims):
-            request = self._request(cl.call_id, cl.phone, c, now, cl.caller_id)  # the gate decided at ``now``
-            if placer is not None:
-                placer.submit(request, times[i])
-                slot.placed += 1
-                continue
-            if self._bucket is not None:
-                self._bucket.try_take()
-            if self._place(request, c, slot, now, t):
-                slot.placed += 1
-        if not self.decisions.due(c.id, t) and not slot.placed and not refused:
-            return  # judged at most once a second (the simulator turns the loop millions of times)
-        held_by = None
-        if slot.placed == 0 and slot.planned == 0:
-            explain = getattr(slot.pacer, "explain", None)
-            held_by = explain().get("held_by") if explain is not None else None
-        self.decisions.note(c.id, c.name, preview=False, placed=slot.placed, planned=slot.planned,
-                            claimed_short=n > 0 and not claims, held_by=held_by, refused=refused)
-
-    def _counting_gate(self, refused: Counter) -> Gate | None:
-        """The pre-dial gate, counting the reasons of what it refuses (the log says why a campaign dials nothing)."""
-        gate = self.gate
-        if gate is None:
-            return None
-
-        def counted(context, candidate, now):
-            decision = gate(context, candidate, now)
-            if not getattr(decision, "allowed", True):
-                refused.update(getattr(decision, "codes", ()) or ("refused",))
-            return decision
-
-        return counted
-
-    def _request(self, call_id: int, phone: str, c: CampaignView, decided_at: datetime,
-                 caller_id: str = "") -> DialRequest:
-        """``decided_at``: when the gate allowed the claim; with a gate, the call may not be sent after the margin
-        its decision covers (``send_by``: ``campaigns.dispatch.release``)."""
-        return DialRequest(call_id=call_id, to=phone, caller_id=caller_id or c.caller_id, campaign_id=c.id,
-                           ring_timeout_s=self.ring_timeout_s, machine_detection=self.machine_detection,
-                           voicemail=c.machine_action == "voicemail" and bool(c.voicemail_message),
-                           send_by=send_deadline(decided_at) if self.gate is not None else None)
-
-    def _place(self, request: DialRequest, c: CampaignView, slot: PacerSlot | None, now: datetime,
-               t: float) -> bool:
-        try:
-            check_send_by(request.send_by, now, "the worker's turn came too late")  # by the loop's own clock
-            ref = self.telephony.place(request)
-        except SendTooLate as e:
-            log.warning("call %s to %s not sent: %s", request.call_id, request.to, e)
-            self.store.send_refused(request.call_id, now, e.send_by, e.at)
-            self.stats.send_refused += 1
-            return False
-        except PlaceFailed as e:
-            log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
-            self.store.place_failed(request.call_id, now, e.retryable)
-            self.stats.place_failed += 1
-            self.observer.place_failed(c.id)
-            return False
-        self.store.placed(request.call_id, self.telephony.name, ref, now)
-        if slot is not None:
-            slot.pacer.observe(CallPlaced(t=t, call_id=str(request.call_id)))
-        self.stats.placed += 1
-        self.observer.placed(c.id)
-        return True
-
-    def _settle(self) -> None:
-        """Take in what the placer's threads finished: the pacer hears ``CallPlaced`` at the moment each create was
-        sent (before any callback of that call reaches the loop)."""
-        for p in self.placer.finished():
-            if p.refused:
-                self.stats.send_refused += 1
-                continue
-            if p.ref is None:
-                self.stats.place_failed += 1
-                self.observer.place_failed(p.campaign_id)
-                continue
-            self.stats.placed += 1
-            self.observer.placed(p.campaign_id)
-            slot = self.slots.get(p.campaign_id)
-            if slot is not None:
-                slot.pacer.observe(CallPlaced(t=p.sent_at.timestamp(), call_id=str(p.call_id)))
-
-    def _place_previews(self, now: datetime) -> None:
-        """Place the calls preview agents chose (within the calls-per-second limit)."""
-        for call in self.store.preview_calls():
-            placer = self.placer
-            if placer is not None and placer.is_pending(call.id):
-                continue
-            times: list[datetime] = []
-            if placer is not None:
-                times = placer.reserve(1, now) if placer.room() else []
-                if not times:
-                    return
-            elif self._bucket is not None and not self._bucket.try_take():
-                return
-            c = self.campaigns.get(call.campaign_id) or self.store.campaign(call.campaign_id)
-            if c is None:
-                if placer is not None:
-                    placer.give_back(times)
-                continue
-            request = self._request(call.id, call.phone, c, call.placed_at)  # queued: when the gate decided
-            if placer is not None:
-                placer.submit(request, times[0])
-            else:
-                self._place(request, c, self.slots.get(c.id), now, now.timestamp())
-
-    def preview_dial(self, agent_id: int, lead_id: int, now: datetime) -> CallView | None:
-        """A preview agent dials the lead they looked at (in-process callers); placed at once."""
-        self._advance(now)
-        call = self.store.preview_dial(agent_id, lead_id, now, self.gate)
-        if call is not None:
-            self._place_previews(now)
-        return call
-
-    # --- routing and the 2-second rule ---------------------------------------------------------------------
-    def _route(self, now: datetime, expire: bool = False) -> None:
-        """Connect waiting answered calls (oldest first) to the longest-idle ready agent; with ``expire``,
-        abandon those that have waited ``grace_s`` with nobody free."""
-        for call in self.store.waiting_calls():
-            waited = now - call.answered_at
-            if waited < ABANDON_LIMIT:  # past it the person is abandoned whoever is free now
-                agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
-                if agent_id is not None and self._connect(call, agent_id, now):
-                    continue
-            if expire and waited >= self.grace:
-                self._abandon(call, now)
-
-    def _connect(self, call: CallView, agent_id: int, at: datetime) -> bool:
-        if not self.store.connect(call.id, agent_id, at):
-            return False  # another worker took the agent, or the call just ended
-        ref, call_id = call.provider_ref, call.id
-        if self.lanes is not None:  # recorded as bridged once the carrier moved it; a failure comes back later
-            self.lanes.submit("connect", ref, lambda: self.telephony.connect(ref, agent_id),
-                              then=lambda: self.store.bridged(call_id), context=(call_id, agent_id))
-        else:
-            try:
-                self.telephony.connect(ref, agent_id)
-            except Exception as e:  # the carrier could not bridge: the agent is free again, the call still waits
-                log.exception("connecting call %s to agent %s failed", call.id, agent_id)
-                self.stats.errors.append(f"connect {call.id}: {e}")
-                self.store.unconnect(call.id, agent_id, at)
-                return False
-            self.store.bridged(call.id)
-        self.stats.connected += 1
-        self.observer.connected(call.campaign_id)
-        slot = self.slots.get(call.campaign_id)
-        if slot is not None:
-            slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(agent_id)))
-        return True
-
-    def _connect_reserved(self, call: CallView, at: datetime) -> None:
-        if not self.store.connect_reserved(call.id, at):
-            return
-        try:
-            self.telephony.connect(call.provider_ref, call.agent_id)
-        except Exception as e:  # nobody can reach the person: the safe-harbor message, counted as abandoned
-            log.exception("connecting preview call %s to agent %s failed", call.id, call.agent_id)
-            self.stats.errors.append(f"connect {call.id}: {e}")
-            self._abandon(call, at)
-            return
-        self.store.bridged(call.id)
-        self.stats.connected += 1
-        self.observer.connected(call.campaign_id)
-        slot = self.slots.get(call.campaign_id)
-        if slot is not None:
-            slot.pacer.observe(CallConnected(t=at.timestamp(), call_id=str(call.id), agent_id=str(call.agent_id)))
-
-    def _abandon(self, call: CallView, now: datetime) -> None:
-        """No agent within the grace: the safe-harbor message plays, and the call counts as abandoned."""
-        self.store.set_outcome(call.id, "abandoned")
-        self.stats.abandoned += 1
-        self.observer.abandoned(call.campaign_id)
-        self._carrier("abandon", call)
-        slot = self.slots.get(call.campaign_id)
-        if slot is not None:
-            slot.pacer.observe(CallEnded(t=now.timestamp(), call_id=str(call.id), outcome="abandoned"))
-
-    def _carrier(self, action: str, call: CallView, *args) -> None:
-        request = getattr(self.telephony, action)
-        if self.lanes is not None:
-            ref = call.provider_ref
-            self.lanes.submit(action, ref, lambda: request(ref, *args), context=call.id)
-            return
-        try:
-            request(call.provider_ref, *args)
-        except Exception as e:  # the state is recorded; a carrier hiccup must not stop the loop
-            log.exception("%s on call %s failed", action, call.id)
-            self.stats.errors.append(f"{action} {call.id}: {e}")
-
-    def _lane_failures(self) -> None:
-        """Requests the lanes could not send: a connect that failed gives the agent back and lets the call wait
-        for another (or for its abandon at the grace), as when it fails in the turn; the others are recorded."""
-        for f in self.lanes.failures():
-            if f.what == "connect":
-                call_id, agent_id = f.context
-                self.stats.errors.append(f"connect {call_id}: {f.error}")
-                self.store.unconnect(call_id, agent_id, self._now)
-            else:
-                self.stats.errors.append(f"{f.what} {f.context}: {f.error}")
-
-    def _send_hangups(self) -> None:
-        for call in self.store.pending_hangups():
-            self._carrier("hangup", call)
-            self.store.hangup_sent(call.id)
-
-    # --- carrier events ----------------------------------------------------------------------------------------
-    def handle(self, event: CarrierEvent) -> None:
-        """Apply one carrier event. Unknown calls, events after the end and repeated answers are ignored."""
-        self._advance(event.at)
-        call = self.store.call_by_ref(event.provider_ref)
-        if call is None or call.ended_at is not None:
-            self.stats.ignored_events += 1
-            return
-        kind = event.kind
-        if kind == "answered":
-            self._answered(call, event)
-        elif kind == "ended":
-            self._ended(call, event)
-        elif kind in ("initiated", "ringing") and call.answered_at is None:
-            self.store.ringing(call.id, event.at)
-        else:
-            self.stats.ignored_events += 1  # key presses are the webhooks' business (opt-out)
-
-    def _answered(self, call: CallView, ev: CarrierEvent) -> None:
-        verdict = ev.answered_by or "unknown"
-        at = ev.at
-        if call.answered_at is None:
-            self.store.answered(call.id, verdict, at)
-            self.observer.answered(call.campaign_id, verdict)
-            slot = self.slots.get(call.campaign_id)
-            if slot is not None:
-                by = "machine" if verdict == "machine" else "human"
-                slot.pacer.observe(CallAnswered(t=at.timestamp(), call_id=str(call.id), answered_by=by))
-            if verdict == "machine":
-                self._machine(call, at)
-            elif ev.extra.get("ending"):
-                pass  # its end is already in: an ended call is never connected (``_ended`` judges the wait)
-            elif call.agent_id is not None:  # a preview call: its agent has waited on it since the dial
-                self._connect_reserved(call, at)
-            elif self._now - at >= ABANDON_LIMIT:
-                # late news (a stalled or restarted worker): the person has waited past the limit in silence
-                log.info("call %s answered %.1f s ago, news only now: abandoned (safe-harbor message)", call.id,
-                         (self._now - at).total_seconds())
-                self._abandon(call, self._now)
-            else:
-                agent_id = self.store.longest_idle_agent(call.campaign_id, call.id)
-                if agent_id is not None:  # connected now: an answer delivered a little late is put through now
-                    self._connect(call, agent_id, self._now)
-        elif call.answered_by == "unknown" and verdict in ("human", "machine") and call.outcome is None:
-            # the asynchronous AMD verdict after we already treated the answer as live
-            self.store.verdict(call.id, verdict)
-            if verdict == "machine":
-                self._machine(call, at)
-        else:
-            self.stats.ignored_events += 1
-
-    def _machine(self, call: CallView, at: datetime) -> None:
-        """A machine: leave the campaign's voicemail or hang up; an agent already on it is freed at once."""
-        connected = call.connected_at is not None
-        self.store.set_outcome(call.id, "machine")
-        c = self.campaigns.get(call.campaign_id) or self.store.campaign(call.campaign_id)
-        if c is not None and c.machine_action == "voicemail" and c.voicemail_message \
-                and hasattr(self.telephony, "leave_voicemail"):
-            self._carrier("leave_voicemail", call, c.voicemail_message)
-        else:
-            self._carrier("hangup", call)
-        if (connected or call.agent_id is not None) and self.store.free_agent(call.id, at) is not None:
-            self._route(self._now)  # the freed agent takes a waiting call now (the verdict may be late news)
-
-    def _ended(self, call: CallView, ev: CarrierEvent) -> None:
-        outcome = call.outcome
-        judged_now = outcome is None
-        if outcome is None:
-            outcome = self._end_outcome(call, ev)
-        campaign_id, call_id = call.campaign_id, call.id
-        self.store.end(call_id, outcome, ev.at)
-        self.observer.ended(campaign_id, outcome)
-        if judged_now and outcome == "abandoned":
-            self.stats.abandoned += 1
-            self.observer.abandoned(campaign_id)
-            log.info("call %s ended unanswered by any agent %.1f s after its answer: abandoned", call_id,
-                     (ev.at - call.answered_at).total_seconds() if call.answered_at else float("nan"))
-        if outcome != "abandoned" or judged_now:  # the pacer heard of an abandon when the loop decided it
-            slot = self.slots.get(campaign_id)
-            if slot is not None:
-                slot.pacer.observe(CallEnded(t=ev.at.timestamp(), call_id=str(call_id),
-                                             outcome=PACER_OUTCOME[outcome]))
-
-    @staticmethod
-    def _end_outcome(call: CallView, ev: CarrierEvent) -> str:
-        """How a call the loop had not judged yet ended. A live answer nobody was joined to within the limit is an
-        abandon whenever the news arrives (a worker down or stalled hears of the answer and the end together)."""
-        live = call.answered_by != "machine"
-        # how long the person was on the line: from our record of the answer, or the carrier's own duration
-        # (answer to end), whichever is longer: the callbacks' stamps are coarse and may be clamped to receipt
-        on_line = (ev.at - call.answered_at).total_seconds() if call.answered_at is not None else 0.0
-        on_line = max(on_line, float(ev.extra.get("duration_s") or 0))
-        alone = on_line >= ABANDON_LIMIT.total_seconds()
-        if call.connected_at is not None:
-            if call.status == "bridging" and live and alone:
-                return "abandoned"  # "connected" by a worker that died before the carrier joined them
-            return "completed"
-        if call.answered_at is not None:  # a person who hung up before an agent came
-            if not live:
-                return "machine"
-            return "abandoned" if alone else "completed"
-        if ev.outcome == "completed":  # the carrier saw an answer whose own event never reached us
-            if ev.answered_by == "machine":
-                return "machine"
-            return "abandoned" if alone else "completed"
-        return CARRIER_END.get(ev.outcome, "no_answer")
 
     # --- agents (in-process callers: the simulator, a worker-side console) -----------------------------------
     def agent_state(self, agent_id: int, state: str, now: datetime, reason: str | None = None) -> bool:
@@ -584,6 +233,37 @@ class DialLoop:
             if state == "ready":
                 self._route(now)
         return changed
+
+    def agent_leaving(self, agent_id: int, now: datetime) -> None:
+        """The agent's shift is over: they finish their call and take what was dialed for them, then log out.
+        Their pacer counts them out now, not when they go, so nothing more is dialed for them meanwhile (counted
+        until they left, the calls dialed for them in their last seconds were answered with nobody there);
+        routing still gives them a call while they are ready. Until their log-out, only it reaches the pacer."""
+        self._advance(now)
+        self._leaving.setdefault(agent_id, now)
+        slot = self._pacer_of(agent_id)
+        if slot is not None:
+            slot.pacer.observe(AgentState(t=now.timestamp(), agent_id=str(agent_id), state="offline"))
+
+    def agent_staying(self, agent_id: int, now: datetime) -> None:
+        """Back on shift before they logged out: their pacer counts them again, as they are now."""
+        self._advance(now)
+        if agent_id not in self._leaving:
+            return
+        del self._leaving[agent_id]
+        view, slot = self.store.agent(agent_id), self._pacer_of(agent_id)
+        if view is not None and slot is not None:
+            slot.pacer.observe(AgentState(t=now.timestamp(), agent_id=str(agent_id), state=view.state))
+
+    def is_leaving(self, agent_id: int) -> bool:
+        return agent_id in self._leaving
+
+    def _pacer_of(self, agent_id: int) -> PacerSlot | None:
+        campaign_id = self._agent_campaign.get(agent_id)
+        if campaign_id is None:
+            view = self.store.agent(agent_id)
+            campaign_id = view.campaign_id if view is not None else None
+        return self.slots.get(campaign_id) if campaign_id is not None else None
 
     def end_call(self, agent_id: int, now: datetime) -> None:
         """The agent hangs up: the carrier ends the customer leg, the agent goes to wrap."""

@@ -45,10 +45,14 @@ class MemoryAgents:
     def agent_events_since(self, cursor: int, now: datetime) -> list[AgentEvent]:
         return self.agent_log.since(cursor)
 
-    def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:
+    def longest_idle_agent(self, campaign_id: int, call_id: int | None = None,
+                           skip: frozenset[int] = frozenset()) -> int | None:
         ready = self.ready_agents.get(campaign_id)
         if not ready:
             return None
+        if skip:
+            left = [kv for kv in ready.items() if kv[0] not in skip]
+            return min(left, key=lambda kv: (kv[1], kv[0]))[0] if left else None
         return min(ready.items(), key=lambda kv: (kv[1], kv[0]))[0]
 
     def _set(self, agent: MemAgent, state: str, reason: str | None, at: datetime) -> None:

@@ -9,7 +9,8 @@ second. ``ConcurrentPlacer`` keeps several in flight on a bounded pool of thread
 - a pool thread waits for its slot (``SendPacer.wait_turn``), sends the create and writes the outcome at once:
   the carrier's reference and **the moment the create was sent** as the call's ``placed_at``, or, when the carrier
   never took the call, ``place_failed`` (the row goes, the lead is due again, the attempt is not counted), or, when
-  its moment came after the request's ``send_by`` (the gate's decision no longer covers it), ``send_refused``;
+  its moment came after the request's ``send_by`` (the gate's decision no longer covers it), ``send_refused``; a
+  reference the database refused to store is handed to the loop (``unrecorded``), which writes it on its next pass;
 - the loop takes in what finished (``finished``) at the start of each turn and carrier pass and tells the pacer
   ``CallPlaced`` with that same moment, before any callback of the call can reach it (a result is queued before its
   reference is written, and the loop reads the queue before it reads callbacks);
@@ -69,6 +70,7 @@ class ConcurrentPlacer:
         self._request_times = request_times  # the carrier's measured request times (seconds, most recent last)
         self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="place")  # threads as needed
         self._done: queue.SimpleQueue[Placement] = queue.SimpleQueue()
+        self._unrecorded: queue.SimpleQueue[Placement] = queue.SimpleQueue()  # taken, reference not stored
         self._lock = threading.Lock()
         self._pending: dict[int, int] = {}  # call id -> campaign id: submitted, not yet taken in by the loop
         self._in_flight = 0  # submitted, not yet finished
@@ -127,6 +129,15 @@ class ConcurrentPlacer:
                     self._pending.pop(p.call_id, None)
         return out
 
+    def unrecorded(self) -> list[Placement]:
+        """Calls the carrier took whose reference the database refused to store (the loop writes them again)."""
+        out = []
+        while True:
+            try:
+                out.append(self._unrecorded.get_nowait())
+            except queue.Empty:
+                return out
+
     def in_flight(self) -> int:
         with self._lock:
             return self._in_flight
@@ -156,8 +167,9 @@ class ConcurrentPlacer:
             self._done.put(Placement(request.call_id, request.campaign_id, ref, sent_at))
             try:
                 self.store.placed(request.call_id, self.provider, ref, sent_at)
-            except Exception:  # the call exists at the carrier: the sweep adopts it from the call log
+            except Exception:  # the call exists at the carrier: the loop writes its reference on its next pass
                 log.exception("storing the placement of call %s (%s) failed", request.call_id, ref)
+                self._unrecorded.put(Placement(request.call_id, request.campaign_id, ref, sent_at))
         finally:
             with self._lock:
                 self._in_flight -= 1

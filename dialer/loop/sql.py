@@ -253,9 +253,10 @@ class SqlStore:
             + (openids.note(gaps, horizon, now) if horizon else [])
         return [AgentEvent(*r) for r in (*late, *rows)]
 
-    def longest_idle_agent(self, campaign_id: int, call_id: int | None = None) -> int | None:
+    def longest_idle_agent(self, campaign_id: int, call_id: int | None = None,
+                           skip: frozenset[int] = frozenset()) -> int | None:
         with self._s() as s:
-            return agent_svc.longest_idle(s, campaign_id, call_id)
+            return agent_svc.longest_idle(s, campaign_id, call_id, skip)
 
     def connect(self, call_id: int, agent_id: int, at: datetime) -> bool:
         with self._s() as s:

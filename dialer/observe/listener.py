@@ -7,6 +7,9 @@ Load balancers never route to a worker, but Prometheus scrapes it and systemd or
 - ``GET /healthz``: the process answers and its dialing loop has turned recently (no database);
 - ``GET /readyz``: ``dialer.observe.health``'s checks for this worker (``?check=database`` picks some).
 
+``/metrics`` and ``/readyz``'s details answer only ``DIALER_METRICS_ADDRESSES`` (``dialer.observe.access``), as the
+console's do: ``--metrics-host 0.0.0.0`` opens the worker to a Prometheus on another host, not to everyone.
+
 A daemon thread serves it; it never touches the dial loop's lock, so a slow scrape cannot delay dialing.
 """
 
@@ -24,8 +27,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from dialer.observe.access import BareReadiness, may_scrape
 from dialer.observe.cluster import ClusterCollector
 from dialer.observe.health import CHECKS, ReadinessProbe
+from dnc import settings
+from dnc.settings import Network
 
 log = logging.getLogger(__name__)
 STUCK_AFTER_S = 120.0  # a loop that has not turned this long is stuck (start-up reconciliation included)
@@ -64,8 +70,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 class Listener:
     def __init__(self, probe: ReadinessProbe, cluster: ClusterCollector | None = None,
-                 heartbeat: Heartbeat | None = None) -> None:
-        self.probe, self.heartbeat = probe, heartbeat
+                 heartbeat: Heartbeat | None = None, scrapers: tuple[Network, ...] = ()) -> None:
+        self.probe, self.heartbeat, self.scrapers = probe, heartbeat, scrapers
+        self.bare = BareReadiness(probe)
         self.extra = CollectorRegistry(auto_describe=False)
         if cluster is not None:
             self.extra.register(cluster)
@@ -76,7 +83,11 @@ class Listener:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _answer(start_response, "405 Method Not Allowed", b"GET only\n", "text/plain")
+        inside = may_scrape(environ.get("REMOTE_ADDR"), self.scrapers)
         if path == "/metrics":
+            if not inside:
+                return _answer(start_response, "403 Forbidden", b"/metrics answers only DIALER_METRICS_ADDRESSES.\n",
+                               "text/plain")
             body = generate_latest(REGISTRY) + generate_latest(self.extra)
             return _answer(start_response, "200 OK", body, CONTENT_TYPE_LATEST)
         if path == "/healthz":
@@ -84,6 +95,9 @@ class Listener:
             return _json(start_response, ok, {"status": "alive" if ok else "stuck", "detail": detail})
         if path == "/readyz":
             only = parse_qs(environ.get("QUERY_STRING", "")).get("check")
+            if not inside:
+                body, ok = self.bare.answer(only)
+                return _json(start_response, ok, body)
             result = self.probe.run(only)
             return _json(start_response, result.ok, result.to_dict())
         return _answer(start_response, "404 Not Found", b"/metrics, /healthz or /readyz\n", "text/plain")
@@ -117,10 +131,12 @@ def start_listener(sessions, clock, host: str, port: int, *, holder: str | None 
                    beats: Callable[[], int] | None = None, registry=None,
                    checks: tuple[str, ...] = CHECKS) -> tuple[Listener, int]:
     """A worker's listener, started: readiness of this worker (its own leases, this host's registry directory),
-    its metrics, and liveness from ``beats`` (the loop's turn count). Returns it and the port it listens on."""
+    its metrics, and liveness from ``beats`` (the loop's turn count), the metrics and details for
+    ``DIALER_METRICS_ADDRESSES`` only (a bad value stops the process here, naming it). Returns it and its port."""
+    scrapers = settings.current().metrics_addresses
     probe = ReadinessProbe(sessions, clock, registry=registry, holder=holder, checks=checks)
     listener = Listener(probe, ClusterCollector(sessions, clock, holder),
-                        Heartbeat(beats) if beats is not None else None)
+                        Heartbeat(beats) if beats is not None else None, scrapers)
     bound = listener.start(host, port)
     log.info("metrics, /healthz and /readyz on http://%s:%d", host, bound)
     return listener, bound

@@ -235,7 +235,9 @@ def _warm_pacer(scenario: Scenario, seed: int, start: Start | None, settings: di
 
     t0, _ = day_windows(warm)
     world = MemoryWorld(warm, t0) if start is None else PlanWorld(warm, t0, start.queue)
-    _PlanSimulation(warm, seed, world, keep, start=start, paced=paced).run()
+    sim = _PlanSimulation(warm, seed, world, keep, start=start, paced=paced)
+    sim.run()
+    sim.loop.sync_agents(sim.q.now())  # the last log-outs came after the last turn: the pacer hears them now
     return made[0], world.store._next_call  # noqa: SLF001 - the store's id counter has no public setter
 
 

@@ -18,10 +18,13 @@ from dialer.sim.customers import draw, mix64
 from dialer.sim.engine import EventQueue
 from dialer.sim.scenario import Scenario
 
+LEAVE_WAIT_S = 90.0  # a leaving agent waits at most this long for what was dialed for them (ring timeout 25 s, then a
+# person's 30 s of patience at most); as the close's ``dialer.sim.runner.DRAIN_S``
+
 
 class SimAgent:
     __slots__ = ("id", "index", "rng", "on_shift", "pending", "call_id", "wrap_s", "gen", "machine", "dropped",
-                 "shift_no")
+                 "shift_no", "left_at")
 
     def __init__(self, agent_id: int, index: int, rng: random.Random) -> None:
         self.id, self.index, self.rng = agent_id, index, rng
@@ -33,15 +36,21 @@ class SimAgent:
         self.machine = False  # the current call is a machine the agent hears (detection missed it or is off)
         self.dropped: int | None = None  # the call this agent left by logging out mid-call
         self.shift_no = 0  # ends the previous shift's chain of mid-call log-out draws
+        self.left_at: float | None = None  # when a mid-day schedule change ended this agent's shift (not gone yet)
 
 
 class SimFloor:
     def __init__(self, scenario: Scenario, seed: int, queue: EventQueue, loop: DialLoop, campaign_id: int,
                  agent_ids: list[int], request_tick: Callable[[float], None],
-                 owns: Callable[[], bool] = lambda: True) -> None:
+                 owns: Callable[[], bool] = lambda: True,
+                 still_coming: Callable[[float], bool] = lambda t: False) -> None:
         # ``owns``: is the campaign still this worker's? A live worker's heartbeat thread may give it back between
         # two events of this floor, and from that moment its seats are the next owner's
         self.owns = owns
+        # ``still_coming(t)``: may a call placed at or before ``t`` still reach an agent (ringing, or answered with
+        # nobody yet)? A leaving agent stays for those: they were dialed while dialing counted that agent
+        self.still_coming = still_coming
+        self.leavers: list[SimAgent] = []  # free, shift over, waiting for what was dialed for them
         self.sc = scenario
         self.q = queue
         self.loop = loop
@@ -76,7 +85,10 @@ class SimFloor:
         for hour, count in shifts:
             t = start_t + hour * 3600
             if t < end_t:
-                self.q.at(t, self.set_count, count, first if hour == 0 else 0.0)
+                if hour == 0:
+                    self.q.at(t, self.set_count, count, first)
+                else:
+                    self.q.at(t, self.change_shift, count)
         for agent in self.agents:
             rng = agent.rng
             if a.break_every_h > 0 and a.break_min > 0:
@@ -106,9 +118,81 @@ class SimFloor:
                 self.q.after(agent.rng.uniform(0, stagger_s) if stagger_s else 0.0, self._login, agent)
                 if self.logout_rate > 0:
                     self.q.after(agent.rng.expovariate(self.logout_rate), self._maybe_drop, agent, agent.shift_no)
-            elif agent.index >= count and agent.on_shift:
+            elif agent.index >= count and (agent.on_shift or agent.left_at is not None):
                 self._leave(agent)  # first: a write the database refused leaves the agent on shift, to try again
                 agent.on_shift = False
+                agent.left_at = None
+                self._forget_leaver(agent)
+
+    def change_shift(self, count: int) -> None:
+        """A change of the schedule during the day, dialing going on. Those joining log in. Those leaving are
+        counted out by dialing at once (``DialLoop.agent_leaving``), finish the call they are on and its wrap, take
+        the answers of what was dialed before their shift ended, then log out (``_shift_over``); they start no
+        break. Sent home at once, as before, the answers of the calls dialed for them found nobody."""
+        now = self.q.now()
+        for agent in self.agents:
+            if agent.index < count and not agent.on_shift:
+                if agent.left_at is not None:  # back on before they had gone
+                    agent.left_at = None
+                    self._forget_leaver(agent)
+                    self.loop.agent_staying(agent.id, now)
+                    agent.on_shift = True
+                    agent.shift_no += 1
+                    continue
+                agent.on_shift = True
+                agent.shift_no += 1
+                self.q.after(0.0, self._login, agent)
+                if self.logout_rate > 0:
+                    self.q.after(agent.rng.expovariate(self.logout_rate), self._maybe_drop, agent, agent.shift_no)
+            elif agent.index >= count and agent.on_shift:
+                state = self._state(agent)
+                if state == "offline":  # dropped mid-call, waiting to log back in: they do not
+                    agent.on_shift = False
+                    continue
+                agent.left_at = self.q.t
+                if state == "paused":
+                    self._set(agent, "offline")  # first: a write the database refused leaves them on shift
+                    agent.left_at = None
+                else:
+                    self.loop.agent_leaving(agent.id, now)
+                    if state == "ready":
+                        self._shift_over(agent)
+                agent.on_shift = False
+
+    def _shift_over(self, agent: SimAgent) -> None:
+        """A leaving agent who is free: home now, or ready while a call dialed before their shift ended may still
+        be answered (the loop may route it to them; nothing dialed later counted them)."""
+        if agent.left_at is not None and self.still_coming(agent.left_at):
+            if self._state(agent) != "ready":
+                self._set(agent, "ready")
+            if agent not in self.leavers:
+                self.leavers.append(agent)
+                self.q.after(LEAVE_WAIT_S, self._send_leaver_home, agent, agent.left_at)
+            return
+        self._forget_leaver(agent)
+        agent.left_at = None
+        self._set(agent, "offline")
+
+    def _forget_leaver(self, agent: SimAgent) -> None:
+        if agent in self.leavers:
+            self.leavers.remove(agent)
+
+    def _release_leavers(self) -> None:
+        """After any call is put through or ends: the leaving agents with nothing left to wait for go home; one who
+        took a call is no longer waiting (their wrap's end decides again)."""
+        for agent in list(self.leavers):
+            state = self._state(agent)
+            if state != "ready":
+                self._forget_leaver(agent)
+            elif not self.still_coming(agent.left_at):
+                self._shift_over(agent)
+
+    def _send_leaver_home(self, agent: SimAgent, left_at: float) -> None:
+        """At most ``LEAVE_WAIT_S`` of waiting: every call dialed before the shift ended is over by then."""
+        if agent in self.leavers and agent.left_at == left_at and self._state(agent) == "ready":
+            self._forget_leaver(agent)
+            agent.left_at = None
+            self._set(agent, "offline")
 
     def retire(self, log_out: bool) -> None:
         """The campaign was given back: from here on this floor's scheduled events (a wrap ending, a break's end, a
@@ -185,6 +269,8 @@ class SimFloor:
 
     # --- calls (told by the carrier) ---------------------------------------------------------------------------
     def on_connected(self, agent_id: int, call: SimCall) -> None:
+        if self.leavers:
+            self._release_leavers()
         agent = self.by_id.get(agent_id)
         if agent is None:
             return
@@ -199,6 +285,8 @@ class SimFloor:
     def on_ended(self, call: SimCall) -> None:
         agent = self.by_id.get(call.agent_id) if call.agent_id is not None else None
         self.request_tick(self.q.t)
+        if self.leavers:
+            self._release_leavers()
         if agent is None:
             return
         if agent.dropped == call.call_id:  # left mid-call: a supervisor dispositions it for the agent
@@ -218,6 +306,8 @@ class SimFloor:
         pending = agent.pending
         if pending is not None and pending[0] == "paused" and agent.on_shift and not self.closed:
             self._pause(agent, pending[1], pending[2])
+        elif agent.left_at is not None and (pending is None or pending[0] != "offline"):
+            self._shift_over(agent)  # their shift ended during the call
         elif not agent.on_shift or (pending is not None and pending[0] == "offline"):
             self._set(agent, "offline")
         else:

@@ -72,7 +72,7 @@ class Simulation:
                              machine_detection=scenario.amd.enabled, status_every_s=60.0)
         self.grace_s = self.loop.grace.total_seconds()
         self.floor = SimFloor(scenario, seed, self.q, self.loop, world.campaign_id, world.agent_ids,
-                              self.request_tick)
+                              self.request_tick, still_coming=self._still_coming)
         self.explanations: list[tuple[float, dict]] = []
         self._tick_at = -1.0
         self._closed_at: float | None = None  # the close whose agents wait for the calls still ringing
@@ -98,6 +98,11 @@ class Simulation:
         self.floor.on_ended(call)
         if self._closed_at is not None:
             self._drained()
+
+    def _still_coming(self, placed_by: float) -> bool:
+        """May a call placed at or before ``placed_by`` still reach an agent (ringing, answered with nobody yet, or
+        its safe-harbor message playing: as ``_drained`` judges)?"""
+        return any(c.agent_id is None and c.placed_t <= placed_by for c in self.carrier.calls.values())
 
     def request_tick(self, t: float) -> None:
         if self._tick_at != t:

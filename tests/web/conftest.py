@@ -93,11 +93,10 @@ class AuthActions:
         return self.client.post("/logout", data={"csrf_token": self.token("/account/password")})
 
     def post(self, path: str, data: dict | None = None, page: str | None = None, **kw):
-        """POST ``data`` with a CSRF token taken from ``page`` (default: the same path), and the call the page's
-        buttons name (the agent's seat: ``web.seat_call``) as the browser sends it, unless ``data`` names one."""
+        """POST ``data`` with a CSRF token taken from ``page`` (default: the same path), and the call and seat the
+        page's buttons name (the agent's seat: ``web.seat_call``) as the browser sends them, unless ``data`` does."""
         html = self.client.get(page or path, follow_redirects=True).get_data(as_text=True)
-        call = re.search(r'<input type="hidden" name="call" value="([^"]*)"', html)
-        shown = {"call": call.group(1)} if call else {}
+        shown = dict(re.findall(r'<input type="hidden" name="(call|seat)" value="([^"]*)"', html)[::-1])
         return self.client.post(path, data={**shown, **(data or {}), "csrf_token": csrf_from(html)}, **kw)
 
 

@@ -28,7 +28,9 @@ def pool(sessions, clock, seed_users) -> dict:
         for i, by in enumerate(("human", "human", "human", "machine")):
             s.add(Call(campaign_id=c.id, phone=f"+1312555020{i}", attempt=1, caller_id="+13125550100",
                        placed_at=t - timedelta(minutes=30 + i), answered_at=t - timedelta(minutes=29 + i),
-                       answered_by=by, status="completed"))
+                       answered_by=by, connected_at=t - timedelta(minutes=29 + i) if by == "human" else None,
+                       ended_at=t - timedelta(minutes=28 + i), outcome="completed" if by == "human" else "machine",
+                       status="completed"))
         s.commit()
         return {"id": c.id}
 
@@ -174,3 +176,38 @@ def test_an_agent_without_a_call_or_a_pool_number_is_told(client, auth, pool, se
     # (posted by hand, naming the call as a button would: web.seat_call)
     r = auth.post("/agent/callerid/flag", {"call": str(call.id)}, page="/agent/", follow_redirects=True)
     assert "+12125550100 is not in the caller-ID pool of campaign &#39;Spring&#39;." in r.get_data(as_text=True)
+
+
+def test_the_pools_answer_rate_is_the_reports_answer_rate(client, auth, sessions, clock, seed_users):
+    """The glossary's answer rate is live answers ÷ dials (a live answer: completed or abandoned, or with an agent
+    now), and the caller-ID page must read the same calls the same way. One number, eight dials this morning:
+    two completed, an abandon, an imported abandon (no answer time recorded), a machine an agent heard before
+    detection decided (no AMD verdict stored), a person answered and waiting for an agent, two no answers.
+    Live answers 4 of 8 = 50.0 %; counting "answered and not by a machine" said 5 of 8 = 62.5 %."""
+    from campaigns.reports.catalog import run_report
+
+    t = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Rate", "+12125550100", t - timedelta(days=1))
+        callerid.add_number(s, c, "+13125550100", t)
+        kinds = [("completed", True, True, "human"), ("completed", True, True, "human"),
+                 ("abandoned", True, False, "human"), ("abandoned", False, False, None),
+                 ("machine", True, True, None), (None, True, False, "human"),
+                 ("no_answer", False, False, None), ("no_answer", False, False, None)]
+        for i, (outcome, answered, connected, by) in enumerate(kinds):
+            placed = t - timedelta(minutes=30 + i)
+            s.add(Call(campaign_id=c.id, phone=f"+1312555030{i}", attempt=1, caller_id="+13125550100",
+                       placed_at=placed, answered_at=placed + timedelta(seconds=5) if answered else None,
+                       answered_by=by, connected_at=placed + timedelta(seconds=6) if connected else None,
+                       ended_at=None if outcome is None else placed + timedelta(seconds=40), outcome=outcome,
+                       status="completed" if outcome else "answered"))
+        s.commit()
+        report = run_report(s, "hit-rate", "Rate", t, t.date(), t.date(), "campaign").rows[0]
+        s.commit()
+        health = {h.number: h for h in callerid.health(s, c, t, write=False)}["+13125550100"]
+    assert (report["dials"], report["live_answers"], report["answer_rate"]) == (8, 4, 0.5)
+    assert (health.dials_7d, health.answered_7d, health.answer_rate_7d) == (8, 4, 0.5), \
+        "the caller-ID answer rate must count live answers as the reports do"
+    auth.login("manager")
+    html = client.get(f"/campaigns/{c.id}/callerid/").get_data(as_text=True)
+    assert re.findall(r'<td class="num">([^<]+)', row(html, "+13125550100"))[1:3] == ["8", "50.0 %"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -81,3 +82,23 @@ def test_a_campaign_with_no_calls_shows_dashes_on_every_page_and_export(client, 
     data = client.get(f"/floor/{cid}/data").get_json()
     assert data["today"]["abandon_rate_30d"] is None and data["today"]["hit_rate"] is None
     assert client.get("/compliance/abandon").status_code == 200
+
+
+def test_by_agent_csv_lists_agents_then_the_calls_no_agent_took_then_the_total(client, auth, sessions, clock):
+    """The console's DNC report by agent on the hand-built log of ``tests/campaigns/reports/support.py``: alice's
+    DNC disposition, bob's none, the press-9 opt-out no agent took in a row apart, and the campaign's total."""
+    from tests.campaigns.reports.support import build_floor
+
+    clock.set(datetime(2030, 1, 9, 15, 0, tzinfo=UTC))
+    with sessions.begin() as s:
+        build_floor(s, clock)
+    auth.login("sales")
+    q = "campaign=Acme&first=2030-01-07&last=2030-01-08&by=agent"
+    rows = csv_rows(client, f"/reports/dnc.csv?{q}")
+    assert [(r["agent"], r["DNC requests"], r["keypress opt-outs"]) for r in rows] == [
+        ("alice", "1", "0"), ("bob", "0", "0"), ("calls no agent took", "1", "1"), ("Total", "2", "1")]
+    html = client.get(f"/reports/dnc?{q}").get_data(as_text=True)
+    assert "(no agent)" not in html and "calls no agent took" in html
+    for name in ("agent-time", "completion", "first-call-close"):
+        agents = [r["agent"] for r in csv_rows(client, f"/reports/{name}.csv?{q}")]
+        assert agents[:2] == ["alice", "bob"] and "(no agent)" not in agents, (name, agents)

@@ -196,6 +196,6 @@ def test_the_floor_and_the_form_show_the_abandon_level_and_the_fallback(client, 
     assert "progressive pacing until it is under 2.5 %" in level
     g = client.get(f"/floor/{campaign['id']}/data").get_json()["guard"]
     assert (g["level"], g["rate_30d"], g["warn"], g["high"]) == ("over", 0.031, 0.025, 0.028)
-    assert g["fallback"].startswith("30-day abandon rate 3.1 % reached the 3 % target")
+    assert g["fallback"].startswith("30-day abandon rate 3.1 % is above the 3 % target")
     html = client.get(page(campaign)).get_data(as_text=True)
     assert '<span class="badge bad">over</span>' in html and "pacing fell back to progressive" in html

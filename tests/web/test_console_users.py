@@ -36,6 +36,9 @@ def test_new_user_form_says_what_is_wrong_next_to_each_field(client, auth):
     r = auth.post("/admin/users/new", {"username": USERS["sales"], "role": "sales", "password": PASSWORD,
                                        "confirm": PASSWORD})
     assert 'id="username-error">A user named' in r.get_data(as_text=True)
+    r = auth.post("/admin/users/new", {"username": USERS["sales"].upper(), "role": "sales", "password": PASSWORD,
+                                       "confirm": PASSWORD})  # the same name in other letters' case
+    assert f'id="username-error">A user named &#39;{USERS["sales"]}&#39; already exists' in r.get_data(as_text=True)
     r = auth.post("/admin/users/new", {"username": "zed", "role": "sales", "agent_seat": "agent-user",
                                        "password": PASSWORD, "confirm": PASSWORD})
     assert 'id="agent_seat-error">Only agents have a seat' in r.get_data(as_text=True)

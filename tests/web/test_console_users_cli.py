@@ -94,3 +94,27 @@ def test_create_user_accepts_a_precomputed_hash(session, clock):
     h = generate_password_hash(PW, method="pbkdf2:sha256:1000")
     user = create_user(session, "fast", "sales", "", clock.now(), password_hash=h)
     assert authenticate(session, "fast", PW).id == user.id
+
+
+def test_a_username_differing_only_in_case_is_refused_naming_the_existing_user(dialer, monkeypatch, sessions):
+    assert add(dialer, monkeypatch, "Alice", "--role", "admin").code == 0
+    r = add(dialer, monkeypatch, "alice", "--role", "agent")
+    assert r.code == 2 and "a user named 'Alice' already exists" in r.err
+    with sessions() as s:
+        assert [u.username for u in s.query(User)] == ["Alice"]
+        assert s.query(Agent).count() == 0  # no seat made for the refused agent
+
+
+def test_dialer_users_rename_gives_a_user_a_new_name(dialer, monkeypatch, sessions):
+    """What an operator runs when the upgrade names two users differing only in case."""
+    assert add(dialer, monkeypatch, "Alice", "--role", "admin").code == 0
+    assert add(dialer, monkeypatch, "bob", "--role", "sales").code == 0
+    r = dialer("users", "rename", "alice", "alice.admin")
+    assert r.code == 0 and "'Alice' is now 'alice.admin'" in r.out, r.err
+    r = dialer("users", "rename", "alice.admin", "BOB")
+    assert r.code == 2 and "a user named 'bob' already exists" in r.err
+    r = dialer("users", "rename", "alice.admin", "Alice.Admin")  # the same user, another case: allowed
+    assert r.code == 0, r.err
+    with sessions() as s:
+        assert sorted(u.username for u in s.query(User)) == ["Alice.Admin", "bob"]
+        assert authenticate(s, "alice.admin", PW) is not None

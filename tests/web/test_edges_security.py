@@ -122,3 +122,59 @@ def test_the_settings_shown_in_a_log_or_a_traceback_carry_no_password():
                                     "DIALER_SMTP_HOST": "mail.example.com"}))
     assert "hunter2" not in shown and "pg-s3cret" not in shown and "f" * 32 not in shown, shown
     assert "dialer:***@db:5432/dialer" in shown and "mail.example.com" in shown
+
+
+# --- cookies over https, the key file's permissions -----------------------------------------------------------
+def _serve_console(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    environ = settings.child_environ(DIALER_DATABASE_URL=f"sqlite:///{tmp_path / 'd.sqlite3'}",
+                                     DIALER_VAR_DIR=str(tmp_path / "var"), **env)
+    try:
+        return subprocess.run([sys.executable, "-m", "dialer", "serve", "console", "--bind", "127.0.0.1:0",
+                               "--workers", "1"], env=environ, capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the console started with {env}")
+
+
+def test_cookies_without_secure_behind_an_https_address_refuse_to_start(app_config, tmp_path):
+    """``DIALER_COOKIE_SECURE=0`` is for the demo on plain http; with an https public address the floor is served
+    over https, and a session cookie without Secure would also be sent over any plain-http request to the host."""
+    from web import create_app
+
+    https = {"DIALER_COOKIE_SECURE": "0", "DIALER_PUBLIC_BASE_URL": "https://dialer.example.com"}
+    with settings.overridden(**https), pytest.raises(UserError, match="DIALER_COOKIE_SECURE.*DIALER_PUBLIC_BASE_URL"):
+        create_app(app_config)
+    done = _serve_console(tmp_path, DIALER_SECRET_KEY="k" * 48, **https)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "DIALER_COOKIE_SECURE" in done.stderr and "https://dialer.example.com" in done.stderr
+
+
+def test_cookies_without_secure_on_plain_http_still_start(app_config):
+    """The demo: plain http on the workstation, its fake Twilio on http too."""
+    from web import create_app
+
+    with settings.overridden(DIALER_COOKIE_SECURE="0", DIALER_PUBLIC_BASE_URL="http://127.0.0.1:8000"):
+        assert create_app(app_config).config["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_a_key_file_others_may_read_refuses_to_start(app_config, tmp_path, mode):
+    """Whoever reads ``var/console-secret-key`` can sign a session cookie for any user: like ssh with a private key,
+    the console refuses a file the group or others may read, and says how to fix it."""
+    from web import create_app
+
+    config = {k: v for k, v in app_config.items() if k != "SECRET_KEY"}
+    path = Path(config["VAR_DIR"]) / "console-secret-key"
+    path.parent.mkdir(parents=True)
+    path.write_text("k" * 48)
+    path.chmod(mode)
+    with pytest.raises(UserError, match="console-secret-key.*chmod 600"):
+        create_app(config)
+    served = tmp_path / "served"
+    (served / "var").mkdir(parents=True)
+    (served / "var" / "console-secret-key").write_text("k" * 48)
+    (served / "var" / "console-secret-key").chmod(mode)
+    done = _serve_console(served, DIALER_SECRET_KEY="")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "console-secret-key" in done.stderr and "chmod 600" in done.stderr
+    path.chmod(0o600)
+    assert create_app(config).config["SECRET_KEY"] == "k" * 48  # the owner's alone: used

@@ -45,7 +45,7 @@ def served(tmp_path):
     and its log."""
     url = f"sqlite:///{tmp_path / 'dialer.sqlite3'}"
     env = settings.child_environ(DIALER_DATABASE_URL=url, DIALER_VAR_DIR=str(tmp_path / "var"),
-                                 DIALER_COOKIE_SECURE="0", DIALER_MAX_UPLOAD_MB="100",
+                                 DIALER_MAX_UPLOAD_MB="100",
                                  **twilio_env("https://dialer.example.com"))  # the webhooks live, signatures checked
     subprocess.run([sys.executable, "-m", "dialer", "db", "upgrade"], env=env, check=True, capture_output=True)
     log = (tmp_path / "console.log").open("w")

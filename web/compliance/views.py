@@ -12,11 +12,14 @@ from sqlalchemy import select
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
+from campaigns.alerts.levels import abandon_level
+from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import list_campaigns
 from campaigns.compliance import auditor
 from campaigns.compliance.auditor import Sheet, Span
 from campaigns.reports.history import abandon_history
+from campaigns.reports.metrics import abandon_rate
 from dnc import reports
 from dnc.ledger import verify
 from dnc.numbers import to_e164
@@ -155,7 +158,9 @@ def abandon():
         live30, ab30 = abandon_history(db(), c.id, t)
         midnight = t.astimezone(ZoneInfo(c.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
         live_d, ab_d = abandon_history(db(), c.id, t, t - midnight)
-        rows.append({"campaign": c, "live30": live30, "ab30": ab30, "rate30": ab30 / live30 if live30 else None,
+        rate30 = abandon_rate(ab30, live30)
+        rows.append({"campaign": c, "live30": live30, "ab30": ab30, "rate30": rate30,
+                     "level": abandon_level(rate30, live30, settings_of(db(), c.id), c.abandon_target),
                      "live_today": live_d, "ab_today": ab_d, "rate_today": ab_d / live_d if live_d else None})
     db().commit()  # abandon_history refreshes the rollups
     return render_template("compliance/abandon.html", rows=rows)

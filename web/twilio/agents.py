@@ -11,8 +11,9 @@ from campaigns.agents import lines as agent_lines
 from campaigns.agents import service as agent_svc
 from campaigns.agents.models import Agent
 from campaigns.db import session_scope
+from campaigns.inbox import service as inbox
 from dialer.carriers.twilio import twiml
-from web.twilio.routes import bp, empty, to_int, tw_ext, xml
+from web.twilio.routes import PROVIDER, bp, empty, to_int, tw_ext, xml
 from web.twilio.signature import twilio_signed
 
 TOKEN_TTL_S = 3600
@@ -59,12 +60,29 @@ def agent_conference() -> Response:
         return empty()
     now = tw.clock.now()
     with session_scope(tw.sessions) as s:
+        if not _first_time(s, sid, now):
+            return empty()  # the same event again (a retry, a replay): acted on already
         if event == "participant-join":
             if not agent_lines.leg_joined(s, agent_id, sid, now):
                 agent_svc.joined_agent(s, sid, agent_id)
         elif event == "participant-leave":
             agent_lines.leg_left(s, agent_id, sid, now)
     return empty()
+
+
+def _first_time(s, sid: str, now) -> bool:
+    """Whether this conference event is new. Twilio's signature carries no time, so a signed event can come again
+    at any later moment: a leave of the agent's own leg, recorded while it visited a colleague's room for a consult,
+    would find the same leg back home and take the line down, the customer left alone. Each event is known by its
+    conference and sequence number (Twilio sends both), stored settled in the callbacks inbox, once."""
+    f = request.form
+    conference, seq = f.get("ConferenceSid", "")[:34], to_int(f.get("SequenceNumber"))
+    if not conference or seq is None:
+        return True  # nothing to know it by
+    return inbox.record(s, inbox.Callback(
+        provider=PROVIDER, call_sid=sid, event_key=f"conf:{conference}:{seq}"[:48], kind=inbox.CONFERENCE,
+        carrier_at=now, status=(f.get("StatusCallbackEvent") or "")[:20] or None, sequence=seq,
+        payload=f.to_dict()), now, settled=True)
 
 
 @bp.post("/agent/status")

@@ -11,9 +11,12 @@ from dnc.errors import UserError
 
 
 def _dial(session, campaign, number, at, answered=False, by="human"):
+    """A finished dial: a person's answer went to an agent (completed), a machine's was detected (machine)."""
+    outcome = ("machine" if by == "machine" else "completed") if answered else "no_answer"
     session.add(Call(campaign_id=campaign.id, phone=f"+1312555{session.info.setdefault('n', 0):04d}",
                      caller_id=number, placed_at=at, ended_at=at + timedelta(seconds=30),
-                     answered_at=at if answered else None, answered_by=by if answered else None))
+                     answered_at=at if answered else None, answered_by=by if answered else None,
+                     connected_at=at if outcome == "completed" else None, outcome=outcome))
     session.info["n"] += 1
     session.flush()
 

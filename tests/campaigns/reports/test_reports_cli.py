@@ -116,3 +116,32 @@ def test_daily_reports_are_generated_kept_and_downloadable(floor, dialer, tmp_pa
 def test_glossary(dialer):
     r = dialer("report", "glossary", "--json")
     assert json.loads(r.out)["hit_rate"].startswith("Contacts ÷ dials")
+
+
+def test_at_without_a_zone_is_the_campaigns_local_time_and_says_so(sessions, dialer):
+    """A manager types the time on the campaign's clock: ``--at 2030-03-12T10:00`` on the New York floor of
+    ``test_reports_crosscheck`` is 10:00 EDT (14:00 UTC), whose 30 days hold 3 abandons in 8 live answers; read as
+    UTC (06:00 EDT) the call talking at 09:59 was not placed yet (3 in 7). A local time that does not exist (the
+    hour skipped in spring) or exists twice (the hour repeated in autumn) is refused, naming the flag and the form
+    that removes the doubt; ``--help`` says how a time without a zone is read."""
+    from tests.campaigns.reports.test_reports_crosscheck import build_cross
+
+    with sessions.begin() as s:
+        build_cross(s)
+    span = ["--campaign", "Cross", "--from", "2030-03-09", "--to", "2030-03-12", "--json"]
+
+    def reading(at: str) -> tuple[int, int]:
+        r = dialer("report", "summary", *span, "--at", at)
+        assert r.code == 0, r.err
+        obj = json.loads(r.out)
+        return obj["abandoned_30d"], obj["live_answers_30d"]
+
+    assert reading("2030-03-12T10:00:00-04:00") == reading("2030-03-12T14:00:00Z") == (3, 8)
+    assert reading("2030-03-12T10:00") == (3, 8), "a time without a zone must be the campaign's local time"
+    for skipped_or_twice in ("2030-03-10T02:30", "2030-11-03T01:30"):
+        r = dialer("report", "summary", *span, "--at", skipped_or_twice)
+        assert r.code == 2 and "--at" in r.err and "America/New_York" in r.err and "-05:00" in r.err, r.err
+    r = dialer("report", "summary", *span, "--at", "noon")
+    assert r.code == 2 and "--at" in r.err and "2030-01-31T18:00" in r.err, r.err
+    r = dialer("report", "summary", "--help")
+    assert "campaign's time zone" in " ".join(r.out.split()), r.out

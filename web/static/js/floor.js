@@ -27,10 +27,10 @@
     if (t) window.Console.text(t, text);
   }
 
-  const LEVEL_TONES = {ok: "ok", warn: "warn", high: "warn", over: "bad"};
+  // colours come from the server (campaigns.alerts.levels): one rule for the floor, compliance and the alerts
   function renderGuard(g) {
     const level = root.querySelector('[data-k="guard.level"]');
-    level.className = `tile ${LEVEL_TONES[g.level] || ""}`;
+    level.className = `tile ${g.tone || ""}`;
     tile("guard.level", g.level || "not checked");
     window.Console.text(level.querySelector('[data-f="fallback"]'), g.fallback ? ` · ${g.fallback}` : "");
     root.querySelector('[data-k="guard.missed_callbacks"]').className = `tile ${g.missed_callbacks ? "bad" : "ok"}`;
@@ -50,10 +50,9 @@
     tile("today.hit_rate", pct(f.today.hit_rate));
     tile("today.abandon_rate", pct(f.today.abandon_rate));
     tile("today.first_call_close", pct(f.today.first_call_close));
-    const r30 = f.today.abandon_rate_30d, target = f.campaign.target;
-    tile("today.abandon_rate_30d", pct(r30));
+    tile("today.abandon_rate_30d", pct(f.today.abandon_rate_30d));
     const box = root.querySelector('[data-k="today.abandon_rate_30d"]');
-    box.className = "tile " + (r30 === null ? "ok" : r30 >= target ? "bad" : r30 >= target * 0.83 ? "warn" : "ok");
+    box.className = `tile ${f.abandon_30d.tone}`;
     window.Console.text(box.querySelector('[data-f="abandon_counts"]'),
       `${num(f.today.abandoned_30d)} of ${num(f.today.live_answers_30d)} live answers`);
     window.Console.text(root.querySelector('[data-f="status"]'), f.campaign.status);

@@ -8,7 +8,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from twilio.request_validator import RequestValidator
 
 from campaigns.agents import lines as agent_lines
@@ -205,3 +205,107 @@ def test_forged_or_unsigned_callbacks_through_the_console_app_get_403_and_change
     sig = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC}/twilio/status", form)
     assert web.post("/twilio/status", data=form, headers={"X-Twilio-Signature": sig, "X-Forwarded-Proto": "https"},
                     base_url="http://10.0.0.5:8000").status_code == 204
+
+
+def _signed(client, path: str, form: dict, query: str = "") -> str:
+    """POST a request as Twilio signs it (its URL, query included, and every field); the body answered."""
+    sig = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + path + query, form)
+    r = client.post(path + query, data=form, headers={"X-Twilio-Signature": sig})
+    assert r.status_code in (200, 204), (path, r.status_code)
+    return r.get_data(as_text=True)
+
+
+def _the_call_and_around_it(sessions, sid: str) -> dict:
+    """Every stored row about one call: the call, its lead, its agent with the agent's line, legs, state changes
+    and actions, its callbacks in the inbox, the internal DNC entries and ledger records of its number."""
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.provider_sid == sid))
+        rows = {}
+        for name, where, args in (
+                ("calls", "provider_sid = :sid", {"sid": sid}), ("leads", "id = :lead", {"lead": call.lead_id}),
+                ("agents", "id = :agent", {"agent": call.agent_id}),
+                ("agent_lines", "agent_id = :agent", {"agent": call.agent_id}),
+                ("agent_legs", "agent_id = :agent", {"agent": call.agent_id}),
+                ("agent_state_events", "agent_id = :agent", {"agent": call.agent_id}),
+                ("call_actions", "call_id = :call", {"call": call.id}),
+                ("carrier_callbacks", "call_sid = :sid", {"sid": sid}),
+                ("callbacks", "lead_id = :lead", {"lead": call.lead_id}),
+                ("dnc_internal", "e164 = :phone", {"phone": call.phone}),
+                ("dnc_ledger", "e164 = :phone", {"phone": call.phone})):
+            rows[name] = [tuple(r) for r in s.execute(text(f"SELECT * FROM {name} WHERE {where} ORDER BY 1"), args)]
+        return rows
+
+
+def test_replayed_signed_callbacks_and_voice_requests_change_nothing(floor, client, sessions, clock):
+    """Twilio's signature carries no time, so a captured request can be sent again at any later moment. The status
+    callbacks and the AMD verdict land in the inbox once (call SID + event); the voice requests (the customer's
+    answer URL, the agent's join) and the conference's word that the customer joined are answered again without
+    acting again: no second bridge, the disposition and the DNC request it made stay single."""
+    loop, net, _ = floor
+    pump = CallbackPump(sessions, loop.handle)
+    sid = SIDS[0]
+    answered, *_, completed = [item for item in stream(sid, clock, verdict="human") if item[0] == "status"]
+    amd = ("amd", {"CallSid": sid, "AccountSid": ACCOUNT_SID, "AnsweredBy": "human"})
+    run(pump, client, loop, clock, [answered, amd])
+    assert net.actions.count(("connect", sid)) == 1
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.provider_sid == sid))
+        agent_id, leg, phone = call.agent_id, f"CA{call.agent_id:032d}", call.phone
+    voice = [("/twilio/answer", {"CallSid": sid, "AccountSid": ACCOUNT_SID, "CallStatus": "in-progress",
+                                 "From": CALLER_ID, "To": phone}, ""),
+             ("/twilio/agent/conference", {"CallSid": sid, "AccountSid": ACCOUNT_SID, "ConferenceSid": "CF" + "1" * 32,
+                                           "StatusCallbackEvent": "participant-join"}, f"?agent={agent_id}"),
+             ("/twilio/agent/join", {"CallSid": leg, "AccountSid": ACCOUNT_SID, "From": f"client:agent-{agent_id}"},
+              "")]
+    first = [_signed(client, *request) for request in voice]
+    with sessions() as s:
+        assert s.scalar(select(Call.status).where(Call.provider_sid == sid)) == "connected"  # bridged, once
+
+    before, actions = _the_call_and_around_it(sessions, sid), list(net.actions)
+    run(pump, client, loop, clock, [answered, amd])
+    assert [_signed(client, *request) for request in voice] == first  # the same answers, nothing done again
+    assert _the_call_and_around_it(sessions, sid) == before and net.actions == actions
+
+    run(pump, client, loop, clock, [completed])
+    with sessions() as s:
+        call_id = s.scalar(select(Call.id).where(Call.provider_sid == sid))
+        agent_svc.disposition(s, call_id, "DNC", clock.now(), agent_ref=agent_id)
+        s.commit()
+    ended = _the_call_and_around_it(sessions, sid)
+    assert ended["dnc_internal"] and ended["leads"][0] != before["leads"][0]  # the disposition did its work
+    run(pump, client, loop, clock, [answered, amd, completed])
+    for request in voice:
+        _signed(client, *request)
+    run(pump, client, loop, clock, [])
+    assert _the_call_and_around_it(sessions, sid) == ended and net.actions == actions
+
+
+def test_a_replayed_leave_of_the_agents_own_leg_after_a_consult_changes_nothing(floor, client, sessions, clock):
+    """The agent's leg leaves its own room for a consult (the line is ``away``, so that leave is not a dropped line)
+    and comes back (joined, up). The conference events are not in the inbox; sent again, that signed leave found the
+    same leg up at home and took the line down: the talking agent went to wrap and the customer was left alone."""
+    loop, net, _ = floor
+    pump = CallbackPump(sessions, loop.handle)
+    sid = SIDS[0]
+    answered = next(item for item in stream(sid, clock, verdict="human") if item[1]["CallStatus"] == "in-progress")
+    run(pump, client, loop, clock, [answered, ("amd", {"CallSid": sid, "AccountSid": ACCOUNT_SID,
+                                                       "AnsweredBy": "human"})])
+    with sessions() as s:
+        agent_id = s.scalar(select(Call.agent_id).where(Call.provider_sid == sid))
+        leg = agent_lines.away(s, agent_id, clock.now())  # the consult fetches the agent's leg to a colleague
+        s.commit()
+    room, query = "CF" + "a" * 32, f"?agent={agent_id}"
+    leave = {"CallSid": leg, "AccountSid": ACCOUNT_SID, "ConferenceSid": room, "FriendlyName": f"agent-{agent_id}",
+             "StatusCallbackEvent": "participant-leave", "SequenceNumber": "3"}
+    _signed(client, "/twilio/agent/conference", leave, query)
+    _signed(client, "/twilio/agent/join", {"CallSid": leg, "AccountSid": ACCOUNT_SID,
+                                           "From": f"client:agent-{agent_id}"})  # home again
+    _signed(client, "/twilio/agent/conference", leave | {"StatusCallbackEvent": "participant-join",
+                                                         "SequenceNumber": "4"}, query)
+    home = _the_call_and_around_it(sessions, sid)
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "up"
+    _signed(client, "/twilio/agent/conference", leave, query)  # the leave, sent again
+    assert _the_call_and_around_it(sessions, sid) == home
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "up" and s.get(Agent, agent_id).state == "talking"
