@@ -96,3 +96,25 @@ def test_parse_chunk_fast_and_slow_paths_agree():
     assert nums.tolist() == [2125554100, 9075554100] and n == 2 and bad.count == 0
     nums, n = parse_chunk(b"2125554100\r\n\n9075554100\n", 1, bad)
     assert nums.tolist() == [2125554100, 9075554100] and n == 3 and bad.count == 0
+
+
+@pytest.mark.parametrize("source,key,lines", [
+    ("state", "TX", ["2145554100", "212555412³", "２１４５５５４１０１"]),
+    ("litigator", "", ["2145554100", "²12 555 4120", "(２１４) ５５５-４１０２"]),
+    ("prefix", "", ["212", "21²", "２１３"]),
+])
+def test_a_list_line_with_superscript_digits_is_a_malformed_line_not_a_crash(session, clock, tmp_path, source, key,
+                                                                             lines):
+    """"³" is a digit to Python (``isdigit``) but no number a switch dials: it was stored and the index's int
+    conversion then crashed with a traceback. It is a malformed line named by number, like any other; full-width
+    digits are read as the digits they are."""
+    from dnc.lists import ListIndex
+
+    f = tmp_path / "list.txt"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError, match=r"list.txt: 1 malformed line\(s\): line 2"):
+        load_list(session, source, f, key=key, version_date=date(2030, 1, 1), loaded_by="t", now=clock.now())
+    load = load_list(session, source, f, key=key, version_date=date(2030, 1, 1), loaded_by="t", now=clock.now(),
+                     max_malformed=1)
+    assert (load.count, load.malformed) == (2, 1)
+    ListIndex(session)  # the lists in force load
