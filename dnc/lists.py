@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dnc import ledger
 from dnc.errors import UserError
-from dnc.parsing import Malformed, number_digits, open_lines, sha256_of
+from dnc.parsing import Malformed, ascii_digits, number_digits, open_lines, sha256_of
 from dnc.tables import ListEntry, ListLoad
 
 SOURCES = ("state", "litigator", "wireless", "prefix")
@@ -59,8 +59,8 @@ def load_list(session: Session, source: str, path: str | os.PathLike, *, key: st
         value, _, note = text.partition(",")
         value = value.strip()
         if source == "prefix":
-            digits = value.replace("-", "").replace(" ", "")
-            if not (digits.isdigit() and 3 <= len(digits) <= 9 and digits[0] not in "01"):
+            digits = ascii_digits(value.replace("-", "").replace(" ", ""))
+            if not (digits.isascii() and digits.isdigit() and 3 <= len(digits) <= 9 and digits[0] not in "01"):
                 bad.add(n, text, "is not an area code or prefix (3 to 9 digits, e.g. 212 or 212555)")
                 continue
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,13 +67,20 @@ def sha256_of(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit of any script as its ASCII digit (``２１２`` → ``212``). Other characters
+    stay, so a superscript ``³`` (a digit to ``str.isdigit``, no number a switch dials) still fails a check."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def number_digits(text: str) -> str | None:
     """10 NANP digits from ``2125550123``, ``+1 212-555-0123``, ``(212) 555-0123``; None when not a number."""
-    digits = "".join(c for c in text if c.isdigit())
+    text = ascii_digits(text)
+    digits = "".join(c for c in text if c.isascii() and c.isdigit())
     if len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]
     if len(digits) != 10 or digits[0] in "01" or digits[3] in "01":
         return None
-    if any(not (c.isdigit() or c in " +-().") for c in text):
+    if any(not ((c.isascii() and c.isdigit()) or c in " +-().") for c in text):
         return None
     return digits
