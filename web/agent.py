@@ -146,9 +146,9 @@ def disposition():
         form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
         return seat_page(form, 400)
     if chosen.is_callback and d.lead is not None:
-        offer = outside_window(form, d.lead, callback_at, lead_zone(d))
-        if offer is not None:
-            return seat_page(form, 400, offer)
+        offer = outside_window(form, d.lead, d.campaign, callback_at, lead_zone(d))
+        if offer is not None:  # 200, as the manager's offer: a choice to make, not a mistake (nothing was saved)
+            return seat_page(form, 200, offer)
     t = now()
     try:
         if d.agent.state == "talking":

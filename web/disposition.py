@@ -2,6 +2,8 @@
 whom it is for, the notes, and where the seat goes next (ready or paused with a reason).
 
 Its own module because it is the part of the seat an agent fills in under time pressure, with its own checks.
+The notes typed before saving are a draft the page keeps in the tab's storage, keyed by the call
+(``static/js/agent.js`` says why there and not on the server): they survive the page's reloads, never the call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from campaigns.agents.states import DEFAULT_PAUSE_REASONS
 from campaigns.callbacks import service as callbacks
 from campaigns.callbacks.service import OutsideWindow
+from campaigns.campaign.models import Campaign
 from campaigns.leads.models import Lead
 from web.callbacks import parse_local
 from web.filters import when
@@ -56,12 +59,13 @@ def take_offer(form: DispositionForm) -> None:
         form.callback_at.data = offered
 
 
-def outside_window(form: DispositionForm, lead: Lead, at: datetime, zone: str) -> dict | None:
+def outside_window(form: DispositionForm, lead: Lead, campaign: Campaign | None, at: datetime, zone: str
+                   ) -> dict | None:
     """None when the customer may be called at ``at``; else the refusal, set on the callback's field, and the
     opening to offer. The rule is the manager's (``campaigns.callbacks.service.check_in_window``): an agent
     promising a time the dialer would not keep is told at once, while the customer is still there to agree another."""
     try:
-        callbacks.check_in_window(lead, at)
+        callbacks.check_in_window(lead, at, campaign)
     except OutsideWindow as e:
         form.callback_at.errors = [*form.callback_at.errors,
                                    f"{when(at, zone)} is outside the customer's calling hours; the earliest allowed "

@@ -21,6 +21,7 @@ from campaigns.agents.models import Agent
 from campaigns.callbacks.models import Callback
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
+from campaigns.dispatch import hours
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
 from dnc.errors import UserError
@@ -55,14 +56,31 @@ def legal_time_for(lead: Lead, requested_at: datetime) -> datetime:
     return when
 
 
-def check_in_window(lead: Lead, requested_at: datetime) -> None:
-    """Refuse a time the lead may not be called at (``OutsideWindow`` with the next opening): a person picking a
-    callback time on screen (a manager moving one, an agent agreeing one with the customer) must see that it would
-    ring at another time, and choose, instead of the callback moving silently. A naive time is left to
-    ``schedule``, which refuses it in its own words."""
+def calling_opening(lead: Lead, campaign: Campaign | None, at: datetime) -> datetime:
+    """The first instant at or after ``at`` when the dialer would call this lead: the law's window
+    (``legal_time_for``) narrowed by the campaign's own calling hours and days at the called party, which the dial
+    loop applies too (``campaigns.dispatch.hours``). A lead with no known zone keeps the time, as above."""
+    t = legal_time_for(lead, at)
+    if campaign is None or not lead.zone_list or not hours.restricts(campaign.calling_hours, campaign.calling_days):
+        return t
+    for _ in range(16):  # each round moves to the next opening of one of the two; both agree within a few
+        own = hours.next_open(lead.zone_list, campaign.calling_hours, campaign.calling_days, t)
+        if own is None:
+            return t
+        t = legal_time_for(lead, own)
+        if t == own:
+            return t
+    return t
+
+
+def check_in_window(lead: Lead, requested_at: datetime, campaign: Campaign | None = None) -> None:
+    """Refuse a time the lead would not be called at (``OutsideWindow`` with the next opening: the law's window and
+    the campaign's own hours): a person picking a callback time on screen (a manager moving one, an agent agreeing
+    one with the customer) must see that it would ring at another time, and choose, instead of the callback moving
+    silently. A naive time is left to ``schedule``, which refuses it in its own words."""
     if requested_at.tzinfo is None:
         return
-    opening = legal_time_for(lead, requested_at)
+    opening = calling_opening(lead, campaign, requested_at)
     if opening != requested_at:
         raise OutsideWindow(f"{requested_at.isoformat()} is outside the calling window of lead {lead.id} "
                             f"({lead.phone}); the next opening is {opening.isoformat()}", opening)
@@ -148,7 +166,7 @@ def reschedule(session: Session, callback_id: int, requested_at: datetime, now: 
     cb = _get_open(session, callback_id)
     lead = session.get(Lead, cb.lead_id)
     if strict:
-        check_in_window(lead, requested_at)
+        check_in_window(lead, requested_at, session.get(Campaign, cb.campaign_id))
     return schedule(session, lead, requested_at, now, agent_id=agent_id if agent_id is not None else cb.agent_id,
                     note=cb.note)
 

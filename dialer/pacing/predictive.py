@@ -15,8 +15,8 @@ abandons settle at r* = 90 % of the target (the margin absorbs day-to-day noise)
 of the legal rule: abandons still allowed over the rolling 30 days = target × live answers − abandons. While few
 abandons are to spare, α shrinks in proportion (a cluster of abandons must not exhaust a thin budget); when the
 budget left cannot cover the calls already in flight plus one, at cold start (too few observed dials and handles
-to trust the curves: at least as many finished talks as agents staffed), and on teams too small for prediction to
-pay, the pacer dials progressively (one call per ready agent). ``explain()`` says which mode and why.
+to trust the curves: 20 finished talks, 100 resolved dials, 10 live answers), and on teams too small for
+prediction to pay, the pacer dials progressively (one call per ready agent). ``explain()`` says which mode and why.
 """
 
 from __future__ import annotations
@@ -44,11 +44,14 @@ from dialer.pacing.risk import (
 HORIZONS = 8  # answer times τ_k at which the surplus is checked (equal-mass quantiles of the live answer time)
 REFIT_EVERY = 30.0  # seconds of event time between refits of the curves and tables (a refit costs ~3 ms)
 RING_STEP = 0.25  # resolution of the ringing-call table (s)
-# finished talks before the handle curve is trusted, and at least one per staffed agent: a floor that logs in at once
-# first hears its quickest calls end (100 agents: 20 talks in the first minute, every one a refusal of 10-30 s), and a
-# curve made of them says the agents still talking will be free within seconds (the first forecast of a fresh
-# 100-agent campaign then dialed 199 calls for 52 ready agents: 13 abandons in the next minute, 7.7 % of its lives)
+# finished talks before the handle curve is trusted, whatever the floor's size. A floor that logs in at once first
+# hears its quickest calls end (100 agents: 20 talks in the first minute, every one a refusal of 10-30 s); the calls
+# still running, censored, keep the curve honest (survival: KM, and a lognormal fitted to finished and running talks
+# together where the KM stops short of its quartiles). Fitted to the finished talks alone, that curve once said the
+# agents still talking would be free within seconds (199 calls for 52 ready agents, 7.7 % of the lives abandoned);
+# waiting for one finished talk per agent instead kept a fresh 100-agent floor progressive for 6 minutes.
 COLD_TALKS = 20
+COLD_CHECK_EVERY = 5.0  # seconds between looks at whether the talk curve reaches its median (a KM fit each)
 COLD_DIALS = 100  # resolved dials (with COLD_LIVES live ones) before the answer model is trusted
 COLD_LIVES = 10
 ETA = 0.1  # step of the abandon loop on log α while it is learning ...
@@ -97,6 +100,8 @@ class PredictivePacer(Pacer):
         # at most this many dials can be placed now, when the caller knows (the planner's simulated list: the leads
         # due); the normal scan stops there, as a larger answer places no more (speed only: the same calls)
         self.most: int | None = None
+        self._warm = False  # the cold start is over (once over, for good: ``_cold``)
+        self._next_cold_check = -math.inf
         # the plan as compiled loops (kernel), unless a subclass forecasts agents or decides its own way
         self._compiled = (type(self)._busy_agents_free is PredictivePacer._busy_agents_free
                           and type(self)._decide is PredictivePacer._decide)
@@ -190,10 +195,31 @@ class PredictivePacer(Pacer):
             return "abandon budget nearly spent"
         if self.staffed < self.settings["min_agents"]:
             return f"small team ({self.staffed} < {self.settings['min_agents']} agents)"
-        if (self.handle.talk.count < max(COLD_TALKS, self.staffed) or self.answers.count < COLD_DIALS
-                or self.answers.lives < COLD_LIVES):
+        if self._cold():
             return "cold start"
         return "abandon budget nearly spent" if thin else None
+
+    def _cold(self) -> bool:
+        """Too little seen to trust the curves: 20 finished talks, 100 resolved dials with 10 live, and then (once)
+        100 outcomes counted in placement order and a talk curve that reaches its median within the talks seen.
+        A floor that logs in at once hears its first wave of dials resolve lives first and no-answers together at
+        the ring timeout, and its quickest talks end first: counted as they came, the live share and the talk
+        curve both said more answers and sooner-free agents than the floor had (a fresh 300-agent floor dialed 403
+        calls for 199 ready agents 24 s in; 7.4 % of its live answers abandoned)."""
+        if self._warm:
+            return False
+        if (self.handle.talk.count < COLD_TALKS or self.answers.count < COLD_DIALS
+                or self.answers.lives < COLD_LIVES):
+            return True
+        t = self.last_t
+        ringing = self.ringing_placed_times()
+        self.answers.settle(float(ringing.min()) if len(ringing) else math.inf)
+        if self.answers.shared < COLD_DIALS or t < self._next_cold_check:
+            return True
+        self._next_cold_check = t + COLD_CHECK_EVERY
+        talk = self.handle.talk.fit(t - self.agents_in(TALKING))
+        self._warm = talk.quantile(0.75) <= talk.tail_from
+        return not self._warm
 
     def _refit(self, t: float) -> None:
         ringing = self.ringing_placed_times()

@@ -11,6 +11,7 @@ a single O(bins) cumulative product — never a pass over the history.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,13 +157,17 @@ class SurvivalEstimator:
         # the weights scaled, the calls in progress censored, the weight at risk, the hazards and their running
         # product, the first thin bin: one compiled pass, numpy's values bit for bit (``survival_kernel``)
         ev, s, cut_bin = survival_kernel.km(self.events, self.censored, self.unit, counts, self.MIN_AT_RISK)
-        tail = _lognormal_from(s, self.width, ev, cut_bin)
+        tail = _lognormal_from(s, self.width, ev, cut_bin, lambda: self.censored / self.unit + counts
+                               if len(counts) else self.censored / self.unit)
         tail_from = max(cut_bin, 1) * self.width if tail is not None else self.bins * self.width
         return Survival(self.width, s, tail, tail_from)
 
 
-def _lognormal_from(s: np.ndarray, width: float, ev: np.ndarray, cut_bin: int) -> Lognormal | None:
-    """Lognormal matched to the KM quartiles (robust to censoring), or to the finished durations' log moments."""
+def _lognormal_from(s: np.ndarray, width: float, ev: np.ndarray, cut_bin: int,
+                    censored: Callable[[], np.ndarray]) -> Lognormal | None:
+    """Lognormal matched to the KM quartiles (robust to censoring) or, where the KM stops short of them (a fresh
+    floor: its quick calls ended, its long ones still running), fitted by maximum likelihood to the finished and
+    the censored durations together: fitted to the finished ones alone it would say the running calls end soon."""
     f = 1.0 - s
     x = np.arange(len(s)) * width
 
@@ -183,4 +188,37 @@ def _lognormal_from(s: np.ndarray, width: float, ev: np.ndarray, cut_bin: int) -
     lx = np.log(mids)
     mu = float(np.average(lx, weights=w))
     sd = float(np.sqrt(np.average((lx - mu) ** 2, weights=w)))
+    c = censored()
+    if c.sum() > 0:
+        return _censored_lognormal(lx, w, c, width, mu, max(sd, MIN_START_SIGMA))
+    return Lognormal(mu, max(sd, 0.05))
+
+
+MIN_START_SIGMA = 0.3  # the EM's first spread: a few finished durations close together must not pin it near zero
+EM_STEPS = 200
+
+
+def _censored_lognormal(lx: np.ndarray, w: np.ndarray, censored: np.ndarray, width: float, mu: float,
+                        sd: float) -> Lognormal:
+    """Maximum-likelihood lognormal of binned durations, ``w`` finished at log-times ``lx`` and ``censored`` still
+    running past each bin's lower edge, by expectation-maximisation on the log scale (each censored duration
+    replaced by its expected log and squared log beyond its edge, the normal refitted, until it settles)."""
+    keep = censored > 0
+    lc = np.log(np.maximum(np.flatnonzero(keep) * width, width / 2.0))
+    wc = censored[keep]
+    total = float(w.sum() + wc.sum())
+    s1, s2 = float(np.dot(w, lx)), float(np.dot(w, lx * lx))
+    for _ in range(EM_STEPS):
+        z = (lc - mu) / sd
+        beyond = np.maximum(1.0 - norm_cdf(z), 1e-300)
+        # inverse Mills ratio φ(z)/(1 − Φ(z)); its asymptote where the tail underflows
+        mills = np.where(z < 8.0, np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) / beyond, z + 1.0 / np.abs(z))
+        e1 = mu + sd * mills
+        e2 = mu * mu + sd * sd + sd * (lc + mu) * mills
+        new_mu = (s1 + float(np.dot(wc, e1))) / total
+        new_sd = math.sqrt(max((s2 + float(np.dot(wc, e2))) / total - new_mu * new_mu, 0.0025))
+        settled = abs(new_mu - mu) < 1e-6 and abs(new_sd - sd) < 1e-6
+        mu, sd = new_mu, new_sd
+        if settled:
+            break
     return Lognormal(mu, max(sd, 0.05))

@@ -264,3 +264,23 @@ def test_the_floor_counts_the_missed_callbacks_and_links_the_queue(client, auth,
     assert f'<a href="{url(queue)}">Open the callback queue</a>' in html  # on the warning itself
     g = client.get(f"/floor/{queue['campaign']}/data").get_json()["guard"]
     assert (g["missed_callbacks"], g["callbacks_url"], g["level"]) == (2, url(queue), None)
+
+
+def test_a_move_outside_the_campaigns_own_hours_offers_their_next_opening(client, auth, queue, sessions):
+    """The campaign calls 09:00-17:00 on weekdays at the called party: a move to 18:00, legal by the law's window,
+    would be dialed only the next morning, so it is refused with that opening offered as well."""
+    from campaigns.campaign.models import Campaign
+
+    with sessions() as s:
+        c = s.get(Campaign, queue["campaign"])
+        c.calling_hours, c.calling_days = "09:00-17:00", "12345"
+        s.commit()
+    auth.login("manager")
+    r = auth.post(url(queue, f"{queue['Ann']}/move"), {"at": "2030-01-09T18:00"}, page=url(queue))
+    assert r.status_code == 200 and 'id="offer"' in r.get_data(as_text=True)
+    assert ("2030-01-09 18:00 CST is outside the lead&#39;s calling window; it next opens 2030-01-10 09:00 CST"
+            in r.get_data(as_text=True))
+    r = auth.post(url(queue, f"{queue['Ann']}/move"), {"at": "2030-01-12T10:00"}, page=url(queue))  # a Saturday
+    assert "it next opens 2030-01-14 09:00 CST" in r.get_data(as_text=True)
+    with sessions() as s:
+        assert s.get(cb.Callback, queue["Ann"]).status == "missed"  # nothing moved

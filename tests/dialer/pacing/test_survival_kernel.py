@@ -11,7 +11,7 @@ from dialer.pacing.survival import Survival, SurvivalEstimator, _lognormal_from
 
 
 def _numpy_km(est: SurvivalEstimator, in_progress: np.ndarray | None):
-    """The step as ``SurvivalEstimator.fit`` computed it in numpy."""
+    """The step as ``SurvivalEstimator.fit`` computed it in numpy (and the censored weights its tail may need)."""
     ev = est.events / est.unit
     ce = est.censored / est.unit
     if in_progress is not None and len(in_progress):
@@ -22,7 +22,7 @@ def _numpy_km(est: SurvivalEstimator, in_progress: np.ndarray | None):
         hazard = np.where(at_risk > 0, ev / at_risk, 0.0)
     s = np.concatenate([[1.0], np.cumprod(1.0 - hazard[: est.bins])])
     thin = np.nonzero(at_risk[: est.bins] < est.MIN_AT_RISK)[0]
-    return ev, s, int(thin[0]) if len(thin) else est.bins
+    return ev, s, int(thin[0]) if len(thin) else est.bins, ce
 
 
 def _bits(x: np.ndarray) -> np.ndarray:
@@ -40,8 +40,8 @@ def test_compiled_km_is_numpys_bit_for_bit() -> None:
             if rng.random() < 0.001:
                 est.forget(0.5)
         in_progress = [None, np.zeros(0), rng.uniform(-5, 2 * horizon, int(rng.integers(1, 200)))][trial % 3]
-        ev, s, cut = _numpy_km(est, in_progress)
-        tail = _lognormal_from(s, est.width, ev, cut)
+        ev, s, cut, ce = _numpy_km(est, in_progress)
+        tail = _lognormal_from(s, est.width, ev, cut, lambda ce=ce: ce)
         want = Survival(est.width, s, tail, max(cut, 1) * est.width if tail is not None else est.bins * est.width)
         got = est.fit(in_progress)
         assert np.array_equal(_bits(got.xs), _bits(want.xs)) and np.array_equal(_bits(got.ss), _bits(want.ss))

@@ -33,6 +33,35 @@
   tick();
   setInterval(tick, 1000);
 
+  // The notes typed for a call are a draft until the disposition is saved: kept in this tab's sessionStorage, keyed
+  // by the call's id, so they survive the page's own reloads (the customer hangs up, a call pops) and an accidental
+  // one. Why the browser and not the server: a draft is not a record (no half-written notes in the lead's history,
+  // the reports or the audit, no database write per keystroke beside the dial loop), and sessionStorage, unlike
+  // localStorage, goes with the tab, so a shared desk keeps no customer's words once it is closed. Why keyed by
+  // call: a draft is restored only into the form of its own call; every other call's draft is dropped on each load,
+  // so nothing reaches the next customer's form. The cost, accepted: a closed tab or another computer starts empty.
+  const DRAFT = "opendialer.notes.";
+  const notes = document.getElementById("notes");
+  const shownCall = document.querySelector('#disposition input[name="call"]');
+  const draftKey = notes && shownCall && shownCall.value ? DRAFT + shownCall.value : null;
+  try {
+    for (let i = sessionStorage.length - 1; i >= 0; i--) {
+      const key = sessionStorage.key(i);
+      if (key && key.startsWith(DRAFT) && key !== draftKey) sessionStorage.removeItem(key);
+    }
+    if (draftKey) {
+      const kept = sessionStorage.getItem(draftKey);
+      if (kept !== null && !notes.value) notes.value = kept;  // a form sent back with errors keeps its own text
+      const keep = () => {
+        if (notes.value) sessionStorage.setItem(draftKey, notes.value); else sessionStorage.removeItem(draftKey);
+      };
+      notes.addEventListener("input", keep);
+      keep();
+    }
+  } catch (e) {
+    // storage refused (private mode, quota): the notes stay in the page as before
+  }
+
   // Leaving the page while ready (or on a call) would leave the seat counted as able to answer: warn first. The
   // page's own reloads and form posts are not "leaving".
   let ownNavigation = false;
