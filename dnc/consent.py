@@ -1,9 +1,9 @@
 """Consent and established-business-relationship records: what lifts national and state DNC blocks.
 
 PEWC (prior express written consent) lifts the national and state lists and is the only thing that makes a
-wireless number dialable by the predictive dialer; an EBR lifts the national and state lists for 18 months after
-a purchase or 3 months after an inquiry (F10). Neither ever lifts the internal DNC, and a DNC request revokes
-them (the internal module calls ``revoke``).
+wireless number dialable by the predictive dialer; an EBR lifts the national list (a state's own list only where
+the rules file says it yields to one) for 18 months after a purchase or 3 months after an inquiry (F10). Neither
+ever lifts the internal DNC, and a DNC request revokes them (the internal module calls ``revoke``).
 """
 
 from __future__ import annotations

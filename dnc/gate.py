@@ -150,12 +150,21 @@ def _closing(zones: Sequence[str], states: Sequence[str], at: datetime, rules: R
                            f"now is surely sent ({r.text})") for r in is_open(zones, states, later, rules, pewc)[1]]
 
 
-def missing_state_lists(states: Sequence[str], index: ListIndex, rules: Rules) -> list[Reason]:
+def lifts_state_list(state: str, consents: Sequence[Consent], rules: Rules) -> bool:
+    """Whether the consent records in force lift ``state``'s own DNC list: written consent always; an EBR only where
+    the rules file says that state's list yields to one (``ebr_lifts_list``), since an EBR exempts a call from the
+    *National* registry only (F10)."""
+    rule = rules.states.get(state)
+    return any(c.kind == "pewc" or (rule is not None and rule.ebr_lifts_list) for c in consents)
+
+
+def missing_state_lists(states: Sequence[str], index: ListIndex, rules: Rules,
+                        consents: Sequence[Consent] = ()) -> list[Reason]:
     """A candidate state keeps a do-not-call list of its own (``own_list``) and no version of it is loaded: the
-    number may be on it, so it is not called (without consent, which lifts state lists) until the list is loaded,
-    as a missing national snapshot stops calls to its area codes."""
+    number may be on it, so it is not called (unless ``consents`` lift that state's list: ``lifts_state_list``)
+    until the list is loaded, as a missing national snapshot stops calls to its area codes."""
     missing = [s for s in sorted(states) if s in rules.states and rules.states[s].own_list
-               and s not in index.state_lists]
+               and s not in index.state_lists and not lifts_state_list(s, consents, rules)]
     if not missing:
         return []
     return [Reason("state_list_missing", f"{', '.join(missing)} keep(s) a do-not-call list of their own and none is "
@@ -192,12 +201,11 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
             reasons.append(Reason("national_dnc", f"on the National DNC Registry (area code {npa} version {version})",
                                   f"national {snap.generation}"))
 
-    if not consents:
-        reasons += missing_state_lists(states, index, rules)
+    reasons += missing_state_lists(states, index, rules, consents)
     wireless = False
     for info in index.match(digits):
         if info.source == "state":
-            if consents:
+            if lifts_state_list(info.key, consents, rules):
                 sources.setdefault("lifted", []).append(f"state_dnc:{info.key}")
             else:
                 reasons.append(Reason("state_dnc", f"on the {info.label}", info.label))

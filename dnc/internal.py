@@ -61,6 +61,9 @@ def add_request(session: Session, e164: str, *, scope: str = "company", campaign
                 recorded_at: datetime | None = None, effective_at: datetime | None = None) -> InternalEntry:
     """Record a do-not-call request; the gate refuses the number from ``effective_at`` on.
 
+    It revokes the number's consent and EBRs in its scope, and in every scope once the rules' ``revoke_all_from``
+    day has come (F14: one revocation then covers every call the caller makes on consent).
+
     ``effective_at`` is ``received_at`` when the request is entered as it arrives; a request entered later (a
     letter typed in days after) is effective from ``recorded_at``, and the SLA report compares that with the
     honor deadline. History brought from another system that already honoured the request gives its own
@@ -88,7 +91,8 @@ def add_request(session: Session, e164: str, *, scope: str = "company", campaign
                            "received_at": ledger._iso(received_at), "recorded_at": ledger._iso(recorded_at),
                            "honor_deadline": ledger._iso(entry.honor_deadline), "source_ref": entry.source_ref,
                            "reason": entry.reason})
-    consent.revoke(session, e164, at=entry.effective_at, by=added_by, campaign=campaign,
+    revoke_all = rules.revoke_all_from is not None and entry.effective_at.date() >= rules.revoke_all_from
+    consent.revoke(session, e164, at=entry.effective_at, by=added_by, campaign=None if revoke_all else campaign,
                    reason=f"do-not-call request #{entry.id} ({channel})", missing_ok=True)
     return entry
 

@@ -6,6 +6,7 @@ named by ``DIALER_DNC_RULES``), validated here into small frozen values the wind
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ class StateRule:
     autodialer_needs_consent: bool = False
     own_list: bool = False
     consent_lifts: frozenset[str] = frozenset()  # day bans that prior express written consent lifts
+    ebr_lifts_list: bool = False  # the state's own list yields to an EBR (F10 exempts from the national list only)
 
     def day(self, weekday: int) -> Interval | None:
         """The window for a local weekday (Monday = 0)."""
@@ -107,6 +109,7 @@ class Rules:
     ebr_inquiry_months: int = 3
     next_opening_horizon_days: int = 14
     send_margin_seconds: int = 60  # the window must still be open this long after the gate allows a call
+    revoke_all_from: date | None = None  # F14: from this day one revocation ends every consent of the number
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
     readings: dict[str, Reading] = field(default_factory=dict)
     reassigned: Reassigned = field(default_factory=Reassigned)
@@ -153,7 +156,7 @@ def _window(value, where: str, fallback: Interval | None) -> Interval | None:
 
 
 _STATE_KEYS = {"weekdays", "saturday", "sunday", "holidays", "standard_time", "cap", "wireless_restricted",
-               "autodialer_needs_consent", "own_list", "consent_lifts"}
+               "autodialer_needs_consent", "own_list", "consent_lifts", "ebr_lifts_list"}
 
 
 def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule:
@@ -182,7 +185,7 @@ def _rule(name: str, raw: dict, base: StateRule | None, where: str) -> StateRule
     if not isinstance(lifts, list) or not set(lifts) <= set(CONSENT_LIFTABLE):
         raise UserError(f"{where}.consent_lifts: expected a list of {', '.join(CONSENT_LIFTABLE)}")
     flags = {}
-    for k in ("standard_time", "wireless_restricted", "autodialer_needs_consent", "own_list"):
+    for k in ("standard_time", "wireless_restricted", "autodialer_needs_consent", "own_list", "ebr_lifts_list"):
         v = raw.get(k, False)
         if not isinstance(v, bool):
             raise UserError(f"{where}.{k}: expected true or false")
@@ -229,6 +232,16 @@ def _reassigned(raw, origin: str) -> Reassigned:
     return Reassigned(frozenset(checks), raw.get("required", True), age, raw.get("no_data_refuses", True), start)
 
 
+def _day(value, where: str) -> date:
+    """A TOML date (``2027-01-31``) or the same as a string."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value)
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise UserError(f"{where}: expected a date like 2027-01-31")
+    return value
+
+
 def parse_rules(text: str, origin: str) -> Rules:
     try:
         raw = tomllib.loads(text)
@@ -259,6 +272,8 @@ def parse_rules(text: str, origin: str) -> Rules:
             if not isinstance(raw[k], int) or isinstance(raw[k], bool) or raw[k] < least:
                 raise UserError(f"{origin}: {k} must be an integer of at least {least}")
             numbers[k] = raw[k]
+    if "revoke_all_from" in raw:
+        numbers["revoke_all_from"] = _day(raw["revoke_all_from"], f"{origin}: revoke_all_from")
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
                  federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts),

@@ -21,13 +21,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from dnc import ledger, reassigned
+from dnc.gate import lifts_state_list
 from dnc.lists import current_loads, index_for
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.reasons import CODES
 from dnc.reassigned import Screen
 from dnc.registry.snapshot import Store, default_store
 from dnc.registry.sync import Unavailable, resolve
-from dnc.rules import current_rules
+from dnc.rules import Rules, current_rules
 from dnc.tables import Consent, InternalEntry
 from dnc.zones import candidate_states, location_problems, with_state_zones
 
@@ -42,13 +43,15 @@ def _among(session: Session, column, values: list[str]):
     return column.in_(values)
 
 
-def _unless_consent(hits: dict[str, np.ndarray], k: int, needs_consent: bool, records: Sequence[Consent]
-                    ) -> set[str]:
-    """The reasons of the ``k``-th number that hold unless consent lifts them, with these consent records."""
+def _unless_consent(hits: dict[str, np.ndarray], k: int, needs_consent: bool, rules: Rules,
+                    records: Sequence[Consent]) -> set[str]:
+    """The reasons of the ``k``-th number that hold unless consent lifts them, with these consent records (an EBR
+    lifts the national registry, a state's list only where the rules say it yields to one: ``lifts_state_list``)."""
     out, pewc = set(), any(r.kind == "pewc" for r in records)
     if hits["national"][k] and not records:
         out.add("national_dnc")
-    if "state" in hits and hits["state"][k] and not records:
+    if any(hit[k] and not lifts_state_list(key[6:], records, rules) for key, hit in hits.items()
+           if key.startswith("state:")):
         out.add("state_dnc")
     if "wireless" in hits and hits["wireless"][k] and not pewc:
         out.add("wireless_no_consent")
@@ -110,7 +113,7 @@ class DncScrubber:
         self._npas.update(d[:3] for d in digits if d)
         hits: dict[str, np.ndarray] = {"national": listed}
         for info, hit in index_for(session).match_many(numbers) if len(numbers) else ():
-            key = info.source
+            key = f"state:{info.key}" if info.source == "state" else info.source  # whose list: what lifts it
             hits[key] = hits[key] | hit if key in hits else hit
         state_flags: dict[tuple, tuple[bool, bool]] = {}
         rnd = reassigned.in_force(session) if consents else None
@@ -138,9 +141,9 @@ class DncScrubber:
                 f.add("wireless_restricted_state")
             records = consents.get(c.e164)
             if not records:
-                f |= _unless_consent(hits, k, needs_consent, ())
+                f |= _unless_consent(hits, k, needs_consent, rules, ())
                 continue
-            lifted = partial(_unless_consent, hits, k, needs_consent)
+            lifted = partial(_unless_consent, hits, k, needs_consent, rules)
             screened = reassigned.screen(records, rnd, disconnected.get(c.e164), self.at, rules)
             screened = Screen(screened.usable, screened.void)  # data too old to ask: the gate's (rnd_stale)
             f |= lifted(screened.usable) | {r.code for r in reassigned.rests_on(screened, lifted)}

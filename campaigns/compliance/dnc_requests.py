@@ -3,7 +3,9 @@
 ``dnc.internal.add_request`` records the request (the gate refuses the number from then on). This service adds what
 the campaigns owe the person besides: every open callback to the number is cancelled and listed with the reason,
 and the leads with that number that were still waiting to be dialed close as ``dnc`` in the request's scope (the
-company's campaigns, or one campaign), so the funnel shows them as done rather than "blocked". Every path that
+company's campaigns, or one campaign), so the funnel shows them as done rather than "blocked"; so do the leads
+that hold the number among their other phones (the request is the person's, and such a lead would move on to
+another of their numbers). Every path that
 takes a DNC request (an agent's DNC disposition, the press-9 opt-out, the console, the CLI) goes through here.
 """
 
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from campaigns.callbacks.service import cancel_for_number
 from campaigns.dispatch.rules import CALLABLE_STATUSES
-from campaigns.leads.models import Lead
+from campaigns.leads.models import Lead, LeadPhone
 from dnc import internal
 from dnc.reasons import Reason, stored
 from dnc.tables import InternalEntry
@@ -33,7 +35,9 @@ def record_request(session: Session, e164: str, *, scope: str = "company", campa
     at = entry.effective_at
     why = f"do-not-call request #{entry.id} ({channel})"
     cancel_for_number(session, e164, why, at, campaign_id=campaign if scope == "campaign" else None)
-    q = select(Lead).where(Lead.phone == e164, Lead.status.in_(CALLABLE_STATUSES))
+    # the person asked, not the number: a lead holding it among its other phones stops too (it would move on to them)
+    same_person = or_(Lead.phone == e164, Lead.id.in_(select(LeadPhone.lead_id).where(LeadPhone.phone == e164)))
+    q = select(Lead).where(same_person, Lead.status.in_(CALLABLE_STATUSES))
     if scope == "campaign":
         q = q.where(Lead.campaign_id == campaign)
     for lead in session.scalars(q.with_for_update()):

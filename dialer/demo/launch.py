@@ -53,6 +53,9 @@ def demo_settings(workdir: Path, speed: float, wall: datetime) -> dict[str, str]
         "DIALER_CLOCK_START": demo_start(wall).isoformat(),
         "DIALER_CLOCK_SPEED": str(speed),
         "DIALER_COOKIE_SECURE": "0",  # plain http on the workstation
+        # no Twilio in the demo: a shell set up for live dialing must not lend it its https address (blank = unset),
+        # or the plain-http console refuses to send cookies without Secure
+        "DIALER_PUBLIC_BASE_URL": "",
         "DIALER_CONSOLE_TIMEZONE": "America/New_York",  # the demo campaign's zone: every page reads the same clock
     }
 

@@ -30,3 +30,20 @@ def test_dialer_adopts_the_running_demo(db_url, tmp_path, monkeypatch, capsys, s
     out = capsys.readouterr()
     assert [c["name"] for c in json.loads(out.out)["campaigns"]] == ["Demo"]
     assert "(using the running demo: var/demo/env.sh)" in out.err
+
+
+def test_the_demo_starts_from_a_shell_set_up_for_live_dialing(tmp_path):
+    """A shell with an https ``DIALER_PUBLIC_BASE_URL`` (an operator's, set up for Twilio) refuses a console on plain
+    http with insecure cookies; the demo serves plain http on 127.0.0.1 and has no Twilio, so its processes must not
+    inherit that address (the demo refused to start)."""
+    from datetime import UTC, datetime
+
+    from dialer.demo.launch import demo_settings
+    from dnc import settings
+    from dnc.console_settings import cookie_problem
+
+    with settings.overridden(DIALER_PUBLIC_BASE_URL="https://dialer.example.com"):
+        assert cookie_problem(settings.current().replace(DIALER_COOKIE_SECURE="0")) is not None
+        with settings.overridden(**demo_settings(tmp_path, 4.0, datetime(2030, 1, 8, 17, tzinfo=UTC))):
+            assert cookie_problem(settings.current()) is None
+            assert "DIALER_PUBLIC_BASE_URL" not in settings.child_environ()

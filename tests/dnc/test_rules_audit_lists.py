@@ -6,11 +6,15 @@ automated-dialing consent of FL, OK and MD."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import dnc
+from campaigns.leads.phones import ScrubCandidate
 from dnc import consent, internal
 from dnc.lists import load_list
+from dnc.scrub import DncScrubber
 from tests.dnc.audit_helpers import ask, check, load_registry, pewc
 
 AT = datetime(2030, 1, 8, 17, 0, tzinfo=UTC)  # Tuesday 12:00 in New York, 11:00 in Chicago
@@ -142,7 +146,8 @@ def test_automated_dialing_consent(session, store, tmp_path, what, phone, state,
     ("TX number, the TX list loaded", SAN_ANTONIO, None, None, True, True),
     ("NY number, TX lead, no TX list loaded", NY, "TX", None, False, False),
     ("TX number, no TX list, written consent", SAN_ANTONIO, None, "pewc", False, True),
-    ("TX number, no TX list, an EBR", SAN_ANTONIO, None, "ebr_purchase", False, True),
+    ("TX number, no TX list, an EBR (it exempts from the national list only)", SAN_ANTONIO, None, "ebr_purchase",
+     False, False),
     ("NY number (no list of its own)", NY, None, None, False, True),
 ])
 def test_a_state_list_never_loaded_stops_calls_into_that_state(session, store, tmp_path, what, phone, state, kind,
@@ -156,3 +161,52 @@ def test_a_state_list_never_loaded_stops_calls_into_that_state(session, store, t
     check(session, d, allowed, () if allowed else ("state_list_missing",))
     if not allowed:
         assert d.temporary and "TX" in d.reasons[0].text
+
+
+@pytest.mark.parametrize(("what", "kind", "texas_yields", "allowed"), [
+    ("no consent", None, False, False),
+    ("an EBR after a purchase", "ebr_purchase", False, False),
+    ("an EBR after an inquiry", "ebr_inquiry", False, False),
+    ("written consent", "pewc", False, True),
+    ("an EBR, where the rules file says the state's list yields to one", "ebr_purchase", True, True),
+])
+def test_an_ebr_exempts_from_the_national_list_only(session, store, tmp_path, setenv, what, kind, texas_yields,
+                                                      allowed):
+    """F10 (47 CFR 64.1200(f)(5); TSR 310.2; reference COMPLIANCE.md §1): an EBR exempts a call from the *National*
+    registry only; a state's own list holds unless written consent lifts it, or counsel's rules file says that
+    state's statute yields to an EBR (``ebr_lifts_list``). Asked at dial time and at import (the scrub)."""
+    if texas_yields:
+        rules = tmp_path / "rules.toml"
+        shipped = (Path(dnc.__file__).parent / "data" / "rules.toml").read_text(encoding="utf-8")
+        rules.write_text(shipped.replace("[states.TX]", "[states.TX]\nebr_lifts_list = true", 1), encoding="utf-8")
+        setenv(DIALER_DNC_RULES=str(rules))
+    load_registry(session, store, tmp_path, AT, SAN_ANTONIO)
+    _list(session, tmp_path, "state", SAN_ANTONIO, key="TX")
+    if kind:
+        pewc(session, SAN_ANTONIO, AT, kind=kind)
+    check(session, ask(session, SAN_ANTONIO, AT), allowed, () if allowed else ("state_dnc",))
+    scrubbed = DncScrubber(None, campaign=1, at=AT, operator="audit", store=store).scrub(
+        session, [ScrubCandidate(SAN_ANTONIO, None, None, ("America/Chicago",))])
+    assert ("state_dnc" in scrubbed[0]) is not allowed, scrubbed
+
+
+@pytest.mark.parametrize(("what", "received", "allowed"), [
+    ("a stop in one campaign the day before revoke-all takes effect", datetime(2027, 1, 30, 17, tzinfo=UTC), True),
+    ("a stop in one campaign the day revoke-all takes effect", datetime(2027, 1, 31, 17, tzinfo=UTC), False),
+])
+def test_a_revocation_in_one_campaign_revokes_all_consent_once_revoke_all_is_in_force(
+        session, store, tmp_path, what, received, allowed):
+    """F14 (47 CFR 64.1200(a)(10)-(12), 89 FR 15756; reference COMPLIANCE.md §1): from 2027-01-31, the date the
+    "revoke-all" part was deferred to, one revocation covers every robocall of the caller, so a STOP recorded for
+    one campaign ends the written consent another campaign's call to a wireless number rests on (before it, only
+    that campaign's consent). The date is data (``revoke_all_from``)."""
+    at = received + timedelta(days=1)
+    load_registry(session, store, tmp_path, at)
+    path = tmp_path / "wireless.txt"
+    path.write_text(NY[2:] + "\n", encoding="utf-8")
+    load_list(session, "wireless", path, version_date=at.date(), loaded_by="audit", now=at)
+    pewc(session, NY, at, granted_at=received - timedelta(days=30))
+    internal.add_request(session, NY, scope="campaign", campaign=1, channel="sms", received_at=received,
+                         added_by="sms: STOP")
+    check(session, ask(session, NY, at, campaign=1), False, ("internal_dnc",))
+    check(session, ask(session, NY, at, campaign=2), allowed, () if allowed else ("wireless_no_consent",))
