@@ -135,6 +135,14 @@ def mark_placed(session: Session, call_id: int, provider: str, ref: str, placed_
                     .execution_options(synchronize_session=False))
 
 
+def mark_unknown(session: Session, call_id: int, sent_at: datetime) -> None:
+    """The create went out at ``sent_at`` and its answer never came: the carrier may have made the call. The row
+    stays (its line taken, its lead "dialing": nobody dials the person again meanwhile), "unknown" rather than
+    "queued" so it is never sent again, until the carrier's call log settles it (adopted, or ``place_failed``)."""
+    session.execute(update(Call).where(Call.id == call_id, Call.provider_sid.is_(None), Call.ended_at.is_(None))
+                    .values(status="unknown", placed_at=sent_at).execution_options(synchronize_session=False))
+
+
 def place_failed(session: Session, call_id: int, now: datetime, retryable: bool = True) -> None:
     """The carrier never took the call: no dial happened, so its row goes and the lead's attempt is given back."""
     call = session.get(Call, call_id)

@@ -159,8 +159,9 @@ class InFlight:
 
 
 def in_flight_calls(session: Session, provider: str, placed_before: datetime,
-                    campaign_ids: set[int] | None = None) -> list[InFlight]:
-    """Calls of ``provider`` with no end recorded and no final callback waiting in the inbox to be delivered."""
+                    campaign_ids: set[int] | None = None, unknown_only: bool = False) -> list[InFlight]:
+    """Calls of ``provider`` with no end recorded and no final callback waiting in the inbox to be delivered;
+    ``unknown_only``: those whose create went out and was never answered (``dispatch.mark_unknown``)."""
     ended = select(CarrierCallback.call_sid).where(CarrierCallback.provider == provider,
                                                    CarrierCallback.kind == "ended",
                                                    CarrierCallback.processed_at.is_(None))
@@ -169,6 +170,8 @@ def in_flight_calls(session: Session, provider: str, placed_before: datetime,
          .order_by(Call.id))
     if campaign_ids is not None:
         q = q.where(Call.campaign_id.in_(campaign_ids or {-1}))
+    if unknown_only:
+        q = q.where(Call.status == "unknown", Call.provider_sid.is_(None))
     return [InFlight(c.id, c.provider_sid, c.phone, c.placed_at, c.connected_at is not None and c.status != "bridging")
             for c in session.scalars(q)]
 
@@ -206,9 +209,18 @@ def abandon_waiting(session: Session, call_id: int, now: datetime) -> bool:
 
 
 def adopt_sid(session: Session, call_id: int, sid: str) -> None:
+    """The carrier's call log has the call whose SID we never stored: linked, so its callbacks find it."""
     call = session.get(Call, call_id)
     if call is not None and call.provider_sid is None:
         call.provider_sid = sid
+        if call.status == "unknown":
+            call.status = "dialing"
+
+
+def stored_sids(session: Session, provider: str, sids: list[str]) -> set[str]:
+    """Which of ``sids`` belong to calls we have (a call-log search for one number finds its earlier calls too)."""
+    return set(session.scalars(select(Call.provider_sid).where(Call.provider == provider,
+                                                               Call.provider_sid.in_(sids)))) if sids else set()
 
 
 def fail_unplaced(session: Session, call_id: int, now: datetime) -> None:

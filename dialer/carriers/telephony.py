@@ -55,6 +55,17 @@ class PlaceFailed(Exception):
         self.retryable = retryable
 
 
+class PlaceOutcomeUnknown(PlaceFailed):
+    """The create was written but its answer never came (a read timeout, a connection dropped after the write): the
+    carrier may have made the call. It is neither placed nor failed: the caller keeps the claim without a reference
+    (``LoopStore.placed_unknown``), dials nobody again meanwhile, and asks the carrier's call log which it was (a
+    lead released on a call that exists would be dialed twice, and the call would have no row for its callbacks)."""
+
+    def __init__(self, message: str, sent_at: datetime) -> None:
+        super().__init__(message, retryable=False)
+        self.sent_at = sent_at  # when the create went out: the call's placed time if the carrier made it
+
+
 class SendTooLate(PlaceFailed):
     """The call was not sent: its moment came after the request's ``send_by``, so the gate's decision no longer
     covers it. The caller releases the claim (``LoopStore.send_refused``); nothing reached the carrier."""
@@ -78,8 +89,9 @@ class Telephony(Protocol):
     name: str
 
     def place(self, request: DialRequest) -> str:
-        """Start the call; return the carrier's reference (e.g. a Twilio CallSid). Raise ``PlaceFailed``, and
-        ``SendTooLate`` rather than send it after ``request.send_by``."""
+        """Start the call; return the carrier's reference (e.g. a Twilio CallSid). Raise ``PlaceFailed`` when the
+        carrier did not take it, ``PlaceOutcomeUnknown`` when it may have, and ``SendTooLate`` rather than send it
+        after ``request.send_by``."""
 
     def connect(self, provider_ref: str, agent_id: int) -> None:
         """Bridge an answered call into the agent's (nailed-up) conference."""

@@ -53,6 +53,7 @@ class LoopStats:
     placed: int = 0
     place_failed: int = 0
     send_refused: int = 0  # claims not sent: the gate's decision had expired by their moment (claim released)
+    place_unknown: int = 0  # creates sent and never answered: kept for the carrier's call log to settle
     connected: int = 0
     abandoned: int = 0
     ignored_events: int = 0

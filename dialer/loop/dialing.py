@@ -5,7 +5,8 @@ carrier, the pacer slots, the placer). A claim is the lead's ``dialing`` status 
 by the store in one transaction; from then on each claimed call is settled in the turn, whatever the carrier does:
 placed with its reference, refused (``PlaceFailed``, or a carrier that raised), not sent (the gate's decision
 expired), or released unsent when the turn itself fails. None is left a row without a carrier reference for the
-next worker start to find.
+next worker start to find, except a create whose answer never came (``PlaceOutcomeUnknown``): the carrier may have
+made that call, so its row is kept "unknown" (the person is not dialed again) for the carrier's call log to settle.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from campaigns.dispatch.release import send_deadline
-from dialer.carriers.telephony import DialRequest, PlaceFailed, SendTooLate, check_send_by
+from dialer.carriers.telephony import DialRequest, PlaceFailed, PlaceOutcomeUnknown, SendTooLate, check_send_by
 from dialer.loop.store import CallView, CampaignView, Gate
 from dialer.pacing import CallPlaced
 
@@ -140,6 +141,11 @@ class Dialing:
             self.store.send_refused(request.call_id, now, e.send_by, e.at)
             self.stats.send_refused += 1
             return False
+        except PlaceOutcomeUnknown as e:
+            log.warning("call %s to %s may have been placed: %s", request.call_id, request.to, e)
+            self.store.placed_unknown(request.call_id, e.sent_at)
+            self.stats.place_unknown += 1
+            return False
         except Exception as e:  # PlaceFailed, or a carrier that broke: no reference, so the call was not placed
             retryable = e.retryable if isinstance(e, PlaceFailed) else True
             if isinstance(e, PlaceFailed):
@@ -182,6 +188,9 @@ class Dialing:
         for p in self.placer.finished():
             if p.refused:
                 self.stats.send_refused += 1
+                continue
+            if p.unknown:
+                self.stats.place_unknown += 1
                 continue
             if p.ref is None:
                 self.stats.place_failed += 1

@@ -111,6 +111,11 @@ class MemoryDispatch:
         call.status = "dialing"
         self.by_ref[ref] = call_id
 
+    def placed_unknown(self, call_id: int, sent_at: datetime) -> None:
+        """Kept as it is, line and lead included (no simulated carrier leaves a create unanswered)."""
+        call = self.calls[call_id]
+        call.status, call.placed_at = "unknown", sent_at
+
     def place_failed(self, call_id: int, now: datetime, retryable: bool = True, refused: bool = False) -> None:
         """The carrier never took the call (``refused``: it was never sent): no call is kept (the SQL store deletes
         the row)."""

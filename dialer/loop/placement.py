@@ -9,8 +9,10 @@ second. ``ConcurrentPlacer`` keeps several in flight on a bounded pool of thread
 - a pool thread waits for its slot (``SendPacer.wait_turn``), sends the create and writes the outcome at once:
   the carrier's reference and **the moment the create was sent** as the call's ``placed_at``, or, when the carrier
   never took the call, ``place_failed`` (the row goes, the lead is due again, the attempt is not counted), or, when
-  its moment came after the request's ``send_by`` (the gate's decision no longer covers it), ``send_refused``; a
-  reference the database refused to store is handed to the loop (``unrecorded``), which writes it on its next pass;
+  its moment came after the request's ``send_by`` (the gate's decision no longer covers it), ``send_refused``,
+  or, when the create went out and its answer never came, ``placed_unknown`` (the claim kept until the carrier's
+  call log settles it); a reference the database refused to store is handed to the loop (``unrecorded``), which
+  writes it on its next pass;
 - the loop takes in what finished (``finished``) at the start of each turn and carrier pass and tells the pacer
   ``CallPlaced`` with that same moment, before any callback of the call can reach it (a result is queued before its
   reference is written, and the loop reads the queue before it reads callbacks);
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dialer.carriers.sendpace import HORIZON_S, SendPacer
-from dialer.carriers.telephony import DialRequest, PlaceFailed, SendTooLate
+from dialer.carriers.telephony import DialRequest, PlaceFailed, PlaceOutcomeUnknown, SendTooLate
 from dialer.clock import Clock
 from dialer.loop.store import LoopStore
 
@@ -52,6 +54,7 @@ class Placement:
     error: str | None = None
     retryable: bool = True
     refused: bool = False  # never sent: the gate's decision expired before its moment (``SendTooLate``)
+    unknown: bool = False  # sent, never answered: the carrier may have the call (``PlaceOutcomeUnknown``)
 
 
 class ConcurrentPlacer:
@@ -155,6 +158,10 @@ class ConcurrentPlacer:
                 log.warning("call %s to %s not sent: %s", request.call_id, request.to, e)
                 self._refused(request, e)
                 return
+            except PlaceOutcomeUnknown as e:
+                log.warning("call %s to %s may have been placed: %s", request.call_id, request.to, e)
+                self._unknown(request, e)
+                return
             except PlaceFailed as e:
                 log.warning("call %s to %s not placed: %s", request.call_id, request.to, e)
                 self._failed(request, str(e), e.retryable)
@@ -180,6 +187,13 @@ class ConcurrentPlacer:
         except Exception:  # the row stays queued: reconciliation finds no such call and gives the attempt back
             log.exception("releasing call %s (not sent) failed", request.call_id)
         self._done.put(Placement(request.call_id, request.campaign_id, None, None, str(e), True, refused=True))
+
+    def _unknown(self, request: DialRequest, e: PlaceOutcomeUnknown) -> None:
+        try:
+            self.store.placed_unknown(request.call_id, e.sent_at)
+        except Exception:  # the row stays queued: the stale-call sweep asks the carrier's call log about it
+            log.exception("keeping call %s (outcome unknown) failed", request.call_id)
+        self._done.put(Placement(request.call_id, request.campaign_id, None, None, str(e), False, unknown=True))
 
     def _failed(self, request: DialRequest, error: str, retryable: bool) -> None:
         try:

@@ -127,6 +127,10 @@ class SqlStore:
         with self._s() as s:
             dispatch.mark_placed(s, call_id, provider, ref, now)
 
+    def placed_unknown(self, call_id: int, sent_at: datetime) -> None:
+        with self._s() as s:
+            dispatch.mark_unknown(s, call_id, sent_at)
+
     def place_failed(self, call_id: int, now: datetime, retryable: bool = True) -> None:
         with self._s() as s:
             dispatch.place_failed(s, call_id, now, retryable)

@@ -26,9 +26,10 @@ import requests
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from dialer.carriers.sendpace import EARLY_S, SendPacer
-from dialer.carriers.telephony import DialRequest, PlaceFailed, SendTooLate, check_send_by
+from dialer.carriers.telephony import DialRequest, PlaceFailed, PlaceOutcomeUnknown, SendTooLate, check_send_by
 from dialer.carriers.twilio.config import TWILIO_API_BASE, TwilioConfig
 from dialer.carriers.twilio.sendgate import GatedAdapter, armed
 from dialer.carriers.twilio.twiml import conference_twiml, voicemail_twiml
@@ -98,6 +99,15 @@ def is_retryable(exc: BaseException) -> bool:
         return exc.status == 429 or exc.code == 20429 or exc.status >= 500
     return isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
         exc, requests.exceptions.ReadTimeout)
+
+
+def never_connected(exc: requests.exceptions.RequestException) -> bool:
+    """The connection to Twilio was never made (refused, timed out connecting), so no byte of the request reached
+    it. ``requests`` runs the send hook before it connects; this tells a stamped request that never left."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 @dataclass(frozen=True)
@@ -206,8 +216,10 @@ class TwilioTelephony:
     def _create(self, kwargs: dict, to: str, slot: datetime | None = None,
                 send_by: datetime | None = None) -> tuple[str, datetime]:
         """``POST /Calls.json``, each attempt at a send slot of its own (a retry is another call to Twilio's
-        counter). 429 and 5xx are repeated after a backoff; a network error never is, since the call may exist
-        (no double dial: reconciliation adopts it). Returns the SID and when the accepted attempt was sent.
+        counter). 429 and 5xx are repeated after a backoff; a network error never is, since the call may exist:
+        once the request was written it raises ``PlaceOutcomeUnknown`` (the claim is kept and Twilio's call log
+        settles it: no double dial), before that ``PlaceFailed``. Returns the SID and when the accepted attempt was
+        sent.
 
         No attempt is written after ``send_by`` (checked at its slot and again as its first byte goes out): the
         hook raises ``SendTooLate`` before the write, so Twilio never sees the request."""
@@ -236,6 +248,9 @@ class TwilioTelephony:
                 raise PlaceFailed(f"Twilio refused the call to {to}: {e.status} {_code(e)} {_msg(e)}",
                                   retryable=is_retryable(e)) from e
             except requests.exceptions.RequestException as e:
+                if stamp and not never_connected(e):
+                    raise PlaceOutcomeUnknown(f"no answer from Twilio placing the call to {to}: {e}",
+                                              stamp[0]) from e
                 raise PlaceFailed(f"Twilio unreachable placing the call to {to}: {e}", retryable=True) from e
             self.request_s.append(time.monotonic() - started)
             return call.sid, stamp[0] if stamp else self.clock.now()

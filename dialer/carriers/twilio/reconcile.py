@@ -37,15 +37,17 @@ class ReconcileReport:
 
 def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: datetime, *,
               older_than_s: float = 0.0, abandon_answered: bool = True,
-              campaign_ids: set[int] | None = None) -> ReconcileReport:
+              campaign_ids: set[int] | None = None, unknown_only: bool = False) -> ReconcileReport:
     """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up and on a takeover: all
-    of them), of ``campaign_ids`` only when given (the campaigns this worker owns or just took over).
+    of them), of ``campaign_ids`` only when given (the campaigns this worker owns or just took over); with
+    ``unknown_only``, only the creates whose answer never came (``PlaceOutcomeUnknown``).
 
     A call stored as connected but still "bridging" (the worker died between choosing the agent and the carrier
     joining them) counts as not connected: the person is alone on the line."""
     report = ReconcileReport()
     with session_scope(sessions) as s:
-        in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s), campaign_ids)
+        in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s), campaign_ids,
+                                          unknown_only)
     for call in in_flight:
         report.checked += 1
         try:
@@ -61,6 +63,8 @@ def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: dateti
     sid = call.sid
     if sid is None:
         found = telephony.find_placed(call.phone, call.placed_at - timedelta(seconds=60))
+        with session_scope(sessions) as s:  # an earlier call to the number is another call's, not this one
+            found = [f for f in found if f.sid not in inbox.stored_sids(s, PROVIDER, [f.sid for f in found])]
         if not found:
             with session_scope(sessions) as s:
                 inbox.fail_unplaced(s, call.id, now)

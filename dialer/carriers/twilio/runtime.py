@@ -29,6 +29,9 @@ from dialer.loop.sql import SqlStore
 
 log = logging.getLogger(__name__)
 SQLITE_CLAIM_TRIES = 4
+# a create sent and never answered is looked up in Twilio's call log this long after it went out (the client gave up
+# on it already, 10 s by default; Twilio has logged a call it made by then), then every second until settled
+UNKNOWN_SETTLE_S = 3.0
 
 
 def account_pacer(sessions: sessionmaker[Session], config: TwilioConfig, clock: Clock) -> SendPacer:
@@ -97,6 +100,7 @@ class TwilioRuntime:
         self._ringing: ThreadPoolExecutor | None = None  # made when a line is first rung, ended by ``close``
         self.reconciled: ReconcileReport | None = None  # what the start-up reconciliation found
         self._next_sweep: datetime | None = None
+        self._next_unknown: datetime | None = None
 
     def store(self, holder: str | None = None) -> TwilioStore:
         """The dial loop's store for this runtime (Twilio calls, line-aware routing)."""
@@ -139,12 +143,27 @@ class TwilioRuntime:
                 report = reconcile(self.sessions, self.telephony, now, campaign_ids=set(taken))
                 log.info("took over campaigns %s: reconciled %d calls in flight: %s", sorted(taken),
                          report.checked, report)
+        self.settle_unknown(now)
         if self._next_sweep is not None and now >= self._next_sweep:
             self._next_sweep = now + self.sweep_every
             report = reconcile(self.sessions, self.telephony, now, older_than_s=self.stale_after_s,
                                campaign_ids=self.owned())
             if report.checked:
                 log.info("stale-call sweep: %s", report)
+
+    def settle_unknown(self, now: datetime) -> ReconcileReport | None:
+        """Creates whose answer never came (``PlaceOutcomeUnknown``), once a second: Twilio's call log says whether
+        the call exists. Found, it is adopted and its callbacks apply (answered meanwhile with nobody connected: the
+        safe-harbor message, as at a restart); not found, the attempt is recorded as not placed and the lead
+        released. Until then the person is not dialed again; the 60 s sweep would be too late for an answer."""
+        if self._next_unknown is not None and now < self._next_unknown:
+            return None
+        self._next_unknown = now + timedelta(seconds=1)
+        report = reconcile(self.sessions, self.telephony, now, older_than_s=UNKNOWN_SETTLE_S,
+                           campaign_ids=self.owned(), unknown_only=True)
+        if report.checked:
+            log.info("creates never answered, settled from Twilio's call log: %s", report)
+        return report
 
     def close(self) -> None:
         """End the threads that ring agents' lines (a stopped worker leaves none behind)."""

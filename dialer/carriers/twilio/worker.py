@@ -221,7 +221,8 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
     st = loop.stats
     pump = runtime.pump.totals if runtime.pump is not None else None
     return {"carrier": "twilio", "placed": st.placed, "connected": st.connected, "abandoned": st.abandoned,
-            "place_failed": st.place_failed, "send_refused": st.send_refused, "errors": len(st.errors),
+            "place_failed": st.place_failed, "place_unknown": st.place_unknown, "send_refused": st.send_refused,
+            "errors": len(st.errors),
             "retries": runtime.telephony.retries,
             "placement": placement_figures(worker),
             "callbacks": asdict(pump) if pump is not None else {}, "lines": asdict(runtime.lines),

@@ -7,11 +7,13 @@ never hears of a dial, no line stays taken, and the turn's other claims are stil
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from dialer.carriers.sendpace import MemoryBudget, SendPacer
-from dialer.carriers.telephony import CarrierEvent
+from dialer.carriers.telephony import CarrierEvent, PlaceOutcomeUnknown
 from dialer.loop.placement import ConcurrentPlacer
 from dialer.pacing import CallPlaced
 from tests.dialer.loop.conftest import build_floor
@@ -104,3 +106,46 @@ def test_a_placement_the_database_refused_to_record_is_recorded_by_the_same_work
     floor.ready(0, 2.0)
     floor.event("answered", ref, 3.0, answered_by="human")
     assert floor.carrier.did("connect") == [(ref, floor.agents[0])]  # its answer reached an agent
+
+
+@pytest.mark.parametrize("concurrent", [False, True], ids=["in-turn", "placer-threads"])
+def test_a_create_whose_answer_never_came_keeps_its_claim_and_the_person_is_not_dialed_again(kind, request, clock,
+                                                                                           concurrent):
+    """The carrier may have made the call (``PlaceOutcomeUnknown``): the row stays without a reference, "unknown",
+    its line taken and its lead "dialing", for the carrier's call log to settle; later turns dial everyone else."""
+    floor = build_floor(kind, request, clock)
+    placed_before = floor.carrier.place
+    calls = []
+
+    def place(req):
+        calls.append(req.call_id)
+        if len(calls) == 1:
+            raise PlaceOutcomeUnknown("no answer to the create", floor.at(0.2))
+        return placed_before(req)
+
+    floor.carrier.place = place
+    placer = None
+    if concurrent:
+        placer = ConcurrentPlacer(lambda req, slot: (place(req), clock.now()),
+                                  SendPacer(MemoryBudget(10.0), 10.0, clock, margin_s=0, sleep=clock.advance),
+                                  floor.store, "script", 10.0, clock)
+        floor.loop.placer = placer
+    def settled(t: float) -> None:  # the placement threads' outcomes taken in by the loop
+        while placer is not None and placer.in_flight():
+            time.sleep(0.01)
+        floor.loop.advance(floor.at(t))
+
+    floor.dial(2, 0.0)
+    settled(0.5)
+    kept = floor.store.call(calls[0])
+    assert kept is not None and kept.status == "unknown" and kept.placed_at == floor.at(0.2)
+    status, attempts, *_ = floor.lead(1)
+    assert (status, attempts) == ("dialing", 1)  # counted as a dial: it may have reached the person
+    assert floor.store.live_lines(floor.campaign_id) == 2
+    assert floor.loop.stats.place_unknown == 1 and floor.loop.stats.place_failed == 0
+    assert str(calls[0]) not in [e.call_id for e in floor.pacer.kinds(CallPlaced)]
+    floor.dial(20, 40.0)  # well past the 30 s a call not placed would wait
+    settled(40.5)
+    if placer is not None:
+        placer.close()
+    assert len(calls) > 2 and [c for c in calls if floor.store.call(c).lead_id == 1] == [calls[0]]

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux's value; Python does not name it
 
 
+class DropConnection(Exception):
+    """Raised while handling a request: the connection closes with no answer at all (lost on the server's side)."""
+
+
 class StampedReader(io.RawIOBase):
     """A connection's bytes, with the kernel's receive time (wall clock) of the first segment read since the last
     ``take()``: when a request reached this host, however late a busy process gets round to reading it."""
@@ -79,7 +83,11 @@ def handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 return
             path, _, query = self.path.partition("?")
             form = parse_qs(raw.decode() if method == "POST" else query, keep_blank_values=True)
-            status, payload = fake.handle(method, path, self.headers.get("Authorization"), form, arrived)
+            try:
+                status, payload = fake.handle(method, path, self.headers.get("Authorization"), form, arrived)
+            except DropConnection:  # lost on the server's side: the peer hears nothing, the socket just closes
+                self.close_connection = True
+                return
             data = json.dumps(payload).encode()
             head = (f"{self.protocol_version} {status} {HTTPStatus(status).phrase}\r\n"
                     f"Server: fake-twilio\r\nDate: {self.date_time_string()}\r\n"

@@ -14,7 +14,8 @@ API requests answer 429 / 20429 or 503 (never processed: nothing is created or c
 leave up to ``callback_delay_ms`` late, each on its own, so they arrive out of order.
 
 A request whose body does not arrive in full (its sender died mid-request) is never applied: the connection is
-dropped without an answer, as a real server does when the peer is gone.
+dropped without an answer, as a real server does when the peer is gone. ``lose_creates(numbers)`` does the same to
+whole creates that arrived (a request lost inside Twilio): no call exists, and the sender never hears either way.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from http.server import ThreadingHTTPServer
 
 from dialer.carriers.twilio.fake.calls import FINAL, CallRunner, FakeCall, Timeline, Webhooks
 from dialer.carriers.twilio.fake.cps import max_calls_in_window, max_queue_s
-from dialer.carriers.twilio.fake.http import SO_TIMESTAMPNS, handler_for
+from dialer.carriers.twilio.fake.http import SO_TIMESTAMPNS, DropConnection, handler_for
 from dialer.carriers.twilio.fake.scripts import CallScript
 from dialer.clock import Clock, SystemClock
 
@@ -89,6 +90,8 @@ class FakeTwilio:
         self._rng = random.Random(seed)
         self._throttle = 0
         self.held: set[str] = set()  # numbers whose creates wait (after arriving) until ``release_creates``
+        self.lost: set[str] = set()  # numbers whose creates arrive, are never applied and never answered
+        self.creates_lost = 0
         self.holding = 0  # creates waiting there now
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -150,6 +153,12 @@ class FakeTwilio:
         with self._lock:
             self.held = set(numbers)
             self._release.clear()
+
+    def lose_creates(self, numbers: Iterable[str]) -> None:
+        """Creates to ``numbers`` arrive and are dropped without an answer: no call is made, and the dialer cannot
+        tell from the request alone whether one was."""
+        with self._lock:
+            self.lost = set(numbers)
 
     def release_creates(self) -> None:
         self._release.set()
@@ -256,6 +265,9 @@ class FakeTwilio:
         if not (one.get("Url") or one.get("Twiml") or one.get("ApplicationSid")):
             return 400, _error(21205, "Url, Twiml or ApplicationSid is required", 400)
         with self._lock:
+            if one["To"] in self.lost:
+                self.creates_lost += 1
+                raise DropConnection(f"create to {one['To']} lost")
             script = self.scripts.get(one["To"]) or self._draw(one["To"])
             call = FakeCall(sid="CA" + secrets.token_hex(16), account_sid=account, to=one["To"], from_=one["From"],
                             params=one, events=form.get("StatusCallbackEvent", []), script=script,
