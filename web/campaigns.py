@@ -21,6 +21,7 @@ from campaigns.campaign import dialing
 from campaigns.campaign.dispositions import Flags, add_disposition, list_dispositions, update_disposition
 from campaigns.campaign.history import changes, record
 from campaigns.campaign.models import DEDUPE_SCOPES, PACING_MODES, Campaign
+from campaigns.campaign.readiness import start_warnings
 from campaigns.campaign.scripts import MAX_SCRIPT, PLACEHOLDERS, get_script, set_script
 from campaigns.campaign.service import (
     TRANSITIONS,
@@ -253,6 +254,9 @@ def status(campaign_id: int):
         flash(str(e)[0].upper() + str(e)[1:] + ".", "error")
     else:
         flash(f"Campaign {campaign.name} is {campaign.status}.", "success")
+        if campaign.status == "active":
+            for warning in start_warnings(db(), campaign):
+                flash(warning, "warning")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 

@@ -8,6 +8,7 @@ from campaigns.alerts import service as abandon_alerts
 from campaigns.callerid.service import configure
 from campaigns.campaign.dial_settings import LEAD_ORDERS, settings_of, update
 from campaigns.campaign.models import CAMPAIGN_STATUSES, DEDUPE_SCOPES, PACING_MODES
+from campaigns.campaign.readiness import start_warnings
 from campaigns.campaign.service import CampaignSettings, create_campaign, get_campaign, list_campaigns, set_status
 from campaigns.funnel.result import LABELS
 from campaigns.funnel.service import funnel
@@ -71,6 +72,9 @@ def _status_command(status: str, verb: str):
         with ctx.session() as s:
             c = set_status(s, get_campaign(s, name), status, ctx.clock.now())
             click.echo(f"campaign {c.name!r} is {c.status}")
+            if c.status == "active":
+                for warning in start_warnings(s, c):
+                    click.echo(f"warning: {warning}", err=True)
 
     cmd.__doc__ = f"{verb} campaign NAME."
     return campaigns.command(verb.lower())(cmd)

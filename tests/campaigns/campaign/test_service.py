@@ -47,7 +47,9 @@ def test_cli_create_list_and_errors(dialer):
     assert "Traceback" not in r.err
     r = dialer("campaigns", "list", "--json")
     assert json.loads(r.out)["campaigns"][0]["name"] == "Alpha"
-    assert dialer("campaigns", "start", "Alpha").code == 0
+    r = dialer("campaigns", "start", "Alpha")
+    assert r.code == 0 and r.out.strip() == "campaign 'Alpha' is active"
+    assert "warning: It has no lead left to call, so it will not dial: upload a list of leads." in r.err
     r = dialer("campaigns", "pause", "Nope")
     assert r.code == 2 and "no campaign named 'Nope'" in r.err
 
