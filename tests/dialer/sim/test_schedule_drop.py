@@ -31,16 +31,31 @@ def _drop(seed: int):
     return result, result.days[0][0] + 3600.0
 
 
-@pytest.mark.parametrize("seed", [1, 3])
+@pytest.mark.parametrize("seed", [1, 3, 5, 7])
 def test_no_answer_is_abandoned_for_agents_whose_shift_just_ended(seed):
+    """An answer after the drop may still be abandoned as any answer may, with every agent busy (the risk the pacer
+    takes; on seed 1 a dial placed 7 s before the drop met 19 agents talking and one in wrap), but never while an
+    agent is ready, and never because an agent it was dialed for had gone home: until the answers of what was
+    dialed before the drop are in, everyone logged in at the drop is still logged in."""
     result, drop = _drop(seed)
-    c = result.calls
+    c, a = result.calls, result.agents
     live = ~np.isnan(c.answered) & (c.answered_by != "machine")
     after = live & (c.answered >= drop) & (c.answered < drop + 120)
     assert after.sum() >= 3  # dialing went on through the drop
-    assert not (after & (c.outcome == "abandoned")).any()
-    # nothing dialed before the drop (for the leaving agents too) is abandoned once it is answered after it
-    assert not (live & (c.placed < drop) & (c.answered >= drop) & (c.outcome == "abandoned")).any()
+    at_drop = _logged_in(a, drop)
+    assert len(at_drop) == 20
+    abandoned = after & (c.outcome == "abandoned")
+    for placed, answered in zip(c.placed[abandoned], c.answered[abandoned], strict=True):
+        on = (a.start <= answered) & (a.end > answered)
+        assert not (on & (a.state == "ready")).any(), f"abandoned at drop + {answered - drop:.1f} s, an agent ready"
+        if placed < drop:
+            gone = at_drop - _logged_in(a, answered)
+            assert not gone, f"abandoned at drop + {answered - drop:.1f} s after agents {sorted(gone)} went home"
+
+
+def _logged_in(a, t: float) -> set[int]:
+    on = (a.start <= t) & (a.end > t) & (a.state != "offline")
+    return set(a.agent_id[on].tolist())
 
 
 @pytest.mark.parametrize("seed", [1, 3, 5])
