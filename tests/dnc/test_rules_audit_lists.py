@@ -172,7 +172,7 @@ def test_a_state_list_never_loaded_stops_calls_into_that_state(session, store, t
 ])
 def test_an_ebr_exempts_from_the_national_list_only(session, store, tmp_path, setenv, what, kind, texas_yields,
                                                       allowed):
-    """F10 (47 CFR 64.1200(f)(5); TSR 310.2; reference COMPLIANCE.md §1): an EBR exempts a call from the *National*
+    """F10 (47 CFR 64.1200(f)(5); TSR 310.2; docs/compliance.md §2.5): an EBR exempts a call from the *National*
     registry only; a state's own list holds unless written consent lifts it, or counsel's rules file says that
     state's statute yields to an EBR (``ebr_lifts_list``). Asked at dial time and at import (the scrub)."""
     if texas_yields:
@@ -196,7 +196,7 @@ def test_an_ebr_exempts_from_the_national_list_only(session, store, tmp_path, se
 ])
 def test_a_revocation_in_one_campaign_revokes_all_consent_once_revoke_all_is_in_force(
         session, store, tmp_path, what, received, allowed):
-    """F14 (47 CFR 64.1200(a)(10)-(12), 89 FR 15756; reference COMPLIANCE.md §1): from 2027-01-31, the date the
+    """F14 (47 CFR 64.1200(a)(10)-(12), 89 FR 15756; docs/compliance.md §2.8): from 2027-01-31, the date the
     "revoke-all" part was deferred to, one revocation covers every robocall of the caller, so a STOP recorded for
     one campaign ends the written consent another campaign's call to a wireless number rests on (before it, only
     that campaign's consent). The date is data (``revoke_all_from``)."""

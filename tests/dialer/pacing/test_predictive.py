@@ -279,33 +279,9 @@ def _fresh_floor_at_once(agents: int, seed: int, minutes: float = 5.0):
     return np.arange(1, live.sum() + 1), np.cumsum((c.outcome[live] == "abandoned")[order])
 
 
-def test_a_large_fresh_floor_leaves_the_cold_start_once_its_talks_show_their_upper_quartile() -> None:
-    """A 100-agent floor need not wait for one finished talk per agent (six minutes of one call per ready agent,
-    85 % busy against 96 % after): once 50 of its first 60 talks have ended and the curve reaches its upper
-    quartile among the talks seen, the forecast is trusted. The first wave of dials resolves in placement order."""
-    pacer = make_pacer("predictive")
-    for i in range(100):
-        pacer.observe(AgentState(t=0.0, agent_id=f"a{i}", state="ready"))
-    for k in range(240):  # 60 live answers (50 ended after 2-51 s, 10 still talking), 180 no-answers and busies
-        cid = f"c{k}"
-        pacer.observe(CallPlaced(t=0.0, call_id=cid))
-        if k % 4 == 0:
-            agent, n = f"a{k // 4}", k // 4
-            pacer.observe(CallAnswered(t=8.0, call_id=cid, answered_by="human"))
-            pacer.observe(CallConnected(t=8.0, call_id=cid, agent_id=agent))
-            pacer.observe(AgentState(t=8.0, agent_id=agent, state="talking"))
-            if n < 50:
-                pacer.observe(CallEnded(t=10.0 + n, call_id=cid, outcome="completed"))
-                pacer.observe(AgentState(t=10.0 + n, agent_id=agent, state="ready"))
-        else:
-            pacer.observe(CallEnded(t=20.0 + k % 5, call_id=cid, outcome="no_answer" if k % 2 else "busy"))
-    pacer.plan(70.0)
-    assert pacer.explain()["mode"] == "predictive"
-
-
-def test_a_fresh_floor_whose_talks_have_not_shown_their_upper_quartile_stays_cold() -> None:
-    """20 quick refusals ended and 40 talks still running: the curve's tail would be a guess about exactly the
-    agents the forecast must count, so the floor still dials one call per ready agent."""
+def _first_wave(finished: int, first_end: float):
+    """A fresh 100-agent floor 70 s in: 240 dials placed at once, 60 live answers connected at 8 s, of which the
+    first ``finished`` ended one a second from ``first_end`` (the rest still talking), 180 no-answers and busies."""
     pacer = make_pacer("predictive")
     for i in range(100):
         pacer.observe(AgentState(t=0.0, agent_id=f"a{i}", state="ready"))
@@ -317,11 +293,27 @@ def test_a_fresh_floor_whose_talks_have_not_shown_their_upper_quartile_stays_col
             pacer.observe(CallAnswered(t=8.0, call_id=cid, answered_by="human"))
             pacer.observe(CallConnected(t=8.0, call_id=cid, agent_id=agent))
             pacer.observe(AgentState(t=8.0, agent_id=agent, state="talking"))
-            if n < 20:
-                pacer.observe(CallEnded(t=18.0 + n, call_id=cid, outcome="completed"))
-                pacer.observe(AgentState(t=18.0 + n, agent_id=agent, state="ready"))
+            if n < finished:
+                pacer.observe(CallEnded(t=first_end + n, call_id=cid, outcome="completed"))
+                pacer.observe(AgentState(t=first_end + n, agent_id=agent, state="ready"))
         else:
             pacer.observe(CallEnded(t=20.0 + k % 5, call_id=cid, outcome="no_answer" if k % 2 else "busy"))
+    return pacer
+
+
+def test_a_large_fresh_floor_leaves_the_cold_start_once_its_talks_show_their_upper_quartile() -> None:
+    """A 100-agent floor need not wait for one finished talk per agent (six minutes of one call per ready agent,
+    85 % busy against 96 % after): once 50 of its first 60 talks have ended and the curve reaches its upper
+    quartile among the talks seen, the forecast is trusted. The first wave of dials resolves in placement order."""
+    pacer = _first_wave(finished=50, first_end=10.0)  # talks of 2-51 s, 10 still running
+    pacer.plan(70.0)
+    assert pacer.explain()["mode"] == "predictive"
+
+
+def test_a_fresh_floor_whose_talks_have_not_shown_their_upper_quartile_stays_cold() -> None:
+    """20 quick refusals ended and 40 talks still running: the curve's tail would be a guess about exactly the
+    agents the forecast must count, so the floor still dials one call per ready agent."""
+    pacer = _first_wave(finished=20, first_end=18.0)
     assert pacer.plan(70.0) == pacer.explain()["agents_ready"] and pacer.explain()["mode"].endswith("cold start")
 
 
