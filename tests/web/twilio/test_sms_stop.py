@@ -27,7 +27,7 @@ from dnc.tables import Consent, InternalEntry, LedgerRecord
 from tests.dialer.carriers.twilio.support import AUTH_TOKEN, CALLER_ID, env, make_app, seed_call, serve
 
 PUBLIC = "https://dialer.example.com"
-SENDER = "+12125550111"
+SENDER = "+12125554111"  # outside 555-0100..0199, which the gate refuses as fictional
 
 
 @pytest.fixture
