@@ -111,6 +111,16 @@ def _throttled(form: FlaskForm, spot: console_auth.Reservation, template: str):
     return response
 
 
+def restart_session(user: User, t: datetime) -> int:
+    """End every session of ``user`` (the signed-in user), this one too, and go on under a new token: after a password
+    change a copy of this session's cookie, taken by whoever made the user change it, is signed out with the rest.
+    Returns how many other sessions ended; the caller commits."""
+    ended = console_auth.end_user_sessions(db(), user.id, t)
+    token = console_auth.start_session(db(), user, t, remote_address(), request.headers.get("User-Agent", ""))
+    login_user(ConsoleUser(token, user))
+    return max(0, ended - 1)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated and request.method == "GET":
@@ -178,10 +188,8 @@ def password():
         else:
             set_password(db(), user.username, form.new.data)  # scrypt first, then the write lock
             console_auth.succeeded(db(), spot.attempt)
-            ended = console_auth.end_user_sessions(db(), user.id, t) - 1  # the others (this one restarts)
-            token = console_auth.start_session(db(), user, t, remote_address(), request.headers.get("User-Agent", ""))
+            ended = restart_session(user, t)
             db().commit()
-            login_user(ConsoleUser(token, user))
             flash("Password changed" + (f"; {ended} other session{'s' if ended != 1 else ''} signed out."
                                         if ended > 0 else "."), "success")
             return redirect(home_for(user.role))

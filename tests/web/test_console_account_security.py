@@ -62,3 +62,21 @@ def test_a_next_link_with_control_characters_signs_in_to_the_role_page(client, a
                                     "next": target})
     assert r.status_code == 302 and r.headers["Location"] == "/campaigns/"
     assert "planted" not in r.headers.get("Set-Cookie", "")
+
+
+def test_an_admin_resetting_their_own_password_ends_the_session_a_copied_cookie_holds(client, auth, app, sessions):
+    """The administrator's reset on the *Users* page, used on their own account, is a password change too."""
+    from campaigns.accounts.models import User
+
+    with sessions() as s:
+        me = s.query(User).filter_by(username=USERS["admin"]).one().id
+    auth.login("admin")
+    name = app.config["SESSION_COOKIE_NAME"]
+    thief = app.test_client()
+    thief.set_cookie(name, client.get_cookie(name).value)
+    assert thief.get("/admin/users/").status_code == 200
+    r = auth.post(f"/admin/users/{me}/password", {"pw-password": NEW, "pw-confirm": NEW}, page=f"/admin/users/{me}")
+    assert r.status_code == 302
+    assert client.get("/admin/users/").status_code == 200
+    r = thief.get("/admin/users/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
