@@ -4,10 +4,19 @@ out); a choice for a call the page no longer shows is refused."""
 
 from __future__ import annotations
 
+import pytest
+
 from campaigns.agents.models import Agent
-from tests.web.test_console_agent import agent_id, floor, ring  # noqa: F401  (floor is a fixture)
+from campaigns.campaign.models import Campaign
+from campaigns.floor.view import floor as live_floor
+from tests.web.test_console_agent import agent_id, ring, spring
 
 JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def floor(sessions, clock):
+    return spring(sessions, clock)
 
 
 def _seat(sessions, seat: int) -> tuple:
@@ -28,6 +37,9 @@ def test_then_chosen_during_the_call_is_kept_and_done_after_the_disposition(clie
     assert r.get_json()["message"] == ("After this call you pause (lunch): the dialer no longer counts on you for "
                                        "the next call.")
     assert _seat(sessions, seat) == ("talking", None, "paused", "lunch")
+    with sessions() as s:  # the manager's live floor shows it beside the seat's state
+        f = live_floor(s, s.get(Campaign, floor["campaign"]), clock.now())
+        assert [(a.state, a.after_call) for a in f.agents if a.id == seat] == [("talking", "pause (lunch)")]
     html = client.get("/agent/").get_data(as_text=True)
     assert '<option selected value="pause">Pause</option>' in html  # the form shows what was said
     assert '<option selected value="lunch">' in html and "After this call you pause (lunch)" in html
