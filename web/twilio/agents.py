@@ -13,6 +13,7 @@ from campaigns.agents.models import Agent
 from campaigns.db import session_scope
 from campaigns.inbox import service as inbox
 from dialer.carriers.twilio import twiml
+from web.twilio import conference_order as order
 from web.twilio.routes import PROVIDER, bp, empty, to_int, tw_ext, xml
 from web.twilio.signature import twilio_signed
 
@@ -60,8 +61,8 @@ def agent_conference() -> Response:
         return empty()
     now = tw.clock.now()
     with session_scope(tw.sessions) as s:
-        if not _first_time(s, sid, now):
-            return empty()  # the same event again (a retry, a replay): acted on already
+        if not _first_time(s, agent_id, sid, now):
+            return empty()  # the same event again (a retry, a replay), or one older than what was acted on
         if event == "participant-join":
             if not agent_lines.leg_joined(s, agent_id, sid, now):
                 agent_svc.joined_agent(s, sid, agent_id)
@@ -70,19 +71,26 @@ def agent_conference() -> Response:
     return empty()
 
 
-def _first_time(s, sid: str, now) -> bool:
-    """Whether this conference event is new. Twilio's signature carries no time, so a signed event can come again
-    at any later moment: a leave of the agent's own leg, recorded while it visited a colleague's room for a consult,
-    would find the same leg back home and take the line down, the customer left alone. Each event is known by its
-    conference and sequence number (Twilio sends both), stored settled in the callbacks inbox, once."""
+def _first_time(s, agent_id: int, sid: str, now) -> bool:
+    """Whether this conference event is new and may be acted on. Twilio's signature carries no time, so a signed
+    event can come again at any later moment: a leave of the agent's own leg, recorded while it visited a
+    colleague's room for a consult, would find the same leg back home and take the line down, the customer left
+    alone. Each event is known by its conference and sequence number (Twilio sends both), stored settled in the
+    callbacks inbox, once; one older than an event already acted on for the line is stored as stale
+    (``conference_order``)."""
     f = request.form
     conference, seq = f.get("ConferenceSid", "")[:34], to_int(f.get("SequenceNumber"))
     if not conference or seq is None:
         return True  # nothing to know it by
-    return inbox.record(s, inbox.Callback(
-        provider=PROVIDER, call_sid=sid, event_key=f"conf:{conference}:{seq}"[:48], kind=inbox.CONFERENCE,
-        carrier_at=now, status=(f.get("StatusCallbackEvent") or "")[:20] or None, sequence=seq,
-        payload=f.to_dict()), now, settled=True)
+    key, event = f"conf:{conference}:{seq}"[:48], (f.get("StatusCallbackEvent") or "")[:20]
+    if not inbox.record(s, inbox.Callback(
+            provider=PROVIDER, call_sid=sid, event_key=key, kind=inbox.CONFERENCE, carrier_at=now,
+            status=event or None, sequence=seq, payload=f.to_dict() | {order.AGENT_KEY: agent_id}), now, settled=True):
+        return False
+    if order.is_stale(s, PROVIDER, agent_id, sid, conference, seq, event):
+        order.mark_stale(s, PROVIDER, sid, key)
+        return False
+    return True
 
 
 @bp.post("/agent/status")
