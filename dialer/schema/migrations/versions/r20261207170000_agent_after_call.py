@@ -1,13 +1,13 @@
 """agents.after_call, agents.after_call_reason: an agent's "pause / log out after this call", said while on it
 
 Revision ID: r20261207170000
-Revises: r20261207133251
+Revises: r20261207164300
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "r20261207170000"
-down_revision = "r20261207133251"
+down_revision = "r20261207164300"
 branch_labels = None
 depends_on = None
 
