@@ -13,7 +13,8 @@ import pytest
 
 @pytest.mark.parametrize(("typed", "why"), [
     ("abc", "Caller ID 'abc' is not a phone number: it has no digits to read."),
-    ("+28 212 555 0100", "Caller ID '+28 212 555 0100' is not a phone number: no country's calling code follows the +."),
+    ("+28 212 555 0100",
+     "Caller ID '+28 212 555 0100' is not a phone number: no country's calling code follows the +."),
     ("2125550100123456789", "Caller ID '2125550100123456789' is not a phone number: it has too many digits."),
 ])
 def test_a_mistyped_caller_id_is_refused_in_words(client, auth, typed, why):
