@@ -180,3 +180,32 @@ def test_a_worker_dying_between_moving_the_leg_and_recording_it(world, sessions,
         got = s.get(Call, call.id)
         assert (got.status, got.outcome, got.agent_id) == ("connected", None, ann)
     assert _agent_state(sessions, ann) == "talking"
+
+
+def test_a_create_whose_sid_was_never_stored_adopts_its_own_call_not_a_later_one_to_the_number(world, sessions,
+                                                                                              session):
+    """The call log lists calls newest first: another call to the same number made after ours (not ours: another
+    system on the account, a consult leg) came first and was adopted. The create adopts the call Twilio created
+    when it was sent (``date_created``)."""
+    phone = "+12125550109"
+    ours, our_sid = place(world, session, phone, CallScript(ring_s=30), store_sid=False)
+    time.sleep(2.1)  # Twilio stamps a call's creation in whole seconds
+    world["tel"].place(DialRequest(call_id=0, to=phone, caller_id="+12125550100", campaign_id=1))
+    report = reconcile(sessions, world["tel"], datetime.now(UTC))
+    assert report.adopted == 1 and not report.errors
+    with sessions() as s:
+        assert s.get(Call, ours.id).provider_sid == our_sid
+
+
+def test_a_call_to_the_number_before_the_create_was_sent_is_not_adopted(world, sessions, session):
+    """Another call to the number made shortly before (not ours) is not this create's: nothing is adopted, and one
+    empty lookup does not release the claim either (the call log may lag)."""
+    phone = "+12125550110"
+    world["fake"].script(phone, CallScript(ring_s=30))
+    world["tel"].place(DialRequest(call_id=0, to=phone, caller_id="+12125550100", campaign_id=1))
+    time.sleep(2.1)
+    lost = seed_call(session, datetime.now(UTC), sid=None, phone=phone)
+    report = reconcile(sessions, world["tel"], datetime.now(UTC))
+    assert (report.adopted, report.unknown) == (0, 0) and not report.errors
+    with sessions() as s:
+        assert s.get(Call, lost.id).provider_sid is None  # kept, not adopted, until a later lookup confirms
