@@ -6,9 +6,9 @@ Shared by the customer calls (``reconcile``) and the agents' phone legs (``agent
 - **Which call.** The call log is searched by number, and lists every call to it: an earlier attempt, a consult leg,
   another system on the same account. The Call resource carries nothing we sent that is unique to one create (not
   the URLs), so a call is this create's only when it is not already anybody else's (a SID stored on a call row,
-  an agent's leg or line), it came from the caller ID we sent, and Twilio created it when the create was sent:
-  its ``date_created`` (whole seconds, rounded down) within ``MATCH_EARLY_S`` before and ``MATCH_LATE_S`` after
-  the send moment. The nearest wins.
+  an agent's leg or line) and Twilio created it when the create was sent: its ``date_created`` (whole seconds,
+  rounded down) within ``MATCH_EARLY_S`` before and ``MATCH_LATE_S`` after the send moment. One from the caller ID
+  we sent is preferred, then the nearest.
 - **When nothing is found.** Twilio's call log may lag the create it answered. One empty lookup proves nothing; the
   attempt is recorded as not placed only when a second lookup, at least ``confirm_s`` after the first
   (``DIALER_TWILIO_UNKNOWN_CONFIRM_S``, 10 s by default), is empty too. Until then the person (or the agent) is
@@ -80,6 +80,7 @@ def own_call(found: list[CallSnapshot], sent_at: datetime, caller_id: str | None
     def gap(c: CallSnapshot) -> float:
         return (c.created - sent).total_seconds() if c.created is not None else float("inf")
 
-    fit = [c for c in found if c.sid not in owned and -MATCH_EARLY_S <= gap(c) <= MATCH_LATE_S
-           and (caller_id is None or c.from_ in (None, caller_id))]
-    return min(fit, key=lambda c: abs(gap(c)), default=None)
+    fit = [c for c in found if c.sid not in owned and -MATCH_EARLY_S <= gap(c) <= MATCH_LATE_S]
+    # from the caller ID the row holds first; only preferred, since a create may have been sent with the account's
+    # default one, and refusing our own call would release the lead while the person's phone rings
+    return min(fit, key=lambda c: (bool(caller_id) and c.from_ not in (None, caller_id), abs(gap(c))), default=None)

@@ -92,3 +92,23 @@ def test_the_pacer_hears_an_adopted_call_as_placed(world, impatient):  # noqa: F
         assert [e.t for e in seen if e.call_id == str(call.id)] == [call.placed_at.timestamp()]  # once, when sent
     finally:
         world.fake.release_creates()
+
+
+def test_the_call_a_create_made_is_the_unowned_one_twilio_created_when_it_was_sent():
+    from datetime import UTC, datetime, timedelta
+
+    from dialer.carriers.twilio.adapter import CallSnapshot
+    from dialer.carriers.twilio.unknown import own_call
+
+    sent = datetime(2030, 1, 8, 15, 0, 7, 900000, tzinfo=UTC)
+
+    def call(sid: str, created_s: int, from_: str = "+12125550100") -> CallSnapshot:
+        return CallSnapshot(sid, "ringing", None, None, datetime(2030, 1, 8, 15, 0, 7, tzinfo=UTC)
+                            + timedelta(seconds=created_s), from_)
+
+    ours, before, after, owned = call("CAours", 1), call("CAbefore", -2), call("CAafter", 6), call("CAowned", 0)
+    assert own_call([after, ours, owned, before], sent, "+12125550100", {"CAowned"}) == ours
+    assert own_call([after, before], sent, "+12125550100", set()) is None  # nothing created at the send
+    other_id = call("CAother", 0, "+12125550999")
+    assert own_call([other_id, ours], sent, "+12125550100", set()) == ours  # our caller ID first
+    assert own_call([other_id], sent, "+12125550100", set()) == other_id  # but not required
