@@ -26,7 +26,7 @@ from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 from web.callbacks import CancelForm, MoveForm, parse_local
 from web.context import db, now
-from web.disposition import PAUSE_LABELS, PERSONAL, DispositionForm, outside_window, take_offer
+from web.disposition import PAUSE_LABELS, PERSONAL, DispositionForm, callback_time, take_offer
 from web.filters import console_zone, page_and_lead, when
 from web.forms import as_id, choices, sentence
 from web.seat_call import for_the_call_shown, for_the_seat_shown, seat_id
@@ -139,22 +139,15 @@ def disposition():
     if chosen is None:
         form.code.errors = ["Choose one of the dispositions shown."]
         return seat_page(form, 400)
-    callback_at = None
-    if form.callback_at.data:
-        callback_at = parse_local(form.callback_at.data, lead_zone(d))
-    if chosen.is_callback and callback_at is None:
-        form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
-        return seat_page(form, 400)
-    if chosen.is_callback and d.lead is not None:
-        offer = outside_window(form, d.lead, d.campaign, callback_at, lead_zone(d))
-        if offer is not None:  # 200, as the manager's offer: a choice to make, not a mistake (nothing was saved)
-            return seat_page(form, 200, offer)
+    callback_at, back = callback_time(form, chosen, d.lead, d.campaign, lead_zone(d))
+    if back is not None:
+        return seat_page(form, *back)
     t = now()
     try:
         if d.agent.state == "talking":
             agents.end_call(db(), d.agent.id, t)
         agents.disposition(db(), d.call.id, chosen.code, t, notes=(form.notes.data or "").strip(),
-                           callback_at=callback_at if chosen.is_callback else None, agent_ref=d.agent.id,
+                           callback_at=callback_at, agent_ref=d.agent.id,
                            personal=PERSONAL.get(form.callback_for.data))
         off_team = not teams.on_team(db(), d.agent, d.agent.campaign_id)
         if off_team:  # taken off the campaign's team during the call: the seat leaves the campaign now

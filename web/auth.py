@@ -7,6 +7,7 @@ database, and failed logins are throttled per username and per address across ev
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
@@ -77,13 +78,47 @@ def home_for(role: str) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (no scheme, no host, no ``//``): an open redirect would make phishing easy."""
-    if not target:
-        return None
+    """Only a path on this site (no scheme, no host, no ``//``, no control character): an open redirect would make
+    phishing easy."""
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None  # a control character is in no path: a line break would reach the Location header (a 500)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
+
+
+def _reserve(username: str, remote: str, t: datetime) -> console_auth.Reservation:
+    """Count a password check before it is made (a short write, committed at once): the sign-in and the current
+    password on *Change password* share one count, since both guess the same secret."""
+    spot = console_auth.reserve(db(), username, remote, t, current_app.config.get("LOGIN_THROTTLE")
+                                or console_auth.Throttle())
+    db().commit()
+    return spot
+
+
+def _throttled(form: FlaskForm, spot: console_auth.Reservation, template: str):
+    """429 with the form and how long to wait (``Retry-After``)."""
+    if spot.slowed:
+        form.form_errors.append(f"This account had several failed sign-ins, so it is slowed down: wait "
+                                f"{spot.wait} seconds, then try again.")
+    else:
+        minutes = max(1, round(spot.wait / 60))
+        form.form_errors.append(f"Too many failed sign-ins. Try again in about {minutes} minute"
+                                f"{'s' if minutes != 1 else ''}.")
+    response = current_app.make_response((render_template(template, form=form), 429))
+    response.headers["Retry-After"] = str(spot.wait)
+    return response
+
+
+def restart_session(user: User, t: datetime) -> int:
+    """End every session of ``user`` (the signed-in user), this one too, and go on under a new token: after a password
+    change a copy of this session's cookie, taken by whoever made the user change it, is signed out with the rest.
+    Returns how many other sessions ended; the caller commits."""
+    ended = console_auth.end_user_sessions(db(), user.id, t)
+    token = console_auth.start_session(db(), user, t, remote_address(), request.headers.get("User-Agent", ""))
+    login_user(ConsoleUser(token, user))
+    return max(0, ended - 1)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -99,20 +134,9 @@ def login():
         # Three steps, so no transaction holds SQLite's write lock across the password check (scrypt, ~0.2 s):
         # reserve the attempt (a short write), check the password on the reading session, then (only on success)
         # a short write that starts the console session.
-        spot = console_auth.reserve(db(), username, remote, t, current_app.config.get("LOGIN_THROTTLE")
-                                    or console_auth.Throttle())
-        db().commit()
+        spot = _reserve(username, remote, t)
         if spot.attempt is None:
-            if spot.slowed:
-                form.form_errors.append(f"This account had several failed sign-ins, so it is slowed down: wait "
-                                        f"{spot.wait} seconds, then try again.")
-            else:
-                minutes = max(1, round(spot.wait / 60))
-                form.form_errors.append(f"Too many failed sign-ins. Try again in about {minutes} minute"
-                                        f"{'s' if minutes != 1 else ''}.")
-            response = current_app.make_response((render_template("auth/login.html", form=form), 429))
-            response.headers["Retry-After"] = str(spot.wait)
-            return response
+            return _throttled(form, spot, "auth/login.html")
         user = authenticate(reads(), username, form.password.data)
         reads().rollback()
         if user is None:
@@ -148,19 +172,27 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def password():
+    """Change one's own password. The current password is a guess like a sign-in's (throttled with it), and every
+    session ends, this one too: it goes on under a new token, so a copy of its cookie (why people change a password)
+    is signed out with the rest."""
     form = PasswordForm()
     if form.validate_on_submit():
+        t = now()
+        spot = _reserve(current_user.username, remote_address(), t)
+        if spot.attempt is None:
+            return _throttled(form, spot, "auth/password.html")
         user = authenticate(reads(), current_user.username, form.current.data)  # no lock held across scrypt
         reads().rollback()
         if user is None:
             form.current.errors.append("This is not your current password.")
         else:
-            set_password(db(), user.username, form.new.data)
-            ended = console_auth.end_user_sessions(db(), user.id, now(), keep_token=current_user.token)
+            set_password(db(), user.username, form.new.data)  # scrypt first, then the write lock
+            console_auth.succeeded(db(), spot.attempt)
+            ended = restart_session(user, t)
             db().commit()
             flash("Password changed" + (f"; {ended} other session{'s' if ended != 1 else ''} signed out."
-                                        if ended else "."), "success")
-            return redirect(home_for(current_user.role))
+                                        if ended > 0 else "."), "success")
+            return redirect(home_for(user.role))
     return render_template("auth/password.html", form=form), 400 if form.errors else 200
 
 

@@ -2,6 +2,7 @@
 
 from web.agent import bp as agent
 from web.agent_calls import bp as agent_calls
+from web.agent_unfinished import bp as _with_unfinished  # noqa: F401  (adds the unfinished calls to ``agent``)
 from web.auth import bp as auth
 from web.callbacks import bp as callbacks
 from web.callerid import bp as callerid

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from campaigns.agents.states import DEFAULT_PAUSE_REASONS
 from campaigns.callbacks import service as callbacks
 from campaigns.callbacks.service import OutsideWindow
-from campaigns.campaign.models import Campaign
+from campaigns.campaign.models import Campaign, Disposition
 from campaigns.leads.models import Lead
 from web.callbacks import parse_local
 from web.filters import when
@@ -50,6 +50,31 @@ class DispositionForm(FlaskForm):
     def validate_callback_at(self, field) -> None:
         if field.data:
             parse_local(field.data, "UTC")  # the same refusals as moving a callback (the zone is the lead's, below)
+
+
+def late_form(call_id: int, posted: bool = False) -> DispositionForm:
+    """The form of a call the seat left without a disposition (``web.agent_unfinished``): its fields prefixed by the
+    call, so it sits beside the seat's own form with ids and labels of its own; ``posted``: as the request sent it."""
+    prefix = f"call{call_id}"
+    form = DispositionForm(prefix=prefix) if posted else DispositionForm(formdata=None, prefix=prefix)
+    form.call_id = call_id
+    return form
+
+
+def callback_time(form: DispositionForm, chosen: Disposition, lead: Lead | None, campaign: Campaign | None,
+                  zone: str) -> tuple[datetime | None, tuple[int, dict | None] | None]:
+    """The callback's time (UTC) as the form gives it in the customer's ``zone``, and None; or, when the form must go
+    back to the agent, the status and the opening to offer: 400 when a callback has no time, 200 when the time is
+    outside the customer's calling window (a choice to make, not a mistake: nothing was saved)."""
+    callback_at = parse_local(form.callback_at.data, zone) if form.callback_at.data else None
+    if chosen.is_callback and callback_at is None:
+        form.callback_at.errors = ["A callback needs the date and time agreed with the customer."]
+        return None, (400, None)
+    if chosen.is_callback and lead is not None:
+        offer = outside_window(form, lead, campaign, callback_at, zone)
+        if offer is not None:
+            return None, (200, offer)
+    return (callback_at if chosen.is_callback else None), None
 
 
 def take_offer(form: DispositionForm) -> None:

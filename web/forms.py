@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
@@ -59,3 +60,10 @@ def choices(pairs) -> list:
     except ImportError:  # WTForms < 3.3
         return list(pairs)
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def download_name(*parts: str) -> str:
+    """A download's file name from names people typed: ASCII letters, digits and ``. _ -`` only. It travels in a
+    ``Content-Disposition`` header, which servers write in Latin-1 (anything else is a 500) and where a quote would
+    end the name early."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)).strip("-") or "download"

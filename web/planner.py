@@ -22,6 +22,7 @@ from dialer.planner.service import apply_overrides, fewest_agents, read_basis, w
 from dialer.planner.whatif import parse_schedule
 from dnc.errors import UserError
 from web.context import db, now
+from web.forms import download_name
 
 bp = Blueprint("planner", __name__, url_prefix="/campaigns/<int:campaign_id>/planner")
 
@@ -91,7 +92,7 @@ def export(campaign_id: int, fmt: str):
     except UserError as e:
         return Response(f"The plan could not be made: {e}\n", status=400, mimetype="text/plain")
     rows = _rows(plan)
-    name = f"plan-{campaign.name}".replace(" ", "_").replace("/", "_")
+    name = download_name("plan", campaign.name)
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -14,15 +14,16 @@ from wtforms.validators import DataRequired
 
 from campaigns.agents import preview as agents_preview
 from campaigns.agents import teams
-from campaigns.agents.desk import desk, last_call, my_callbacks
+from campaigns.agents.desk import desk, dispositions_of, last_call, my_callbacks, unfinished
 from campaigns.agents.states import DEFAULT_PAUSE_REASONS
 from campaigns.callerid import service as callerid
 from campaigns.campaign.dial_settings import settings_of
+from campaigns.campaign.models import Campaign
 from campaigns.campaign.scripts import get_script, render_script
 from dnc.errors import UserError
 from web.agent_calls import controls
 from web.context import db, now
-from web.disposition import PAUSE_LABELS, DispositionForm
+from web.disposition import PAUSE_LABELS, DispositionForm, late_form
 from web.forms import choices
 from web.seat_call import as_shown, seat_id, seat_now
 
@@ -41,9 +42,11 @@ def lead_zone(d) -> str:
     return zones[0] if zones else (d.campaign.timezone if d.campaign else "America/New_York")
 
 
-def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dict | None = None):
+def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dict | None = None,
+              late: DispositionForm | None = None):
     """The seat as it is now; ``form`` is a disposition form sent back with its errors (``status`` 400), ``offer``
-    the calling window's next opening when the callback's time was outside it (``web.disposition``)."""
+    the calling window's next opening when the callback's time was outside it (``web.disposition``); ``late`` the
+    form of a call left without a disposition sent back so (``web.agent_unfinished``: the offer is then its)."""
     d = desk(db(), seat_id())
     start = StartForm()
     camps = teams.offered(db(), d.agent)  # active campaigns whose team this seat is on (or open to everyone)
@@ -54,6 +57,9 @@ def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dic
     if form is None and d.campaign is not None:  # the campaign's default: personal or shared callbacks
         dform.callback_for.data = "personal" if settings_of(db(), d.campaign.id).callbacks_personal else "anyone"
     dform.code.choices = choices((x.code, x.label) for x in d.dispositions)
+    if d.call is not None:  # the notes are the call's draft in the tab (static/js/agent.js)
+        dform.notes.render_kw = {**(dform.notes.render_kw or {}), "data-draft": d.call.id}
+    left = _unfinished(d, late, offer)
     script = ""
     if d.call is not None and d.campaign is not None:
         lead = d.lead
@@ -70,12 +76,33 @@ def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dic
     if d.agent.state == "paused" and d.agent.state_reason in PAUSE_LABELS:
         pause_form.reason.data = d.agent.state_reason  # the select shows the reason in force
     return render_template("agent/seat.html", d=d, start=start, pause=pause_form, dform=dform, script=script,
-                           wrap_limit=_wrap_limit(d), offer=offer,
+                           wrap_limit=_wrap_limit(d), offer=None if late else offer, left=left,
+                           drafts=" ".join(str(x["call"].id) for x in left) + (f" {d.call.id}" if d.call else ""),
                            calls=controls(d),
                            zone=lead_zone(d), times_in=d.campaign.timezone if d.campaign else None,
                            phone=phone, due=due, now=now(), preview=_preview(d),
                            shown=_flaggable(d.agent.id), seat_shown=as_shown(*seat_now(d.agent.id)),
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
+
+
+def _unfinished(d, late: DispositionForm | None, offer: dict | None) -> list[dict]:
+    """The calls this seat left without a disposition (``campaigns.agents.desk.unfinished``), each with its own
+    form (``late`` for the one it was sent for, with the window's ``offer``) and the zone its callback time is read
+    in (the lead's own)."""
+    out = []
+    for call, lead in unfinished(db(), d.agent.id, now()):
+        form = late if late is not None and getattr(late, "call_id", None) == call.id else late_form(call.id)
+        if form is not late:
+            personal = settings_of(db(), call.campaign_id).callbacks_personal
+            form.callback_for.data = "personal" if personal else "anyone"
+        form.code.choices = choices((x.code, x.label) for x in dispositions_of(db(), call.campaign_id))
+        form.notes.render_kw = {**(form.notes.render_kw or {}), "data-draft": call.id}
+        zones = lead.zone_list
+        name = f"{lead.first_name} {lead.last_name}".strip()
+        out.append({"call": call, "lead": lead, "name": name or call.phone, "form": form,
+                    "offer": offer if form is late else None,
+                    "zone": zones[0] if zones else db().get(Campaign, call.campaign_id).timezone})
+    return out
 
 
 def _wrap_limit(d) -> dict | None:

@@ -36,6 +36,16 @@ HEADERS = {
     "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=()",
 }
 
+# The webhooks app (``web.wsgi.webhook_app``) serves no page: TwiML, empty answers, refusals. It shares the console's
+# host behind the proxy, so nothing it answers may be sniffed into a document, framed, run or cached.
+WEBHOOK_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
 
 def _headers(app: Flask):
     def add(response: Response) -> Response:
@@ -74,3 +84,13 @@ def init_security(app: Flask) -> None:
     app.after_request(_headers(app))
     app.before_request(refuse_nul)  # after the role check (web.roles), before CSRF reads the form
     csrf.init_app(app)
+
+
+def init_webhook_headers(app: Flask) -> None:
+    """``WEBHOOK_HEADERS`` on every answer of the webhooks app, its refusals and 404s included."""
+    def add(response: Response) -> Response:
+        for name, value in WEBHOOK_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.after_request(add)

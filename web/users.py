@@ -26,6 +26,7 @@ from campaigns.accounts.users import (
     username_problem,
 )
 from dnc.errors import UserError
+from web.auth import restart_session
 from web.context import db, now, reads
 from web.forms import choices
 
@@ -144,9 +145,11 @@ def reset_password(user_id: int):
     pw_form = ResetPasswordForm(prefix="pw")
     pw_form.username_value = user.username
     if pw_form.validate_on_submit():
-        set_password(db(), user.username, pw_form.password.data)
-        console_auth.end_user_sessions(db(), user.id, now(),
-                                       keep_token=current_user.token if user.id == current_user.user_id else None)
+        changed = set_password(db(), user.username, pw_form.password.data)
+        if user.id == current_user.user_id:  # one's own password: this session restarts too (web.auth)
+            restart_session(changed, now())
+        else:
+            console_auth.end_user_sessions(db(), user.id, now())
         db().commit()
         flash(f"New password set for {user.username}; their sessions were signed out.", "success")
         return redirect(url_for("users.index"))

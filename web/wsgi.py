@@ -47,6 +47,7 @@ def console() -> Flask:
 def webhook_app(url: str | None = None, env: settings.Settings | None = None) -> Flask:
     """Just the ``/twilio/`` blueprint; behind a proxy, ``DIALER_PROXY_HOPS`` as for the console."""
     from web.proxies import TrustedProxies
+    from web.security import init_webhook_headers
     from web.twilio.setup import register_twilio
 
     env = env if env is not None else settings.current()
@@ -61,6 +62,7 @@ def webhook_app(url: str | None = None, env: settings.Settings | None = None) ->
     sessions = session_factory(engine)
     register_twilio(app, sessions, clock, env)
     init_observe(app, "webhooks", sessions, clock, None)  # the webhooks never read the registry
+    init_webhook_headers(app)
     if env.proxy_hops:
         app.wsgi_app = TrustedProxies(app.wsgi_app, env.proxy_hops, env.proxy_addresses)  # type: ignore
     return limited(app, 0)

@@ -7,7 +7,7 @@ Reads only; every change goes through ``campaigns.agents.service`` (state machin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -47,13 +47,18 @@ def desk(session: Session, agent_id: int) -> Desk:
     if call is None:
         return d
     d.call = call
-    d.dispositions = list(session.scalars(select(Disposition).where(Disposition.campaign_id == call.campaign_id)
-                                          .order_by(Disposition.sort, Disposition.id)))
+    d.dispositions = dispositions_of(session, call.campaign_id)
     if call.lead_id is not None:
         d.lead = session.get(Lead, call.lead_id)
         d.list_name = session.scalar(select(LeadList.name).where(LeadList.id == d.lead.list_id)) if d.lead else None
         d.history = lead_history(session, call.lead_id, exclude_call_id=call.id)
     return d
+
+
+def dispositions_of(session: Session, campaign_id: int) -> list[Disposition]:
+    """The campaign's dispositions in the order the agent's form shows them."""
+    return list(session.scalars(select(Disposition).where(Disposition.campaign_id == campaign_id)
+                                .order_by(Disposition.sort, Disposition.id)))
 
 
 def last_call(session: Session, agent_id: int) -> Call | None:
@@ -66,6 +71,28 @@ def last_call(session: Session, agent_id: int) -> Call | None:
             return current
     return session.scalar(select(Call).where(Call.agent_id == agent_id, Call.connected_at.is_not(None))
                           .order_by(Call.connected_at.desc(), Call.id.desc()).limit(1))
+
+
+def unfinished(session: Session, agent_id: int, now: datetime, limit: int = 5) -> list[tuple[Call, Lead]]:
+    """The calls this seat left without a disposition when it moved on (the campaign's wrap-up limit, the manager
+    taking it off the floor), newest first, while a disposition still moves their lead on: the lead is still
+    ``dialing`` on that very call (not recycled nor dialed again). Not the seat's current call, nor the one its
+    wrap-up is about: those have the seat's own form. Why: the agent had the customer's words half typed; the
+    disposition and the notes belong on that call, not in the agent's memory (``web.agent_unfinished``). Only the
+    last day's calls are looked at: the recycle job returns a stranded lead to the queue long before."""
+    agent = session.get(Agent, agent_id)
+    if agent is None or agent.simulated:
+        return []
+    on_desk = desk(session, agent_id).call
+    newer = Call.__table__.alias("newer")
+    q = (select(Call, Lead).join(Lead, Lead.id == Call.lead_id)
+         .where(Call.agent_id == agent_id, Call.connected_at >= now - timedelta(days=1),
+                Call.disposition_code.is_(None),
+                Lead.status == "dialing",
+                ~select(newer.c.id).where(newer.c.lead_id == Call.lead_id, newer.c.id > Call.id).exists())
+         .order_by(Call.connected_at.desc(), Call.id.desc()).limit(limit + 2))
+    skip = {agent.call_id, on_desk.id if on_desk is not None else None}
+    return [(c, lead) for c, lead in session.execute(q).all() if c.id not in skip][:limit]
 
 
 def lead_history(session: Session, lead_id: int, exclude_call_id: int | None = None, limit: int = 50) -> list[dict]:

@@ -79,6 +79,10 @@ class SeatCalls:
         it left its own room finds it so; if the consult then fails, the line is up again where it was."""
         away = None
         if to_agent is not None:
+            # only a colleague the seat offers (ready, on this campaign): an id typed into the form for anyone else
+            # must not mark their line away, even for the moment until the refusal puts it back
+            if to_agent not in dict(transfer.consult_agents(session, agent_id)):
+                raise UserError("that agent is not free to take a consult right now (ready, on this campaign)")
             away = agent_lines.away(session, to_agent, now)
             session.commit()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -160,6 +161,76 @@ def sign_in(page, role_or_name: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def agent_goes_ready(page, campaign: str = "Spring", role_or_name: str = "agent") -> None:
+    """Sign in as an agent, join ``campaign`` and go ready, as the agent does on the seat page; returns once the
+    seat's chip says ready (every agent test starts here: the calls it pops need a ready seat)."""
+    from playwright.sync_api import expect
+
+    sign_in(page, role_or_name)
+    page.get_by_label("Campaign").select_option(label=campaign)
+    page.get_by_role("button", name="Log in and go ready").click()
+    expect(page.locator("#state-chip")).to_have_text("ready")
+
+
+def seed_spring(sessions, clock) -> None:
+    """Campaign Spring (progressive, with a script) and its list March holding one lead, Ann Lee in New York."""
+    from campaigns.campaign.scripts import set_script
+    from campaigns.campaign.service import CampaignSettings, create_campaign, set_status
+    from campaigns.leads.models import Lead, LeadList
+
+    t = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1),
+                            CampaignSettings(pacing_mode="progressive", seller_name="Acme Solar"))
+        set_status(s, c, "active", t)
+        set_script(s, c.id, "Hello {first_name}, this is {agent} from {seller}.", "mia", t)
+        lst = LeadList(campaign_id=c.id, name="March", sha256="b" * 64, uploaded_at=t - timedelta(days=1), rows=1,
+                       accepted=1)
+        s.add(lst)
+        s.flush()
+        s.add(Lead(campaign_id=c.id, list_id=lst.id, phone="+12127364421", first_name="Ann", last_name="Lee",
+                   state="NY", postal_code="10001", timezones="America/New_York",
+                   custom={"Company": "Initech", "Plan": "solar, 6 kW"}, created_at=t, updated_at=t))
+        s.commit()
+
+
+@pytest.fixture
+def ready_on_spring(browser_page, sessions, clock):
+    """The agent's page, signed in and ready on Spring (``seed_spring``): where every call-handling test starts."""
+    seed_spring(sessions, clock)
+    agent_goes_ready(browser_page)
+    return browser_page
+
+
+def pop_call(sessions, clock, phone: str, first_name: str) -> int:
+    """What the dial loop does when a person answers: a call to ``phone`` (a new lead of the campaign unless one
+    has that number), connected to the person's ready seat; returns the call's id."""
+    from campaigns.agents import service as agents
+    from campaigns.agents.models import Agent
+    from campaigns.dispatch.models import Call
+    from campaigns.leads.models import Lead
+
+    t = clock.now()
+    with sessions() as s:
+        lead = s.query(Lead).filter_by(phone=phone).one_or_none()
+        if lead is None:
+            any_lead = s.query(Lead).first()
+            lead = Lead(campaign_id=any_lead.campaign_id, list_id=any_lead.list_id, phone=phone,
+                        first_name=first_name, last_name="Ray", state="NY", timezones="America/New_York",
+                        created_at=t, updated_at=t)
+            s.add(lead)
+        lead.status = "dialing"
+        s.flush()
+        call = Call(campaign_id=lead.campaign_id, lead_id=lead.id, list_id=lead.list_id, phone=phone, attempt=1,
+                    placed_at=t - timedelta(seconds=15), answered_at=t, answered_by="human", status="answered")
+        s.add(call)
+        s.flush()
+        seat = s.query(Agent.id).filter_by(state="ready", simulated=False).scalar()
+        assert agents.connect(s, call.id, seat, t)
+        s.commit()
+        return call.id
 
 
 def screenshot(page, name: str) -> Path:

@@ -7,18 +7,14 @@ the carrier is scripted here (it is the outside edge: the test says when the cal
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.campaign.scripts import set_script
-from campaigns.campaign.service import CampaignSettings, create_campaign, set_status
 from campaigns.dispatch.models import Call
-from campaigns.leads.models import Lead, LeadList
+from campaigns.leads.models import Lead
 from dialer.carriers.telephony import CarrierEvent
 from dialer.loop import DialLoop, SqlStore
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import agent_goes_ready, screenshot, seed_spring, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,34 +41,14 @@ class Carrier:
         pass
 
 
-def seed(sessions, clock) -> None:
-    t = clock.now()
-    with sessions() as s:
-        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=1),
-                            CampaignSettings(pacing_mode="progressive", seller_name="Acme Solar"))
-        set_status(s, c, "active", t)
-        set_script(s, c.id, "Hello {first_name}, this is {agent} from {seller}.", "mia", t)
-        lst = LeadList(campaign_id=c.id, name="March", sha256="b" * 64, uploaded_at=t - timedelta(days=1), rows=1,
-                       accepted=1)
-        s.add(lst)
-        s.flush()
-        s.add(Lead(campaign_id=c.id, list_id=lst.id, phone="+12127364421", first_name="Ann", last_name="Lee",
-                   state="NY", postal_code="10001", timezones="America/New_York",
-                   custom={"Company": "Initech", "Plan": "solar, 6 kW"}, created_at=t, updated_at=t))
-        s.commit()
-
-
 def test_agent_takes_a_call_closes_it_and_fcc_moves(browser_page, chromium, live_server, sessions, clock):
     page = browser_page
-    seed(sessions, clock)
+    seed_spring(sessions, clock)
     carrier = Carrier()
     loop = DialLoop(SqlStore(sessions), carrier)
 
-    sign_in(page, "agent")
+    agent_goes_ready(page)
     expect(page.get_by_role("heading", name="agent-user")).to_be_visible()
-    page.get_by_label("Campaign").select_option(label="Spring")
-    page.get_by_role("button", name="Log in and go ready").click()
-    expect(page.locator("#state-chip")).to_have_text("ready")
     expect(page.locator("#waiting")).to_be_visible()
 
     clock.advance(1)

@@ -10,27 +10,20 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.callbacks.models import Callback
-from tests.web.conftest import sign_in
-from tests.web.test_console_browser_agent import seed
-from tests.web.test_console_browser_agent_notes import _pop
+from tests.web.conftest import pop_call
 
 pytestmark = pytest.mark.browser
 
 
-def test_state_buttons_and_a_callback_outside_the_window_from_the_page(browser_page, sessions, clock):
-    page = browser_page
-    seed(sessions, clock)
-    sign_in(page, "agent")
-    page.get_by_label("Campaign").select_option(label="Spring")
-    page.get_by_role("button", name="Log in and go ready").click()
-    expect(page.locator("#state-chip")).to_have_text("ready")
+def test_state_buttons_and_a_callback_outside_the_window_from_the_page(ready_on_spring, sessions, clock):
+    page = ready_on_spring
     page.locator("#pause-reason").select_option(label="Lunch")
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.locator("#state-chip")).to_have_text("paused: lunch")
     page.get_by_role("button", name="Ready", exact=True).click()
     expect(page.locator("#state-chip")).to_have_text("ready")
 
-    _pop(sessions, clock, "+12127364421", "Ann")  # Ann is in New York
+    pop_call(sessions, clock, "+12127364421", "Ann")  # Ann is in New York
     expect(page.locator("#lead-name")).to_have_text("Ann Lee", timeout=10_000)
     page.get_by_role("button", name="Hang up").click()
     expect(page.locator("#wrap-timer")).to_be_visible()

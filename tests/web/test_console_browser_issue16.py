@@ -22,7 +22,7 @@ from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign, set_status
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead, LeadList
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import agent_goes_ready, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +69,7 @@ def test_agent_holds_transfers_warm_and_cold_and_dials_by_hand(browser_page, ses
     page = browser_page
     page.on("dialog", lambda d: d.accept())  # the confirmations ("send the customer to this number?")
     ids = seed(sessions, clock)
-    sign_in(page, "agent")
-    page.get_by_label("Campaign").select_option(label="Spring")
-    page.get_by_role("button", name="Log in and go ready").click()
-    expect(page.locator("#state-chip")).to_have_text("ready")
+    agent_goes_ready(page)
 
     # manual dial: the gate refuses (no national registry on this server), in words
     page.locator("#dial-number").fill("(212) 555-0142")
@@ -121,10 +118,7 @@ def test_agent_holds_transfers_warm_and_cold_and_dials_by_hand(browser_page, ses
 def test_agent_moves_and_cancels_a_callback_pause_select_and_leaving_warns(browser_page, sessions, clock):
     page = browser_page
     seed(sessions, clock)
-    sign_in(page, "agent")
-    page.get_by_label("Campaign").select_option(label="Spring")
-    page.get_by_role("button", name="Log in and go ready").click()
-    expect(page.locator("#state-chip")).to_have_text("ready")
+    agent_goes_ready(page)
 
     dialogs: list[str] = []
     page.once("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))  # stay on the page

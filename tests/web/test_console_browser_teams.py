@@ -15,7 +15,7 @@ from campaigns.campaign import dialing
 from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import create_campaign, set_status
 from campaigns.dispatch.models import Call
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import agent_goes_ready, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -89,10 +89,7 @@ def test_the_wrap_up_limit_counts_down_on_the_seat(browser_page, live_server, se
     with sessions() as s:
         dialing.apply(s, s.get(Campaign, ids["spring"]), {"wrap_limit": "45"}, "mia", clock.now())
         s.commit()
-    sign_in(page, "agent")
-    page.get_by_label("Campaign").select_option(label="Spring")
-    page.get_by_role("button", name="Log in and go ready").click()
-    expect(page.locator("#state-chip")).to_have_text("ready")
+    agent_goes_ready(page)
     t = clock.now()
     with sessions() as s:
         seat = s.execute(__import__("sqlalchemy").text(

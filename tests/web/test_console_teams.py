@@ -123,7 +123,8 @@ def test_the_seat_states_the_wrap_up_limit_and_counts_it_down(client, auth, floo
     clock.advance(12)
     html = client.get("/agent/").get_data(as_text=True)
     assert re.search(r'Wrap-up limit 0:00:45: in <strong class="timer" id="wrap-left">0:00:33</strong> your seat is '
-                     r"paused\. Save the disposition before then\.", html)
+                     r"paused\. Save the disposition before then; if you cannot, it waits on your seat with your "
+                     r"notes\.", html)
     clock.advance(timedelta(seconds=40).total_seconds())
     from campaigns.agents.wrap import end_overdue_wraps
 

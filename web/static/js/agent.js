@@ -38,18 +38,19 @@
   // one. Why the browser and not the server: a draft is not a record (no half-written notes in the lead's history,
   // the reports or the audit, no database write per keystroke beside the dial loop), and sessionStorage, unlike
   // localStorage, goes with the tab, so a shared desk keeps no customer's words once it is closed. Why keyed by
-  // call: a draft is restored only into the form of its own call; every other call's draft is dropped on each load,
-  // so nothing reaches the next customer's form. The cost, accepted: a closed tab or another computer starts empty.
+  // call: a draft is restored only into the form of its own call (each notes field names it: data-draft), so
+  // nothing reaches the next customer's form. The seat names the calls still waiting for a disposition
+  // (data-drafts: its own call and those the wrap-up limit moved it on from, web.agent_unfinished); every other
+  // draft is dropped on each load. The cost, accepted: a closed tab or another computer starts empty.
   const DRAFT = "opendialer.notes.";
-  const notes = document.getElementById("notes");
-  const shownCall = document.querySelector('#disposition input[name="call"]');
-  const draftKey = notes && shownCall && shownCall.value ? DRAFT + shownCall.value : null;
+  const open = new Set((seat.dataset.drafts || "").split(" ").filter(Boolean).map((id) => DRAFT + id));
   try {
     for (let i = sessionStorage.length - 1; i >= 0; i--) {
       const key = sessionStorage.key(i);
-      if (key && key.startsWith(DRAFT) && key !== draftKey) sessionStorage.removeItem(key);
+      if (key && key.startsWith(DRAFT) && !open.has(key)) sessionStorage.removeItem(key);
     }
-    if (draftKey) {
+    document.querySelectorAll("textarea[data-draft]").forEach((notes) => {
+      const draftKey = DRAFT + notes.dataset.draft;
       const kept = sessionStorage.getItem(draftKey);
       if (kept !== null && !notes.value) notes.value = kept;  // a form sent back with errors keeps its own text
       const keep = () => {
@@ -57,7 +58,7 @@
       };
       notes.addEventListener("input", keep);
       keep();
-    }
+    });
   } catch (e) {
     // storage refused (private mode, quota): the notes stay in the page as before
   }
