@@ -79,3 +79,46 @@ def test_the_compose_services_of_the_image_drop_every_privilege():
     assert re.search(r"^\s+cap_drop: \[ALL\]\s*$", anchor, re.M), anchor
     assert re.search(r'^\s+security_opt: \["no-new-privileges:true"\]\s*$', anchor, re.M), anchor
     assert text.count("<<: *dialer") == 5
+
+
+# --- what the image and the repository may hold ------------------------------------------------------------------
+ROOT = SYSTEMD.parents[1]
+SECRETS = ["deploy/dialer.env", "deploy/pg_password.txt"]  # where compose.yaml's instructions put them
+LOCAL_STATE = ["var/console-secret-key", "var/uploads/0123/upload.csv", "var/dialer.sqlite3", ".venv/bin/python",
+               ".git/config", "dialer.env"]
+NEEDED = ["pyproject.toml", "dialer/__init__.py", "web/wsgi.py", "deploy/dialer.env.example", "README.md"]
+
+
+def _docker_ignored(path: str, patterns: list[str]) -> bool:
+    """Docker's .dockerignore rule for the patterns used here: a pattern matches the path or one of its parent
+    directories (``**/`` at any depth); the last matching line wins, ``!`` taking a path back."""
+    from fnmatch import fnmatchcase
+
+    parts = path.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    ignored = False
+    for raw in patterns:
+        negate = raw.startswith("!")
+        pattern = raw.removeprefix("!").strip("/")
+        tails = [pattern.removeprefix("**/")] if pattern.startswith("**/") else []
+        hit = any(fnmatchcase(c, pattern) for c in candidates) or any(
+            fnmatchcase("/".join(parts[j:i]), t) for t in tails for i in range(1, len(parts) + 1) for j in range(i))
+        if hit:
+            ignored = not negate
+    return ignored
+
+
+def test_the_image_is_built_without_the_secrets_and_local_state_beside_the_code():
+    """``docker compose build`` sends the repository as the build context and the Dockerfile copies all of it: the
+    env file and the database password compose.yaml asks for in deploy/, a workstation's var/ (its console key,
+    uploaded lead lists) would be baked into every image layer, readable by anyone who pulls it."""
+    path = ROOT / ".dockerignore"
+    assert path.exists(), "no .dockerignore: the build context is the whole checkout"
+    patterns = [x.strip() for x in path.read_text().splitlines() if x.strip() and not x.startswith("#")]
+    assert [p for p in SECRETS + LOCAL_STATE if not _docker_ignored(p, patterns)] == []
+    assert [p for p in NEEDED if _docker_ignored(p, patterns)] == []
+
+
+def test_git_ignores_the_secrets_compose_asks_for():
+    out = subprocess.run(["git", "check-ignore", "--no-index", *SECRETS], cwd=ROOT, capture_output=True, text=True)
+    assert sorted(out.stdout.split()) == sorted(SECRETS), out.stdout + out.stderr

@@ -23,12 +23,21 @@ from dnc.errors import UserError
 
 APPS = {"console": "web.wsgi:console()", "webhooks": "web.wsgi:webhooks()"}
 DEFAULT_PORTS = {"console": 5000, "webhooks": 8000}
-# a phone number in a path or query string: shown in the access log as +1212555**** (who was called is not for logs)
+# a phone number in a path or query string: shown in the access log as +121**** (who was called is not for logs)
 _PHONE = re.compile(r"(%2B|\+)?(\d{3})\d{4,}")
 
 
 def mask_phones(text: str) -> str:
     return _PHONE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****", text)
+
+
+# what a person typed to find a lead (a name, an address) and a sign-in link carrying such a search: masked whole
+_PERSONAL = re.compile(r"(^|[?&])(q|next)=[^&\s\"]*")
+
+
+def mask_personal(text: str) -> str:
+    """Phone numbers masked as ``mask_phones`` does, and the values of the lead search's ``q`` and of ``next``."""
+    return _PERSONAL.sub(lambda m: f"{m.group(1)}{m.group(2)}=***", mask_phones(text))
 
 
 def metrics_dir(kind: str) -> tuple[Path, bool]:
@@ -113,13 +122,13 @@ def _logger_class():
     from gunicorn.glogging import Logger
 
     class _MaskingLogger(Logger):
-        """gunicorn's logger with phone numbers masked in access-log lines."""
+        """gunicorn's logger with phone numbers and lead searches masked in access-log lines."""
 
         def access(self, resp, req, environ, request_time) -> None:
             environ = dict(environ)  # the log line's copy; the request itself is done
             for key in ("PATH_INFO", "QUERY_STRING", "RAW_URI", "HTTP_REFERER"):
                 if key in environ:
-                    environ[key] = mask_phones(environ[key])
+                    environ[key] = mask_personal(environ[key])
             super().access(resp, req, environ, request_time)
 
     return _MaskingLogger

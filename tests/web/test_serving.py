@@ -25,6 +25,20 @@ def test_phone_numbers_are_masked_in_log_lines():
     assert mask_phones("/campaigns/12/upload") == "/campaigns/12/upload"
 
 
+def test_a_lead_search_by_name_is_masked_in_log_lines_as_a_number_is():
+    """Who was searched for is as personal as who was called: the search words (``q``) and a sign-in link that
+    carries them (``next``) are masked, in the request line and the referrer."""
+    from dialer.cli.serve import mask_personal
+
+    assert mask_personal("/leads/?q=Ann+Lee&status=open") == "/leads/?q=***&status=open"
+    assert mask_personal("q=Ann%20Lee") == "q=***"
+    assert mask_personal("/login?next=/leads/?q%3DAnn%2BLee") == "/login?next=***"
+    assert mask_personal("https://dialer.example.com/leads/?status=open&q=Ann") == \
+        "https://dialer.example.com/leads/?status=open&q=***"
+    assert mask_personal("/compliance/lookup?number=%2B12125551234") == "/compliance/lookup?number=%2B121****"
+    assert mask_personal("/reports/summary?campaign=3") == "/reports/summary?campaign=3"
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -106,8 +120,11 @@ def test_a_200_mb_post_is_refused_before_it_is_read_and_memory_stays_flat(served
 def test_the_access_log_masks_phone_numbers(served):
     base, proc, log = served
     requests.get(base + "/compliance/lookup?number=%2B12125551234", timeout=10, allow_redirects=False)
+    requests.get(base + "/leads/?q=Annabelle+Leeward", timeout=10)  # to the sign-in page, the words in next=
     proc.terminate()
     proc.wait(30)
     text = log.read_text() + (proc.stdout.read() if proc.stdout else "")
     assert "/compliance/lookup?number=%2B121****" in text
     assert "2125551234" not in text
+    assert "/leads/?q=***" in text and "/login?next=***" in text
+    assert "Annabelle" not in text and "Leeward" not in text
