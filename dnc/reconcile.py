@@ -9,7 +9,9 @@ is a call to explain in writing.
 for the RND disconnections of all the batch's numbers (a query per call made 2,250 calls take seconds), and
 remembers window verdicts per minute (every window edge in the rules is a whole minute, so two instants of one
 minute share their verdict).
-``dnc`` reads no call records: callers hand it ``CallRecord``s and, for the caps, the times of the earlier calls.
+``dnc`` reads no call records: callers hand it ``CallRecord``s and, for the caps, the times of the earlier calls,
+which ``PersonCalls`` picks as the gate counts them: every call to the called person (the number, the lead's own
+calls, and its other numbers from when each became the lead's), not only the calls to the number.
 """
 
 from __future__ import annotations
@@ -50,6 +52,38 @@ class CallRecord:
     postal_code: str | None = None
     zones: tuple[str, ...] | None = None
     ref: str = ""
+    lead: int | None = None
+    # the lead's numbers and when each became the lead's: the state caps count the calls to all of them (per person)
+    numbers: tuple[tuple[str, datetime], ...] = ()
+
+
+class PersonCalls:
+    """Placed calls indexed by number and by lead, to answer which of them a state cap counts for a call: those to
+    the called person, as the gate counts them (``campaigns.dispatch.service.call_times``): to the number dialed,
+    the lead's own, and those to the lead's other numbers, each from the moment it was known to be the lead's (the
+    gate could not count calls to a number it did not know was the person's)."""
+
+    def __init__(self) -> None:
+        self.by_number: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+        self.by_lead: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        self._seen: set[int] = set()
+
+    def add(self, e164: str, lead: int | None, placed_at: datetime, key: int) -> None:
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.by_number[e164].append((placed_at, key))
+        if lead is not None:
+            self.by_lead[lead].append((placed_at, key))
+
+    def before(self, c: CallRecord, key: int) -> list[datetime]:
+        """The times of the person's calls that come before ``c`` (placed earlier, or at once with a lower key)."""
+        pools = [self.by_number.get(c.e164, ())]
+        if c.lead is not None:
+            pools.append(self.by_lead.get(c.lead, ()))
+        pools += [self.by_number.get(n, ()) for n, known in c.numbers if n != c.e164 and known <= c.placed_at]
+        found = {k: t for pool in pools for t, k in pool if (t, k) < (c.placed_at, key)}
+        return list(found.values())
 
 
 @dataclass(frozen=True)
@@ -198,7 +232,8 @@ class Judge:
         return found
 
     def judge(self, c: CallRecord, earlier: Sequence[datetime]) -> Finding | None:
-        """The rules ``c`` broke (None: it complied); ``earlier`` are the times of the number's calls before it."""
+        """The rules ``c`` broke (None: it complied); ``earlier`` are the times of the called person's calls before it
+        (``PersonCalls.before``)."""
         t, reasons = c.placed_at, []
         digits = nanp_digits(c.e164)
         zones = tuple(c.zones) if c.zones is not None else candidate_zones(c.e164, c.postal_code)
@@ -234,15 +269,16 @@ class Judge:
 
 
 def reconcile_findings(session: Session, calls: Iterable[CallRecord], store: Store | None = None) -> list[Finding]:
-    """Every call of ``calls`` that broke a rule in force when it was placed (the earlier calls are those given)."""
+    """Every call of ``calls`` that broke a rule in force when it was placed (the earlier calls the caps count are
+    those given, per called person)."""
     judge = Judge(session, store)
     calls = sorted(calls, key=lambda c: c.placed_at)
     judge.prefetch(c.e164 for c in calls)
-    earlier: dict[str, list[datetime]] = defaultdict(list)
+    person = PersonCalls()
     out = []
-    for c in calls:
-        found = judge.judge(c, earlier[c.e164])
-        earlier[c.e164].append(c.placed_at)
+    for i, c in enumerate(calls):
+        found = judge.judge(c, person.before(c, i))
+        person.add(c.e164, c.lead, c.placed_at, i)
         if found is not None:
             out.append(found)
     return out
@@ -268,4 +304,5 @@ def window_exceptions(session: Session, calls: Iterable[CallRecord], store: Stor
     return [w for r in reconcile(session, calls, store) if (w := window_only(r)) is not None]
 
 
-__all__ = ["CallRecord", "Finding", "Judge", "reconcile", "reconcile_findings", "window_exceptions", "window_only"]
+__all__ = ["CallRecord", "Finding", "Judge", "PersonCalls", "reconcile", "reconcile_findings", "window_exceptions",
+           "window_only"]

@@ -110,6 +110,9 @@ class Rules:
     next_opening_horizon_days: int = 14
     send_margin_seconds: int = 60  # the window must still be open this long after the gate allows a call
     revoke_all_from: date | None = None  # F14: from this day one revocation ends every consent of the number
+    # F14: words that, texted back, revoke consent and ask not to be called (``dnc.revocation``)
+    revocation_words: tuple[str, ...] = ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke",
+                                         "opt out", "optout")
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
     readings: dict[str, Reading] = field(default_factory=dict)
     reassigned: Reassigned = field(default_factory=Reassigned)
@@ -274,6 +277,11 @@ def parse_rules(text: str, origin: str) -> Rules:
             numbers[k] = raw[k]
     if "revoke_all_from" in raw:
         numbers["revoke_all_from"] = _day(raw["revoke_all_from"], f"{origin}: revoke_all_from")
+    if "revocation_words" in raw:
+        words = raw["revocation_words"]
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise UserError(f"{origin}: revocation_words must be a list of words, e.g. [\"stop\", \"quit\"]")
+        numbers["revocation_words"] = tuple(w.strip() for w in words)
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
                  federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts),

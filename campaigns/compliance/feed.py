@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.agents.models import Agent
 from campaigns.campaign.models import Campaign
+from campaigns.compliance.persons import lead_numbers
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead, LeadList
 from dnc.reasons import stored_codes
@@ -22,17 +23,21 @@ from dnc.reports import CallRecord
 
 def call_records(session: Session, campaign_id: int | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> list[CallRecord]:
-    """Placed calls with their lead's state, ZIP and zones, oldest first."""
-    q = (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code, Lead.timezones)
-         .outerjoin(Lead, Lead.id == Call.lead_id).order_by(Call.placed_at))
+    """Placed calls with their lead's state, ZIP, zones and numbers (the state caps count per called person, as
+    the gate does), oldest first."""
+    q = (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code, Lead.timezones,
+                Call.lead_id).outerjoin(Lead, Lead.id == Call.lead_id).order_by(Call.placed_at))
     if campaign_id is not None:
         q = q.where(Call.campaign_id == campaign_id)
     if since is not None:
         q = q.where(Call.placed_at >= since)
     if until is not None:
         q = q.where(Call.placed_at < until)
+    rows = session.execute(q).all()
+    numbers = lead_numbers(session, {r[7] for r in rows if r[7] is not None})
     return [CallRecord(phone, placed, cid, state, postal, tuple(z for z in zones.split(",") if z) if zones else None,
-                       f"call:{i}") for i, phone, placed, cid, state, postal, zones in session.execute(q)]
+                       f"call:{i}", lead, numbers.get(lead, ()))
+            for i, phone, placed, cid, state, postal, zones, lead in rows]
 
 
 def leads_with_number(session: Session, e164: str) -> list[dict]:

@@ -3,13 +3,15 @@ broke a rule stored with their reasons, and the count of calls judged per UTC da
 
 Derived data, like the report rollups: ``verdicts.refresh(..., rebuild=True)`` rebuilds it from the calls and the
 ledger at any time, and a change of the rules file's version rebuilds it by itself.
+
+Also the texts people send us (``InboundMessage``, ``campaigns.compliance.sms``): kept, not derived.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.db import Base
@@ -58,3 +60,23 @@ class VerdictState(Base):
     rules: Mapped[str] = mapped_column(String(40), default="")
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class InboundMessage(Base):
+    """A text message sent to one of our numbers, once per carrier message id (a retried webhook finds it here),
+    with what it caused: a revocation (the internal DNC entry it made) or nothing."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("provider", "message_sid"), Index("ix_inbound_messages_e164", "e164"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    message_sid: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(64))  # as the carrier gave it
+    e164: Mapped[str | None] = mapped_column(String(20), nullable=True)  # the sender, when a North American number
+    to_number: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(24))  # revocation | none | unreadable_sender
+    word: Mapped[str] = mapped_column(String(40), default="")  # the revocation word it used
+    entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the internal DNC entry recorded

@@ -17,14 +17,16 @@ What can change a verdict after the fact is re-judged:
 - a DNC request or a consent record added, removed or revoked later with an earlier effect (imported history
   brings DNC requests effective from the call's time): every call to that number is judged again, found through
   the ledger records written since the last refresh;
-- a call that arrives late with an earlier time (imported history): the number's calls in the following two days
-  are judged again, because it counts toward their state cap;
+- a call that arrives late with an earlier time (imported history): the called person's calls (to the number, by
+  the lead, to the lead's other numbers) in the following two days are judged again, because it counts toward
+  their state cap;
 - a new rules file (its version or contents): everything is judged again.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,10 +37,11 @@ from sqlalchemy.orm import Session
 
 from campaigns import openids
 from campaigns.compliance.models import CallVerdict, VerdictDay, VerdictState
+from campaigns.compliance.persons import lead_numbers, person_calls
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead
 from dnc.reasons import WINDOW_CODES
-from dnc.reconcile import CallRecord, Judge
+from dnc.reconcile import CallRecord, Judge, PersonCalls
 from dnc.registry.snapshot import Store
 from dnc.rules import current_rules
 from dnc.tables import LedgerRecord
@@ -79,35 +82,18 @@ PLACED = or_(Call.status != "queued", Call.provider_sid.is_not(None))
 
 def _select_calls():
     return (select(Call.id, Call.phone, Call.placed_at, Call.campaign_id, Lead.state, Lead.postal_code,
-                   Lead.timezones).outerjoin(Lead, Lead.id == Call.lead_id)
+                   Lead.timezones, Call.lead_id).outerjoin(Lead, Lead.id == Call.lead_id)
             .where(Call.placed_at.is_not(None), PLACED))
 
 
 def _record(row) -> CallRecord:
-    i, phone, placed, cid, state, postal, zones = row
+    i, phone, placed, cid, state, postal, zones, lead = row
     return CallRecord(phone, placed, cid, state, postal,
-                      tuple(z for z in zones.split(",") if z) if zones else None, f"call:{i}")
+                      tuple(z for z in zones.split(",") if z) if zones else None, f"call:{i}", lead)
 
 
-def _capped(judge: Judge, recs: Iterable[CallRecord]) -> set[str]:
-    return {c.e164 for c in recs if judge.states(c)[1]}
-
-
-def _earlier(session: Session, recs: Sequence[CallRecord], numbers: set[str]) -> dict[str, list[tuple]]:
-    """(placed_at, id) of every call to the capped numbers from CAP_REACH before the batch to its end."""
-    if not numbers:
-        return {}
-    lo = min(c.placed_at for c in recs) - CAP_REACH
-    hi = max(c.placed_at for c in recs)
-    out: dict[str, list[tuple]] = defaultdict(list)
-    wanted = sorted(numbers)
-    for k in range(0, len(wanted), 1000):
-        for phone, placed, cid in session.execute(select(Call.phone, Call.placed_at, Call.id).where(
-                Call.phone.in_(wanted[k:k + 1000]), Call.placed_at >= lo, Call.placed_at <= hi)):
-            out[phone].append((placed, cid))
-    for v in out.values():
-        v.sort()
-    return out
+def _capped(judge: Judge, recs: Iterable[CallRecord]) -> list[CallRecord]:
+    return [c for c in recs if judge.states(c)[1]]
 
 
 @dataclass
@@ -136,12 +122,13 @@ def _judge(session: Session, judge: Judge, rows: Sequence, replace: bool,
         for k in range(0, len(ids), 1000):
             session.execute(delete(CallVerdict).where(CallVerdict.call_id.in_(ids[k:k + 1000])))
     judge.prefetch(c.e164 for c in recs)
-    earlier = _earlier(session, recs, _capped(judge, recs))
+    capped = _capped(judge, recs)
+    person, numbers = person_calls(session, capped, min(c.placed_at for c in recs) - CAP_REACH,
+                                    max(c.placed_at for c in recs)) if capped else (PersonCalls(), {})
     key = _rules_key()
     found = []
     for cid, c in zip(ids, recs, strict=True):
-        times = [t for t, i in earlier.get(c.e164, ()) if (t, i) < (c.placed_at, cid)]
-        f = judge.judge(c, times)
+        f = judge.judge(c, person.before(dataclasses.replace(c, numbers=numbers.get(c.lead, ())), cid))
         if f is not None:
             found.append({"call_id": cid, "campaign_id": c.campaign, "e164": c.e164, "placed_at": c.placed_at,
                           "zones": ",".join(f.zones)[:400], "states": ",".join(f.states)[:200],
@@ -340,21 +327,29 @@ def refresh_unlocked(session: Session, store: Store | None, now: datetime, limit
 
 
 def _late_neighbours(session: Session, judge: Judge, recs: Sequence[CallRecord], watermark: int) -> list:
-    """Calls judged before that a late-arriving earlier call now counts against (same capped number, next 2 days)."""
+    """Calls judged before that a late-arriving earlier call now counts against: the same called person's (its
+    number, its lead's own calls, its lead's other numbers) in the next 2 days."""
     capped = _capped(judge, recs)
     if not capped or watermark == 0:
         return []
     lo, hi = min(c.placed_at for c in recs), max(c.placed_at for c in recs) + CAP_REACH
-    wanted = sorted(capped)
-    found = []
-    for k in range(0, len(wanted), 1000):
-        found += session.execute(_select_calls().where(Call.phone.in_(wanted[k:k + 1000]), Call.id <= watermark,
-                                                       Call.placed_at > lo, Call.placed_at <= hi)).all()
-    firsts = {}
-    for c in recs:
-        if c.e164 in capped:
-            firsts[c.e164] = min(firsts.get(c.e164, c.placed_at), c.placed_at)
-    return [r for r in found if r[1] in firsts and firsts[r[1]] < r[2] <= firsts[r[1]] + CAP_REACH]
+    numbers = lead_numbers(session, {c.lead for c in capped if c.lead is not None})
+    firsts: dict[tuple, datetime] = {}
+    for c in capped:
+        keys = [("n", c.e164), *((("l", c.lead),) if c.lead is not None else ()),
+                *(("n", n) for n, _ in numbers.get(c.lead, ()))]
+        for key in keys:
+            firsts[key] = min(firsts.get(key, c.placed_at), c.placed_at)
+    found: dict[int, tuple] = {}
+    for kind, column in (("n", Call.phone), ("l", Call.lead_id)):
+        wanted = sorted(k for t, k in firsts if t == kind)
+        for k in range(0, len(wanted), 1000):
+            for r in session.execute(_select_calls().where(column.in_(wanted[k:k + 1000]), Call.id <= watermark,
+                                                           Call.placed_at > lo, Call.placed_at <= hi)):
+                found[r[0]] = r
+    return [r for r in found.values() if any(
+        (first := firsts.get(key)) is not None and first < r[2] <= first + CAP_REACH
+        for key in (("n", r[1]), ("l", r[7])))]
 
 
 def pending(session: Session) -> int:

@@ -109,7 +109,7 @@ class Classifier:
         return codes
 
     def lead_codes(self, phone: str, zones: tuple[str, ...], states: frozenset[str], ctx, postal: str | None,
-                   state: str | None) -> set[str]:
+                   state: str | None, lead_id: int | None = None) -> set[str]:
         """``dnc.gate.evaluate`` for one number, from prefetched facts (no query, no ledger record)."""
         digits = nanp_digits(phone)
         if digits is None or invalid_reason(phone) is not None:
@@ -126,7 +126,7 @@ class Classifier:
         codes |= {r.code for r in reassigned.rests_on(screened, codes_with)}
         if location_problems(phone, postal, state):  # a ZIP code or state that cannot be read, a number of no place
             codes.add("unknown_zone")
-        cap, _ = cap_check(ctx.recent_calls.get(phone, ()), states, self.now, self.rules, zones)
+        cap, _ = cap_check(ctx.recent_calls.get(lead_id, ()), states, self.now, self.rules, zones)  # per person
         if cap is not None:
             codes.add("state_cap")
         return codes

@@ -97,7 +97,8 @@ def funnel(session: Session, campaign: Campaign, now: datetime, *, registry: Sto
             status, timing, tz, _, state, _ = key
             zones = tuple(z for z in (tz or "").split(",") if z) or candidate_zones(phone, postal)
             states = candidate_states(phone, postal, state)
-            codes = cl.lead_codes(phone, zones, states, ctx, postal, state) if status in CALLABLE_STATUSES else set()
+            codes = (cl.lead_codes(phone, zones, states, ctx, postal, state, lead_id)
+                     if status in CALLABLE_STATUSES else set())
             code = primary(status, timing, codes, lead_id in ctx.daily_capped, blocker)
             counts[code] += 1
             if code in WINDOW_CODES:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from campaigns.campaign.dial_settings import Settings
@@ -111,9 +111,22 @@ class Context:
     internal: dict[str, list[InternalEntry]] = field(default_factory=dict)
     consents: dict[str, list[Consent]] = field(default_factory=dict)
     disconnected: dict[str, date] = field(default_factory=dict)  # RND: the consented numbers' last disconnection
-    recent_calls: dict[str, list[datetime]] = field(default_factory=dict)  # calls to the number in the cap period
+    recent_calls: dict[int, list[datetime]] = field(default_factory=dict)  # lead id -> its person's calls (cap period)
     daily_capped: set[int] = field(default_factory=set)  # lead ids at the lead or number daily cap
     special: set[int] = field(default_factory=set)
+
+
+def _person_calls(campaign: Campaign, recent):
+    """(call, lead, placed_at) of each recent call and each lead it counts for under the state caps, as the gate
+    counts them (``campaigns.dispatch.service.call_times``): the lead's own calls, the calls to its number and to
+    any of its other numbers. UNION keeps one row per call and lead, so counting rows counts calls."""
+    return union(
+        select(Call.id.label("call"), Call.lead_id.label("lead"), Call.placed_at).where(recent,
+                                                                                         Call.lead_id.is_not(None)),
+        select(Call.id, Lead.id, Call.placed_at).join(Lead, and_(Lead.campaign_id == campaign.id,
+                                                                 Lead.phone == Call.phone)).where(recent),
+        select(Call.id, LeadPhone.lead_id, Call.placed_at).join(LeadPhone, LeadPhone.phone == Call.phone)
+        .where(recent)).subquery()
 
 
 def _in_force_internal(campaign: Campaign, at: datetime):
@@ -152,15 +165,15 @@ def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s:
                                                        _in_force_consent(campaign, at)).order_by(Consent.id)):
             ctx.consents.setdefault(c.e164, []).append(c)
     caps = [r.cap for r in rules.states.values() if r.cap is not None]
-    if caps:  # every call to the number counts (any campaign, source or outcome), as in the gate
+    if caps:  # every call to the called person counts (any campaign, source or outcome), as in the gate
         hours, calls = max(c.hours for c in caps) + 2, min(c.calls for c in caps)  # +2: a local-clock period
-        recent = and_(Call.placed_at > at - timedelta(hours=hours), Call.placed_at <= at)
-        found = leads_with(select(Call.phone).where(recent).group_by(Call.phone).having(func.count() >= calls))
+        person = _person_calls(campaign, and_(Call.placed_at > at - timedelta(hours=hours), Call.placed_at <= at))
+        over = select(person.c.lead).group_by(person.c.lead).having(func.count() >= calls)
+        found = set(session.scalars(select(Lead.id).where(waiting, Lead.id.in_(over))))
         ctx.special.update(found)
         if found:
-            for e164, t in session.execute(select(Call.phone, Call.placed_at).where(
-                    recent, Call.phone.in_(set(found.values())))):
-                ctx.recent_calls.setdefault(e164, []).append(t)
+            for lead, t in session.execute(select(person.c.lead, person.c.placed_at).where(person.c.lead.in_(found))):
+                ctx.recent_calls.setdefault(lead, []).append(t)
     if s.lead_daily_cap:
         over = (select(Call.lead_id).where(Call.campaign_id == campaign.id, Call.placed_at >= day0,
                                            Call.lead_id.is_not(None))

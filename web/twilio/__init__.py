@@ -1,6 +1,6 @@
 """Twilio webhooks (every route under ``/twilio/``): signed status and AMD callbacks, the TwiML a call runs
-(answer hold, safe-harbor message with press-9 opt-out), agents' nailed-up lines (join TwiML, conference events)
-and browser access tokens.
+(answer hold, safe-harbor message with press-9 opt-out), inbound texts (a STOP is a DNC request), agents'
+nailed-up lines (join TwiML, conference events) and browser access tokens.
 
 The routes stay thin: check the signature, parse, call a service, render TwiML.
 """

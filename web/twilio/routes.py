@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.twiml.messaging_response import MessagingResponse
 
+from campaigns.compliance import sms as texts
 from campaigns.db import session_scope
 from campaigns.inbox import service as inbox
 from dialer.carriers.twilio import twiml
@@ -161,3 +163,19 @@ def optout() -> Response:
                               reason=f"pressed 9 at the safe-harbor message ({campaign.name})")
                 inbox.close_lead_as_dnc(s, call, now)
     return xml(twiml.optout_done(added))
+
+
+@bp.post("/sms")
+@twilio_signed
+def sms() -> Response:
+    """An inbound text (the messaging webhook of our numbers; docs/twilio.md): kept once per MessageSid, and a STOP
+    (``revocation_words`` of the rules file) puts the sender on the company's internal DNC list at once. The answer
+    is empty TwiML: Twilio itself confirms a STOP, and F14 allows one confirmation only."""
+    tw, f = tw_ext(), request.form
+    sid = f.get("MessageSid") or f.get("SmsSid") or ""
+    if not sid:
+        abort(400)
+    with session_scope(tw.sessions) as s:
+        texts.receive(s, provider=PROVIDER, message_sid=sid, sender=f.get("From", ""), to=f.get("To", ""),
+                      body=f.get("Body", ""), now=tw.clock.now(), add_to_dnc=tw.add_to_dnc)
+    return xml(MessagingResponse())

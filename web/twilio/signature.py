@@ -33,7 +33,7 @@ def is_signed(req: Request, auth_token: str, public_base: str | None) -> bool:
 
 # the columns these are stored in (Twilio's SIDs are 34 characters, its AnsweredBy values at most 19): longer is
 # a malformed request, answered 400 before anything is written (PostgreSQL would refuse it with a 500)
-FIELD_MAX = {"CallSid": 64, "AnsweredBy": 24}
+FIELD_MAX = {"CallSid": 64, "AnsweredBy": 24, "MessageSid": 64, "SmsSid": 64}
 
 
 LOG_EVERY_S = 60.0  # forged requests after the first are counted into one warning this often

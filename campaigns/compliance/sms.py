@@ -1,0 +1,72 @@
+"""Texts people send to our numbers: a STOP is a do-not-call request and a revocation of consent (F14).
+
+The carrier's webhook (``web/twilio``, ``/twilio/sms``) hands each inbound text here. It is kept once per carrier
+message id (a retried webhook changes nothing twice) with a ledger record of what it caused, so the compliance
+officer can show every text and what was done with it. A text using a revocation word (``dnc.revocation``) is
+recorded as a company-wide do-not-call request on the sender's number through ``record_request`` (channel "sms"):
+the internal DNC entry and its ledger record, the consent and EBRs revoked (every scope: a company request is
+wider than revoke-all needs on any date), open callbacks cancelled and waiting leads closed. Anything else changes
+nothing; a person reads it (it may still be a revocation "by reasonable means" in other words). A START is not an
+opt-in: taking a number off the internal list needs a person and a reason (``dnc.internal.remove``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.compliance.dnc_requests import record_request
+from campaigns.compliance.models import InboundMessage
+from dnc import ledger
+from dnc.errors import UserError
+from dnc.numbers import to_e164
+from dnc.revocation import revocation_word
+
+BODY_MAX = 1600  # the longest text a carrier delivers (ten concatenated segments)
+
+
+def _sender_e164(sender: str) -> str | None:
+    """The sender as E.164 when it is a North American number (the carrier sends "+1..."; a short code, another
+    country's number or a name is not one, and our lists hold only North American numbers)."""
+    if not sender.startswith("+1"):
+        return None
+    try:
+        return to_e164(sender)
+    except UserError:
+        return None
+
+
+def receive(session: Session, *, provider: str, message_sid: str, sender: str, to: str, body: str,
+            now: datetime, add_to_dnc: Callable[..., object] = record_request) -> tuple[InboundMessage, bool]:
+    """Keep one inbound text and act on it (in the caller's transaction); (the message, whether it was new)."""
+    found = session.scalar(select(InboundMessage).where(InboundMessage.provider == provider,
+                                                        InboundMessage.message_sid == message_sid))
+    if found is not None:
+        return found, False
+    e164 = _sender_e164(sender.strip())
+    word = revocation_word(body)
+    msg = InboundMessage(provider=provider, message_sid=message_sid, sender=sender[:64], e164=e164,
+                         to_number=to[:64], body=body[:BODY_MAX], received_at=now,
+                         action="revocation" if word and e164 else "unreadable_sender" if word else "none",
+                         word=(word or "")[:40])
+    try:
+        with session.begin_nested():
+            session.add(msg)
+            session.flush()
+    except IntegrityError:  # the same message, posted again at the same moment, was kept first
+        return session.scalar(select(InboundMessage).where(InboundMessage.provider == provider,
+                                                           InboundMessage.message_sid == message_sid)), False
+    if msg.action == "revocation":
+        entry = add_to_dnc(session, e164, scope="company", campaign=None, channel="sms", received_at=now,
+                           added_by="caller", source_ref=f"{provider}-sms:{message_sid}"[:200],
+                           reason=f"texted {body.strip()[:200]!r} to {to}")
+        msg.entry_id = getattr(entry, "id", None)
+    ledger.append(session, "sms_inbound", at=now, actor="caller", e164=e164,
+                  payload={"message_sid": message_sid, "from": sender[:64], "to": to[:64], "body": msg.body,
+                           "action": msg.action, "word": msg.word, "entry_id": msg.entry_id})
+    session.flush()
+    return msg, True
