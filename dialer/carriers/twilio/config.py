@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -31,9 +31,9 @@ class TwilioConfig:
     """Credentials and addresses the adapter, the webhooks and the token endpoint need."""
 
     account_sid: str
-    auth_token: str | None
+    auth_token: str | None = field(repr=False)  # secrets: never in a log line or a traceback's locals
     api_key: str | None
-    api_secret: str | None
+    api_secret: str | None = field(repr=False)
     caller_id: str | None
     public_base_url: str
     twiml_app_sid: str | None
