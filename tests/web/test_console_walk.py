@@ -53,3 +53,13 @@ def test_every_mistake_of_the_campaign_form_is_named_at_once(client, auth):
                 "Caller ID 'abc' is not a phone number: it has no digits to read.",
                 "Callback number '12' is not a valid number."):
         assert why in page, why
+
+
+def test_an_unknown_region_is_not_called_the_wrong_length(client, auth):
+    """Region "ZZ" was refused as "not a two-letter region code such as US": it is two letters, just no country's."""
+    auth.login("manager")
+    r = auth.post("/campaigns/new", {"name": "Summer", "caller_id": "212 555 0100", "pacing_mode": "predictive",
+                                     "abandon_target": "3", "max_attempts": "5", "dedupe_scope": "campaign",
+                                     "region": "ZZ", "timezone": "America/New_York"})
+    page = html.unescape(r.get_data(as_text=True))
+    assert r.status_code == 400 and "Region 'ZZ' is no country's region code (such as US or CA)." in page
