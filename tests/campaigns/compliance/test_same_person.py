@@ -150,9 +150,9 @@ def test_a_revoked_consent_is_revoked_on_every_number_of_the_person(session):
 def test_the_cli_revokes_the_persons_consent(dialer, sessions):
     with sessions() as s:
         _floor(s)
+        granted = datetime(2025, 1, 6, tzinfo=UTC)  # before the CLI's own clock, whatever day the test runs
         for n in (P1, P3):
-            consent.add(s, n, kind="pewc", granted_at=AT - timedelta(days=9), evidence_ref="form", added_by="t",
-                        recorded_at=AT - timedelta(days=9))
+            consent.add(s, n, kind="pewc", granted_at=granted, evidence_ref="form", added_by="t", recorded_at=granted)
         s.commit()
     r = dialer("dnc", "consent", P1, "--kind", "pewc", "--evidence", "-", "--revoke", "asked", "--json")
     assert r.code == 0, r.err
