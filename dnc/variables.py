@@ -44,6 +44,9 @@ VARIABLES: tuple[Variable, ...] = (
              "TLS proxy)", _T),
     Variable("DIALER_TWILIO_API_BASE", "`https://api.twilio.com`",
              "send REST calls elsewhere, e.g. to `dialer twilio fake-server`", _T),
+    Variable("DIALER_TWILIO_UNKNOWN_CONFIRM_S", "`10`",
+             "a create Twilio never answered is recorded as not placed (the lead dialed again later) only after two "
+             "empty call-log lookups this many seconds apart (the log can lag)", _T),
     Variable("DIALER_IMPORT_MAX_BYTES", "`2147483648`", "largest lead file accepted (bytes); an XLSX workbook's "
              "unpacked size too", _C),
     Variable("DIALER_IMPORT_MAX_ROWS", "`20000000`", "most rows a lead file may have (split a larger one)", _C),

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
+from campaigns.agents import after_call as after_calls
 from campaigns.agents import preview as agents_preview
 from campaigns.agents import service as agents
 from campaigns.agents import teams
@@ -30,7 +31,7 @@ from web.disposition import PAUSE_LABELS, PERSONAL, DispositionForm, callback_ti
 from web.filters import console_zone, page_and_lead, when
 from web.forms import as_id, choices, sentence
 from web.seat_call import for_the_call_shown, for_the_seat_shown, seat_id
-from web.seat_page import PauseForm, StartForm, lead_zone, seat_page
+from web.seat_page import PauseForm, StartForm, after_call_message, lead_zone, seat_page
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
@@ -154,6 +155,8 @@ def disposition():
             agents.go_offline(db(), d.agent.id, t, teams.OFF_TEAM)
         elif form.then.data == "pause":
             agents.pause(db(), d.agent.id, form.pause_reason.data, t)
+        elif form.then.data == "offline":
+            agents.go_offline(db(), d.agent.id, t)
         else:
             agents.go_ready(db(), d.agent.id, t)
         db().commit()
@@ -162,10 +165,40 @@ def disposition():
         target = form.callback_at if "callback" in str(e) else form.code
         target.errors = [*target.errors, sentence(str(e))]
         return seat_page(form, 400)
-    then = " You are paused." if form.then.data == "pause" else " Ready for the next call."
+    then = {"pause": " You are paused.", "offline": " You are logged out of the campaign."}.get(
+        form.then.data, " Ready for the next call.")
     if off_team:
         then = f" You are no longer on campaign {d.campaign.name}'s team: you were logged out of it."
     flash(f"Saved: {chosen.label}.{then}", "success")
+    return redirect(url_for("agent.seat"))
+
+
+AFTER_CALL_CHOICES = {"ready": None, "pause": "paused", "offline": "offline"}
+
+
+@bp.post("/after-call")
+@for_the_call_shown()
+def after_call():
+    """Where the seat goes once this call and its wrap-up are done, said during the call (the disposition form's
+    "Then"), so the dialer stops counting on the seat for the next call now (``campaigns.agents.after_call``)."""
+    wants_json = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+    then = request.form.get("then", "")
+    if then not in AFTER_CALL_CHOICES:
+        message, ok = "Choose ready, pause or log out for after this call.", False
+    else:
+        reason = (request.form.get("pause_reason") or "break") if then == "pause" else None
+        try:
+            after_calls.set_after_call(db(), seat_id(), AFTER_CALL_CHOICES[then], now(), reason)
+            db().commit()
+            ok = True
+        except UserError as e:
+            db().rollback()
+            message, ok = sentence(str(e)), False
+    if ok:
+        message = after_call_message(desk(db(), seat_id()).agent)
+    if wants_json:
+        return (jsonify(message=message), 200) if ok else (jsonify(error=message), 400)
+    flash(message, "success" if ok else "error")
     return redirect(url_for("agent.seat"))
 
 

@@ -42,7 +42,8 @@ class DispositionForm(FlaskForm):
         if field.data not in (None, "", "personal", "anyone"):
             raise ValidationError("Choose personal (only me) or anyone on the campaign.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
-    then = SelectField("Then", choices=choices([("ready", "Ready for the next call"), ("pause", "Pause")]),
+    then = SelectField("Then", choices=choices([("ready", "Ready for the next call"), ("pause", "Pause"),
+                                                ("offline", "Log out")]),
                        default="ready")
     pause_reason = SelectField("Pause reason", default="break",
                                choices=choices((r, PAUSE_LABELS.get(r, r)) for r in DEFAULT_PAUSE_REASONS))

@@ -51,7 +51,7 @@ def as_json(f) -> dict:
             "by_state": f.by_state,
             "agents": [{"id": a.id, "name": a.name, "state": a.state, "reason": reason_words(a.reason) or None,
                         "reason_code": a.reason, "seconds": a.seconds,
-                        "phone": a.phone, "simulated": a.simulated} for a in f.agents],
+                        "phone": a.phone, "simulated": a.simulated, "after_call": a.after_call} for a in f.agents],
             "ringing": f.ringing, "waiting": f.waiting, "talking": f.talking, "oldest_wait_s": f.oldest_wait_s,
             "dial_level": f.dial_level, "calls_per_ready_agent": f.calls_per_ready_agent,
             "today": {k: f.today.get(k) for k in TODAY_KEYS},

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired
 
 from campaigns.agents import preview as agents_preview
 from campaigns.agents import teams
+from campaigns.agents.after_call import after_call_words
 from campaigns.agents.desk import desk, dispositions_of, last_call, my_callbacks, unfinished
 from campaigns.agents.states import DEFAULT_PAUSE_REASONS
 from campaigns.callerid import service as callerid
@@ -57,6 +58,10 @@ def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dic
     if form is None and d.campaign is not None:  # the campaign's default: personal or shared callbacks
         dform.callback_for.data = "personal" if settings_of(db(), d.campaign.id).callbacks_personal else "anyone"
     dform.code.choices = choices((x.code, x.label) for x in d.dispositions)
+    if form is None and d.agent.after_call is not None:  # what the agent said during the call: "Then" shows it
+        dform.then.data = "pause" if d.agent.after_call == "paused" else d.agent.after_call
+        if d.agent.after_call_reason in PAUSE_LABELS:
+            dform.pause_reason.data = d.agent.after_call_reason
     if d.call is not None:  # the notes are the call's draft in the tab (static/js/agent.js)
         dform.notes.render_kw = {**(dform.notes.render_kw or {}), "data-draft": d.call.id}
     left = _unfinished(d, late, offer)
@@ -82,7 +87,18 @@ def seat_page(form: DispositionForm | None = None, status: int = 200, offer: dic
                            zone=lead_zone(d), times_in=d.campaign.timezone if d.campaign else None,
                            phone=phone, due=due, now=now(), preview=_preview(d),
                            shown=_flaggable(d.agent.id), seat_shown=as_shown(*seat_now(d.agent.id)),
+                           after_call=after_call_message(d.agent) if d.agent.after_call else None,
                            poll_s=current_app.config["AGENT_POLL_SECONDS"]), status
+
+
+def after_call_message(agent) -> str:
+    """What the seat said it does after this call, as the page confirms it."""
+    words = after_call_words(agent)
+    if agent.state not in ("talking", "wrap"):
+        return f"You are {agent.state}." if agent.state != "paused" else "You are paused."
+    if words is None:
+        return "After this call you are ready for the next one."
+    return f"After this call you {words}: the dialer no longer counts on you for the next call."
 
 
 def _unfinished(d, late: DispositionForm | None, offer: dict | None) -> list[dict]:
@@ -112,6 +128,10 @@ def _wrap_limit(d) -> dict | None:
     if c is None or c.wrap_limit_s is None or d.agent.simulated or d.call is None:
         return None
     then = "your seat is paused" if c.wrap_limit_then == "paused" else "you go ready for the next call"
+    if d.agent.after_call == "offline":  # what the agent said for after this call wins (``wrap.end_overdue_wraps``)
+        then = "you are logged out"
+    elif d.agent.after_call == "paused":
+        then = "your seat is paused"
     left = None
     if d.agent.state == "wrap" and d.agent.state_since is not None:
         left = max(0.0, c.wrap_limit_s - (now() - d.agent.state_since).total_seconds())

@@ -118,7 +118,7 @@ def edit(user_id: int):
             if bool(form.active.data) != user.active:
                 if user.id == current_user.user_id and not form.active.data:
                     raise UserError("you cannot disable your own account")
-                set_active(db(), user.username, bool(form.active.data))
+                set_active(db(), user.username, bool(form.active.data), now())
                 changed.append("enabled" if form.active.data else "disabled")
             if changed:
                 console_auth.end_user_sessions(db(), user.id, now(),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campaigns.accounts.models import ROLES, User
 from campaigns.accounts.passwords import hash_password, verify_password
 from campaigns.agents.models import Agent
-from campaigns.agents.service import create_agent
+from campaigns.agents.service import create_agent, go_offline
 from dnc.errors import UserError
 
 MIN_PASSWORD = 10
@@ -26,6 +26,7 @@ MAX_PASSWORD = 200
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
 ROLE_LABELS = {"admin": "Administrator", "manager": "Campaign manager", "agent": "Agent",
                "compliance": "Compliance officer", "sales": "Sales lead"}
+ACCOUNT_CHANGED = "account"  # the state reason of a seat taken off the floor because its user no longer may sit it
 # Verified when the username is unknown, so a login takes as long for a missing user as for a wrong password.
 _DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
 
@@ -168,10 +169,14 @@ def set_password(session: Session, username: str, password: str) -> User:
     return user
 
 
-def set_active(session: Session, username: str, active: bool) -> User:
+def set_active(session: Session, username: str, active: bool, now: datetime) -> User:
+    """Enable or disable; a disabled agent's seat leaves the floor now (nobody may sit it: the dial loop would connect
+    customers to it until the unattended sweep noticed)."""
     user = get_user(session, username)
     if not active and user.role == "admin" and user.active:
         _keep_an_admin(session, user)
+    if not active and user.agent_id is not None:
+        go_offline(session, user.agent_id, now, ACCOUNT_CHANGED)
     user.active = active
     return user
 
@@ -185,6 +190,9 @@ def set_role(session: Session, username: str, role: str, now: datetime) -> User:
         _keep_an_admin(session, user)
     if role == "agent" and user.agent_id is None:
         user.agent_id = _agent_seat(session, user.username, now)
+    if role != "agent" and user.agent_id is not None:
+        # the seat's page is for agents only: a seat left ready would be dialed for, its person signed in elsewhere
+        go_offline(session, user.agent_id, now, ACCOUNT_CHANGED)
     user.role = role
     return user
 

@@ -27,6 +27,10 @@ class Agent(Base):
     # the call the agent is on (set with talking, cleared when it ends): a late end of an earlier call never
     # moves an agent who is already on the next one (no foreign key: calls already points here)
     call_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # where the agent goes once the call in hand and its wrap-up are done ("paused" with after_call_reason, or
+    # "offline"), said while still on it: the pacer counts them out at once (``campaigns.agents.after_call``)
+    after_call: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    after_call_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AgentStateEvent(Base):

@@ -61,6 +61,8 @@ def assign(session: Session, agent: Agent, campaign: Campaign | None) -> None:
 def record(session: Session, agent: Agent, state: str, reason: str | None, at: datetime) -> None:
     """Write the new state and its history row."""
     agent.state, agent.state_reason, agent.state_since = state, reason, at
+    if state not in ("talking", "wrap"):  # off the call: "after this call" is done, or overtaken by a choice
+        agent.after_call = agent.after_call_reason = None
     session.add(AgentStateEvent(agent_id=agent.id, campaign_id=agent.campaign_id, state=state, reason=reason, at=at))
     session.flush()
     if state == "ready":
@@ -263,7 +265,7 @@ def _release(session: Session, call: Call, state: str, at: datetime) -> int | No
         others = others.where(Agent.id != call.agent_id)
     for consulted in session.scalars(others).all():
         consulted.call_id = None  # asked to consult on a call that ended: free again (``campaigns.agents.transfer``)
-        record(session, consulted, "ready", None, at)
+        record(session, consulted, *_free(consulted), at)
     if call.agent_id is None:
         return None
     agent = session.get(Agent, call.agent_id, with_for_update=True)
@@ -271,8 +273,13 @@ def _release(session: Session, call: Call, state: str, at: datetime) -> int | No
         return None  # the agent already left this call (logged out, or on the next one)
     check_move(agent.state, state, "loop")
     agent.call_id = None
-    record(session, agent, state, None, at)
+    record(session, agent, *(_free(agent) if state == "ready" else (state, None)), at)
     return agent.id
+
+
+def _free(agent: Agent) -> tuple[str, str | None]:
+    """Where a seat freed without a wrap-up goes: ready, unless it said it pauses or logs out after the call."""
+    return (agent.after_call, agent.after_call_reason) if agent.after_call else ("ready", None)
 
 
 def free_agent(session: Session, call_id: int, at: datetime) -> int | None:

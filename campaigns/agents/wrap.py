@@ -33,6 +33,8 @@ def end_overdue_wraps(session: Session, now: datetime) -> int:
         seat = session.get(Agent, agent_id)
         if not on_team(session, seat, seat.campaign_id):  # taken off the team during the call: leaves it
             moved += agents.go_offline(session, agent_id, now, OFF_TEAM)
+        elif seat.after_call is not None:  # the agent said where they go after this call
+            moved += agents.set_state(session, agent_id, seat.after_call, now, seat.after_call_reason)
         elif then == "paused":
             moved += agents.pause(session, agent_id, PAUSE_REASON, now)
         else:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.campaign.models import CAMPAIGN_STATUSES, DEDUPE_SCOPES, PACING_MODES, Campaign, Disposition
 from campaigns.leads.models import Lead, LeadList
+from campaigns.leads.phones import unreadable
 from dnc.errors import UserError
 
 # The dispositions every campaign starts with; a campaign adds its own rows next to these.
@@ -37,7 +38,7 @@ def normalize_caller_id(raw: str, region: str = "US") -> str:
     try:
         num = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as e:
-        raise UserError(f"caller ID {raw!r} is not a phone number: {e}") from None
+        raise UserError(f"caller ID {raw!r} is not a phone number: {unreadable(e)}") from None
     if not phonenumbers.is_valid_number(num):
         raise UserError(f"caller ID {raw!r} is not a valid number")
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)

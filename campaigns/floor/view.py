@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.agents.after_call import after_call_words
 from campaigns.agents.models import AGENT_STATES, Agent
 from campaigns.alerts.levels import abandon_level
 from campaigns.campaign.dial_settings import settings_of
@@ -41,6 +42,7 @@ class FloorAgent:
     seconds: float | None
     phone: str | None
     simulated: bool
+    after_call: str | None = None  # what the agent said they do after this call, in words ("pause (lunch)")
 
 
 @dataclass
@@ -69,7 +71,8 @@ def floor(session: Session, campaign: Campaign, now: datetime, refreshed: bool =
     rows = session.execute(select(Agent, Call.phone).outerjoin(Call, Call.id == Agent.call_id)
                            .where(Agent.campaign_id == campaign.id).order_by(Agent.name)).all()
     agents = [FloorAgent(a.id, a.name, a.state, a.state_reason,
-                         (now - a.state_since).total_seconds() if a.state_since else None, phone, a.simulated)
+                         (now - a.state_since).total_seconds() if a.state_since else None, phone, a.simulated,
+                         after_call_words(a) if a.state in ("talking", "wrap") else None)
               for a, phone in rows]
     by_state = Counter(a.state for a in agents)
     live = dispatch.live_calls(session, campaign.id)

@@ -27,11 +27,27 @@ FAILURES = ("no_answer", "busy", "failed", "machine")  # attempts that did not r
 MAX_PHONES = 6
 
 
+# Why the phone library could not read a number, in words (its own text, "(1) The string supplied did not seem to
+# be a phone number.", reached the console's pages).
+UNREADABLE = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "no country's calling code follows the +",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "it has no digits to read",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too few digits follow the international prefix",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "it has too few digits",
+    phonenumbers.NumberParseException.TOO_LONG: "it has too many digits",
+}
+
+
+def unreadable(e: phonenumbers.NumberParseException) -> str:
+    """Why a number could not be read, in words."""
+    return UNREADABLE.get(e.error_type, "it cannot be read as one")
+
+
 def normalize(raw: str, region: str) -> str:
     try:
         num = phonenumbers.parse(str(raw), region)
     except phonenumbers.NumberParseException as e:
-        raise UserError(f"{raw!r} is not a phone number: {e}") from None
+        raise UserError(f"{raw!r} is not a phone number: {unreadable(e)}") from None
     if not phonenumbers.is_valid_number(num):
         raise UserError(f"{raw!r} is not a valid phone number")
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)

@@ -12,11 +12,12 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.campaign.models import Campaign
+from campaigns.dispatch.models import Call
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
 from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.models import (
@@ -242,6 +243,15 @@ def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime, now: da
         for list_id, status, n in session.execute(later):
             out[list_id]["final"] -= n
             out[list_id]["suppressed"] -= n if status == "suppressed" else 0
+        # leads that did not exist yet (a hot lead typed in, leads moved in from a list uploaded since), unless calls
+        # of theirs from before (history imported from another dialer) say they were being called then; their
+        # final or suppressed status, later too, came out above
+        new = (select(Lead.list_id, func.count())
+               .where(Lead.campaign_id == campaign.id, Lead.created_at >= as_of,
+                      ~exists().where(Call.lead_id == Lead.id, Call.placed_at < as_of))
+               .group_by(Lead.list_id))
+        for list_id, n in session.execute(new):
+            out[list_id]["leads"] -= n
     reached = and_(s.first_contact_at.isnot(None), s.first_contact_at < as_of)
     closed = and_(s.first_close_at.isnot(None), s.first_close_at < as_of)
     stats = (select(s.list_id, count_if(reached), count_if(closed))

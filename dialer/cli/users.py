@@ -129,7 +129,7 @@ def _toggle(active: bool, verb: str):
         from campaigns.accounts.sessions import end_user_sessions
 
         with ctx.session() as s:
-            user = set_active(s, username, active)
+            user = set_active(s, username, active, ctx.clock.now())
             if not active:
                 end_user_sessions(s, user.id, ctx.clock.now())
         click.echo(f"{username!r} {verb}d")

@@ -106,6 +106,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
         self._agent_campaign: dict[int, int | None] = {}
         # agents whose shift is over (when it ended), not counted by their pacer until they log out
         self._leaving: dict[int, datetime] = {}
+        self._told: set[int] = set()  # of them, those who said so on the console (``_sync_after_call``)
         self._next_status: datetime | None = None
         self.tally = MinuteTally()  # the last minute's pace, published with each decision
         self.decisions = DialDecisions()  # the log's "why is it (not) dialing this campaign"
@@ -143,6 +144,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
             self.campaigns[c.id] = c
             self._slot(c, now)
         self._sync_agents(now)
+        self._sync_after_call(now)
         self._send_hangups()
         self._place_previews(now)
         self._route(now, expire=True)
@@ -184,6 +186,8 @@ class DialLoop(Dialing, Routing, CarrierNews):
             if a.state != "offline" and a.since is not None and a.id not in self._leaving:
                 pacer.observe(AgentState(t=a.since.timestamp(), agent_id=str(a.id), state=a.state))
         for call in self.store.live_calls(c.id):  # a restarted worker learns the calls already in flight
+            if call.status == "unknown":
+                continue  # not known to be placed: told when the carrier's call log shows it (``adopted``)
             cid = str(call.id)
             pacer.observe(CallPlaced(t=call.placed_at.timestamp(), call_id=cid))
             if call.answered_at is not None:
@@ -215,14 +219,27 @@ class DialLoop(Dialing, Routing, CarrierNews):
                 old = slots.get(prev)
                 if old is not None:  # the agent moved to another campaign: gone from this one
                     old.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state="offline"))
-            if leaving and ev.agent_id in leaving:  # counted out already: only the log-out itself is news
-                if ev.state != "offline":
+            if leaving and ev.agent_id in leaving:  # counted out already: only their going is news
+                if ev.state not in ("offline", "paused"):
                     continue
                 del leaving[ev.agent_id]
             slot = slots.get(ev.campaign_id)
             if slot is not None:
                 slot.pacer.observe(AgentState(t=ev.at.timestamp(), agent_id=str(ev.agent_id), state=ev.state))
         self._cursor = max(self._cursor, events[-1].seq)  # a late row re-read by the SQL store is older
+
+    def _sync_after_call(self, now: datetime) -> None:
+        """Count out the agents who said they pause or log out after the call in hand (``agents.after_call``), and
+        back in those who took it back while still on it: a pacer that counts them coming free dials calls that
+        are answered with nobody there."""
+        told = self.store.leaving_after_call()
+        if not told and not self._told:
+            return
+        for agent_id in told - self._told:
+            self._count_out(agent_id, now)
+        for agent_id in self._told - told:
+            self._count_back(agent_id, now)
+        self._told = set(told)
 
     # --- agents (in-process callers: the simulator, a worker-side console) -----------------------------------
     def agent_state(self, agent_id: int, state: str, now: datetime, reason: str | None = None) -> bool:
@@ -241,6 +258,9 @@ class DialLoop(Dialing, Routing, CarrierNews):
         until they left, the calls dialed for them in their last seconds were answered with nobody there);
         routing still gives them a call while they are ready. Until their log-out, only it reaches the pacer."""
         self._advance(now)
+        self._count_out(agent_id, now)
+
+    def _count_out(self, agent_id: int, now: datetime) -> None:
         self._leaving.setdefault(agent_id, now)
         slot = self._pacer_of(agent_id)
         if slot is not None:
@@ -249,6 +269,9 @@ class DialLoop(Dialing, Routing, CarrierNews):
     def agent_staying(self, agent_id: int, now: datetime) -> None:
         """Back on shift before they logged out: their pacer counts them again, as they are now."""
         self._advance(now)
+        self._count_back(agent_id, now)
+
+    def _count_back(self, agent_id: int, now: datetime) -> None:
         if agent_id not in self._leaving:
             return
         del self._leaving[agent_id]

@@ -202,6 +202,16 @@ class Dialing:
             if slot is not None:
                 slot.pacer.observe(CallPlaced(t=p.sent_at.timestamp(), call_id=str(p.call_id)))
 
+    def adopted(self, call_id: int, campaign_id: int, sent_at: datetime) -> None:
+        """A create whose answer never came was found in the carrier's call log: placed after all, so its pacer
+        counts it in flight from the moment it was sent. Told before any of its callbacks reaches the loop; a pacer
+        made while the call was unknown did not count it (``_slot``)."""
+        self.stats.placed += 1
+        self.observer.placed(campaign_id)
+        slot = self.slots.get(campaign_id)
+        if slot is not None:
+            slot.pacer.observe(CallPlaced(t=sent_at.timestamp(), call_id=str(call_id)))
+
     def _place_previews(self, now: datetime) -> None:
         """Place the calls preview agents chose (within the calls-per-second limit)."""
         for call in self.store.preview_calls():

@@ -45,6 +45,9 @@ class MemoryAgents:
     def agent_events_since(self, cursor: int, now: datetime) -> list[AgentEvent]:
         return self.agent_log.since(cursor)
 
+    def leaving_after_call(self) -> frozenset[int]:
+        return frozenset()  # the simulator's agents say it to the loop itself (``DialLoop.agent_leaving``)
+
     def longest_idle_agent(self, campaign_id: int, call_id: int | None = None,
                            skip: frozenset[int] = frozenset()) -> int | None:
         ready = self.ready_agents.get(campaign_id)

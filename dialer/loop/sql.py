@@ -257,6 +257,11 @@ class SqlStore:
             + (openids.note(gaps, horizon, now) if horizon else [])
         return [AgentEvent(*r) for r in (*late, *rows)]
 
+    def leaving_after_call(self) -> frozenset[int]:
+        with self._s() as s:
+            return frozenset(s.scalars(select(Agent.id).where(Agent.after_call.is_not(None),
+                                                              Agent.state.in_(("talking", "wrap")))))
+
     def longest_idle_agent(self, campaign_id: int, call_id: int | None = None,
                            skip: frozenset[int] = frozenset()) -> int | None:
         with self._s() as s:

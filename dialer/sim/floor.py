@@ -238,6 +238,8 @@ class SimFloor:
             self._pause(agent, reason, seconds)
         elif state in ("talking", "wrap") and agent.pending is None:
             agent.pending = ("paused", reason, seconds)
+            if self.sc.agents.breaks_said_ahead:  # the seat's "pause after this call": counted out now
+                self.loop.agent_leaving(agent.id, self.q.now())
 
     def _pause(self, agent: SimAgent, reason: str, seconds: float) -> None:
         # the way back is scheduled before the write and the generation moves after it: a live worker runs an event

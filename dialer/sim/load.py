@@ -328,7 +328,8 @@ def _agents(s: Section) -> Agents:
                lunch_min=s.number("lunch_min", d.lunch_min, 0, 240),
                stagger_min=s.number("stagger_min", d.stagger_min, 0, 120),
                logouts_per_hour=s.number("logouts_per_hour", d.logouts_per_hour, 0, 60),
-               relogin_s=s.number("relogin_s", d.relogin_s, 0, 86400))
+               relogin_s=s.number("relogin_s", d.relogin_s, 0, 86400),
+               breaks_said_ahead=s.flag("breaks_said_ahead", d.breaks_said_ahead))
     s.done()
     if a.max_count == 0:
         raise UserError(f"{s.src}: [agents] count: a floor with no agent never dials")

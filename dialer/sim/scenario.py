@@ -110,6 +110,9 @@ class Agents:
     lunch_min: float = 30.0
     stagger_min: float = 10.0  # log-ins, breaks and lunches spread over +- this
     logouts_per_hour: float = 0.0  # mid-call log-outs per agent-hour (the call is dropped)
+    # a break or lunch that falls due during a call is said on the seat then ("pause after this call"), so the
+    # pacer counts the agent out at once; False: the agent just pauses once the wrap-up is done
+    breaks_said_ahead: bool = False
     relogin_s: float = 300.0
 
     @property

@@ -19,6 +19,10 @@ from dnc import internal
 
 @pytest.fixture
 def floor(sessions, clock):
+    return spring(sessions, clock)
+
+
+def spring(sessions, clock) -> dict:
     """Campaign "Spring" (active) with a script and a lead called once before; returns ids."""
     t = clock.now()
     with sessions() as s:

@@ -83,25 +83,28 @@ def suppressed_csv():
                     headers={"Content-Disposition": f'attachment; filename="suppressed-{stamp}.csv"'})
 
 
+# The three forms share one page: each field gets an id of its own (the names posted stay "file", "version" ...), or a
+# label would lead to another form's field (``for="file"`` chose the first file box on the page).
 class ConsentUpload(FlaskForm):
-    file = FileField("Consent file (CSV)", validators=[FileRequired("Choose a file to upload.")])
+    file = FileField("Consent file (CSV)", validators=[FileRequired("Choose a file to upload.")], id="consent-file")
 
 
 class ListUpload(FlaskForm):
-    source = SelectField("List", choices=choices(SOURCES))
-    state = StringField("State (for a state list)", validators=[Optional(), Length(2, 2, "Two letters, e.g. FL.")])
+    source = SelectField("List", choices=choices(SOURCES), id="list-source")
+    state = StringField("State (for a state list)", validators=[Optional(), Length(2, 2, "Two letters, e.g. FL.")],
+                        id="list-state")
     version = StringField("Version date", validators=[DataRequired("Give the list's version date.")],
-                          render_kw={"type": "date"})
-    vendor = StringField("Vendor", validators=[Optional(), Length(max=120)])
-    file = FileField("List file", validators=[FileRequired("Choose a file to upload.")])
+                          render_kw={"type": "date"}, id="list-version")
+    vendor = StringField("Vendor", validators=[Optional(), Length(max=120)], id="list-vendor")
+    file = FileField("List file", validators=[FileRequired("Choose a file to upload.")], id="list-file")
 
 
 class RndUpload(FlaskForm):
     version = StringField("Data as of", validators=[DataRequired("Give the day the RND data are as of.")],
-                          render_kw={"type": "date"})
-    changes = BooleanField("Adds to the RND data in force (unticked: the file is the whole of it)")
-    vendor = StringField("From", validators=[Optional(), Length(max=120)])
-    file = FileField("RND file (CSV)", validators=[FileRequired("Choose a file to upload.")])
+                          render_kw={"type": "date"}, id="rnd-version")
+    changes = BooleanField("Adds to the RND data in force (unticked: the file is the whole of it)", id="rnd-changes")
+    vendor = StringField("From", validators=[Optional(), Length(max=120)], id="rnd-vendor")
+    file = FileField("RND file (CSV)", validators=[FileRequired("Choose a file to upload.")], id="rnd-file")
 
 
 def _load_page(consent_form=None, list_form=None, rnd_form=None, status: int = 200):

@@ -118,6 +118,8 @@ class CallSnapshot:
     status: str
     answered_by: str | None
     duration_s: int | None
+    created: datetime | None = None  # the call log's date_created: when Twilio took the create (whole seconds)
+    from_: str | None = None
 
 
 class TwilioTelephony:
@@ -292,7 +294,9 @@ class TwilioTelephony:
         except (TwilioRestException, TwilioServiceException) as e:
             raise TwilioCallError(f"listing calls to {to}: {e.status} {_msg(e)}") from e
         return [CallSnapshot(c.sid, str(c.status), c.answered_by,
-                             int(c.duration) if c.duration not in (None, "") else None) for c in calls]
+                             int(c.duration) if c.duration not in (None, "") else None,
+                             c.date_created if isinstance(c.date_created, datetime) else None, c._from)
+                for c in calls]
 
     # --- plumbing ----------------------------------------------------------------------------------------
     def _update(self, sid: str, **fields) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -17,6 +17,7 @@ from dnc.errors import UserError
 from dnc.settings import is_placeholder
 
 TWILIO_API_BASE = "https://api.twilio.com"
+UNKNOWN_CONFIRM_S = 10.0  # DIALER_TWILIO_UNKNOWN_CONFIRM_S's default (``dialer.carriers.twilio.unknown``)
 
 _SID = {
     "TWILIO_ACCOUNT_SID": "AC",
@@ -30,14 +31,15 @@ class TwilioConfig:
     """Credentials and addresses the adapter, the webhooks and the token endpoint need."""
 
     account_sid: str
-    auth_token: str | None
+    auth_token: str | None = field(repr=False)  # secrets: never in a log line or a traceback's locals
     api_key: str | None
-    api_secret: str | None
+    api_secret: str | None = field(repr=False)
     caller_id: str | None
     public_base_url: str
     twiml_app_sid: str | None
     cps: float
     api_base: str = TWILIO_API_BASE
+    unknown_confirm_s: float = UNKNOWN_CONFIRM_S  # empty call-log lookups this far apart: a create was not placed
 
     @property
     def rest_username(self) -> str:
@@ -103,6 +105,13 @@ def problems(env: Mapping[str, str]) -> list[str]:
                 raise ValueError
         except ValueError:
             out.append(f"TWILIO_CPS {cps!r} must be a number of calls per second above 0 (your account's limit)")
+    confirm = get("DIALER_TWILIO_UNKNOWN_CONFIRM_S")
+    if confirm:
+        try:
+            if not 0 <= float(confirm) <= 600:
+                raise ValueError
+        except ValueError:
+            out.append(f"DIALER_TWILIO_UNKNOWN_CONFIRM_S {confirm!r} must be a number of seconds from 0 to 600")
     api = get("DIALER_TWILIO_API_BASE")
     if api:
         parts = urlsplit(api)
@@ -127,4 +136,5 @@ def load(env: Mapping[str, str]) -> TwilioConfig:
         twiml_app_sid=get("TWILIO_TWIML_APP_SID"),
         cps=float(get("TWILIO_CPS") or 1.0),
         api_base=(get("DIALER_TWILIO_API_BASE") or TWILIO_API_BASE).rstrip("/"),
+        unknown_confirm_s=float(get("DIALER_TWILIO_UNKNOWN_CONFIRM_S") or UNKNOWN_CONFIRM_S),
     )

@@ -8,13 +8,16 @@ callbacks that arrive late or were already stored, and the pump hands the dial l
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db import session_scope
+from campaigns.dispatch.models import Call
 from campaigns.inbox import service as inbox
+from dialer.carriers.twilio import unknown
 from dialer.carriers.twilio.adapter import CallSnapshot, TwilioCallError, TwilioTelephony
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,8 @@ PROVIDER = "twilio"
 ENDED = {"completed": "completed", "busy": "busy", "no-answer": "no_answer", "failed": "failed",
          "canceled": "canceled"}
 LIVE_KINDS = {"queued": None, "initiated": "initiated", "ringing": "ringing", "in-progress": "answered"}
+# told when a create whose answer never came is adopted: (call id, campaign id, when the create was sent)
+OnAdopted = Callable[[int, int, datetime], None]
 
 
 @dataclass
@@ -32,26 +37,32 @@ class ReconcileReport:
     abandoned: int = 0  # answered with nobody to connect them: redirected to the safe-harbor message
     adopted: int = 0  # placed at Twilio but the SID was never stored: found in the call log and linked
     unknown: int = 0  # Twilio never heard of them: recorded as failed (the attempt does not count)
+    waiting: int = 0  # SID never stored, nothing in the call log yet: kept until a later lookup confirms it
     errors: list[str] = field(default_factory=list)
 
 
 def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: datetime, *,
               older_than_s: float = 0.0, abandon_answered: bool = True,
-              campaign_ids: set[int] | None = None, unknown_only: bool = False) -> ReconcileReport:
+              campaign_ids: set[int] | None = None, unknown_only: bool = False,
+              lookups: unknown.EmptyLookups | None = None, on_adopted: OnAdopted | None = None) -> ReconcileReport:
     """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up and on a takeover: all
     of them), of ``campaign_ids`` only when given (the campaigns this worker owns or just took over); with
     ``unknown_only``, only the creates whose answer never came (``PlaceOutcomeUnknown``).
 
+    A call whose SID was never stored is adopted from the call log (``unknown.own_call``; ``on_adopted`` is told,
+    so the pacer counts it) or, once ``lookups`` saw the log empty twice, recorded as not placed: a worker passes
+    the same ``lookups`` to every pass; without one, a single pass never releases such a call.
+
     A call stored as connected but still "bridging" (the worker died between choosing the agent and the carrier
     joining them) counts as not connected: the person is alone on the line."""
-    report = ReconcileReport()
+    report, lookups = ReconcileReport(), lookups or unknown.EmptyLookups()
     with session_scope(sessions) as s:
         in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s), campaign_ids,
                                           unknown_only)
     for call in in_flight:
         report.checked += 1
         try:
-            _one(sessions, telephony, call, now, report, abandon_answered)
+            _one(sessions, telephony, call, now, report, abandon_answered, lookups, on_adopted)
         except TwilioCallError as e:
             report.errors.append(f"call {call.id}: {e}")
             log.warning("reconcile call %s: %s", call.id, e)
@@ -59,21 +70,10 @@ def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: 
 
 
 def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: datetime, report: ReconcileReport,
-         abandon_answered: bool) -> None:
-    sid = call.sid
+         abandon_answered: bool, lookups: unknown.EmptyLookups, on_adopted: OnAdopted | None) -> None:
+    sid = call.sid or _adopt(sessions, telephony, call, now, report, lookups, on_adopted)
     if sid is None:
-        found = telephony.find_placed(call.phone, call.placed_at - timedelta(seconds=60))
-        with session_scope(sessions) as s:  # an earlier call to the number is another call's, not this one
-            found = [f for f in found if f.sid not in inbox.stored_sids(s, PROVIDER, [f.sid for f in found])]
-        if not found:
-            with session_scope(sessions) as s:
-                inbox.fail_unplaced(s, call.id, now)
-            report.unknown += 1
-            return
-        sid = found[0].sid
-        with session_scope(sessions) as s:
-            inbox.adopt_sid(s, call.id, sid)
-        report.adopted += 1
+        return
     snap = telephony.fetch(sid)
     if snap is None:
         snap = CallSnapshot(sid, "failed", None, None)
@@ -92,6 +92,33 @@ def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: dateti
             report.still_live += 1
     else:
         report.still_live += 1
+
+
+def _adopt(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: datetime, report: ReconcileReport,
+           lookups: unknown.EmptyLookups, on_adopted: OnAdopted | None) -> str | None:
+    """The call this create made, from the call log: adopted (its SID stored, the pacer told), or None: not there
+    yet (kept), or confirmed absent (recorded as not placed: the row goes, the lead is due again)."""
+    found = telephony.find_placed(call.phone, call.placed_at - timedelta(seconds=60))
+    with session_scope(sessions) as s:
+        row = s.get(Call, call.id)
+        if row is None:
+            return None
+        campaign_id, caller_id = row.campaign_id, row.caller_id
+        mine = unknown.own_call(found, call.placed_at, caller_id,
+                                unknown.owned_sids(s, PROVIDER, [f.sid for f in found]))
+        if mine is None:
+            if lookups.confirmed(("call", call.id), now):
+                inbox.fail_unplaced(s, call.id, now)
+                report.unknown += 1
+            else:
+                report.waiting += 1
+            return None
+        inbox.adopt_sid(s, call.id, mine.sid)
+    lookups.found(("call", call.id))
+    report.adopted += 1
+    if on_adopted is not None:  # before anything lets go of the loop: the pacer hears it before its answer
+        on_adopted(call.id, campaign_id, call.placed_at)
+    return mine.sid
 
 
 def _record(s: Session, snap: CallSnapshot, now: datetime) -> None:

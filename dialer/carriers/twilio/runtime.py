@@ -18,20 +18,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.agents import lines as agent_lines
 from campaigns.db import session_scope
 from dialer.carriers.sendpace import PACE_SHARE, DatabaseBudget, SendPacer
-from dialer.carriers.telephony import CarrierEvent, PlaceFailed
+from dialer.carriers.telephony import CarrierEvent, PlaceFailed, PlaceOutcomeUnknown
+from dialer.carriers.twilio import agent_ring
 from dialer.carriers.twilio.adapter import TwilioCallError, TwilioTelephony
 from dialer.carriers.twilio.config import TwilioConfig
 from dialer.carriers.twilio.pump import CallbackPump, PumpStats
-from dialer.carriers.twilio.reconcile import ReconcileReport, reconcile
+from dialer.carriers.twilio.reconcile import OnAdopted, ReconcileReport, reconcile
+from dialer.carriers.twilio.unknown import UNKNOWN_SETTLE_S, EmptyLookups
 from dialer.clock import Clock
 from dialer.loop.ownership import CampaignOwnership
 from dialer.loop.sql import SqlStore
 
 log = logging.getLogger(__name__)
 SQLITE_CLAIM_TRIES = 4
-# a create sent and never answered is looked up in Twilio's call log this long after it went out (the client gave up
-# on it already, 10 s by default; Twilio has logged a call it made by then), then every second until settled
-UNKNOWN_SETTLE_S = 3.0
 
 
 def account_pacer(sessions: sessionmaker[Session], config: TwilioConfig, clock: Clock) -> SendPacer:
@@ -74,6 +73,7 @@ class LineStats:
     rung: int = 0  # phone agents called into their conference
     held: int = 0  # ready agents paused until their line is up
     released: int = 0  # legs of agents who logged out, hung up
+    unknown: int = 0  # rings whose create got no answer: settled from the call log (``agent_ring``)
     errors: int = 0
 
 
@@ -101,6 +101,9 @@ class TwilioRuntime:
         self.reconciled: ReconcileReport | None = None  # what the start-up reconciliation found
         self._next_sweep: datetime | None = None
         self._next_unknown: datetime | None = None
+        # creates whose answer never came, seen once with an empty call log (the log may lag: a second look decides)
+        self.lookups = EmptyLookups(config.unknown_confirm_s)
+        self.on_adopted: OnAdopted | None = None  # the dial loop's: an adopted call is placed for its pacer
 
     def store(self, holder: str | None = None) -> TwilioStore:
         """The dial loop's store for this runtime (Twilio calls, line-aware routing)."""
@@ -120,7 +123,8 @@ class TwilioRuntime:
         if self.ownership is not None:
             self.ownership.refresh(now, force=True)
             self.ownership.take_news()  # everything owned now is reconciled just below
-        report = self.reconciled = reconcile(self.sessions, self.telephony, now, campaign_ids=self.owned())
+        report = self.reconciled = reconcile(self.sessions, self.telephony, now, campaign_ids=self.owned(),
+                                             lookups=self.lookups, on_adopted=self.on_adopted)
         log.info("reconciled %d in-flight Twilio calls at start: %s", report.checked, report)
         self._next_sweep = now + self.sweep_every
         return report
@@ -140,29 +144,35 @@ class TwilioRuntime:
         if self.ownership is not None:
             taken, _ = self.ownership.take_news()
             if taken:  # another worker's campaigns: settle what it left in flight (answered and alone: abandoned)
-                report = reconcile(self.sessions, self.telephony, now, campaign_ids=set(taken))
+                report = reconcile(self.sessions, self.telephony, now, campaign_ids=set(taken), lookups=self.lookups,
+                                   on_adopted=self.on_adopted)
                 log.info("took over campaigns %s: reconciled %d calls in flight: %s", sorted(taken),
                          report.checked, report)
         self.settle_unknown(now)
         if self._next_sweep is not None and now >= self._next_sweep:
             self._next_sweep = now + self.sweep_every
             report = reconcile(self.sessions, self.telephony, now, older_than_s=self.stale_after_s,
-                               campaign_ids=self.owned())
+                               campaign_ids=self.owned(), lookups=self.lookups, on_adopted=self.on_adopted)
             if report.checked:
                 log.info("stale-call sweep: %s", report)
 
     def settle_unknown(self, now: datetime) -> ReconcileReport | None:
         """Creates whose answer never came (``PlaceOutcomeUnknown``), once a second: Twilio's call log says whether
         the call exists. Found, it is adopted and its callbacks apply (answered meanwhile with nobody connected: the
-        safe-harbor message, as at a restart); not found, the attempt is recorded as not placed and the lead
-        released. Until then the person is not dialed again; the 60 s sweep would be too late for an answer."""
+        safe-harbor message, as at a restart) and the pacer hears it placed; not found twice, ``confirm_s`` apart (the
+        log may lag), the attempt is recorded as not placed and the lead released. Until then the person is not
+        dialed again; the 60 s sweep would be too late for an answer. Agents' rings are settled the same way."""
         if self._next_unknown is not None and now < self._next_unknown:
             return None
         self._next_unknown = now + timedelta(seconds=1)
         report = reconcile(self.sessions, self.telephony, now, older_than_s=UNKNOWN_SETTLE_S,
-                           campaign_ids=self.owned(), unknown_only=True)
+                           campaign_ids=self.owned(), unknown_only=True, lookups=self.lookups,
+                           on_adopted=self.on_adopted)
         if report.checked:
             log.info("creates never answered, settled from Twilio's call log: %s", report)
+        rings = agent_ring.settle(self.sessions, self.telephony, now, self.lookups, self.owned())
+        if rings.adopted or rings.not_placed:
+            log.info("agents' rings never answered, settled from Twilio's call log: %s", rings)
         return report
 
     def close(self) -> None:
@@ -196,6 +206,13 @@ class TwilioRuntime:
             try:
                 with self.telephony.released():  # the dial loop is free for answers meanwhile
                     sid = future.result()
+            except PlaceOutcomeUnknown as e:  # the phone may be ringing: never rung again until the log says
+                self.lines.unknown += 1
+                log.warning("ringing agent %s at %s: no answer from Twilio, settled from its call log: %s",
+                            want.agent_id, want.phone, e)
+                with session_scope(self.sessions) as s:
+                    agent_ring.rung_unknown(s, want.agent_id, e.sent_at)
+                continue
             except PlaceFailed as e:
                 self.lines.errors += 1
                 log.warning("cannot ring agent %s at %s: %s", want.agent_id, want.phone, e)

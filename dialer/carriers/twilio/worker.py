@@ -71,6 +71,7 @@ def build_worker(sessions: sessionmaker[Session], clock: Clock, config: TwilioCo
     placer = ConcurrentPlacer(tel.place_paced, tel.pacer, store, "twilio", config.cps, clock,
                               request_times=lambda: list(tel.request_s))
     loop = DialLoop(store, tel, gate=gate, grace_s=grace_s, placer=placer, lanes=CarrierLanes())
+    runtime.on_adopted = loop.adopted  # a create settled from the call log as placed: its pacer counts it
     return TwilioWorker(loop, runtime, store, holder, placer)
 
 

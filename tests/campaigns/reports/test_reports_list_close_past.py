@@ -44,3 +44,17 @@ def test_closing_a_lead_after_the_range_does_not_change_the_past_list_close(floo
                  dispo="SALE", dispo_at=local(9, "09:02:30"))
         b2.status, b2.attempts, b2.last_outcome, b2.updated_at = "closed", 3, "SALE", local(9, "09:02:30")
     assert _past(sessions) == before
+
+
+def test_leads_added_after_the_range_are_not_in_the_past_list_close(floor, sessions):
+    """A hot lead typed into List B on the 9th (and a second one already closed on its first call) did not exist at
+    the end of the 7th: the past range's lists and summary must not count them, while today's do."""
+    before = _past(sessions)
+    with sessions.begin() as s:
+        for phone, status in (("+12125550190", "new"), ("+12125550191", "closed")):
+            s.add(Lead(campaign_id=floor.campaign_id, list_id=floor.lists["B"], phone=phone, status=status,
+                       created_at=local(9, "10:00:00"), updated_at=local(9, "10:05:00")))
+    assert _past(sessions) == before
+    with sessions.begin() as s:
+        today = {r["list"]: r for r in run_report(s, "list-close", "Acme", NOW, "2030-01-09", "2030-01-09").rows}
+    assert today["List B"]["leads"] == 5

@@ -90,6 +90,7 @@ count = 10
 schedule = [{ hour = 2, count = 25 }, { hour = 3, count = 8 }]
 break_every_h = 2
 logouts_per_hour = 0.1
+breaks_said_ahead = true
 [campaign]
 lines_per_agent = 3
 cps = 10
@@ -104,3 +105,4 @@ settings = { k = 1.5 }
     assert sc.answering.retry_decay == 0.7 and sc.answering.daily_drift == 0.2 and sc.list_size == 4000
     assert sc.agents.max_count == 25 and sc.max_lines == 75 and sc.campaign.cps == 10
     assert (sc.pacer, sc.pacer_settings) == ("power", {"k": 1.5})
+    assert sc.agents.breaks_said_ahead

@@ -112,3 +112,18 @@ def test_every_call_ends_and_every_agent_logs_out(pacer):
     if pacer == "preview":
         assert len(r.calls) == 0  # preview never dials by itself
     assert (r.agents.end <= r.days[-1][1] + 3600).all()
+
+
+def test_breaks_said_ahead_count_the_agent_out_during_the_call_and_the_break_still_follows():
+    """A break that falls due during a call, said on the seat then (``breaks_said_ahead``): the dial loop counts the
+    agent out at once and hears of them again when the break starts; every break is still taken after the call."""
+    agents = {"count": 4, "break_every_h": 0.5, "break_min": 5, "stagger_min": 2}
+    told = run(parse_scenario(small(run={"hours_per_day": 2.0}, agents={**agents, "breaks_said_ahead": True},
+                                    pacer={"name": "predictive"})),
+               seed=3)
+    a = told.agents
+    paused = a.state == "paused"
+    assert paused.sum() >= 8 and set(a.reason[paused]) == {"break"}
+    assert told.loop["errors"] == 0
+    live = np.array([o in ("completed", "abandoned") for o in told.calls.outcome])
+    assert (told.calls.outcome == "abandoned").sum() <= 0.03 * live.sum()

@@ -91,6 +91,32 @@
   }
   setTimeout(poll, every);
 
+  // "Then" chosen during the call is told to the dialer at once: a seat that pauses or logs out after this call is
+  // not coming free, and counted as if it were, the calls dialed for it are answered with nobody there
+  const shownCall = document.querySelector('#disposition input[name="call"]');
+  const thenField = document.querySelector("#disposition #then");
+  const reasonField = document.querySelector("#disposition #pause_reason");
+  const afterStatus = document.getElementById("after-call-status");
+  const tellButton = document.getElementById("after-call-tell");
+  if (thenField && shownCall && ["talking", "wrap"].includes(seat.dataset.state)) {
+    if (tellButton) tellButton.hidden = true;  // told on every change instead
+    const tell = async () => {
+      const body = new FormData();
+      body.append("call", shownCall.value);
+      body.append("then", thenField.value);
+      body.append("pause_reason", reasonField ? reasonField.value : "");
+      try {
+        const r = await window.Console.postJSON(seat.dataset.afterCallUrl, body);
+        window.Console.text(afterStatus, r.message);
+      } catch (e) {
+        window.Console.text(afterStatus, e.message);
+        if (tellButton) tellButton.hidden = false;
+      }
+    };
+    thenField.addEventListener("change", tell);
+    if (reasonField) reasonField.addEventListener("change", () => { if (thenField.value === "pause") tell(); });
+  }
+
   if (seat.dataset.phone && window.AgentPhone && seat.dataset.state !== "offline") {
     const chip = document.getElementById("phone-chip");
     const show = (state, err) => {

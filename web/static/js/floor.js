@@ -65,6 +65,7 @@
       const chip = el("div");
       chip.append(el("span", `badge ${a.state}`, a.reason ? `${a.state}: ${a.reason}` : a.state));
       card.append(chip, el("div", "since", dur(a.seconds) + (a.phone ? ` · ${a.phone}` : "")));
+      if (a.after_call) card.append(el("div", "since after-call", `then ${a.after_call}`));
       if (!a.simulated) {  // a person who left without signing out: the manager takes the seat off the floor
         const off = el("button", "button small secondary", "Take offline");
         off.type = "button";

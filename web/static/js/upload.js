@@ -12,7 +12,18 @@
     const submit = document.getElementById("upload-submit");
     const limit = Number(form.dataset.limit || 0);
 
+    // What the server said about the field before (a first try without a file: "Choose a file to upload.") no longer
+    // applies once a file is sent: it goes, so the page says one thing, this upload's.
+    function clearStale() {
+      const stale = document.getElementById("file-error");
+      if (stale) stale.remove();
+      const input = form.querySelector('input[type="file"]');
+      const said = (input.getAttribute("aria-describedby") || "").replace("file-error", "upload-error").trim();
+      if (said) input.setAttribute("aria-describedby", said);
+    }
+
     function fail(message) {
+      clearStale();
       errorBox.textContent = message;
       errorBox.classList.remove("hidden");
       box.classList.add("hidden");
@@ -28,6 +39,7 @@
         fail(`This file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${Math.floor(limit / 1048576)} MB.`);
         return;
       }
+      clearStale();
       errorBox.classList.add("hidden");
       box.classList.remove("hidden");
       submit.disabled = true;

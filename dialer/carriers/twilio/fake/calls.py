@@ -128,6 +128,7 @@ class FakeCall:
     script: CallScript
     created: float
     created_utc: str = ""  # ISO-8601 UTC, what the call log filters on
+    created_rfc: str = ""  # RFC 2822, the resource's ``date_created`` (when the create arrived, whole seconds)
     status: str = "queued"
     answered_by: str | None = None
     answered_at: float | None = None
@@ -158,7 +159,8 @@ class FakeCall:
             "status": self.status, "direction": "outbound-api", "answered_by": self.answered_by,
             "duration": str(self.duration_s) if self.status in FINAL else None,
             "queue_time": "0", "api_version": "2010-04-01", "price": None, "price_unit": "USD",
-            "date_created": stamp, "date_updated": stamp,
+            "date_created": self.created_rfc or stamp, "date_updated": stamp,
+            "start_time": None if self.status == "queued" else (self.created_rfc or stamp),
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{self.sid}.json",
         }
 

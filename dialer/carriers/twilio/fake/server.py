@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from email.utils import formatdate
 from http.server import ThreadingHTTPServer
 
 from dialer.carriers.twilio.fake.calls import FINAL, CallRunner, FakeCall, Timeline, Webhooks
@@ -92,6 +93,7 @@ class FakeTwilio:
         self.held: set[str] = set()  # numbers whose creates wait (after arriving) until ``release_creates``
         self.lost: set[str] = set()  # numbers whose creates arrive, are never applied and never answered
         self.creates_lost = 0
+        self.log_lag_s = 0.0  # how long a new call stays out of the call log (``lag_call_log``)
         self.holding = 0  # creates waiting there now
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -159,6 +161,12 @@ class FakeTwilio:
         tell from the request alone whether one was."""
         with self._lock:
             self.lost = set(numbers)
+
+    def lag_call_log(self, seconds: float) -> None:
+        """A call shows in the call log (``GET /Calls.json``) only this long after its create arrived: Twilio's
+        list is not read from the same place the create is written to, and may lag it."""
+        with self._lock:
+            self.log_lag_s = seconds
 
     def release_creates(self) -> None:
         self._release.set()
@@ -272,7 +280,7 @@ class FakeTwilio:
             call = FakeCall(sid="CA" + secrets.token_hex(16), account_sid=account, to=one["To"], from_=one["From"],
                             params=one, events=form.get("StatusCallbackEvent", []), script=script,
                             created=arrived,
-                            created_utc=self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                            **self._created())
             self.calls[call.sid] = call
             self.create_times.append(arrived)
             delay = self.conditions.create_delay_s(self._rng)
@@ -287,6 +295,11 @@ class FakeTwilio:
         self.runner.start(call)
         return 201, call.resource(self.runner.stamp())
 
+    def _created(self) -> dict[str, str]:
+        now = self.clock.now()
+        return {"created_utc": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "created_rfc": formatdate(now.timestamp(), usegmt=True)}
+
     def _draw(self, number: str) -> CallScript:
         """The same number always behaves the same for a seed, so a bench run can be repeated."""
         if not self.mix:
@@ -296,9 +309,9 @@ class FakeTwilio:
 
     def _list_calls(self, one: dict) -> dict:
         """``GET /Calls.json?To=&StartTime>=``: one page, newest first, like Twilio's call log."""
-        after = one.get("StartTime>")
-        found = [c for c in list(self.calls.values())
-                 if (not one.get("To") or c.to == one["To"]) and (not after or c.created_utc >= after)]
+        after, logged_by = one.get("StartTime>"), time.monotonic() - self.log_lag_s
+        found = [c for c in list(self.calls.values()) if c.created <= logged_by
+                 and (not one.get("To") or c.to == one["To"]) and (not after or c.created_utc >= after)]
         found.sort(key=lambda c: c.created, reverse=True)
         stamp = self.runner.stamp()
         return {"calls": [c.resource(stamp) for c in found], "page": 0, "page_size": len(found), "start": 0,
@@ -321,7 +334,7 @@ class FakeTwilio:
             script = self.scripts.get(one["To"]) or self._draw(one["To"])
             call = FakeCall(sid="CA" + secrets.token_hex(16), account_sid=account, to=one["To"], from_=one["From"],
                             params=params, events=[], script=script, created=time.monotonic(),
-                            created_utc=self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                            **self._created())
             self.calls[call.sid] = call
             participant = {"account_sid": account, "call_sid": call.sid,
                            "conference_sid": room.sid if room is not None else "CF" + secrets.token_hex(16),

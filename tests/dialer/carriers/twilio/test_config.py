@@ -2,7 +2,7 @@ import pytest
 
 from dialer.carriers.twilio.config import TWILIO_API_BASE, load, problems
 from dnc.errors import UserError
-from tests.dialer.carriers.twilio.support import ACCOUNT_SID, AUTH_TOKEN, env
+from tests.dialer.carriers.twilio.support import ACCOUNT_SID, API_SECRET, AUTH_TOKEN, env
 
 
 def test_complete_environment_loads_with_defaults():
@@ -48,3 +48,12 @@ def test_cli_check_reports_missing_and_ok(dialer, monkeypatch):
     r = dialer("twilio", "check")
     assert r.code == 0, r.err
     assert "Twilio configuration OK" in r.out and "5 calls/s" in r.out
+
+
+def test_the_secrets_never_show_in_the_configs_text():
+    """A config logged, shown in a traceback or dumped in a debugger names the account, never the auth token nor
+    the API secret (whoever reads a log must not be able to call as the company)."""
+    cfg = load(env("https://dialer.example.com/"))
+    for text in (repr(cfg), str(cfg), f"{cfg}"):
+        assert AUTH_TOKEN not in text and API_SECRET not in text
+        assert ACCOUNT_SID in text

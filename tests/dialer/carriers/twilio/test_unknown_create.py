@@ -72,7 +72,8 @@ def test_a_create_twilio_lost_is_released_once_the_call_log_confirms_no_call(wor
     held = wait_for(lambda: (c := world.call_to(phone)) is not None and c.status == "unknown" and c, timeout=5,
                     what="the claim kept while the outcome is unknown")
     assert held.provider_sid is None and world.lead(phone).status == "dialing"
-    wait_for(lambda: world.call_to(phone) is None, timeout=15, what="the attempt recorded as not placed")
+    # two empty lookups of the call log, DIALER_TWILIO_UNKNOWN_CONFIRM_S (10 s) apart, from 3 s after the send
+    wait_for(lambda: world.call_to(phone) is None, timeout=25, what="the attempt recorded as not placed")
     lead = world.lead(phone)
     assert (lead.status, lead.attempts) == ("new", 0)  # the attempt does not count: no call was made
     assert (lead.next_attempt_at - world.clock.now()).total_seconds() > 10  # due again shortly, not at once
