@@ -1,14 +1,14 @@
 """dnc_internal.linked_to: an entry that lists another number of a person who asked not to be called names the
 request it follows from
 
-Revision ID: r20261207170000
-Revises: r20261207164300
+Revision ID: r20261207173300
+Revises: r20261207170000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r20261207170000"
-down_revision = "r20261207164300"
+revision = "r20261207173300"
+down_revision = "r20261207170000"
 branch_labels = None
 depends_on = None
 
