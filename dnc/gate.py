@@ -106,23 +106,29 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     registry = serving(session, registry or default_store(), at)  # the snapshot in force, or why this host lacks it
 
     reasons.extend(internal_reason(e) for e in internal.active(session, e164, campaign, at))
-    in_force = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
+    # the decision covers the call until send_by: what lets it go must hold until then (docs/compliance.md §2.1)
+    send_by = at + timedelta(seconds=rules.send_margin_seconds)
+    found = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
+    in_force = [c for c in found if _holds_until(c, send_by)]
     if in_force:
         sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in in_force]
+    if len(in_force) < len(found):
+        sources["consent_ending"] = [f"{c.kind} #{c.id} ends at {_end(c):%Y-%m-%d %H:%M:%S} UTC, before a call "
+                                     f"allowed now is surely sent: not relied on" for c in found if c not in in_force]
     rnd = (rnd or reassigned.in_force(session)) if in_force else None
-    screened = reassigned.screen(in_force, rnd, reassigned.disconnections(session, rnd, [e164]).get(e164), at,
+    screened = reassigned.screen(in_force, rnd, reassigned.disconnections(session, rnd, [e164]).get(e164), send_by,
                                  rules, sources)
     consents = screened.usable  # without the records the RND voids
     pewc = any(c.kind == "pewc" for c in consents)
 
     snap = (registry or default_store()).current()
     index = index_for(session)
-    reasons += assess_sources(digits, states, at, consents, snap, index, rules, sources, dialing)
+    reasons += assess_sources(digits, states, send_by, consents, snap, index, rules, sources, dialing)
     _, window_reasons = is_open(zs, states, at, rules, pewc)
     closing = () if window_reasons else _closing(zs, states, at, rules, pewc)
     reasons += [*window_reasons, *closing]
     reasons += reassigned.rests_on(screened, lambda cs: {
-        r.code for r in (*assess_sources(digits, states, at, cs, snap, index, rules, {}, dialing),
+        r.code for r in (*assess_sources(digits, states, send_by, cs, snap, index, rules, {}, dialing),
                          *is_open(zs, states, at, rules, any(c.kind == "pewc" for c in cs))[1])})
     recent = recent_calls(call_times or ledger_call_times(session), e164, states, zs, at, rules)
     cap_reason, cap_clears = cap_check(recent, states, at, rules, zs)
@@ -135,6 +141,16 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
         opens_at = next_opening(zs, states, max(start, cap_clears) if cap_clears else start, rules, pewc)
     return Decision(e164, not reasons, tuple(reasons), zs, states,
                     window_applied(zs, states, at, rules, pewc) if zs else {}, opens_at, at, campaign, sources)
+
+
+def _end(c: Consent) -> datetime:
+    return min(t for t in (c.expires_at, c.revoked_at) if t is not None)
+
+
+def _holds_until(c: Consent, send_by: datetime) -> bool:
+    """Whether a consent record in force now is still in force at ``send_by`` (neither expired nor revoked by
+    then): one that ends within the send margin cannot lift a call that may leave after it ended."""
+    return (c.expires_at is None or c.expires_at > send_by) and (c.revoked_at is None or c.revoked_at > send_by)
 
 
 def _closing(zones: Sequence[str], states: Sequence[str], at: datetime, rules: Rules, pewc: bool) -> list[Reason]:
@@ -177,6 +193,8 @@ def assess_sources(digits: str, states: Sequence[str], at: datetime, consents: S
     """The list-based reasons (registry, state, litigator, wireless, prefix, consent rules) for one number.
 
     Shared by the gate (snapshot and lists in force now) and the reconciliation (those in force at a past call).
+    ``at`` is when the call is made (its age decides whether the registry snapshot is fresh enough): the gate
+    passes its decision's ``send_by``, the latest moment the call it allows may leave.
     """
     reasons: list[Reason] = []
     pewc = [c for c in consents if c.kind == "pewc"]

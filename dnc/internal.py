@@ -58,8 +58,12 @@ def _check_scope(scope: str, campaign: int | None) -> None:
 
 def add_request(session: Session, e164: str, *, scope: str = "company", campaign: int | None = None,
                 channel: str, received_at: datetime, added_by: str, source_ref: str = "", reason: str = "",
-                recorded_at: datetime | None = None, effective_at: datetime | None = None) -> InternalEntry:
+                recorded_at: datetime | None = None, effective_at: datetime | None = None,
+                linked_to: int | None = None) -> InternalEntry:
     """Record a do-not-call request; the gate refuses the number from ``effective_at`` on.
+
+    ``linked_to`` names the request this entry follows from when the number is another of the same person's
+    (``campaigns.compliance.dnc_requests``): listed like the request, but not counted as one in the SLA report.
 
     It revokes the number's consent and EBRs in its scope, and in every scope once the rules' ``revoke_all_from``
     day has come (F14: one revocation then covers every call the caller makes on consent).
@@ -83,14 +87,15 @@ def add_request(session: Session, e164: str, *, scope: str = "company", campaign
                           recorded_at=recorded_at, effective_at=effective_at or max(received_at, recorded_at),
                           honor_deadline=add_business_days(received_at, rules.internal_honor_business_days),
                           retain_until=_plus_years(received_at, rules.internal_retention_years),
-                          added_by=added_by[:120], source_ref=source_ref[:200], reason=reason[:400])
+                          added_by=added_by[:120], source_ref=source_ref[:200], reason=reason[:400],
+                          linked_to=linked_to)
     session.add(entry)
     session.flush()
     ledger.append(session, "internal_add", at=entry.effective_at, actor=added_by, e164=e164, campaign=campaign,
                   payload={"entry_id": entry.id, "scope": scope, "channel": channel,
                            "received_at": ledger._iso(received_at), "recorded_at": ledger._iso(recorded_at),
                            "honor_deadline": ledger._iso(entry.honor_deadline), "source_ref": entry.source_ref,
-                           "reason": entry.reason})
+                           "reason": entry.reason, "linked_to": linked_to})
     revoke_all = rules.revoke_all_from is not None and entry.effective_at.date() >= rules.revoke_all_from
     consent.revoke(session, e164, at=entry.effective_at, by=added_by, campaign=None if revoke_all else campaign,
                    reason=f"do-not-call request #{entry.id} ({channel})", missing_ok=True)

@@ -29,7 +29,10 @@ def _iso(t: datetime | None) -> str:
 
 
 def sla(session: Session, since: datetime | None = None, until: datetime | None = None) -> dict:
-    """Internal DNC requests: request to effective, 10-business-day breaches by channel, removals with who/why."""
+    """Internal DNC requests: request to effective, 10-business-day breaches by channel, removals with who/why.
+
+    An entry that lists another number of a requester (``linked_to``) is shown with the request it follows from,
+    and counted in no channel: it is not a request of its own."""
     q = select(InternalEntry).order_by(InternalEntry.received_at)
     if since is not None:
         q = q.where(InternalEntry.received_at >= since)
@@ -42,7 +45,10 @@ def sla(session: Session, since: datetime | None = None, until: datetime | None 
         requests.append({"id": e.id, "e164": e.e164, "scope": e.scope, "campaign": e.campaign_id,
                          "channel": e.channel, "received_at": _iso(e.received_at),
                          "effective_at": _iso(e.effective_at), "honor_deadline": _iso(e.honor_deadline),
-                         "hours_to_effective": round(hours, 2), "breach": breach, "added_by": e.added_by})
+                         "hours_to_effective": round(hours, 2), "breach": breach, "added_by": e.added_by,
+                         "linked_to": e.linked_to})
+        if e.linked_to is not None:
+            continue
         ch = by_channel[e.channel]
         ch["requests"] += 1
         ch["breaches"] += int(breach)
@@ -53,7 +59,7 @@ def sla(session: Session, since: datetime | None = None, until: datetime | None 
                              "reason": e.removal_reason})
     channels = [{"channel": k, **v} for k, v in sorted(by_channel.items())]
     return {"requests": requests, "channels": channels, "removals": removals,
-            "breaches": sum(1 for r in requests if r["breach"])}
+            "breaches": sum(1 for r in requests if r["breach"] and r["linked_to"] is None)}
 
 
 def scrub_ledger(session: Session, since: datetime | None = None, until: datetime | None = None) -> list[dict]:

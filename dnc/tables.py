@@ -52,6 +52,8 @@ class InternalEntry(DncBase):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     removed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     removal_reason: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # the request this entry follows from when it lists another number of the same person (None: a request itself)
+    linked_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ListLoad(DncBase):

@@ -1,6 +1,11 @@
-"""Who a call was to, as the state caps count it: the called person (the number dialed, the lead's own calls, and
-the lead's other numbers from when each became the lead's), read for the reconciliation and the reports, so they
-count as the gate does (``campaigns.dispatch.service.call_times``)."""
+"""Who a number or a call belongs to, as far as our lead records say.
+
+- The state caps count calls to the called person (the number dialed, the lead's own calls, and the lead's other
+  numbers from when each became the lead's): read here for the reconciliation and the reports, so they count as the
+  gate does (``campaigns.dispatch.service.call_times``).
+- A do-not-call request or a revocation binds the person (``same_person``): a lead record is one person, so the
+  numbers a lead holds are one person's, and a number two leads hold makes them one person.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from campaigns.dispatch.models import Call
-from campaigns.leads.models import LeadPhone
+from campaigns.leads.models import Lead, LeadPhone
 from dnc.reconcile import CallRecord, PersonCalls
 
 
@@ -42,3 +47,35 @@ def person_calls(session: Session, capped: Sequence[CallRecord], lo: datetime, h
                                                             .where(column.in_(keys[k:k + 1000]), window)):
                 person.add(phone, lead, placed, cid)
     return person, numbers
+
+
+def same_person(session: Session, numbers: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Every other number our leads say belongs to the person at ``numbers``: number -> (the lead that holds it,
+    a number of the person that lead also holds). Followed to the end: a lead holding any of the person's numbers
+    is the person, so its numbers are theirs too, in every list and campaign (a lead's number, or one of its other
+    phones)."""
+    known = set(numbers)
+    found: dict[str, tuple[int, str]] = {}
+    seen_leads: set[int] = set()
+    frontier = sorted(known)
+    while frontier:
+        via: dict[int, str] = {}
+        for k in range(0, len(frontier), 1000):
+            part = frontier[k:k + 1000]
+            for lead, phone in session.execute(select(Lead.id, Lead.phone).where(Lead.phone.in_(part)).union(
+                    select(LeadPhone.lead_id, LeadPhone.phone).where(LeadPhone.phone.in_(part)))):
+                if lead not in seen_leads:
+                    via.setdefault(lead, phone)
+        seen_leads.update(via)
+        leads = sorted(via)
+        nxt: set[str] = set()
+        for k in range(0, len(leads), 1000):
+            part = leads[k:k + 1000]
+            for lead, phone in session.execute(select(Lead.id, Lead.phone).where(Lead.id.in_(part)).union(
+                    select(LeadPhone.lead_id, LeadPhone.phone).where(LeadPhone.lead_id.in_(part)))):
+                if phone not in known:
+                    known.add(phone)
+                    found[phone] = (lead, via[lead])
+                    nxt.add(phone)
+        frontier = sorted(nxt)
+    return found

@@ -3,7 +3,9 @@ one-live-call rule, the gate and the reports see); after N failed attempts on it
 
 Alternate numbers come from the list file's own columns (kept as custom fields by the import, e.g. "Phone 2") or
 are added one by one. They are scrubbed like an import (``dnc.scrub``): a suppressed alternate is not attached, so
-a lead never moves onto a number it may not call, and the scrub leaves its ledger record.
+a lead never moves onto a number it may not call, and the scrub leaves its ledger record. An alternate refused
+because it is on the internal DNC list says the lead is the person who asked: its own numbers are listed from
+then and it closes (``campaigns.compliance.dnc_requests.bind_lead``).
 """
 
 from __future__ import annotations
@@ -102,10 +104,13 @@ def attach(session: Session, campaign: Campaign, pairs: list[tuple[Lead, list[st
                   for lead, p in wanted]
     verdicts = scrubber.scrub(session, candidates) if scrubber else [()] * len(wanted)
     touched: set[int] = set()
+    listed: list[tuple[Lead, str]] = []
     for (lead, phone), reasons in zip(wanted, verdicts, strict=True):
         if reasons:
             for r in reasons:
                 result.suppressed[r] = result.suppressed.get(r, 0) + 1
+            if "internal_dnc" in reasons:
+                listed.append((lead, phone))
             continue
         rows = phones_of(session, lead.id)
         if not rows:
@@ -125,6 +130,11 @@ def attach(session: Session, campaign: Campaign, pairs: list[tuple[Lead, list[st
     result.leads = len(touched)
     if scrubber is not None:
         scrubber.record(session, list_ref=f"alternate phones for campaign {campaign.name}")
+    if listed:
+        from campaigns.compliance.dnc_requests import bind_lead
+
+        for lead, phone in listed:
+            bind_lead(session, lead, phone, now, operator)
     session.flush()
     return result
 

@@ -15,7 +15,7 @@ import click
 from sqlalchemy import select
 
 from campaigns.campaign.service import get_campaign
-from campaigns.compliance.dnc_requests import record_request
+from campaigns.compliance.dnc_requests import record_request, revoke_consent
 from campaigns.compliance.suppressed import add_consent
 from campaigns.compliance.suppressed import load_consents as load_consents_into
 from campaigns.db import session_factory
@@ -280,7 +280,7 @@ def consent_cmd(ctx: CliContext, number: str, kind: str, granted_at: str | None,
     e164, cid, now = to_e164(number), _campaign_id(ctx, campaign), ctx.clock.now()
     with ctx.session() as s:
         if revoke_reason is not None:
-            gone = consent.revoke(s, e164, at=now, by=_who(by), reason=revoke_reason, campaign=cid)
+            gone = revoke_consent(s, e164, at=now, by=_who(by), reason=revoke_reason, campaign=cid)
             out = {"e164": e164, "revoked": [c.id for c in gone]}
         else:
             r = add_consent(s, e164, kind=kind, granted_at=parse_when(granted_at, ctx, "--granted-at"),
