@@ -38,6 +38,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
+def formatter(fmt: str | None = None) -> logging.Formatter:
+    """The formatter of ``fmt`` (else ``DIALER_LOG_FORMAT``), also for handlers a library makes (gunicorn)."""
+    return JsonFormatter() if (fmt or settings.current().log_format) == "json" else logging.Formatter(TEXT_FORMAT)
+
+
 def configure(level: str | None = None, fmt: str | None = None, stream=None, default: str = "info") -> None:
     """Set up the root logger (again replaces our handler: the CLI's tests run it many times in one process).
 
@@ -46,7 +51,7 @@ def configure(level: str | None = None, fmt: str | None = None, stream=None, def
     level = (level or cfg.log_level or default).upper()
     fmt = fmt or cfg.log_format
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_dialer", False)]:
         root.removeHandler(old)

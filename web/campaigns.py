@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+import phonenumbers
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from campaigns.agents import teams
 from campaigns.agents.models import Agent
@@ -40,7 +41,7 @@ from dnc.errors import UserError
 from dnc.reasons import stored_codes
 from dnc.reasons import words as reason_text
 from web.context import db, now
-from web.forms import attach_error, choices, has_errors
+from web.forms import attach_error, choices, has_errors, sentence
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -79,6 +80,24 @@ class CampaignForm(FlaskForm):
                                                               Length(2, 2, "Two letters, e.g. US.")])
     timezone = SelectField("Reporting time zone", choices=choices((z, z) for z in US_ZONES), default="America/New_York",
                            validate_choice=False)
+
+    # The numbers are checked with the other fields, so every mistake is named at once (they were checked only once
+    # every other field was right). In a region the phone library does not know they are not judged here: the
+    # region's own refusal says what is wrong.
+    def _number(self, field, what: str) -> None:
+        region = (self.region.data or "").strip().upper()
+        if not field.data or len(region) != 2 or not phonenumbers.country_code_for_region(region):
+            return
+        try:
+            normalize_caller_id(field.data, region)
+        except UserError as e:
+            raise ValidationError(sentence(str(e).replace("caller ID", what, 1))) from None
+
+    def validate_caller_id(self, field) -> None:
+        self._number(field, "Caller ID")
+
+    def validate_callback_number(self, field) -> None:
+        self._number(field, "Callback number")
 
     def settings(self) -> CampaignSettings:
         return CampaignSettings(region=(self.region.data or "").strip().upper(), timezone=self.timezone.data,

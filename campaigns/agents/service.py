@@ -59,7 +59,11 @@ def assign(session: Session, agent: Agent, campaign: Campaign | None) -> None:
 
 
 def record(session: Session, agent: Agent, state: str, reason: str | None, at: datetime) -> None:
-    """Write the new state and its history row."""
+    """Write the new state and its history row, never dated before the state it replaces: the console and each
+    worker write with their own clocks (a worker with the time its turn began), and a change dated before the one
+    it overtakes would be dropped as stale by the pacer, which would count the agent in the old state for ever."""
+    if agent.state_since is not None and at < agent.state_since:
+        at = agent.state_since
     agent.state, agent.state_reason, agent.state_since = state, reason, at
     if state not in ("talking", "wrap"):  # off the call: "after this call" is done, or overtaken by a choice
         agent.after_call = agent.after_call_reason = None

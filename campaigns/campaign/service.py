@@ -67,8 +67,10 @@ def validate_settings(s: CampaignSettings) -> None:
         raise UserError(f"abandon target {s.abandon_target} must be above 0 and at most 0.03 (the legal cap)")
     if s.max_attempts < 1:
         raise UserError("max attempts must be at least 1")
-    if len(s.region) != 2 or phonenumbers.country_code_for_region(s.region.upper()) == 0:
+    if len(s.region) != 2:
         raise UserError(f"region {s.region!r} is not a two-letter region code such as US")
+    if phonenumbers.country_code_for_region(s.region.upper()) == 0:
+        raise UserError(f"region {s.region!r} is no country's region code (such as US or CA)")
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):

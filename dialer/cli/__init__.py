@@ -85,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (OperationalError, ProgrammingError) as e:
         msg = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
-        hint = " (run `dialer db upgrade` first?)" if "no such table" in msg or "does not exist" in msg else ""
+        if msg.startswith(("FATAL:", "connection")) and "database" in msg and "does not exist" in msg:
+            hint = " (create it first: `createdb`, docs/deploy.md; `dialer db upgrade` makes the tables in it)"
+        elif "no such table" in msg or "does not exist" in msg:
+            hint = " (run `dialer db upgrade` first?)"
+        else:
+            hint = ""
         click.echo(f"error: database: {msg}{hint}", err=True)
         return 2
     except BrokenPipeError:

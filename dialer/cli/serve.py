@@ -121,8 +121,16 @@ def run_server(kind: str, bind: str, workers: int, threads: int, timeout: int, a
 def _logger_class():
     from gunicorn.glogging import Logger
 
+    from dialer import logs
+
     class _MaskingLogger(Logger):
-        """gunicorn's logger with phone numbers and lead searches masked in access-log lines."""
+        """gunicorn's logger in the format every process logs in (``DIALER_LOG_FORMAT``: a log shipper reading
+        JSON must not meet gunicorn's own text lines), with phone numbers and lead searches masked in access lines."""
+
+        def setup(self, cfg) -> None:
+            super().setup(cfg)  # gunicorn makes its handlers here (and again on a reload)
+            for handler in (*self.error_log.handlers, *self.access_log.handlers):
+                handler.setFormatter(logs.formatter())
 
         def access(self, resp, req, environ, request_time) -> None:
             environ = dict(environ)  # the log line's copy; the request itself is done

@@ -3,6 +3,7 @@ read (the serving processes' memory stays within 50 MB of idle), and phone numbe
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -128,3 +129,34 @@ def test_the_access_log_masks_phone_numbers(served):
     assert "2125551234" not in text
     assert "/leads/?q=***" in text and "/login?next=***" in text
     assert "Annabelle" not in text and "Leeward" not in text
+
+
+@pytest.mark.slow
+def test_gunicorn_logs_in_the_format_every_process_logs_in(tmp_path):
+    """``DIALER_LOG_FORMAT=json`` is one JSON object per line for a log shipper: gunicorn's own lines (listening,
+    booting workers, stopping) and the access log too, not only what the app logs."""
+    url = f"sqlite:///{tmp_path / 'dialer.sqlite3'}"
+    env = settings.child_environ(DIALER_DATABASE_URL=url, DIALER_VAR_DIR=str(tmp_path / "var"),
+                                 DIALER_LOG_FORMAT="json", **twilio_env("https://dialer.example.com"))
+    subprocess.run([sys.executable, "-m", "dialer", "db", "upgrade"], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "dialer", "serve", "webhooks", "--bind", "127.0.0.1:0",
+                             "--workers", "1", "--threads", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready = proc.stdout.readline().strip()  # the one line scripts wait for, as the other commands print theirs
+        assert "listening on" in ready
+        assert requests.get(ready.rsplit(" ", 1)[-1] + "/healthz", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    lines = [x for x in (out + err).splitlines() if x.strip()]
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"not a JSON log line: {line!r}\n" + "\n".join(lines))
+    messages = " | ".join(r["message"] for r in records)
+    assert any("GET /healthz" in r["message"] for r in records), messages  # the access log
+    assert any("Booting worker" in r["message"] for r in records), messages  # gunicorn's own log
+    assert all({"time", "level", "logger", "pid", "message"} <= set(r) for r in records), records
