@@ -116,17 +116,40 @@ class Context:
     special: set[int] = field(default_factory=set)
 
 
-def _person_calls(campaign: Campaign, recent):
-    """(call, lead, placed_at) of each recent call and each lead it counts for under the state caps, as the gate
-    counts them (``campaigns.dispatch.service.call_times``): the lead's own calls, the calls to its number and to
-    any of its other numbers. UNION keeps one row per call and lead, so counting rows counts calls."""
-    return union(
-        select(Call.id.label("call"), Call.lead_id.label("lead"), Call.placed_at).where(recent,
-                                                                                         Call.lead_id.is_not(None)),
-        select(Call.id, Lead.id, Call.placed_at).join(Lead, and_(Lead.campaign_id == campaign.id,
-                                                                 Lead.phone == Call.phone)).where(recent),
-        select(Call.id, LeadPhone.lead_id, Call.placed_at).join(LeadPhone, LeadPhone.phone == Call.phone)
-        .where(recent)).subquery()
+def _at_cap(session: Session, campaign: Campaign, waiting, recent, calls: int) -> dict[int, list[datetime]]:
+    """The waiting leads whose person had at least ``calls`` recent calls, with those calls' times.
+
+    A lead's number is its identity (never edited), so a lead without other numbers is only ever called on it: its
+    person's calls are the calls to its number, counted per number in one GROUP BY. Only leads with other numbers
+    (their number is one of their ``lead_phones``) need the per-person union, of their own calls and the calls to
+    any of their numbers; over every recent call that union took ten times as long."""
+    several = select(LeadPhone.lead_id)
+    person = union(select(Call.id.label("call"), Call.lead_id.label("lead")).where(recent, Call.lead_id.in_(several)),
+                   select(Call.id, LeadPhone.lead_id).join(LeadPhone, LeadPhone.phone == Call.phone).where(recent)
+                   ).subquery()
+    over = set(session.scalars(select(person.c.lead).group_by(person.c.lead).having(func.count() >= calls)))
+    over.update(session.scalars(select(Lead.id).where(Lead.campaign_id == campaign.id, Lead.phone.in_(
+        select(Call.phone).where(recent).group_by(Call.phone).having(func.count() >= calls)))))
+    ids = sorted(over)
+    found = sorted(lead for k in range(0, len(ids), 1000)
+                   for lead in session.scalars(select(Lead.id).where(waiting, Lead.id.in_(ids[k:k + 1000]))))
+    times: dict[int, dict[int, datetime]] = {}  # lead -> call -> when: each call once per lead
+    for k in range(0, len(found), 1000):
+        part = found[k:k + 1000]
+        holders: dict[str, set[int]] = {}
+        for lead, phone in session.execute(select(Lead.id, Lead.phone).where(Lead.id.in_(part)).union(
+                select(LeadPhone.lead_id, LeadPhone.phone).where(LeadPhone.lead_id.in_(part)))):
+            holders.setdefault(phone, set()).add(lead)
+        for cid, lead, t in session.execute(select(Call.id, Call.lead_id, Call.placed_at).where(
+                Call.lead_id.in_(part), recent)):
+            times.setdefault(lead, {})[cid] = t
+        numbers = sorted(holders)
+        for j in range(0, len(numbers), 1000):
+            for cid, phone, t in session.execute(select(Call.id, Call.phone, Call.placed_at).where(
+                    Call.phone.in_(numbers[j:j + 1000]), recent)):
+                for lead in holders[phone]:
+                    times.setdefault(lead, {})[cid] = t
+    return {lead: list(calls.values()) for lead, calls in times.items()}
 
 
 def _in_force_internal(campaign: Campaign, at: datetime):
@@ -167,13 +190,9 @@ def context(session: Session, campaign: Campaign, at: datetime, rules: Rules, s:
     caps = [r.cap for r in rules.states.values() if r.cap is not None]
     if caps:  # every call to the called person counts (any campaign, source or outcome), as in the gate
         hours, calls = max(c.hours for c in caps) + 2, min(c.calls for c in caps)  # +2: a local-clock period
-        person = _person_calls(campaign, and_(Call.placed_at > at - timedelta(hours=hours), Call.placed_at <= at))
-        over = select(person.c.lead).group_by(person.c.lead).having(func.count() >= calls)
-        found = set(session.scalars(select(Lead.id).where(waiting, Lead.id.in_(over))))
-        ctx.special.update(found)
-        if found:
-            for lead, t in session.execute(select(person.c.lead, person.c.placed_at).where(person.c.lead.in_(found))):
-                ctx.recent_calls.setdefault(lead, []).append(t)
+        ctx.recent_calls = _at_cap(session, campaign, waiting, and_(Call.placed_at > at - timedelta(hours=hours),
+                                                                    Call.placed_at <= at), calls)
+        ctx.special.update(ctx.recent_calls)
     if s.lead_daily_cap:
         over = (select(Call.lead_id).where(Call.campaign_id == campaign.id, Call.placed_at >= day0,
                                            Call.lead_id.is_not(None))
