@@ -107,12 +107,22 @@ def history(session: Session, e164: str, limit: int = 1000) -> list[dict]:
     for rec in reversed(recs):
         b = json.loads(rec.body)
         detail = "; ".join(r["text"] for r in b.get("details", [])) if rec.kind == "gate" else \
+            _text_detail(b) if rec.kind == "sms_inbound" else \
             b.get("reason") or b.get("evidence_ref") or b.get("channel") or ""
         rows.append({"seq": rec.seq, "at": _iso(rec.at), "kind": rec.kind, "campaign": rec.campaign_id,
                      "allowed": rec.allowed, "codes": rec.reasons, "actor": rec.actor,
                      "zones": ",".join(b.get("zones", [])), "window": json.dumps(b["window"]) if b.get("window")
                      else "", "detail": detail})
     return rows
+
+
+def _text_detail(b: dict) -> str:
+    """An inbound text's ledger record in words: what was texted to which number, and what it did."""
+    did = {"revocation": f"revocation (\"{b.get('word')}\"), internal DNC entry #{b.get('entry_id')}",
+           "unreadable_sender": f"revocation word (\"{b.get('word')}\") from a number that is not North American: "
+                                "nothing listed",
+           "none": "no revocation word, nothing done"}.get(b.get("action"), str(b.get("action")))
+    return f"texted {b.get('body', '')!r} to {b.get('to', '')}: {did}"
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

@@ -136,7 +136,7 @@ class History:
 KIND_WORDS = {"gate": "Pre-dial check", "internal_add": "Added to the internal DNC list",
               "internal_remove": "Removed from the internal DNC list", "lead_reevaluated": "Re-evaluated (consent)",
               "consent_add": "Consent recorded", "consent_revoke": "Consent revoked",
-              "send_refused": "Call not sent: the pre-dial check had expired"}
+              "send_refused": "Call not sent: the pre-dial check had expired", "sms_inbound": "Text received"}
 
 
 def history(session: Session, lead: Lead, limit: int = 200) -> History:
