@@ -114,6 +114,11 @@ def _warnings(f: Floor) -> list[str]:
     return out
 
 
+# why nothing (or less) was dialed when the loop's claim came back short of what the pacer asked (``capped_by``
+# "leads"): then the pacer's own reason (its risk, the cap on calls per agent) is not what holds dialing back
+NO_LEADS_DUE = "no more leads are due now (the dialable funnel says what holds the rest back)"
+
+
 def plain_sentence(status: dict | None, by_state: dict[str, int]) -> str:
     """The floor's answer to "why is it dialing like this?": the pace over the last minute for the agents taking
     calls, then what holds the pacer back now (the pacer's own sentence, after its "placing N now")."""
@@ -131,5 +136,5 @@ def plain_sentence(status: dict | None, by_state: dict[str, int]) -> str:
         pace = f"Dialing {placed} call{'' if placed == 1 else 's'} a minute for {agents}"
     else:
         pace = f"Dialed {placed} call{'' if placed == 1 else 's'} in the last {seconds:.0f} s for {agents}"
-    why = said.split("; ", 1)[1] if "; " in said else ""
+    why = NO_LEADS_DUE + "." if status.get("capped_by") == "leads" else said.split("; ", 1)[1] if "; " in said else ""
     return f"{pace}; {why}" if why else f"{pace}."

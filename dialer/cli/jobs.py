@@ -81,7 +81,9 @@ def serve_jobs(ctx: CliContext, metrics_port: int | None, metrics_host: str) -> 
     """Run the periodic jobs on their schedule until Ctrl-C (``dialer run --carrier twilio`` runs them too; the
     leases keep any job from running twice at once)."""
     from dialer.jobs.catalog import start_worker_scheduler
+    from dialer.schema.migrate import require_head
 
+    require_head(ctx.engine)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sessions = session_factory(ctx.engine)

@@ -18,6 +18,7 @@ from campaigns.campaign.service import get_campaign
 from campaigns.db import session_factory, session_scope
 from dialer.cli.context import CliContext, emit_json, pass_ctx
 from dialer.clock import ScaledClock
+from dialer.schema.migrate import require_head
 from dialer.sim.load import SHIPPED_SCENARIOS
 from dnc import settings
 from dnc.errors import UserError
@@ -48,6 +49,7 @@ def run_worker(ctx: CliContext, campaign_name: str | None, carrier: str, speed: 
     """The dialing worker: dial active campaigns with the simulated carrier or Twilio until stopped."""
     if carrier == "twilio" and speed != 1.0:
         raise UserError("--speed applies to the simulated carrier only; Twilio runs in real time")
+    require_head(ctx.engine)
     stop_flag = {"stop": False, "listen": (metrics_host, metrics_port)}
 
     def on_signal(signum, frame) -> None:

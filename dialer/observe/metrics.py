@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from campaigns.floor.view import NO_LEADS_DUE
 from dialer.loop.observer import LoopObserver
 
 if TYPE_CHECKING:
@@ -161,7 +162,8 @@ class DecisionLog:
                       "(%.0f s); held back by %s; now asks %d%s%s", campaign_id, what, explain.get("mode", "?"),
                       _agents(explain), acc["asked"], acc["allowed"], acc["placed"], acc["turns"],
                       t - acc["from"], held, slot.planned, f", capped by {slot.capped_by}" if slot.capped_by else "",
-                      f". {explain['sentence']}" if explain.get("sentence") else "",
+                      f"; {NO_LEADS_DUE}" if slot.capped_by == "leads"
+                      else f". {explain['sentence']}" if explain.get("sentence") else "",
                       extra={"campaign": campaign_id, "event": "pacing"})
         self._since[campaign_id] = {"from": t, "turns": 0, "asked": 0, "allowed": 0, "placed": 0, "held": {}}
 

@@ -54,6 +54,16 @@ def head() -> str:
     return heads[0]
 
 
+def require_head(engine: Engine) -> None:
+    """Refuse to run on a schema other than this code's head: new code on a database nobody upgraded would take
+    campaigns and fail every dialing turn on a missing column (a worker restarted on a host updated first)."""
+    at, want = current(engine), head()
+    if at != {want}:
+        where = engine.url.render_as_string(hide_password=True)
+        raise UserError(f"the database at {where} is at {', '.join(sorted(at)) or 'no schema'}, this code needs "
+                        f"{want}: run `dialer db upgrade` (docs/deploy.md, Upgrades), then start this again")
+
+
 def next_revision_id() -> str:
     """Revision ids in order of creation, readable in a listing: ``r`` + UTC date and time."""
     return "r" + datetime.now(UTC).strftime("%Y%m%d%H%M%S")

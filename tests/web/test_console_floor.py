@@ -137,3 +137,16 @@ def test_the_floor_leads_with_one_plain_sentence_over_the_last_minute():
     assert plain_sentence({"pacer": {"sentence": "Not dialing: no agent is logged in and unpaused."}}, {}) \
         .startswith("Not dialing")
     assert plain_sentence(None, {}) == "The dialer has not published a decision for this campaign yet."
+
+
+def test_with_no_lead_due_the_floor_says_so_not_what_the_pacer_asked_for():
+    """The pacer asks for calls the list cannot give (nothing due): its own reason (the cap on calls per agent, the
+    risk) is not why nothing is dialed; the loop's claim came back short (``capped_by`` leads)."""
+    from campaigns.floor.view import plain_sentence
+
+    status = {"capped_by": "leads", "minute": {"seconds": 60.0, "placed": 0, "planned": 9600},
+              "pacer": {"sentence": "Placing 160 calls now for 19 agents ready and about 0 more expected free in the "
+                                    "next seconds; held at the safety cap on calls per agent.", "n": 160}}
+    said = plain_sentence(status, {"ready": 19})
+    assert said == ("Dialing 0 calls a minute for 19 agents taking calls; no more leads are due now (the dialable "
+                    "funnel says what holds the rest back).")

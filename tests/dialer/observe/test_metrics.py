@@ -117,3 +117,18 @@ def test_a_loop_that_stopped_turning_is_not_alive():
     beats["n"] = 1
     assert hb.alive()[0]
     json.dumps(hb.alive())
+
+
+def test_the_decision_log_says_no_lead_is_due_rather_than_what_the_pacer_asked(floor, caplog):
+    """The pacer asks for more calls than leads are due: the log line says the leads ran short, not the pacer's
+    sentence ("Placing 20 calls now ...; held at the safety cap"), which an operator read as calls placed."""
+    floor.loop.observer = metrics.LoopMetrics(metrics.DecisionLog(every_s=60))
+    floor.pacer.explain = lambda: {"mode": "predictive", "sentence": "Placing 20 calls now for 2 agents ready; held "
+                                                                     "at the safety cap on calls per agent."}
+    caplog.set_level("INFO", logger="dialer.decisions")
+    floor.ready(0, 0.0)
+    floor.dial(20, 1.0)  # ten leads in all
+    lines = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "pacing"]
+    assert lines and "capped by leads" in lines[-1]
+    assert "safety cap" not in lines[-1] and "Placing 20 calls now" not in lines[-1]
+    assert "no more leads are due now" in lines[-1]
