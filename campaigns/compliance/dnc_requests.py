@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from campaigns.callbacks.service import cancel_for_number
-from campaigns.compliance.persons import same_person
+from campaigns.compliance.persons import holding, same_person
 from campaigns.dispatch.rules import CALLABLE_STATUSES
 from campaigns.leads.models import Lead, LeadPhone
 from dnc import consent, internal
@@ -70,7 +70,7 @@ def _stop(session: Session, numbers: Iterable[str], entry: InternalEntry, at: da
         cancel_for_number(session, number, why, at, campaign_id=entry.campaign_id if entry.scope == "campaign"
                           else None)
     # the person asked, not the number: a lead holding one among its other phones stops too (it would move on to it)
-    same_person_leads = or_(Lead.phone.in_(numbers), Lead.id.in_(select(LeadPhone.lead_id).where(
+    same_person_leads = or_(holding(session, numbers), Lead.id.in_(select(LeadPhone.lead_id).where(
         LeadPhone.phone.in_(numbers))))
     q = select(Lead).where(same_person_leads, Lead.status.in_(CALLABLE_STATUSES))
     if entry.scope == "campaign":

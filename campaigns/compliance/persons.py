@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from campaigns.campaign.models import Campaign
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead, LeadPhone
 from dnc.reconcile import CallRecord, PersonCalls
@@ -49,6 +50,12 @@ def person_calls(session: Session, capped: Sequence[CallRecord], lo: datetime, h
     return person, numbers
 
 
+def holding(session: Session, numbers: Sequence[str]):
+    """SQL: a lead whose number is one of ``numbers``, in any campaign. Leads are indexed by campaign and number
+    only, so the campaigns are named: the look-up then walks that index instead of reading every lead."""
+    return and_(Lead.campaign_id.in_(list(session.scalars(select(Campaign.id)))), Lead.phone.in_(numbers))
+
+
 def same_person(session: Session, numbers: Iterable[str]) -> dict[str, tuple[int, str]]:
     """Every other number our leads say belongs to the person at ``numbers``: number -> (the lead that holds it,
     a number of the person that lead also holds). Followed to the end: a lead holding any of the person's numbers
@@ -62,7 +69,7 @@ def same_person(session: Session, numbers: Iterable[str]) -> dict[str, tuple[int
         via: dict[int, str] = {}
         for k in range(0, len(frontier), 1000):
             part = frontier[k:k + 1000]
-            for lead, phone in session.execute(select(Lead.id, Lead.phone).where(Lead.phone.in_(part)).union(
+            for lead, phone in session.execute(select(Lead.id, Lead.phone).where(holding(session, part)).union(
                     select(LeadPhone.lead_id, LeadPhone.phone).where(LeadPhone.phone.in_(part)))):
                 if lead not in seen_leads:
                     via.setdefault(lead, phone)
