@@ -12,6 +12,7 @@ once (a talking agent goes to wrap and the customer is hung up), so pacing never
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -219,9 +220,13 @@ def released(session: Session, agent_id: int, now: datetime) -> None:
         line.status, line.call_sid, line.since = "down", None, now
 
 
-def pause_unlined(session: Session, campaign_ids: set[int] | None, now: datetime) -> list[int]:
+def pause_unlined(session: Session, campaign_ids: set[int] | None, now: datetime,
+                  rung: Collection[int] | None = None) -> list[int]:
     """Ready agents whose line is not up are paused (``line-down``) at once, so the pacer never dials for a seat
-    that cannot answer; ``leg_joined`` makes them ready again the moment their line comes up. Returns their ids."""
+    that cannot answer; ``leg_joined`` makes them ready again the moment their line comes up. Returns their ids.
+
+    ``rung``: the agents this turn read as to be rung (``to_nail_up``). A phone agent whose line is still down and
+    who is not among them went ready after that read: left ready, the next turn rings them (paused, nobody would)."""
     q = (select(Agent.id).outerjoin(AgentLine, AgentLine.agent_id == Agent.id)
          .where(Agent.state == "ready",  # away: fetched for a consult this instant (``away``), not a lost line
                 (AgentLine.status.is_(None)) | (AgentLine.status.not_in(("up", "away"))))
@@ -233,6 +238,9 @@ def pause_unlined(session: Session, campaign_ids: set[int] | None, now: datetime
         line = session.get(AgentLine, agent_id, with_for_update=True, populate_existing=True)
         if line is not None and line.status in ("up", "away"):
             continue  # came up since the query read it: pausing now would leave the agent out with a good line
+        if rung is not None and agent_id not in rung and line is not None and line.status == "down" \
+                and line.phone is not None:
+            continue
         if agent_svc.set_state(session, agent_id, "paused", now, LINE_DOWN_REASON):
             paused.append(agent_id)
     return paused

@@ -221,6 +221,6 @@ class TwilioRuntime:
                 agent_lines.dialing(s, want.agent_id, sid, now)
             self.lines.rung += 1
         with session_scope(self.sessions) as s:
-            self.lines.held += len(agent_lines.pause_unlined(s, self.owned(), now))
+            self.lines.held += len(agent_lines.pause_unlined(s, self.owned(), now, {w.agent_id for w in ring}))
         return self.lines
 
