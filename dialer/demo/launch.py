@@ -115,6 +115,12 @@ def prepare(rows: int, seats: int) -> str:
             f"+ {r.rejected:,} rejected + {r.suppressed:,} suppressed; {seats} simulated agents + your seat")
 
 
+def worker_args(speed: float, agents: int) -> list[str]:
+    """The demo's ``dialer run``: every active campaign, one the manager creates, fills and starts too (with
+    ``agents`` simulated agents)."""
+    return ["run", "--speed", str(speed), "--agents", str(agents)]
+
+
 @dataclass
 class Demo:
     worker: subprocess.Popen
@@ -134,9 +140,7 @@ def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print
         env = settings.child_environ()
     dialer = [sys.executable, "-m", "dialer"]
     worker_log, console_log = (DEMO_DIR / "worker.log").open("w"), (DEMO_DIR / "console.log").open("w")
-    # every active campaign: one the manager creates, fills and starts is dialed too (with `agents` simulated agents)
-    worker = subprocess.Popen(dialer + ["run", "--speed", str(speed), "--agents", str(agents)],
-                              env=env, stdout=worker_log, stderr=worker_log)
+    worker = subprocess.Popen(dialer + worker_args(speed, agents), env=env, stdout=worker_log, stderr=worker_log)
     console = subprocess.Popen(dialer + ["serve", "console", "--bind", f"{host}:{port}", "--workers", "2"],
                                env=env, stdout=subprocess.PIPE, stderr=console_log, text=True)
     demo = Demo(worker, console, "", [worker_log, console_log])
