@@ -152,7 +152,8 @@ def test_sla_and_scrub_ledger_pages(client, auth, sessions, clock, campaign):
         s.commit()
     auth.login("compliance")
     html = client.get("/compliance/reports/sla").get_data(as_text=True)
-    assert "<dt>Breaches</dt><dd>1</dd>" in html and "mail" in html and "NO — breach" in html
+    assert '<div class="label">Breaches</div>' in html and "mail" in html and "NO — breach" in html
+    assert "<dt>Requests</dt><dd>1</dd>" in html
     assert client.get("/compliance/reports/scrubs").status_code == 200
     r = client.get("/compliance/reports/sla?since=2030-02-01&until=2030-01-01")
     assert r.status_code == 400 and "“To” is before “From”." in r.get_data(as_text=True)
