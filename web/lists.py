@@ -28,7 +28,7 @@ from campaigns.reports.lists import suppression_reasons
 from dnc.errors import UserError
 from web import imports
 from web.context import db, now
-from web.forms import choices, sentence
+from web.forms import OneLine, choices, sentence
 from web.roles import wants_json
 
 bp = Blueprint("lists", __name__)
@@ -45,7 +45,8 @@ def mapping_form(header: list[str], detected: dict[str, str], default_name: str)
 
     class MappingForm(FlaskForm):
         list_name = StringField("List name", default=default_name,
-                                validators=[Optional(), Length(max=200, message="At most 200 characters.")])
+                                validators=[Optional(), Length(max=200, message="At most 200 characters."),
+                                            OneLine("list name")])
         force = BooleanField("Import it again although this exact file was imported before")
 
     for f in FIELDS:

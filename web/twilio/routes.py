@@ -172,8 +172,9 @@ def optout() -> Response:
 @twilio_signed
 def sms() -> Response:
     """An inbound text (the messaging webhook of our numbers; docs/twilio.md): kept once per MessageSid, and a STOP
-    (``revocation_words`` of the rules file) puts the sender on the company's internal DNC list at once. The answer
-    is empty TwiML: Twilio itself confirms a STOP, and F14 allows one confirmation only."""
+    (``revocation_words`` of the rules file) puts the sender on the company's internal DNC list at once; a START
+    (``opt_in_words``) lifts what the sender's own texted STOPs made. The answer is empty TwiML: Twilio itself
+    confirms a STOP, and F14 allows one confirmation only."""
     tw, f = tw_ext(), request.form
     sid = f.get("MessageSid") or f.get("SmsSid") or ""
     if not sid:
