@@ -2,14 +2,14 @@
 it was last seen (any request, a page's polling too): the idle hour counts from the first, a seat's presence from
 the second
 
-Revision ID: r20261207200000
-Revises: r20261207173300
+Revision ID: r20261207200400
+Revises: r20261207200000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r20261207200000"
-down_revision = "r20261207173300"
+revision = "r20261207200400"
+down_revision = "r20261207200000"
 branch_labels = None
 depends_on = None
 
