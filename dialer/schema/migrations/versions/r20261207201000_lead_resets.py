@@ -1,14 +1,14 @@
 """lead_resets: each lead a list reset puts back in the queue, with the final status it had and since when, so a past
 range's list close counts it as it was then (resets made before this revision were not recorded per lead)
 
-Revision ID: r20261207200000
-Revises: r20261207173300
+Revision ID: r20261207201000
+Revises: r20261207200400
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r20261207200000"
-down_revision = "r20261207173300"
+revision = "r20261207201000"
+down_revision = "r20261207200400"
 branch_labels = None
 depends_on = None
 
