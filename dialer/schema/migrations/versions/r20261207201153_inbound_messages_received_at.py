@@ -1,13 +1,13 @@
 """inbound_messages: an index on (received_at, id), the order Compliance → Texts received lists them in (newest
 first, a page at a time), so a page reads 50 rows instead of sorting every text kept
 
-Revision ID: r20261207200922
-Revises: r20261207200400
+Revision ID: r20261207201153
+Revises: r20261207201000
 """
 from alembic import op
 
-revision = "r20261207200922"
-down_revision = "r20261207200400"
+revision = "r20261207201153"
+down_revision = "r20261207201000"
 branch_labels = None
 depends_on = None
 
