@@ -20,6 +20,7 @@ from campaigns.accounts import sessions as console_auth
 from campaigns.accounts.models import User
 from campaigns.accounts.users import ROLE_LABELS, authenticate, password_problem, set_password
 from campaigns.agents.service import go_offline
+from web.activity import is_poll
 from web.context import db, now, reads
 
 bp = Blueprint("auth", __name__)
@@ -205,6 +206,6 @@ def init_auth(app: Flask) -> None:
     def load(token: str) -> ConsoleUser | None:
         # on the reading session: every request passes here, and most only read (a write, to end an expired
         # session or note last_seen once a minute, takes the lock at that statement and only until the commit)
-        user = console_auth.resume_session(reads(), token, now())
+        user = console_auth.resume_session(reads(), token, now(), polling=is_poll())
         reads().commit()
         return ConsoleUser(token, user) if user is not None else None

@@ -67,7 +67,8 @@ class InboundMessage(Base):
     with what it caused: a revocation (the internal DNC entry it made), a readmission (the entry lifted) or nothing."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("provider", "message_sid"), Index("ix_inbound_messages_e164", "e164"))
+    __table_args__ = (UniqueConstraint("provider", "message_sid"), Index("ix_inbound_messages_e164", "e164"),
+                      Index("ix_inbound_messages_received_at", "received_at", "id"))  # Texts received, newest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(16))
