@@ -24,7 +24,7 @@ from campaigns.leadimport.mapping import FIELDS
 from campaigns.leadimport.preview import FIELD_LABELS, preview_file
 from campaigns.leadimport.receipt import reject_reasons
 from campaigns.leads.models import LeadList
-from campaigns.reports.lists import suppression_reasons
+from campaigns.reports.lists import several_reasons, suppression_reasons
 from dnc.errors import UserError
 from web import imports
 from web.context import db, now
@@ -194,6 +194,7 @@ def detail(list_id: int):
     return render_template("lists/detail.html", lst=lst, campaign=campaign,
                            rejects=reject_reasons(db(), lst.id),
                            suppressed=suppression_reasons(db(), campaign).get(lst.id, Counter()).most_common(),
+                           several=several_reasons(db(), lst.id),
                            labels=FIELD_LABELS)
 
 

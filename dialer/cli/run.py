@@ -58,6 +58,8 @@ def run_worker(ctx: CliContext, campaign_name: str | None, carrier: str, speed: 
     stop_flag = {"stop": False, "listen": (metrics_host, metrics_port)}
 
     def on_signal(signum, frame) -> None:
+        if stop_flag["stop"]:  # the second: give the campaigns back now (the next owner takes the calls over)
+            stop_flag["now"] = True
         stop_flag["stop"] = True  # finish the turn, stop dialing, let calls in flight end
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -148,7 +150,8 @@ def _run_twilio(ctx, sessions, campaign_name, duration_s, stop_flag) -> dict:
     CPS_LIMIT.set(config.cps)
     listener = _observe(worker.loop, sessions, ctx.clock, worker.holder, stop_flag["listen"])
     try:
-        return serve(worker, sessions, ctx.clock, stop)
+        return serve(worker, sessions, ctx.clock, stop, agents_drain_s=settings.current().worker_drain_s,
+                     stop_now=lambda: bool(stop_flag.get("now")))
     finally:
         if listener is not None:
             listener.stop()
