@@ -197,3 +197,13 @@ def test_an_active_campaign_with_no_lead_to_call_says_so_on_its_floor(client, au
         s.commit()
     warnings = client.get(f"/floor/{cid}/data").get_json()["warnings"]
     assert not any("no lead left" in w for w in warnings)
+
+
+def test_the_floor_funnel_says_its_runway_once(client, auth, live):
+    """The runway heads the funnel panel ("Nothing is dialable now."); it was repeated word for word among the notes
+    under the table ("nothing is dialable now"). ``dialer campaigns funnel`` keeps it among its notes."""
+    auth.login("manager")
+    f = client.get(f"/floor/{live}/funnel").get_json()
+    assert f["runway"] and f["runway"] not in f["notes"]
+    html = client.get(f"/floor/?campaign_id={live}").get_data(as_text=True)
+    assert html.lower().count(f["runway"].lower()) == 1
