@@ -139,7 +139,9 @@
       f.window_texts.forEach((text) => ul.append(el("li", "", text)));  // worded, in the campaign's zone, by the server
       windows.replaceChildren(el("h3", "", "When the closed calling windows open"), ul);
     }
-    document.getElementById("funnel-notes").replaceChildren(...f.notes.map((n) => el("p", "muted small", n)));
+    // the runway heads the panel: not again among the notes beneath it
+    document.getElementById("funnel-notes").replaceChildren(
+      ...f.notes.filter((n) => n !== f.runway).map((n) => el("p", "muted small", n)));
   }
   async function pollFunnel() {
     let f = null;
