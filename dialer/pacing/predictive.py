@@ -16,7 +16,9 @@ of the legal rule: abandons still allowed over the rolling 30 days = target × l
 abandons are to spare, α shrinks in proportion (a cluster of abandons must not exhaust a thin budget); when the
 budget left cannot cover the calls already in flight plus one, at cold start (too few observed dials and handles
 to trust the curves: 20 finished talks, 100 resolved dials, 10 live answers), and on teams too small for
-prediction to pay, the pacer dials progressively (one call per ready agent). ``explain()`` says which mode and why.
+prediction to pay, the pacer dials progressively (one call per ready agent). Once the answers are trusted but the
+talks not yet, it dials for the ready agents only (no busy agent counted as coming free). ``explain()`` says which
+mode and why.
 """
 
 from __future__ import annotations
