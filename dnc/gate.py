@@ -109,7 +109,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     # the decision covers the call until send_by: what lets it go must hold until then (docs/compliance.md §2.1)
     send_by = at + timedelta(seconds=rules.send_margin_seconds)
     found = consent_context if consent_context is not None else consent_mod.active(session, e164, campaign, at)
-    in_force = [c for c in found if _holds_until(c, send_by)]
+    in_force = [c for c in found if holds_until(c, send_by)]
     if in_force:
         sources["consent"] = [f"{c.kind} #{c.id}: {c.evidence_ref}" for c in in_force]
     if len(in_force) < len(found):
@@ -147,9 +147,10 @@ def _end(c: Consent) -> datetime:
     return min(t for t in (c.expires_at, c.revoked_at) if t is not None)
 
 
-def _holds_until(c: Consent, send_by: datetime) -> bool:
+def holds_until(c: Consent, send_by: datetime) -> bool:
     """Whether a consent record in force now is still in force at ``send_by`` (neither expired nor revoked by
-    then): one that ends within the send margin cannot lift a call that may leave after it ended."""
+    then): one that ends within the send margin cannot lift a call that may leave after it ended. The funnel
+    (``campaigns.funnel.classify``) judges by it too, so it never counts dialable a lead this gate refuses."""
     return (c.expires_at is None or c.expires_at > send_by) and (c.revoked_at is None or c.revoked_at > send_by)
 
 

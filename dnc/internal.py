@@ -104,7 +104,13 @@ def add_request(session: Session, e164: str, *, scope: str = "company", campaign
 
 def remove(session: Session, e164: str, *, scope: str = "company", campaign: int | None = None, removed_by: str,
            reason: str, at: datetime) -> list[InternalEntry]:
-    """End the active entries of that scope (a reason is required); the request rows themselves stay."""
+    """End the active entries of that scope (a reason is required) and the entries linked to them; the request rows
+    themselves stay. Returns every entry ended, the number's own first.
+
+    An entry that lists another number of a person who asked (``linked_to``) is there because that request stands:
+    removing it alone is refused with a message naming the number asked about, and removing that number lifts the
+    linked entries with it, each with its own ledger record saying why (docs/compliance.md §2.6).
+    """
     check_e164(e164)
     _check_scope(scope, campaign)
     if not reason or not reason.strip():
@@ -115,16 +121,45 @@ def remove(session: Session, e164: str, *, scope: str = "company", campaign: int
                                     InternalEntry.removed_at.is_(None))
     if campaign is not None:
         q = q.where(InternalEntry.campaign_id == campaign)
-    found = list(session.scalars(q.with_for_update()))
+    found = list(session.scalars(q.order_by(InternalEntry.id).with_for_update()))
     if not found:
         where = f"campaign {campaign}" if scope == "campaign" else "the company"
         raise UserError(f"{e164} is not on the internal DNC list of {where}")
     for entry in found:
-        entry.removed_at, entry.removed_by, entry.removal_reason = at, removed_by[:120], reason.strip()[:400]
-        ledger.append(session, "internal_remove", at=at, actor=removed_by, e164=e164, campaign=campaign,
-                      payload={"entry_id": entry.id, "scope": scope, "reason": entry.removal_reason})
+        request = session.get(InternalEntry, entry.linked_to) if entry.linked_to is not None else None
+        if request is not None and request.removed_at is None:
+            raise UserError(f"{e164} is on the internal DNC list as the same person as {request.e164} (request "
+                            f"#{request.id}); remove {request.e164} to lift the request and every number linked to "
+                            "it")
+    return end(session, found, removed_by=removed_by, reason=reason, at=at)
+
+
+def end(session: Session, entries: list[InternalEntry], *, removed_by: str, reason: str,
+        at: datetime) -> list[InternalEntry]:
+    """End ``entries`` at ``at`` and the active entries linked to them, each with its ``internal_remove`` record
+    (a linked one's reason names the request it follows from); returns every entry ended, ``entries`` first."""
+    reason = reason.strip()
+    ended = []
+    for entry in entries:
+        ended.append(_end(session, entry, removed_by, reason, at, None))
+        for linked in session.scalars(select(InternalEntry).where(
+                InternalEntry.linked_to == entry.id, InternalEntry.removed_at.is_(None))
+                .order_by(InternalEntry.id).with_for_update()):
+            ended.append(_end(session, linked, removed_by, f"request #{entry.id} for {entry.e164} removed, same "
+                                                           f"person: {reason}", at, entry.id))
     session.flush()
-    return found
+    return ended
+
+
+def _end(session: Session, entry: InternalEntry, removed_by: str, reason: str, at: datetime,
+         linked_to: int | None) -> InternalEntry:
+    entry.removed_at, entry.removed_by, entry.removal_reason = at, removed_by[:120], reason[:400]
+    payload: dict = {"entry_id": entry.id, "scope": entry.scope, "reason": entry.removal_reason}
+    if linked_to is not None:
+        payload["linked_to"] = linked_to
+    ledger.append(session, "internal_remove", at=at, actor=removed_by, e164=entry.e164, campaign=entry.campaign_id,
+                  payload=payload)
+    return entry
 
 
 def active(session: Session, e164: str, campaign: int | None, at: datetime) -> list[InternalEntry]:

@@ -118,10 +118,15 @@ def history(session: Session, e164: str, limit: int = 1000) -> list[dict]:
 
 def _text_detail(b: dict) -> str:
     """An inbound text's ledger record in words: what was texted to which number, and what it did."""
+    lifted = ", ".join(f"#{i}" for i in b.get("lifted") or ())
     did = {"revocation": f"revocation (\"{b.get('word')}\"), internal DNC entry #{b.get('entry_id')}",
-           "unreadable_sender": f"revocation word (\"{b.get('word')}\") from a number that is not North American: "
-                                "nothing listed",
-           "none": "no revocation word, nothing done"}.get(b.get("action"), str(b.get("action")))
+           "readmission": f"re-admitted (\"{b.get('word')}\"), internal DNC entr{'ies' if ',' in lifted else 'y'} "
+                          f"{lifted} lifted",
+           "unreadable_sender": f"{'opt-in' if 'lifted' in b else 'revocation'} word (\"{b.get('word')}\") from a "
+                                "number that is not North American: nothing done",
+           "none": f"opt-in word (\"{b.get('word')}\"), nothing lifted: no request made by a text from this number "
+                   "is in force" if "lifted" in b else "no revocation word, nothing done"}.get(
+        b.get("action"), str(b.get("action")))
     return f"texted {b.get('body', '')!r} to {b.get('to', '')}: {did}"
 
 

@@ -1,4 +1,5 @@
-"""Whether a text sent to us revokes consent (F14): the words of ``revocation_words`` in the rules file.
+"""Whether a text sent to us revokes consent (F14), the words of ``revocation_words`` in the rules file, or
+withdraws the sender's texted STOP, the words of ``opt_in_words``.
 
 The FCC names words that revoke consent by themselves when texted back (stop, quit, end, revoke, opt out, cancel,
 unsubscribe); carriers and Twilio add STOPALL. A text saying only one of them is the plain case; a text that uses
@@ -6,6 +7,9 @@ one among other words ("please stop calling me") is read the same way, the conse
 request the sender did not mean costs a lead, ignoring one they did mean is a violation. Words are compared
 whole, after case folding and with punctuation read as spaces, so "Stop." and "OPT-OUT" count and "stopwatch"
 does not.
+
+An opt-in word (CTIA's START, UNSTOP) counts only when it is the whole text: "don't start calling me" must not
+re-admit anyone, so the reading is the narrow one, the safe way round for a word that allows calls again.
 """
 
 from __future__ import annotations
@@ -32,3 +36,9 @@ def revocation_word(body: str, rules: Rules | None = None) -> str | None:
         if n and any(said[i:i + n] == wanted for i in range(len(said) - n + 1)):
             return phrase
     return None
+
+
+def opt_in_word(body: str, rules: Rules | None = None) -> str | None:
+    """The opt-in word ``body`` is, alone (as the rules file spells it), or None."""
+    said = words(body)
+    return next((w for w in (rules or current_rules()).opt_in_words if said and words(w) == said), None)

@@ -113,6 +113,8 @@ class Rules:
     # F14: words that, texted back, revoke consent and ask not to be called (``dnc.revocation``)
     revocation_words: tuple[str, ...] = ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke",
                                          "opt out", "optout")
+    # words that, texted alone, withdraw the sender's own texted STOP (``dnc.revocation.opt_in_word``)
+    opt_in_words: tuple[str, ...] = ("start", "unstop")
     starts: tuple[int, ...] = field(default=())  # every window start minute, for next_opening's candidates
     readings: dict[str, Reading] = field(default_factory=dict)
     reassigned: Reassigned = field(default_factory=Reassigned)
@@ -277,11 +279,12 @@ def parse_rules(text: str, origin: str) -> Rules:
             numbers[k] = raw[k]
     if "revoke_all_from" in raw:
         numbers["revoke_all_from"] = _day(raw["revoke_all_from"], f"{origin}: revoke_all_from")
-    if "revocation_words" in raw:
-        words = raw["revocation_words"]
-        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
-            raise UserError(f"{origin}: revocation_words must be a list of words, e.g. [\"stop\", \"quit\"]")
-        numbers["revocation_words"] = tuple(w.strip() for w in words)
+    for k, example in (("revocation_words", '["stop", "quit"]'), ("opt_in_words", '["start", "unstop"]')):
+        if k in raw:
+            words = raw[k]
+            if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+                raise UserError(f"{origin}: {k} must be a list of words, e.g. {example}")
+            numbers[k] = tuple(w.strip() for w in words)
     starts = sorted({iv[0] for r in (federal, *states.values()) for iv in (r.weekdays, r.saturday, r.sunday) if iv})
     return Rules(version=str(raw.get("version", "")), sha256=hashlib.sha256(text.encode()).hexdigest(),
                  federal=federal, states=states, blackouts=tuple(blackouts), starts=tuple(starts),

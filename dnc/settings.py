@@ -37,6 +37,7 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 PRIVATE_NETWORKS = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 SECRET_KEY_MIN = 32
+WORKER_DRAIN_S = 300  # a sales call runs a few minutes: most end within this after a SIGTERM
 # what deploy/dialer.env.example writes where a secret goes: a copy left unedited must not run with a key anyone
 # can read (sessions and CSRF tokens signed with it, webhooks "signed" with it)
 _PLACEHOLDER = re.compile(r"change[-_ ]?me", re.IGNORECASE)
@@ -107,6 +108,11 @@ class Settings(Mapping[str, str]):
     @property
     def sqlite_busy_timeout_s(self) -> int:
         return self._int("DIALER_SQLITE_BUSY_TIMEOUT_S", 30, 1, 86_400)
+
+    @property
+    def worker_drain_s(self) -> int:
+        """How long a stopping dialing worker lets its agents' calls finish before giving its campaigns back."""
+        return self._int("DIALER_WORKER_DRAIN_S", WORKER_DRAIN_S, 0, 3600)
 
     @property
     def dnc_dir(self) -> Path:

@@ -77,6 +77,10 @@ VARIABLES: tuple[Variable, ...] = (
              "by default only https to public addresses, checked when entered and before each send", _O),
     Variable("DIALER_VAR_DIR", "`var`",
              "console: where uploads wait for their mapping (`var/uploads`) and the generated secret key live", _W),
+    Variable("DIALER_WORKER_DRAIN_S", "`300`",
+             "dialing worker: after a SIGTERM it places nothing new and lets the calls its agents are on finish for up "
+             "to this many seconds (0 to 3600), holding its campaigns, before it gives them back (ringing calls 60 s "
+             "at most); a second SIGTERM gives them back at once", _O),
     Variable("DIALER_LOG_LEVEL", "`info` for the worker and servers, `warning` for other commands",
              "every process: `debug`, `info`, `warning` or `error` (`dialer --log-level` wins)", _O),
     Variable("DIALER_LOG_FORMAT", "`text`", "every process: `text`, or `json` for one JSON object per line", _O),

@@ -18,8 +18,16 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from campaigns.accounts import sessions as console_auth
 from campaigns.accounts.models import User
-from campaigns.accounts.users import ROLE_LABELS, authenticate, password_problem, set_password
+from campaigns.accounts.users import (
+    ROLE_LABELS,
+    authenticate,
+    password_problem,
+    set_password,
+    store_upgraded,
+    upgraded_hash,
+)
 from campaigns.agents.service import go_offline
+from web.activity import is_poll
 from web.context import db, now, reads
 
 bp = Blueprint("auth", __name__)
@@ -131,19 +139,23 @@ def login():
     status = 200
     if form.validate_on_submit():
         username, remote, t = form.username.data.strip(), remote_address(), now()
-        # Three steps, so no transaction holds SQLite's write lock across the password check (scrypt, ~0.2 s):
+        # Three steps, so no transaction holds SQLite's write lock across the password check (scrypt, ~0.5 s):
         # reserve the attempt (a short write), check the password on the reading session, then (only on success)
         # a short write that starts the console session.
         spot = _reserve(username, remote, t)
         if spot.attempt is None:
             return _throttled(form, spot, "auth/login.html")
         user = authenticate(reads(), username, form.password.data)
+        stored = user.password_hash if user is not None else ""
         reads().rollback()
         if user is None:
             form.form_errors.append("Wrong username or password (or the account is disabled).")
             status = 401
         else:
+            upgraded = upgraded_hash(stored, form.password.data)  # an older cost: scrypt again, still unlocked
             console_auth.succeeded(db(), spot.attempt)
+            if upgraded is not None:
+                store_upgraded(db(), user.id, stored, upgraded)
             if current_user.is_authenticated:  # a second sign-in in the same browser ends the first session
                 console_auth.end_session(db(), current_user.token, t)
             target = _safe_next(form.next.data)
@@ -205,6 +217,6 @@ def init_auth(app: Flask) -> None:
     def load(token: str) -> ConsoleUser | None:
         # on the reading session: every request passes here, and most only read (a write, to end an expired
         # session or note last_seen once a minute, takes the lock at that statement and only until the commit)
-        user = console_auth.resume_session(reads(), token, now())
+        user = console_auth.resume_session(reads(), token, now(), polling=is_poll())
         reads().commit()
         return ConsoleUser(token, user) if user is not None else None

@@ -41,13 +41,14 @@ from dnc.errors import UserError
 from dnc.reasons import stored_codes
 from dnc.reasons import words as reason_text
 from web.context import db, now
-from web.forms import attach_error, choices, has_errors, sentence
+from web.forms import OneLine, attach_error, choices, has_errors, sentence
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
 FIELD_OF_ERROR = {"campaign name": "name", "a campaign named": "name", "caller ID": "caller_id",
-                  "pacing mode": "pacing_mode", "dedupe scope": "dedupe_scope", "abandon target": "abandon_target",
-                  "max attempts": "max_attempts", "region": "region", "time zone": "timezone"}
+                  "seller name": "seller_name", "pacing mode": "pacing_mode", "dedupe scope": "dedupe_scope",
+                  "abandon target": "abandon_target", "max attempts": "max_attempts", "region": "region",
+                  "time zone": "timezone"}
 PACING_LABELS = {"predictive": "Predictive (forecasts free agents; holds the abandon cap)",
                  "progressive": "Progressive (one call per ready agent)",
                  "power": "Power (a fixed number of calls per ready agent)",
@@ -59,12 +60,13 @@ US_ZONES = sorted(z for z in available_timezones() if z.startswith(("America/", 
 
 
 class CampaignForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Give the campaign a name."), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired("Give the campaign a name."), Length(max=120),
+                                           OneLine("campaign name")])
     caller_id = StringField("Caller ID", validators=[DataRequired("Enter the number shown to the people called.")],
                             render_kw={"placeholder": "+12125550100", "inputmode": "tel"})
     callback_number = StringField("Callback number", validators=[Optional()],
                                   render_kw={"placeholder": "same as the caller ID", "inputmode": "tel"})
-    seller_name = StringField("Seller name", validators=[Optional(), Length(max=120)],
+    seller_name = StringField("Seller name", validators=[Optional(), Length(max=120), OneLine("seller name")],
                               render_kw={"placeholder": "the campaign's name"})
     pacing_mode = SelectField("Dialing mode", choices=choices((m, PACING_LABELS[m]) for m in PACING_MODES),
                               default="predictive")

@@ -2,7 +2,7 @@
 
 Read once at start-up; views read ``current_app.config``. Cookies are Secure by default: only a console served
 over plain http on a workstation (the demo) turns that off with ``DIALER_COOKIE_SECURE=0``, and never behind an https
-``DIALER_PUBLIC_BASE_URL`` (``dnc.console_settings``).
+``DIALER_PUBLIC_BASE_URL`` (``dnc.console_settings``). Secure cookies carry the ``__Host-`` prefix (``host_cookies``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from dnc.console_settings import check_cookies, console_key
 from dnc.settings import Settings
 
 DEFAULT_VAR = Path("var")
+SESSION_COOKIE = "dialer_session"
+REMEMBER_COOKIE = "remember_token"  # Flask-Login's default name (the console never sets it: no "remember me")
+HOST_PREFIX = "__Host-"
 
 
 def secret_key(env: Settings, var_dir: Path) -> str:
@@ -44,7 +47,7 @@ def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None
         CONSOLE_TIMEZONE=env.console_timezone,  # pages not about one campaign (web.filters.page_zone)
         PROXY_HOPS=env.proxy_hops,
         PROXY_ADDRESSES=env.proxy_addresses,
-        SESSION_COOKIE_NAME="dialer_session",
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -62,5 +65,22 @@ def configure(app: Flask, overrides: Mapping | None, env: Settings | None = None
     if "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = secret_key(env, var_dir)
     app.config.update(overrides)
+    host_cookies(app.config)
     if "UPLOAD_DIR" not in overrides and "VAR_DIR" in overrides:
         app.config["UPLOAD_DIR"] = Path(overrides["VAR_DIR"]) / "uploads"
+
+
+def host_cookies(config) -> None:
+    """Secure cookies get the ``__Host-`` prefix, Path=/ and no Domain: a browser keeps such a cookie only from
+    https and only for this exact host, so a sibling subdomain or a plain-http page of the host cannot plant or
+    overwrite the session (and with it the forms' CSRF token, which lives in it). Plain http (the demo) keeps the
+    plain names: a browser refuses a ``__Host-`` cookie without Secure. Decided after the overrides, from the
+    Secure setting in force."""
+    for kind, plain in (("SESSION", SESSION_COOKIE), ("REMEMBER", REMEMBER_COOKIE)):
+        name = config.get(f"{kind}_COOKIE_NAME") or plain
+        bare = name.removeprefix(HOST_PREFIX)
+        if config.get(f"{kind}_COOKIE_SECURE"):
+            config[f"{kind}_COOKIE_NAME"] = HOST_PREFIX + bare
+            config[f"{kind}_COOKIE_PATH"], config[f"{kind}_COOKIE_DOMAIN"] = "/", None
+        else:
+            config[f"{kind}_COOKIE_NAME"] = bare

@@ -62,7 +62,7 @@ def as_json(f) -> dict:
             "capped_text": capped_text((f.pacing or {}).get("capped_by")),
             "pacing_at": f.pacing_at.isoformat() if f.pacing_at else None,
             "pacing_at_text": time_text(f.pacing_at, zone), "warnings": f.warnings,
-            "sentence": plain_sentence(f.pacing, f.by_state)}
+            "sentence": plain_sentence(f.pacing, f.by_state, f.campaign.status)}
 
 
 def guard_json(campaign: Campaign) -> dict:

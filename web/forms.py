@@ -7,7 +7,9 @@ from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
+from wtforms import ValidationError
 
+from campaigns.names import name_problem
 from dnc.errors import UserError
 
 MAX_ID = 2 ** 63 - 1  # the widest integer a database column holds (SQLite raises past it)
@@ -67,3 +69,15 @@ def download_name(*parts: str) -> str:
     ``Content-Disposition`` header, which servers write in Latin-1 (anything else is a 500) and where a quote would
     end the name early."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)).strip("-") or "download"
+
+
+class OneLine:
+    """A form's refusal of a name holding a line break or another control character, next to its field: the name
+    goes into mail headers, file names and spoken words (``campaigns.names``). The service refuses it too."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __call__(self, form: FlaskForm, field) -> None:
+        if problem := name_problem(self.what, (field.data or "").strip()):
+            raise ValidationError(sentence(problem))

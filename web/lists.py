@@ -24,11 +24,11 @@ from campaigns.leadimport.mapping import FIELDS
 from campaigns.leadimport.preview import FIELD_LABELS, preview_file
 from campaigns.leadimport.receipt import reject_reasons
 from campaigns.leads.models import LeadList
-from campaigns.reports.lists import suppression_reasons
+from campaigns.reports.lists import several_reasons, suppression_reasons
 from dnc.errors import UserError
 from web import imports
 from web.context import db, now
-from web.forms import choices, sentence
+from web.forms import OneLine, choices, sentence
 from web.roles import wants_json
 
 bp = Blueprint("lists", __name__)
@@ -45,7 +45,8 @@ def mapping_form(header: list[str], detected: dict[str, str], default_name: str)
 
     class MappingForm(FlaskForm):
         list_name = StringField("List name", default=default_name,
-                                validators=[Optional(), Length(max=200, message="At most 200 characters.")])
+                                validators=[Optional(), Length(max=200, message="At most 200 characters."),
+                                            OneLine("list name")])
         force = BooleanField("Import it again although this exact file was imported before")
 
     for f in FIELDS:
@@ -193,6 +194,7 @@ def detail(list_id: int):
     return render_template("lists/detail.html", lst=lst, campaign=campaign,
                            rejects=reject_reasons(db(), lst.id),
                            suppressed=suppression_reasons(db(), campaign).get(lst.id, Counter()).most_common(),
+                           several=several_reasons(db(), lst.id),
                            labels=FIELD_LABELS)
 
 

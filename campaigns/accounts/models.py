@@ -54,7 +54,8 @@ class ConsoleSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # any request, polls too: the seat is present
+    acted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the user's last action: the idle hour counts from it
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     remote: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")

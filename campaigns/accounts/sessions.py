@@ -33,10 +33,17 @@ class Throttle:
 
 @dataclass(frozen=True)
 class SessionPolicy:
-    idle_s: int = 60 * 60  # an unattended console signs out after an hour (the floor and agent pages poll)
-    absolute_s: int = 12 * 60 * 60  # one shift
-    touch_every_s: int = 10  # write last_seen at most every 10 s (the seat's page polls every 2 s)
+    """How long a console session lives. The idle hour counts from the user's last action (``acted_at``): a page's
+    own polling is not someone at the keyboard, except an agent's whose seat takes calls (``AT_WORK``): waiting
+    for the next call is work. Presence (``last_seen_at``, any request) is what keeps a seat on the floor."""
+
+    idle_s: int = 60 * 60  # an unattended console signs out after an hour without an action
+    absolute_s: int = 12 * 60 * 60  # one shift, whatever happens in it
+    touch_every_s: int = 10  # write last_seen / acted at most every 10 s (the seat's page polls every 2 s)
     seat_grace_s: int = 45  # a seat whose user has no session seen this recently is taken off the floor
+
+
+AT_WORK = frozenset(("ready", "talking", "wrap"))  # a seat taking calls: its page's polls count as the agent acting
 
 
 @dataclass(frozen=True)
@@ -108,19 +115,22 @@ def succeeded(session: Session, attempt: int) -> None:
 def start_session(session: Session, user: User, now: datetime, remote: str = "", user_agent: str = "") -> str:
     """A new console session for ``user``; returns the token for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
-    session.add(ConsoleSession(id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+    session.add(ConsoleSession(id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now, acted_at=now,
                                remote=remote[:64], user_agent=user_agent[:200]))
     session.flush()
     return token
 
 
-def resume_session(session: Session, token: str, now: datetime,
-                   policy: SessionPolicy = SessionPolicy()) -> User | None:
-    """The active user behind a live session token, else None (ended, idle too long, too old, user disabled)."""
+def resume_session(session: Session, token: str, now: datetime, policy: SessionPolicy = SessionPolicy(),
+                   polling: bool = False) -> User | None:
+    """The active user behind a live session token, else None (ended, idle too long, too old, user disabled).
+
+    ``polling``: the request is a page's own poll, not the user's action; it keeps the session seen (the seat
+    present) but the idle hour running, unless the user's seat is taking calls (``AT_WORK``)."""
     row = session.get(ConsoleSession, _digest(token)) if token else None
     if row is None or row.ended_at is not None:
         return None
-    if (now - row.last_seen_at).total_seconds() > policy.idle_s or \
+    if (now - row.acted_at).total_seconds() > policy.idle_s or \
             (now - row.created_at).total_seconds() > policy.absolute_s:
         row.ended_at = now
         return None
@@ -130,7 +140,17 @@ def resume_session(session: Session, token: str, now: datetime,
         return None
     if (now - row.last_seen_at).total_seconds() >= policy.touch_every_s:
         row.last_seen_at = now
+    if (now - row.acted_at).total_seconds() >= policy.touch_every_s and (not polling or _at_work(session, user)):
+        row.acted_at = now
     return user
+
+
+def _at_work(session: Session, user: User) -> bool:
+    from campaigns.agents.models import Agent
+
+    if user.agent_id is None:
+        return False
+    return session.scalar(select(Agent.state).where(Agent.id == user.agent_id)) in AT_WORK
 
 
 def end_session(session: Session, token: str, now: datetime) -> None:

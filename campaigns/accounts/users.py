@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.accounts.models import ROLES, User
-from campaigns.accounts.passwords import hash_password, verify_password
+from campaigns.accounts.passwords import hash_password, outdated, timing_hash, verify_password
 from campaigns.agents.models import Agent
 from campaigns.agents.service import create_agent, go_offline
 from dnc.errors import UserError
@@ -28,7 +28,7 @@ ROLE_LABELS = {"admin": "Administrator", "manager": "Campaign manager", "agent":
                "compliance": "Compliance officer", "sales": "Sales lead"}
 ACCOUNT_CHANGED = "account"  # the state reason of a seat taken off the floor because its user no longer may sit it
 # Verified when the username is unknown, so a login takes as long for a missing user as for a wrong password.
-_DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
+_DUMMY_HASH = timing_hash()
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,22 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def upgraded_hash(stored: str, password: str) -> str | None:
+    """``password`` hashed at today's cost when ``stored`` (its hash, just verified) is older, else None. Scrypt:
+    call it with no transaction open, then ``store_upgraded``."""
+    return hash_password(password) if outdated(stored) else None
+
+
+def store_upgraded(session: Session, user_id: int, old: str, new: str) -> bool:
+    """Replace the hash ``old`` by ``new``, only if it is still ``old``: a password changed or reset meanwhile is
+    never overwritten with the previous password's new hash."""
+    done = session.execute(update(User).where(User.id == user_id, User.password_hash == old)
+                           .values(password_hash=new))
+    return (done.rowcount or 0) == 1
+
+
 def set_password(session: Session, username: str, password: str) -> User:
-    """Hash first, then look the user up: on SQLite the first query takes the write lock, and scrypt (~0.2 s)
+    """Hash first, then look the user up: on SQLite the first query takes the write lock, and scrypt (~0.5 s)
     must not run while it is held."""
     problem = password_problem(password, username.strip())
     if problem:

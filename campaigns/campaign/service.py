@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from campaigns.campaign.models import CAMPAIGN_STATUSES, DEDUPE_SCOPES, PACING_MODES, Campaign, Disposition
 from campaigns.leads.models import Lead, LeadList
 from campaigns.leads.phones import unreadable
+from campaigns.names import name_problem, plain_name
 from dnc.errors import UserError
 
 # The dispositions every campaign starts with; a campaign adds its own rows next to these.
@@ -59,6 +60,8 @@ class CampaignSettings:
 
 
 def validate_settings(s: CampaignSettings) -> None:
+    if problem := name_problem("seller name", s.seller_name):  # spoken to the people called, a line of its own
+        raise UserError(problem)
     if s.pacing_mode not in PACING_MODES:
         raise UserError(f"pacing mode {s.pacing_mode!r} is not one of {', '.join(PACING_MODES)}")
     if s.dedupe_scope not in DEDUPE_SCOPES:
@@ -80,9 +83,7 @@ def validate_settings(s: CampaignSettings) -> None:
 def create_campaign(session: Session, name: str, caller_id: str, now: datetime,
                     settings: CampaignSettings | None = None) -> Campaign:
     settings = settings or CampaignSettings()
-    name = name.strip()
-    if not name:
-        raise UserError("campaign name is empty")
+    name = plain_name("campaign name", name)
     validate_settings(settings)
     if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
         raise UserError(f"a campaign named {name!r} already exists")
@@ -108,9 +109,7 @@ def create_campaign(session: Session, name: str, caller_id: str, now: datetime,
 def update_campaign(session: Session, campaign: Campaign, name: str, caller_id: str, settings: CampaignSettings,
                     now: datetime) -> Campaign:
     """Change a campaign's name, caller ID and settings (validated like ``create_campaign``); lists and leads stay."""
-    name = name.strip()
-    if not name:
-        raise UserError("campaign name is empty")
+    name = plain_name("campaign name", name)
     validate_settings(settings)
     if name != campaign.name and session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
         raise UserError(f"a campaign named {name!r} already exists")

@@ -50,6 +50,18 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
     empty: str = "Nothing in this range."
     verdict: str | None = None  # "ok" or "bad" for the pages that expect nothing
+    # the summary line the verdict judges: the page shows it once, as the verdict's tile, not again in the summary
+    headline: str | None = None
+
+    def rest(self) -> list[tuple[str, str]]:
+        """The summary lines beside the headline (the page's list under the tile)."""
+        return [(label, value) for label, value in self.summary if label != self.headline]
+
+    def head(self) -> tuple[str, str] | None:
+        return next(((label, value) for label, value in self.summary if label == self.headline), None)
+
+
+BROKE, BREACHES = "Calls that broke a rule", "Breaches"  # the headlines of the reconciliation and SLA pages
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,7 @@ def reconciliation(session: Session, store: Store | None, now: datetime, span: S
         for code in dict.fromkeys(x["code"] for x in r["reasons"]):
             per_code[code] = per_code.get(code, 0) + 1
     several = sum(1 for r in rows if len({x["code"] for x in r["reasons"]}) > 1)
-    summary = [("Calls checked", f"{checked:,}"), ("Calls that broke a rule", f"{len(rows):,}"),
+    summary = [("Calls checked", f"{checked:,}"), (BROKE, f"{len(rows):,}"),
                ("Calls that complied", f"{checked - len(rows):,}")]
     summary += [(f"{words(c)} ({c})", f"{n:,}") for c, n in sorted(per_code.items(), key=lambda kv: -kv[1])]
     notes = ["Each call is judged against the suppression lists, consent, calling hours and state caps as they "
@@ -154,7 +166,7 @@ def reconciliation(session: Session, store: Store | None, now: datetime, span: S
     empty = "No exceptions: every call was placed inside the calling hours and under the caps." if window else \
         "No violations: every call complied."
     return Sheet("window" if window else "reconcile", title, span.period, RECONCILE_COLUMNS, rows, summary, notes,
-                 empty, "bad" if rows else "warn" if waiting else "ok")
+                 empty, "bad" if rows else "warn" if waiting else "ok", BROKE)
 
 
 _WINDOW = frozenset({"outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban", "state_cap"})
@@ -284,11 +296,12 @@ def opt_out_sla(session: Session, span: Span) -> Sheet:
                      "met": "yes" if met else "NO — breach", "by": agents.get(e.id) or _agent_name(session, e.added_by),
                      "source": _source(e.source_ref)})
     summary = [("Requests", f"{len(rows):,}"), ("Honoured within 10 business days", f"{len(rows) - breaches:,}"),
-               ("Breaches", f"{breaches:,}")]
+               (BREACHES, f"{breaches:,}")]
     notes = ["A request must be honoured within 10 business days of receipt (US federal holidays excluded); the "
              "product honours it from the moment it is recorded."]
     return Sheet("sla", "Internal DNC: opt-out SLA", span.period, SLA_COLUMNS, rows, summary, notes,
-                 verdict="bad" if breaches else "ok")
+                 verdict="bad" if breaches else "ok", headline=BREACHES)
+
 
 
 def _agent_name(session: Session, added_by: str) -> str:

@@ -64,10 +64,11 @@ class VerdictState(Base):
 
 class InboundMessage(Base):
     """A text message sent to one of our numbers, once per carrier message id (a retried webhook finds it here),
-    with what it caused: a revocation (the internal DNC entry it made) or nothing."""
+    with what it caused: a revocation (the internal DNC entry it made), a readmission (the entry lifted) or nothing."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("provider", "message_sid"), Index("ix_inbound_messages_e164", "e164"))
+    __table_args__ = (UniqueConstraint("provider", "message_sid"), Index("ix_inbound_messages_e164", "e164"),
+                      Index("ix_inbound_messages_received_at", "received_at", "id"))  # Texts received, newest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(16))
@@ -77,6 +78,7 @@ class InboundMessage(Base):
     to_number: Mapped[str] = mapped_column(String(64), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    action: Mapped[str] = mapped_column(String(24))  # revocation | none | unreadable_sender
-    word: Mapped[str] = mapped_column(String(40), default="")  # the revocation word it used
-    entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the internal DNC entry recorded
+    action: Mapped[str] = mapped_column(String(24))  # revocation | readmission | none | unreadable_sender
+    word: Mapped[str] = mapped_column(String(40), default="")  # the revocation or opt-in word it used
+    # the internal DNC entry recorded (revocation), or the first one lifted (readmission)
+    entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

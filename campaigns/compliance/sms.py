@@ -6,8 +6,13 @@ officer can show every text and what was done with it. A text using a revocation
 recorded as a company-wide do-not-call request on the sender's number through ``record_request`` (channel "sms"):
 the internal DNC entry and its ledger record, the consent and EBRs revoked (every scope: a company request is
 wider than revoke-all needs on any date), open callbacks cancelled and waiting leads closed. Anything else changes
-nothing; a person reads it (it may still be a revocation "by reasonable means" in other words). A START is not an
-opt-in: taking a number off the internal list needs a person and a reason (``dnc.internal.remove``).
+nothing; a person reads it (it may still be a revocation "by reasonable means" in other words).
+
+A START (``opt_in_words``, the word alone) withdraws what the sender's own texted STOPs made, and only that: the
+requests recorded from texts of the same number (``InboundMessage.entry_id``), with the same person's numbers they
+listed, are lifted through ``dnc.internal.end``, each with its ``internal_remove`` record. A request made by phone,
+web, mail or entered by the officer (even one marked as received by text) is not the text's to undo, nor is an
+entry listing the number because another number texted STOP. The consent a STOP revoked stays revoked.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from campaigns.compliance.dnc_requests import record_request
 from campaigns.compliance.models import InboundMessage
-from dnc import ledger
+from dnc import internal, ledger
 from dnc.errors import UserError
 from dnc.numbers import to_e164
-from dnc.revocation import revocation_word
+from dnc.revocation import opt_in_word, revocation_word
+from dnc.tables import InternalEntry
 
 BODY_MAX = 1600  # the longest text a carrier delivers (ten concatenated segments)
 
@@ -49,10 +55,11 @@ def receive(session: Session, *, provider: str, message_sid: str, sender: str, t
         return found, False
     e164 = _sender_e164(sender.strip())
     word = revocation_word(body)
+    opt_in = None if word else opt_in_word(body)
+    action = "unreadable_sender" if (word or opt_in) and not e164 else "revocation" if word else "none"
     msg = InboundMessage(provider=provider, message_sid=message_sid, sender=sender[:64], e164=e164,
-                         to_number=to[:64], body=body[:BODY_MAX], received_at=now,
-                         action="revocation" if word and e164 else "unreadable_sender" if word else "none",
-                         word=(word or "")[:40])
+                         to_number=to[:64], body=body[:BODY_MAX], received_at=now, action=action,
+                         word=(word or opt_in or "")[:40])
     try:
         with session.begin_nested():
             session.add(msg)
@@ -65,8 +72,30 @@ def receive(session: Session, *, provider: str, message_sid: str, sender: str, t
                            added_by="caller", source_ref=f"{provider}-sms:{message_sid}"[:200],
                            reason=f"texted {body.strip()[:200]!r} to {to}")
         msg.entry_id = getattr(entry, "id", None)
+    lifted: list[int] = []
+    if opt_in and e164:
+        lifted = _readmit(session, msg, e164)
     ledger.append(session, "sms_inbound", at=now, actor="caller", e164=e164,
                   payload={"message_sid": message_sid, "from": sender[:64], "to": to[:64], "body": msg.body,
-                           "action": msg.action, "word": msg.word, "entry_id": msg.entry_id})
+                           "action": msg.action, "word": msg.word, "entry_id": msg.entry_id,
+                           **({"lifted": lifted} if opt_in else {})})
     session.flush()
     return msg, True
+
+
+def _readmit(session: Session, msg: InboundMessage, e164: str) -> list[int]:
+    """Lift the requests in force that texts from ``e164`` made (and what they listed as the same person); the
+    ids of the requests lifted, the first kept on ``msg``."""
+    made_by_texts = select(InboundMessage.entry_id).where(InboundMessage.e164 == e164,
+                                                          InboundMessage.action == "revocation",
+                                                          InboundMessage.entry_id.is_not(None))
+    requests = list(session.scalars(select(InternalEntry).where(
+        InternalEntry.id.in_(made_by_texts), InternalEntry.e164 == e164, InternalEntry.channel == "sms",
+        InternalEntry.removed_at.is_(None)).order_by(InternalEntry.id).with_for_update()))
+    if not requests:
+        return []
+    internal.end(session, requests, removed_by="caller", at=msg.received_at,
+                 reason=f"texted {msg.body.strip()[:200]!r} to {msg.to_number} ({msg.provider} message "
+                        f"{msg.message_sid}): withdraws the do-not-call request the number's own text made")
+    msg.action, msg.entry_id = "readmission", requests[0].id
+    return [e.id for e in requests]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from campaigns.alerts import service as abandon_alerts
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
-from campaigns.funnel.result import LABELS, Funnel
+from campaigns.funnel.result import LABELS, Funnel, dry_text
 from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import percent_text, target_text
 from dnc.registry.snapshot import Store
@@ -50,7 +50,7 @@ def floor_funnel(session: Session, campaign: Campaign, now: datetime, max_age_s:
     if "no_caller_id" in f.blocked:
         warnings.append("every caller ID of the pool is retired or at its daily cap: nothing is dialed")
     if f.runs_dry_in_min is not None and f.runs_dry_in_min <= SOON_MIN:
-        warnings.append(f"the queue runs dry in about {f.runs_dry_in_min} minutes at the current pace")
+        warnings.append(dry_text(f.runs_dry_in_min))
     return {
         "at": f.at.isoformat(), "total": f.total, "final": sum(f.final.values()), "final_by": f.final,
         "dialing": f.dialing, "blocked": sum(f.blocked.values()),

@@ -119,9 +119,16 @@ def _warnings(f: Floor) -> list[str]:
 NO_LEADS_DUE = "no more leads are due now (the dialable funnel says what holds the rest back)"
 
 
-def plain_sentence(status: dict | None, by_state: dict[str, int]) -> str:
+NOT_RUNNING = {"paused": "Not dialing: the campaign is paused.", "finished": "Not dialing: the campaign is finished.",
+               "draft": "Not dialing: the campaign has not been started."}
+
+
+def plain_sentence(status: dict | None, by_state: dict[str, int], campaign_status: str = "active") -> str:
     """The floor's answer to "why is it dialing like this?": the pace over the last minute for the agents taking
-    calls, then what holds the pacer back now (the pacer's own sentence, after its "placing N now")."""
+    calls, then what holds the pacer back now (the pacer's own sentence, after its "placing N now"). A campaign not
+    running is not dialed whatever the last decision said: the worker gives it back and publishes no more."""
+    if campaign_status in NOT_RUNNING:
+        return NOT_RUNNING[campaign_status]
     if not status:
         return "The dialer has not published a decision for this campaign yet."
     pacer = status.get("pacer") or {}

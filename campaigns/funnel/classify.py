@@ -19,7 +19,7 @@ from campaigns.dispatch.strategy import due_at
 from campaigns.funnel.result import NUMBER_CODES, RULE_CODES, WINDOW_CODES
 from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
 from dnc import reassigned
-from dnc.gate import assess_sources, cap_check, internal_reason, missing_state_lists
+from dnc.gate import assess_sources, cap_check, holds_until, internal_reason, missing_state_lists
 from dnc.lists import index_for
 from dnc.numbers import invalid_reason, nanp_digits
 from dnc.registry.snapshot import Store, default_store
@@ -65,6 +65,10 @@ class Classifier:
     def __init__(self, session: Session, campaign: Campaign, now: datetime, registry: Store | None) -> None:
         self.now = now
         self.rules = current_rules()
+        # what lets a call go must hold until the call is surely sent, as the gate judges (docs/compliance.md §2.1):
+        # consent and EBRs, the RND's answer and the registry's age are read at this deadline, and the window must be
+        # open now and still then
+        self.send_by = now + timedelta(seconds=self.rules.send_margin_seconds)
         self.snap = serving(session, registry or default_store(), now).current()
         self.index = index_for(session)
         self.rnd = reassigned.in_force(session)
@@ -77,16 +81,20 @@ class Classifier:
         hit = self.windows.get(key)
         if hit is None:
             ok, reasons = is_open(zones, states, self.now, self.rules, consent)
+            start = self.now
+            if ok and self.send_by > self.now:  # open now but closing before a call allowed now is surely sent
+                ok, reasons = is_open(zones, states, self.send_by, self.rules, consent)
+                start = self.send_by
             codes = tuple(dict.fromkeys(r.code for r in reasons))
             opens = None
             if not ok and zones and all(c in WINDOW_CODES for c in codes):  # only time stands in the way
-                opens = next_opening(zones, states, self.now, self.rules, consent)
+                opens = next_opening(zones, states, start, self.rules, consent)
             hit = self.windows[key] = (codes, opens)
         return hit[0]
 
     def registry_stale(self, npa: str) -> bool:
         cov = self.snap.coverage.get(npa) if self.snap is not None else None
-        return cov is None or (self.now.date() - cov.version_date).days > self.rules.registry_max_age_days
+        return cov is None or (self.send_by.date() - cov.version_date).days > self.rules.registry_max_age_days
 
     def group_codes(self, zones: tuple[str, ...], states: frozenset[str], npa: str, zip5: str | None,
                     state: str | None) -> set[str]:
@@ -114,12 +122,13 @@ class Classifier:
         digits = nanp_digits(phone)
         if digits is None or invalid_reason(phone) is not None:
             return {"invalid_number"}
-        screened = reassigned.screen(ctx.consents.get(phone, []), self.rnd, ctx.disconnected.get(phone), self.now,
-                                     self.rules)
+        in_force = [c for c in ctx.consents.get(phone, []) if holds_until(c, self.send_by)]
+        screened = reassigned.screen(in_force, self.rnd, ctx.disconnected.get(phone), self.send_by, self.rules)
         reasons = [internal_reason(e) for e in ctx.internal.get(phone, ())]
 
         def codes_with(consents) -> set[str]:
-            found = assess_sources(digits, sorted(states), self.now, consents, self.snap, self.index, self.rules, {})
+            found = assess_sources(digits, sorted(states), self.send_by, consents, self.snap, self.index, self.rules,
+                                   {})
             return {r.code for r in found} | set(self.window(zones, states, any(c.kind == "pewc" for c in consents)))
 
         codes = {r.code for r in reasons} | codes_with(screened.usable)

@@ -46,7 +46,7 @@ def notes(f: Funnel, cl: Classifier, blocker: str | None) -> list[str]:
     if blocker == "no_caller_id":
         out.append("every number of the caller-ID pool is retired or at its daily cap: add numbers or raise the cap")
     if f.dialable and not f.agents_ready and f.status == "active":
-        out.append(f"{f.dialable:,} leads are dialable but no agent is ready")
+        out.append(f"{f.dialable:,} {'lead is' if f.dialable == 1 else 'leads are'} dialable but no agent is ready")
     if f.callbacks.get("missed"):
         out.append(f"{f.callbacks['missed']} missed callback(s) wait in the callback queue")
     out.append(f.runway_text())

@@ -43,6 +43,10 @@ LABELS = {
 HORIZON_MIN = 240  # how far ahead "runs dry" looks, in minutes
 
 
+def dry_text(minutes: int) -> str:
+    return f"the queue runs dry in about {minutes} minute{'' if minutes == 1 else 's'} at the current pace"
+
+
 @dataclass
 class WindowGroup:
     zones: tuple[str, ...]
@@ -91,10 +95,12 @@ class Funnel:
                                                                           (*self.final, *self.blocked)}}
 
     def runway_text(self) -> str:
+        if self.status != "active":  # its leads wait for a start, not for the pace of the dials before it stopped
+            return f"not dialing now: the campaign is {self.status}"
         if self.dialable == 0 and self.pace_per_min == 0:
             return "nothing is dialable now"
         if self.pace_per_min == 0:
             return "not dialing now"
         if self.runs_dry_in_min is None:
             return f"enough leads for more than {HORIZON_MIN // 60} hours at the current pace"
-        return f"the queue runs dry in about {self.runs_dry_in_min} minutes at the current pace"
+        return dry_text(self.runs_dry_in_min)

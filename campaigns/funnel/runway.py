@@ -64,7 +64,7 @@ def pace_and_runway(session: Session, campaign: Campaign, now: datetime, f: Funn
     for g in f.windows:
         if g.opens_at is not None and g.opens_at <= now + timedelta(minutes=HORIZON_MIN):
             arrivals[int((g.opens_at - now).total_seconds() // 60)] += g.leads
-    if f.pace_per_min <= 0:
+    if f.pace_per_min <= 0 or campaign.status != "active":  # not running: none of its leads is being used up
         return
     stock = float(f.dialable)
     for m in range(HORIZON_MIN):

@@ -17,6 +17,7 @@ class CarrierCallback(Base):
         UniqueConstraint("provider", "call_sid", "event_key"),
         Index("ix_carrier_callbacks_pending", "processed_at", "id"),
         Index("ix_carrier_callbacks_call", "call_sid"),
+        Index("ix_carrier_callbacks_attempt", "attempt"),
         # the reports read keypress opt-outs per call (created by the reports' migration r0001)
         Index("ix_carrier_callbacks_dtmf", "call_sid", postgresql_where=text("kind = 'dtmf'"),
               sqlite_where=text("kind = 'dtmf'")),
@@ -34,6 +35,8 @@ class CarrierCallback(Base):
     digits: Mapped[str | None] = mapped_column(String(16), nullable=True)
     sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the token of the attempt the callback URL named (``dialer.carriers.twilio.attempt``); None: placed without one
+    attempt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     carrier_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -44,6 +44,7 @@ class Callback:
     digits: str | None = None
     sequence: int | None = None
     payload: dict | None = None
+    attempt: str | None = None  # the attempt token the callback URL carried
 
 
 def record(session: Session, cb: Callback, received_at: datetime, *, settled: bool = False) -> bool:
@@ -59,7 +60,7 @@ def record(session: Session, cb: Callback, received_at: datetime, *, settled: bo
     row = CarrierCallback(provider=cb.provider, call_sid=cb.call_sid, event_key=cb.event_key, kind=cb.kind,
                           rank=RANKS.get(cb.kind, 0), status=cb.status, outcome=cb.outcome,
                           answered_by=cb.answered_by, digits=cb.digits, sequence=cb.sequence,
-                          payload=cb.payload or {}, carrier_at=cb.carrier_at,
+                          payload=cb.payload or {}, attempt=cb.attempt, carrier_at=cb.carrier_at,
                           received_at=received_at, processed_at=received_at if settled else None,
                           result="handled" if settled else None)
     try:
@@ -215,6 +216,35 @@ def adopt_sid(session: Session, call_id: int, sid: str) -> None:
         call.provider_sid = sid
         if call.status == "unknown":
             call.status = "dialing"
+
+
+def sids_by_attempt(session: Session, provider: str, tokens: dict[str, int],
+                    since: datetime) -> dict[int, str]:
+    """The calls whose callbacks, received since ``since``, carry one of ``tokens`` (``{token: call id}``): for
+    each call id, the SID Twilio gave the call that attempt made."""
+    if not tokens:
+        return {}
+    q = (select(CarrierCallback.attempt, CarrierCallback.call_sid)
+         .where(CarrierCallback.provider == provider, CarrierCallback.attempt.in_(list(tokens)),
+                CarrierCallback.received_at >= since)
+         .order_by(CarrierCallback.id))
+    found: dict[int, str] = {}
+    for token, sid in session.execute(q):
+        found.setdefault(tokens[token], sid)
+    return found
+
+
+def attempts_of(session: Session, provider: str, sids: list[str]) -> dict[str, set[str]]:
+    """The attempt tokens the callbacks of ``sids`` carried, per SID (a SID without any is absent)."""
+    if not sids:
+        return {}
+    q = select(CarrierCallback.call_sid, CarrierCallback.attempt).where(
+        CarrierCallback.provider == provider, CarrierCallback.call_sid.in_(sids),
+        CarrierCallback.attempt.is_not(None))
+    out: dict[str, set[str]] = {}
+    for sid, token in session.execute(q):
+        out.setdefault(sid, set()).add(token)
+    return out
 
 
 def stored_sids(session: Session, provider: str, sids: list[str]) -> set[str]:

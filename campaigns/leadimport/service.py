@@ -33,6 +33,7 @@ from campaigns.leadimport.rows import Counts, RowProcessor, Target, scrub_leads
 from campaigns.leadimport.scrub import Scrubber
 from campaigns.leadimport.store import BulkWriter, existing_keys
 from campaigns.leads.models import LeadList
+from campaigns.names import one_line, plain_name
 from dnc.errors import UserError
 
 BATCH = 5_000
@@ -268,13 +269,11 @@ def _refuse_repeat(session: Session, campaign: Campaign, sha: str, display: str,
 def _list_name(session: Session, campaign: Campaign, wanted: str | None, display: str) -> str:
     taken = set(session.scalars(select(LeadList.name).where(LeadList.campaign_id == campaign.id)))
     if wanted is not None:
-        wanted = wanted.strip()
-        if not wanted:
-            raise UserError("list name is empty")
+        wanted = plain_name("list name", wanted)
         if wanted in taken:
             raise UserError(f"campaign {campaign.name!r} already has a list named {wanted!r}; choose another list name")
         return wanted[:200]
-    base = Path(display).stem[:180] or "list"
+    base = one_line(Path(display).stem)[:180] or "list"  # a file's name may hold anything a file system allows
     name, n = base, 2
     while name in taken:
         name, n = f"{base} ({n})", n + 1

@@ -18,13 +18,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.campaign.history import record
 from campaigns.campaign.models import Campaign, Disposition
-from campaigns.leads.models import Lead, LeadList
+from campaigns.dispatch.models import Call
+from campaigns.leads.models import Lead, LeadList, LeadReset
 from dnc.errors import UserError
+from dnc.sqltypes import UTCDateTime
 from dnc.tables import InternalEntry
 
 MIX_MODES = {"none": "No preference (the lead order alone decides)", "order": "In order (first list first)",
@@ -258,6 +260,7 @@ def reset(session: Session, campaign: Campaign, lst: LeadList, chosen: list[str]
             outcome = or_(outcome, Lead.last_outcome.is_(None), Lead.last_outcome == "")
         which.append(and_(Lead.status == "done", or_(Lead.last_outcome.is_(None),
                                                      Lead.last_outcome != INVALID_OUTCOME), outcome))
+    _remember(session, campaign, lst, or_(*which), now)
     session.execute(update(Lead).where(*_eligible(campaign, lst, now), or_(*which))
                     .values(status="retry", attempts=0, next_attempt_at=now, updated_at=now, callback_at=None,
                             callback_agent_id=None, reserved_agent_id=None, reserved_until=None)
@@ -266,3 +269,14 @@ def reset(session: Session, campaign: Campaign, lst: LeadList, chosen: list[str]
            f"{p.total:,} leads back in the queue", subject=f"list:{lst.id}")
     session.flush()
     return p
+
+
+def _remember(session: Session, campaign: Campaign, lst: LeadList, which, now: datetime) -> None:
+    """One ``LeadReset`` per lead the reset brings back, written in the database (a reset may bring back a whole
+    list): the status it loses and when the lead got it (its last settled call, as the report rollups date it; else
+    its last write), which a past range's list close needs once the lead's own row says ``retry``."""
+    settled = (select(func.max(func.coalesce(Call.dispositioned_at, Call.ended_at, Call.placed_at)))
+               .where(Call.lead_id == Lead.id).scalar_subquery())
+    rows = select(Lead.id, Lead.campaign_id, literal(now, UTCDateTime()), Lead.status,
+                  func.coalesce(settled, Lead.updated_at)).where(*_eligible(campaign, lst, now), which)
+    session.execute(insert(LeadReset).from_select(["lead_id", "campaign_id", "at", "status", "final_at"], rows))

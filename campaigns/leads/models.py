@@ -144,3 +144,19 @@ class LeadPhone(Base):
     phone: Mapped[str] = mapped_column(String(20))
     failures: Mapped[int] = mapped_column(Integer, default=0)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LeadReset(Base):
+    """A lead a list reset put back in the queue: the final status it took away and since when the lead had it, so a
+    past range's list close still counts the lead as final then (``campaigns.reports.queries.lead_outcomes``).
+    ``lead_id`` has no foreign key, like the report tables: the record outlives nothing it must hold back."""
+
+    __tablename__ = "lead_resets"
+    __table_args__ = (Index("ix_lead_resets_campaign_at", "campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(Integer)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # the status before the reset (exhausted, done)
+    final_at: Mapped[datetime] = mapped_column(UTCDateTime)  # its last settled call then, else its last write

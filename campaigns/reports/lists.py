@@ -72,3 +72,11 @@ def suppression_reasons(session: Session, campaign: Campaign, as_of: datetime | 
         for reason in stored_codes(reasons) or ["unspecified"]:
             c[reason] += n
     return out
+
+
+def several_reasons(session: Session, list_id: int) -> int:
+    """Suppressed leads of the list held back by more than one rule: each counts under every one of its reasons in
+    ``suppression_reasons``, so a receipt must say why its sources add up to more than its suppressed rows."""
+    q = (select(Lead.suppression, func.count()).where(Lead.list_id == list_id, Lead.status == "suppressed")
+         .group_by(Lead.suppression))
+    return sum(n for reasons, n in session.execute(q) if len(stored_codes(reasons)) > 1)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.campaign.models import Campaign
+from campaigns.names import CONTROL, one_line
 from campaigns.reports.base import Report
 from campaigns.reports.export import display_rows, to_xlsx
 from campaigns.reports.models import ReportSchedule
@@ -43,7 +44,7 @@ def recipients_of(raw: str) -> list[str]:
     if len(found) > MAX_RECIPIENTS:
         raise UserError(f"recipients: at most {MAX_RECIPIENTS} addresses")
     for a in found:
-        if not ADDRESS.match(a):
+        if not ADDRESS.match(a) or CONTROL.search(a):  # a control character would travel in the To header
             raise UserError(f"recipients: {a!r} is not an e-mail address")
     return found
 
@@ -114,11 +115,14 @@ def message(s: ReportSchedule, campaign: Campaign, reports: list[Report], sender
     p = reports[0].period
     title = "Daily report" if s.report == DAILY else reports[0].title
     msg = EmailMessage()
-    msg["Subject"] = f"{campaign.name}: {title}, {p.first_day}" + ("" if p.first_day == p.last_day
-                                                                   else f" to {p.last_day}")
-    msg["From"] = sender
-    msg["To"] = s.recipients
-    lines = [f"{title} of campaign {campaign.name}, {p.first_day} to {p.last_day} ({p.tz}).", ""]
+    # Every header is one line, whatever a name stored before names were checked holds: the mail library refuses
+    # a line break in a header (the whole message, so the schedule never went out), and one it let through would
+    # end the header and start another (a Bcc in the Subject).
+    msg["Subject"] = one_line(f"{campaign.name}: {title}, {p.first_day}" + ("" if p.first_day == p.last_day
+                                                                            else f" to {p.last_day}"))
+    msg["From"] = one_line(sender)
+    msg["To"] = one_line(s.recipients)
+    lines = [f"{title} of campaign {one_line(campaign.name)}, {p.first_day} to {p.last_day} ({p.tz}).", ""]
     for rep in reports:
         lines += [rep.title, "-" * len(rep.title)]
         rows = display_rows(rep)
@@ -178,7 +182,7 @@ def send_due(session: Session, now: datetime, smtp: Smtp | None,
                     continue  # removed, or sent by another run meanwhile
                 msg = message(s, campaign, build(reader, s, campaign, today, now, refreshed=True), smtp.sender)
             send(smtp, msg)
-        except (OSError, smtplib.SMTPException, UserError) as e:
+        except (OSError, smtplib.SMTPException, UserError, ValueError) as e:  # ValueError: a header refused
             session.rollback()
             row = session.get(ReportSchedule, sid)
             if row is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campaigns.agents.models import Agent, AgentStateEvent
 from campaigns.campaign.models import Campaign
 from campaigns.dispatch.models import Call
-from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead
+from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadReset
 from campaigns.reports.metrics import FloorCounts
 from campaigns.reports.models import (
     GRAIN_AGENT,
@@ -207,13 +207,23 @@ def final_since(as_of: datetime):
     A final status set by a call (closed, done, exhausted; a DNC disposition or opt-out too) dates from the lead's
     last settled call: no call follows a final status, and a later edit of the lead's name does not move it. A DNC
     or suppression can also come from outside a call (a request, the pre-dial gate), so those date from the lead's
-    last write as well, and never before its last call. Statuses no history records are not rebuilt: a lead
-    exhausted then and reset since counts as it is now."""
+    last write as well, and never before its last call. A lead a list reset brought back since is counted by
+    ``reset_since`` (a reset recorded before ``lead_resets`` existed is not: such a lead counts as it is now)."""
     s = LeadCallStats
     settled = func.coalesce(s.last_settled_at, Lead.updated_at)
     return or_(and_(Lead.status.in_(NOT_BY_A_CALL), Lead.updated_at < as_of,
                     or_(s.last_settled_at.is_(None), s.last_settled_at < as_of)),
                and_(Lead.status.notin_(NOT_BY_A_CALL), settled < as_of))
+
+
+def reset_since(campaign: Campaign, as_of: datetime):
+    """``(list, leads)`` final at ``as_of`` that a list reset has put back in the queue since: the status the reset
+    took away dated from before ``as_of``. Such a lead is not final now, or final again only from a call after the
+    reset, so ``final_since`` did not count it. A lead reset twice since matches at most its first reset: the second
+    took a status its calls after the first gave it."""
+    r = LeadReset
+    return (select(Lead.list_id, func.count(func.distinct(r.lead_id))).join(Lead, Lead.id == r.lead_id)
+            .where(r.campaign_id == campaign.id, r.at >= as_of, r.final_at < as_of).group_by(Lead.list_id))
 
 
 def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime, now: datetime | None = None
@@ -252,6 +262,8 @@ def lead_outcomes(session: Session, campaign: Campaign, as_of: datetime, now: da
                .group_by(Lead.list_id))
         for list_id, n in session.execute(new):
             out[list_id]["leads"] -= n
+        for list_id, n in session.execute(reset_since(campaign, as_of)):
+            out[list_id]["final"] += n
     reached = and_(s.first_contact_at.isnot(None), s.first_contact_at < as_of)
     closed = and_(s.first_close_at.isnot(None), s.first_close_at < as_of)
     stats = (select(s.list_id, count_if(reached), count_if(closed))

@@ -28,16 +28,19 @@ from dialer.schema.migrate import upgrade
 @click.option("--speed", type=click.FloatRange(0.1, 50), default=4.0, show_default=True,
               help="With --serve: virtual seconds per real second.")
 @click.option("--agents", type=click.IntRange(0, 500), default=19, show_default=True,
-              help="With --serve: simulated agents besides your seat.")
+              help="With --serve: simulated agents besides your seat (they staff campaign Demo).")
+@click.option("--staff-every-campaign", is_flag=True,
+              help="With --serve: simulated agents staff every campaign started, not only Demo (a campaign you "
+                   "create gets --agents of them too).")
 @pass_ctx
 def demo(ctx: CliContext, rows: int, workdir: Path, as_json: bool, serve: bool, host: str, port: int, speed: float,
-         agents: int) -> None:
+         agents: int, staff_every_campaign: bool) -> None:
     """Load a generated sample campaign (SQLite by default) and show how its list was imported; or, with --serve,
     run the whole product on this workstation."""
     if serve:
         from dialer.demo.launch import serve_demo
 
-        serve_demo(host, port, speed, agents, rows)
+        serve_demo(host, port, speed, agents, rows, staff_every_campaign)
         return
     upgrade(ctx.engine)
     out = run_demo(session_factory(ctx.engine), ctx.clock.now(), workdir, rows,

@@ -251,15 +251,21 @@ def add(ctx: CliContext, number: str, channel: str, reason: str, campaign: str |
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
 def remove(ctx: CliContext, number: str, reason: str, campaign: str | None, by: str, as_json: bool) -> None:
-    """Take NUMBER off the internal DNC list (the request stays on record)."""
+    """Take NUMBER off the internal DNC list (the request stays on record), and the same person's numbers its
+    request listed with it; a number listed only as another's same person is refused (remove the one it names)."""
     e164, cid = to_e164(number), _campaign_id(ctx, campaign)
     with ctx.session() as s:
         gone = internal.remove(s, e164, scope="campaign" if cid is not None else "company", campaign=cid,
                                removed_by=_who(by), reason=reason, at=ctx.clock.now())
+    own = [e for e in gone if e.e164 == e164]
+    linked = [e for e in gone if e.e164 != e164]
     if as_json:
-        emit_json({"e164": e164, "removed": len(gone), "entries": [e.id for e in gone]})
+        emit_json({"e164": e164, "removed": len(own), "entries": [e.id for e in own],
+                   "linked": [{"e164": e.e164, "entry": e.id, "linked_to": e.linked_to} for e in linked]})
     else:
-        click.echo(f"removed {e164} from the internal DNC list ({len(gone)} entr{'y' if len(gone) == 1 else 'ies'})")
+        click.echo(f"removed {e164} from the internal DNC list ({len(own)} entr{'y' if len(own) == 1 else 'ies'})"
+                   + (f", and the same person's numbers listed with it: {', '.join(sorted({e.e164 for e in linked}))}"
+                      if linked else ""))
 
 
 @dnc.command("consent")

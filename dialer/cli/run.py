@@ -34,6 +34,9 @@ from dnc.errors import UserError
               help="Simulated carrier only: who answers and how agents behave (default: the base scenario).")
 @click.option("--agents", type=click.IntRange(0, 10_000), default=None,
               help="Simulated carrier only: make sure each campaign it dials has this many simulated agents.")
+@click.option("--staff", "staffed", multiple=True, metavar="CAMPAIGN",
+              help="Simulated carrier only: the campaigns simulated agents staff (repeatable; default: every one it "
+                   "dials); any other is staffed by the people at the console only.")
 @click.option("--seed", type=int, default=None, help="Simulated carrier only: random seed.")
 @click.option("--for", "duration_s", type=click.FloatRange(min=0), default=None,
               help="Stop after this many seconds (virtual with the simulated carrier); default: until Ctrl-C.")
@@ -44,15 +47,19 @@ from dnc.errors import UserError
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object when the worker stops.")
 @pass_ctx
 def run_worker(ctx: CliContext, campaign_name: str | None, carrier: str, speed: float, scenario_path: Path | None,
-               agents: int | None, seed: int | None, duration_s: float | None, metrics_port: int | None,
-               metrics_host: str, as_json: bool) -> None:
+               agents: int | None, staffed: tuple[str, ...], seed: int | None, duration_s: float | None,
+               metrics_port: int | None, metrics_host: str, as_json: bool) -> None:
     """The dialing worker: dial active campaigns with the simulated carrier or Twilio until stopped."""
     if carrier == "twilio" and speed != 1.0:
         raise UserError("--speed applies to the simulated carrier only; Twilio runs in real time")
+    if carrier == "twilio" and staffed:
+        raise UserError("--staff applies to the simulated carrier only; on Twilio people staff every campaign")
     require_head(ctx.engine)
     stop_flag = {"stop": False, "listen": (metrics_host, metrics_port)}
 
     def on_signal(signum, frame) -> None:
+        if stop_flag["stop"]:  # the second: give the campaigns back now (the next owner takes the calls over)
+            stop_flag["now"] = True
         stop_flag["stop"] = True  # finish the turn, stop dialing, let calls in flight end
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -65,7 +72,8 @@ def run_worker(ctx: CliContext, campaign_name: str | None, carrier: str, speed: 
     warm_gate()  # before any campaign is taken: not inside the first claim's write transaction
     try:
         if carrier == "sim":
-            out = _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, duration_s, stop_flag)
+            out = _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, staffed, seed, duration_s,
+                           stop_flag)
         else:
             out = _run_twilio(ctx, sessions, campaign_name, duration_s, stop_flag)
     finally:
@@ -85,7 +93,8 @@ def _campaign(sessions, name: str) -> Campaign:
         return c
 
 
-def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, duration_s, stop_flag) -> dict:
+def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, staffed, seed, duration_s,
+             stop_flag) -> dict:
     from dialer.jobs.catalog import start_worker_scheduler
     from dialer.loop.gating import dnc_gate
     from dialer.loop.worker import worker_name
@@ -94,9 +103,11 @@ def _run_sim(ctx, sessions, campaign_name, speed, scenario_path, agents, seed, d
 
     scenario = load_scenario(scenario_path or SHIPPED_SCENARIOS / "base.toml")
     only = {_campaign(sessions, campaign_name).id} if campaign_name is not None else None
+    with session_scope(sessions) as s:  # a campaign named to staff must exist, whatever its status
+        staff = {get_campaign(s, name).id for name in staffed} if staffed else None
     now = ctx.clock.now()
     sim = LiveSimulation(scenario, scenario.seed if seed is None else seed, sessions, now, agents=agents, only=only,
-                         gate=dnc_gate, holder=worker_name(), clock=ctx.clock)
+                         gate=dnc_gate, holder=worker_name(), clock=ctx.clock, staff=staff)
     sim.ownership.claim_sqlite(ctx.clock)  # one dialing worker per SQLite file: refused with a reason
 
     wall0 = time.monotonic()
@@ -139,7 +150,8 @@ def _run_twilio(ctx, sessions, campaign_name, duration_s, stop_flag) -> dict:
     CPS_LIMIT.set(config.cps)
     listener = _observe(worker.loop, sessions, ctx.clock, worker.holder, stop_flag["listen"])
     try:
-        return serve(worker, sessions, ctx.clock, stop)
+        return serve(worker, sessions, ctx.clock, stop, agents_drain_s=settings.current().worker_drain_s,
+                     stop_now=lambda: bool(stop_flag.get("now")))
     finally:
         if listener is not None:
             listener.stop()

@@ -4,7 +4,8 @@ It builds a fresh demo database (``var/demo/``), imports a generated, messy lead
 DNC scrub, loads a generated national registry, creates one login per role, starts campaign "Demo", then runs two
 processes exactly as an installation would: the dialing worker (``dialer run``: the real dial loop, simulated agents,
 the simulated carrier) and the console (``dialer serve console`` on gunicorn). The person gets one more seat (log in
-as ``agent``) and takes calls like the simulated agents do.
+as ``agent``) and takes calls like the simulated agents do. The simulated agents staff campaign Demo only: a campaign
+the manager creates and starts is dialed for the people at the console, so its floor says who really takes calls.
 
 Every process reads one accelerated clock (``DIALER_CLOCK_*``). It starts on the latest weekday at 18:00 UTC, when
 the calling window is open in every US zone (13:00 in New York, 08:00 in Honolulu), so the floor moves whatever the
@@ -115,6 +116,16 @@ def prepare(rows: int, seats: int) -> str:
             f"+ {r.rejected:,} rejected + {r.suppressed:,} suppressed; {seats} simulated agents + your seat")
 
 
+def worker_args(speed: float, agents: int, staff_every_campaign: bool = False) -> list[str]:
+    """The demo's ``dialer run``: every active campaign is dialed, one the manager creates, fills and starts too, but
+    the ``agents`` simulated agents staff campaign Demo only, so a new campaign's floor shows the agents it really has
+    (the person's seat) unless ``staff_every_campaign`` asks otherwise."""
+    from dialer.demo.campaign import DEMO_CAMPAIGN
+
+    staff = [] if staff_every_campaign else ["--staff", DEMO_CAMPAIGN]
+    return ["run", "--speed", str(speed), "--agents", str(agents), *staff]
+
+
 @dataclass
 class Demo:
     worker: subprocess.Popen
@@ -123,7 +134,8 @@ class Demo:
     logs: list
 
 
-def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print) -> Demo:
+def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print,
+           staff_every_campaign: bool = False) -> Demo:
     """A fresh demo: data prepared, worker and console started (the console answering) when this returns."""
     shutil.rmtree(DEMO_DIR, ignore_errors=True)  # a fresh demo each time: its clock starts over
     DEMO_DIR.mkdir(parents=True)
@@ -134,9 +146,8 @@ def launch(host: str, port: int, speed: float, agents: int, rows: int, say=print
         env = settings.child_environ()
     dialer = [sys.executable, "-m", "dialer"]
     worker_log, console_log = (DEMO_DIR / "worker.log").open("w"), (DEMO_DIR / "console.log").open("w")
-    # every active campaign: one the manager creates, fills and starts is dialed too (with `agents` simulated agents)
-    worker = subprocess.Popen(dialer + ["run", "--speed", str(speed), "--agents", str(agents)],
-                              env=env, stdout=worker_log, stderr=worker_log)
+    worker = subprocess.Popen(dialer + worker_args(speed, agents, staff_every_campaign), env=env, stdout=worker_log,
+                              stderr=worker_log)
     console = subprocess.Popen(dialer + ["serve", "console", "--bind", f"{host}:{port}", "--workers", "2"],
                                env=env, stdout=subprocess.PIPE, stderr=console_log, text=True)
     demo = Demo(worker, console, "", [worker_log, console_log])
@@ -183,16 +194,19 @@ def _interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def serve_demo(host: str, port: int, speed: float, agents: int, rows: int) -> None:
+def serve_demo(host: str, port: int, speed: float, agents: int, rows: int, staff_every_campaign: bool = False
+               ) -> None:
     # SIGTERM (kill, a process manager) ends the demo as Ctrl-C does: its worker and console stop with it, rather than
     # running on orphaned with the port and the database
     signal.signal(signal.SIGTERM, _interrupt)
-    demo = launch(host, port, speed, agents, rows)
+    demo = launch(host, port, speed, agents, rows, staff_every_campaign=staff_every_campaign)
     print(f"\nconsole at {demo.url}  (the floor runs {speed:g}x faster than real time; logs: {DEMO_DIR}/worker.log, "
           f"{DEMO_DIR}/console.log)\nlog in as one of (password {PASSWORD!r}):")
     for username, role in ROLES:
         print(f"  {username:<11} {role}")
-    print("the 'agent' login is your own seat: join campaign Demo, go ready, and calls will come to you.\n"
+    print("the 'agent' login is your own seat: join campaign Demo, go ready, and calls will come to you. The simulated "
+          "agents staff campaign Demo only: a campaign you create is staffed by your seat (or start the demo with "
+          "--staff-every-campaign).\n"
           f"`dialer` commands run from this directory use this demo by themselves (`dialer campaigns funnel Demo`); "
           f"elsewhere, `. {(DEMO_DIR / 'env.sh').resolve()}` first. Ctrl-C stops the demo.",
           flush=True)

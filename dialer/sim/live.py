@@ -142,7 +142,8 @@ PUBLISH_EVERY_S = 5.0  # clock seconds between published decisions: well inside 
 class LiveSimulation(Simulation):
     def __init__(self, scenario: Scenario, seed: int, sessions: sessionmaker[Session], start: datetime, *,
                  agents: int | None = None, only: set[int] | None = None, gate: Gate | None = None,
-                 holder: str = "sim", pacer_factory: Callable = campaign_pacer, clock: Clock | None = None) -> None:
+                 holder: str = "sim", pacer_factory: Callable = campaign_pacer, clock: Clock | None = None,
+                 staff: set[int] | None = None) -> None:
         store = SqlStore(sessions, provider="sim", campaign_ids=only,
                          ownership=CampaignOwnership(sessions, holder, "sim", only=only, adopts=True))
         self.sessions = sessions
@@ -150,6 +151,9 @@ class LiveSimulation(Simulation):
         if clock is not None and self.ownership is not None:  # leases stamped at the process's time, not the loop's
             self.ownership.clock = clock
         self.agents_wanted = agents
+        # the campaigns simulated agents staff (None: every one it dials); any other is staffed by people at the
+        # console only, so its floor shows the agents it really has (the demo's new campaigns)
+        self.staff = staff
         self.clock = clock  # the process's clock: the simulation catches up with it before it runs
         self.tz = ZoneInfo(scenario.run.timezone)
         self.start_day = start.astimezone(self.tz).date()
@@ -206,7 +210,8 @@ class LiveSimulation(Simulation):
                 continue
             if cid not in self._settled:  # once: on a second try the loop may have dialed it meanwhile
                 self._settled[cid] = settle_simulated_calls(self.sessions, now, {cid})
-            ids = ensure_agents(self.sessions, cid, self.agents_wanted, self.sc.agents.count, now)
+            wanted = self.agents_wanted if self.staff is None or cid in self.staff else 0
+            ids = ensure_agents(self.sessions, cid, wanted, self.sc.agents.count, now)
             sc = replace(self.sc, agents=replace(self.sc.agents, count=len(ids), schedule=()))
             floor = self.floors[cid] = SimFloor(sc, mix64(self.seed, 11, cid), self.q, self.loop, cid, ids,
                                                 self.request_tick, owns=partial(self._owns, cid))

@@ -152,7 +152,8 @@ def test_sla_and_scrub_ledger_pages(client, auth, sessions, clock, campaign):
         s.commit()
     auth.login("compliance")
     html = client.get("/compliance/reports/sla").get_data(as_text=True)
-    assert "<dt>Breaches</dt><dd>1</dd>" in html and "mail" in html and "NO — breach" in html
+    assert '<div class="label">Breaches</div>' in html and "mail" in html and "NO — breach" in html
+    assert "<dt>Requests</dt><dd>1</dd>" in html
     assert client.get("/compliance/reports/scrubs").status_code == 200
     r = client.get("/compliance/reports/sla?since=2030-02-01&until=2030-01-01")
     assert r.status_code == 400 and "“To” is before “From”." in r.get_data(as_text=True)
@@ -240,3 +241,31 @@ def test_overview_says_when_this_server_lacks_the_registry_in_force_and_lists_ea
     sync_host(engine, store, clock.now())
     html = client.get("/compliance/").get_data(as_text=True)
     assert 'id="registry-unavailable"' not in html and "3 days" in html
+
+
+def test_reconciliation_shows_each_figure_once(client, auth, registry, campaign, sessions, clock):
+    """The verdict tile is the headline figure; the summary beneath lists the others (it repeated "Calls that broke a
+    rule" under the tile)."""
+    with sessions() as s:
+        s.add(Call(campaign_id=campaign, phone=LISTED, placed_at=clock.now() + timedelta(minutes=5),
+                   status="completed"))
+        s.commit()
+    auth.login("compliance")
+    html = client.get("/compliance/reports/reconcile").get_data(as_text=True)
+    assert html.count("Calls that broke a rule") == 1 and html.count("Calls checked") == 1
+    tile = html[html.index('id="verdict"'):html.index('id="summary"')]
+    assert "Calls that broke a rule" in tile and "data-value>1<" in tile
+    assert "Calls that complied" in html[html.index('id="summary"'):]
+
+
+def test_the_sla_verdict_tile_shows_the_breaches_it_judges(client, auth, sessions, clock):
+    """The tile is coloured by breaches, so it shows the breaches (it showed the requests honoured, in red)."""
+    with sessions() as s:
+        internal.add_request(s, CLEAN, channel="mail", received_at=clock.now() - timedelta(days=20),
+                             recorded_at=clock.now(), added_by="ops", reason="letter")
+        s.commit()
+    auth.login("compliance")
+    html = client.get("/compliance/reports/sla").get_data(as_text=True)
+    tile = html[html.index('id="verdict"'):html.index('id="summary"')]
+    assert 'class="tile bad"' in html and "Breaches" in tile and "data-value>1<" in tile
+    assert html.count("Breaches") == 1 and html.count("Honoured within 10 business days") == 1

@@ -150,3 +150,26 @@ def test_with_no_lead_due_the_floor_says_so_not_what_the_pacer_asked_for():
     said = plain_sentence(status, {"ready": 19})
     assert said == ("Dialing 0 calls a minute for 19 agents taking calls; no more leads are due now (the dialable "
                     "funnel says what holds the rest back).")
+
+
+def test_a_paused_campaigns_floor_says_it_is_not_dialing_because_it_is_paused(client, auth, live, sessions, clock):
+    """Paused, the worker gives the campaign back and publishes no more decisions: the last one stayed on the floor,
+    so "Why it is dialing like this" said "Dialing 4 calls a minute for 19 agents taking calls" under the banner
+    "The campaign is paused: nothing is dialed" (found pausing the demo's campaign)."""
+    from campaigns.campaign.models import Campaign
+
+    auth.login("manager")
+    with sessions() as s:
+        save_pacing_status(s, live, {"minute": {"seconds": 60.0, "placed": 4, "planned": 4},
+                                     "pacer": {"sentence": "Placing 1 call now (1 agent ready, 0 calls ringing); "
+                                                           "one call for each ready agent not already covered by a "
+                                                           "ringing call.", "n": 1}}, clock.now())
+        s.commit()
+    assert client.get(f"/floor/{live}/data").get_json()["sentence"].startswith("Dialing 4 calls a minute")
+    for status, words in (("paused", "Not dialing: the campaign is paused."),
+                          ("finished", "Not dialing: the campaign is finished."),
+                          ("draft", "Not dialing: the campaign has not been started.")):
+        with sessions() as s:
+            s.get(Campaign, live).status = status
+            s.commit()
+        assert client.get(f"/floor/{live}/data").get_json()["sentence"] == words

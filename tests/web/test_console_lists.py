@@ -274,3 +274,27 @@ def test_stale_unconfirmed_uploads_are_swept_by_file_age(client, auth, campaign_
     os.utime(root / old, (day_ago, day_ago))
     upload(client, auth, campaign_id, MESSY.read_bytes())
     assert not (root / old).exists() and (root / fresh).exists()
+
+
+def test_a_receipts_suppression_sources_say_a_lead_counts_under_each_of_its_reasons(client, auth, sessions, clock):
+    """One row suppressed for two reasons (on the registry, and a mobile without consent): the receipt said
+    "Suppressed 1" and listed 1 + 1 by source with nothing to say why they add up to 2 (found uploading a small list
+    on the demo)."""
+    from dnc.reasons import stored
+
+    now = clock.now()
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125554100", now)
+        lst = LeadList(campaign_id=c.id, name="small", sha256="5" * 64, uploaded_at=now, rows=3, accepted=2,
+                       suppressed=1)
+        s.add(lst)
+        s.flush()
+        for i, reasons in enumerate((None, None, stored(["national_dnc", "autodialer_no_consent"]))):
+            s.add(Lead(campaign_id=c.id, list_id=lst.id, phone=f"+1212736{4400 + i}", created_at=now, updated_at=now,
+                       status="suppressed" if reasons else "new", suppression=reasons))
+        s.commit()
+        list_id = lst.id
+    auth.login("manager")
+    html = client.get(f"/lists/{list_id}").get_data(as_text=True)
+    assert "On the National DNC Registry" in html
+    assert "1 suppressed lead was held back by more than one rule: it is counted under each" in html

@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 
-from web.compliance import lookup, status, suppression, views  # noqa: E402,F401  (their routes register on bp)
+from web.compliance import lookup, status, suppression, texts, views  # noqa: E402,F401  (their routes register on bp)

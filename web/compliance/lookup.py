@@ -143,7 +143,11 @@ def dnc_remove():
             db().rollback()
             form.form_errors.append(sentence(str(e)))
         else:
-            flash(f"{e164}: {len(ended)} internal DNC entr{'y' if len(ended) == 1 else 'ies'} ended; the removal "
-                  "and its reason are in the audit ledger.", "success")
+            own = sum(1 for e in ended if e.e164 == e164)
+            linked = sorted({e.e164 for e in ended if e.e164 != e164})
+            also = f" The same person's numbers listed with the request were lifted too: {', '.join(linked)}." \
+                if linked else ""
+            flash(f"{e164}: {own} internal DNC entr{'y' if own == 1 else 'ies'} ended.{also} Each removal and its "
+                  "reason are in the audit ledger.", "success")
             return redirect(url_for("compliance.lookup", number=e164))
     return _page(MultiDict({"number": form.number.data or ""}), remove_form=form, status=400)

@@ -3,6 +3,9 @@ that say whether the line is up, and access tokens for browser agents (Voice JS 
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
 from flask import Response, abort, jsonify, request
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
@@ -87,10 +90,20 @@ def _first_time(s, agent_id: int, sid: str, now) -> bool:
             provider=PROVIDER, call_sid=sid, event_key=key, kind=inbox.CONFERENCE, carrier_at=now,
             status=event or None, sequence=seq, payload=f.to_dict() | {order.AGENT_KEY: agent_id}), now, settled=True):
         return False
-    if order.is_stale(s, PROVIDER, agent_id, sid, conference, seq, event):
+    if order.is_stale(s, PROVIDER, agent_id, sid, conference, seq, event, f.get("FriendlyName"),
+                      _stamp(f.get("Timestamp"))):
         order.mark_stale(s, PROVIDER, sid, key)
         return False
     return True
+
+
+def _stamp(raw: str | None) -> datetime | None:
+    """Twilio's RFC 2822 ``Timestamp`` of an event (whole seconds); None when absent or unreadable."""
+    try:
+        at = parsedate_to_datetime(raw) if raw else None
+    except (TypeError, ValueError):
+        return None
+    return at if at is not None and at.tzinfo is not None else None
 
 
 @bp.post("/agent/status")

@@ -11,12 +11,20 @@ the same line, which is recorded (result ``stale``) and changes nothing:
   new one): the line stays up. A join while the line is ``away`` (the leg visits a colleague's room), or of a room
   other than the current one while the line is ``up``, is a late one: a leg enters a new room of its own only
   through the join URL, which marks the line ``joining`` first.
+- while the line is ``joining`` (the leg sent home through the join URL, which makes a new room), a join is of
+  that new room only if it is the agent's own room (``agent-<id>``: not the colleague's room a consult visited), not
+  the room of the last join acted on (the room the leg left), and did not happen before the line went joining by
+  Twilio's ``Timestamp`` (``STAMP_MARGIN_S`` allowed for its whole seconds and the two clocks): the old room's join,
+  held back until after the leg came home, would otherwise mark the line up in the room it left, and its leave,
+  following, take the line down under the talking agent.
 
 Events of the same conference are ordered by Twilio's sequence number; events of different conferences are not
 comparable, which is why the line's current room, not a number, decides across them.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,6 +33,7 @@ from campaigns.agents.models import AgentLine
 from campaigns.inbox import service as inbox
 
 AGENT_KEY = "_agent"  # stored in the event's payload: whose callback URL it came to (``?agent=``)
+STAMP_MARGIN_S = 2.0  # Twilio stamps whole seconds, and its clock and ours may differ a little
 
 
 def _applied(s: Session, provider: str, leg: str) -> list[inbox.CarrierCallback]:
@@ -39,8 +48,10 @@ def _conference(row: inbox.CarrierCallback) -> str:
     return row.event_key.split(":")[1] if row.event_key.count(":") >= 2 else ""
 
 
-def is_stale(s: Session, provider: str, agent_id: int, leg: str, conference: str, seq: int, event: str) -> bool:
-    """Whether this event (just recorded as new) is older than one already acted on for the leg or its line."""
+def is_stale(s: Session, provider: str, agent_id: int, leg: str, conference: str, seq: int, event: str,
+             room: str | None = None, at: datetime | None = None) -> bool:
+    """Whether this event (just recorded as new) is older than one already acted on for the leg or its line.
+    ``room``: the conference's friendly name; ``at``: Twilio's ``Timestamp`` of the event (None when absent)."""
     applied = [r for r in _applied(s, provider, leg) if r.event_key != f"conf:{conference}:{seq}"[:48]]
     if any(_conference(r) == conference and (r.sequence or 0) > seq for r in applied):
         return True
@@ -52,8 +63,20 @@ def is_stale(s: Session, provider: str, agent_id: int, leg: str, conference: str
     if event == "participant-leave":
         return current is not None and current != conference
     if event == "participant-join":
+        if line.status == "joining":
+            return _before_home(line.since, agent_id, current, conference, room, at)
         return line.status == "away" or (line.status == "up" and current is not None and current != conference)
     return False
+
+
+def _before_home(since: datetime, agent_id: int, current: str | None, conference: str, room: str | None,
+                 at: datetime | None) -> bool:
+    """A join delivered while the leg comes home that is not of the new room it is entering."""
+    if room and room != f"agent-{agent_id}":
+        return True  # a colleague's room (a consult's visit): the leg goes home to its own
+    if current is not None and current == conference:
+        return True  # the room the leg left: the join URL makes a new one
+    return at is not None and at + timedelta(seconds=STAMP_MARGIN_S) < since
 
 
 def mark_stale(s: Session, provider: str, leg: str, event_key: str) -> None:

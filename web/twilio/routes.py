@@ -16,6 +16,7 @@ from campaigns.compliance import sms as texts
 from campaigns.db import session_scope
 from campaigns.inbox import service as inbox
 from dialer.carriers.twilio import twiml
+from dialer.carriers.twilio.attempt import TOKEN_PARAM, token_of
 from dialer.carriers.twilio.config import TwilioConfig
 from dialer.clock import Clock
 from web.twilio.signature import twilio_signed
@@ -85,7 +86,8 @@ def to_int(value: str | None) -> int | None:
 @bp.post("/status")
 @twilio_signed
 def status() -> Response:
-    """Call progress (initiated, ringing, answered, completed/busy/no-answer/failed/canceled) into the inbox."""
+    """Call progress (initiated, ringing, answered, completed/busy/no-answer/failed/canceled) into the inbox, with
+    the attempt token the URL carries (it names our attempt; the signature covers it with the rest of the URL)."""
     f, tw = request.form, tw_ext()
     sid, call_status = f.get("CallSid", ""), f.get("CallStatus", "")
     kind = KINDS.get(call_status)
@@ -95,7 +97,8 @@ def status() -> Response:
     cb = inbox.Callback(
         provider=PROVIDER, call_sid=sid, event_key=f"status:{call_status}", kind=kind,
         carrier_at=_carrier_time(f, now), status=call_status, outcome=ENDED.get(call_status),
-        answered_by=f.get("AnsweredBy") or None, sequence=to_int(f.get("SequenceNumber")), payload=f.to_dict())
+        answered_by=f.get("AnsweredBy") or None, sequence=to_int(f.get("SequenceNumber")), payload=f.to_dict(),
+        attempt=token_of(request.args.get(TOKEN_PARAM)))
     with session_scope(tw.sessions) as s:
         inbox.record(s, cb, now)
     return empty()
@@ -169,8 +172,9 @@ def optout() -> Response:
 @twilio_signed
 def sms() -> Response:
     """An inbound text (the messaging webhook of our numbers; docs/twilio.md): kept once per MessageSid, and a STOP
-    (``revocation_words`` of the rules file) puts the sender on the company's internal DNC list at once. The answer
-    is empty TwiML: Twilio itself confirms a STOP, and F14 allows one confirmation only."""
+    (``revocation_words`` of the rules file) puts the sender on the company's internal DNC list at once; a START
+    (``opt_in_words``) lifts what the sender's own texted STOPs made. The answer is empty TwiML: Twilio itself
+    confirms a STOP, and F14 allows one confirmation only."""
     tw, f = tw_ext(), request.form
     sid = f.get("MessageSid") or f.get("SmsSid") or ""
     if not sid:

@@ -30,6 +30,7 @@ from urllib3.exceptions import NewConnectionError
 
 from dialer.carriers.sendpace import EARLY_S, SendPacer
 from dialer.carriers.telephony import DialRequest, PlaceFailed, PlaceOutcomeUnknown, SendTooLate, check_send_by
+from dialer.carriers.twilio.attempt import TOKEN_PARAM, attempt_token
 from dialer.carriers.twilio.config import TWILIO_API_BASE, TwilioConfig
 from dialer.carriers.twilio.sendgate import GatedAdapter, armed
 from dialer.carriers.twilio.twiml import conference_twiml, voicemail_twiml
@@ -168,12 +169,13 @@ class TwilioTelephony:
         the moment the accepted create was sent. Every status callback, the answer URL holding the leg in silence,
         and asynchronous AMD so the answer reaches the loop at once (the verdict follows on /twilio/amd). When the
         campaign leaves voicemail, detection waits for the end of the greeting so the message lands after the
-        beep."""
+        beep. The status callback URL carries the attempt's token (``attempt``): a create whose answer is lost is
+        settled by the callbacks that carry it, not by the number and the moment alone."""
         base = self.config.webhook_url_base
         kwargs = dict(
             to=request.to, from_=request.caller_id or self.config.caller_id,
             url=f"{base}/twilio/answer", method="POST",
-            status_callback=f"{base}/twilio/status", status_callback_method="POST",
+            status_callback=self.status_url(request.call_id, request.to), status_callback_method="POST",
             status_callback_event=STATUS_EVENTS,
             timeout=max(MIN_RING_S, request.ring_timeout_s),
         )
@@ -182,6 +184,15 @@ class TwilioTelephony:
                           async_amd_status_callback=f"{base}/twilio/amd",
                           async_amd_status_callback_method="POST")
         return self._create(kwargs, request.to, slot, request.send_by)
+
+    def attempt_token(self, call_id: int, phone: str) -> str | None:
+        """The token of the attempt ``call_id`` to ``phone`` (None without an auth token to key it)."""
+        return attempt_token(self.config.auth_token, call_id, phone) if self.config.auth_token else None
+
+    def status_url(self, call_id: int, phone: str) -> str:
+        token = self.attempt_token(call_id, phone)
+        url = f"{self.config.webhook_url_base}/twilio/status"
+        return f"{url}?{TOKEN_PARAM}={token}" if token else url
 
     def connect(self, provider_ref: str, agent_id: int) -> None:
         """Move the answered customer into the agent's nailed-up conference (no ringing on the agent's side)."""

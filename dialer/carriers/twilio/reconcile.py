@@ -44,14 +44,17 @@ class ReconcileReport:
 def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: datetime, *,
               older_than_s: float = 0.0, abandon_answered: bool = True,
               campaign_ids: set[int] | None = None, unknown_only: bool = False,
-              lookups: unknown.EmptyLookups | None = None, on_adopted: OnAdopted | None = None) -> ReconcileReport:
+              lookups: unknown.EmptyLookups | None = None, on_adopted: OnAdopted | None = None,
+              by_token_only: bool = False) -> ReconcileReport:
     """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up and on a takeover: all
     of them), of ``campaign_ids`` only when given (the campaigns this worker owns or just took over); with
     ``unknown_only``, only the creates whose answer never came (``PlaceOutcomeUnknown``).
 
     A call whose SID was never stored is adopted from the call log (``unknown.own_call``; ``on_adopted`` is told,
     so the pacer counts it) or, once ``lookups`` saw the log empty twice, recorded as not placed: a worker passes
-    the same ``lookups`` to every pass; without one, a single pass never releases such a call.
+    the same ``lookups`` to every pass; without one, a single pass never releases such a call. With
+    ``by_token_only``, such calls are adopted only from callbacks carrying their attempt's token (no call-log
+    request: cheap enough for every pass), and the others left for a later pass.
 
     A call stored as connected but still "bridging" (the worker died between choosing the agent and the carrier
     joining them) counts as not connected: the person is alone on the line."""
@@ -59,19 +62,35 @@ def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: 
     with session_scope(sessions) as s:
         in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s), campaign_ids,
                                           unknown_only)
+        by_token = _sids_by_token(s, telephony, [c for c in in_flight if c.sid is None])
+    if by_token_only:
+        in_flight = [c for c in in_flight if c.id in by_token]
     for call in in_flight:
         report.checked += 1
         try:
-            _one(sessions, telephony, call, now, report, abandon_answered, lookups, on_adopted)
+            _one(sessions, telephony, call, now, report, abandon_answered, lookups, on_adopted,
+                 by_token.get(call.id))
         except TwilioCallError as e:
             report.errors.append(f"call {call.id}: {e}")
             log.warning("reconcile call %s: %s", call.id, e)
     return report
 
 
+def _sids_by_token(s: Session, telephony: TwilioTelephony, calls: list[inbox.InFlight]) -> dict[int, str]:
+    """The SIDs that callbacks carrying these unknown attempts' tokens named, when no other call row holds them."""
+    tokens = {t: c.id for c in calls if (t := telephony.attempt_token(c.id, c.phone))}
+    since = min((c.placed_at for c in calls), default=None)
+    if since is None:
+        return {}
+    found = inbox.sids_by_attempt(s, PROVIDER, tokens, since - timedelta(seconds=unknown.MATCH_LATE_S))
+    taken = unknown.owned_sids(s, PROVIDER, found.values())
+    return {call_id: sid for call_id, sid in found.items() if sid not in taken}
+
+
 def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: datetime, report: ReconcileReport,
-         abandon_answered: bool, lookups: unknown.EmptyLookups, on_adopted: OnAdopted | None) -> None:
-    sid = call.sid or _adopt(sessions, telephony, call, now, report, lookups, on_adopted)
+         abandon_answered: bool, lookups: unknown.EmptyLookups, on_adopted: OnAdopted | None,
+         by_token: str | None = None) -> None:
+    sid = call.sid or _adopt(sessions, telephony, call, now, report, lookups, on_adopted, by_token)
     if sid is None:
         return
     snap = telephony.fetch(sid)
@@ -95,17 +114,25 @@ def _one(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: dateti
 
 
 def _adopt(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: datetime, report: ReconcileReport,
-           lookups: unknown.EmptyLookups, on_adopted: OnAdopted | None) -> str | None:
-    """The call this create made, from the call log: adopted (its SID stored, the pacer told), or None: not there
-    yet (kept), or confirmed absent (recorded as not placed: the row goes, the lead is due again)."""
-    found = telephony.find_placed(call.phone, call.placed_at - timedelta(seconds=60))
+           lookups: unknown.EmptyLookups, on_adopted: OnAdopted | None, by_token: str | None) -> str | None:
+    """The call this create made: the one its callbacks named with the attempt's token (``by_token``), else from
+    the call log. Adopted (its SID stored, the pacer told), or None: not there yet (kept), or confirmed absent
+    (recorded as not placed: the row goes, the lead is due again)."""
+    found = ([CallSnapshot(by_token, "queued", None, None)] if by_token is not None
+             else telephony.find_placed(call.phone, call.placed_at - timedelta(seconds=60)))
     with session_scope(sessions) as s:
         row = s.get(Call, call.id)
         if row is None:
             return None
         campaign_id, caller_id = row.campaign_id, row.caller_id
-        mine = unknown.own_call(found, call.placed_at, caller_id,
-                                unknown.owned_sids(s, PROVIDER, [f.sid for f in found]))
+        if by_token is not None:
+            mine = found[0]
+        else:  # a call whose callbacks carry another attempt's token is that attempt's, never this one's
+            token = telephony.attempt_token(call.id, call.phone)
+            others = {sid for sid, tokens in inbox.attempts_of(s, PROVIDER, [f.sid for f in found]).items()
+                      if token not in tokens}
+            mine = unknown.own_call(found, call.placed_at, caller_id,
+                                    unknown.owned_sids(s, PROVIDER, [f.sid for f in found]) | others)
         if mine is None:
             if lookups.confirmed(("call", call.id), now):
                 inbox.fail_unplaced(s, call.id, now)

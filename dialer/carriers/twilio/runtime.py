@@ -31,6 +31,7 @@ from dialer.loop.sql import SqlStore
 
 log = logging.getLogger(__name__)
 SQLITE_CLAIM_TRIES = 4
+TOKEN_EVERY_S = 0.2  # unknown creates are looked up by their callbacks' token this often (a query, no request)
 
 
 def account_pacer(sessions: sessionmaker[Session], config: TwilioConfig, clock: Clock) -> SendPacer:
@@ -101,6 +102,7 @@ class TwilioRuntime:
         self.reconciled: ReconcileReport | None = None  # what the start-up reconciliation found
         self._next_sweep: datetime | None = None
         self._next_unknown: datetime | None = None
+        self._next_token: datetime | None = None
         # creates whose answer never came, seen once with an empty call log (the log may lag: a second look decides)
         self.lookups = EmptyLookups(config.unknown_confirm_s)
         self.on_adopted: OnAdopted | None = None  # the dial loop's: an adopted call is placed for its pacer
@@ -161,7 +163,18 @@ class TwilioRuntime:
         the call exists. Found, it is adopted and its callbacks apply (answered meanwhile with nobody connected: the
         safe-harbor message, as at a restart) and the pacer hears it placed; not found twice, ``confirm_s`` apart (the
         log may lag), the attempt is recorded as not placed and the lead released. Until then the person is not
-        dialed again; the 60 s sweep would be too late for an answer. Agents' rings are settled the same way."""
+        dialed again; the 60 s sweep would be too late for an answer. Agents' rings are settled the same way.
+
+        Every ``TOKEN_EVERY_S``, at any age, a create whose callbacks came with its attempt's token is adopted by
+        that token: it names the call where the log cannot tell it from another call to the number in the same
+        second. Its answer, if any, is the loop's to route: its callbacks are in the inbox."""
+        if self._next_token is None or now >= self._next_token:
+            self._next_token = now + timedelta(seconds=TOKEN_EVERY_S)
+            adopted = reconcile(self.sessions, self.telephony, now, campaign_ids=self.owned(), unknown_only=True,
+                                lookups=self.lookups, on_adopted=self.on_adopted, by_token_only=True,
+                                abandon_answered=False)
+            if adopted.checked:
+                log.info("creates never answered, adopted by the token their callbacks carry: %s", adopted)
         if self._next_unknown is not None and now < self._next_unknown:
             return None
         self._next_unknown = now + timedelta(seconds=1)

@@ -3,10 +3,12 @@ and when an empty call log may be believed.
 
 Shared by the customer calls (``reconcile``) and the agents' phone legs (``agent_ring``), so neither dials twice:
 
-- **Which call.** The call log is searched by number, and lists every call to it: an earlier attempt, a consult leg,
-  another system on the same account. The Call resource carries nothing we sent that is unique to one create (not
-  the URLs), so a call is this create's only when it is not already anybody else's (a SID stored on a call row,
-  an agent's leg or line) and Twilio created it when the create was sent: its ``date_created`` (whole seconds,
+- **Which call.** A customer call whose callbacks carry its attempt's token is adopted by that token
+  (``dialer.carriers.twilio.attempt``; ``reconcile``). Otherwise the call log is searched by number, and lists every
+  call to it: an earlier attempt, a consult leg, another system on the same account. The Call resource does not
+  show the URLs we sent, so a call is this create's only when it is not already anybody else's (a SID stored on a
+  call row, an agent's leg or line, or named by another attempt's token) and Twilio created it when the create
+  was sent: its ``date_created`` (whole seconds,
   rounded down) within ``MATCH_EARLY_S`` before and ``MATCH_LATE_S`` after the send moment. One from the caller ID
   we sent is preferred, then the nearest.
 - **When nothing is found.** Twilio's call log may lag the create it answered. One empty lookup proves nothing; the

@@ -7,10 +7,13 @@ calls taken in, stored callbacks delivered, then routing: connect answers, aband
 creates themselves go out from the placer's pool (``dialer.loop.placement``), each at its slot of the account's
 shared send clock, so neither thread ever waits on one: an answered customer never waits behind placement. Whoever
 holds the loop lets go of it while it waits on Twilio otherwise (ringing an agent's line). On stop it drains:
-nothing new is dialed, the calls handed over are sent, and the worker keeps going until no customer is ringing or
-waiting for an agent (calls already with an agent go on; their end reaches whichever worker runs next, through the
-inbox and reconciliation). The periodic jobs (``dialer.jobs.catalog.worker_jobs``) run on a background scheduler
-meanwhile."""
+nothing new is dialed, the calls handed over are sent, and the worker keeps going, holding its campaigns' leases
+(so no other worker dials them meanwhile), until no customer is ringing or waiting for an agent (``drain_s`` at
+most) and the calls its agents are on have ended (``agents_drain_s`` at most, ``DIALER_WORKER_DRAIN_S``): a call
+handed to the next owner mid-conversation depends on that owner's takeover and reconciliation for its end, and a
+worker stopped for an upgrade need not cut anyone off. ``stop_now`` (a second SIGTERM) ends the drain at once;
+what is still going then reaches whichever worker runs next, through the inbox and reconciliation. The periodic
+jobs (``dialer.jobs.catalog.worker_jobs``) run on a background scheduler meanwhile."""
 
 from __future__ import annotations
 
@@ -157,10 +160,31 @@ def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | No
         return s.scalar(q) or 0
 
 
+def agents_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None) -> int:
+    """Our Twilio calls with an agent and not over yet (what a stopping worker lets finish, up to a bound)."""
+    q = (select(func.count()).select_from(Call)
+         .where(Call.provider == "twilio", Call.ended_at.is_(None), Call.connected_at.is_not(None)))
+    if campaign_ids is not None:
+        q = q.where(Call.campaign_id.in_(campaign_ids))
+    with session_scope(sessions) as s:
+        return s.scalar(q) or 0
+
+
+def draining(sessions: sessionmaker[Session], campaign_ids: set[int] | None, elapsed_s: float, drain_s: float,
+             agents_drain_s: float) -> bool:
+    """Whether a stopping worker still has calls to see through: customers ringing or waiting (``drain_s``), calls
+    with agents (``agents_drain_s``)."""
+    if elapsed_s < drain_s and unsettled_calls(sessions, campaign_ids):
+        return True
+    return elapsed_s < agents_drain_s and agents_calls(sessions, campaign_ids) > 0
+
+
 def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, stop: Callable[[], bool], *,
           jobs: bool = True, tick_s: float = TICK_S, poll_s: float = POLL_S, drain_s: float = DRAIN_S,
+          agents_drain_s: float = 0.0, stop_now: Callable[[], bool] = lambda: False,
           sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> dict:
-    """Run until ``stop()``, then drain; returns the worker's figures."""
+    """Run until ``stop()``, then drain (until ``stop_now()`` at the latest); returns the worker's figures.
+    ``agents_drain_s`` 0: calls with agents are left to the next owner at once."""
     from dialer.jobs.catalog import start_worker_scheduler
 
     ownership = worker.runtime.ownership
@@ -192,13 +216,21 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
             turn()
             sleep(tick_s)
         loop.dialing = False
-        deadline = monotonic() + drain_s
-        while unsettled_calls(sessions, runtime.owned()) and monotonic() < deadline:
+        began = monotonic()
+        talking = agents_calls(sessions, runtime.owned()) if agents_drain_s > 0 else 0
+        if talking:
+            log.info("stopping: placing no new calls; letting %d calls with agents finish (%.0f s at most, a second "
+                     "SIGTERM stops now)", talking, agents_drain_s)
+        while not stop_now() and draining(sessions, runtime.owned(), monotonic() - began, drain_s, agents_drain_s):
             turn()
             sleep(tick_s)
         left = unsettled_calls(sessions, runtime.owned())
         if left:
             log.warning("stopped with %d calls still ringing or waiting; the next start reconciles them", left)
+        talking = agents_calls(sessions, runtime.owned())
+        if talking:
+            log.warning("stopped with %d calls still with agents; their end reaches the campaigns' next owner",
+                        talking)
     finally:
         loop.dialing = False
         worker.placer.close()  # every call handed over is sent or given back

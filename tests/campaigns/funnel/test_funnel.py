@@ -177,6 +177,43 @@ def test_runway_at_the_current_pace(session, leads, campaign, registry, clock):
     assert d["total"] == 90 and d["adds_up"] is True and d["runs_dry_in_min"] == 15
 
 
+def test_a_paused_campaign_has_no_runway(session, leads, campaign, registry, clock):
+    """Paused right after dialing: its leads wait behind "campaign not running" (none dialable), but the pace of the
+    last 15 minutes still ran them dry "in about 1 minutes", a warning on the floor of a campaign that dials nothing
+    and whose leads are all there (found pausing the demo's campaign)."""
+    from campaigns.floor.funnel import floor_funnel
+
+    forget()
+    registry()
+    now = clock.now()
+    for i in range(30):
+        leads.add(f"+1212555{6000 + i:04d}")
+    for i in range(45):
+        session.add(Call(campaign_id=campaign.id, phone=f"+1999555{i:04d}", placed_at=now - timedelta(seconds=20 * i),
+                         ended_at=now, outcome="no_answer"))
+    set_status(session, campaign, "paused", now)
+    session.flush()
+    f = funnel(session, campaign, now)
+    assert f.dialable == 0 and f.blocked.get("campaign_paused") == 30
+    assert f.runs_dry_in_min is None and f.runway_text() == "not dialing now: the campaign is paused"
+    assert not any("runs dry" in n for n in f.notes)
+    assert not any("runs dry" in w for w in floor_funnel(session, campaign, now, max_age_s=0)["warnings"])
+
+
+def test_a_queue_running_dry_in_one_minute_says_minute(session, leads, campaign, registry, clock):
+    forget()
+    registry()
+    now = clock.now()
+    leads.add("+12125556000")
+    for i in range(45):
+        session.add(Call(campaign_id=campaign.id, phone=f"+1999555{i:04d}", placed_at=now - timedelta(seconds=20 * i),
+                         ended_at=now, outcome="no_answer"))
+    session.flush()
+    f = funnel(session, campaign, now)
+    assert f.runs_dry_in_min == 1 and f.runway_text() == "the queue runs dry in about 1 minute at the current pace"
+    assert "1 lead is dialable but no agent is ready" in f.notes
+
+
 def test_a_used_up_caller_id_pool_blocks_the_campaign(session, leads, campaign, registry, clock):
     forget()
     registry()

@@ -58,3 +58,33 @@ def test_leads_added_after_the_range_are_not_in_the_past_list_close(floor, sessi
     with sessions.begin() as s:
         today = {r["list"]: r for r in run_report(s, "list-close", "Acme", NOW, "2030-01-09", "2030-01-09").rows}
     assert today["List B"]["leads"] == 5
+
+
+def test_a_list_reset_after_the_range_does_not_change_the_past_list_close(floor, sessions):
+    """List A reset for another pass on the 9th brings a3 (not interested on the 7th) back to the queue: at the end of
+    the 7th it was final all the same. Called again and closed not interested on the 9th, it is final now from a call
+    after the range: still final then. b2, closed on the 9th and reset the same day, was not final then either."""
+    from campaigns.campaign.models import Campaign
+    from campaigns.leads.listadmin import reset
+    from campaigns.leads.models import LeadList
+
+    before = _past(sessions)
+    with sessions.begin() as s:
+        a3, b2 = s.get(Lead, floor.leads["a3"]), s.get(Lead, floor.leads["b2"])
+        a3.last_outcome = "NI"
+        add_call(s, floor.campaign_id, b2, floor.lists["B"], 3, local(9, "09:00:00"), outcome="completed",
+                 connected=local(9, "09:00:05"), agent_id=floor.agents["bob"], ended=local(9, "09:01:00"),
+                 dispo="NI", dispo_at=local(9, "09:01:10"))
+        b2.status, b2.last_outcome, b2.updated_at = "done", "NI", local(9, "09:01:10")
+        campaign = s.get(Campaign, floor.campaign_id)
+        for key in ("A", "B"):
+            assert reset(s, campaign, s.get(LeadList, floor.lists[key]), ["done:NI"], "manager",
+                         local(9, "10:00:00")).total == 1
+    assert _past(sessions) == before, "a list reset after the range moved the past list close"
+    with sessions.begin() as s:
+        a3 = s.get(Lead, floor.leads["a3"])
+        add_call(s, floor.campaign_id, a3, floor.lists["A"], 1, local(9, "11:00:00"), outcome="completed",
+                 connected=local(9, "11:00:05"), agent_id=floor.agents["alice"], ended=local(9, "11:01:00"),
+                 dispo="NI", dispo_at=local(9, "11:01:10"))
+        a3.status, a3.updated_at = "done", local(9, "11:01:10")
+    assert _past(sessions) == before

@@ -160,3 +160,30 @@ def test_without_a_mail_server_schedules_wait(sessions, clock):
 
 def test_clock_is_a_tuesday_morning_in_new_york(clock):
     assert clock.now().astimezone(UTC) == datetime(2030, 1, 8, 15, 0, tzinfo=UTC)
+
+
+def test_a_campaign_name_with_a_line_break_is_mailed_on_one_subject_line(inbox, sessions, clock):
+    """A name stored before names were checked (or written by a script) with ``\\r\\nBcc:`` in it: the mail
+    library refused the whole message with a ValueError, which stopped the job for every schedule after it; nor may
+    the name add a header or a recipient."""
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
+        other = create_campaign(s, "Summer", "+12125550101", clock.now() - timedelta(days=1))
+        c.name = "Spring\r\nBcc: x@evil.example\u2028X-Evil: 1"
+        mailing.add_schedule(s, c, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        mailing.add_schedule(s, other, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        s.commit()
+        out = mail_due(s, clock.now())
+    assert len(out["sent"]) == 2 and not out["failed"], out
+    rcpts = [r for _, rs, _ in inbox.messages for r in rs]
+    assert rcpts == ["lead@example.com", "lead@example.com"]
+    first = parsed(inbox.messages[0][2])
+    assert first["Subject"] == "Spring Bcc: x@evil.example X-Evil: 1: Summary, 2030-01-07"
+    assert first["Bcc"] is None and first["X-Evil"] is None
+    headers = inbox.messages[0][2].split(b"\r\n\r\n", 1)[0]  # the body may quote the name as it is: not a header
+    assert b"\nBcc:" not in headers and b"\nX-Evil:" not in headers
+    assert {k for part in first.walk() for k in part} <= {"Subject", "From", "To", "Content-Type",
+                                                          "Content-Transfer-Encoding", "MIME-Version",
+                                                          "Content-Disposition"}
+    assert [p.get_filename() for p in first.iter_attachments()] == ["Spring-Bcc-x-evil.example-X-Evil-1-summary-"
+                                                                    "2030-01-07_2030-01-07.xlsx"]

@@ -15,7 +15,8 @@ leave up to ``callback_delay_ms`` late, each on its own, so they arrive out of o
 
 A request whose body does not arrive in full (its sender died mid-request) is never applied: the connection is
 dropped without an answer, as a real server does when the peer is gone. ``lose_creates(numbers)`` does the same to
-whole creates that arrived (a request lost inside Twilio): no call exists, and the sender never hears either way.
+whole creates that arrived (a request lost inside Twilio): no call exists, and the sender never hears either way;
+``drop_create_answers(numbers)`` makes the call and drops only the answer (the sender's read times out).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class FakeTwilio:
         self._throttle = 0
         self.held: set[str] = set()  # numbers whose creates wait (after arriving) until ``release_creates``
         self.lost: set[str] = set()  # numbers whose creates arrive, are never applied and never answered
+        self.unanswered: set[str] = set()  # numbers whose calls are made but whose creates are never answered
         self.creates_lost = 0
         self.log_lag_s = 0.0  # how long a new call stays out of the call log (``lag_call_log``)
         self.holding = 0  # creates waiting there now
@@ -161,6 +163,12 @@ class FakeTwilio:
         tell from the request alone whether one was."""
         with self._lock:
             self.lost = set(numbers)
+
+    def drop_create_answers(self, numbers: Iterable[str]) -> None:
+        """Creates to ``numbers`` make their calls (which ring, answer and send their callbacks), but the answer to
+        the create is dropped: the sender cannot tell from the request whether a call was made."""
+        with self._lock:
+            self.unanswered = set(numbers)
 
     def lag_call_log(self, seconds: float) -> None:
         """A call shows in the call log (``GET /Calls.json``) only this long after its create arrived: Twilio's
@@ -293,6 +301,8 @@ class FakeTwilio:
             with self._lock:
                 self.holding -= 1
         self.runner.start(call)
+        if call.to in self.unanswered:
+            raise DropConnection(f"answer to the create to {call.to} lost")
         return 201, call.resource(self.runner.stamp())
 
     def _created(self) -> dict[str, str]:

@@ -45,7 +45,8 @@ def test_place_sends_every_status_callback_async_amd_and_ring_timeout(fake, tel)
     assert p["Timeout"] == "20"  # raised to the safe-harbor minimum
     assert p["MachineDetection"] == "Enable" and p["AsyncAmd"] == "true"
     assert p["AsyncAmdStatusCallback"] == f"{PUBLIC}/twilio/amd"
-    assert p["StatusCallback"] == f"{PUBLIC}/twilio/status" and p["Url"] == f"{PUBLIC}/twilio/answer"
+    assert p["StatusCallback"] == f"{PUBLIC}/twilio/status?attempt={tel.attempt_token(7, '+12125550111')}"
+    assert p["Url"] == f"{PUBLIC}/twilio/answer"
     assert "MachineDetection" not in fake.calls[tel.place(req(to="+12125550112", amd=False))].params
     # a campaign that leaves voicemail waits for the end of the greeting, so the message lands after the beep
     vm = fake.calls[tel.place(req(to="+12125550113", voicemail=True))].params

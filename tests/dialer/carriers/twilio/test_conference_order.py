@@ -89,3 +89,49 @@ def test_a_late_join_while_the_leg_visits_a_colleague_leaves_the_line_away(floor
     with sessions() as s:
         assert agent_lines.get(s, agent_id).status == "up"
     assert _stored(sessions, leg, NEW_ROOM, 1).result == "handled"
+
+
+def _stamped(client, agent_id: int, leg: str, room: str, event: str, seq: int, at, name: str = "") -> None:  # noqa: F811
+    """A conference event with Twilio's ``Timestamp`` (whole seconds) and the room's friendly name."""
+    from email.utils import format_datetime
+
+    _signed(client, "/twilio/agent/conference",
+            {"CallSid": leg, "AccountSid": ACCOUNT_SID, "ConferenceSid": room,
+             "FriendlyName": name or f"agent-{agent_id}", "StatusCallbackEvent": f"participant-{event}",
+             "SequenceNumber": str(seq), "Timestamp": format_datetime(at.replace(microsecond=0), usegmt=True)},
+            f"?agent={agent_id}")
+
+
+def test_a_late_join_of_the_room_before_a_consult_delivered_while_the_leg_comes_home_changes_nothing(
+        floor, client, sessions, clock):  # noqa: F811
+    agent_id, leg = _talking(floor, client, sessions, clock)
+    joined_old = clock.now()  # the leg entered its room then; Twilio's join event is held back
+    clock.advance(30)
+    with sessions() as s:
+        assert agent_lines.away(s, agent_id, clock.now()) == leg  # fetched to a colleague for a consult
+        s.commit()
+    clock.advance(20)
+    _signed(client, "/twilio/agent/join", {"CallSid": leg, "AccountSid": ACCOUNT_SID,
+                                           "From": f"client:agent-{agent_id}"})  # home: the line is joining
+    # the join of the old room arrives first, long after it happened, then the join of the leg's new room
+    _stamped(client, agent_id, leg, OLD_ROOM, "join", 1, joined_old)
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "joining"  # not up in a room the leg has left
+    assert _stored(sessions, leg, OLD_ROOM, 1).result == "stale"
+    colleague = "CF" + "d" * 32  # the colleague's room it visited: its join, late too
+    _stamped(client, agent_id, leg, colleague, "join", 4, clock.now(), name=f"agent-{agent_id + 1}")
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "joining"
+    clock.advance(1)
+    _stamped(client, agent_id, leg, NEW_ROOM, "join", 1, clock.now())
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "up"
+    # the old room's leave, last: the line stays up in the new room, the agent with the customer
+    _stamped(client, agent_id, leg, OLD_ROOM, "leave", 2, clock.now())
+    with sessions() as s:
+        line = agent_lines.get(s, agent_id)
+        assert (line.status, line.call_sid) == ("up", leg) and s.get(Agent, agent_id).state == "talking"
+    # the leg's real leave of the room it is in still takes the line down
+    _stamped(client, agent_id, leg, NEW_ROOM, "leave", 2, clock.now())
+    with sessions() as s:
+        assert agent_lines.get(s, agent_id).status == "down"

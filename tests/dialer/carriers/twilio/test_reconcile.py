@@ -37,8 +37,11 @@ def world(sessions):
 def place(world, session, phone, script, store_sid=True):
     world["fake"].script(phone, script)
     now = datetime.now(UTC)
-    sid = world["tel"].place(DialRequest(call_id=0, to=phone, caller_id="+12125550100", campaign_id=1))
-    call = seed_call(session, now, sid=sid if store_sid else None, phone=phone)
+    call = seed_call(session, now, sid=None, phone=phone)  # the row first: the create names it (its token)
+    sid = world["tel"].place(DialRequest(call_id=call.id, to=phone, caller_id="+12125550100", campaign_id=1))
+    if store_sid:
+        call.provider_sid = sid
+        session.commit()
     return call, sid
 
 
