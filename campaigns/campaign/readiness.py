@@ -15,11 +15,18 @@ from campaigns.leads.models import FINAL_LEAD_STATUSES, Lead, LeadList
 
 def start_warnings(session: Session, campaign: Campaign) -> list[str]:
     """Sentences for the manager who starts ``campaign``; empty when it has leads to call."""
+    why = no_lead_reason(session, campaign)
+    return [f"It has no lead left to call, so it will not dial: {why}."] if why else []
+
+
+def no_lead_reason(session: Session, campaign: Campaign) -> str | None:
+    """What to do when ``campaign`` has no lead left to call (None when it has one): said when it starts, and on its
+    floor for as long as it lasts."""
     to_call = (select(Lead.id).join(LeadList, LeadList.id == Lead.list_id)
                .where(Lead.campaign_id == campaign.id, LeadList.active.is_(True),
                       Lead.status.not_in(FINAL_LEAD_STATUSES)))
     if session.scalar(select(exists(to_call))):
-        return []
+        return None
     lists = select(LeadList.id).where(LeadList.campaign_id == campaign.id)
     if not session.scalar(select(exists(lists))):
         why = "upload a list of leads"
@@ -27,4 +34,4 @@ def start_warnings(session: Session, campaign: Campaign) -> list[str]:
         why = "every list is disabled; enable one on the Lists page"
     else:
         why = "every lead of its enabled lists is finished; reset a list for another pass or upload a new one"
-    return [f"It has no lead left to call, so it will not dial: {why}."]
+    return why

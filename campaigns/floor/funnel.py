@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from campaigns.alerts import service as abandon_alerts
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
+from campaigns.campaign.readiness import no_lead_reason
 from campaigns.funnel.result import LABELS, Funnel, dry_text
 from campaigns.funnel.service import funnel
 from campaigns.reports.metrics import percent_text, target_text
@@ -68,8 +69,8 @@ def floor_funnel(session: Session, campaign: Campaign, now: datetime, max_age_s:
 
 
 def guard_warnings(session: Session, campaign: Campaign) -> list[str]:
-    """The floor's warnings about the abandon level (AMD hang-ups named apart), the progressive fallback and the
-    missed callbacks: cheap reads, no funnel."""
+    """The floor's warnings about the abandon level (AMD hang-ups named apart), the progressive fallback, the
+    missed callbacks and an active campaign with no lead left to call: cheap reads, no funnel."""
     from campaigns.callbacks.service import counts
 
     s = settings_of(session, campaign.id)
@@ -87,4 +88,7 @@ def guard_warnings(session: Session, campaign: Campaign) -> list[str]:
     missed = counts(session, campaign)["missed"]
     if missed:
         out.append(f"{missed} missed callback(s) wait in the callback queue")
+    why = no_lead_reason(session, campaign) if campaign.status == "active" else None
+    if why:
+        out.append(f"no lead left to call, so nothing is dialed: {why}")
     return out

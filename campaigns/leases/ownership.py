@@ -95,11 +95,13 @@ def needing_owner(session: Session, only: set[int] | None = None) -> list[int]:
 
 
 def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine: set[int],
-              only: set[int] | None = None) -> Shares:
+              only: set[int] | None = None, draining: bool = False) -> Shares:
     """Renew this worker's leases, give back its surplus, take free campaigns up to its fair share.
 
     ``mine``: what the worker believes it owns (a lease found taken by someone else is reported ``lost``);
-    ``only``: the campaigns this worker may dial at all (``dialer run --campaign``)."""
+    ``only``: the campaigns this worker may dial at all (``dialer run --campaign``); ``draining``: the worker is
+    stopping and lets its agents' calls finish, so it only renews what it holds (a campaign given back now would
+    hand those calls over mid-conversation, and one taken now would not be dialed)."""
     until = now + timedelta(seconds=ttl_s)
     out = Shares()
     need = needing_owner(session, only)
@@ -132,7 +134,7 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
         DialWorker.name.in_({h for _, h in free if h is not None and h != name}), DialWorker.presence.is_not(None),
         DialWorker.expires_at <= now))} if free else set()
     out.dead |= gone_before
-    surplus = held[out.share:] if len(held) > out.share and _someone_under(out, alive, name) else []
+    surplus = held[out.share:] if len(held) > out.share and _someone_under(out, alive, name) and not draining else []
     for cid in surplus:
         leases.release(session, lease_name(cid), name, now)
         out.released.add(cid)
@@ -141,7 +143,7 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
     out.lost |= set(keep) - renewed
     out.owned = set(renewed)
     for cid, before in free:
-        if len(out.owned) >= out.share:
+        if len(out.owned) >= out.share or draining:
             break
         if leases.acquire(session, lease_name(cid), name, now, ttl_s, dead | gone_before):
             out.owned.add(cid)

@@ -46,6 +46,7 @@ class CampaignOwnership:
         # it; the loop would otherwise seed the campaign's pacer with calls that are about to be settled under it
         self.adopts = adopts
         self.frozen = False  # ``freeze``: no more renewals or takeovers
+        self.draining = False  # ``drain``: renew what is owned, nothing more
         self.name = name
         self.carrier = carrier
         self.only = only
@@ -111,6 +112,12 @@ class CampaignOwnership:
         with self._lock:
             self.frozen = True
 
+    def drain(self) -> None:
+        """Keep renewing what is owned, give nothing back and take nothing more: the worker is stopping and lets
+        its agents' calls finish (``campaigns.leases.ownership.rebalance``)."""
+        with self._lock:
+            self.draining = True
+
     def _refresh(self, now: datetime, force: bool) -> set[int]:
         if self.frozen:
             return self.owned
@@ -121,7 +128,8 @@ class CampaignOwnership:
         self._next = now + self.renew
         with session_scope(self.sessions) as s:
             shares.heartbeat(s, self.name, self.carrier, now, self.lease_s, len(self.owned), self.presence)
-            got = shares.rebalance(s, self.name, now, self.lease_s, mine=self.owned, only=self.only)
+            got = shares.rebalance(s, self.name, now, self.lease_s, mine=self.owned, only=self.only,
+                                   draining=self.draining)
             names = _names(s, set(got.taken) | got.released | got.lost)
         self._log(got, names)
         self.owned = got.owned

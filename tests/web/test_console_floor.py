@@ -173,3 +173,27 @@ def test_a_paused_campaigns_floor_says_it_is_not_dialing_because_it_is_paused(cl
             s.get(Campaign, live).status = status
             s.commit()
         assert client.get(f"/floor/{live}/data").get_json()["sentence"] == words
+
+
+def test_an_active_campaign_with_no_lead_to_call_says_so_on_its_floor(client, auth, sessions, clock):
+    """Started with no list (the start page warned once), its floor said only "No agent is taking calls" and, in the
+    funnel, "nothing is dialable now": nothing told the manager watching it that there is no lead to call."""
+    from campaigns.leads.models import Lead, LeadList
+
+    with sessions() as s:
+        c = create_campaign(s, "Winter", "+12125550100", clock.now())
+        set_status(s, c, "active", clock.now())
+        s.commit()
+        cid = c.id
+    auth.login("manager")
+    warnings = client.get(f"/floor/{cid}/data").get_json()["warnings"]
+    assert "no lead left to call, so nothing is dialed: upload a list of leads" in warnings
+    with sessions() as s:
+        lst = LeadList(campaign_id=cid, name="w", sha256="w" * 64, uploaded_at=clock.now())
+        s.add(lst)
+        s.flush()
+        s.add(Lead(campaign_id=cid, list_id=lst.id, phone="+12127364421", created_at=clock.now(),
+                   updated_at=clock.now()))
+        s.commit()
+    warnings = client.get(f"/floor/{cid}/data").get_json()["warnings"]
+    assert not any("no lead left" in w for w in warnings)

@@ -216,6 +216,8 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
             turn()
             sleep(tick_s)
         loop.dialing = False
+        if ownership is not None:
+            ownership.drain()  # what it holds stays its own until the calls end; it takes nothing more
         began = monotonic()
         talking = agents_calls(sessions, runtime.owned()) if agents_drain_s > 0 else 0
         if talking:

@@ -88,3 +88,24 @@ def test_only_limits_a_worker_to_its_campaigns(session, clock):
     shares.heartbeat(session, "a", "sim", clock.now(), TTL)
     got = shares.rebalance(session, "a", clock.now(), TTL, mine=set(), only={ids[1]})
     assert got.owned == {ids[1]}
+
+
+def test_a_draining_worker_keeps_its_campaigns_and_takes_no_more(session, clock):
+    """A worker letting its agents' calls finish before it stops gives none of its campaigns to a worker under its
+    share (that would hand the calls over mid-conversation), and takes none: it dials nothing any more."""
+    ids = campaigns(session, clock.now(), 4)
+    a = beat(session, "a", clock.now())
+    assert a.owned == set(ids)
+    beat(session, "b", clock.now())  # under its share: a would give it half
+    clock.advance(2)
+    shares.heartbeat(session, "a", "sim", clock.now(), TTL)
+    drained = shares.rebalance(session, "a", clock.now(), TTL, mine=a.owned, draining=True)
+    session.commit()
+    assert drained.owned == set(ids) and not drained.released
+    more = [create_campaign(session, "Started meanwhile", "+12125550100", clock.now()).id]  # needs an owner
+    session.commit()
+    clock.advance(2)
+    shares.heartbeat(session, "a", "sim", clock.now(), TTL)
+    drained = shares.rebalance(session, "a", clock.now(), TTL, mine=drained.owned, draining=True)
+    session.commit()
+    assert more[0] not in drained.owned and drained.owned == set(ids)
