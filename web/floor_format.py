@@ -32,6 +32,7 @@ SECONDS = frozenset({"median_answer_s"})
 HELD_BY = {"risk": "the risk that a person who answers finds no agent free", "budget": "a thin 30-day abandon budget",
            "budget-spent": "the 30-day abandon budget is spent", "budget-thin": "the 30-day abandon budget is thin",
            "cap": "the safety cap on calls per agent", "cold": "too few finished calls to predict yet",
+           "warming": "too few finished calls to count busy agents yet",
            "small": "too few agents to predict", "ready": "one call per ready agent",
            "setting": "the campaign's setting", "nobody": "no agent logged in and unpaused",
            "preview": "agents dial themselves (preview)"}

@@ -16,7 +16,9 @@ of the legal rule: abandons still allowed over the rolling 30 days = target × l
 abandons are to spare, α shrinks in proportion (a cluster of abandons must not exhaust a thin budget); when the
 budget left cannot cover the calls already in flight plus one, at cold start (too few observed dials and handles
 to trust the curves: 20 finished talks, 100 resolved dials, 10 live answers), and on teams too small for
-prediction to pay, the pacer dials progressively (one call per ready agent). ``explain()`` says which mode and why.
+prediction to pay, the pacer dials progressively (one call per ready agent). Once the answers are trusted but the
+talks not yet, it dials for the ready agents only (no busy agent counted as coming free). ``explain()`` says which
+mode and why.
 """
 
 from __future__ import annotations
@@ -208,20 +210,45 @@ class PredictivePacer(Pacer):
         calls for 199 ready agents 24 s in; 7.4 % of its live answers abandoned)."""
         if self._warm:
             return False
-        if (self.handle.talk.count < COLD_TALKS or self.answers.count < COLD_DIALS
-                or self.answers.lives < COLD_LIVES):
+        if self.handle.talk.count < COLD_TALKS or self._answers_cold():
             return True
         t = self.last_t
-        ringing = self.ringing_placed_times()
-        self.answers.settle(float(ringing.min()) if len(ringing) else math.inf)
-        if self.answers.shared < COLD_DIALS or t < self._next_cold_check:
+        if t < self._next_cold_check:
             return True
         self._next_cold_check = t + COLD_CHECK_EVERY
         talk = self.handle.talk.fit(t - self.agents_in(TALKING))
         self._warm = talk.quantile(0.75) <= talk.tail_from
         return not self._warm
 
+    def _answers_cold(self) -> bool:
+        """Too few dials resolved, counted in placement order, to trust the live share and the answer times."""
+        if self.answers.count < COLD_DIALS or self.answers.lives < COLD_LIVES:
+            return True
+        ringing = self.ringing_placed_times()
+        self.answers.settle(float(ringing.min()) if len(ringing) else math.inf)
+        return self.answers.shared < COLD_DIALS
+
+    def _warming(self, reason: str | None) -> bool:
+        """Cold only on the talk side: the answers are trusted and the budget can pay for an abandon. Then the ready
+        agents are dialed for as the answer model allows, and no busy agent is counted as coming free: one call
+        per ready agent left a fresh 500-agent floor 64 % busy over its first five minutes (80 % this way), while
+        the talk curve's tail, still a guess, is exactly what the busy agents' forecast would rest on. Only the
+        pacer's own forecast and rule (a subclass that forecasts or decides its own way keeps its cold start)."""
+        return (reason == "cold start" and self._compiled and self.ledger.slack >= 1.0 + self.inflight_excess
+                and not self._answers_cold())
+
     def _refit(self, t: float) -> None:
+        self._refit_answers(t)
+        self.tables = self.handle.fit(self.taus + self.grace, t - self.agents_in(TALKING), t - self.agents_in(WRAP))
+        # the same tables with the moments' terms beside them (risk.with_terms): a plan gathers and sums them once
+        tables = self.tables
+        self._talk_terms = LazyTable(tables.talk_rows.rows, 3 * HORIZONS,
+                                     lambda lo, hi: with_terms(tables.talk_rows.upto(hi)[lo:hi]))
+        self._wrap_terms = LazyTable(tables.wrap_rows.rows, 3 * HORIZONS,
+                                     lambda lo, hi: with_terms(tables.wrap_rows.upto(hi)[lo:hi]))
+        self.next_fit = t + REFIT_EVERY
+
+    def _refit_answers(self, t: float) -> None:
         ringing = self.ringing_placed_times()
         self.answers.settle(float(ringing.min()) if len(ringing) else math.inf)
         # While the budget is thin an under-counted live share costs abandons the campaign cannot pay for: a burst
@@ -236,15 +263,7 @@ class PredictivePacer(Pacer):
         e = np.arange(0.0, self.answers.times[0].bins * self.answers.times[0].width, RING_STEP)[:, None]
         self.ring_table = np.clip(self.fitted.live_within(e, self.taus[None, :]), 0.0, 1.0)
         self.posterior_table = np.clip(self.fitted.posterior_live(e[:, 0]), 0.0, 1.0)
-        self.tables = self.handle.fit(self.taus + self.grace, t - self.agents_in(TALKING), t - self.agents_in(WRAP))
-        # the same tables with the moments' terms beside them (risk.with_terms): a plan gathers and sums them once
-        tables = self.tables
-        self._talk_terms = LazyTable(tables.talk_rows.rows, 3 * HORIZONS,
-                                     lambda lo, hi: with_terms(tables.talk_rows.upto(hi)[lo:hi]))
-        self._wrap_terms = LazyTable(tables.wrap_rows.rows, 3 * HORIZONS,
-                                     lambda lo, hi: with_terms(tables.wrap_rows.upto(hi)[lo:hi]))
         self._ring_terms = with_terms(self.ring_table)
-        self.next_fit = t + REFIT_EVERY
 
     def _busy_agents_free(self, t: float) -> np.ndarray:
         """(busy agents, K): P(agent back in ready within τ_k + grace) from elapsed talk or wrap time."""
@@ -264,7 +283,14 @@ class PredictivePacer(Pacer):
 
     def _plan(self, t: float, info: dict[str, Any]) -> int:
         reason = self._fallback()
-        if reason is None and (self.tables is None or t >= self.next_fit):
+        warming = self._warming(reason)
+        if warming:
+            reason = None
+            if self.fitted is None or t >= self.next_fit:
+                self._refit_answers(t)
+                self.tables = None  # the handle tables are made once the talks are trusted
+                self.next_fit = t + REFIT_EVERY
+        elif reason is None and (self.tables is None or t >= self.next_fit):
             self._refit(t)
         progressive = self.ready - self.ringing - self.waiting
         if reason is not None:
@@ -277,9 +303,9 @@ class PredictivePacer(Pacer):
         base = self.ready - self.waiting
         cap = max(int(self.settings["max_calls_per_agent"] * self.staffed) - self.ringing - self.waiting, 0)
         self.active = True
-        decided = self._compiled_decide(t, base, cap, info) if self._compiled else None
+        decided = self._compiled_decide(t, base, cap, info) if self._compiled and not warming else None
         if decided is None:
-            self._agent_terms = self._busy_agents_terms(t)
+            self._agent_terms = np.zeros((0, 3 * HORIZONS)) if warming else self._busy_agents_terms(t)
             agents = self._agent_terms[:, :HORIZONS]
             ring_e = t - self.ringing_placed_times()
             idx = np.minimum((np.maximum(ring_e, 0.0) / RING_STEP).astype(np.int64), len(self.ring_table) - 1)
@@ -293,10 +319,12 @@ class PredictivePacer(Pacer):
             info["held_by"] = "cap"
         elif decided < progressive:
             info["held_by"] = "ready"
+        elif warming:
+            info["held_by"] = "warming"
         else:
             info["held_by"] = "budget" if self.budget_caution < 1.0 else "risk"
         info.update({
-            "mode": self.name,
+            "mode": f"{self.name}: ready agents only (talks not yet trusted)" if warming else self.name,
             "live_probability": self.fitted.p_live,
             "median_answer_s": float(self.taus[HORIZONS // 2]),
         })

@@ -30,6 +30,8 @@ HELD_BY: dict[str, str] = {
                    "so it dials one call per ready agent",
     "cap": "held at the safety cap on calls per agent",
     "cold": "it dials one call per ready agent until it has seen enough finished calls to predict",
+    "warming": "it dials ahead for the ready agents only until it has seen enough finished calls to predict when "
+               "busy ones come free",
     "small": "with so few agents it dials one call per ready agent",
     "ready": "one call for each ready agent not already covered by a ringing call",
     "setting": "limited by the campaign's setting ({setting})",
@@ -47,7 +49,8 @@ def sentence(d: dict[str, Any], target: float) -> str:
     doing = f"Placing {_calls(n)} now" if n else "Placing no new calls now"
     if held in ("nobody", "preview"):
         return f"Not dialing: {HELD_BY[held]}."
-    if d.get("agents_expected_free") is not None and held not in ("cold", "small", "budget-spent", "budget-thin"):
+    if d.get("agents_expected_free") is not None and held not in ("cold", "warming", "small", "budget-spent",
+                                                                  "budget-thin"):
         soon = max(0.0, float(d["agents_expected_free"]) - ready)
         doing += f" for {_agents(ready)} ready and about {soon:.0f} more expected free in the next seconds"
     else:

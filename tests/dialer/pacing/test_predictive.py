@@ -310,11 +310,36 @@ def test_a_large_fresh_floor_leaves_the_cold_start_once_its_talks_show_their_upp
     assert pacer.explain()["mode"] == "predictive"
 
 
-def test_a_fresh_floor_whose_talks_have_not_shown_their_upper_quartile_stays_cold() -> None:
+def test_a_fresh_floor_whose_talks_have_not_shown_their_upper_quartile_counts_only_its_ready_agents() -> None:
     """20 quick refusals ended and 40 talks still running: the curve's tail would be a guess about exactly the
-    agents the forecast must count, so the floor still dials one call per ready agent."""
+    agents the forecast must count, so none of them is counted as coming free. The answers are trusted (240 dials
+    resolved in placement order, 60 live) and 60 live answers pay for an abandon, so the 60 ready agents are dialed
+    for as the answer model allows: more than one call each (one call per ready agent left a fresh 500-agent floor
+    64 % busy over its first five minutes, 80 % with this)."""
     pacer = _first_wave(finished=20, first_end=18.0)
-    assert pacer.plan(70.0) == pacer.explain()["agents_ready"] and pacer.explain()["mode"].endswith("cold start")
+    n = pacer.plan(70.0)
+    info = pacer.explain()
+    assert info["agents_ready"] == 60 and info["agents_busy"] == 40
+    assert n > 60, info
+    assert info["held_by"] == "warming" and info["mode"] == "predictive: ready agents only (talks not yet trusted)"
+    assert info["agents_expected_free"] == 60  # no talking agent counted
+    assert "ready agents" in info["sentence"]
+
+
+def test_a_fresh_floor_with_untrusted_answers_stays_one_call_per_ready_agent() -> None:
+    """Before 100 dials have resolved in placement order the live share is not known: one call per ready agent."""
+    pacer = make_pacer("predictive")
+    for i in range(100):
+        pacer.observe(AgentState(t=0.0, agent_id=f"a{i}", state="ready"))
+    for k in range(60):
+        pacer.observe(CallPlaced(t=0.0, call_id=f"c{k}"))
+        if k % 4 == 0:
+            pacer.observe(CallAnswered(t=8.0, call_id=f"c{k}", answered_by="human"))
+            pacer.observe(CallConnected(t=8.0, call_id=f"c{k}", agent_id=f"a{k // 4}"))
+            pacer.observe(AgentState(t=8.0, agent_id=f"a{k // 4}", state="talking"))
+        else:
+            pacer.observe(CallEnded(t=20.0, call_id=f"c{k}", outcome="no_answer"))
+    assert pacer.plan(30.0) == 85 and pacer.explain()["mode"].endswith("cold start")
 
 
 @pytest.mark.parametrize("seed", [2, 3])
