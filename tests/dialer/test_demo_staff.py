@@ -62,3 +62,21 @@ def test_run_refuses_to_staff_an_unknown_campaign(dialer):
     assert dialer("db", "upgrade").code == 0
     r = dialer("run", "--staff", "Nope", "--for", "0")
     assert r.code == 2 and "Nope" in r.err
+
+
+def test_the_worker_log_says_why_a_campaign_has_no_simulated_agents(sessions, clock, caplog):
+    """The log said "campaign 2: 0 simulated agents logging in", as if they had failed to come."""
+    import logging
+
+    from dialer.sim import load_scenario
+    from dialer.sim.live import LiveSimulation
+    from tests.dialer.sim.test_live import BASE
+
+    demo = _campaign(sessions, clock.now(), DEMO_CAMPAIGN, 5)
+    mine = _campaign(sessions, clock.now(), "Autumn", 5)
+    sim = LiveSimulation(load_scenario(BASE), 5, sessions, clock.now(), agents=2, staff={demo})
+    with caplog.at_level(logging.INFO):
+        sim.adopt()
+    assert f"campaign {demo}: 2 simulated agents logging in" in caplog.text
+    assert f"campaign {mine}: no simulated agents (not a campaign this worker staffs): people at the console " \
+           "take its calls" in caplog.text
