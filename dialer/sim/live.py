@@ -219,7 +219,9 @@ class LiveSimulation(Simulation):
                 floor.plan_day(self.q.t, self._shift_end, login_stagger_s=TAKEOVER_LOGIN_S)
             del self._taken[cid]
             settled = self._settled.pop(cid)
-            log.info("campaign %d: %d simulated agents logging in%s", cid, len(ids),
+            staffed = (f"{len(ids)} simulated agents logging in" if self.staff is None or cid in self.staff else
+                       "no simulated agents (not a campaign this worker staffs): people at the console take its calls")
+            log.info("campaign %d: %s%s", cid, staffed,
                      f"; {settled} calls a previous worker left live settled" if settled else "")
 
     def _owns(self, campaign_id: int) -> bool:
