@@ -154,6 +154,7 @@ class CampaignOwnership:
         if self.owned:
             log.info("worker %s stopped; gave back %d campaigns", self.name, len(self.owned))
         self.owned = set()
+        self.draining = False  # the drain ends with the stop: a worker object used after it takes campaigns again
 
     def _log(self, got: shares.Shares, names: dict[int, str]) -> None:
         fmt = "%s (campaign %d)"
