@@ -75,6 +75,7 @@ class Lead(Base):
         Index("ix_leads_campaign_phone", "campaign_id", "phone"),
         Index("ix_leads_dialable", "campaign_id", "status", "next_attempt_at"),
         Index("ix_leads_campaign_list_status", "campaign_id", "list_id", "status"),  # reports: list close
+        Index("ix_leads_campaign_created", "campaign_id", "created_at"),  # a past list close: leads created since
         # the claim's orders walk these with LIMIT instead of sorting every due lead (migrations l0001, f0003)
         Index("ix_leads_due", "campaign_id", text("priority DESC"), text("COALESCE(next_attempt_at, created_at)"), "id",
               sqlite_where=text(_CALLABLE), postgresql_where=text(_CALLABLE)),
