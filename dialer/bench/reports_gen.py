@@ -116,7 +116,6 @@ class Loader:
 def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: datetime) -> Generated:
     rng = np.random.default_rng(plan.seed)
     load = Loader(conn)
-    now_s = stamp(np.array([now.timestamp()]))[0]
     loaded_s = stamp(_day_starts(plan)[:1] - 86400.0)[0]  # the lists were uploaded the day before the first call
     list_ids = _lists(conn, load, campaign_id, name, plan, loaded_s)
     lead_list = np.sort(rng.integers(0, plan.lists, plan.leads)).astype(np.int64)
@@ -153,7 +152,7 @@ def generate(conn: Connection, campaign_id: int, name: str, plan: Plan, now: dat
     dispo = rng.choice(np.array(dnames, dtype=object), n_conn, p=np.array(dprobs))
     ring_end = placed[n_conn:] + rng.uniform(3, 30, n_total - n_conn)
     cid = int(campaign_id)
-    lead_db = _leads(conn, load, campaign_id, list_ids, lead_list, suppressed, rng, lead_idx, kinds, dispo, now_s)
+    lead_db = _leads(conn, load, campaign_id, list_ids, lead_list, suppressed, rng, lead_idx, kinds, dispo, loaded_s)
     lists_of = list_ids[lead_list]
 
     def call_rows() -> Iterator[tuple]:
@@ -256,8 +255,10 @@ def _agent_cycles(rng, plan: Plan, starts: np.ndarray, agent_ids: np.ndarray):
 
 def _leads(conn, load: Loader, campaign_id: int, list_ids: np.ndarray, lead_list: np.ndarray,
            suppressed: np.ndarray, rng, lead_idx: np.ndarray, kinds: np.ndarray, dispo: np.ndarray,
-           now_s: str) -> np.ndarray:
-    """Insert the leads with the status their calls left them in; returns database ids by lead index."""
+           loaded_s: str) -> np.ndarray:
+    """Insert the leads with the status their calls left them in, created and last written when their lists were
+    uploaded (before the first call: a past range's list close takes out the leads created after it, and a lead
+    stamped with the generation's time would look created after every range); returns database ids by index."""
     n = len(lead_list)
     status = np.full(n, "new", dtype=object)
     dialed = np.bincount(lead_idx, minlength=n)
@@ -271,8 +272,8 @@ def _leads(conn, load: Loader, campaign_id: int, list_ids: np.ndarray, lead_list
     reasons = rng.choice(np.array(rnames, dtype=object), n, p=np.array(rprobs))
     cid = int(campaign_id)
     rows = ((cid, int(list_ids[lead_list[i]]), i + 2, phone_of(i), str(status[i]),
-             reasons[i] if suppressed[i] else None, "America/New_York", "{}", int(min(dialed[i], 32767)), now_s,
-             now_s) for i in range(n))
+             reasons[i] if suppressed[i] else None, "America/New_York", "{}", int(min(dialed[i], 32767)), loaded_s,
+             loaded_s) for i in range(n))
     load.load(Lead.__table__, ("campaign_id", "list_id", "line", "phone", "status", "suppression", "timezones",
                                "custom", "attempts", "created_at", "updated_at"), rows)
     # rejected rows: ~3 % invalid and ~2 % duplicates of each list's file
