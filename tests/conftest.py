@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from campaigns.accounts import passwords
 from campaigns.db import make_engine, session_factory
 from dialer.clock import ManualClock
 from dialer.schema.migrate import upgrade
@@ -35,6 +36,27 @@ def pytest_configure(config) -> None:
         raise pytest.UsageError("CI is set but DIALER_TEST_DATABASE_URL is not: the PostgreSQL tests would be "
                                 "skipped (start PostgreSQL and set it, as .ci/run does)")
 START = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
+
+
+# Password hashes in tests cost N=2^12 (4 MB, a few milliseconds) instead of the product's N=2^17 (128 MB, ~0.5 s):
+# the suite signs in thousands of times and would spend a quarter of its run in scrypt. Hashing is still the real
+# scrypt; the tests of the product's cost itself ask for it with ``product_password_cost``. Processes a test starts
+# (gunicorn, workers) keep the product's cost: a fixture hash signs in there and is stored again at it.
+TEST_SCRYPT_N = 2 ** 12
+PRODUCT_SCRYPT_N = passwords.N
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    passwords.N = TEST_SCRYPT_N
+    yield
+    passwords.N = PRODUCT_SCRYPT_N
+
+
+@pytest.fixture
+def product_password_cost(monkeypatch):
+    """The product's scrypt cost, for the tests that check new hashes have it and older ones are stored again."""
+    monkeypatch.setattr(passwords, "N", PRODUCT_SCRYPT_N)
 
 
 @pytest.fixture(autouse=True)

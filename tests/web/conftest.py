@@ -27,8 +27,8 @@ META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    """One scrypt hash for every test user, at the product's cost (an older one would be stored again at each
-    sign-in): hashing per test would cost ~0.5 s each."""
+    """One scrypt hash for every test user, at the tests' cost (``tests/conftest.py``), so a sign-in does not
+    store it again; hashing per test would cost each test a hash."""
     return hash_password(PASSWORD)
 
 

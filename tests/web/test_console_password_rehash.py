@@ -4,11 +4,14 @@ password changes nothing; and a password changed meanwhile is never overwritten 
 
 from __future__ import annotations
 
+import pytest
 from werkzeug.security import generate_password_hash
 
 from campaigns.accounts import passwords
 from campaigns.accounts.models import User
 from tests.web.conftest import PASSWORD, USERS
+
+pytestmark = pytest.mark.usefixtures("product_password_cost")
 
 
 def _stored(sessions, role: str) -> str:

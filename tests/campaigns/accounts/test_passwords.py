@@ -8,6 +8,8 @@ import pytest
 
 from campaigns.accounts import passwords
 
+pytestmark = pytest.mark.usefixtures("product_password_cost")
+
 
 def _old_scrypt(password: str, n: int = 2 ** 15) -> str:
     salt = "abcdefghij012345"
