@@ -22,13 +22,15 @@ from campaigns.accounts.users import create_user
 from campaigns.agents import service as agents
 from campaigns.agents.models import Agent
 from campaigns.callbacks.models import Callback
-from campaigns.campaign.service import create_campaign, set_status
+from campaigns.campaign.models import Campaign
+from campaigns.campaign.service import create_campaign
 from campaigns.dispatch.models import Call
 from campaigns.leads.models import Lead, LeadList
 from campaigns.reports.catalog import REPORTS
 from campaigns.reports.mailing import add_schedule
 from tests.web.conftest import PASSWORD, USERS, AuthActions, csrf_from
 from tests.web.consistency import parse
+from tests.web.test_console_agent import spring as seed_spring
 from tests.web.test_console_roles import expected_roles
 from web import imports
 
@@ -39,36 +41,31 @@ OTHER_AGENT = "agent-two"
 def world(app, sessions, clock, password_hash):
     """One of everything a route can name; the agent-user's seat holds nothing, agent-two's holds a call."""
     t = clock.now()
+    spring = seed_spring(sessions, clock)  # campaign Spring, list March, Ann Lee (dialing)
     with sessions() as s:
-        c = create_campaign(s, "Spring", "+12125550100", t - timedelta(days=2))
-        set_status(s, c, "active", t)
-        lst = LeadList(campaign_id=c.id, name="March", sha256="a" * 64, uploaded_at=t - timedelta(days=1), rows=2,
-                       accepted=2)
-        s.add(lst)
-        s.flush()
-        leads = [Lead(campaign_id=c.id, list_id=lst.id, phone=phone, first_name=name, last_name="Lee", state="NY",
-                      timezones="America/New_York", created_at=t - timedelta(days=1), updated_at=t)
-                 for phone, name in (("+12125550123", "Ann"), ("+12125550124", "Bob"))]
-        s.add_all(leads)
+        c = s.get(Campaign, spring["campaign"])
+        ann = s.get(Lead, spring["lead"])
+        bob = Lead(campaign_id=c.id, list_id=spring["list"], phone="+12125550124", first_name="Bob", last_name="Lee",
+                   timezones="America/New_York", created_at=t - timedelta(days=1), updated_at=t)
+        s.add(bob)
         other = create_user(s, OTHER_AGENT, "agent", "", t, password_hash=password_hash)
         spare = create_user(s, "spare-user", "sales", "", t, password_hash=password_hash)
         s.flush()
         seat = s.query(User).filter_by(username=USERS["agent"]).one().agent_id
-        leads[0].status = "dialing"
         agents.assign(s, s.get(Agent, other.agent_id), c)
         agents.go_ready(s, other.agent_id, t)
-        call = Call(campaign_id=c.id, lead_id=leads[0].id, list_id=lst.id, phone=leads[0].phone, attempt=1,
+        call = Call(campaign_id=c.id, lead_id=ann.id, list_id=ann.list_id, phone=ann.phone, attempt=1,
                     placed_at=t - timedelta(seconds=20), answered_at=t - timedelta(seconds=5), answered_by="human",
                     status="answered")
         s.add(call)
         s.flush()
         assert agents.connect(s, call.id, other.agent_id, t)
-        callback = Callback(campaign_id=c.id, lead_id=leads[1].id, agent_id=other.agent_id, requested_at=t + timedelta(
+        callback = Callback(campaign_id=c.id, lead_id=bob.id, agent_id=other.agent_id, requested_at=t + timedelta(
             days=1), due_at=t + timedelta(days=1), created_at=t)
         s.add(callback)
         schedule = add_schedule(s, c, next(iter(REPORTS)), "boss@example.com", 8, None, t, "manager-user")
         s.commit()
-        ids = {"campaign_id": c.id, "list_id": lst.id, "lead_id": leads[0].id, "call_id": call.id,
+        ids = {"campaign_id": c.id, "list_id": ann.list_id, "lead_id": ann.id, "call_id": call.id,
                "callback_id": callback.id, "agent_id": other.agent_id, "user_id": spare.id,
                "schedule_id": schedule.id, "other_seat": other.agent_id, "seat": seat}
     job = imports.new_job(app.config["UPLOAD_DIR"], FileStorage(io.BytesIO(b"phone,first_name\n2125550125,Cy\n"),
