@@ -187,3 +187,39 @@ def test_a_campaign_name_with_a_line_break_is_mailed_on_one_subject_line(inbox, 
                                                           "Content-Disposition"}
     assert [p.get_filename() for p in first.iter_attachments()] == ["Spring-Bcc-x-evil.example-X-Evil-1-summary-"
                                                                     "2030-01-07_2030-01-07.xlsx"]
+
+
+def test_a_refused_header_is_kept_on_its_schedule_naming_the_header(inbox, sessions, clock, monkeypatch):
+    """Were a header ever refused (here: the one-line guard taken away, a name with a line break stored), it is
+    kept on its schedule like a refused delivery, saying which header, and the schedules after it still go out."""
+    monkeypatch.setattr(mailing, "one_line", lambda text: text)
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
+        other = create_campaign(s, "Summer", "+12125550101", clock.now() - timedelta(days=1))
+        c.name = "Spring\r\nBcc: x@evil.example"
+        mailing.add_schedule(s, c, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        mailing.add_schedule(s, other, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        s.commit()
+        out = mail_due(s, clock.now())
+        assert out["failed"] == ["Spring\r\nBcc: x@evil.example/summary#1"] and out["sent"] == ["Summer/summary#2"]
+        row = s.get(ReportSchedule, 1)
+        assert "the Subject header was refused" in row.last_error and row.last_sent_on is None
+
+
+def test_another_value_error_is_a_bug_not_a_refused_header(inbox, sessions, clock, monkeypatch):
+    """Only a refused header is a schedule's failure: a ValueError from building the report is a bug, raised to the
+    job (its error and the worker's log show it with its traceback), not written on the schedule as if the mail
+    had been refused."""
+    def broken(*a, **kw):
+        raise ValueError("a bug in a report")
+
+    monkeypatch.setattr(mailing, "build", broken)
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
+        mailing.add_schedule(s, c, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        s.commit()
+        with pytest.raises(ValueError, match="a bug in a report"):
+            mail_due(s, clock.now())
+        s.rollback()
+        row = s.query(ReportSchedule).one()
+        assert row.last_error is None and row.last_sent_on is None
