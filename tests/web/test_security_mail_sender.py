@@ -22,23 +22,22 @@ def test_a_sender_address_is_accepted(sender):
     assert Settings({**HOST, "DIALER_SMTP_FROM": sender}).smtp.sender == sender
 
 
-@pytest.mark.parametrize("sender", ["reports@dialer.example\r\nBcc: spy@evil.example",
-                                    "reports@dialer.example\nX-Evil: 1", "Reports\r\n <reports@dialer.example>",
-                                    "reports@dialer.example\x00", "reports@dialer\u2028.example"])
-def test_a_sender_with_a_line_break_or_a_control_character_is_refused(sender):
-    with pytest.raises(UserError) as e:
-        Settings({**HOST, "DIALER_SMTP_FROM": sender}).smtp  # noqa: B018  (reading it is the check)
-    assert str(e.value).startswith("DIALER_SMTP_FROM") and "control character" in str(e.value)
+CONTROL = "control character"
+NOT_ONE = "reports@example.com"  # the example the refusal gives
 
 
-@pytest.mark.parametrize("sender", ["reports", "reports@dialer", "@dialer.example", "reports@@dialer.example",
-                                    "a@dialer.example, b@dialer.example", "a@dialer.example;b@dialer.example",
-                                    "Reports <reports@dialer.example", "<reports@dialer.example> tail",
-                                    "Re<ports <reports@dialer.example>", "reports @dialer.example"])
-def test_a_sender_that_is_not_one_address_is_refused_in_words(sender):
+@pytest.mark.parametrize(("sender", "said"), [
+    ("reports@dialer.example\r\nBcc: spy@evil.example", CONTROL), ("reports@dialer.example\nX-Evil: 1", CONTROL),
+    ("Reports\r\n <reports@dialer.example>", CONTROL), ("reports@dialer.example\x00", CONTROL),
+    ("reports@dialer\u2028.example", CONTROL), ("reports", NOT_ONE),
+    ("reports@dialer", NOT_ONE), ("@dialer.example", NOT_ONE), ("reports@@dialer.example", NOT_ONE),
+    ("a@dialer.example, b@dialer.example", NOT_ONE), ("a@dialer.example;b@dialer.example", NOT_ONE),
+    ("Reports <reports@dialer.example", NOT_ONE), ("<reports@dialer.example> tail", NOT_ONE),
+    ("Re<ports <reports@dialer.example>", NOT_ONE), ("reports @dialer.example", NOT_ONE)])
+def test_a_sender_that_is_not_one_address_on_one_line_is_refused_naming_the_variable(sender, said):
     with pytest.raises(UserError) as e:
         Settings({**HOST, "DIALER_SMTP_FROM": sender}).smtp  # noqa: B018  (reading it is the check)
-    assert str(e.value).startswith("DIALER_SMTP_FROM") and "reports@example.com" in str(e.value)
+    assert str(e.value).startswith("DIALER_SMTP_FROM") and said in str(e.value)
 
 
 def test_a_worker_with_a_bad_sender_exits_2_naming_it(dialer, monkeypatch):
