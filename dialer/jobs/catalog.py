@@ -44,6 +44,7 @@ from dialer.jobs.floor import (
     wrap_limits,
 )
 from dialer.jobs.scheduler import Job, LeasedRunner, build_scheduler
+from dnc import settings
 
 
 def worker_jobs() -> list[Job]:
@@ -92,10 +93,14 @@ def start_worker_scheduler(sessions: sessionmaker[Session], clock: Clock, holder
     no job holds that lock while it reads or computes: each reads through ``campaigns.db.reading`` and writes what
     it found in short transactions, re-checking what may have changed meanwhile (``dialer bench jobs-contention``).
     """
+    jobs = jobs if jobs is not None else worker_jobs()
+    if any(j.name == "reports-email" for j in jobs):
+        # a wrong mail setting (DIALER_SMTP_*) stops the worker here, naming it (``dialer`` exits 2), instead of
+        # failing the mail job every five minutes in a result nobody reads
+        settings.current().smtp  # noqa: B018  (reading it is the check)
     one_writer = sessions.kw["bind"].dialect.name == "sqlite"
     scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(1)}) \
         if one_writer else None
-    sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs if jobs is not None else worker_jobs(),
-                            scheduler, first_run_now=True)
+    sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs, scheduler, first_run_now=True)
     sched.start()
     return sched
