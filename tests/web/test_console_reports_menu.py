@@ -17,4 +17,4 @@ def test_every_report_is_described_in_a_sentence(client, auth, sessions, clock):
     html = client.get("/reports/").get_data(as_text=True)
     about = re.findall(r'<td class="muted">([^<]*)</td>', html)
     assert len(about) > 10
-    assert [a for a in about if not (a[:1].isupper() and a.rstrip().endswith((".", ")")))] == []
+    assert [a for a in about if not (a.lstrip("(")[:1].isupper() and a.rstrip().endswith((".", ")")))] == []
