@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.alerts.service import CHECK_EVERY_S
 from dialer.clock import Clock
 from dialer.jobs.compliance import (
     reconciliation_verdicts,
@@ -68,7 +69,7 @@ def worker_jobs() -> list[Job]:
             about="this host fetches the national registry snapshot in force when it lacks it; prunes old ones"),
         Job("reconciliation-verdicts", reconciliation_verdicts, "interval", {"minutes": 1}, lease_s=1800.0,
             about="every new call judged against the rules in force when placed (the auditor's reconciliation)"),
-        Job("abandon-guard", abandon_guard, "interval", {"seconds": 30}, lease_s=120.0,
+        Job("abandon-guard", abandon_guard, "interval", {"seconds": CHECK_EVERY_S}, lease_s=120.0,
             about="30-day abandon rate against the 2.5/2.8 % warnings; progressive by itself at the target"),
         Job("alerts-webhook", alerts_webhook, "interval", {"seconds": 15}, lease_s=120.0,
             about="abandon alerts POSTed to each campaign's webhook, failures retried with backoff"),
