@@ -192,8 +192,8 @@ def state(session: Session, campaign: Campaign) -> AbandonGuard | None:
 
 
 def unchecked_text(campaign: Campaign, live_answers_30d: int) -> tuple[str, str]:
-    """What the floor says before the guard's first check of ``campaign`` (a new campaign, or one started moments
-    ago): the level and when it comes, in words a manager reads at a glance."""
+    """What the floor says while the guard has nothing to judge (no check yet, or no live answer in 30 days): the
+    level and when it is checked, in words a manager reads at a glance."""
     when = (f"checked every {CHECK_EVERY_S} s while the campaign dials" if campaign.status == "active"
             else f"checked every {CHECK_EVERY_S} s once the campaign dials")
     return ("no calls yet" if not live_answers_30d else "first check due", when)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -151,3 +152,12 @@ def test_daily_reports_are_listed_viewed_and_downloaded(client, auth, calls, ses
     r = client.get("/reports/daily/2030-01-08?campaign=Spring&format=xlsx")
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     assert client.get("/reports/daily/2030-01-01?campaign=Spring").status_code == 404
+
+
+def test_every_report_is_described_in_a_sentence(client, auth, calls):
+    """Some descriptions in the menu started in lower case with no full stop ("agents ranked by closes, then
+    conversion") among ones that were sentences (found opening the reports on the demo as the sales lead)."""
+    auth.login("sales")
+    about = re.findall(r'<td class="muted">([^<]*)</td>', client.get("/reports/").get_data(as_text=True))
+    assert len(about) > 10
+    assert [a for a in about if not (a.lstrip("(")[:1].isupper() and a.rstrip().endswith((".", ")")))] == []

@@ -38,3 +38,12 @@ def test_an_unreadable_file_is_named_as_uploaded(client, auth, cid):
     job = re.fullmatch(r"/uploads/([0-9a-f]{32})", r.headers["Location"]).group(1)
     html = client.get(f"/uploads/{job}").get_data(as_text=True)
     assert "header-only.csv: only a header line, no lead rows." in html and "Header-only.csv" not in html
+
+
+def test_an_unreadable_file_keeps_the_pages_breadcrumbs(client, auth, cid):
+    """The upload and mapping pages start "Campaigns › Spring ›"; the page refusing the file started "Spring ›"."""
+    auth.login("manager")
+    r = _upload(client, auth, cid, b"Name,Phone\n", "header-only.csv")
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    crumbs = html.split('<div class="crumbs">')[1].split("</div>")[0]
+    assert ">Campaigns</a> ›" in crumbs and ">Spring</a> ›" in crumbs
