@@ -71,9 +71,7 @@ def guard_json(campaign: Campaign, live_answers_30d: int = 0) -> dict:
     progressive pacing and the missed callbacks, with where to act on them."""
     g = abandon_alerts.state(reads(), campaign)
     s = settings_of(reads(), campaign.id)
-    nothing_to_judge = g is None or (g.level == "ok" and not g.live_answers)  # "ok" would read as an all-clear
-    level_text, checked_text = (abandon_alerts.unchecked_text(campaign, live_answers_30d) if nothing_to_judge
-                                else (g.level, ""))
+    level_text, checked_text = abandon_alerts.level_words(campaign, g, live_answers_30d)
     return {"level": g.level if g else None, "level_text": level_text, "checked_text": checked_text,
             "tone": tone(g.level if g else None), "rate_30d": g.rate if g else None,
             "warn": s.abandon_warn_1,

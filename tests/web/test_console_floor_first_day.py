@@ -61,3 +61,13 @@ def test_a_checked_campaign_with_no_live_answer_still_has_no_calls_yet(client, a
     g = client.get(f"/floor/{draft}/data").get_json()["guard"]
     assert (g["level"], g["level_text"], g["checked_text"]) == (
         "ok", "no calls yet", "checked every 30 s while the campaign dials")
+
+
+def test_a_new_campaigns_strategy_page_says_no_calls_yet_and_when_the_level_is_checked(client, auth, draft):
+    """Its "Abandon alert now" said "Not checked yet: the dialer worker checks every campaign every few seconds": it
+    checks active campaigns, every 30 s."""
+    auth.login("manager")
+    html = client.get(f"/campaigns/{draft}/strategy/").get_data(as_text=True)
+    panel = html.split("<h2>Abandon alert now</h2>")[1].split("</div>")[0]
+    assert "every few seconds" not in panel
+    assert "No calls yet: checked every 30 s once the campaign dials." in panel
