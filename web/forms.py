@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 from wtforms import ValidationError
+from wtforms.validators import NumberRange
 
 from campaigns.names import name_problem
 from dnc.errors import UserError
@@ -32,12 +33,25 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def sentence(message: str) -> str:
-    """Services speak in lower-case fragments (CLI style); forms show sentences."""
+class InRange(NumberRange):
+    """WTForms' ``NumberRange`` for a number anyone may send: a whole number too large for a float (a 400-digit
+    count) is out of range like any other, where ``NumberRange`` asks ``math.isnan`` of it and raises."""
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, int) and abs(field.data) > MAX_ID:
+            raise ValidationError(self.message or field.gettext("Number must be between %(min)s and %(max)s.")
+                                  % {"min": self.min, "max": self.max})
+        super().__call__(form, field)
+
+
+def sentence(message: str, name: str = "") -> str:
+    """Services speak in lower-case fragments (CLI style); forms show sentences. A message that starts with
+    ``name`` (the file the user uploaded) keeps it as they spelt it: "empty.csv" is not "Empty.csv"."""
     message = message.strip()
     if not message:
         return message
-    message = message[0].upper() + message[1:]
+    if not (name and message.startswith(name)):
+        message = message[0].upper() + message[1:]
     return message if message.endswith((".", "?", "!")) else message + "."
 
 

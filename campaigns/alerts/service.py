@@ -37,6 +37,7 @@ from campaigns.reports.metrics import abandon_rate, percent_text, target_text
 
 log = logging.getLogger(__name__)
 FALLBACK_FROM = ("predictive", "power")  # the modes that dial ahead of agents and can abandon
+CHECK_EVERY_S = 30  # how often the worker's abandon-guard job checks every active campaign (the floor says so)
 WINDOW = timedelta(days=30)
 MAX_ATTEMPTS = 10
 BACKOFF_S = 30
@@ -188,6 +189,17 @@ def effective_modes(session: Session, campaign_ids: list[int]) -> dict[int, str]
 
 def state(session: Session, campaign: Campaign) -> AbandonGuard | None:
     return session.get(AbandonGuard, campaign.id)
+
+
+def level_words(campaign: Campaign, guard: AbandonGuard | None, live_answers_30d: int = 0) -> tuple[str, str]:
+    """The level as the floor and the strategy page say it, and when it is checked: while the guard has nothing
+    to judge (no check yet, or no live answer in 30 days) "no calls yet" with how often it is checked, since a bare
+    "ok" would read as an all-clear; else the level alone."""
+    if guard is not None and not (guard.level == "ok" and not guard.live_answers):
+        return guard.level, ""
+    when = (f"checked every {CHECK_EVERY_S} s while the campaign dials" if campaign.status == "active"
+            else f"checked every {CHECK_EVERY_S} s once the campaign dials")
+    return ("no calls yet" if not live_answers_30d else "first check due", when)
 
 
 def recent(session: Session, campaign_id: int, limit: int = 20) -> list[AbandonAlert]:

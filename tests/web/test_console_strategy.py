@@ -53,7 +53,7 @@ def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
         assert f'name="{name}"' in html, name
     assert 'id="callback_grace_s-help"' in html and 'value="2.5"' in html  # rates in %
     assert 'value="0:15"' in html  # delays as h:mm
-    assert "Not checked yet" in html
+    assert "No calls yet: checked every 30 s while the campaign dials." in html
     assert f'href="{page(campaign)}">Strategy &amp; alerts</a>' in \
         client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
 
@@ -185,7 +185,7 @@ def test_the_floor_and_the_form_show_the_abandon_level_and_the_fallback(client, 
     auth.login("manager")
     html = client.get(f"/floor/?campaign_id={campaign['id']}").get_data(as_text=True)
     assert 'data-k="guard.level">\n    <div class="label">Abandon alert level</div><div class="value" data-value>' \
-           'not checked<' in html
+           'no calls yet<' in html
     with sessions() as s:
         s.add(AbandonGuard(campaign_id=campaign["id"], level="over", fallback=True, rate=0.031, live_answers=1000,
                            abandoned=31, machines=4, checked_at=clock.now(), changed_at=clock.now()))
