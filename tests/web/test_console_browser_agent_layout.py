@@ -26,6 +26,7 @@ def test_the_after_call_choices_are_not_cut_off(ready_on_spring, sessions, clock
     page.set_viewport_size({"width": width, "height": 900})
     pop_call(sessions, clock, "+12127364421", "Ann")
     expect(page.locator("#state-chip")).to_have_text("talking", timeout=10_000)
+    page.get_by_label("Then").select_option("pause")  # the reason shows for a pause only
     for label in ("Then", "Pause reason"):
         assert page.get_by_label(label).evaluate(CLIPPED) == [], label
 
