@@ -105,3 +105,11 @@ def test_a_stop_row_says_when_an_officer_lifted_it(client, auth, sessions, clock
     auth.login("compliance")
     (stop,) = rows(client.get("/compliance/texts").get_data(as_text=True))
     assert "Lifted 2030-01-08 16:01" in stop and "by cara" in stop and "confirmed by phone" in stop
+
+
+def test_a_repeated_stop_names_the_request_it_repeats(client, auth, sessions, clock):
+    receive(sessions, clock, (SENDER, "STOP"), (SENDER, "stop please"))
+    auth.login("compliance")
+    repeat, first = rows(client.get("/compliance/texts").get_data(as_text=True))
+    assert "DNC request made" in first and "request #1" in first
+    assert "Repeat" in repeat and "request #1" in repeat and "DNC request made" not in repeat
