@@ -121,6 +121,7 @@ def _text_detail(b: dict) -> str:
     """An inbound text's ledger record in words: what was texted to which number, and what it did."""
     lifted = ", ".join(f"#{i}" for i in b.get("lifted") or ())
     did = {"revocation": f"revocation (\"{b.get('word')}\"), internal DNC entry #{b.get('entry_id')}",
+           "repeat": f"revocation (\"{b.get('word')}\") repeated, internal DNC entry #{b.get('repeat_of')} in force",
            "readmission": f"re-admitted (\"{b.get('word')}\"), internal DNC entr{'ies' if ',' in lifted else 'y'} "
                           f"{lifted} lifted",
            "unreadable_sender": f"{'opt-in' if 'lifted' in b else 'revocation'} word (\"{b.get('word')}\") from a "

@@ -72,7 +72,7 @@ def received(session: Session, page: int = 1, per_page: int = PER_PAGE) -> Texts
                                                            InboundMessage.id.desc())
                            .offset((page - 1) * per_page).limit(per_page)).all()
     rows = [TextRow(m, sender_note(m.sender, m.e164), _lifted(session, m) if m.action == "readmission" else [],
-                    _ended(session, m) if m.action == "revocation" else None) for m in msgs]
+                    _ended(session, m) if m.action in ("revocation", "repeat") else None) for m in msgs]
     return TextsPage(rows, total, page, per_page)
 
 
