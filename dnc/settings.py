@@ -44,6 +44,23 @@ _PLACEHOLDER = re.compile(r"change[-_ ]?me", re.IGNORECASE)
 
 
 _URL_PASSWORD = re.compile(r"(//[^/:@]*:)[^@/]*@")  # scheme://user:password@host
+# a sender: one address, bare or after a display name (``Reports <reports@example.com>``)
+_ADDRESS = r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+"
+_SENDER = re.compile(rf"^(?:{_ADDRESS}|[^<>@,;\"]*<{_ADDRESS}>)$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def sender_problem(sender: str) -> None:
+    """Refuse a ``DIALER_SMTP_FROM`` that is not one address: it becomes the From header of every report mailed, so
+    a line break would end that header and start another (a ``Bcc``), and the mail library refuses the whole message
+    over a control character, so no report would ever go out."""
+    m = _CONTROL.search(sender)
+    if m is not None:
+        raise UserError(f"DIALER_SMTP_FROM contains a line break or another control character (U+{ord(m.group()):04X}"
+                        f", character {m.start() + 1}): write one address on one line (e.g. reports@example.com)")
+    if not _SENDER.match(sender):
+        raise UserError(f"DIALER_SMTP_FROM={sender!r}: not one e-mail address (write reports@example.com, or "
+                        "Reports <reports@example.com>)")
 
 
 def is_placeholder(value: str) -> bool:
@@ -203,9 +220,10 @@ class Settings(Mapping[str, str]):
         host, sender = self.get("DIALER_SMTP_HOST"), self.get("DIALER_SMTP_FROM")
         if host is None:
             return None
-        if sender is None or "@" not in sender:
+        if sender is None:
             raise UserError("DIALER_SMTP_FROM: the sender address is required with DIALER_SMTP_HOST "
                             "(e.g. reports@example.com)")
+        sender_problem(sender)
         user, password = self.get("DIALER_SMTP_USER"), self.get("DIALER_SMTP_PASSWORD")
         if (user is None) != (password is None):
             raise UserError("DIALER_SMTP_USER and DIALER_SMTP_PASSWORD: set both or neither")

@@ -98,7 +98,9 @@ VARIABLES: tuple[Variable, ...] = (
              "scheduled reports: `starttls`, `ssl` (implicit TLS, usually port 465) or `none` (a local relay)", _O),
     Variable("DIALER_SMTP_USER", "unset", "scheduled reports: the mail login (none: send without logging in)", _O),
     Variable("DIALER_SMTP_PASSWORD", "unset", "scheduled reports: the password of `DIALER_SMTP_USER`", _O),
-    Variable("DIALER_SMTP_FROM", "unset", "scheduled reports: the sender address (required to send)", _O),
+    Variable("DIALER_SMTP_FROM", "unset",
+             "scheduled reports: the sender, one address on one line (`reports@example.com` or "
+             "`Reports <reports@example.com>`; required to send: a worker with a wrong one does not start)", _O),
     Variable("DIALER_CLOCK_ANCHOR", "unset",
              "demo only: with `DIALER_CLOCK_SPEED`, every process reads a clock running that many times faster from "
              "this wall-clock instant", _X),

@@ -76,7 +76,7 @@ class CampaignForm(FlaskForm):
     max_attempts = IntegerField("Attempts per lead at most", default=5,
                                 validators=[InputRequired("Enter how many attempts a lead gets."),
                                             NumberRange(1, 100, "Between 1 and 100.")])
-    dedupe_scope = SelectField("A number may appear once", default="campaign",
+    dedupe_scope = SelectField("Refuse duplicates", default="campaign",
                                choices=choices((d, DEDUPE_LABELS[d]) for d in DEDUPE_SCOPES))
     region = StringField("Region", default="US", validators=[DataRequired("Enter a two-letter region, e.g. US."),
                                                               Length(2, 2, "Two letters, e.g. US.")])

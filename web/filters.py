@@ -22,6 +22,7 @@ from markupsafe import Markup
 from campaigns.agents.states import reason_words
 from campaigns.reports.metrics import GLOSSARY, percent_text, target_text, whole_seconds
 from dnc.reasons import words as reason_text
+from web.forms import sentence
 
 DASH = "—"
 
@@ -146,7 +147,7 @@ def init_filters(app: Flask) -> None:
     app.jinja_env.filters.update(percent=percent, number=number, decimal=decimal, duration=duration,
                                  when=when_on_page, lead_time=lead_time, define=define, target=target,
                                  reason=reason_words, words=words,
-                                 code_aside=code_aside, tone=level_tone)
+                                 code_aside=code_aside, tone=level_tone, sentence=sentence)
     app.jinja_env.globals.update(GLOSSARY=GLOSSARY, page_zone=pass_context(lambda context: zone_of(context)))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -65,12 +65,15 @@ def as_json(f) -> dict:
             "sentence": plain_sentence(f.pacing, f.by_state, f.campaign.status)}
 
 
-def guard_json(campaign: Campaign) -> dict:
-    """The abandon alert level (ok, warn, high, over; none before the worker's first check), the fallback to
-    progressive pacing and the missed callbacks, with where to act on them."""
+def guard_json(campaign: Campaign, live_answers_30d: int = 0) -> dict:
+    """The abandon alert level (ok, warn, high, over; none before the worker's first check, said in words then:
+    ``level_text`` and ``checked_text``), the fallback to progressive pacing and the missed callbacks, with where to
+    act on them."""
     g = abandon_alerts.state(reads(), campaign)
     s = settings_of(reads(), campaign.id)
-    return {"level": g.level if g else None, "tone": tone(g.level if g else None), "rate_30d": g.rate if g else None,
+    level_text, checked_text = (g.level, "") if g else abandon_alerts.unchecked_text(campaign, live_answers_30d)
+    return {"level": g.level if g else None, "level_text": level_text, "checked_text": checked_text,
+            "tone": tone(g.level if g else None), "rate_30d": g.rate if g else None,
             "warn": s.abandon_warn_1,
             "high": s.abandon_warn_2, "target": campaign.abandon_target,
             "fallback": abandon_alerts.effective_modes(reads(), [campaign.id]).get(campaign.id),
@@ -86,7 +89,7 @@ def floor_json(campaign: Campaign) -> dict:
     refresh(reads(), campaign, now())
     reads().commit()
     out = as_json(floor(reads(), campaign, now(), refreshed=True))
-    out["guard"] = guard_json(campaign)
+    out["guard"] = guard_json(campaign, out["today"].get("live_answers_30d") or 0)
     return out
 
 

@@ -32,12 +32,14 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def sentence(message: str) -> str:
-    """Services speak in lower-case fragments (CLI style); forms show sentences."""
+def sentence(message: str, name: str = "") -> str:
+    """Services speak in lower-case fragments (CLI style); forms show sentences. A message that starts with
+    ``name`` (the file the user uploaded) keeps it as they spelt it: "empty.csv" is not "Empty.csv"."""
     message = message.strip()
     if not message:
         return message
-    message = message[0].upper() + message[1:]
+    if not (name and message.startswith(name)):
+        message = message[0].upper() + message[1:]
     return message if message.endswith((".", "?", "!")) else message + "."
 
 

@@ -79,10 +79,15 @@ def _sweep(root: Path) -> None:
             continue
 
 
+def upload_name(storage: FileStorage) -> str:
+    """The uploaded file's own name, without the folders some browsers send: what every message names it by."""
+    return (storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+
+
 def new_job(root: Path, storage: FileStorage, campaign_id: int, campaign_name: str, uploaded_by: str,
             now: datetime) -> UploadJob:
     """Store an uploaded file under a fresh job id; the original name is kept only as metadata."""
-    original = (storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    original = upload_name(storage)
     if not original:
         raise UserError("choose a file to upload")
     _sweep(root)

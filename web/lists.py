@@ -79,7 +79,7 @@ def upload(campaign_id: int):
             job = imports.new_job(current_app.config["UPLOAD_DIR"], form.file.data, campaign.id, campaign.name,
                                   current_user.username, now())
         except UserError as e:
-            form.file.errors = [sentence(str(e))]
+            form.file.errors = [sentence(str(e), imports.upload_name(form.file.data))]
         else:
             target = url_for("lists.mapping", job_id=job.id)
             return jsonify(next=target) if wants_json() else redirect(target, 303)
@@ -101,7 +101,7 @@ def mapping(job_id: str):
         preview = preview_file(job.data_path, meta["filename"])
     except UserError as e:
         return render_template("lists/unreadable.html", campaign=campaign, meta=meta, job=job,
-                               error=sentence(str(e))), 400
+                               error=sentence(str(e), meta["filename"])), 400
     stem = meta["filename"].rsplit(".", 1)[0] if "." in meta["filename"] else meta["filename"]
     form = mapping_form(preview.header, preview.fields, status.get("list_name") or stem[:180])
     if request.method == "GET" and status.get("mapping"):
@@ -159,7 +159,7 @@ def progress(job_id: str):
     job = _job(job_id)
     meta, status = job.meta(), job.status()
     if status.get("state") == "failed":
-        flash(sentence(status.get("error", "the import failed")), "error")
+        flash(sentence(status.get("error", "the import failed"), meta["filename"]), "error")
         return redirect(url_for("lists.mapping", job_id=job.id))
     return render_template("lists/progress.html", campaign=_campaign(meta["campaign_id"]), meta=meta, job=job,
                            status=status, poll_s=1)
@@ -176,7 +176,7 @@ def status(job_id: str):
                                                       "list_id", "list_name", "suppressed_by", "blank_lines")}
         out["list_url"] = url_for("lists.detail", list_id=st["result"]["list_id"])
     if st.get("state") == "failed":
-        out["error"] = sentence(st.get("error", "")) or "The import failed."
+        out["error"] = sentence(st.get("error", ""), job.meta()["filename"]) or "The import failed."
         out["mapping_url"] = url_for("lists.mapping", job_id=job.id)
     return jsonify(out)
 

@@ -37,6 +37,7 @@ from campaigns.reports.metrics import abandon_rate, percent_text, target_text
 
 log = logging.getLogger(__name__)
 FALLBACK_FROM = ("predictive", "power")  # the modes that dial ahead of agents and can abandon
+CHECK_EVERY_S = 30  # how often the worker's abandon-guard job checks every active campaign (the floor says so)
 WINDOW = timedelta(days=30)
 MAX_ATTEMPTS = 10
 BACKOFF_S = 30
@@ -188,6 +189,14 @@ def effective_modes(session: Session, campaign_ids: list[int]) -> dict[int, str]
 
 def state(session: Session, campaign: Campaign) -> AbandonGuard | None:
     return session.get(AbandonGuard, campaign.id)
+
+
+def unchecked_text(campaign: Campaign, live_answers_30d: int) -> tuple[str, str]:
+    """What the floor says before the guard's first check of ``campaign`` (a new campaign, or one started moments
+    ago): the level and when it comes, in words a manager reads at a glance."""
+    when = (f"checked every {CHECK_EVERY_S} s while the campaign dials" if campaign.status == "active"
+            else f"checked every {CHECK_EVERY_S} s once the campaign dials")
+    return ("no calls yet" if not live_answers_30d else "first check due", when)
 
 
 def recent(session: Session, campaign_id: int, limit: int = 20) -> list[AbandonAlert]:

@@ -98,6 +98,11 @@ def floor(session: Session, campaign: Campaign, now: datetime, refreshed: bool =
     return f
 
 
+STOPPED = {"draft": "the campaign is a draft: nothing is dialed until it is started",
+           "paused": "the campaign is paused: nothing is dialed until it is started again",
+           "finished": "the campaign is finished: nothing is dialed"}
+
+
 def _warnings(f: Floor) -> list[str]:
     out = []
     c = f.campaign
@@ -110,7 +115,7 @@ def _warnings(f: Floor) -> list[str]:
         out.append(f"no dialing worker has taken this campaign in the last {STALE_AFTER_S} s: is the dialer worker "
                    "running?")
     if c.status != "active":
-        out.append(f"the campaign is {c.status}: nothing is dialed")
+        out.append(STOPPED.get(c.status, f"the campaign is {c.status}: nothing is dialed"))
     return out
 
 

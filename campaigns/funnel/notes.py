@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from campaigns.funnel.classify import Classifier
-from campaigns.funnel.result import Funnel
+from campaigns.funnel.result import STATUS_WORDS, Funnel
 from dnc.registry.local import hosts, in_force
 from dnc.registry.sync import Unavailable
 
@@ -40,9 +40,12 @@ def notes(f: Funnel, cl: Classifier, blocker: str | None) -> list[str]:
     out = []
     if cl.snap is None:
         out.append("no national DNC registry is loaded: nothing can be dialed until one is (dialer dnc load-national)")
-    if blocker == "campaign_paused":
-        out.append(f"the campaign is {f.status}: start it to dial the {f.blocked.get(blocker, 0):,} leads that "
-                   "would be dialable now")
+    waiting = f.blocked.get("campaign_paused", 0)
+    if blocker == "campaign_paused" and waiting:
+        out.append(f"the campaign is {STATUS_WORDS.get(f.status, f.status)}: start it to dial the {waiting:,} "
+                   f"{'lead' if waiting == 1 else 'leads'} that would be dialable now")
+    elif blocker == "campaign_paused" and not f.total:  # a new campaign: its first step is a list, then the start
+        out.append("no lead to call yet: upload a list of leads")
     if blocker == "no_caller_id":
         out.append("every number of the caller-ID pool is retired or at its daily cap: add numbers or raise the cap")
     if f.dialable and not f.agents_ready and f.status == "active":

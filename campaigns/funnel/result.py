@@ -19,6 +19,7 @@ TIMING_CODES = ("callback_pending", "callback_reserved", "retry_not_due", "recal
 WINDOW_CODES = ("outside_window", "sunday_ban", "saturday_ban", "holiday", "emergency_ban")
 RULE_CODES = (*WINDOW_CODES, "state_cap")
 CAMPAIGN_CODES = ("campaign_paused", "no_caller_id", "list_disabled")
+STATUS_WORDS = {"draft": "a draft"}  # "the campaign is a draft", "the campaign is paused"
 BLOCKED = (*NUMBER_CODES, *TIMING_CODES, "daily_cap", *RULE_CODES, *CAMPAIGN_CODES)
 LABELS = {
     "invalid_number": "invalid number", "unknown_zone": "unknown time zone",
@@ -96,7 +97,7 @@ class Funnel:
 
     def runway_text(self) -> str:
         if self.status != "active":  # its leads wait for a start, not for the pace of the dials before it stopped
-            return f"not dialing now: the campaign is {self.status}"
+            return f"not dialing now: the campaign is {STATUS_WORDS.get(self.status, self.status)}"
         if self.dialable == 0 and self.pace_per_min == 0:
             return "nothing is dialable now"
         if self.pace_per_min == 0:

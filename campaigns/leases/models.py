@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.db import Base
@@ -36,3 +36,5 @@ class DialWorker(Base):
     campaigns: Mapped[int] = mapped_column(Integer, default=0)  # how many campaigns it owned at its last beat
     # the key of the advisory lock it holds while alive (PostgreSQL; ``campaigns.leases.presence``), if any
     presence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # stopping after SIGTERM: it keeps what it holds and takes nothing, so the others share the rest without it
+    draining: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

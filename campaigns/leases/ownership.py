@@ -9,7 +9,10 @@ campaign needs an owner while it is active *or* has calls still live (a paused c
 need their callbacks delivered and their answers routed).
 
 Shares follow load: with ``n`` live workers and ``k`` campaigns needing an owner, nobody takes more than
-``ceil(k / n)``, and a worker holding more than that gives the surplus back so a newcomer gets its share. The
+``ceil(k / n)``, and a worker holding more than that gives the surplus back so a newcomer gets its share. A worker
+draining (stopping after SIGTERM: it keeps what it holds and takes nothing, its row says so) is not one of the
+``n``, and the campaigns it holds are not among the ``k``: counted, it left campaigns started during its drain
+without an owner, and a worker gave its surplus back for it to a worker that would never take it. The
 campaign counted as load is the campaign; a campaign's agents are not weighed (a simple, predictable rule; a
 very large campaign is one worker's work either way, since one owner paces it).
 
@@ -47,26 +50,29 @@ class Shares:
     taken: dict[int, str | None] = field(default_factory=dict)  # newly owned -> who held it before (None: nobody)
     released: set[int] = field(default_factory=set)  # given back (surplus, or no longer needing an owner)
     lost: set[int] = field(default_factory=set)  # ours until now, but the lease was gone (we stalled past it)
-    workers: int = 1  # live workers, this one included
+    workers: int = 1  # live workers sharing the campaigns, this one included unless it drains
     share: int = 0  # the most campaigns one worker takes
     needing: int = 0  # campaigns that need an owner
     others: dict[int, str] = field(default_factory=dict)  # campaigns another live worker owns -> its name
     dead: set[str] = field(default_factory=set)  # workers found dead by their presence lock on this pass
+    draining: set[str] = field(default_factory=set)  # live workers that keep what they hold and take nothing
 
 
 def heartbeat(session: Session, name: str, carrier: str, now: datetime, ttl_s: float, campaigns: int = 0,
-              presence: int | None = None) -> None:
-    """Say this worker is alive until ``now + ttl_s`` (and, with ``presence``, while it holds that lock)."""
+              presence: int | None = None, draining: bool = False) -> None:
+    """Say this worker is alive until ``now + ttl_s`` (and, with ``presence``, while it holds that lock), and
+    whether it drains (the others then leave it out of their shares)."""
     until = now + timedelta(seconds=ttl_s)
     done = session.execute(update(DialWorker).where(DialWorker.name == name)
-                           .values(heartbeat_at=now, expires_at=until, campaigns=campaigns, presence=presence)
+                           .values(heartbeat_at=now, expires_at=until, campaigns=campaigns, presence=presence,
+                                   draining=draining)
                            .execution_options(synchronize_session=False))
     if done.rowcount == 1:
         return
     try:
         with session.begin_nested():
             session.add(DialWorker(name=name, carrier=carrier, started_at=now, heartbeat_at=now, expires_at=until,
-                                   campaigns=campaigns, presence=presence))
+                                   campaigns=campaigns, presence=presence, draining=draining))
     except IntegrityError:
         pass  # two heartbeats of one name at once cannot happen; a leftover row was just updated by another path
 
@@ -101,7 +107,8 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
     ``mine``: what the worker believes it owns (a lease found taken by someone else is reported ``lost``);
     ``only``: the campaigns this worker may dial at all (``dialer run --campaign``); ``draining``: the worker is
     stopping and lets its agents' calls finish, so it only renews what it holds (a campaign given back now would
-    hand those calls over mid-conversation, and one taken now would not be dialed)."""
+    hand those calls over mid-conversation, and one taken now would not be dialed). The shares are counted without
+    the draining workers (their rows say so; ``heartbeat``) and the campaigns they hold."""
     until = now + timedelta(seconds=ttl_s)
     out = Shares()
     need = needing_owner(session, only)
@@ -113,8 +120,9 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
                         .execution_options(synchronize_session=False))
     out.dead = dead
     alive = {w.name for w in beating if w.name not in dead} | {name}
-    out.workers = len(alive)
-    out.share = math.ceil(len(need) / out.workers) if need else 0
+    out.draining = {w.name for w in beating if w.name in alive and w.draining and w.name != name}
+    if draining:
+        out.draining.add(name)
     rows = {r.name: r for r in session.scalars(select(JobLease).where(
         JobLease.name.in_([lease_name(c) for c in need])))} if need else {}
     held: list[int] = []
@@ -129,6 +137,10 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
         else:
             free.append((cid, row.holder if row is not None else None))
     out.lost = {c for c in mine if c not in held and c in out.others}
+    sharing = alive - out.draining
+    kept = sum(1 for holder in out.others.values() if holder in out.draining) + (len(held) if draining else 0)
+    out.workers = len(sharing)
+    out.share = math.ceil((len(need) - kept) / max(1, out.workers)) if len(need) > kept else 0
     # holders another worker found dead this way before us: their leases are free to us too
     gone_before = {h for h in session.scalars(select(DialWorker.name).where(
         DialWorker.name.in_({h for _, h in free if h is not None and h != name}), DialWorker.presence.is_not(None),
@@ -158,9 +170,10 @@ def rebalance(session: Session, name: str, now: datetime, ttl_s: float, *, mine:
 
 def _someone_under(out: Shares, alive: set[str], name: str) -> bool:
     """Another live worker holds fewer than its share (so giving a campaign back helps someone)."""
-    counts = {w: 0 for w in alive if w != name}
+    counts = {w: 0 for w in alive if w != name and w not in out.draining}
     for holder in out.others.values():
-        counts[holder] = counts.get(holder, 0) + 1
+        if holder in counts:
+            counts[holder] += 1
     return any(n < out.share for n in counts.values())
 
 

@@ -110,6 +110,19 @@ def build(session: Session, s: ReportSchedule, campaign: Campaign, today: date, 
     return [run_report(session, s.report, campaign.name, now, first, last, refreshed=refreshed)]
 
 
+class RefusedHeader(UserError):
+    """The mail library refused a header: this schedule's failure, kept on it like a refused delivery."""
+
+
+def _header(msg: EmailMessage, name: str, value: str) -> None:
+    """Set a header on one line; the ``ValueError`` the mail library raises for a value it refuses (the only one
+    ``send_due`` keeps on a schedule: any other is a bug, raised to the job) becomes a ``RefusedHeader`` naming it."""
+    try:
+        msg[name] = one_line(value)
+    except ValueError as e:
+        raise RefusedHeader(f"the {name} header was refused: {e}") from e
+
+
 def message(s: ReportSchedule, campaign: Campaign, reports: list[Report], sender: str) -> EmailMessage:
     """Plain text with each report's figures as the page shows them, and the XLSX attached."""
     p = reports[0].period
@@ -118,10 +131,10 @@ def message(s: ReportSchedule, campaign: Campaign, reports: list[Report], sender
     # Every header is one line, whatever a name stored before names were checked holds: the mail library refuses
     # a line break in a header (the whole message, so the schedule never went out), and one it let through would
     # end the header and start another (a Bcc in the Subject).
-    msg["Subject"] = one_line(f"{campaign.name}: {title}, {p.first_day}" + ("" if p.first_day == p.last_day
-                                                                            else f" to {p.last_day}"))
-    msg["From"] = one_line(sender)
-    msg["To"] = one_line(s.recipients)
+    _header(msg, "Subject", f"{campaign.name}: {title}, {p.first_day}" + ("" if p.first_day == p.last_day
+                                                                          else f" to {p.last_day}"))
+    _header(msg, "From", sender)
+    _header(msg, "To", s.recipients)
     lines = [f"{title} of campaign {one_line(campaign.name)}, {p.first_day} to {p.last_day} ({p.tz}).", ""]
     for rep in reports:
         lines += [rep.title, "-" * len(rep.title)]
@@ -182,7 +195,7 @@ def send_due(session: Session, now: datetime, smtp: Smtp | None,
                     continue  # removed, or sent by another run meanwhile
                 msg = message(s, campaign, build(reader, s, campaign, today, now, refreshed=True), smtp.sender)
             send(smtp, msg)
-        except (OSError, smtplib.SMTPException, UserError, ValueError) as e:  # ValueError: a header refused
+        except (OSError, smtplib.SMTPException, UserError) as e:  # a refused header is a UserError (RefusedHeader)
             session.rollback()
             row = session.get(ReportSchedule, sid)
             if row is not None:

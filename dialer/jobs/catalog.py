@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.alerts.service import CHECK_EVERY_S
 from dialer.clock import Clock
 from dialer.jobs.compliance import (
     reconciliation_verdicts,
@@ -43,6 +44,7 @@ from dialer.jobs.floor import (
     wrap_limits,
 )
 from dialer.jobs.scheduler import Job, LeasedRunner, build_scheduler
+from dnc import settings
 
 
 def worker_jobs() -> list[Job]:
@@ -67,7 +69,7 @@ def worker_jobs() -> list[Job]:
             about="this host fetches the national registry snapshot in force when it lacks it; prunes old ones"),
         Job("reconciliation-verdicts", reconciliation_verdicts, "interval", {"minutes": 1}, lease_s=1800.0,
             about="every new call judged against the rules in force when placed (the auditor's reconciliation)"),
-        Job("abandon-guard", abandon_guard, "interval", {"seconds": 30}, lease_s=120.0,
+        Job("abandon-guard", abandon_guard, "interval", {"seconds": CHECK_EVERY_S}, lease_s=120.0,
             about="30-day abandon rate against the 2.5/2.8 % warnings; progressive by itself at the target"),
         Job("alerts-webhook", alerts_webhook, "interval", {"seconds": 15}, lease_s=120.0,
             about="abandon alerts POSTed to each campaign's webhook, failures retried with backoff"),
@@ -91,10 +93,14 @@ def start_worker_scheduler(sessions: sessionmaker[Session], clock: Clock, holder
     no job holds that lock while it reads or computes: each reads through ``campaigns.db.reading`` and writes what
     it found in short transactions, re-checking what may have changed meanwhile (``dialer bench jobs-contention``).
     """
+    jobs = jobs if jobs is not None else worker_jobs()
+    if any(j.name == "reports-email" for j in jobs):
+        # a wrong mail setting (DIALER_SMTP_*) stops the worker here, naming it (``dialer`` exits 2), instead of
+        # failing the mail job every five minutes in a result nobody reads
+        settings.current().smtp  # noqa: B018  (reading it is the check)
     one_writer = sessions.kw["bind"].dialect.name == "sqlite"
     scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(1)}) \
         if one_writer else None
-    sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs if jobs is not None else worker_jobs(),
-                            scheduler, first_run_now=True)
+    sched = build_scheduler(LeasedRunner(sessions, clock, holder), jobs, scheduler, first_run_now=True)
     sched.start()
     return sched

@@ -127,7 +127,8 @@ class CampaignOwnership:
             return self.owned
         self._next = now + self.renew
         with session_scope(self.sessions) as s:
-            shares.heartbeat(s, self.name, self.carrier, now, self.lease_s, len(self.owned), self.presence)
+            shares.heartbeat(s, self.name, self.carrier, now, self.lease_s, len(self.owned), self.presence,
+                             self.draining)
             got = shares.rebalance(s, self.name, now, self.lease_s, mine=self.owned, only=self.only,
                                    draining=self.draining)
             names = _names(s, set(got.taken) | got.released | got.lost)

@@ -30,6 +30,6 @@ def test_an_empty_file_after_no_file_says_only_that_the_file_is_empty(browser_pa
     page.get_by_label("Lead file").set_input_files(str(empty))
     page.get_by_role("button", name="Upload and check columns").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_have_text("Empty.csv: the file is empty.")
+    expect(alert).to_have_text("empty.csv: the file is empty.")
     expect(page.get_by_text("Choose a file to upload.")).to_have_count(0)
     expect(alert).to_have_class(re.compile(r"\bform-error\b"))  # in the console's red, as every refusal

@@ -47,7 +47,7 @@ def test_a_list_of_duplicates_stores_nothing_and_says_why(console):
     client, auth, cid, sessions = console
     assert _import(client, auth, cid, FIRST, "may.csv")["state"] == "done"
     assert _stored(sessions) == (["may"], 1)
-    expected = ("June.csv: 0 leads imported: all 2 rows were duplicates of leads already in list 'may'; "
+    expected = ("june.csv: 0 leads imported: all 2 rows were duplicates of leads already in list 'may'; "
                 "nothing was stored.")
     for _ in range(2):  # the manager retries: the same true answer, still no second list
         status = _import(client, auth, cid, AGAIN, "june.csv")

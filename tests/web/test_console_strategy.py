@@ -185,7 +185,7 @@ def test_the_floor_and_the_form_show_the_abandon_level_and_the_fallback(client, 
     auth.login("manager")
     html = client.get(f"/floor/?campaign_id={campaign['id']}").get_data(as_text=True)
     assert 'data-k="guard.level">\n    <div class="label">Abandon alert level</div><div class="value" data-value>' \
-           'not checked<' in html
+           'no calls yet<' in html
     with sessions() as s:
         s.add(AbandonGuard(campaign_id=campaign["id"], level="over", fallback=True, rate=0.031, live_answers=1000,
                            abandoned=31, machines=4, checked_at=clock.now(), changed_at=clock.now()))

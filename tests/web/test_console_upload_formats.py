@@ -61,11 +61,11 @@ def test_every_format_imports_through_the_console_as_through_the_cli(client, aut
 
 @pytest.mark.parametrize("content, name, message", [
     ((",".join(f"c{i}" for i in range(1_300_000)) + "\n2127364421\n").encode(), "wide.csv",
-     "Wide.csv line 1: a row longer than 1,048,576 bytes"),
+     "wide.csv line 1: a row longer than 1,048,576 bytes"),
     (("Name,Phone\n" + ",".join(["Ann"] * 2_000) + "\n").encode(), "cols.csv",
-     "Cols.csv line 2: 2,000 columns, more than the 1,000 a lead list may have."),
+     "cols.csv line 2: 2,000 columns, more than the 1,000 a lead list may have."),
     (("Name,Phone,Note\nAnn,2127364421," + "x" * 40_000 + "\n").encode(), "cell.csv",
-     "Cell.csv line 2, column 3 (Note): a cell of 40,000 characters, more than the 32,767 a cell may hold."),
+     "cell.csv line 2, column 3 (Note): a cell of 40,000 characters, more than the 32,767 a cell may hold."),
 ])
 def test_oversized_files_get_one_clear_sentence_and_a_small_page(client, auth, campaign_id, content, name, message):
     """Finding 5: a 10 MB header line made this page 351 MB of HTML after 141 s; now one sentence, nothing stored."""

@@ -162,18 +162,23 @@ def test_clock_is_a_tuesday_morning_in_new_york(clock):
     assert clock.now().astimezone(UTC) == datetime(2030, 1, 8, 15, 0, tzinfo=UTC)
 
 
+def _spring_named_and_summer(s, clock, name: str) -> dict[str, list[str]]:
+    """Spring, renamed ``name`` as a script could have (no check), and Summer, each with a summary due: the run."""
+    c = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
+    other = create_campaign(s, "Summer", "+12125550101", clock.now() - timedelta(days=1))
+    c.name = name
+    mailing.add_schedule(s, c, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+    mailing.add_schedule(s, other, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+    s.commit()
+    return mail_due(s, clock.now())
+
+
 def test_a_campaign_name_with_a_line_break_is_mailed_on_one_subject_line(inbox, sessions, clock):
     """A name stored before names were checked (or written by a script) with ``\\r\\nBcc:`` in it: the mail
     library refused the whole message with a ValueError, which stopped the job for every schedule after it; nor may
     the name add a header or a recipient."""
     with sessions() as s:
-        c = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
-        other = create_campaign(s, "Summer", "+12125550101", clock.now() - timedelta(days=1))
-        c.name = "Spring\r\nBcc: x@evil.example\u2028X-Evil: 1"
-        mailing.add_schedule(s, c, "summary", "lead@example.com", 6, None, clock.now(), "sales")
-        mailing.add_schedule(s, other, "summary", "lead@example.com", 6, None, clock.now(), "sales")
-        s.commit()
-        out = mail_due(s, clock.now())
+        out = _spring_named_and_summer(s, clock, "Spring\r\nBcc: x@evil.example\u2028X-Evil: 1")
     assert len(out["sent"]) == 2 and not out["failed"], out
     rcpts = [r for _, rs, _ in inbox.messages for r in rs]
     assert rcpts == ["lead@example.com", "lead@example.com"]
@@ -187,3 +192,33 @@ def test_a_campaign_name_with_a_line_break_is_mailed_on_one_subject_line(inbox, 
                                                           "Content-Disposition"}
     assert [p.get_filename() for p in first.iter_attachments()] == ["Spring-Bcc-x-evil.example-X-Evil-1-summary-"
                                                                     "2030-01-07_2030-01-07.xlsx"]
+
+
+def test_a_refused_header_is_kept_on_its_schedule_naming_the_header(inbox, sessions, clock, monkeypatch):
+    """Were a header ever refused (here: the one-line guard taken away, a name with a line break stored), it is
+    kept on its schedule like a refused delivery, saying which header, and the schedules after it still go out."""
+    monkeypatch.setattr(mailing, "one_line", lambda text: text)
+    with sessions() as s:
+        out = _spring_named_and_summer(s, clock, "Spring\r\nBcc: x@evil.example")
+        assert out["failed"] == ["Spring\r\nBcc: x@evil.example/summary#1"] and out["sent"] == ["Summer/summary#2"]
+        row = s.get(ReportSchedule, 1)
+        assert "the Subject header was refused" in row.last_error and row.last_sent_on is None
+
+
+def test_another_value_error_is_a_bug_not_a_refused_header(inbox, sessions, clock, monkeypatch):
+    """Only a refused header is a schedule's failure: a ValueError from building the report is a bug, raised to the
+    job (its error and the worker's log show it with its traceback), not written on the schedule as if the mail
+    had been refused."""
+    def broken(*a, **kw):
+        raise ValueError("a bug in a report")
+
+    monkeypatch.setattr(mailing, "build", broken)
+    with sessions() as s:
+        c = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
+        mailing.add_schedule(s, c, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        s.commit()
+        with pytest.raises(ValueError, match="a bug in a report"):
+            mail_due(s, clock.now())
+        s.rollback()
+        row = s.query(ReportSchedule).one()
+        assert row.last_error is None and row.last_sent_on is None

@@ -186,3 +186,35 @@ def test_the_heartbeat_thread_holds_the_presence_lock_and_renews_even_when_it_ca
         beat.stop()
         beat.join(5)
     assert own.presence is None
+
+
+def test_a_draining_worker_is_left_out_of_the_others_fair_share(sessions, session, clock):
+    """A worker stopping (SIGTERM) keeps the campaign its agents are on and takes nothing more: the others counted
+    it in the share all the same, so campaigns started meanwhile stayed without an owner for the whole drain (up to
+    ``DIALER_WORKER_DRAIN_S``) although a live worker had room for them. It says it drains on its own row, and the
+    others share the campaigns it does not hold among themselves."""
+    from campaigns.leases.models import DialWorker
+
+    first = create_campaign(session, "C0", "+12125550100", clock.now())
+    first.status = "active"
+    session.commit()
+    a = CampaignOwnership(sessions, "host:1")
+    assert a.refresh(clock.now()) == {first.id}
+    a.drain()  # SIGTERM: its agent's call on C0 goes on
+    clock.advance(2.5)
+    a.refresh(clock.now())
+    for i in range(1, 4):  # started meanwhile
+        create_campaign(session, f"C{i}", "+12125550100", clock.now()).status = "active"
+    session.commit()
+    b = CampaignOwnership(sessions, "host:2")
+    for _ in range(3):
+        clock.advance(2.5)
+        a.refresh(clock.now())
+        b.refresh(clock.now())
+    with sessions() as s:
+        held = shares.owners(s, clock.now())
+    assert a.owned == {first.id}
+    assert len(b.owned) == 3 and len(held) == 4  # every campaign has an owner
+    assert b.last is not None and b.last.workers == 1 and b.last.share == 3
+    with sessions() as s:
+        assert s.get(DialWorker, "host:1").draining and not s.get(DialWorker, "host:2").draining

@@ -1,13 +1,39 @@
-"""An empty database of its own for a migration test: SQLite, and PostgreSQL when the suite has one."""
+"""An empty database of its own for a migration test: SQLite, and PostgreSQL when the suite has one.
+
+A PostgreSQL scratch database is named for this test session (``SESSION``, drawn once per process) and dropped after
+its test: two sessions on one server (two people, CI) each drop only their own, never one another's mid-migration."""
 
 from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from campaigns.db import make_engine
 
-MIGRATION_DB = "dialer_migration_test"
+SESSION = secrets.token_hex(6)  # a module is imported once per session: one tag for all its scratch databases
+
+
+@contextmanager
+def scratch_database(kind: str) -> Iterator[str]:
+    """The URL of a new empty PostgreSQL database ``dialer_KIND_SESSION`` beside the test database, dropped after."""
+    from tests.conftest import PG_URL
+
+    assert PG_URL
+    name = f"dialer_{kind}_{SESSION}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))  # this session's, left by a failure
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,13 +49,7 @@ def old_engine(request, tmp_path):
         return
     if not PG_URL:
         pytest.skip("PostgreSQL is not configured (DIALER_TEST_DATABASE_URL)")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {MIGRATION_DB}"))
-    engine = make_engine(PG_URL.rsplit("/", 1)[0] + f"/{MIGRATION_DB}")
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_DB} WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database("migration") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from campaigns.db import make_engine
 from dialer.schema import migrate
 from dialer.schema.migrate import alembic_config, current, head, upgrade
+from tests.dialer.schema.conftest import scratch_database
 
 FIRST_ROUND_HEADS = ("d0001", "f0003", "l0002", "r0004", "t0002", "w0002")
 
@@ -37,14 +38,8 @@ def blank_url(request, tmp_path):
         return
     if not PG_URL:
         pytest.skip("PostgreSQL is not configured (DIALER_TEST_DATABASE_URL)")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS dialer_history_test"))
-        conn.execute(text("CREATE DATABASE dialer_history_test"))
-    yield PG_URL.rsplit("/", 1)[0] + "/dialer_history_test"
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS dialer_history_test WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database("history") as url:  # named for this test session
+        yield url
 
 
 @pytest.mark.parametrize("blank_url", ["sqlite", "postgresql"], indirect=True)

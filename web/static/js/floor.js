@@ -31,7 +31,8 @@
   function renderGuard(g) {
     const level = root.querySelector('[data-k="guard.level"]');
     level.className = `tile ${g.tone || ""}`;
-    tile("guard.level", g.level || "not checked");
+    tile("guard.level", g.level_text);
+    window.Console.text(level.querySelector('[data-f="checked"]'), g.checked_text ? `${g.checked_text} · ` : "");
     window.Console.text(level.querySelector('[data-f="fallback"]'), g.fallback ? ` · ${g.fallback}` : "");
     root.querySelector('[data-k="guard.missed_callbacks"]').className = `tile ${g.missed_callbacks ? "bad" : "ok"}`;
     tile("guard.missed_callbacks", num(g.missed_callbacks));
@@ -110,6 +111,8 @@
       f.pacing.forEach((x) => dl.append(el("dt", "", x.label), el("dd", "", x.text)));  // worded by the server
       details.append(dl);
       pacing.replaceChildren(lead, details);
+    } else {  // no decision yet: the server says why in words (not started, paused, the worker not there yet)
+      pacing.replaceChildren(el("p", "muted", f.sentence));
     }
     window.Console.text(document.getElementById("updated"), `updated ${f.at_text}`);
   }
