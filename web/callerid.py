@@ -13,14 +13,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from campaigns.callerid import service as callerid
 from campaigns.campaign.dial_settings import settings_of
 from campaigns.campaign.models import Campaign
 from dnc.errors import UserError
 from web.context import db, now
-from web.forms import has_errors, sentence
+from web.forms import InRange, has_errors, sentence
 
 bp = Blueprint("callerid", __name__, url_prefix="/campaigns/<int:campaign_id>/callerid")
 
@@ -29,7 +29,7 @@ class AddForm(FlaskForm):
     numbers = TextAreaField("Numbers", validators=[DataRequired("Enter at least one number."), Length(max=20_000)],
                             render_kw={"rows": 3, "placeholder": "+13125550100\n+13125550101"})
     daily_cap = IntegerField("Dials per day for these numbers", validators=[
-        Optional(), NumberRange(1, 10_000, "Between 1 and 10000.")], render_kw={"placeholder": "campaign default"})
+        Optional(), InRange(1, 10_000, "Between 1 and 10000.")], render_kw={"placeholder": "campaign default"})
 
 
 class NumberForm(FlaskForm):

@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from campaigns.agents import teams
 from campaigns.agents.models import Agent
@@ -41,7 +41,7 @@ from dnc.errors import UserError
 from dnc.reasons import stored_codes
 from dnc.reasons import words as reason_text
 from web.context import db, now
-from web.forms import OneLine, attach_error, choices, has_errors, sentence
+from web.forms import MAX_ID, InRange, OneLine, attach_error, choices, has_errors, sentence
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -72,10 +72,10 @@ class CampaignForm(FlaskForm):
                               default="predictive")
     abandon_target = DecimalField("Abandon target (%)", places=2, default=3,
                                   validators=[InputRequired("Enter the abandon target."),
-                                              NumberRange(0.01, 3, "Between 0.01 %% and the legal cap of 3 %%.")])
+                                              InRange(0.01, 3, "Between 0.01 %% and the legal cap of 3 %%.")])
     max_attempts = IntegerField("Attempts per lead at most", default=5,
                                 validators=[InputRequired("Enter how many attempts a lead gets."),
-                                            NumberRange(1, 100, "Between 1 and 100.")])
+                                            InRange(1, 100, "Between 1 and 100.")])
     dedupe_scope = SelectField("Refuse duplicates", default="campaign",
                                choices=choices((d, DEDUPE_LABELS[d]) for d in DEDUPE_SCOPES))
     region = StringField("Region", default="US", validators=[DataRequired("Enter a two-letter region, e.g. US."),
@@ -171,7 +171,8 @@ def new():
 
 
 class HotLeadForm(FlaskForm):
-    lead_id = IntegerField("Lead id", validators=[Optional()], render_kw={"inputmode": "numeric"})
+    lead_id = IntegerField("Lead id", validators=[Optional(), InRange(1, MAX_ID, "No lead has this id.")],
+                           render_kw={"inputmode": "numeric"})
     phone = StringField("Or a phone number", validators=[Optional(), Length(max=40)],
                         render_kw={"placeholder": "+13125550123", "inputmode": "tel"})
     first_name = StringField("First name", validators=[Optional(), Length(max=200)])

@@ -66,12 +66,12 @@ def as_json(f) -> dict:
 
 
 def guard_json(campaign: Campaign, live_answers_30d: int = 0) -> dict:
-    """The abandon alert level (ok, warn, high, over; none before the worker's first check, said in words then:
-    ``level_text`` and ``checked_text``), the fallback to progressive pacing and the missed callbacks, with where to
-    act on them."""
+    """The abandon alert level (ok, warn, high, over; none before the worker's first check; said in words,
+    ``level_text`` and ``checked_text``, until a live answer gives it something to judge), the fallback to
+    progressive pacing and the missed callbacks, with where to act on them."""
     g = abandon_alerts.state(reads(), campaign)
     s = settings_of(reads(), campaign.id)
-    level_text, checked_text = (g.level, "") if g else abandon_alerts.unchecked_text(campaign, live_answers_30d)
+    level_text, checked_text = abandon_alerts.level_words(campaign, g, live_answers_30d)
     return {"level": g.level if g else None, "level_text": level_text, "checked_text": checked_text,
             "tone": tone(g.level if g else None), "rate_30d": g.rate if g else None,
             "warn": s.abandon_warn_1,

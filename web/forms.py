@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 from wtforms import ValidationError
+from wtforms.validators import NumberRange
 
 from campaigns.names import name_problem
 from dnc.errors import UserError
@@ -30,6 +31,17 @@ class IdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+class InRange(NumberRange):
+    """WTForms' ``NumberRange`` for a number anyone may send: a whole number too large for a float (a 400-digit
+    count) is out of range like any other, where ``NumberRange`` asks ``math.isnan`` of it and raises."""
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, int) and abs(field.data) > MAX_ID:
+            raise ValidationError(self.message or field.gettext("Number must be between %(min)s and %(max)s.")
+                                  % {"min": self.min, "max": self.max})
+        super().__call__(form, field)
 
 
 def sentence(message: str, name: str = "") -> str:

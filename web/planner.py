@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import math
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -128,6 +129,8 @@ def _run(basis, grid: dict[int, int], form: dict):
                 overrides[key] = float(raw) / scale
             except ValueError:
                 raise UserError(f"{label}: {raw!r} is not a number") from None
+            if not math.isfinite(overrides[key]):  # 1e400, inf, nan (and 400 digits: inf)
+                raise UserError(f"{label}: {raw[:20]!r} is not a number a plan can use")
     apply_overrides(basis.inputs, overrides)
     text = ",".join(f"{h}-{h + 1}:{n}" for h, n in grid.items() if n > 0)
     if not text:

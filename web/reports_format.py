@@ -15,7 +15,7 @@ SUMMARY_TILES = (
     ("conversion", "Conversion", "rate", "conversion"),
     ("aht_seconds", "Average handle time", "seconds", "aht_seconds"),
     ("abandon_rate", "Abandon rate (range)", "rate", "abandon_rate"),
-    ("abandon_rate_30d", "Abandon rate, rolling 30 days", "rate", "abandon_rate"),
+    ("abandon_rate_30d", "Abandon rate, rolling 30 days", "rate", "abandon_rate_30d"),
     ("penetration", "Penetration", "rate", "penetration"),
     ("dnc_requests", "DNC requests", "int", "dnc_requests"),
 )

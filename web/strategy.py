@@ -179,6 +179,7 @@ def edit(campaign_id: int):
             flash(f"Strategy and alert settings of {campaign.name} saved; the dialer uses them from its next turn.",
                   "success")
             return redirect(url_for("strategy.edit", campaign_id=campaign.id))
+    guard = abandon_alerts.state(db(), campaign)
     return render_template("strategy/edit.html", campaign=campaign, form=form, groups=GROUPS,
-                           guard=abandon_alerts.state(db(), campaign),
+                           guard=guard, guard_words=abandon_alerts.level_words(campaign, guard),
                            alerts=abandon_alerts.recent(db(), campaign.id, 5)), 400 if has_errors(form) else 200

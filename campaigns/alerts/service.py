@@ -191,9 +191,12 @@ def state(session: Session, campaign: Campaign) -> AbandonGuard | None:
     return session.get(AbandonGuard, campaign.id)
 
 
-def unchecked_text(campaign: Campaign, live_answers_30d: int) -> tuple[str, str]:
-    """What the floor says before the guard's first check of ``campaign`` (a new campaign, or one started moments
-    ago): the level and when it comes, in words a manager reads at a glance."""
+def level_words(campaign: Campaign, guard: AbandonGuard | None, live_answers_30d: int = 0) -> tuple[str, str]:
+    """The level as the floor and the strategy page say it, and when it is checked: while the guard has nothing
+    to judge (no check yet, or no live answer in 30 days) "no calls yet" with how often it is checked, since a bare
+    "ok" would read as an all-clear; else the level alone."""
+    if guard is not None and not (guard.level == "ok" and not guard.live_answers):
+        return guard.level, ""
     when = (f"checked every {CHECK_EVERY_S} s while the campaign dials" if campaign.status == "active"
             else f"checked every {CHECK_EVERY_S} s once the campaign dials")
     return ("no calls yet" if not live_answers_30d else "first check due", when)

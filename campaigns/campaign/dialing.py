@@ -122,7 +122,9 @@ def _number(label: str, text: str, lo: float, hi: float, unit: str = "", whole: 
         raise UserError(f"{label}: must be {kind}, not {text!r}") from None
     if not lo <= v <= hi:
         u = f" {unit}" if unit else ""
-        raise UserError(f"{label}: must be between {lo:g}{u} and {hi:g}{u}, not {v:g}{u}")
+        # a whole number past a float's range (400 digits) cannot be written with :g, nor is it worth quoting
+        shown = f"a number of {len(str(abs(v)))} digits" if isinstance(v, int) and abs(v) >= 10 ** 15 else f"{v:g}{u}"
+        raise UserError(f"{label}: must be between {lo:g}{u} and {hi:g}{u}, not {shown}")
     return v
 
 

@@ -186,8 +186,11 @@ class DialLoop(Dialing, Routing, CarrierNews):
             if a.state != "offline" and a.since is not None and a.id not in self._leaving:
                 pacer.observe(AgentState(t=a.since.timestamp(), agent_id=str(a.id), state=a.state))
         for call in self.store.live_calls(c.id):  # a restarted worker learns the calls already in flight
-            if call.status == "unknown":
-                continue  # not known to be placed: told when the carrier's call log shows it (``adopted``)
+            if call.status in ("unknown", "queued"):
+                # not known to be placed: told when it is sent (``_settle``) or the carrier's call log shows it
+                # (``adopted``); a claim a dead worker never sent, counted here, was released under it and rang
+                # in the pacer for ever (the kill test's restart then dialed nothing more in progressive)
+                continue
             cid = str(call.id)
             pacer.observe(CallPlaced(t=call.placed_at.timestamp(), call_id=cid))
             if call.answered_at is not None:

@@ -75,6 +75,8 @@ def apply_overrides(inputs: Inputs, overrides: dict) -> None:
     for key, value in overrides.items():
         if key not in OVERRIDABLE:
             raise UserError(f"cannot override {key!r}; choose from {', '.join(sorted(OVERRIDABLE))}")
+        if not math.isfinite(value):  # 1e400, inf, nan: no figure, and int() of one raises
+            raise UserError(f"{key}: {value!r} is not a finite number")
         if key in ("live", "machine", "no_answer", "busy"):
             if not 0 <= value <= 1:
                 raise UserError(f"{key} is a share of dials between 0 and 1")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape as html_escape
 
 from campaigns.agents.models import Agent
 from campaigns.campaign.service import create_campaign
@@ -151,3 +153,21 @@ def test_daily_reports_are_listed_viewed_and_downloaded(client, auth, calls, ses
     r = client.get("/reports/daily/2030-01-08?campaign=Spring&format=xlsx")
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     assert client.get("/reports/daily/2030-01-01?campaign=Spring").status_code == 404
+
+
+def test_every_report_is_described_in_a_sentence(client, auth, calls):
+    """Some descriptions in the menu started in lower case with no full stop ("agents ranked by closes, then
+    conversion") among ones that were sentences (found opening the reports on the demo as the sales lead)."""
+    auth.login("sales")
+    about = re.findall(r'<td class="muted">([^<]*)</td>', client.get("/reports/").get_data(as_text=True))
+    assert len(about) > 10
+    assert [a for a in about if not (a.lstrip("(")[:1].isupper() and a.rstrip().endswith((".", ")")))] == []
+
+
+def test_the_range_and_the_rolling_abandon_rates_say_what_each_measures(client, auth, calls):
+    """Both headline abandon tiles carried the range's definition, so the sales lead could not tell why they
+    differ; the rolling one has its own (the 30 days ending with the last day shown)."""
+    auth.login("sales")
+    html = client.get("/reports/").get_data(as_text=True)
+    rolling = html[html.index('id="tile-abandon_rate_30d"'):].split('<div class="def">')[1].split("</div>")[0]
+    assert rolling == html_escape(GLOSSARY["abandon_rate_30d"])

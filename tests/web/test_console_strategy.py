@@ -53,7 +53,7 @@ def test_the_form_shows_every_setting_grouped_with_help(client, auth, campaign):
         assert f'name="{name}"' in html, name
     assert 'id="callback_grace_s-help"' in html and 'value="2.5"' in html  # rates in %
     assert 'value="0:15"' in html  # delays as h:mm
-    assert "Not checked yet" in html
+    assert "No calls yet: checked every 30 s while the campaign dials." in html
     assert f'href="{page(campaign)}">Strategy &amp; alerts</a>' in \
         client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
 

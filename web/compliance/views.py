@@ -65,6 +65,8 @@ def _range(default_days: int = 30) -> tuple[RangeForm, Span, int | None]:
     form.tz.choices = choices([(z, z.replace("_", " ")) for z in zones])
     today = now().astimezone(UTC).date()
     ok = form.validate()
+    # a blank day (spaces, U+2028) passes Optional() as no day, but is not "" until stripped
+    form.since.data, form.until.data = (form.since.data or "").strip(), (form.until.data or "").strip()
     first = date.fromisoformat(form.since.data) if ok and form.since.data else today - timedelta(days=default_days - 1)
     last = date.fromisoformat(form.until.data) if ok and form.until.data else today
     if first > last:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db import session_scope
+from campaigns.dispatch import release
 from campaigns.dispatch.models import Call
 from campaigns.inbox import service as inbox
 from dialer.carriers.twilio import unknown
@@ -38,6 +39,8 @@ class ReconcileReport:
     adopted: int = 0  # placed at Twilio but the SID was never stored: found in the call log and linked
     unknown: int = 0  # Twilio never heard of them: recorded as failed (the attempt does not count)
     waiting: int = 0  # SID never stored, nothing in the call log yet: kept until a later lookup confirms it
+    not_sent: int = 0  # claimed, never sent (its worker died first): released once nobody could send it any more
+    unsent: list[int] = field(default_factory=list)  # the claims never sent that are kept for a later pass
     errors: list[str] = field(default_factory=list)
 
 
@@ -45,7 +48,7 @@ def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: 
               older_than_s: float = 0.0, abandon_answered: bool = True,
               campaign_ids: set[int] | None = None, unknown_only: bool = False,
               lookups: unknown.EmptyLookups | None = None, on_adopted: OnAdopted | None = None,
-              by_token_only: bool = False) -> ReconcileReport:
+              by_token_only: bool = False, call_ids: set[int] | None = None) -> ReconcileReport:
     """Settle in-flight Twilio calls placed more than ``older_than_s`` ago (0 at start-up and on a takeover: all
     of them), of ``campaign_ids`` only when given (the campaigns this worker owns or just took over); with
     ``unknown_only``, only the creates whose answer never came (``PlaceOutcomeUnknown``).
@@ -54,7 +57,12 @@ def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: 
     so the pacer counts it) or, once ``lookups`` saw the log empty twice, recorded as not placed: a worker passes
     the same ``lookups`` to every pass; without one, a single pass never releases such a call. With
     ``by_token_only``, such calls are adopted only from callbacks carrying their attempt's token (no call-log
-    request: cheap enough for every pass), and the others left for a later pass.
+    request: cheap enough for every pass), and the others left for a later pass. ``call_ids``: only these calls.
+
+    A claim still ``queued`` without a SID (its worker died before reporting the create sent, or before sending
+    it) is adopted the same way, but released as not sent (``send_refused``: the lead as before its claim) only once
+    its create can no longer go out, after the gate decision's send margin (``unknown``); the report lists the ones
+    kept (``unsent``) so the worker comes back to them.
 
     A call stored as connected but still "bridging" (the worker died between choosing the agent and the carrier
     joining them) counts as not connected: the person is alone on the line."""
@@ -62,6 +70,8 @@ def reconcile(sessions: sessionmaker[Session], telephony: TwilioTelephony, now: 
     with session_scope(sessions) as s:
         in_flight = inbox.in_flight_calls(s, PROVIDER, now - timedelta(seconds=older_than_s), campaign_ids,
                                           unknown_only)
+        if call_ids is not None:
+            in_flight = [c for c in in_flight if c.id in call_ids]
         by_token = _sids_by_token(s, telephony, [c for c in in_flight if c.sid is None])
     if by_token_only:
         in_flight = [c for c in in_flight if c.id in by_token]
@@ -124,7 +134,7 @@ def _adopt(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: date
         row = s.get(Call, call.id)
         if row is None:
             return None
-        campaign_id, caller_id = row.campaign_id, row.caller_id
+        campaign_id, caller_id, claimed_only = row.campaign_id, row.caller_id, row.status == "queued"
         if by_token is not None:
             mine = found[0]
         else:  # a call whose callbacks carry another attempt's token is that attempt's, never this one's
@@ -134,7 +144,15 @@ def _adopt(sessions, telephony: TwilioTelephony, call: inbox.InFlight, now: date
             mine = unknown.own_call(found, call.placed_at, caller_id,
                                     unknown.owned_sids(s, PROVIDER, [f.sid for f in found]) | others)
         if mine is None:
-            if lookups.confirmed(("call", call.id), now):
+            send_by = release.send_deadline(call.placed_at) if claimed_only else None
+            if send_by is not None:  # never reported sent: it could still go out until its decision's margin ends
+                if lookups.confirmed(("call", call.id), now, send_by + timedelta(seconds=unknown.UNKNOWN_SETTLE_S)):
+                    release.send_refused(s, call.id, now, send_by)
+                    report.not_sent += 1
+                else:
+                    report.waiting += 1
+                    report.unsent.append(call.id)
+            elif lookups.confirmed(("call", call.id), now):
                 inbox.fail_unplaced(s, call.id, now)
                 report.unknown += 1
             else:

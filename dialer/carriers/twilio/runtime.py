@@ -106,6 +106,8 @@ class TwilioRuntime:
         # creates whose answer never came, seen once with an empty call log (the log may lag: a second look decides)
         self.lookups = EmptyLookups(config.unknown_confirm_s)
         self.on_adopted: OnAdopted | None = None  # the dial loop's: an adopted call is placed for its pacer
+        # claims a previous owner died with before sending them (``reconcile``'s ``unsent``), looked at every second
+        self.unsent: set[int] = set()
 
     def store(self, holder: str | None = None) -> TwilioStore:
         """The dial loop's store for this runtime (Twilio calls, line-aware routing)."""
@@ -127,6 +129,7 @@ class TwilioRuntime:
             self.ownership.take_news()  # everything owned now is reconciled just below
         report = self.reconciled = reconcile(self.sessions, self.telephony, now, campaign_ids=self.owned(),
                                              lookups=self.lookups, on_adopted=self.on_adopted)
+        self.unsent |= set(report.unsent)
         log.info("reconciled %d in-flight Twilio calls at start: %s", report.checked, report)
         self._next_sweep = now + self.sweep_every
         return report
@@ -148,6 +151,7 @@ class TwilioRuntime:
             if taken:  # another worker's campaigns: settle what it left in flight (answered and alone: abandoned)
                 report = reconcile(self.sessions, self.telephony, now, campaign_ids=set(taken), lookups=self.lookups,
                                    on_adopted=self.on_adopted)
+                self.unsent |= set(report.unsent)
                 log.info("took over campaigns %s: reconciled %d calls in flight: %s", sorted(taken),
                          report.checked, report)
         self.settle_unknown(now)
@@ -183,10 +187,24 @@ class TwilioRuntime:
                            on_adopted=self.on_adopted)
         if report.checked:
             log.info("creates never answered, settled from Twilio's call log: %s", report)
+        self.settle_unsent(now)
         rings = agent_ring.settle(self.sessions, self.telephony, now, self.lookups, self.owned())
         if rings.adopted or rings.not_placed:
             log.info("agents' rings never answered, settled from Twilio's call log: %s", rings)
         return report
+
+    def settle_unsent(self, now: datetime) -> None:
+        """The claims a previous owner of a campaign died with before sending them, once a second: adopted when
+        the call log or the attempt's callbacks show the call, released (the lead as before its claim) once the
+        create could not go out any more and the log still has nothing (``reconcile``). The stale-call sweep would
+        come back to them only after two minutes, the lead waiting meanwhile."""
+        if not self.unsent:
+            return
+        report = reconcile(self.sessions, self.telephony, now, campaign_ids=self.owned(), call_ids=set(self.unsent),
+                           lookups=self.lookups, on_adopted=self.on_adopted)
+        self.unsent = set(report.unsent)
+        if report.adopted or report.not_sent:
+            log.info("claims a previous worker never reported sent, settled: %s", report)
 
     def close(self) -> None:
         """End the threads that ring agents' lines (a stopped worker leaves none behind)."""

@@ -15,6 +15,10 @@ Shared by the customer calls (``reconcile``) and the agents' phone legs (``agent
   attempt is recorded as not placed only when a second lookup, at least ``confirm_s`` after the first
   (``DIALER_TWILIO_UNKNOWN_CONFIRM_S``, 10 s by default), is empty too. Until then the person (or the agent) is
   not dialed again.
+- **A claim never sent.** A claim a worker died with before its create went out is still ``queued``: nothing
+  says whether the create left. Whoever may have held it (a worker only stalled, not dead) can send it until the
+  gate decision's send margin runs out (``campaigns.dispatch.release.send_deadline``), so the empty lookups
+  count only from ``UNKNOWN_SETTLE_S`` after that moment; then the claim is released as not sent.
 """
 
 from __future__ import annotations
@@ -47,8 +51,11 @@ class EmptyLookups:
         self._first: dict[Hashable, datetime] = {}
         self._lock = threading.Lock()
 
-    def confirmed(self, key: Hashable, now: datetime) -> bool:
-        """This lookup was empty: True when an earlier one was too, at least ``confirm_s`` before."""
+    def confirmed(self, key: Hashable, now: datetime, since: datetime | None = None) -> bool:
+        """This lookup was empty: True when an earlier one was too, at least ``confirm_s`` before. With ``since``,
+        a lookup before it counts for nothing (the create might still be sent until then)."""
+        if since is not None and now < since:
+            return False
         with self._lock:
             first = self._first.get(key)
             if first is None:

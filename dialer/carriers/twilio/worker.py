@@ -150,20 +150,11 @@ def join_thread(thread: threading.Thread, warn_after_s: float = 30.0) -> None:
         thread.join()
 
 
-def unsettled_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None) -> int:
-    """Our Twilio calls still ringing or answered without an agent (what a stopping worker must see through)."""
-    q = (select(func.count()).select_from(Call)
-         .where(Call.provider == "twilio", Call.ended_at.is_(None), Call.connected_at.is_(None)))
-    if campaign_ids is not None:
-        q = q.where(Call.campaign_id.in_(campaign_ids))
-    with session_scope(sessions) as s:
-        return s.scalar(q) or 0
-
-
-def agents_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None) -> int:
-    """Our Twilio calls with an agent and not over yet (what a stopping worker lets finish, up to a bound)."""
-    q = (select(func.count()).select_from(Call)
-         .where(Call.provider == "twilio", Call.ended_at.is_(None), Call.connected_at.is_not(None)))
+def open_calls(sessions: sessionmaker[Session], campaign_ids: set[int] | None, *, with_agent: bool) -> int:
+    """Our Twilio calls not over yet: with an agent (what a stopping worker lets finish, up to a bound) or without
+    one, still ringing or answered and waiting (what it must see through)."""
+    agent = Call.connected_at.is_not(None) if with_agent else Call.connected_at.is_(None)
+    q = select(func.count()).select_from(Call).where(Call.provider == "twilio", Call.ended_at.is_(None), agent)
     if campaign_ids is not None:
         q = q.where(Call.campaign_id.in_(campaign_ids))
     with session_scope(sessions) as s:
@@ -174,9 +165,9 @@ def draining(sessions: sessionmaker[Session], campaign_ids: set[int] | None, ela
              agents_drain_s: float) -> bool:
     """Whether a stopping worker still has calls to see through: customers ringing or waiting (``drain_s``), calls
     with agents (``agents_drain_s``)."""
-    if elapsed_s < drain_s and unsettled_calls(sessions, campaign_ids):
+    if elapsed_s < drain_s and open_calls(sessions, campaign_ids, with_agent=False):
         return True
-    return elapsed_s < agents_drain_s and agents_calls(sessions, campaign_ids) > 0
+    return elapsed_s < agents_drain_s and open_calls(sessions, campaign_ids, with_agent=True) > 0
 
 
 def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, stop: Callable[[], bool], *,
@@ -219,17 +210,17 @@ def serve(worker: TwilioWorker, sessions: sessionmaker[Session], clock: Clock, s
         if ownership is not None:
             ownership.drain()  # what it holds stays its own until the calls end; it takes nothing more
         began = monotonic()
-        talking = agents_calls(sessions, runtime.owned()) if agents_drain_s > 0 else 0
+        talking = open_calls(sessions, runtime.owned(), with_agent=True) if agents_drain_s > 0 else 0
         if talking:
             log.info("stopping: placing no new calls; letting %d calls with agents finish (%.0f s at most, a second "
                      "SIGTERM stops now)", talking, agents_drain_s)
         while not stop_now() and draining(sessions, runtime.owned(), monotonic() - began, drain_s, agents_drain_s):
             turn()
             sleep(tick_s)
-        left = unsettled_calls(sessions, runtime.owned())
+        left = open_calls(sessions, runtime.owned(), with_agent=False)
         if left:
             log.warning("stopped with %d calls still ringing or waiting; the next start reconciles them", left)
-        talking = agents_calls(sessions, runtime.owned())
+        talking = open_calls(sessions, runtime.owned(), with_agent=True)
         if talking:
             log.warning("stopped with %d calls still with agents; their end reaches the campaigns' next owner",
                         talking)

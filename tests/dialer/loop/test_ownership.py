@@ -218,3 +218,26 @@ def test_a_draining_worker_is_left_out_of_the_others_fair_share(sessions, sessio
     assert b.last is not None and b.last.workers == 1 and b.last.share == 3
     with sessions() as s:
         assert s.get(DialWorker, "host:1").draining and not s.get(DialWorker, "host:2").draining
+
+
+def test_a_taken_campaigns_claim_never_sent_is_not_counted_placed_by_the_new_pacer(sessions, session, clock):
+    """A claim its dead worker never sent (``queued``, no reference) is released by the next owner once nobody can
+    send it (``dialer.carriers.twilio.reconcile``), and its pacer is never told: seeded as placed, it rang in the
+    pacer for ever and the restarted worker of the kill test dialed nothing more in progressive."""
+    from campaigns.dispatch.models import Call
+    from dialer.pacing import CallPlaced
+
+    c = create_campaign(session, "Spring", "+12125550100", clock.now())
+    c.status = "active"
+    session.flush()
+    session.add_all([Call(campaign_id=c.id, phone="+12125550111", provider="twilio", status="queued",
+                          placed_at=clock.now()),
+                     Call(campaign_id=c.id, phone="+12125550112", provider="twilio", provider_sid="CA1",
+                          status="ringing", placed_at=clock.now())])
+    session.commit()
+    pacer = FixedPacer()
+    loop = DialLoop(SqlStore(sessions, holder="host:2"), ScriptedCarrier(), pacer_factory=lambda view: pacer)
+    loop.tick(clock.now())
+    with sessions() as s:
+        placed = {s.get(Call, int(e.call_id)).phone for e in pacer.kinds(CallPlaced)}
+    assert placed == {"+12125550112"}  # the call Twilio has, not the claim nobody may have sent

@@ -33,7 +33,7 @@ class Timeline:
     """Runs callables at monotonic deadlines on one thread, handing the work to a pool."""
 
     def __init__(self, workers: int = 16) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], None], Callable[[], bool] | None]] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fake-twilio")
@@ -41,14 +41,20 @@ class Timeline:
         self._thread = threading.Thread(target=self._run, name="fake-twilio-timeline", daemon=True)
         self._thread.start()
 
-    def at(self, delay_s: float, fn: Callable[[], None]) -> None:
+    def at(self, delay_s: float, fn: Callable[[], None], alive: Callable[[], bool] | None = None) -> None:
+        """Run ``fn`` in ``delay_s``. ``alive``: whether the step still has anything to do (its call has not
+        ended since), so a talk timer of a call hung up early does not count as work in flight."""
         with self._cv:
-            heapq.heappush(self._heap, (time.monotonic() + max(0.0, delay_s), next(self._seq), fn))
+            heapq.heappush(self._heap, (time.monotonic() + max(0.0, delay_s), next(self._seq), fn, alive))
             self._cv.notify()
 
     def pending(self) -> int:
+        """Steps still to run that can change something: a webhook to post, a live call's next step. A call's
+        timers outlive it (a talk of minutes hung up after seconds); counted, they kept a bench waiting for an
+        idle network that had been idle for minutes."""
         with self._cv:
-            return len(self._heap)
+            alive = [a for _, _, _, a in self._heap]
+        return sum(1 for a in alive if a is None or a())  # outside the lock: ``a`` takes the call's lock
 
     def _run(self) -> None:
         while True:
@@ -57,7 +63,7 @@ class Timeline:
                     self._cv.wait(None if not self._heap else self._heap[0][0] - time.monotonic())
                 if self._stopped:
                     return
-                _, _, fn = heapq.heappop(self._heap)
+                _, _, fn, _ = heapq.heappop(self._heap)
             self._pool.submit(_guarded, fn)
 
     def stop(self) -> None:
@@ -186,16 +192,23 @@ class CallRunner:
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self, call: FakeCall) -> None:
-        s = call.script
+        s, ringing = call.script, self._unfinished(call)
         self.timeline.at(0.005, lambda: self._status(call, "initiated", "initiated"))
         if s.answer == "failed":
             self.timeline.at(0.01, lambda: self._end(call, "failed"))
             return
         self.timeline.at(0.01, lambda: self._status(call, "ringing", "ringing"))
         if s.answer in ("busy", "no-answer"):
-            self.timeline.at(0.01 + s.ring_s, lambda: self._end(call, s.answer))
+            self.timeline.at(0.01 + s.ring_s, lambda: self._end(call, s.answer), ringing)
         else:
-            self.timeline.at(0.01 + s.ring_s, lambda: self._answer(call))
+            self.timeline.at(0.01 + s.ring_s, lambda: self._answer(call), ringing)
+
+    @staticmethod
+    def _unfinished(call: FakeCall) -> Callable[[], bool]:
+        def unfinished() -> bool:
+            with call.lock:
+                return call.status not in FINAL
+        return unfinished
 
     def _answer(self, call: FakeCall) -> None:
         with call.lock:
@@ -207,7 +220,7 @@ class CallRunner:
         self._status(call, "answered", "in-progress")
         amd_url = call.params.get("AsyncAmdStatusCallback")
         if call.params.get("MachineDetection") and amd_url:
-            self.timeline.at(call.script.amd_s, lambda: self._amd(call, amd_url))
+            self.timeline.at(call.script.amd_s, lambda: self._amd(call, amd_url), self._unfinished(call))
         url, twiml = call.params.get("Url"), call.params.get("Twiml")
         if url:
             self._fetch_and_run(call, url, {})
@@ -309,7 +322,7 @@ class CallRunner:
                                   events=conf.get("statusCallbackEvent", ""))
         with call.lock:
             call.joined_with = present
-        self.timeline.at(call.script.talk_s, lambda: current() and self._end(call, "completed"))
+        self.timeline.at(call.script.talk_s, lambda: current() and self._end(call, "completed"), current)
 
     # --- TwiML ---------------------------------------------------------------------------------------------
     def _fetch_and_run(self, call: FakeCall, url: str, extra: dict) -> None:
@@ -348,7 +361,7 @@ class CallRunner:
             rest = verbs[i + 1:]
             if verb.tag == "Pause":
                 wait = min(float(verb.get("length", "1")), call.script.patience_s)
-                self.timeline.at(wait, lambda r=rest: current() and self._run_verbs(call, r, generation))
+                self.timeline.at(wait, lambda r=rest: current() and self._run_verbs(call, r, generation), current)
                 return
             if verb.tag == "Hangup":
                 self._end(call, "completed")
@@ -363,7 +376,7 @@ class CallRunner:
                     with call.lock:
                         call.bridged_to.append(number.text.strip())
                     self.timeline.at(call.script.talk_s, lambda r=rest: current() and self._run_verbs(
-                        call, r, generation))
+                        call, r, generation), current)
                     return
                 self._end(call, "completed")
                 return
@@ -377,7 +390,8 @@ class CallRunner:
                         call, a, {"Digits": d, "FinishedOnKey": ""}))
                     return
                 timeout = min(float(verb.get("timeout", "5")), call.script.patience_s)
-                self.timeline.at(timeout, lambda r=rest: current() and self._run_verbs(call, r, generation))
+                self.timeline.at(timeout, lambda r=rest: current() and self._run_verbs(call, r, generation),
+                                 current)
                 return
             if verb.tag == "Redirect" and (verb.text or "").strip():
                 self._fetch_and_run(call, verb.text.strip(), {})

@@ -145,3 +145,18 @@ def test_an_update_takes_its_latency_too():
                           auth=(ACCOUNT_SID, AUTH_TOKEN), data={"Status": "completed"}, timeout=10)
         assert r.status_code == 200 and time.monotonic() - started >= 0.25
         assert r.json()["status"] in ("completed", "canceled")
+
+
+def test_a_call_hung_up_early_leaves_no_work_pending():
+    """A talk timer of minutes outlives a call hung up after a second: counted as pending, it kept the Twilio
+    bench waiting its whole 120 s settle for a network idle since."""
+    from dialer.carriers.twilio.fake import CallScript
+    from tests.dialer.carriers.twilio.support import wait_for
+
+    with fake_twilio(default_script=CallScript(answer="human", ring_s=0.0, talk_s=600, patience_s=600)) as fake:
+        sid = _create(fake, "+12125550166", Twiml='<Response><Pause length="600"/></Response>')["sid"]
+        wait_for(lambda: fake.calls[sid].status == "in-progress", what="answered")
+        assert fake.timeline.pending() >= 1  # the pause runs: its timer is work in flight
+        requests.post(f"{fake.api_base}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
+                      auth=(ACCOUNT_SID, AUTH_TOKEN), data={"Status": "completed"}, timeout=5)
+        assert fake.wait_idle(5), "the hung-up call's pause timer still counts as pending"

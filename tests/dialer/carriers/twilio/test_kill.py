@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,9 +25,12 @@ from campaigns.campaign.models import Campaign
 from campaigns.campaign.service import CampaignSettings, create_campaign
 from campaigns.db import session_scope
 from campaigns.dispatch.models import Call
+from campaigns.dispatch.service import claim, dnc_gate
 from campaigns.leads.models import Lead, LeadList
 from dialer.carriers.twilio.config import load
 from dialer.carriers.twilio.fake import CallScript
+from dialer.carriers.twilio.unknown import UNKNOWN_SETTLE_S
+from dnc.rules import current_rules
 from tests.dialer.carriers.twilio.support import (
     CALLER_ID,
     ShiftedClock,
@@ -40,6 +44,9 @@ from tests.dialer.carriers.twilio.support import (
 ANCHOR = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[4]  # the repository: the worker process imports the tests package
 LEADS, AGENTS = 40, 4
+# a claim never sent is released once nobody can send it (the gate's margin), the call log confirming it (first
+# lookup 3 s after, the second 10 s later: ``DIALER_TWILIO_UNKNOWN_CONFIRM_S``), plus the restart and a pass
+UNSENT_S = current_rules().send_margin_seconds + UNKNOWN_SETTLE_S + 10 + 10
 ANSWERS = [("human", 0.45), ("machine", 0.15), ("busy", 0.15), ("no-answer", 0.15), ("failed", 0.1)]
 
 
@@ -95,6 +102,20 @@ def spawn(db_url: str, environ: dict, clock: ShiftedClock, out: Path) -> subproc
                                  clock.anchor.isoformat(), repr(clock.epoch)],
                                 env=os.environ | environ | {"DIALER_DATABASE_URL": db_url}, cwd=ROOT,
                                 stdout=so, stderr=se, text=True)
+
+
+def unsent_claim(sessions, campaign_id: int, clock: ShiftedClock) -> int:
+    """A lead claimed through the gate as the worker's dialing turn claims it, whose create the worker never sent:
+    what a kill between the claim and the send leaves (a window of up to a second at each placement, which the
+    kill used to hit now and then). Returns the call's id."""
+    with session_scope(sessions) as s:
+        (made,) = claim(s, s.get(Campaign, campaign_id), 1, clock.now(), dnc_gate, provider="twilio")
+        return made.call_id
+
+
+def call_exists(sessions, call_id: int) -> bool:
+    with session_scope(sessions) as s:
+        return s.get(Call, call_id) is not None
 
 
 def counts(sessions) -> dict:
@@ -159,10 +180,18 @@ def test_sigkill_mid_campaign_then_restart_dials_no_lead_twice_and_leaves_no_cal
                 first.wait(10)
             killed = counts(sessions)
             assert killed["live"] >= 1  # the kill left calls open that only the restart can settle
+            unsent = unsent_claim(sessions, cid, clock)  # and always a claim it died with before sending it
+            killed_at = time.monotonic()
 
             second = spawn(db_url, environ, clock, tmp_path / "second")
             try:
-                try:
+                try:  # the restart releases it once it could not be sent any more (the gate's 60 s margin)
+                    wait_for(lambda: second.poll() is not None or not call_exists(sessions, unsent), timeout=UNSENT_S,
+                             what="the claim the killed worker never sent released")
+                    settled_s = time.monotonic() - killed_at
+                    assert second.poll() is None, (tmp_path / "second.err").read_text()[-3000:]
+                    # not before: the worker holding it, had it only stalled, could have sent it until then
+                    assert settled_s > current_rules().send_margin_seconds - 1, settled_s
                     wait_for(lambda: second.poll() is not None or (
                         counts(sessions)["callable"] == 0 and counts(sessions)["live"] == 0), timeout=90,
                         what="every lead dialed once and every call over")
