@@ -47,7 +47,8 @@ class ClusterCollector(Collector):
                 q = q.where(JobLease.holder == self.holder)
             held = s.execute(q).all()
             active = s.scalar(select(func.count()).select_from(Campaign).where(Campaign.status == "active"))
-            workers = s.scalar(select(func.count()).select_from(DialWorker).where(DialWorker.expires_at > now))
+            workers, draining = s.execute(select(func.count(), func.count().filter(DialWorker.draining))
+                                          .where(DialWorker.expires_at > now)).one()
             pending, oldest = s.execute(select(func.count(), func.min(CarrierCallback.received_at))
                                         .where(CarrierCallback.processed_at.is_(None))).one()
         leases = GaugeMetricFamily("dialer_campaign_leases", "Campaigns a live worker holds, per worker",
@@ -64,4 +65,7 @@ class ClusterCollector(Collector):
         age.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
         alive = GaugeMetricFamily("dialer_workers_alive", "Dialing workers whose heartbeat is current")
         alive.add_metric([], workers or 0)
-        return [leases, campaigns, backlog, age, alive]
+        drains = GaugeMetricFamily("dialer_workers_draining", "Live workers draining after SIGTERM (they take no "
+                                   "campaigns and place no new calls)")
+        drains.add_metric([], draining or 0)
+        return [leases, campaigns, backlog, age, alive, drains]

@@ -22,6 +22,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _target(x: float) -> str:
+    """As the manager set it and the console shows it: 3 %, 2.5 %."""
+    return f"{round(100 * x, 2):g} %"
+
+
 HELD_BY: dict[str, str] = {
     "risk": "held back by the risk that a person who answers finds no agent free ({risk} for one more call)",
     "budget": "held back because the 30-day abandon budget is thin ({left} abandons left at {rate} of {target})",
@@ -62,6 +67,6 @@ def sentence(d: dict[str, Any], target: float) -> str:
         setting = f"dial level {d['dial_level']:g}"
     why = HELD_BY.get(held, held).format(
         risk=_pct(float(d.get("marginal_risk_now", 0.0))), left=f"{max(0.0, d.get('abandon_budget_left', 0.0)):.1f}",
-        rate=_pct(float(d.get("abandon_rate_30d", 0.0))), lives=d.get("live_answers_30d", 0), target=_pct(target),
+        rate=_pct(float(d.get("abandon_rate_30d", 0.0))), lives=d.get("live_answers_30d", 0), target=_target(target),
         ready=ready, ringing=ringing, setting=setting or "its pacing mode")
     return f"{doing}; {why}."

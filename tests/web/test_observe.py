@@ -62,7 +62,17 @@ def test_metrics_count_requests_by_route_and_read_the_cluster_from_the_database(
     assert "/campaigns/1" not in text
     assert 'dialer_campaign_leases{worker="worker-1"} 1.0' in text
     assert "dialer_campaigns_active 1.0" in text and "dialer_callbacks_pending 0.0" in text
-    assert "dialer_workers_alive 1.0" in text
+    assert "dialer_workers_alive 1.0" in text and "dialer_workers_draining 0.0" in text
+
+
+def test_metrics_count_the_workers_draining(client, sessions, clock):
+    """A worker draining after SIGTERM still holds campaigns but takes none: operations see how many are, so a
+    rolling restart is watched to its end."""
+    with session_scope(sessions) as s:
+        ownership.heartbeat(s, "worker-1", "twilio", clock.now(), 15.0, 1, draining=True)
+        ownership.heartbeat(s, "worker-2", "twilio", clock.now(), 15.0, 0)
+    text = client.get("/metrics").text
+    assert "dialer_workers_alive 2.0" in text and "dialer_workers_draining 1.0" in text
 
 
 def test_the_webhooks_app_has_the_same_routes_without_the_registry(db_url, setenv):

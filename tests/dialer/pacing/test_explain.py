@@ -38,4 +38,13 @@ def test_a_spent_budget_is_named_with_the_rate_and_target() -> None:
     p.plan(1.0)
     s = p.explain()["sentence"]
     assert s == ("Placing 5 calls now (5 agents ready, 0 calls ringing); the 30-day abandon budget is spent "
-                 "(3.1 % of 3.0 %), so it dials one call per ready agent.")
+                 "(3.1 % of 3 %), so it dials one call per ready agent.")
+
+
+def test_the_target_reads_as_the_manager_set_it() -> None:
+    """The console shows a target as set (3 %, 2.5 %); the sentence beside it said 3.0 %."""
+    from dialer.pacing.sentence import sentence
+
+    d = {"n": 0, "held_by": "budget", "abandon_budget_left": 1.2, "abandon_rate_30d": 0.0248}
+    assert sentence(d, 0.025).endswith("(1.2 abandons left at 2.5 % of 2.5 %).")
+    assert sentence(d, 0.01).endswith("at 2.5 % of 1 %).")
