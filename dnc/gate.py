@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -93,6 +93,7 @@ def evaluate(session: Session, e164: str, *, campaign: int | None, at: datetime,
     """
     if at.tzinfo is None:
         raise ValueError("pass an aware datetime")
+    at = at.astimezone(UTC)  # elapsed hours and UTC dates below must not depend on the zone the instant came in
     rules = current_rules()
     invalid = invalid_reason(e164)
     if invalid is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dnc import consent, ledger
+from dnc.days import earliest_us_date
 from dnc.errors import UserError
 from dnc.numbers import check_e164
 from dnc.rules import current_rules
@@ -30,21 +31,23 @@ def _us_holidays(year: int) -> dict:
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` business days (Monday-Friday, not a US federal holiday), same time of day."""
-    d: date = start.date()
-    left = days
+    """``start`` plus ``days`` business days (Monday-Friday, not a US federal holiday), same time of day, counted
+    from the earliest US day of ``start`` (``dnc.days``): a request of a Thursday evening counts Friday as its
+    first business day, though it is Friday in UTC."""
+    first: date = earliest_us_date(start)
+    d, left = first, days
     while left:
         d += timedelta(days=1)
         if d.weekday() < 5 and d not in _us_holidays(d.year):
             left -= 1
-    return start + timedelta(days=(d - start.date()).days)
+    return start + timedelta(days=(d - first).days)
 
 
 def _plus_years(t: datetime, years: int) -> datetime:
     try:
         return t.replace(year=t.year + years)
-    except ValueError:  # 29 February
-        return t.replace(year=t.year + years, day=28)
+    except ValueError:  # 29 February: kept to 1 March, never a day short of the years
+        return t.replace(year=t.year + years, month=3, day=1)
 
 
 def _check_scope(scope: str, campaign: int | None) -> None:

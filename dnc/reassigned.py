@@ -20,11 +20,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dnc.days import earliest_us_date
 from dnc.reasons import Reason
 from dnc.rnd_load import MODES, RND, load_rnd
 from dnc.rules import Rules
@@ -136,7 +137,8 @@ class Screen:
 
 
 def _granted(c: Consent) -> date:
-    return c.granted_at.astimezone(UTC).date()
+    """The date of consent the RND is asked about: its earliest US day (``dnc.days``)."""
+    return earliest_us_date(c.granted_at)
 
 
 def answer(c: Consent, disconnected: date | None, rules: Rules) -> str:

@@ -32,8 +32,9 @@ def sla(session: Session, since: datetime | None = None, until: datetime | None 
     """Internal DNC requests: request to effective, 10-business-day breaches by channel, removals with who/why.
 
     An entry that lists another number of a requester (``linked_to``) is shown with the request it follows from,
-    and counted in no channel: it is not a request of its own."""
-    q = select(InternalEntry).order_by(InternalEntry.received_at)
+    and counted in no channel: it is not a request of its own. Its removal (lifted with its request) is listed
+    among the removals with its own time and ``linked_to``: it made a number callable again."""
+    q = select(InternalEntry).order_by(InternalEntry.received_at, InternalEntry.id)
     if since is not None:
         q = q.where(InternalEntry.received_at >= since)
     if until is not None:
@@ -47,16 +48,16 @@ def sla(session: Session, since: datetime | None = None, until: datetime | None 
                          "effective_at": _iso(e.effective_at), "honor_deadline": _iso(e.honor_deadline),
                          "hours_to_effective": round(hours, 2), "breach": breach, "added_by": e.added_by,
                          "linked_to": e.linked_to})
+        if e.removed_at is not None:  # a linked number lifted with its request is a number callable again too
+            removals.append({"id": e.id, "e164": e.e164, "scope": e.scope, "campaign": e.campaign_id,
+                             "removed_at": _iso(e.removed_at), "removed_by": e.removed_by,
+                             "reason": e.removal_reason, "linked_to": e.linked_to})
         if e.linked_to is not None:
             continue
         ch = by_channel[e.channel]
         ch["requests"] += 1
         ch["breaches"] += int(breach)
         ch["max_hours"] = max(ch["max_hours"], round(hours, 2))
-        if e.removed_at is not None:
-            removals.append({"id": e.id, "e164": e.e164, "scope": e.scope, "campaign": e.campaign_id,
-                             "removed_at": _iso(e.removed_at), "removed_by": e.removed_by,
-                             "reason": e.removal_reason})
     channels = [{"channel": k, **v} for k, v in sorted(by_channel.items())]
     return {"requests": requests, "channels": channels, "removals": removals,
             "breaches": sum(1 for r in requests if r["breach"] and r["linked_to"] is None)}
@@ -120,6 +121,7 @@ def _text_detail(b: dict) -> str:
     """An inbound text's ledger record in words: what was texted to which number, and what it did."""
     lifted = ", ".join(f"#{i}" for i in b.get("lifted") or ())
     did = {"revocation": f"revocation (\"{b.get('word')}\"), internal DNC entry #{b.get('entry_id')}",
+           "repeat": f"revocation (\"{b.get('word')}\") repeated, internal DNC entry #{b.get('repeat_of')} in force",
            "readmission": f"re-admitted (\"{b.get('word')}\"), internal DNC entr{'ies' if ',' in lifted else 'y'} "
                           f"{lifted} lifted",
            "unreadable_sender": f"{'opt-in' if 'lifted' in b else 'revocation'} word (\"{b.get('word')}\") from a "

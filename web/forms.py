@@ -13,7 +13,9 @@ from wtforms.validators import NumberRange
 from campaigns.names import name_problem
 from dnc.errors import UserError
 
-MAX_ID = 2 ** 63 - 1  # the widest integer a database column holds (SQLite raises past it)
+# the widest id a database holds: every id column is an INTEGER, 32 bits on PostgreSQL (past it a query raises
+# "integer out of range"; SQLite's 64-bit one raises past 2^63)
+MAX_ID = 2 ** 31 - 1
 
 
 def as_id(raw: str | None) -> int | None:

@@ -45,6 +45,19 @@ def record_request(session: Session, e164: str, *, scope: str = "company", campa
     return entry
 
 
+def repeat_request(session: Session, entry: InternalEntry, e164: str, *, at: datetime, by: str,
+                   why: str) -> None:
+    """The person asked again while ``entry`` (their request) is in force: honour it again without a new request.
+    Consent and EBRs recorded since are revoked (for the number and the same person's numbers: each revocation is
+    the person's), open callbacks cancelled and waiting leads closed, in the request's scope."""
+    numbers = [e164, *same_person(session, [e164])]
+    for number in numbers:
+        consent.revoke(session, number, at=at, by=by, missing_ok=True,
+                       reason=f"{why}: repeats do-not-call request #{entry.id}"
+                              + ("" if number == e164 else f" (same person as {e164})"))
+    _stop(session, numbers, entry, at, f"do-not-call request #{entry.id} ({entry.channel}), asked again")
+
+
 def _link(session: Session, entry: InternalEntry, person: dict[str, tuple[int, str]], at: datetime, named: str,
           *, received_at: datetime, recorded_at: datetime, added_by: str | None = None) -> list[str]:
     """List each of the person's numbers not listed in ``entry``'s scope yet, linked to the request ``entry``

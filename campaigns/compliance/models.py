@@ -78,7 +78,7 @@ class InboundMessage(Base):
     to_number: Mapped[str] = mapped_column(String(64), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    action: Mapped[str] = mapped_column(String(24))  # revocation | readmission | none | unreadable_sender
+    action: Mapped[str] = mapped_column(String(24))  # revocation | repeat | readmission | none | unreadable_sender
     word: Mapped[str] = mapped_column(String(40), default="")  # the revocation or opt-in word it used
     # the internal DNC entry recorded (revocation), or the first one lifted (readmission)
     entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -8,6 +8,11 @@ the internal DNC entry and its ledger record, the consent and EBRs revoked (ever
 wider than revoke-all needs on any date), open callbacks cancelled and waiting leads closed. Anything else changes
 nothing; a person reads it (it may still be a revocation "by reasonable means" in other words).
 
+A STOP while the number's own texted STOP request is in force is a repeat of that request (action ``repeat``, its
+``entry_id`` the request): honoured again at once (``repeat_request``: the consent recorded since is revoked, on
+the same person's numbers too, callbacks cancelled, waiting leads closed) and recorded with its ledger record
+(``repeat_of``), but not a second request: the list holds one entry and the SLA report counts it once.
+
 A START (``opt_in_words``, the word alone) withdraws what the sender's own texted STOPs made, and only that: the
 requests recorded from texts of the same number (``InboundMessage.entry_id``), with the same person's numbers they
 listed, are lifted through ``dnc.internal.end``, each with its ``internal_remove`` record. A request made by phone,
@@ -24,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.compliance.dnc_requests import record_request
+from campaigns.compliance.dnc_requests import record_request, repeat_request
 from campaigns.compliance.models import InboundMessage
 from dnc import internal, ledger
 from dnc.errors import UserError
@@ -67,7 +72,12 @@ def receive(session: Session, *, provider: str, message_sid: str, sender: str, t
     except IntegrityError:  # the same message, posted again at the same moment, was kept first
         return session.scalar(select(InboundMessage).where(InboundMessage.provider == provider,
                                                            InboundMessage.message_sid == message_sid)), False
-    if msg.action == "revocation":
+    standing = _texted_request(session, e164) if msg.action == "revocation" else None
+    if standing is not None:  # the same request again: honoured again, recorded, not counted as a new request
+        msg.action, msg.entry_id = "repeat", standing.id
+        repeat_request(session, standing, e164, at=now, by="caller",
+                       why=f"texted {body.strip()[:200]!r} to {to} again ({provider} message {message_sid})")
+    elif msg.action == "revocation":
         entry = add_to_dnc(session, e164, scope="company", campaign=None, channel="sms", received_at=now,
                            added_by="caller", source_ref=f"{provider}-sms:{message_sid}"[:200],
                            reason=f"texted {body.strip()[:200]!r} to {to}")
@@ -78,9 +88,24 @@ def receive(session: Session, *, provider: str, message_sid: str, sender: str, t
     ledger.append(session, "sms_inbound", at=now, actor="caller", e164=e164,
                   payload={"message_sid": message_sid, "from": sender[:64], "to": to[:64], "body": msg.body,
                            "action": msg.action, "word": msg.word, "entry_id": msg.entry_id,
+                           **({"repeat_of": msg.entry_id} if msg.action == "repeat" else {}),
                            **({"lifted": lifted} if opt_in else {})})
     session.flush()
     return msg, True
+
+
+def _texted_request(session: Session, e164: str | None) -> InternalEntry | None:
+    """The company-wide request in force that a text of ``e164`` itself made (not a phone or officer request, not
+    an entry listing it for another number's text), if any: a new STOP from it is a repeat of that request."""
+    if e164 is None:
+        return None
+    made_by_texts = select(InboundMessage.entry_id).where(InboundMessage.e164 == e164,
+                                                          InboundMessage.action == "revocation",
+                                                          InboundMessage.entry_id.is_not(None))
+    return session.scalar(select(InternalEntry).where(
+        InternalEntry.id.in_(made_by_texts), InternalEntry.e164 == e164, InternalEntry.channel == "sms",
+        InternalEntry.scope == "company", InternalEntry.linked_to.is_(None), InternalEntry.removed_at.is_(None))
+        .order_by(InternalEntry.id).limit(1).with_for_update())
 
 
 def _readmit(session: Session, msg: InboundMessage, e164: str) -> list[int]:

@@ -9,6 +9,7 @@ this listing reads ``inbound_messages`` itself, every sender, and says why a sen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,18 @@ class TextRow:
     message: InboundMessage
     sender_note: str  # why the sender has no North American number ("" when it has one)
     lifted: list[int] = field(default_factory=list)  # the requests a START lifted
+    ended: Ended | None = None  # a STOP's request lifted since: when, and by which text or by whom
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How a texted STOP's request was lifted: at ``at``, by the START ``text`` of the same number, or else by the
+    officer ``by`` with ``reason``."""
+
+    at: datetime
+    text: InboundMessage | None
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,8 @@ def received(session: Session, page: int = 1, per_page: int = PER_PAGE) -> Texts
     msgs = session.scalars(select(InboundMessage).order_by(InboundMessage.received_at.desc(),
                                                            InboundMessage.id.desc())
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    rows = [TextRow(m, sender_note(m.sender, m.e164), _lifted(session, m) if m.action == "readmission" else [])
-            for m in msgs]
+    rows = [TextRow(m, sender_note(m.sender, m.e164), _lifted(session, m) if m.action == "readmission" else [],
+                    _ended(session, m) if m.action in ("revocation", "repeat") else None) for m in msgs]
     return TextsPage(rows, total, page, per_page)
 
 
@@ -68,3 +81,15 @@ def _lifted(session: Session, msg: InboundMessage) -> list[int]:
     return list(session.scalars(select(InternalEntry.id).where(
         InternalEntry.e164 == msg.e164, InternalEntry.removed_at == msg.received_at,
         InternalEntry.removed_by == "caller", InternalEntry.linked_to.is_(None)).order_by(InternalEntry.id)))
+
+
+def _ended(session: Session, msg: InboundMessage) -> Ended | None:
+    """Whether the request a STOP made was lifted since, when, and by what: the START of the same number that
+    arrived at that moment (``sms._readmit`` ends the requests at the START's own time), else the officer."""
+    entry = session.get(InternalEntry, msg.entry_id) if msg.entry_id else None
+    if entry is None or entry.removed_at is None:
+        return None
+    start = session.scalar(select(InboundMessage).where(
+        InboundMessage.e164 == entry.e164, InboundMessage.action == "readmission",
+        InboundMessage.received_at == entry.removed_at).order_by(InboundMessage.id).limit(1))
+    return Ended(entry.removed_at, start, entry.removed_by or "", entry.removal_reason or "")

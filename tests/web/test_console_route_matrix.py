@@ -33,6 +33,7 @@ from tests.web.consistency import parse
 from tests.web.test_console_agent import spring as seed_spring
 from tests.web.test_console_roles import expected_roles
 from web import imports
+from web.forms import IdConverter
 
 OTHER_AGENT = "agent-two"
 
@@ -293,3 +294,25 @@ def test_a_campaigns_objects_named_under_another_campaign_are_not_found(app, wor
     assert _other_call_state(sessions, world) == before
     with sessions() as s:
         assert s.get(LeadList, lst).active and s.get(Agent, seat).state == "talking"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_given_ids_past_the_databases_integer_answers_without_a_server_error(app, world, clock, role):
+    """Every ``<int:...>`` of every rule set past PostgreSQL's integer (the id columns' type): not found, never a
+    server error ('integer out of range'), for every role, GET and POST."""
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(role)
+    token = auth.token("/account/password")
+    wrong = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "auth.logout" or not any(isinstance(c, IdConverter) for c in rule._converters.values()):
+            continue
+        args = {**values(world, clock, rule), **{a: 3_000_000_000 for a, c in rule._converters.items()
+                                                   if isinstance(c, IdConverter)}}
+        path = rule.build(args, append_unknown=False)[1]
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            status, where = answer(client, method, path, token)
+            if status >= 500 or status == 200:
+                wrong.append((method, path, status, where))
+    assert not wrong, wrong

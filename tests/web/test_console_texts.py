@@ -83,3 +83,33 @@ def test_the_admin_sees_texts(client, auth, sessions, clock):
     receive(sessions, clock, (SENDER, "STOP"))
     auth.login("admin")
     assert client.get("/compliance/texts").status_code == 200
+
+
+def test_a_stop_row_says_when_and_by_which_text_a_later_start_lifted_it(client, auth, sessions, clock):
+    receive(sessions, clock, (SENDER, "STOP"), (SENDER, "Unstop"), ("+12125554112", "stop"))
+    auth.login("compliance")
+    other, start, stop = rows(client.get("/compliance/texts").get_data(as_text=True))
+    assert "Re-admitted" in start
+    assert "Lifted 2030-01-08 15:02" in stop and "by the text “Unstop”" in stop  # when, and by which text
+    assert "Lifted" not in other  # a STOP still in force says nothing of the kind
+
+
+def test_a_stop_row_says_when_an_officer_lifted_it(client, auth, sessions, clock):
+    from dnc import internal
+
+    receive(sessions, clock, (SENDER, "STOP"))
+    with sessions() as s:
+        clock.advance(3600)
+        internal.remove(s, SENDER, removed_by="cara", reason="texted by mistake, confirmed by phone", at=clock.now())
+        s.commit()
+    auth.login("compliance")
+    (stop,) = rows(client.get("/compliance/texts").get_data(as_text=True))
+    assert "Lifted 2030-01-08 16:01" in stop and "by cara" in stop and "confirmed by phone" in stop
+
+
+def test_a_repeated_stop_names_the_request_it_repeats(client, auth, sessions, clock):
+    receive(sessions, clock, (SENDER, "STOP"), (SENDER, "stop please"))
+    auth.login("compliance")
+    repeat, first = rows(client.get("/compliance/texts").get_data(as_text=True))
+    assert "DNC request made" in first and "request #1" in first
+    assert "Repeat" in repeat and "request #1" in repeat and "DNC request made" not in repeat

@@ -68,3 +68,20 @@ def test_a_blank_day_in_a_compliance_report_is_refused_or_ignored(client, auth, 
     auth.login("compliance")
     r = client.get("/compliance/reports/scrubs", query_string={field: value})
     assert r.status_code in (200, 400), r.status_code
+
+
+PAST_INT4 = 3_000_000_000  # past PostgreSQL's integer, which every id column is (SQLite's holds it)
+
+
+@pytest.mark.parametrize("path", ["/leads/{n}", "/campaigns/{n}", "/lists/{n}", "/admin/users/{n}",
+                                  "/leads/?campaign={n}", "/leads/?list={n}&q=x", "/floor/?campaign_id={n}"])
+def test_an_id_past_the_databases_integer_is_not_found_not_a_server_error(client, auth, floor, path):  # noqa: F811
+    auth.login("admin")
+    assert client.get(path.format(n=PAST_INT4)).status_code in (200, 400, 404)
+
+
+def test_a_phone_number_typed_as_the_hot_lead_id_is_refused_in_words(client, auth, floor):  # noqa: F811
+    auth.login("manager")
+    page = f"/campaigns/{floor['campaign']}"
+    r = auth.post(f"{page}/hot", {**_form(client, page, "/hot"), "lead_id": "12125550100"}, page=page)
+    assert r.status_code == 400 and "No lead has this id." in r.get_data(as_text=True)

@@ -18,6 +18,9 @@ def outcome(row: TextRow) -> tuple[str, str, str]:
     m, word = row.message, row.message.word
     if m.action == "revocation":
         return "bad", "DNC request made", f"“{word}”: company-wide internal DNC request #{m.entry_id}, consent revoked"
+    if m.action == "repeat":
+        return "bad", "Repeat of a DNC request", (f"“{word}” again: recorded as a repeat of company-wide internal "
+                                                  f"DNC request #{m.entry_id}, still in force; consent since revoked")
     if m.action == "readmission":
         lifted = ", ".join(f"#{i}" for i in row.lifted) or f"#{m.entry_id}"
         plural = "s" if "," in lifted else ""
