@@ -21,8 +21,8 @@ def test_then_chosen_during_the_call_reaches_the_dialer_and_the_seat_logs_out_af
     with sessions() as s:
         seat = s.query(Agent.id).filter_by(call_id=call_id).scalar()
 
+    page.get_by_label("Then").select_option(label="Pause")  # the reason shows once Pause is chosen
     page.get_by_label("Pause reason").select_option(label="Lunch")
-    page.get_by_label("Then").select_option(label="Pause")
     expect(page.locator("#after-call-status")).to_have_text(
         "After this call you pause (lunch): the dialer no longer counts on you for the next call.")
     with sessions() as s:
