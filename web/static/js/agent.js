@@ -98,6 +98,12 @@
   const reasonField = document.querySelector("#disposition #pause_reason");
   const afterStatus = document.getElementById("after-call-status");
   const tellButton = document.getElementById("after-call-tell");
+  if (thenField && reasonField) {  // a reason only for a pause (without script the form shows both)
+    const reasonBox = reasonField.closest(".field") || reasonField;
+    const showReason = () => { reasonBox.hidden = thenField.value !== "pause"; };
+    thenField.addEventListener("change", showReason);
+    showReason();
+  }
   if (thenField && shownCall && ["talking", "wrap"].includes(seat.dataset.state)) {
     if (tellButton) tellButton.hidden = true;  // told on every change instead
     const tell = async () => {
