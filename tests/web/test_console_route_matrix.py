@@ -160,6 +160,7 @@ def test_an_agent_naming_another_agents_call_or_callback_changes_nothing(app, wo
           for a in ("hold", "resume", "transfer", "consult", "cancel", "complete")),
         (f"/agent/callbacks/{cb}/move", {"when": later, "callback_at": later}),
         (f"/agent/callbacks/{cb}/cancel", {"reason": "mine now"}),
+        *((f"/agent/preview/{a}", {"lead_id": str(world["lead_id"])}) for a in ("dial", "skip")),  # on that call
     ]
     for path, data in attempts:
         r = client.post(path, data={**data, "csrf_token": token})
