@@ -221,4 +221,31 @@ def test_another_value_error_is_a_bug_not_a_refused_header(inbox, sessions, cloc
             mail_due(s, clock.now())
         s.rollback()
         row = s.query(ReportSchedule).one()
-        assert row.last_error is None and row.last_sent_on is None
+        assert row.last_sent_on is None and "internal error" in row.last_error
+        assert "header" not in row.last_error  # not worded as a refused mail
+
+
+def test_a_bug_in_one_schedule_does_not_stop_the_others(inbox, sessions, clock, monkeypatch):
+    """A report that cannot be built (a bug) is raised to the job after the other schedules have gone out: one
+    broken report must not silence every schedule after it, every run, until the fix ships."""
+    real = mailing.build
+
+    def broken_for_spring(reader, schedule, campaign, *a, **kw):
+        if campaign.name == "Spring":
+            raise ValueError("a bug in a report")
+        return real(reader, schedule, campaign, *a, **kw)
+
+    monkeypatch.setattr(mailing, "build", broken_for_spring)
+    with sessions() as s:
+        spring = create_campaign(s, "Spring", "+12125550100", clock.now() - timedelta(days=1))
+        summer = create_campaign(s, "Summer", "+12125550101", clock.now() - timedelta(days=1))
+        mailing.add_schedule(s, spring, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        mailing.add_schedule(s, summer, "summary", "lead@example.com", 6, None, clock.now(), "sales")
+        s.commit()
+        with pytest.raises(ValueError, match="a bug in a report"):
+            mail_due(s, clock.now())
+        s.rollback()
+        rows = {r.campaign_id: r for r in s.query(ReportSchedule)}
+        assert rows[summer.id].last_sent_on is not None and rows[summer.id].last_error is None
+        assert rows[spring.id].last_sent_on is None and "internal error" in rows[spring.id].last_error
+    assert len(inbox.messages) == 1
