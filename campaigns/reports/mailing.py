@@ -11,6 +11,7 @@ worker never mails the same day twice.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import smtplib
 import ssl
@@ -30,6 +31,7 @@ from campaigns.reports.models import ReportSchedule
 from dnc.errors import UserError
 from dnc.settings import SmtpSettings as Smtp
 
+log = logging.getLogger(__name__)
 DAILY = "daily"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ADDRESS = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
@@ -180,6 +182,7 @@ def send_due(session: Session, now: datetime, smtp: Smtp | None,
     from campaigns.reports.absorb import refresh_unlocked
 
     out: dict[str, list[str]] = {"sent": [], "failed": [], "waiting": []}
+    bugs: list[Exception] = []
     with reading(session) as reader:
         due = [(s.id, s.campaign_id, f"{name}/{s.report}#{s.id}", today) for s, name in schedules(reader)
                if (today := due_day(s, reader.get(Campaign, s.campaign_id).timezone, now)) is not None]
@@ -196,16 +199,29 @@ def send_due(session: Session, now: datetime, smtp: Smtp | None,
                 msg = message(s, campaign, build(reader, s, campaign, today, now, refreshed=True), smtp.sender)
             send(smtp, msg)
         except (OSError, smtplib.SMTPException, UserError) as e:  # a refused header is a UserError (RefusedHeader)
-            session.rollback()
-            row = session.get(ReportSchedule, sid)
-            if row is not None:
-                row.last_error = f"{now:%Y-%m-%d %H:%M} UTC: {e}"[:400]
-            session.commit()
+            _failed(session, sid, f"{now:%Y-%m-%d %H:%M} UTC: {e}")
             out["failed"].append(label)
+            continue
+        except Exception as e:  # a bug: the other schedules still go out, then the job fails with it (its log)
+            log.exception("report schedule %s could not be built or sent", label)
+            _failed(session, sid, f"{now:%Y-%m-%d %H:%M} UTC: an internal error stopped this report; the "
+                                  "administrator finds it in the dialer worker's log")
+            out["failed"].append(label)
+            bugs.append(e)
             continue
         row = session.get(ReportSchedule, sid, populate_existing=True)
         if row is not None:
             row.last_sent_on, row.last_error = today, None
         session.commit()
         out["sent"].append(label)
+    if bugs:
+        raise bugs[0]
     return out
+
+
+def _failed(session: Session, sid: int, error: str) -> None:
+    session.rollback()
+    row = session.get(ReportSchedule, sid)
+    if row is not None:
+        row.last_error = error[:400]
+    session.commit()
