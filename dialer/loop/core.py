@@ -11,6 +11,7 @@ rules live behind ``LoopStore``; the loop keeps only derived state (pacers, a cu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from dialer.carriers.ratelimit import TokenBucket
 from dialer.carriers.telephony import Telephony
-from dialer.loop.carrier_news import CarrierNews
+from dialer.loop.carrier_news import PACER_OUTCOME, CarrierNews
 from dialer.loop.decisions import DialDecisions
 from dialer.loop.dialing import Dialing
 from dialer.loop.lanes import CarrierLanes
@@ -31,6 +32,10 @@ from dialer.loop.tally import MinuteTally
 from dialer.loop.unrecorded import UnrecordedPlacements
 from dialer.pacing import AgentState, CallAnswered, CallConnected, CallEnded, CallPlaced, HistorySummary
 
+# how often each campaign's pacer has its calls in flight checked against the store: a call settled by a path that
+# never told the pacer (a takeover's reconciliation, a claim released as never sent) would ring in it for ever
+IN_FLIGHT_CHECK = timedelta(seconds=10)
+log = logging.getLogger(__name__)
 MIN_RING_TIMEOUT_S = 20  # the TSR needs >= 15 s or 4 rings; carriers may trim a few seconds
 
 
@@ -45,6 +50,7 @@ class PacerSlot:
     placed: int = 0  # calls actually placed at the last tick
     capped_by: str | None = None
     at: datetime | None = None
+    checked_at: datetime | None = None  # when its calls in flight were last checked against the store
 
 
 @dataclass
@@ -142,7 +148,7 @@ class DialLoop(Dialing, Routing, CarrierNews):
         active = self.store.active_campaigns(now)
         for c in active:
             self.campaigns[c.id] = c
-            self._slot(c, now)
+            self._forget_settled(self._slot(c, now), c.id, now)
         self._sync_agents(now)
         self._sync_after_call(now)
         self._send_hangups()
@@ -202,6 +208,26 @@ class DialLoop(Dialing, Routing, CarrierNews):
                 pacer.observe(CallEnded(t=now.timestamp(), call_id=cid, outcome="abandoned"))
         slot = self.slots[c.id] = PacerSlot(pacer, c.pacer_key)
         return slot
+
+    def _forget_settled(self, slot: PacerSlot, campaign_id: int, now: datetime) -> None:
+        """End in the pacer the calls it still counts in flight that the store has ended or released, with the
+        outcome stored (a released claim was never dialed: failed)."""
+        if slot.checked_at is not None and now < slot.checked_at + IN_FLIGHT_CHECK:
+            return
+        slot.checked_at = now
+        counted = getattr(slot.pacer, "calls_in_flight", None)
+        ids = counted() if counted is not None else []
+        if not ids:
+            return
+        live = {str(call.id) for call in self.store.live_calls(campaign_id)}
+        for cid in ids:
+            if cid in live or not cid.isdigit():
+                continue
+            call = self.store.call(int(cid))
+            outcome = PACER_OUTCOME.get(call.outcome or "", "failed") if call is not None else "failed"
+            slot.pacer.observe(CallEnded(t=now.timestamp(), call_id=cid, outcome=outcome))
+            log.info("call %s was settled without the pacer of campaign %s hearing it (%s): ended there too",
+                     cid, campaign_id, outcome)
 
     def sync_agents(self, now: datetime) -> None:
         """Feed the pacers the agent changes written since the last turn, without a turn (the planner hands its

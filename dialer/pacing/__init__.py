@@ -14,6 +14,7 @@ Compatible extensions:
 - ``HistorySummary(t, live_answers, abandoned)``: the campaign's stored 30-day counts, sent by the live loop at
   start so a restarted worker keeps the abandon budget it already spent.
 - ``AgentWillBeFree(t, agent_id, free_at)``: simulator-only; only the ``"talk-oracle"`` bound uses it.
+- ``pacer.calls_in_flight() -> list[str]``: the ids of the calls it counts placed and not ended.
 - ``PACER_NAMES``: every name ``make_pacer`` accepts; ``pacer_settings(name)`` describes each one's settings.
 """
 

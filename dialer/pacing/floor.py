@@ -116,6 +116,11 @@ class Floor:
         """Calls placed and not yet resolved: ringing plus answered-and-waiting for an agent."""
         return self.ringing + self.waiting
 
+    def calls_in_flight(self) -> list[str]:
+        """The ids of the calls counted placed and not ended, for a caller that keeps its calls elsewhere to check
+        against its own record (the dial loop: a call settled by a path that never told the pacer)."""
+        return list(self.calls)
+
     def ringing_placed_times(self) -> np.ndarray:
         """Placement times of the calls still ringing (for their elapsed ring time)."""
         return self.ring.active()
