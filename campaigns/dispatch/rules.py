@@ -18,6 +18,9 @@ from dnc.reasons import Reason, stored
 
 CALLABLE_STATUSES = ("new", "retry", "callback")
 TEMPORARY_BLOCK_S = 15 * 60  # a refusal that may clear by itself but names no opening time: look again later
+# ... sooner for what clears in seconds: the snapshot in force still being fetched on this host (a failed fetch is
+# retried a minute later, dnc.registry.sync)
+TEMPORARY_BLOCK_BY_CODE_S = {"registry_unavailable": 60}
 PLACE_RETRY_S = 30  # a lead whose call the carrier refused for a passing reason waits this long
 # How a call can end, as the loop decides it; stored in calls.outcome as campaigns.reports.metrics.CALL_OUTCOMES, except
 # "canceled" (we cancelled it before anyone answered): stored as "failed", and the attempt is given back.
@@ -174,13 +177,15 @@ def apply(lead, change: LeadChange, now: datetime) -> None:
 
 def after_refusal(reasons, opens_at: datetime | None, now: datetime) -> LeadChange:
     """A lead the pre-dial gate refused. Time-based refusals (window closed, daily cap, stale registry) wait for
-    ``opens_at``; any other reason (a DNC list, no consent...) closes the lead: ``dnc`` for the internal list, else
+    ``opens_at``, or for a while that depends on what may clear (``TEMPORARY_BLOCK_BY_CODE_S``); any other
+    reason (a DNC list, no consent...) closes the lead: ``dnc`` for the internal list, else
     ``suppressed``, with the reasons written on the lead (``dnc.reasons.stored``; consent reads them back with
     ``dnc.reasons.stored_codes``). Refusals never count as attempts."""
     codes = [getattr(r, "code", str(r)) for r in reasons]
     temporary = bool(codes) and all(getattr(r, "temporary", False) for r in reasons)
     if temporary:
-        when = opens_at if opens_at is not None and opens_at > now else now + timedelta(seconds=TEMPORARY_BLOCK_S)
+        wait = max(TEMPORARY_BLOCK_BY_CODE_S.get(c, TEMPORARY_BLOCK_S) for c in codes)  # until every one may clear
+        when = opens_at if opens_at is not None and opens_at > now else now + timedelta(seconds=wait)
         return LeadChange(None, when)
     text = stored(Reason(c, getattr(r, "text", "")) for c, r in zip(codes, reasons, strict=True))
     status = "dnc" if "internal_dnc" in codes else "suppressed"
